@@ -1,0 +1,1 @@
+"""Solvent: deployment, keeper, simulation and reference math for the on-chain margin engine."""

@@ -1,0 +1,31 @@
+"""The toolchain itself: the node is a real Anvil and contracts compile with OpenZeppelin."""
+
+import pytest
+from ape import reverts
+
+
+def test_node_is_anvil(chain):
+    client = chain.provider.web3.client_version
+    assert client.startswith("anvil/v1.7."), client
+
+
+def test_chain_id_is_local(chain):
+    assert chain.chain_id == 31337
+
+
+@pytest.fixture(scope="module")
+def token(project, deployer):
+    return deployer.deploy(project.MockERC20, "Probe", "PRB", 6)
+
+
+def test_openzeppelin_token_compiles_and_runs(token, deployer, accounts):
+    token.mint(deployer, 1_000, sender=deployer)
+    token.transfer(accounts[1], 400, sender=deployer)
+    assert token.balanceOf(deployer) == 600
+    assert token.balanceOf(accounts[1]) == 400
+    assert token.decimals() == 6
+
+
+def test_openzeppelin_custom_error_decodes(token, deployer, accounts):
+    with reverts(token.ERC20InsufficientBalance):
+        token.transfer(deployer, 1, sender=accounts[2])
