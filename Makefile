@@ -38,8 +38,8 @@ $(NPM_STAMP): package.json package-lock.json
 solc: $(PY_STAMP) $(NPM_STAMP)
 	@$(BIN)/python tools/install_solc.py
 
-test: setup ## run the test suite on a local Anvil
-	$(BIN)/ape test
+test: setup ## run the test suite on a local Anvil (extra pytest args: make test ARGS='-k oracle')
+	$(BIN)/ape test $(ARGS)
 
 lint: setup ## ruff (format + lint) and forge fmt --check
 	$(BIN)/ruff format --check .

@@ -1,0 +1,24 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.28;
+
+/// @title ILiquidator
+/// @notice What the margin engine calls to hand an account's seized collateral to auction.
+interface ILiquidator {
+    /// @notice Starts one auction per token for an account in deficit. The engine has already
+    /// transferred `lots[i]` of `tokens[i]` to the liquidator. The liquidator splits `debt`
+    /// (quote owed to the LP pool) and `penalty` (unpaid liquidation penalty, owed to the
+    /// insurance fund) across the lots in proportion to their oracle value, and pays `keeper`
+    /// its reward `min(tip + chip * (debt + penalty), penalty)` once.
+    /// @dev Reverts when auctions are stopped or the debt would exceed the global or a
+    /// per-collateral cap on debt under auction; the engine's liquidation then reverts too.
+    /// Amounts are in quote-token units.
+    /// @return firstAuctionId The id of the first auction; the others follow consecutively.
+    function startAuctions(
+        uint256 accountId,
+        address[] calldata tokens,
+        uint256[] calldata lots,
+        uint256 debt,
+        uint256 penalty,
+        address keeper
+    ) external returns (uint256 firstAuctionId);
+}
