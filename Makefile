@@ -15,7 +15,7 @@ export PWD := $(CURDIR)
 PY_STAMP := $(VENV)/.installed
 NPM_STAMP := node_modules/.installed
 
-.PHONY: help setup solc test lint format demo bench sim fuzz freeze clean
+.PHONY: help setup solc test gas-snapshot lint format demo bench sim fuzz freeze clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -40,6 +40,9 @@ solc: $(PY_STAMP) $(NPM_STAMP)
 
 test: setup ## run the test suite on a local Anvil (extra pytest args: make test ARGS='-k oracle')
 	$(BIN)/ape test $(ARGS)
+
+gas-snapshot: setup ## rerun the tests and rewrite gas-snapshot.json from their measurements
+	GAS_SNAPSHOT_UPDATE=1 $(BIN)/ape test $(ARGS)
 
 lint: setup ## ruff (format + lint) and forge fmt --check
 	$(BIN)/ruff format --check .

@@ -1,6 +1,35 @@
+import os
+
 import pytest
+
+from solvent.gas import GasReport, load_snapshot, write_snapshot
+
+_gas_report = GasReport()
 
 
 @pytest.fixture(scope="session")
 def deployer(accounts):
     return accounts[0]
+
+
+@pytest.fixture(scope="session")
+def gas() -> GasReport:
+    """Record an operation's gas: `gas.record("engine.deposit", receipt)`."""
+    return _gas_report
+
+
+def pytest_sessionfinish(session, exitstatus):
+    if not _gas_report.recorded:
+        return
+    snapshot = load_snapshot()
+    if os.environ.get("GAS_SNAPSHOT_UPDATE") == "1":
+        write_snapshot(_gas_report.merged_into(snapshot))
+        return
+    failures, notes = _gas_report.compare(snapshot)
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    for line in notes:
+        reporter.write_line(f"gas improved: {line}")
+    for line in failures:
+        reporter.write_line(f"GAS REGRESSION: {line}", red=True)
+    if failures:
+        session.exitstatus = 1
