@@ -7,19 +7,18 @@ restarted where it was, as the keeper's fault tests need.
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import signal
 import socket
 import subprocess
 import time
-import urllib.error
-import urllib.request
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from solvent.rpc import RpcClient, RpcUnavailable
 
 ROOT = Path(__file__).resolve().parent.parent
 TEST_MNEMONIC = "test test test test test test test test test test test junk"
@@ -44,19 +43,6 @@ def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
-
-
-def rpc(url: str, method: str, params: Sequence[object] = (), timeout: float = 10.0) -> object:
-    """One JSON-RPC call over HTTP; raises AnvilError on an error response."""
-    body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": method, "params": list(params)})
-    request = urllib.request.Request(
-        url, data=body.encode(), headers={"Content-Type": "application/json"}
-    )
-    with urllib.request.urlopen(request, timeout=timeout) as response:
-        reply = json.loads(response.read())
-    if "error" in reply:
-        raise AnvilError(f"{method}: {reply['error']}")
-    return reply["result"]
 
 
 @dataclass
@@ -114,7 +100,7 @@ class AnvilNode:
         return f"http://127.0.0.1:{self.port}"
 
     def call(self, method: str, *params: object) -> object:
-        return rpc(self.url, method, params)
+        return RpcClient(self.url).call(method, *params)
 
     def is_running(self) -> bool:
         return self.process.poll() is None
@@ -159,7 +145,7 @@ def start_anvil(options: AnvilOptions | None = None, port: int | None = None) ->
         try:
             node.call("eth_chainId")
             return node
-        except (urllib.error.URLError, ConnectionError, TimeoutError):
+        except RpcUnavailable:
             time.sleep(0.05)
     node.kill()
     raise AnvilError(f"anvil on port {port} not ready after {READY_TIMEOUT_S} s")

@@ -12,26 +12,17 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import requests
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 
 from solvent.anvil import TEST_MNEMONIC
+from solvent.rpc import RpcClient
 
 Account.enable_unaudited_hdwallet_features()
 
 DEFAULT_GAS_LIMIT = 1_000_000
 MAX_FEE_PER_GAS = 100 * 10**9
 PRIORITY_FEE_PER_GAS = 10**9
-
-
-class RpcError(RuntimeError):
-    """A JSON-RPC call in a batch answered with an error."""
-
-    def __init__(self, method: str, error: dict[str, Any]) -> None:
-        super().__init__(f"{method}: {error.get('message', error)}")
-        self.method = method
-        self.error = error
 
 
 def dev_accounts(count: int, mnemonic: str = TEST_MNEMONIC) -> list[LocalAccount]:
@@ -56,37 +47,15 @@ class FastSender:
     """Signs and sends batches of transactions for a fixed set of local accounts."""
 
     def __init__(self, url: str, signers: Sequence[LocalAccount], chain_id: int = 31337):
-        self.url = url
+        self.rpc = RpcClient(url, timeout_s=60)
         self.signers = list(signers)
         self.chain_id = chain_id
-        self.session = requests.Session()
-        self._next_id = 0
         self.nonces = [
             int(n, 16)
-            for n in self.batch(
+            for n in self.rpc.batch(
                 ("eth_getTransactionCount", [s.address, "pending"]) for s in self.signers
             )
         ]
-
-    def batch(self, calls: Iterable[tuple[str, list[Any]]]) -> list[Any]:
-        """Sends calls as one JSON-RPC batch; results in order; raises on the first error."""
-        payload = []
-        for method, params in calls:
-            self._next_id += 1
-            payload.append(
-                {"jsonrpc": "2.0", "id": self._next_id, "method": method, "params": params}
-            )
-        if not payload:
-            return []
-        replies = self.session.post(self.url, json=payload, timeout=60).json()
-        by_id = {reply["id"]: reply for reply in replies}
-        results = []
-        for call in payload:
-            reply = by_id[call["id"]]
-            if "error" in reply:
-                raise RpcError(call["method"], reply["error"])
-            results.append(reply["result"])
-        return results
 
     def sign(self, tx: Tx) -> str:
         signer = self.signers[tx.sender]
@@ -108,20 +77,20 @@ class FastSender:
     def send(self, txs: Iterable[Tx]) -> list[str]:
         """Signs every transaction (nonces in order per sender) and sends them in one batch."""
         raw = [self.sign(tx) for tx in txs]
-        return self.batch(("eth_sendRawTransaction", [r]) for r in raw)
+        return self.rpc.batch(("eth_sendRawTransaction", [r]) for r in raw)
 
     def mine(self, blocks: int = 1) -> None:
-        self.batch([("anvil_mine", [hex(blocks)])])
+        self.rpc.batch([("anvil_mine", [hex(blocks)])])
 
     def receipts(self, hashes: Sequence[str]) -> list[dict[str, Any]]:
-        return self.batch(("eth_getTransactionReceipt", [h]) for h in hashes)
+        return self.rpc.batch(("eth_getTransactionReceipt", [h]) for h in hashes)
 
     def call(self, to: str, data: bytes | str) -> str:
         return self.call_many([(to, data)])[0]
 
     def call_many(self, calls: Sequence[tuple[str, bytes | str]]) -> list[str]:
         """Batched eth_call at the latest block; raw return data as hex strings."""
-        return self.batch(
+        return self.rpc.batch(
             ("eth_call", [{"to": to, "data": _hex(data)}, "latest"]) for to, data in calls
         )
 

@@ -4,7 +4,8 @@ import pytest
 from web3 import Web3
 
 from solvent.anvil import AnvilOptions, running_anvil
-from solvent.fastpath import FastSender, RpcError, Tx, contract_address, dev_accounts, succeeded
+from solvent.fastpath import FastSender, Tx, contract_address, dev_accounts, succeeded
+from solvent.rpc import RpcError
 
 
 @pytest.fixture(scope="module")
@@ -56,4 +57,4 @@ def test_rpc_error_is_raised_with_its_method():
     with running_anvil() as node:
         sender = FastSender(node.url, dev_accounts(1))
         with pytest.raises(RpcError, match="eth_sendRawTransaction"):
-            sender.batch([("eth_sendRawTransaction", ["0xdeadbeef"])])
+            sender.rpc.batch([("eth_sendRawTransaction", ["0xdeadbeef"])])

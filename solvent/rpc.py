@@ -1,0 +1,83 @@
+"""Minimal JSON-RPC client over HTTP: single and batched calls, retries with backoff on transport
+faults (never on JSON-RPC errors, which are answers)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+from typing import Any
+
+import requests
+
+
+class RpcError(RuntimeError):
+    """A JSON-RPC call answered with an error."""
+
+    def __init__(self, method: str, error: dict[str, Any]) -> None:
+        super().__init__(f"{method}: {error.get('message', error)}")
+        self.method = method
+        self.error = error
+
+    @property
+    def message(self) -> str:
+        return str(self.error.get("message", ""))
+
+
+class RpcUnavailable(RuntimeError):
+    """The node did not answer after every retry."""
+
+
+TRANSPORT_ERRORS = (requests.ConnectionError, requests.Timeout)
+
+
+class RpcClient:
+    def __init__(
+        self,
+        url: str,
+        timeout_s: float = 30.0,
+        retries: int = 0,
+        backoff_s: float = 0.2,
+    ) -> None:
+        self.url = url
+        self.timeout_s = timeout_s
+        self.retries = retries
+        self.backoff_s = backoff_s
+        self.session = requests.Session()
+        self._next_id = 0
+
+    def call(self, method: str, *params: Any) -> Any:
+        return self.batch([(method, list(params))])[0]
+
+    def batch(self, calls: Iterable[tuple[str, list[Any]]]) -> list[Any]:
+        """Sends the calls as one JSON-RPC batch; results in order; raises on the first error."""
+        payload = []
+        for method, params in calls:
+            self._next_id += 1
+            payload.append(
+                {"jsonrpc": "2.0", "id": self._next_id, "method": method, "params": params}
+            )
+        if not payload:
+            return []
+        replies = self._post(payload)
+        by_id = {reply["id"]: reply for reply in replies}
+        results = []
+        for call in payload:
+            reply = by_id[call["id"]]
+            if "error" in reply:
+                raise RpcError(call["method"], reply["error"])
+            results.append(reply["result"])
+        return results
+
+    def _post(self, payload: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        delay = self.backoff_s
+        for attempt in range(self.retries + 1):
+            try:
+                response = self.session.post(self.url, json=payload, timeout=self.timeout_s)
+                response.raise_for_status()
+                return response.json()
+            except (*TRANSPORT_ERRORS, requests.HTTPError) as exc:
+                if attempt == self.retries:
+                    raise RpcUnavailable(f"{self.url}: {exc}") from exc
+                time.sleep(delay)
+                delay *= 2
+        raise AssertionError("unreachable")
