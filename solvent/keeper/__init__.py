@@ -1,0 +1,1 @@
+"""The Solvent keeper: account index, liquidations, auction takes and resets, volatility pokes."""
