@@ -1,0 +1,52 @@
+"""Prometheus metrics of a keeper, on their own registry (several keepers may share a process)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.exposition import start_http_server
+
+LATENCY_BUCKETS_BLOCKS = (0, 1, 2, 3, 5, 10, 25)
+
+
+@dataclass
+class KeeperMetrics:
+    registry: CollectorRegistry = field(default_factory=CollectorRegistry)
+
+    def __post_init__(self) -> None:
+        r = self.registry
+        self.accounts_tracked = Gauge(
+            "solvent_keeper_accounts_tracked", "Accounts in the keeper's index", registry=r
+        )
+        self.liquidations = Counter(
+            "solvent_keeper_liquidations", "Liquidations sent, by outcome", ["outcome"], registry=r
+        )
+        self.takes = Counter(
+            "solvent_keeper_takes", "Auction takes sent, by outcome", ["outcome"], registry=r
+        )
+        self.resets = Counter(
+            "solvent_keeper_resets", "Auction resets sent, by outcome", ["outcome"], registry=r
+        )
+        self.pokes = Counter("solvent_keeper_pokes", "Volatility pokes sent", registry=r)
+        self.profit_quote = Gauge(
+            "solvent_keeper_profit_quote",
+            "Cumulative profit in quote units: rewards plus take margins, before gas",
+            registry=r,
+        )
+        self.reaction_latency_blocks = Histogram(
+            "solvent_keeper_reaction_latency_blocks",
+            "Blocks from an account becoming liquidatable to its liquidation being mined",
+            buckets=LATENCY_BUCKETS_BLOCKS,
+            registry=r,
+        )
+        self.rpc_errors = Counter(
+            "solvent_keeper_rpc_errors", "RPC calls that failed after retries", registry=r
+        )
+
+    def exposition(self) -> str:
+        return generate_latest(self.registry).decode()
+
+    def serve(self, port: int, addr: str = "127.0.0.1") -> None:
+        """Serves /metrics on a background thread."""
+        start_http_server(port, addr=addr, registry=self.registry)
