@@ -1,0 +1,1 @@
+"""Crash simulator: price paths, trader populations, keepers with latency and failures."""
