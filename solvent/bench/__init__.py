@@ -1,0 +1,1 @@
+"""`make bench`: measurements rendered into docs/BENCHMARKS.md."""

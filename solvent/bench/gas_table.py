@@ -1,0 +1,67 @@
+"""The gas section of docs/BENCHMARKS.md: each operation beside its anchor and its target.
+
+Figures are execution gas (gas used minus the 21,000 intrinsic base), as in the anchors
+(`../shared/reference/anchors.md`): Maker dss measured on its own contracts, Aave v3 from its
+repository's snapshots.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class GasLine:
+    name: str
+    operation: str
+    target: int | None = None
+    anchor: str = ""
+
+
+GAS_LINES: tuple[GasLine, ...] = (
+    GasLine("engine.deposit", "deposit collateral", 60_000),
+    GasLine("engine.withdraw", "withdraw collateral"),
+    GasLine("engine.trade_open", "open a perp position", 120_000),
+    GasLine("engine.trade_close", "close a perp position", 120_000),
+    GasLine("engine.liquidate_partial", "partial liquidation (positions only)", None),
+    GasLine(
+        "engine.liquidate_handoff_2pos_2col",
+        "liquidation, 2 positions + 2 collaterals, incl. hand-off to auction",
+        200_000,
+        "Maker bark 400,219; Aave liquidationCall 349,519",
+    ),
+    GasLine("liquidator.start_2_lots", "start auctions for 2 lots (inside the liquidation)"),
+    GasLine("liquidator.take_full", "take a full lot", 100_000, "Maker take 132,182-137,056"),
+    GasLine("liquidator.take_partial", "partial take", 100_000, "Maker take 132,182-137,056"),
+    GasLine(
+        "liquidator.take_callback",
+        "take with flash callback (sells through a mock exchange)",
+        None,
+        "Maker take with flash callback 359,812",
+    ),
+    GasLine("liquidator.reset", "reset a stale auction", 80_000, "Maker redo 82,051"),
+    GasLine("fund.cover_shortfall", "insurance fund covers a shortfall"),
+    GasLine("oracle.price_warm", "warm price read"),
+    GasLine("oracle.poke", "volatility poke with a new sample"),
+)
+
+
+def render(measured: dict[str, int]) -> str:
+    """A markdown table of every known operation that was measured, plus any other measured one."""
+    rows = [
+        "| operation | gas | target | anchor | within target |",
+        "|---|---:|---:|---|:---:|",
+    ]
+    known = {line.name for line in GAS_LINES}
+    for line in GAS_LINES:
+        if line.name not in measured:
+            continue
+        gas = measured[line.name]
+        target = f"{line.target:,}" if line.target else ""
+        verdict = ("yes" if gas <= line.target else "**no**") if line.target else ""
+        rows.append(
+            f"| {line.operation} (`{line.name}`) | {gas:,} | {target} | {line.anchor} | {verdict} |"
+        )
+    for name in sorted(set(measured) - known):
+        rows.append(f"| `{name}` | {measured[name]:,} | | | |")
+    return "\n".join(rows) + "\n"
