@@ -15,7 +15,7 @@ export PWD := $(CURDIR)
 PY_STAMP := $(VENV)/.installed
 NPM_STAMP := node_modules/.installed
 
-.PHONY: help setup solc test gas-snapshot lint format demo bench sim fuzz freeze clean
+.PHONY: help setup solc test gas-snapshot lint analyze format demo bench sim fuzz freeze clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -48,6 +48,9 @@ lint: setup ## ruff (format + lint) and forge fmt --check
 	$(BIN)/ruff format --check .
 	$(BIN)/ruff check .
 	forge fmt --check contracts interfaces
+
+analyze: setup ## Slither static analysis: fails on high/medium findings in our contracts
+	$(BIN)/python tools/slither_check.py
 
 format: setup ## apply ruff and forge formatting
 	$(BIN)/ruff format .
