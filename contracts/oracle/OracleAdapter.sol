@@ -82,13 +82,6 @@ contract OracleAdapter is IOracleAdapter, AccessControl {
         AboveMaxPrice
     }
 
-    struct FeedReading {
-        FeedFailure failure;
-        uint256 priceWad;
-        int256 answer;
-        uint256 updatedAt;
-    }
-
     /// @notice Which price a read settles on.
     enum Outcome {
         Primary,
@@ -269,8 +262,7 @@ contract OracleAdapter is IOracleAdapter, AccessControl {
         if (sequencerRestricted()) return false;
         AssetState memory state = _states[asset];
         if (block.timestamp < state.trippedUntil) return false;
-        (FeedReading memory primary, FeedReading memory secondary) = _readFeeds(config);
-        (uint256 priceWad, Outcome outcome) = _select(config, primary, secondary);
+        (uint256 priceWad, Outcome outcome,) = _resolve(config);
         if (outcome == Outcome.Deviation || outcome == Outcome.AllFailed) return false;
         return !(_anchorInWindow(state, config)
                 && OracleMath.movedBeyond(state.anchorPrice, priceWad, config.breakerThresholdBps));
@@ -346,59 +338,46 @@ contract OracleAdapter is IOracleAdapter, AccessControl {
         view
         returns (uint256 priceWad, Outcome outcome, FeedFailure primaryFailure)
     {
-        (FeedReading memory primary, FeedReading memory secondary) = _readFeeds(config);
-        (priceWad, outcome) = _select(config, primary, secondary);
-        primaryFailure = primary.failure;
-        if (outcome == Outcome.Deviation) revert PriceDeviation(asset, primary.priceWad, secondary.priceWad);
-        if (outcome == Outcome.AllFailed) _revertFeedFailure(config, primary);
-    }
-
-    function _readFeeds(AssetConfig memory config)
-        internal
-        view
-        returns (FeedReading memory primary, FeedReading memory secondary)
-    {
-        primary = _readFeed(config, config.primaryFeed, config.primaryDecimals);
-        secondary.failure = FeedFailure.Unavailable;
-        if (config.secondaryFeed != address(0)) {
-            secondary = _readFeed(config, config.secondaryFeed, config.secondaryDecimals);
-        }
+        (priceWad, outcome, primaryFailure) = _resolve(config);
+        if (outcome == Outcome.Deviation) _revertDeviation(asset, config);
+        if (outcome == Outcome.AllFailed) _revertPrimaryFailure(config);
     }
 
     /// @dev Primary when valid (and, with a valid secondary, within maxDeviationBps of it); else a
     /// valid secondary; else AllFailed.
-    function _select(AssetConfig memory config, FeedReading memory primary, FeedReading memory secondary)
+    function _resolve(AssetConfig memory config)
         internal
-        pure
-        returns (uint256 priceWad, Outcome outcome)
+        view
+        returns (uint256 priceWad, Outcome outcome, FeedFailure primaryFailure)
     {
-        bool primaryValid = primary.failure == FeedFailure.None;
-        bool secondaryValid = secondary.failure == FeedFailure.None;
-        if (primaryValid) {
-            if (
-                secondaryValid
-                    && !OracleMath.withinDeviation(
-                        primary.priceWad, secondary.priceWad, config.maxDeviationBps
-                    )
-            ) {
-                return (0, Outcome.Deviation);
-            }
-            return (primary.priceWad, Outcome.Primary);
+        uint256 primaryPrice;
+        (primaryFailure, primaryPrice) = _readFeed(config, config.primaryFeed, config.primaryDecimals);
+        FeedFailure secondaryFailure = FeedFailure.Unavailable;
+        uint256 secondaryPrice;
+        if (config.secondaryFeed != address(0)) {
+            (secondaryFailure, secondaryPrice) =
+                _readFeed(config, config.secondaryFeed, config.secondaryDecimals);
         }
-        if (secondaryValid) return (secondary.priceWad, Outcome.Secondary);
-        return (0, Outcome.AllFailed);
+        if (primaryFailure == FeedFailure.None) {
+            if (
+                secondaryFailure == FeedFailure.None
+                    && !OracleMath.withinDeviation(primaryPrice, secondaryPrice, config.maxDeviationBps)
+            ) {
+                return (0, Outcome.Deviation, primaryFailure);
+            }
+            return (primaryPrice, Outcome.Primary, primaryFailure);
+        }
+        if (secondaryFailure == FeedFailure.None) return (secondaryPrice, Outcome.Secondary, primaryFailure);
+        return (0, Outcome.AllFailed, primaryFailure);
     }
 
     function _readFeed(AssetConfig memory config, address feed, uint8 decimals)
         internal
         view
-        returns (FeedReading memory reading)
+        returns (FeedFailure failure, uint256 priceWad)
     {
         (bool ok, int256 answer,, uint256 updatedAt) = FeedReader.latestRound(feed);
-        if (!ok) {
-            reading.failure = FeedFailure.Unavailable;
-            return reading;
-        }
+        if (!ok) return (FeedFailure.Unavailable, 0);
         return _check(config, decimals, answer, updatedAt);
     }
 
@@ -407,37 +386,36 @@ contract OracleAdapter is IOracleAdapter, AccessControl {
     function _check(AssetConfig memory config, uint8 decimals, int256 answer, uint256 updatedAt)
         internal
         view
-        returns (FeedReading memory reading)
+        returns (FeedFailure failure, uint256 priceWad)
     {
-        reading.answer = answer;
-        reading.updatedAt = updatedAt;
-        if (answer <= 0) {
-            reading.failure = FeedFailure.NonPositiveAnswer;
-        } else if (updatedAt == 0) {
-            reading.failure = FeedFailure.UpdatedAtZero;
-        } else if (updatedAt > block.timestamp) {
-            reading.failure = FeedFailure.UpdatedAtInFuture;
-        } else if (block.timestamp - updatedAt > config.maxStaleness) {
-            reading.failure = FeedFailure.Stale;
-        } else {
-            reading.priceWad = OracleMath.normalize(uint256(answer), decimals);
-            if (reading.priceWad < config.minPrice) reading.failure = FeedFailure.BelowMinPrice;
-            else if (reading.priceWad > config.maxPrice) reading.failure = FeedFailure.AboveMaxPrice;
-        }
+        if (answer <= 0) return (FeedFailure.NonPositiveAnswer, 0);
+        if (updatedAt == 0) return (FeedFailure.UpdatedAtZero, 0);
+        if (updatedAt > block.timestamp) return (FeedFailure.UpdatedAtInFuture, 0);
+        if (block.timestamp - updatedAt > config.maxStaleness) return (FeedFailure.Stale, 0);
+        priceWad = OracleMath.normalize(uint256(answer), decimals);
+        if (priceWad < config.minPrice) return (FeedFailure.BelowMinPrice, priceWad);
+        if (priceWad > config.maxPrice) return (FeedFailure.AboveMaxPrice, priceWad);
     }
 
-    function _revertFeedFailure(AssetConfig memory config, FeedReading memory reading) internal pure {
+    // The revert paths re-read the feeds for their diagnostics, so the happy path carries none.
+
+    function _revertDeviation(address asset, AssetConfig memory config) internal view {
+        (, uint256 primaryPrice) = _readFeed(config, config.primaryFeed, config.primaryDecimals);
+        (, uint256 secondaryPrice) = _readFeed(config, config.secondaryFeed, config.secondaryDecimals);
+        revert PriceDeviation(asset, primaryPrice, secondaryPrice);
+    }
+
+    function _revertPrimaryFailure(AssetConfig memory config) internal view {
         address feed = config.primaryFeed;
-        FeedFailure failure = reading.failure;
-        if (failure == FeedFailure.Unavailable) revert FeedUnavailable(feed);
-        if (failure == FeedFailure.NonPositiveAnswer) revert NonPositiveAnswer(feed, reading.answer);
+        (bool ok, int256 answer,, uint256 updatedAt) = FeedReader.latestRound(feed);
+        if (!ok) revert FeedUnavailable(feed);
+        (FeedFailure failure, uint256 priceWad) = _check(config, config.primaryDecimals, answer, updatedAt);
+        if (failure == FeedFailure.NonPositiveAnswer) revert NonPositiveAnswer(feed, answer);
         if (failure == FeedFailure.UpdatedAtZero) revert UpdatedAtZero(feed);
-        if (failure == FeedFailure.UpdatedAtInFuture) revert UpdatedAtInFuture(feed, reading.updatedAt);
-        if (failure == FeedFailure.Stale) revert StalePrice(feed, reading.updatedAt, config.maxStaleness);
-        if (failure == FeedFailure.BelowMinPrice) {
-            revert PriceBelowMin(feed, reading.priceWad, config.minPrice);
-        }
-        revert PriceAboveMax(feed, reading.priceWad, config.maxPrice);
+        if (failure == FeedFailure.UpdatedAtInFuture) revert UpdatedAtInFuture(feed, updatedAt);
+        if (failure == FeedFailure.Stale) revert StalePrice(feed, updatedAt, config.maxStaleness);
+        if (failure == FeedFailure.BelowMinPrice) revert PriceBelowMin(feed, priceWad, config.minPrice);
+        revert PriceAboveMax(feed, priceWad, config.maxPrice);
     }
 
     // ------------------------------------------------------------------ internals: breaker, volatility
