@@ -114,9 +114,12 @@ def test_broken_primary_without_secondary_reverts_unavailable(adapter, solo, dep
         adapter.price(token)
 
 
-@pytest.mark.parametrize("breakage", ["revert", "malformed", "zero", "stale"])
+# FeedFailure codes in the SecondaryFeedUsed event: 1 Unavailable, 2 NonPositiveAnswer, 5 Stale.
+@pytest.mark.parametrize(
+    ("breakage", "failure_code"), [("revert", 1), ("malformed", 1), ("zero", 2), ("stale", 5)]
+)
 def test_secondary_used_when_primary_fails(
-    adapter, listed, primary, secondary, deployer, keeper, chain, breakage
+    adapter, listed, primary, secondary, deployer, keeper, chain, breakage, failure_code
 ):
     secondary.setAnswer(1_990 * 10**8, sender=deployer)
     if breakage == "revert":
@@ -135,6 +138,7 @@ def test_secondary_used_when_primary_fails(
     assert len(events) == 1
     assert events[0].asset == listed
     assert events[0].primaryFeed == primary
+    assert events[0].primaryFailure == failure_code
     assert events[0].priceWad == 1_990 * WAD
 
 
@@ -150,10 +154,14 @@ def test_primary_failure_is_reported_when_secondary_also_fails(
     secondary.setAnswer(-5, sender=deployer)
     with ape.reverts(adapter.FeedUnavailable):
         adapter.price(listed)
+    with ape.reverts(adapter.FeedUnavailable):
+        adapter.poke(listed, sender=deployer)  # nothing to record: the keeper's poke reverts too
     primary.setReverting(False, sender=deployer)
     primary.setAnswer(0, sender=deployer)
     with ape.reverts(adapter.NonPositiveAnswer):
         adapter.price(listed)
+    with ape.reverts(adapter.NonPositiveAnswer):
+        adapter.value(listed, WAD, True)
 
 
 def test_failing_secondary_does_not_block_a_valid_primary(adapter, listed, secondary, deployer):
