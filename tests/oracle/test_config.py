@@ -2,13 +2,29 @@
 
 import ape
 import pytest
+from eth_utils import keccak
 
 from solvent import oracle_math
 
 from .conftest import WAD, ZERO_ADDRESS, asset_params
 
 
-def test_config_is_stored_packed_with_decimals(adapter, listed, primary, secondary):
+def test_price_config_fits_three_storage_slots(adapter, listed, primary, secondary, chain):
+    # Layout: AccessControl._roles (0), sequencer (1), _configs (2), _volParams (3), _states (4).
+    base = int.from_bytes(
+        keccak(bytes.fromhex(listed.address[2:].rjust(64, "0")) + (2).to_bytes(32))
+    )
+    slots = [
+        int.from_bytes(chain.provider.get_storage(adapter.address, base + i)) for i in range(4)
+    ]
+    config = adapter.assetConfig(listed)
+    assert slots[0] & (2**160 - 1) == int(primary.address, 16)
+    assert slots[1] & (2**160 - 1) == int(secondary.address, 16)
+    assert slots[2] == config.minPrice | config.maxPrice << 128
+    assert slots[3] == 0  # nothing beyond the third slot
+
+
+def test_config_is_stored_with_decimals(adapter, listed, primary, secondary):
     config = adapter.assetConfig(listed)
     assert config.primaryFeed == primary
     assert config.secondaryFeed == secondary
