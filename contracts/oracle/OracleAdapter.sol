@@ -1,0 +1,521 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.28;
+
+import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
+import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
+import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
+import {IOracleAdapter} from "../../interfaces/IOracleAdapter.sol";
+import {FeedReader} from "./FeedReader.sol";
+import {OracleMath} from "./OracleMath.sol";
+
+/// @title OracleAdapter
+/// @notice Validated Chainlink-compatible prices (staleness, bounds, fallback feed, deviation), an
+/// L2 sequencer guard, a per-asset price circuit breaker and an on-chain realized volatility
+/// estimate. Formulas, policies and parameter guidance: docs/oracle.md.
+contract OracleAdapter is IOracleAdapter, AccessControl {
+    // ------------------------------------------------------------------ types
+
+    /// @notice Governance input for one asset; every field is bounded (see the *_MIN/*_MAX constants).
+    struct AssetParams {
+        address primaryFeed;
+        address secondaryFeed; // address(0) = none
+        uint32 maxStaleness; // seconds
+        uint16 maxDeviationBps; // primary vs secondary
+        uint128 minPrice; // WAD, inclusive
+        uint128 maxPrice; // WAD, inclusive
+        uint16 breakerThresholdBps;
+        uint32 breakerWindow; // seconds
+        uint32 breakerCooldown; // seconds
+        uint32 volInterval; // min seconds between volatility samples
+        uint64 volLambda; // WAD EWMA decay
+        uint32 volStaleAfter; // seconds without a sample before the estimate is stale
+    }
+
+    /// @notice What a price read needs, packed into three slots (the engine reads prices often).
+    struct AssetConfig {
+        // slot 0
+        address primaryFeed;
+        uint32 maxStaleness;
+        uint16 maxDeviationBps;
+        uint8 primaryDecimals;
+        uint8 secondaryDecimals;
+        uint8 tokenDecimals;
+        // slot 1
+        address secondaryFeed;
+        uint16 breakerThresholdBps;
+        uint32 breakerWindow;
+        uint32 breakerCooldown;
+        // slot 2
+        uint128 minPrice;
+        uint128 maxPrice;
+    }
+
+    /// @notice Volatility parameters (one slot), read only by `poke` and `volatility`.
+    struct VolatilityParams {
+        uint32 interval;
+        uint64 lambdaWad;
+        uint32 staleAfter;
+    }
+
+    /// @notice Breaker and volatility state (two slots).
+    struct AssetState {
+        // slot 0: the breaker's reference price for the current window, and the sample clock
+        uint128 anchorPrice;
+        uint40 anchorTime;
+        uint40 trippedUntil;
+        uint40 lastSampleTime;
+        bool hasVariance;
+        // slot 1
+        uint128 lastSamplePrice;
+        uint128 variancePerSecond;
+    }
+
+    /// @notice Why a feed reading was rejected (None = accepted).
+    enum FeedFailure {
+        None,
+        Unavailable,
+        NonPositiveAnswer,
+        UpdatedAtZero,
+        UpdatedAtInFuture,
+        Stale,
+        BelowMinPrice,
+        AboveMaxPrice
+    }
+
+    /// @notice Which price a read settles on.
+    enum Outcome {
+        Primary,
+        Secondary,
+        Deviation,
+        AllFailed
+    }
+
+    // ------------------------------------------------------------------ constants
+
+    bytes32 public constant GOVERNOR_ROLE = keccak256("GOVERNOR_ROLE");
+
+    uint32 public constant MIN_STALENESS = 60;
+    uint32 public constant MAX_STALENESS = 72 hours;
+    uint16 public constant MIN_DEVIATION_BPS = 10;
+    uint16 public constant MAX_DEVIATION_BPS = 2000;
+    uint8 public constant MAX_DECIMALS = 18;
+    uint16 public constant MIN_BREAKER_THRESHOLD_BPS = 100;
+    uint16 public constant MAX_BREAKER_THRESHOLD_BPS = 5000;
+    uint32 public constant MIN_BREAKER_WINDOW = 60;
+    uint32 public constant MAX_BREAKER_WINDOW = 24 hours;
+    uint32 public constant MIN_BREAKER_COOLDOWN = 60;
+    uint32 public constant MAX_BREAKER_COOLDOWN = 24 hours;
+    uint32 public constant MIN_VOL_INTERVAL = 60;
+    uint32 public constant MAX_VOL_INTERVAL = 24 hours;
+    uint64 public constant MIN_VOL_LAMBDA = 0.5e18;
+    uint64 public constant MAX_VOL_LAMBDA = 0.9999e18;
+    uint32 public constant MAX_VOL_STALE_AFTER = 7 days;
+    uint256 public constant MIN_SEED_SIGMA = 0.01e18;
+    uint256 public constant MAX_SEED_SIGMA = 10e18;
+    uint32 public constant MIN_GRACE_PERIOD = 5 minutes;
+    uint32 public constant MAX_GRACE_PERIOD = 24 hours;
+
+    // ------------------------------------------------------------------ errors
+
+    error UnknownAsset(address asset);
+    error FeedUnavailable(address feed);
+    error NonPositiveAnswer(address feed, int256 answer);
+    error UpdatedAtZero(address feed);
+    error UpdatedAtInFuture(address feed, uint256 updatedAt);
+    error StalePrice(address feed, uint256 updatedAt, uint256 maxStaleness);
+    error PriceBelowMin(address feed, uint256 priceWad, uint256 minPrice);
+    error PriceAboveMax(address feed, uint256 priceWad, uint256 maxPrice);
+    error PriceDeviation(address asset, uint256 primaryPrice, uint256 secondaryPrice);
+
+    error PrimaryFeedZero();
+    error SecondaryEqualsPrimary(address feed);
+    error FeedDecimalsUnreadable(address feed);
+    error FeedDecimalsTooHigh(address feed, uint8 decimals);
+    error TokenDecimalsUnreadable(address asset);
+    error TokenDecimalsTooHigh(address asset, uint8 decimals);
+    error MaxStalenessOutOfRange(uint32 maxStaleness);
+    error MaxDeviationOutOfRange(uint16 maxDeviationBps);
+    error InvalidPriceBounds(uint128 minPrice, uint128 maxPrice);
+    error BreakerThresholdOutOfRange(uint16 thresholdBps);
+    error BreakerWindowOutOfRange(uint32 window);
+    error BreakerCooldownOutOfRange(uint32 cooldown);
+    error VolIntervalOutOfRange(uint32 interval);
+    error VolLambdaOutOfRange(uint64 lambda);
+    error VolStaleAfterOutOfRange(uint32 staleAfter);
+    error SeedSigmaOutOfRange(uint256 sigmaWad);
+    error GracePeriodOutOfRange(uint32 gracePeriod);
+
+    // ------------------------------------------------------------------ events
+
+    event AssetConfigured(
+        address indexed asset,
+        AssetParams params,
+        uint8 tokenDecimals,
+        uint8 primaryDecimals,
+        uint8 secondaryDecimals
+    );
+    event VolatilitySeeded(address indexed asset, uint256 sigmaWad, uint256 variancePerSecond);
+    event SequencerConfigured(address indexed feed, uint32 gracePeriod);
+    /// @notice Emitted by `poke` when the primary failed and the secondary price was accepted
+    /// (views cannot emit: monitors watch this event).
+    event SecondaryFeedUsed(
+        address indexed asset, address indexed primaryFeed, FeedFailure primaryFailure, uint256 priceWad
+    );
+    event CircuitBreakerTripped(
+        address indexed asset, uint256 anchorPrice, uint256 priceWad, uint256 trippedUntil
+    );
+    event VolatilitySampled(
+        address indexed asset, uint256 priceWad, uint256 variancePerSecond, uint256 sigmaWad
+    );
+
+    // ------------------------------------------------------------------ storage
+
+    /// @notice L2 sequencer uptime feed (address(0) = no sequencer check).
+    address public sequencerFeed;
+    /// @notice Seconds after the sequencer comes back up during which it still counts as restricted.
+    uint32 public gracePeriod;
+
+    mapping(address asset => AssetConfig) internal _configs;
+    mapping(address asset => VolatilityParams) internal _volParams;
+    mapping(address asset => AssetState) internal _states;
+
+    /// @notice The deployer becomes admin and governor.
+    constructor() {
+        _grantRole(DEFAULT_ADMIN_ROLE, msg.sender);
+        _grantRole(GOVERNOR_ROLE, msg.sender);
+    }
+
+    // ------------------------------------------------------------------ governance
+
+    /// @notice Lists `asset` or replaces its whole configuration. Feed and token decimals are read
+    /// and stored now. Breaker and volatility state are kept across updates.
+    function setAssetConfig(address asset, AssetParams calldata params) external onlyRole(GOVERNOR_ROLE) {
+        _validateParams(params);
+        uint8 tokenDecimals = _readTokenDecimals(asset);
+        uint8 primaryDecimals = _readFeedDecimals(params.primaryFeed);
+        uint8 secondaryDecimals =
+            params.secondaryFeed == address(0) ? 0 : _readFeedDecimals(params.secondaryFeed);
+        _configs[asset] = AssetConfig({
+            primaryFeed: params.primaryFeed,
+            maxStaleness: params.maxStaleness,
+            maxDeviationBps: params.maxDeviationBps,
+            primaryDecimals: primaryDecimals,
+            secondaryDecimals: secondaryDecimals,
+            tokenDecimals: tokenDecimals,
+            secondaryFeed: params.secondaryFeed,
+            breakerThresholdBps: params.breakerThresholdBps,
+            breakerWindow: params.breakerWindow,
+            breakerCooldown: params.breakerCooldown,
+            minPrice: params.minPrice,
+            maxPrice: params.maxPrice
+        });
+        _volParams[asset] = VolatilityParams({
+            interval: params.volInterval, lambdaWad: params.volLambda, staleAfter: params.volStaleAfter
+        });
+        emit AssetConfigured(asset, params, tokenDecimals, primaryDecimals, secondaryDecimals);
+    }
+
+    /// @notice Sets `asset`'s volatility estimate to `sigmaWad` (annualized), so margins are sane
+    /// before samples exist; later samples update it through the EWMA.
+    function seedVolatility(address asset, uint256 sigmaWad) external onlyRole(GOVERNOR_ROLE) {
+        _requireKnown(asset);
+        if (sigmaWad < MIN_SEED_SIGMA || sigmaWad > MAX_SEED_SIGMA) revert SeedSigmaOutOfRange(sigmaWad);
+        uint256 variance = OracleMath.varianceFromSigma(sigmaWad);
+        AssetState storage state = _states[asset];
+        state.variancePerSecond = SafeCast.toUint128(variance);
+        state.hasVariance = true;
+        emit VolatilitySeeded(asset, sigmaWad, variance);
+    }
+
+    /// @notice Sets the L2 sequencer uptime feed (address(0) disables the check) and its grace period.
+    function setSequencer(address feed, uint32 gracePeriod_) external onlyRole(GOVERNOR_ROLE) {
+        if (gracePeriod_ < MIN_GRACE_PERIOD || gracePeriod_ > MAX_GRACE_PERIOD) {
+            revert GracePeriodOutOfRange(gracePeriod_);
+        }
+        sequencerFeed = feed;
+        gracePeriod = gracePeriod_;
+        emit SequencerConfigured(feed, gracePeriod_);
+    }
+
+    // ------------------------------------------------------------------ reads
+
+    /// @inheritdoc IOracleAdapter
+    function price(address asset) public view returns (uint256 priceWad) {
+        (priceWad,,) = _acceptedPrice(asset, _config(asset));
+    }
+
+    /// @inheritdoc IOracleAdapter
+    /// @dev `mulDiv(amount, price, 10^tokenDecimals)` with the requested rounding.
+    function value(address asset, uint256 amount, bool roundUp) external view returns (uint256 valueWad) {
+        AssetConfig memory config = _config(asset);
+        (uint256 priceWad,,) = _acceptedPrice(asset, config);
+        return Math.mulDiv(
+            amount, priceWad, 10 ** config.tokenDecimals, roundUp ? Math.Rounding.Ceil : Math.Rounding.Floor
+        );
+    }
+
+    /// @inheritdoc IOracleAdapter
+    /// @dev Also false while no price can be accepted, and while the current price is already beyond
+    /// the breaker threshold from the window's reference price (a move nobody has poked yet).
+    function riskIncreaseAllowed(address asset) external view returns (bool) {
+        AssetConfig memory config = _config(asset);
+        if (sequencerRestricted()) return false;
+        AssetState memory state = _states[asset];
+        if (block.timestamp < state.trippedUntil) return false;
+        (uint256 priceWad, Outcome outcome,) = _resolve(config);
+        if (outcome == Outcome.Deviation || outcome == Outcome.AllFailed) return false;
+        return !(_anchorInWindow(state, config)
+                && OracleMath.movedBeyond(state.anchorPrice, priceWad, config.breakerThresholdBps));
+    }
+
+    /// @inheritdoc IOracleAdapter
+    /// @dev An unreadable uptime feed, any answer other than 0, and an uninitialized round
+    /// (`startedAt == 0`) all count as restricted.
+    function sequencerRestricted() public view returns (bool) {
+        address feed = sequencerFeed;
+        if (feed == address(0)) return false;
+        (bool ok, int256 answer, uint256 startedAt,) = FeedReader.latestRound(feed);
+        if (!ok || answer != 0 || startedAt == 0 || startedAt > block.timestamp) return true;
+        return block.timestamp - startedAt <= gracePeriod;
+    }
+
+    /// @inheritdoc IOracleAdapter
+    function volatility(address asset) external view returns (uint256 sigmaWad, bool stale) {
+        _requireKnown(asset);
+        AssetState memory state = _states[asset];
+        sigmaWad = OracleMath.annualizedSigma(state.variancePerSecond);
+        stale = state.lastSampleTime == 0
+            || block.timestamp - state.lastSampleTime > _volParams[asset].staleAfter;
+    }
+
+    /// @notice `asset`'s stored configuration (decimals included).
+    function assetConfig(address asset) external view returns (AssetConfig memory) {
+        return _configs[asset];
+    }
+
+    /// @notice `asset`'s volatility parameters.
+    function volatilityParams(address asset) external view returns (VolatilityParams memory) {
+        return _volParams[asset];
+    }
+
+    /// @notice `asset`'s breaker and volatility state.
+    function assetState(address asset) external view returns (AssetState memory) {
+        return _states[asset];
+    }
+
+    // ------------------------------------------------------------------ keeper
+
+    /// @inheritdoc IOracleAdapter
+    /// @dev Never reverts for being early: the breaker is updated on every call, the volatility
+    /// sample only once `volInterval` has passed since the last one. Reverts when no price can be
+    /// accepted (nothing to record).
+    function poke(address asset) external {
+        AssetConfig memory config = _config(asset);
+        (uint256 priceWad, Outcome outcome, FeedFailure primaryFailure) = _acceptedPrice(asset, config);
+        if (outcome == Outcome.Secondary) {
+            emit SecondaryFeedUsed(asset, config.primaryFeed, primaryFailure, priceWad);
+        }
+        AssetState memory state = _states[asset];
+        _updateBreaker(asset, config, state, priceWad);
+        _sampleVolatility(asset, state, priceWad);
+        _states[asset] = state;
+    }
+
+    // ------------------------------------------------------------------ internals: prices
+
+    function _config(address asset) internal view returns (AssetConfig memory config) {
+        config = _configs[asset];
+        if (config.primaryFeed == address(0)) revert UnknownAsset(asset);
+    }
+
+    function _requireKnown(address asset) internal view {
+        if (_configs[asset].primaryFeed == address(0)) revert UnknownAsset(asset);
+    }
+
+    /// @dev The price a read settles on, or the revert explaining why there is none.
+    function _acceptedPrice(address asset, AssetConfig memory config)
+        internal
+        view
+        returns (uint256 priceWad, Outcome outcome, FeedFailure primaryFailure)
+    {
+        (priceWad, outcome, primaryFailure) = _resolve(config);
+        if (outcome == Outcome.Deviation) _revertDeviation(asset, config);
+        if (outcome == Outcome.AllFailed) _revertPrimaryFailure(config);
+    }
+
+    /// @dev Primary when valid (and, with a valid secondary, within maxDeviationBps of it); else a
+    /// valid secondary; else AllFailed.
+    function _resolve(AssetConfig memory config)
+        internal
+        view
+        returns (uint256 priceWad, Outcome outcome, FeedFailure primaryFailure)
+    {
+        uint256 primaryPrice;
+        (primaryFailure, primaryPrice) = _readFeed(config, config.primaryFeed, config.primaryDecimals);
+        FeedFailure secondaryFailure = FeedFailure.Unavailable;
+        uint256 secondaryPrice;
+        if (config.secondaryFeed != address(0)) {
+            (secondaryFailure, secondaryPrice) =
+                _readFeed(config, config.secondaryFeed, config.secondaryDecimals);
+        }
+        if (primaryFailure == FeedFailure.None) {
+            if (
+                secondaryFailure == FeedFailure.None
+                    && !OracleMath.withinDeviation(primaryPrice, secondaryPrice, config.maxDeviationBps)
+            ) {
+                return (0, Outcome.Deviation, primaryFailure);
+            }
+            return (primaryPrice, Outcome.Primary, primaryFailure);
+        }
+        if (secondaryFailure == FeedFailure.None) return (secondaryPrice, Outcome.Secondary, primaryFailure);
+        return (0, Outcome.AllFailed, primaryFailure);
+    }
+
+    function _readFeed(AssetConfig memory config, address feed, uint8 decimals)
+        internal
+        view
+        returns (FeedFailure failure, uint256 priceWad)
+    {
+        (bool ok, int256 answer,, uint256 updatedAt) = FeedReader.latestRound(feed);
+        if (!ok) return (FeedFailure.Unavailable, 0);
+        return _check(config, decimals, answer, updatedAt);
+    }
+
+    /// @dev The checks in order: answer > 0, updatedAt != 0, not in the future, not stale, within
+    /// [minPrice, maxPrice] after normalization to WAD.
+    function _check(AssetConfig memory config, uint8 decimals, int256 answer, uint256 updatedAt)
+        internal
+        view
+        returns (FeedFailure failure, uint256 priceWad)
+    {
+        if (answer <= 0) return (FeedFailure.NonPositiveAnswer, 0);
+        if (updatedAt == 0) return (FeedFailure.UpdatedAtZero, 0);
+        if (updatedAt > block.timestamp) return (FeedFailure.UpdatedAtInFuture, 0);
+        if (block.timestamp - updatedAt > config.maxStaleness) return (FeedFailure.Stale, 0);
+        priceWad = OracleMath.normalize(uint256(answer), decimals);
+        if (priceWad < config.minPrice) return (FeedFailure.BelowMinPrice, priceWad);
+        if (priceWad > config.maxPrice) return (FeedFailure.AboveMaxPrice, priceWad);
+    }
+
+    // The revert paths re-read the feeds for their diagnostics, so the happy path carries none.
+
+    function _revertDeviation(address asset, AssetConfig memory config) internal view {
+        (, uint256 primaryPrice) = _readFeed(config, config.primaryFeed, config.primaryDecimals);
+        (, uint256 secondaryPrice) = _readFeed(config, config.secondaryFeed, config.secondaryDecimals);
+        revert PriceDeviation(asset, primaryPrice, secondaryPrice);
+    }
+
+    function _revertPrimaryFailure(AssetConfig memory config) internal view {
+        address feed = config.primaryFeed;
+        (bool ok, int256 answer,, uint256 updatedAt) = FeedReader.latestRound(feed);
+        if (!ok) revert FeedUnavailable(feed);
+        (FeedFailure failure, uint256 priceWad) = _check(config, config.primaryDecimals, answer, updatedAt);
+        if (failure == FeedFailure.NonPositiveAnswer) revert NonPositiveAnswer(feed, answer);
+        if (failure == FeedFailure.UpdatedAtZero) revert UpdatedAtZero(feed);
+        if (failure == FeedFailure.UpdatedAtInFuture) revert UpdatedAtInFuture(feed, updatedAt);
+        if (failure == FeedFailure.Stale) revert StalePrice(feed, updatedAt, config.maxStaleness);
+        if (failure == FeedFailure.BelowMinPrice) revert PriceBelowMin(feed, priceWad, config.minPrice);
+        revert PriceAboveMax(feed, priceWad, config.maxPrice);
+    }
+
+    // ------------------------------------------------------------------ internals: breaker, volatility
+
+    function _anchorInWindow(AssetState memory state, AssetConfig memory config)
+        internal
+        view
+        returns (bool)
+    {
+        return state.anchorTime != 0 && block.timestamp - state.anchorTime <= config.breakerWindow;
+    }
+
+    /// @dev The anchor is the window's reference price: it is replaced when older than the window or
+    /// when the breaker trips, never by an ordinary poke, so poking after every small step cannot
+    /// walk the reference along a large move.
+    function _updateBreaker(
+        address asset,
+        AssetConfig memory config,
+        AssetState memory state,
+        uint256 priceWad
+    ) internal {
+        if (_anchorInWindow(state, config)) {
+            if (!OracleMath.movedBeyond(state.anchorPrice, priceWad, config.breakerThresholdBps)) return;
+            uint256 trippedUntil = block.timestamp + config.breakerCooldown;
+            emit CircuitBreakerTripped(asset, state.anchorPrice, priceWad, trippedUntil);
+            state.trippedUntil = uint40(trippedUntil);
+        }
+        state.anchorPrice = uint128(priceWad);
+        state.anchorTime = uint40(block.timestamp);
+    }
+
+    /// @dev At most one sample per `interval`. The first observation only records the price; the
+    /// first return replaces the variance unless governance seeded it; a sample taken after a stale
+    /// gap (dt > staleAfter) can only raise the estimate.
+    function _sampleVolatility(address asset, AssetState memory state, uint256 priceWad) internal {
+        VolatilityParams memory params = _volParams[asset];
+        uint256 last = state.lastSampleTime;
+        if (last != 0) {
+            uint256 dt = block.timestamp - last;
+            if (dt < params.interval) return;
+            uint256 sample = OracleMath.varianceSample(state.lastSamplePrice, priceWad, dt);
+            uint256 variance = sample;
+            if (state.hasVariance) {
+                variance = OracleMath.ewma(state.variancePerSecond, sample, params.lambdaWad);
+                if (dt > params.staleAfter) variance = Math.max(variance, state.variancePerSecond);
+            }
+            state.variancePerSecond = SafeCast.toUint128(variance);
+            state.hasVariance = true;
+            emit VolatilitySampled(asset, priceWad, variance, OracleMath.annualizedSigma(variance));
+        }
+        state.lastSamplePrice = uint128(priceWad);
+        state.lastSampleTime = uint40(block.timestamp);
+    }
+
+    // ------------------------------------------------------------------ internals: configuration
+
+    function _validateParams(AssetParams calldata p) internal pure {
+        if (p.primaryFeed == address(0)) revert PrimaryFeedZero();
+        if (p.secondaryFeed == p.primaryFeed) revert SecondaryEqualsPrimary(p.secondaryFeed);
+        if (p.maxStaleness < MIN_STALENESS || p.maxStaleness > MAX_STALENESS) {
+            revert MaxStalenessOutOfRange(p.maxStaleness);
+        }
+        if (p.maxDeviationBps < MIN_DEVIATION_BPS || p.maxDeviationBps > MAX_DEVIATION_BPS) {
+            revert MaxDeviationOutOfRange(p.maxDeviationBps);
+        }
+        if (p.minPrice == 0 || p.minPrice >= p.maxPrice) revert InvalidPriceBounds(p.minPrice, p.maxPrice);
+        if (
+            p.breakerThresholdBps < MIN_BREAKER_THRESHOLD_BPS
+                || p.breakerThresholdBps > MAX_BREAKER_THRESHOLD_BPS
+        ) {
+            revert BreakerThresholdOutOfRange(p.breakerThresholdBps);
+        }
+        if (p.breakerWindow < MIN_BREAKER_WINDOW || p.breakerWindow > MAX_BREAKER_WINDOW) {
+            revert BreakerWindowOutOfRange(p.breakerWindow);
+        }
+        if (p.breakerCooldown < MIN_BREAKER_COOLDOWN || p.breakerCooldown > MAX_BREAKER_COOLDOWN) {
+            revert BreakerCooldownOutOfRange(p.breakerCooldown);
+        }
+        if (p.volInterval < MIN_VOL_INTERVAL || p.volInterval > MAX_VOL_INTERVAL) {
+            revert VolIntervalOutOfRange(p.volInterval);
+        }
+        if (p.volLambda < MIN_VOL_LAMBDA || p.volLambda > MAX_VOL_LAMBDA) {
+            revert VolLambdaOutOfRange(p.volLambda);
+        }
+        if (p.volStaleAfter < p.volInterval || p.volStaleAfter > MAX_VOL_STALE_AFTER) {
+            revert VolStaleAfterOutOfRange(p.volStaleAfter);
+        }
+    }
+
+    function _readTokenDecimals(address asset) internal view returns (uint8 decimals) {
+        bool ok;
+        (ok, decimals) = FeedReader.decimals(asset);
+        if (!ok) revert TokenDecimalsUnreadable(asset);
+        if (decimals > MAX_DECIMALS) revert TokenDecimalsTooHigh(asset, decimals);
+    }
+
+    function _readFeedDecimals(address feed) internal view returns (uint8 decimals) {
+        bool ok;
+        (ok, decimals) = FeedReader.decimals(feed);
+        if (!ok) revert FeedDecimalsUnreadable(feed);
+        if (decimals > MAX_DECIMALS) revert FeedDecimalsTooHigh(feed, decimals);
+    }
+}

@@ -1,0 +1,119 @@
+"""Reference model of the OracleAdapter's math (contracts/oracle/OracleMath.sol), exact integers.
+
+Formulas and rounding follow docs/oracle.md: prices are WAD USD per whole token; the volatility
+estimate (variance per second, WAD) rounds up at every step so the engine's margins never come out
+lower than the exact value.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from solvent.fixed_point import BPS, WAD, isqrt, mul_div, mul_div_up
+
+SECONDS_PER_YEAR = 365 * 24 * 3600
+MAX_RETURN_WAD = 100 * WAD
+MAX_DECIMALS = 18
+UINT256_MAX = 2**256 - 1
+
+
+def ceil_div(x: int, y: int) -> int:
+    """ceil(x / y) for x >= 0, y > 0 (OpenZeppelin Math.ceilDiv)."""
+    if x < 0 or y <= 0:
+        raise ValueError("ceil_div expects x >= 0 and y > 0")
+    return -(-x // y)
+
+
+def ceil_sqrt(x: int) -> int:
+    """ceil(sqrt(x)) (OpenZeppelin Math.sqrt with Rounding.Ceil)."""
+    root = isqrt(x)
+    return root if root * root == x else root + 1
+
+
+def normalize(answer: int, feed_decimals: int) -> int:
+    """Feed answer to WAD: answer * 10^(18 - decimals), saturating at 2^256 - 1."""
+    if answer <= 0 or not 0 <= feed_decimals <= MAX_DECIMALS:
+        raise ValueError("normalize expects a positive answer and 0..18 feed decimals")
+    return min(answer * 10 ** (MAX_DECIMALS - feed_decimals), UINT256_MAX)
+
+
+def value(amount: int, price_wad: int, token_decimals: int, round_up: bool) -> int:
+    """USD value (WAD) of `amount` token units: mulDiv(amount, price, 10^tokenDecimals)."""
+    return mul_div(amount, price_wad, 10**token_decimals, round_up)
+
+
+def within_deviation(a: int, b: int, max_bps: int) -> bool:
+    """|a - b| * 10_000 <= max_bps * min(a, b)."""
+    return abs(a - b) * BPS <= max_bps * min(a, b)
+
+
+def moved_beyond(anchor: int, price: int, threshold_bps: int) -> bool:
+    """The breaker's test: |price - anchor| * 10_000 > threshold_bps * anchor."""
+    return abs(price - anchor) * BPS > threshold_bps * anchor
+
+
+def return_wad(previous_price: int, price: int) -> int:
+    """|r| = ceil(|p - pPrev| * 1e18 / pPrev), capped at MAX_RETURN_WAD."""
+    return min(mul_div_up(abs(price - previous_price), WAD, previous_price), MAX_RETURN_WAD)
+
+
+def variance_sample(previous_price: int, price: int, dt: int) -> int:
+    """Variance per second (WAD) of one sample: ceil(ceil(r * r / 1e18) / dt)."""
+    r = return_wad(previous_price, price)
+    return ceil_div(mul_div_up(r, r, WAD), dt)
+
+
+def ewma(variance: int, sample: int, lam: int) -> int:
+    """ceil((lam * variance + (1e18 - lam) * sample) / 1e18)."""
+    return ceil_div(lam * variance + (WAD - lam) * sample, WAD)
+
+
+def annualized_sigma(variance_per_second: int) -> int:
+    """ceil(sqrt(variance * SECONDS_PER_YEAR * 1e18)): annualized volatility, WAD."""
+    return ceil_sqrt(variance_per_second * SECONDS_PER_YEAR * WAD)
+
+
+def variance_from_sigma(sigma_wad: int) -> int:
+    """ceil(sigma^2 / (SECONDS_PER_YEAR * 1e18)): the variance a governance seed stores."""
+    return ceil_div(sigma_wad * sigma_wad, SECONDS_PER_YEAR * WAD)
+
+
+@dataclass
+class VolatilityState:
+    """One asset's volatility state, as stored by the adapter."""
+
+    interval: int
+    lam: int
+    stale_after: int
+    variance: int = 0
+    has_variance: bool = False
+    last_sample_price: int = 0
+    last_sample_time: int = 0
+
+    def seed(self, sigma_wad: int) -> None:
+        self.variance = variance_from_sigma(sigma_wad)
+        self.has_variance = True
+
+    def poke(self, price_wad: int, now: int) -> bool:
+        """Applies a poke at `now`; returns whether the price was recorded (interval passed)."""
+        if self.last_sample_time != 0:
+            dt = now - self.last_sample_time
+            if dt < self.interval:
+                return False
+            sample = variance_sample(self.last_sample_price, price_wad, dt)
+            updated = sample
+            if self.has_variance:
+                updated = ewma(self.variance, sample, self.lam)
+                if dt > self.stale_after:
+                    updated = max(updated, self.variance)
+            self.variance = updated
+            self.has_variance = True
+        self.last_sample_price = price_wad
+        self.last_sample_time = now
+        return True
+
+    def sigma(self) -> int:
+        return annualized_sigma(self.variance)
+
+    def stale(self, now: int) -> bool:
+        return self.last_sample_time == 0 or now - self.last_sample_time > self.stale_after

@@ -1,0 +1,172 @@
+"""Governance: role checks, every bound, decimals read at config time, events."""
+
+import ape
+import pytest
+from eth_utils import keccak
+
+from solvent import oracle_math
+
+from .conftest import WAD, ZERO_ADDRESS, asset_params
+
+
+def test_price_config_fits_three_storage_slots(adapter, listed, primary, secondary, chain):
+    # Layout: AccessControl._roles (0), sequencer (1), _configs (2), _volParams (3), _states (4).
+    base = int.from_bytes(
+        keccak(bytes.fromhex(listed.address[2:].rjust(64, "0")) + (2).to_bytes(32))
+    )
+    slots = [
+        int.from_bytes(chain.provider.get_storage(adapter.address, base + i)) for i in range(4)
+    ]
+    config = adapter.assetConfig(listed)
+    assert slots[0] & (2**160 - 1) == int(primary.address, 16)
+    assert slots[1] & (2**160 - 1) == int(secondary.address, 16)
+    assert slots[2] == config.minPrice | config.maxPrice << 128
+    assert slots[3] == 0  # nothing beyond the third slot
+
+
+def test_config_is_stored_with_decimals(adapter, listed, primary, secondary):
+    config = adapter.assetConfig(listed)
+    assert config.primaryFeed == primary
+    assert config.secondaryFeed == secondary
+    assert (config.primaryDecimals, config.secondaryDecimals, config.tokenDecimals) == (8, 8, 18)
+    assert config.maxStaleness == 4_200
+    vol = adapter.volatilityParams(listed)
+    assert (vol.interval, vol.lambdaWad, vol.staleAfter) == (300, 94 * 10**16, 3_600)
+
+
+def test_config_change_emits_event(adapter, weth, primary, deployer):
+    tx = adapter.setAssetConfig(weth, asset_params(primary, maxStaleness=90_000), sender=deployer)
+    events = tx.events.filter(adapter.AssetConfigured)
+    assert len(events) == 1
+    assert events[0].asset == weth
+    assert list(events[0].params) == list(asset_params(primary, maxStaleness=90_000))
+    assert events[0].tokenDecimals == 18
+    assert events[0].primaryDecimals == 8
+    assert adapter.assetConfig(weth).maxStaleness == 90_000
+
+
+def test_unauthorized_changes_revert(adapter, listed, primary, stranger):
+    with ape.reverts(adapter.AccessControlUnauthorizedAccount):
+        adapter.setAssetConfig(listed, asset_params(primary), sender=stranger)
+    with ape.reverts(adapter.AccessControlUnauthorizedAccount):
+        adapter.seedVolatility(listed, WAD, sender=stranger)
+    with ape.reverts(adapter.AccessControlUnauthorizedAccount):
+        adapter.setSequencer(ZERO_ADDRESS, 3_600, sender=stranger)
+
+
+def test_governor_role_can_be_granted(adapter, listed, primary, deployer, stranger):
+    adapter.grantRole(adapter.GOVERNOR_ROLE(), stranger, sender=deployer)
+    adapter.setAssetConfig(listed, asset_params(primary, maxStaleness=120), sender=stranger)
+    assert adapter.assetConfig(listed).maxStaleness == 120
+
+
+OUT_OF_RANGE = [
+    ("MaxStalenessOutOfRange", {"maxStaleness": 59}),
+    ("MaxStalenessOutOfRange", {"maxStaleness": 72 * 3600 + 1}),
+    ("MaxDeviationOutOfRange", {"maxDeviationBps": 9}),
+    ("MaxDeviationOutOfRange", {"maxDeviationBps": 2_001}),
+    ("InvalidPriceBounds", {"minPrice": 0}),
+    ("InvalidPriceBounds", {"minPrice": 5 * WAD, "maxPrice": 5 * WAD}),
+    ("InvalidPriceBounds", {"minPrice": 6 * WAD, "maxPrice": 5 * WAD}),
+    ("BreakerThresholdOutOfRange", {"breakerThresholdBps": 99}),
+    ("BreakerThresholdOutOfRange", {"breakerThresholdBps": 5_001}),
+    ("BreakerWindowOutOfRange", {"breakerWindow": 59}),
+    ("BreakerWindowOutOfRange", {"breakerWindow": 86_401}),
+    ("BreakerCooldownOutOfRange", {"breakerCooldown": 59}),
+    ("BreakerCooldownOutOfRange", {"breakerCooldown": 86_401}),
+    ("VolIntervalOutOfRange", {"volInterval": 59}),
+    ("VolIntervalOutOfRange", {"volInterval": 86_401, "volStaleAfter": 100_000}),
+    ("VolLambdaOutOfRange", {"volLambda": 5 * 10**17 - 1}),
+    ("VolLambdaOutOfRange", {"volLambda": 9_999 * 10**14 + 1}),
+    ("VolStaleAfterOutOfRange", {"volInterval": 600, "volStaleAfter": 599}),
+    ("VolStaleAfterOutOfRange", {"volStaleAfter": 7 * 86_400 + 1}),
+]
+
+
+@pytest.mark.parametrize(("error", "overrides"), OUT_OF_RANGE)
+def test_out_of_range_config_reverts(adapter, weth, primary, deployer, error, overrides):
+    with ape.reverts(getattr(adapter, error)):
+        adapter.setAssetConfig(weth, asset_params(primary, **overrides), sender=deployer)
+
+
+def test_bounds_themselves_are_accepted(adapter, weth, primary, deployer):
+    low = {
+        "maxStaleness": 60,
+        "maxDeviationBps": 10,
+        "minPrice": 1,
+        "maxPrice": 2,
+        "breakerThresholdBps": 100,
+        "breakerWindow": 60,
+        "breakerCooldown": 60,
+        "volInterval": 60,
+        "volLambda": 5 * 10**17,
+        "volStaleAfter": 60,
+    }
+    high = {
+        "maxStaleness": 72 * 3600,
+        "maxDeviationBps": 2_000,
+        "minPrice": 2**128 - 2,
+        "maxPrice": 2**128 - 1,
+        "breakerThresholdBps": 5_000,
+        "breakerWindow": 86_400,
+        "breakerCooldown": 86_400,
+        "volInterval": 86_400,
+        "volLambda": 9_999 * 10**14,
+        "volStaleAfter": 7 * 86_400,
+    }
+    for overrides in (low, high):
+        adapter.setAssetConfig(weth, asset_params(primary, **overrides), sender=deployer)
+        assert adapter.assetConfig(weth).maxStaleness == overrides["maxStaleness"]
+
+
+def test_feed_addresses_are_checked(adapter, weth, primary, deployer, stranger):
+    with ape.reverts(adapter.PrimaryFeedZero):
+        adapter.setAssetConfig(weth, asset_params(ZERO_ADDRESS), sender=deployer)
+    with ape.reverts(adapter.SecondaryEqualsPrimary):
+        adapter.setAssetConfig(weth, asset_params(primary, secondaryFeed=primary), sender=deployer)
+    with ape.reverts(adapter.FeedDecimalsUnreadable):
+        adapter.setAssetConfig(weth, asset_params(stranger), sender=deployer)
+    with ape.reverts(adapter.FeedDecimalsUnreadable):
+        adapter.setAssetConfig(weth, asset_params(primary, secondaryFeed=stranger), sender=deployer)
+
+
+def test_feed_with_more_than_18_decimals_is_rejected(adapter, weth, primary, deployer):
+    primary.setDecimals(19, sender=deployer)
+    with ape.reverts(adapter.FeedDecimalsTooHigh):
+        adapter.setAssetConfig(weth, asset_params(primary), sender=deployer)
+
+
+def test_token_decimals_are_checked(project, adapter, primary, deployer, stranger):
+    with ape.reverts(adapter.TokenDecimalsUnreadable):
+        adapter.setAssetConfig(stranger, asset_params(primary), sender=deployer)
+    odd = deployer.deploy(project.MockERC20, "Odd", "ODD", 19)
+    with ape.reverts(adapter.TokenDecimalsTooHigh):
+        adapter.setAssetConfig(odd, asset_params(primary), sender=deployer)
+
+
+def test_seed_volatility_bounds_and_event(adapter, listed, weth, deployer, stranger):
+    with ape.reverts(adapter.SeedSigmaOutOfRange):
+        adapter.seedVolatility(listed, 10**16 - 1, sender=deployer)
+    with ape.reverts(adapter.SeedSigmaOutOfRange):
+        adapter.seedVolatility(listed, 10 * WAD + 1, sender=deployer)
+    with ape.reverts(adapter.UnknownAsset):
+        adapter.seedVolatility(stranger, WAD, sender=deployer)
+    tx = adapter.seedVolatility(listed, 8 * 10**17, sender=deployer)
+    event = tx.events.filter(adapter.VolatilitySeeded)[0]
+    assert event.variancePerSecond == oracle_math.variance_from_sigma(8 * 10**17)
+    sigma, stale = adapter.volatility(listed)
+    assert sigma == oracle_math.annualized_sigma(oracle_math.variance_from_sigma(8 * 10**17))
+    assert 8 * 10**17 <= sigma <= 8 * 10**17 + 10**9
+    assert stale  # seeded but never sampled
+
+
+def test_sequencer_grace_bounds_and_event(adapter, deployer, stranger):
+    with ape.reverts(adapter.GracePeriodOutOfRange):
+        adapter.setSequencer(stranger, 299, sender=deployer)
+    with ape.reverts(adapter.GracePeriodOutOfRange):
+        adapter.setSequencer(stranger, 86_401, sender=deployer)
+    tx = adapter.setSequencer(stranger, 3_600, sender=deployer)
+    event = tx.events.filter(adapter.SequencerConfigured)[0]
+    assert (event.feed, event.gracePeriod) == (stranger, 3_600)
+    assert adapter.sequencerFeed() == stranger
+    assert adapter.gracePeriod() == 3_600

@@ -1,0 +1,54 @@
+"""The Python reference itself: rounding directions and identities the contract relies on."""
+
+from fractions import Fraction
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from solvent import oracle_math
+from solvent.fixed_point import WAD
+
+
+@given(st.integers(0, 2**200))
+def test_ceil_sqrt_is_the_smallest_root_not_below(x):
+    root = oracle_math.ceil_sqrt(x)
+    assert root * root >= x
+    assert root == 0 or (root - 1) * (root - 1) < x
+
+
+@given(st.integers(10**16, 10 * WAD))
+def test_seeded_sigma_reads_back_at_least_the_seed(sigma):
+    read_back = oracle_math.annualized_sigma(oracle_math.variance_from_sigma(sigma))
+    assert sigma <= read_back <= sigma + 10**10
+
+
+@given(st.integers(1, 2**128), st.integers(1, 2**128), st.integers(1, 10**6))
+def test_variance_sample_rounds_up_within_a_few_wei(prev, price, dt):
+    sample = oracle_math.variance_sample(prev, price, dt)
+    exact_r = min(Fraction(abs(price - prev), prev), Fraction(100))
+    exact = exact_r * exact_r * WAD / dt  # exact variance per second, WAD
+    assert exact <= sample  # never below the exact value
+    # ceil(r * 1e18) adds <= 1 wei, so r^2 / 1e18 grows by <= 2r + 1e-18; each later ceil adds < 1.
+    assert sample <= exact + (2 * exact_r + 2) / dt + 1
+
+
+def test_annualization_of_a_known_variance():
+    # 80% a year is 0.64 / 31,536,000 variance per second.
+    variance = 64 * 10**16 // oracle_math.SECONDS_PER_YEAR
+    sigma = oracle_math.annualized_sigma(variance)
+    assert abs(sigma - 8 * 10**17) < 10**9
+
+
+@given(st.integers(0, 10**30), st.integers(0, 10**30), st.integers(5 * 10**17, 9_999 * 10**14))
+def test_ewma_lies_between_its_inputs(variance, sample, lam):
+    updated = oracle_math.ewma(variance, sample, lam)
+    assert min(variance, sample) <= updated <= max(variance, sample)
+
+
+def test_deviation_and_breaker_boundaries():
+    assert oracle_math.within_deviation(100, 102, 200)
+    assert not oracle_math.within_deviation(100, 103, 200)
+    assert oracle_math.within_deviation(102, 100, 200)
+    assert not oracle_math.moved_beyond(100, 110, 1_000)
+    assert oracle_math.moved_beyond(100, 111, 1_000)
+    assert oracle_math.moved_beyond(100, 89, 1_000)
