@@ -4,15 +4,22 @@ from types import SimpleNamespace
 
 import pytest
 
-from solvent.gas import GasReport, execution_gas
+from solvent.gas import GasReport, calldata_gas, execution_gas
 
 
-def receipt(gas_used: int) -> SimpleNamespace:
-    return SimpleNamespace(gas_used=gas_used)
+def receipt(gas_used: int, data: bytes = b"") -> SimpleNamespace:
+    return SimpleNamespace(gas_used=gas_used, transaction=SimpleNamespace(data=data))
 
 
-def test_execution_gas_excludes_intrinsic_base():
+def test_execution_gas_excludes_intrinsic_base_and_calldata():
     assert execution_gas(receipt(51_000)) == 30_000
+    assert execution_gas(receipt(51_000, b"\x00\x01\x00\xff")) == 30_000 - 2 * 4 - 2 * 16
+
+
+def test_calldata_gas_counts_zero_and_nonzero_bytes():
+    assert calldata_gas(b"") == 0
+    assert calldata_gas(bytes(32)) == 128
+    assert calldata_gas(b"\x01" * 3 + b"\x00") == 52
 
 
 def test_regression_and_unknown_fail_improvement_is_noted():

@@ -1,9 +1,5 @@
 """Gas of a volatility-sampling poke and of a warm price read (both with two feeds configured)."""
 
-from types import SimpleNamespace
-
-from solvent.gas import INTRINSIC_GAS
-
 from .conftest import ETH_PRICE, advance
 
 
@@ -25,6 +21,5 @@ def test_gas_warm_price_read(project, adapter, listed, deployer, gas):
     probe.measureWarmRead(adapter, listed, sender=deployer)
     warm = probe.lastWarmReadGas()
     assert 0 < warm < 20_000
-    # The probe measures the second price() call of one transaction with gasleft(); it is recorded
-    # as an execution-gas figure (the snapshot's unit) by adding back the intrinsic base.
-    gas.record("oracle.price_warm", SimpleNamespace(gas_used=INTRINSIC_GAS + warm))
+    # The probe measures the second price() call of one transaction with gasleft().
+    gas.record_value("oracle.price_warm", warm)
