@@ -19,7 +19,8 @@ contract OracleAdapter is IOracleAdapter, AccessControl {
     struct AssetParams {
         address primaryFeed;
         address secondaryFeed; // address(0) = none
-        uint32 maxStaleness; // seconds
+        uint32 maxStaleness; // seconds, primary feed
+        uint32 secondaryMaxStaleness; // seconds, secondary feed (checked only when it is set)
         uint16 maxDeviationBps; // primary vs secondary
         uint128 minPrice; // WAD, inclusive
         uint128 maxPrice; // WAD, inclusive
@@ -42,9 +43,10 @@ contract OracleAdapter is IOracleAdapter, AccessControl {
         uint8 tokenDecimals;
         // slot 1
         address secondaryFeed;
+        uint32 secondaryMaxStaleness;
         uint16 breakerThresholdBps;
-        uint32 breakerWindow;
-        uint32 breakerCooldown;
+        uint24 breakerWindow;
+        uint24 breakerCooldown;
         // slot 2
         uint128 minPrice;
         uint128 maxPrice;
@@ -203,9 +205,11 @@ contract OracleAdapter is IOracleAdapter, AccessControl {
             secondaryDecimals: secondaryDecimals,
             tokenDecimals: tokenDecimals,
             secondaryFeed: params.secondaryFeed,
+            secondaryMaxStaleness: params.secondaryFeed == address(0) ? 0 : params.secondaryMaxStaleness,
             breakerThresholdBps: params.breakerThresholdBps,
-            breakerWindow: params.breakerWindow,
-            breakerCooldown: params.breakerCooldown,
+            // Both bounded by 24 h (validated above), far inside uint24.
+            breakerWindow: uint24(params.breakerWindow),
+            breakerCooldown: uint24(params.breakerCooldown),
             minPrice: params.minPrice,
             maxPrice: params.maxPrice
         });
@@ -351,12 +355,14 @@ contract OracleAdapter is IOracleAdapter, AccessControl {
         returns (uint256 priceWad, Outcome outcome, FeedFailure primaryFailure)
     {
         uint256 primaryPrice;
-        (primaryFailure, primaryPrice) = _readFeed(config, config.primaryFeed, config.primaryDecimals);
+        (primaryFailure, primaryPrice) =
+            _readFeed(config, config.primaryFeed, config.primaryDecimals, config.maxStaleness);
         FeedFailure secondaryFailure = FeedFailure.Unavailable;
         uint256 secondaryPrice;
         if (config.secondaryFeed != address(0)) {
-            (secondaryFailure, secondaryPrice) =
-                _readFeed(config, config.secondaryFeed, config.secondaryDecimals);
+            (secondaryFailure, secondaryPrice) = _readFeed(
+                config, config.secondaryFeed, config.secondaryDecimals, config.secondaryMaxStaleness
+            );
         }
         if (primaryFailure == FeedFailure.None) {
             if (
@@ -371,27 +377,29 @@ contract OracleAdapter is IOracleAdapter, AccessControl {
         return (0, Outcome.AllFailed, primaryFailure);
     }
 
-    function _readFeed(AssetConfig memory config, address feed, uint8 decimals)
+    function _readFeed(AssetConfig memory config, address feed, uint8 decimals, uint256 maxStaleness)
         internal
         view
         returns (FeedFailure failure, uint256 priceWad)
     {
         (bool ok, int256 answer,, uint256 updatedAt) = FeedReader.latestRound(feed);
         if (!ok) return (FeedFailure.Unavailable, 0);
-        return _check(config, decimals, answer, updatedAt);
+        return _check(config, decimals, maxStaleness, answer, updatedAt);
     }
 
     /// @dev The checks in order: answer > 0, updatedAt != 0, not in the future, not stale, within
     /// [minPrice, maxPrice] after normalization to WAD.
-    function _check(AssetConfig memory config, uint8 decimals, int256 answer, uint256 updatedAt)
-        internal
-        view
-        returns (FeedFailure failure, uint256 priceWad)
-    {
+    function _check(
+        AssetConfig memory config,
+        uint8 decimals,
+        uint256 maxStaleness,
+        int256 answer,
+        uint256 updatedAt
+    ) internal view returns (FeedFailure failure, uint256 priceWad) {
         if (answer <= 0) return (FeedFailure.NonPositiveAnswer, 0);
         if (updatedAt == 0) return (FeedFailure.UpdatedAtZero, 0);
         if (updatedAt > block.timestamp) return (FeedFailure.UpdatedAtInFuture, 0);
-        if (block.timestamp - updatedAt > config.maxStaleness) return (FeedFailure.Stale, 0);
+        if (block.timestamp - updatedAt > maxStaleness) return (FeedFailure.Stale, 0);
         priceWad = OracleMath.normalize(uint256(answer), decimals);
         if (priceWad < config.minPrice) return (FeedFailure.BelowMinPrice, priceWad);
         if (priceWad > config.maxPrice) return (FeedFailure.AboveMaxPrice, priceWad);
@@ -400,8 +408,10 @@ contract OracleAdapter is IOracleAdapter, AccessControl {
     // The revert paths re-read the feeds for their diagnostics, so the happy path carries none.
 
     function _revertDeviation(address asset, AssetConfig memory config) internal view {
-        (, uint256 primaryPrice) = _readFeed(config, config.primaryFeed, config.primaryDecimals);
-        (, uint256 secondaryPrice) = _readFeed(config, config.secondaryFeed, config.secondaryDecimals);
+        (, uint256 primaryPrice) =
+            _readFeed(config, config.primaryFeed, config.primaryDecimals, config.maxStaleness);
+        (, uint256 secondaryPrice) =
+            _readFeed(config, config.secondaryFeed, config.secondaryDecimals, config.secondaryMaxStaleness);
         revert PriceDeviation(asset, primaryPrice, secondaryPrice);
     }
 
@@ -409,7 +419,8 @@ contract OracleAdapter is IOracleAdapter, AccessControl {
         address feed = config.primaryFeed;
         (bool ok, int256 answer,, uint256 updatedAt) = FeedReader.latestRound(feed);
         if (!ok) revert FeedUnavailable(feed);
-        (FeedFailure failure, uint256 priceWad) = _check(config, config.primaryDecimals, answer, updatedAt);
+        (FeedFailure failure, uint256 priceWad) =
+            _check(config, config.primaryDecimals, config.maxStaleness, answer, updatedAt);
         if (failure == FeedFailure.NonPositiveAnswer) revert NonPositiveAnswer(feed, answer);
         if (failure == FeedFailure.UpdatedAtZero) revert UpdatedAtZero(feed);
         if (failure == FeedFailure.UpdatedAtInFuture) revert UpdatedAtInFuture(feed, updatedAt);
@@ -475,9 +486,8 @@ contract OracleAdapter is IOracleAdapter, AccessControl {
     function _validateParams(AssetParams calldata p) internal pure {
         if (p.primaryFeed == address(0)) revert PrimaryFeedZero();
         if (p.secondaryFeed == p.primaryFeed) revert SecondaryEqualsPrimary(p.secondaryFeed);
-        if (p.maxStaleness < MIN_STALENESS || p.maxStaleness > MAX_STALENESS) {
-            revert MaxStalenessOutOfRange(p.maxStaleness);
-        }
+        _validateStaleness(p.maxStaleness);
+        if (p.secondaryFeed != address(0)) _validateStaleness(p.secondaryMaxStaleness);
         if (p.maxDeviationBps < MIN_DEVIATION_BPS || p.maxDeviationBps > MAX_DEVIATION_BPS) {
             revert MaxDeviationOutOfRange(p.maxDeviationBps);
         }
@@ -502,6 +512,12 @@ contract OracleAdapter is IOracleAdapter, AccessControl {
         }
         if (p.volStaleAfter < p.volInterval || p.volStaleAfter > MAX_VOL_STALE_AFTER) {
             revert VolStaleAfterOutOfRange(p.volStaleAfter);
+        }
+    }
+
+    function _validateStaleness(uint32 maxStaleness) internal pure {
+        if (maxStaleness < MIN_STALENESS || maxStaleness > MAX_STALENESS) {
+            revert MaxStalenessOutOfRange(maxStaleness);
         }
     }
 

@@ -14,6 +14,7 @@ PARAM_FIELDS = (
     "primaryFeed",
     "secondaryFeed",
     "maxStaleness",
+    "secondaryMaxStaleness",
     "maxDeviationBps",
     "minPrice",
     "maxPrice",
@@ -28,6 +29,7 @@ PARAM_FIELDS = (
 DEFAULT_PARAMS: dict[str, Any] = {
     "secondaryFeed": ZERO_ADDRESS,
     "maxStaleness": 3_600 + 600,
+    "secondaryMaxStaleness": 3_600 + 600,
     "maxDeviationBps": 200,
     "minPrice": 10 * WAD,
     "maxPrice": 1_000_000 * WAD,

@@ -29,7 +29,7 @@ def test_config_is_stored_with_decimals(adapter, listed, primary, secondary):
     assert config.primaryFeed == primary
     assert config.secondaryFeed == secondary
     assert (config.primaryDecimals, config.secondaryDecimals, config.tokenDecimals) == (8, 8, 18)
-    assert config.maxStaleness == 4_200
+    assert (config.maxStaleness, config.secondaryMaxStaleness) == (4_200, 4_200)
     vol = adapter.volatilityParams(listed)
     assert (vol.interval, vol.lambdaWad, vol.staleAfter) == (300, 94 * 10**16, 3_600)
 
@@ -60,9 +60,16 @@ def test_governor_role_can_be_granted(adapter, listed, primary, deployer, strang
     assert adapter.assetConfig(listed).maxStaleness == 120
 
 
+SECONDARY = "secondary feed"  # replaced by the fixture in the test
+
 OUT_OF_RANGE = [
     ("MaxStalenessOutOfRange", {"maxStaleness": 59}),
     ("MaxStalenessOutOfRange", {"maxStaleness": 72 * 3600 + 1}),
+    ("MaxStalenessOutOfRange", {"secondaryFeed": SECONDARY, "secondaryMaxStaleness": 59}),
+    (
+        "MaxStalenessOutOfRange",
+        {"secondaryFeed": SECONDARY, "secondaryMaxStaleness": 72 * 3600 + 1},
+    ),
     ("MaxDeviationOutOfRange", {"maxDeviationBps": 9}),
     ("MaxDeviationOutOfRange", {"maxDeviationBps": 2_001}),
     ("InvalidPriceBounds", {"minPrice": 0}),
@@ -84,9 +91,17 @@ OUT_OF_RANGE = [
 
 
 @pytest.mark.parametrize(("error", "overrides"), OUT_OF_RANGE)
-def test_out_of_range_config_reverts(adapter, weth, primary, deployer, error, overrides):
+def test_out_of_range_config_reverts(adapter, weth, primary, secondary, deployer, error, overrides):
+    if overrides.get("secondaryFeed") == SECONDARY:
+        overrides = {**overrides, "secondaryFeed": secondary}
     with ape.reverts(getattr(adapter, error)):
         adapter.setAssetConfig(weth, asset_params(primary, **overrides), sender=deployer)
+
+
+def test_secondary_staleness_is_ignored_without_a_secondary(adapter, weth, primary, deployer):
+    params = asset_params(primary, secondaryFeed=ZERO_ADDRESS, secondaryMaxStaleness=0)
+    adapter.setAssetConfig(weth, params, sender=deployer)
+    assert adapter.assetConfig(weth).secondaryMaxStaleness == 0
 
 
 def test_bounds_themselves_are_accepted(adapter, weth, primary, deployer):

@@ -169,6 +169,28 @@ def test_failing_secondary_does_not_block_a_valid_primary(adapter, listed, secon
     assert adapter.price(listed) == ETH_WAD
 
 
+def test_each_feed_has_its_own_staleness(adapter, listed, primary, secondary, deployer, chain):
+    # A 24 h-heartbeat secondary next to a 1 h-heartbeat primary.
+    params = asset_params(primary, secondaryFeed=secondary, secondaryMaxStaleness=90_000)
+    adapter.setAssetConfig(listed, params, sender=deployer)
+    secondary.setAnswer(1_999 * 10**8, sender=deployer)
+    assert adapter.price(listed) == ETH_WAD  # both fresh: the primary
+    advance(chain, 5_000)
+    assert (
+        adapter.price(listed) == 1_999 * WAD
+    )  # primary stale (> 4,200 s), secondary within 90,000 s
+
+    # The other way round: a stale secondary neither serves nor blocks (no deviation check).
+    params = asset_params(primary, secondaryFeed=secondary, secondaryMaxStaleness=600)
+    adapter.setAssetConfig(listed, params, sender=deployer)
+    secondary.setAnswer(ETH_PRICE * 2, sender=deployer)
+    primary.setAnswer(ETH_PRICE, sender=deployer)
+    with ape.reverts(adapter.PriceDeviation):
+        adapter.price(listed)
+    advance(chain, 601)
+    assert adapter.price(listed) == ETH_WAD
+
+
 def test_deviation_between_valid_feeds_reverts(adapter, listed, secondary, deployer):
     max_bps = adapter.assetConfig(listed).maxDeviationBps
     # Measured against the smaller price: 2000 * (1 + 2%) = 2040 is exactly at the limit.
