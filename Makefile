@@ -60,8 +60,9 @@ format: setup ## apply ruff and forge formatting
 demo: setup ## the main job: deploy, crash the price, watch the keeper liquidate
 	@echo "make demo lands with the keeper issue (#6): not implemented yet" >&2; exit 1
 
-bench: setup ## regenerate docs/BENCHMARKS.md
-	@echo "make bench lands with the benchmark issue (#7): not implemented yet" >&2; exit 1
+bench: setup ## measure and regenerate docs/BENCHMARKS.md
+	GAS_MEASUREMENTS_OUT=reports/bench/gas.json $(BIN)/ape test -q
+	$(BIN)/python -m solvent.bench.render --gas reports/bench/gas.json --out docs/BENCHMARKS.md
 
 sim: setup ## run the crash simulator
 	@echo "make sim lands with the simulator issue (#7): not implemented yet" >&2; exit 1

@@ -1,4 +1,6 @@
+import json
 import os
+from pathlib import Path
 
 import pytest
 
@@ -21,6 +23,9 @@ def gas() -> GasReport:
 def pytest_sessionfinish(session, exitstatus):
     if not _gas_report.recorded:
         return
+    if out := os.environ.get("GAS_MEASUREMENTS_OUT"):
+        Path(out).parent.mkdir(parents=True, exist_ok=True)
+        Path(out).write_text(json.dumps(_gas_report.recorded, indent=2, sort_keys=True))
     snapshot = load_snapshot()
     if os.environ.get("GAS_SNAPSHOT_UPDATE") == "1":
         write_snapshot(_gas_report.merged_into(snapshot))

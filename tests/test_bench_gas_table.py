@@ -17,3 +17,11 @@ def test_table_marks_targets_and_keeps_unknown_operations():
 
 def test_operations_not_measured_are_left_out():
     assert "engine.trade_open" not in render({"engine.deposit": 1})
+
+
+def test_benchmarks_page_has_measured_gas_and_names_what_is_not_measured():
+    from solvent.bench.render import render as render_page
+
+    page = render_page({"oracle.poke": 54_270})
+    assert "| volatility poke with a new sample (`oracle.poke`) | 54,270 |" in page
+    assert page.count("Not measured yet") == 3
