@@ -1,0 +1,280 @@
+"""Network configuration of a Solvent deployment (config/<network>.yaml), typed and in chain units.
+
+Ratios and prices are written as decimal strings and become WADs; quote amounts are written in
+whole quote tokens and become quote units; durations are seconds. A token or feed without an
+`address` is a mock, deployed on local chains only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from solvent.fixed_point import WAD
+
+CONFIG_DIR = Path(__file__).resolve().parent.parent / "config"
+
+
+class ConfigError(ValueError):
+    """The configuration file is missing a field or has a value of the wrong shape."""
+
+
+def to_wad(value: str | int | float) -> int:
+    scaled = Decimal(str(value)) * WAD
+    if scaled != scaled.to_integral_value():
+        raise ConfigError(f"{value!r} has more than 18 decimals")
+    return int(scaled)
+
+
+def to_units(value: str | int | float, decimals: int) -> int:
+    scaled = Decimal(str(value)) * 10**decimals
+    if scaled != scaled.to_integral_value():
+        raise ConfigError(f"{value!r} has more than {decimals} decimals")
+    return int(scaled)
+
+
+@dataclass(frozen=True)
+class TokenSpec:
+    symbol: str
+    decimals: int
+    address: str | None = None
+    name: str = ""
+
+    @property
+    def is_mock(self) -> bool:
+        return self.address is None
+
+
+@dataclass(frozen=True)
+class FeedSpec:
+    decimals: int
+    description: str
+    address: str | None = None
+    initial_price: str | None = None
+
+    @property
+    def is_mock(self) -> bool:
+        return self.address is None
+
+    def initial_answer(self) -> int:
+        if self.initial_price is None:
+            raise ConfigError(f"mock feed {self.description!r} needs an initial_price")
+        return to_units(self.initial_price, self.decimals)
+
+
+@dataclass(frozen=True)
+class OracleSpec:
+    max_staleness: int
+    secondary_max_staleness: int
+    max_deviation_bps: int
+    min_price: int
+    max_price: int
+    breaker_threshold_bps: int
+    breaker_window: int
+    breaker_cooldown: int
+    vol_interval: int
+    vol_lambda: int
+    vol_stale_after: int
+    seed_sigma: int
+
+
+@dataclass(frozen=True)
+class CollateralSpec:
+    im_weight: int
+    mm_weight: int
+    deposit_cap: int  # token units
+
+
+@dataclass(frozen=True)
+class MarketSpec:
+    name: str
+    base_mmr: int
+    vol_factor: int
+    sigma_cap: int
+    im_scale: int
+    fee_rate: int
+    insurance_fee_share: int
+    open_interest_cap: int  # size, WAD of the underlying
+
+
+@dataclass(frozen=True)
+class CurveSpec:
+    kind: str  # linear | exponential | stairstep
+    tau: int = 0
+    cut: int = 0
+    step: int = 0
+
+
+@dataclass(frozen=True)
+class AuctionSpec:
+    curve: CurveSpec
+    buf: int
+    tail: int
+    cusp: int
+    chip: int
+    tip: int  # quote units
+    chost: int  # quote units
+    hole: int  # quote units
+
+
+@dataclass(frozen=True)
+class AssetSpec:
+    key: str
+    token: TokenSpec
+    feed: FeedSpec
+    secondary_feed: FeedSpec | None
+    oracle: OracleSpec
+    collateral: CollateralSpec
+    market: MarketSpec
+    auction: AuctionSpec
+
+
+@dataclass(frozen=True)
+class LiquidationSpec:
+    penalty_rate: int
+    target_health: int
+    full_liquidation_health: int
+    restricted_liquidation_health: int
+    dust_notional: int  # WAD USD
+    keeper_tip: int  # quote units
+    keeper_chip: int
+
+
+@dataclass(frozen=True)
+class InsuranceSpec:
+    cooldown: int
+    window: int
+    target: int  # quote units
+
+
+@dataclass(frozen=True)
+class SequencerSpec:
+    address: str | None
+    grace_period: int
+
+
+@dataclass(frozen=True)
+class ProtocolConfig:
+    network: str
+    quote: TokenSpec
+    assets: tuple[AssetSpec, ...]
+    liquidation: LiquidationSpec
+    pool_reserve_ratio: int
+    auction_global_hole: int
+    insurance: InsuranceSpec
+    sequencer: SequencerSpec | None
+
+    def asset(self, key: str) -> AssetSpec:
+        for asset in self.assets:
+            if asset.key == key:
+                return asset
+        raise KeyError(key)
+
+
+def load(network: str, folder: Path = CONFIG_DIR) -> ProtocolConfig:
+    path = folder / f"{network}.yaml"
+    if not path.exists():
+        known = sorted(p.stem for p in folder.glob("*.yaml"))
+        raise ConfigError(f"no config for network {network!r} (known: {', '.join(known)})")
+    return parse(yaml.safe_load(path.read_text()))
+
+
+def parse(raw: dict[str, Any]) -> ProtocolConfig:
+    try:
+        quote = TokenSpec(**raw["quote"])
+        q = quote.decimals
+        assets = tuple(_asset(key, spec, q) for key, spec in raw["assets"].items())
+        liq = raw["liquidation"]
+        insurance = raw["insurance"]
+        sequencer = raw.get("sequencer")
+        return ProtocolConfig(
+            network=raw["network"],
+            quote=quote,
+            assets=assets,
+            liquidation=LiquidationSpec(
+                penalty_rate=to_wad(liq["penalty_rate"]),
+                target_health=to_wad(liq["target_health"]),
+                full_liquidation_health=to_wad(liq["full_liquidation_health"]),
+                restricted_liquidation_health=to_wad(liq["restricted_liquidation_health"]),
+                dust_notional=to_wad(liq["dust_notional"]),
+                keeper_tip=to_units(liq["keeper_tip"], q),
+                keeper_chip=to_wad(liq["keeper_chip"]),
+            ),
+            pool_reserve_ratio=to_wad(raw["pool_reserve_ratio"]),
+            auction_global_hole=to_units(raw["auction_global_hole"], q),
+            insurance=InsuranceSpec(
+                cooldown=int(insurance["cooldown"]),
+                window=int(insurance["window"]),
+                target=to_units(insurance["target"], q),
+            ),
+            sequencer=SequencerSpec(sequencer.get("address"), int(sequencer["grace_period"]))
+            if sequencer
+            else None,
+        )
+    except (KeyError, TypeError) as exc:
+        raise ConfigError(f"invalid configuration: {exc!r}") from exc
+
+
+def _asset(key: str, raw: dict[str, Any], quote_decimals: int) -> AssetSpec:
+    token = TokenSpec(**raw["token"])
+    oracle, market, auction, collateral = (
+        raw["oracle"],
+        raw["market"],
+        raw["auction"],
+        raw["collateral"],
+    )
+    curve = auction["curve"]
+    return AssetSpec(
+        key=key,
+        token=token,
+        feed=FeedSpec(**raw["feed"]),
+        secondary_feed=FeedSpec(**raw["secondary_feed"]) if raw.get("secondary_feed") else None,
+        oracle=OracleSpec(
+            max_staleness=int(oracle["max_staleness"]),
+            secondary_max_staleness=int(oracle["secondary_max_staleness"]),
+            max_deviation_bps=int(oracle["max_deviation_bps"]),
+            min_price=to_wad(oracle["min_price"]),
+            max_price=to_wad(oracle["max_price"]),
+            breaker_threshold_bps=int(oracle["breaker_threshold_bps"]),
+            breaker_window=int(oracle["breaker_window"]),
+            breaker_cooldown=int(oracle["breaker_cooldown"]),
+            vol_interval=int(oracle["vol_interval"]),
+            vol_lambda=to_wad(oracle["vol_lambda"]),
+            vol_stale_after=int(oracle["vol_stale_after"]),
+            seed_sigma=to_wad(oracle["seed_sigma"]),
+        ),
+        collateral=CollateralSpec(
+            im_weight=to_wad(collateral["im_weight"]),
+            mm_weight=to_wad(collateral["mm_weight"]),
+            deposit_cap=to_units(collateral["deposit_cap"], token.decimals),
+        ),
+        market=MarketSpec(
+            name=market["name"],
+            base_mmr=to_wad(market["base_mmr"]),
+            vol_factor=to_wad(market["vol_factor"]),
+            sigma_cap=to_wad(market["sigma_cap"]),
+            im_scale=to_wad(market["im_scale"]),
+            fee_rate=to_wad(market["fee_rate"]),
+            insurance_fee_share=to_wad(market["insurance_fee_share"]),
+            open_interest_cap=to_wad(market["open_interest_cap"]),
+        ),
+        auction=AuctionSpec(
+            curve=CurveSpec(
+                kind=curve["kind"],
+                tau=int(curve.get("tau", 0)),
+                cut=to_wad(curve.get("cut", 0)),
+                step=int(curve.get("step", 0)),
+            ),
+            buf=to_wad(auction["buf"]),
+            tail=int(auction["tail"]),
+            cusp=to_wad(auction["cusp"]),
+            chip=to_wad(auction["chip"]),
+            tip=to_units(auction["tip"], quote_decimals),
+            chost=to_units(auction["chost"], quote_decimals),
+            hole=to_units(auction["hole"], quote_decimals),
+        ),
+    )
