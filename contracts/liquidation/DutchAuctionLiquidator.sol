@@ -124,10 +124,11 @@ contract DutchAuctionLiquidator is ILiquidator, AccessControl, ReentrancyGuardTr
 
     /// @dev One slot, read by every auction operation.
     struct Globals {
-        uint96 dirt;
-        uint96 hole;
+        uint88 dirt;
+        uint88 hole;
         uint8 stopped;
         uint32 activeCount;
+        uint40 nextAuctionId;
     }
 
     /// @dev Running split of an account's debt and penalty across its lots.
@@ -197,7 +198,6 @@ contract DutchAuctionLiquidator is ILiquidator, AccessControl, ReentrancyGuardTr
     // ------------------------------------------------------------------ state
 
     Globals public globals;
-    uint256 public nextAuctionId = 1;
     mapping(address token => Collateral) public collaterals;
     mapping(uint256 id => Auction) internal _auctions;
     /// @dev Positions `[0, activeCount)` hold the active ids; slots beyond are stale and reused.
@@ -217,6 +217,7 @@ contract DutchAuctionLiquidator is ILiquidator, AccessControl, ReentrancyGuardTr
         quoteDecimals = decimals_;
         maxTip = 10_000 * 10 ** decimals_;
         maxChost = 1_000_000 * 10 ** decimals_;
+        globals.nextAuctionId = 1;
         _grantRole(DEFAULT_ADMIN_ROLE, admin);
     }
 
@@ -239,10 +240,10 @@ contract DutchAuctionLiquidator is ILiquidator, AccessControl, ReentrancyGuardTr
         if (debt + penalty == 0) revert ZeroTab();
         uint256 dirt = g.dirt + debt + penalty;
         if (dirt > g.hole) revert GlobalCapExceeded(dirt, g.hole);
-        g.dirt = uint96(dirt);
+        g.dirt = uint88(dirt);
 
-        firstAuctionId = nextAuctionId;
-        nextAuctionId = firstAuctionId + n;
+        firstAuctionId = g.nextAuctionId;
+        g.nextAuctionId = (firstAuctionId + n).toUint40();
         Split memory split = Split({
             debt: debt,
             penalty: penalty,
@@ -334,7 +335,7 @@ contract DutchAuctionLiquidator is ILiquidator, AccessControl, ReentrancyGuardTr
         if (recipient == address(0)) revert ZeroAddress();
         Globals memory g = globals;
         collaterals[a.token].dirt -= a.tab;
-        g.dirt -= a.tab;
+        g.dirt -= uint88(a.tab);
         _remove(id, a.listIndex, g);
         globals = g;
         emit AuctionCancelled(id, recipient, a.lot, a.tab, a.debt);
@@ -379,8 +380,8 @@ contract DutchAuctionLiquidator is ILiquidator, AccessControl, ReentrancyGuardTr
 
     /// @notice Sets the global cap on the sum of tabs under auction (quote units).
     function setGlobalHole(uint256 hole) external nonReentrant onlyRole(GOVERNOR_ROLE) {
-        _checkRange("hole", hole, 0, type(uint96).max);
-        globals.hole = uint96(hole);
+        _checkRange("hole", hole, 0, type(uint88).max);
+        globals.hole = uint88(hole);
         emit GlobalHoleSet(hole);
     }
 
@@ -393,6 +394,11 @@ contract DutchAuctionLiquidator is ILiquidator, AccessControl, ReentrancyGuardTr
     }
 
     // ------------------------------------------------------------------ views
+
+    /// @notice Id the next auction will get (ids start at 1 and are never reused).
+    function nextAuctionId() external view returns (uint256) {
+        return globals.nextAuctionId;
+    }
 
     /// @notice Number of running auctions.
     function activeAuctionCount() external view returns (uint256) {
@@ -561,7 +567,7 @@ contract DutchAuctionLiquidator is ILiquidator, AccessControl, ReentrancyGuardTr
         // A lot exhausted with tab left ends the auction: its whole tab leaves the caps too.
         uint256 dirtOut = ended ? owe + a.tab : owe;
         collaterals[a.token].dirt -= uint96(dirtOut);
-        g.dirt -= uint96(dirtOut);
+        g.dirt -= uint88(dirtOut);
         if (ended) {
             _remove(id, a.listIndex, g);
         } else {

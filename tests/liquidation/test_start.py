@@ -98,6 +98,19 @@ def test_worthless_lots_put_everything_on_the_last(system):
     _, first = s.start([s.weth, s.wbtc], [1, 1], 500 * USDC, 20 * USDC)
     assert s.liquidator.status(first).tab == 0
     assert s.liquidator.status(first + 1).tab == 520 * USDC
+    # An auction with nothing to recover hands its lot back on the first take, for free.
+    tx = s.liquidator.take(first, 1, 2**255, s.taker, b"", sender=s.taker)
+    assert s.weth.balanceOf(s.taker) == 0 and s.weth.balanceOf(s.engine) == 1
+    [end] = tx.events.filter(s.engine.AuctionEndReported)
+    assert (end.token, end.returned) == (s.weth.address, 1)
+    assert s.liquidator.activeAuctionIds() == [first + 1]
+
+
+def test_status_of_unknown_auction_is_inactive(system):
+    s = system
+    st_ = s.liquidator.status(12345)
+    assert not st_.active and st_.lot == st_.tab == st_.price == 0
+    assert s.liquidator.nextAuctionId() == 1
 
 
 def test_keeper_reward_capped_by_penalty(system):
