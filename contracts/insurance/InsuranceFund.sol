@@ -45,6 +45,7 @@ contract InsuranceFund is IInsuranceFund, ERC4626, AccessControl {
         uint64 expiry;
     }
 
+    /// @notice Sets the target, treasury and cool-down; sweeps surplus.
     bytes32 public constant GOVERNOR_ROLE = keccak256("GOVERNOR_ROLE");
     /// @notice Engine and liquidator: may draw shortfall cover.
     bytes32 public constant COVER_ROLE = keccak256("COVER_ROLE");
@@ -57,11 +58,15 @@ contract InsuranceFund is IInsuranceFund, ERC4626, AccessControl {
     uint256 public constant MIN_WINDOW = 1 hours;
     uint256 public constant MAX_WINDOW = 14 days;
 
+    /// @notice Seconds between a withdrawal request and the start of its window.
     uint256 public cooldown;
+    /// @notice Seconds a matured request stays usable.
     uint256 public window;
     /// @notice Quote units the fund keeps; only the excess can be swept to the treasury.
     uint256 public target;
+    /// @notice Receiver of swept surplus.
     address public treasury;
+    /// @notice Pending exit of each staker.
     mapping(address owner => WithdrawalRequest) public withdrawalRequests;
 
     constructor(IERC20 quote_, address admin, address treasury_, uint256 cooldown_, uint256 window_)

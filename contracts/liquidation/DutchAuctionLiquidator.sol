@@ -170,10 +170,13 @@ contract DutchAuctionLiquidator is ILiquidator, AccessControl, ReentrancyGuardTr
 
     // ------------------------------------------------------------------ constants and bounds
 
+    /// @notice Sets collateral parameters and the global cap, cancels auctions.
     bytes32 public constant GOVERNOR_ROLE = keccak256("GOVERNOR_ROLE");
+    /// @notice Moves the circuit breaker.
     bytes32 public constant GUARDIAN_ROLE = keccak256("GUARDIAN_ROLE");
 
     uint256 internal constant WAD = 1e18;
+    /// @dev Parameter bounds (WAD ratios, seconds); see docs/liquidation.md for guidance.
     uint256 public constant MIN_BUF = 1e18;
     uint256 public constant MAX_BUF = 2e18;
     uint256 public constant MIN_TAIL = 5 minutes;
@@ -181,6 +184,7 @@ contract DutchAuctionLiquidator is ILiquidator, AccessControl, ReentrancyGuardTr
     uint256 public constant MIN_CUSP = 0.01e18;
     uint256 public constant MAX_CUSP = 0.99e18;
     uint256 public constant MAX_CHIP = 0.05e18;
+    /// @dev Circuit-breaker levels: each stops what the previous one did, and more.
     uint8 public constant STOP_STARTS = 1;
     uint8 public constant STOP_RESETS = 2;
     uint8 public constant STOP_TAKES = 3;
@@ -189,15 +193,20 @@ contract DutchAuctionLiquidator is ILiquidator, AccessControl, ReentrancyGuardTr
     uint256 public immutable maxTip;
     uint256 public immutable maxChost;
 
+    /// @notice The margin engine: the only caller of `startAuctions`, the receiver of proceeds.
     address public immutable engine;
+    /// @notice The quote token takers pay in.
     IERC20 public immutable quote;
     IOracleAdapter public immutable oracle;
+    /// @notice Pays keeper rewards (it fronts them; the penalty repays it).
     IInsuranceFund public immutable insuranceFund;
     uint8 internal immutable quoteDecimals;
 
     // ------------------------------------------------------------------ state
 
+    /// @notice Sum of tabs under auction, its cap, breaker level, running auctions, next id.
     Globals public globals;
+    /// @notice Auction parameters and sum of tabs under auction, per collateral token.
     mapping(address token => Collateral) public collaterals;
     mapping(uint256 id => Auction) internal _auctions;
     /// @dev Positions `[0, activeCount)` hold the active ids; slots beyond are stale and reused.

@@ -22,6 +22,7 @@ contract MockExchange {
         quote = quote_;
     }
 
+    /// @notice Sets the WAD USD price paid for one whole `token`.
     function setPrice(address token, uint256 priceWad) external {
         prices[token] = priceWad;
     }

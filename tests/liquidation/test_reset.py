@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import ape
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from liquidation_support import (
     BUF,
     CHIP,
@@ -10,6 +12,7 @@ from liquidation_support import (
     CUSP,
     ETH,
     LINEAR_TAU,
+    SCALE_WETH,
     STEP_CUT,
     STEP_SECONDS,
     TAIL,
@@ -137,3 +140,29 @@ def test_stopped_level_two_blocks_resets(system, chain):
     s.liquidator.setStopped(1, sender=s.deployer)
     s.liquidator.reset(first, s.keeper, sender=s.keeper)
     assert not s.liquidator.status(first).needsReset
+
+
+@settings(max_examples=20, deadline=None)
+@given(
+    lot=st.integers(min_value=1, max_value=1_000 * ETH),
+    debt=st.integers(min_value=0, max_value=1_000_000 * USDC),
+    penalty=st.integers(min_value=0, max_value=50_000 * USDC),
+    new_price=st.integers(min_value=1, max_value=10**6 * WAD),
+)
+def test_reset_matches_reference(system, chain, lot, debt, penalty, new_price):
+    s = system
+    if debt + penalty == 0:
+        return
+    with chain.isolate():
+        _, first = s.start([s.weth], [lot], debt, penalty)
+        a = s.liquidator.status(first)
+        s.oracle.setPrice(s.weth, new_price, sender=s.deployer)
+        before = s.quote.balanceOf(s.keeper)
+        chain.pending_timestamp = a.startTime + TAIL + 1
+        s.liquidator.reset(first, s.keeper, sender=s.taker)
+        value = lot * new_price // SCALE_WETH
+        expected = reset_reward(a.tab, a.debt, value, CHOST, TIP, CHIP)
+        assert s.quote.balanceOf(s.keeper) - before == expected <= a.tab - a.debt
+        after = s.liquidator.status(first)
+        assert after.startPrice == start_price(new_price, BUF) == after.price
+        assert (after.lot, after.tab, after.debt) == (a.lot, a.tab, a.debt)
