@@ -442,6 +442,19 @@ contract DutchAuctionLiquidator is ILiquidator, AccessControl, ReentrancyGuardTr
         st.startTime = a.startTime;
     }
 
+    /// @notice What `take(id, maxAmount, …)` would buy and pay at the current block; reverts as
+    /// `take` would (inactive, needs reset, zero amount, dust remainder).
+    function previewTake(uint256 id, uint256 maxAmount)
+        external
+        view
+        returns (uint256 price, uint256 slice, uint256 owe)
+    {
+        Auction memory a = _auctions[id];
+        if (a.lot == 0) revert AuctionNotActive(id);
+        if (maxAmount == 0) revert ZeroAmount();
+        return _quoteTake(id, a, maxAmount, type(uint256).max);
+    }
+
     // ------------------------------------------------------------------ internals
 
     function _pricesAndValues(address[] calldata tokens, uint256[] calldata lots, Split memory split)

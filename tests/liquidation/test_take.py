@@ -280,3 +280,22 @@ def test_stopped_levels_and_takes(system, chain):
     s.liquidator.setStopped(2, sender=s.deployer)
     _take_at(s, chain, first, 2, ETH)
     assert s.liquidator.status(first).lot == 9 * ETH
+
+
+def test_preview_take_matches_the_take(system, chain):
+    s = system
+    _, first = s.start([s.weth], [10 * ETH], 15_000 * USDC, 750 * USDC)
+    taker = s.fund_taker(20_000 * USDC)
+    t0 = s.liquidator.status(first).startTime
+    chain.pending_timestamp = t0 + STEP_SECONDS + 10
+    chain.mine()
+    price, exp = _expected(s, first, STEP_SECONDS + 10, 3 * ETH)
+    assert s.liquidator.previewTake(first, 3 * ETH) == (price, exp.slice, exp.owe)
+    tx = _take_at(s, chain, first, STEP_SECONDS + 11, 3 * ETH)  # same step, same price
+    [event] = tx.events.filter(s.liquidator.Take)
+    assert (event.price, event.slice, event.owe) == (price, exp.slice, exp.owe)
+    assert s.quote.balanceOf(taker) == 20_000 * USDC - exp.owe
+    with ape.reverts(s.liquidator.AuctionNotActive):
+        s.liquidator.previewTake(first + 1, ETH)
+    with ape.reverts(s.liquidator.ZeroAmount):
+        s.liquidator.previewTake(first, 0)
