@@ -155,3 +155,37 @@ def test_reentry_from_callback_reverts(system, reentrant, target):
         reentrant.take(first, ETH, TOP, calldata, sender=s.taker)
     assert s.weth.balanceOf(s.liquidator) == 10 * ETH
     assert s.liquidator.status(first).tab == 15_750 * USDC
+
+
+def test_constructor_and_decimals_checks(system, project):
+    s = system
+    args = [s.engine, s.quote, s.oracle, s.fund, s.deployer]
+    for i in range(len(args)):
+        bad = list(args)
+        bad[i] = ape.utils.ZERO_ADDRESS
+        with ape.reverts(project.DutchAuctionLiquidator.ZeroAddress):
+            s.deployer.deploy(project.DutchAuctionLiquidator, *bad)
+    quote19 = s.deployer.deploy(project.MockERC20, "Wide", "W19", 19)
+    with ape.reverts(project.DutchAuctionLiquidator.UnsupportedDecimals):
+        s.deployer.deploy(
+            project.DutchAuctionLiquidator, s.engine, quote19, s.oracle, s.fund, s.deployer
+        )
+    token37 = s.deployer.deploy(project.MockERC20, "Wide", "W37", 37)
+    with ape.reverts(s.liquidator.UnsupportedDecimals):
+        s.liquidator.setCollateral(token37, collateral_params(s.linear), sender=s.deployer)
+
+
+def test_account_id_must_fit_its_slot(system):
+    s = system
+    with ape.reverts(s.liquidator.SafeCastOverflowedUintDowncast):
+        s.start([s.weth], [ETH], USDC, 0, account=2**56)
+    s.start([s.weth], [ETH], USDC, 0, account=2**56 - 1)
+
+
+def test_mock_callbacks_are_guarded(system, project):
+    s = system
+    swapper = s.deployer.deploy(project.SwapTaker, s.liquidator, s.exchange)
+    with ape.reverts(swapper.NotLiquidator):
+        swapper.onAuctionTake(s.taker, 1, 1, b"", sender=s.taker)
+    with ape.reverts(s.engine.NotLiquidator):
+        s.engine.settleAuctionProceeds(1, 1, 1, sender=s.taker)
