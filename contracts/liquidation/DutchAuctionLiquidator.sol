@@ -96,16 +96,17 @@ contract DutchAuctionLiquidator is ILiquidator, AccessControl, ReentrancyGuardTr
 
     // ------------------------------------------------------------------ types
 
-    /// @dev Three slots. `lot > 0` iff the auction is active (finished auctions are deleted).
+    /// @dev Two slots (the token is stored as its 16-bit collateral id). `lot > 0` iff the
+    /// auction is active (finished auctions are deleted).
     struct Auction {
-        address token;
-        uint40 startTime;
-        uint56 accountId;
-        uint160 lot;
-        uint96 tab;
-        uint96 debt;
-        uint128 startPrice;
+        uint128 lot;
+        uint32 startTime;
+        uint16 collateralId;
+        uint48 accountId;
         uint32 listIndex;
+        uint80 tab;
+        uint80 debt;
+        uint96 startPrice;
     }
 
     /// @dev Slot 1 is read by take/reset/status, slot 2 by take/start/reset, slot 3 by start/reset.
@@ -113,12 +114,13 @@ contract DutchAuctionLiquidator is ILiquidator, AccessControl, ReentrancyGuardTr
         IPriceCurve curve;
         uint32 tail;
         uint64 cusp;
-        uint96 dirt;
-        uint96 chost;
+        uint80 dirt;
+        uint80 chost;
         uint56 chip;
         uint8 scaleExp;
-        uint96 hole;
-        uint96 tip;
+        uint16 id;
+        uint80 hole;
+        uint80 tip;
         uint64 buf;
     }
 
@@ -208,6 +210,10 @@ contract DutchAuctionLiquidator is ILiquidator, AccessControl, ReentrancyGuardTr
     Globals public globals;
     /// @notice Auction parameters and sum of tabs under auction, per collateral token.
     mapping(address token => Collateral) public collaterals;
+    /// @notice Collateral token of each collateral id (ids from 1, assigned at first config).
+    mapping(uint256 collateralId => address token) public tokenOf;
+    /// @notice Number of configured collaterals (the last id assigned).
+    uint16 public collateralCount;
     mapping(uint256 id => Auction) internal _auctions;
     /// @dev Positions `[0, activeCount)` hold the active ids; slots beyond are stale and reused.
     mapping(uint256 index => uint256 id) internal _activeIds;
@@ -288,18 +294,19 @@ contract DutchAuctionLiquidator is ILiquidator, AccessControl, ReentrancyGuardTr
         if (a.lot == 0) revert AuctionNotActive(id);
         if (maxAmount == 0) revert ZeroAmount();
         if (receiver == address(0)) revert ZeroAddress();
+        address token = tokenOf[a.collateralId];
         uint256 price;
-        (price, slice, owe) = _quoteTake(id, a, maxAmount, maxPrice);
-        uint256 debtRepaid = _bookTake(id, a, g, slice, owe);
+        (price, slice, owe) = _quoteTake(id, a, token, maxAmount, maxPrice);
+        uint256 debtRepaid = _bookTake(id, a, token, g, slice, owe);
         emit Take(id, msg.sender, receiver, price, slice, owe, a.lot, a.tab);
 
-        IERC20(a.token).safeTransfer(receiver, slice);
+        IERC20(token).safeTransfer(receiver, slice);
         if (data.length != 0) IAuctionTaker(receiver).onAuctionTake(msg.sender, owe, slice, data);
         if (owe != 0) {
             quote.safeTransferFrom(msg.sender, engine, owe);
             IAuctionSettlement(engine).settleAuctionProceeds(a.accountId, debtRepaid, owe - debtRepaid);
         }
-        if (a.tab == 0 || a.lot == 0) _settleEnd(id, a);
+        if (a.tab == 0 || a.lot == 0) _settleEnd(id, a, token);
     }
 
     /// @notice Restarts a stale auction (older than `tail`, or decayed below `cusp * startPrice`)
@@ -311,15 +318,16 @@ contract DutchAuctionLiquidator is ILiquidator, AccessControl, ReentrancyGuardTr
         Auction storage s = _auctions[id];
         Auction memory a = s;
         if (a.lot == 0) revert AuctionNotActive(id);
-        Collateral storage c = collaterals[a.token];
+        address token = tokenOf[a.collateralId];
+        Collateral storage c = collaterals[token];
         uint256 elapsed = block.timestamp - a.startTime;
         uint256 price = c.curve.price(a.startPrice, elapsed);
         if (!_needsReset(elapsed, price, a.startPrice, c.tail, c.cusp)) revert AuctionNotResettable(id);
 
-        uint256 oraclePrice = oracle.price(a.token);
+        uint256 oraclePrice = oracle.price(token);
         uint256 startPrice = Math.mulDiv(oraclePrice, c.buf, WAD, Math.Rounding.Ceil);
-        s.startTime = uint40(block.timestamp);
-        s.startPrice = startPrice.toUint128();
+        s.startTime = uint32(block.timestamp);
+        s.startPrice = startPrice.toUint96();
 
         uint256 reward;
         uint256 chost = c.chost;
@@ -342,17 +350,18 @@ contract DutchAuctionLiquidator is ILiquidator, AccessControl, ReentrancyGuardTr
         Auction memory a = _auctions[id];
         if (a.lot == 0) revert AuctionNotActive(id);
         if (recipient == address(0)) revert ZeroAddress();
+        address token = tokenOf[a.collateralId];
         Globals memory g = globals;
-        collaterals[a.token].dirt -= a.tab;
+        collaterals[token].dirt -= a.tab;
         g.dirt -= uint88(a.tab);
         _remove(id, a.listIndex, g);
         globals = g;
         emit AuctionCancelled(id, recipient, a.lot, a.tab, a.debt);
         emit AuctionEnded(id, a.accountId, 0, a.debt, a.tab - a.debt);
 
-        IERC20(a.token).safeTransfer(recipient, a.lot);
+        IERC20(token).safeTransfer(recipient, a.lot);
         if (a.debt != 0) IAuctionSettlement(engine).writeOffBadDebt(a.accountId, a.debt);
-        IAuctionSettlement(engine).onAuctionEnd(a.accountId, a.token, 0);
+        IAuctionSettlement(engine).onAuctionEnd(a.accountId, token, 0);
     }
 
     /// @notice Sets (or replaces) the auction parameters of `token`; all bounds are checked.
@@ -370,19 +379,25 @@ contract DutchAuctionLiquidator is ILiquidator, AccessControl, ReentrancyGuardTr
         _checkRange("chip", p.chip, 0, MAX_CHIP);
         _checkRange("tip", p.tip, 0, maxTip);
         _checkRange("chost", p.chost, 0, maxChost);
-        _checkRange("hole", p.hole, 0, type(uint96).max);
+        _checkRange("hole", p.hole, 0, type(uint80).max);
         uint8 tokenDecimals = IERC20Metadata(token).decimals();
         if (tokenDecimals > 36) revert UnsupportedDecimals(token, tokenDecimals);
 
         Collateral storage c = collaterals[token];
+        if (c.id == 0) {
+            uint16 collateralId = collateralCount + 1;
+            collateralCount = collateralId;
+            c.id = collateralId;
+            tokenOf[collateralId] = token;
+        }
         c.curve = p.curve;
         c.tail = uint32(p.tail);
         c.cusp = uint64(p.cusp);
-        c.chost = uint96(p.chost);
+        c.chost = uint80(p.chost);
         c.chip = uint56(p.chip);
         c.scaleExp = tokenDecimals + 18 - quoteDecimals;
-        c.hole = uint96(p.hole);
-        c.tip = uint96(p.tip);
+        c.hole = uint80(p.hole);
+        c.tip = uint80(p.tip);
         c.buf = uint64(p.buf);
         emit CollateralConfigured(token, p);
     }
@@ -428,13 +443,13 @@ contract DutchAuctionLiquidator is ILiquidator, AccessControl, ReentrancyGuardTr
     function status(uint256 id) external view returns (AuctionStatus memory st) {
         Auction memory a = _auctions[id];
         if (a.lot == 0) return st;
-        Collateral storage c = collaterals[a.token];
+        st.token = tokenOf[a.collateralId];
+        Collateral storage c = collaterals[st.token];
         uint256 elapsed = block.timestamp - a.startTime;
         st.price = c.curve.price(a.startPrice, elapsed);
         st.needsReset = _needsReset(elapsed, st.price, a.startPrice, c.tail, c.cusp);
         st.active = true;
         st.accountId = a.accountId;
-        st.token = a.token;
         st.lot = a.lot;
         st.tab = a.tab;
         st.debt = a.debt;
@@ -452,7 +467,7 @@ contract DutchAuctionLiquidator is ILiquidator, AccessControl, ReentrancyGuardTr
         Auction memory a = _auctions[id];
         if (a.lot == 0) revert AuctionNotActive(id);
         if (maxAmount == 0) revert ZeroAmount();
-        return _quoteTake(id, a, maxAmount, type(uint256).max);
+        return _quoteTake(id, a, tokenOf[a.collateralId], maxAmount, type(uint256).max);
     }
 
     // ------------------------------------------------------------------ internals
@@ -528,17 +543,17 @@ contract DutchAuctionLiquidator is ILiquidator, AccessControl, ReentrancyGuardTr
         split.chipReward += Math.mulDiv(c.chip, tab, WAD);
         uint256 dirt = c.dirt + tab;
         if (dirt > c.hole) revert CollateralCapExceeded(token, dirt, c.hole);
-        c.dirt = uint96(dirt);
+        c.dirt = uint80(dirt);
         uint256 startPrice = Math.mulDiv(oraclePrice, c.buf, WAD, Math.Rounding.Ceil);
         _auctions[id] = Auction({
-            token: token,
-            startTime: uint40(block.timestamp),
-            accountId: accountId.toUint56(),
-            lot: lot.toUint160(),
-            tab: uint96(tab),
-            debt: uint96(debtPart),
-            startPrice: startPrice.toUint128(),
-            listIndex: g.activeCount
+            lot: lot.toUint128(),
+            startTime: uint32(block.timestamp),
+            collateralId: c.id,
+            accountId: accountId.toUint48(),
+            listIndex: g.activeCount,
+            tab: uint80(tab),
+            debt: uint80(debtPart),
+            startPrice: startPrice.toUint96()
         });
         _activeIds[g.activeCount] = id;
         g.activeCount += 1;
@@ -564,12 +579,12 @@ contract DutchAuctionLiquidator is ILiquidator, AccessControl, ReentrancyGuardTr
     }
 
     /// @dev Price check and amounts of a take (no state change).
-    function _quoteTake(uint256 id, Auction memory a, uint256 maxAmount, uint256 maxPrice)
+    function _quoteTake(uint256 id, Auction memory a, address token, uint256 maxAmount, uint256 maxPrice)
         internal
         view
         returns (uint256 price, uint256 slice, uint256 owe)
     {
-        Collateral storage c = collaterals[a.token];
+        Collateral storage c = collaterals[token];
         price = _livePrice(id, a, c);
         if (price > maxPrice) revert PriceAboveMax(price, maxPrice);
         (slice, owe) = _takeAmounts(a, price, maxAmount, c.chost, c.scaleExp);
@@ -577,18 +592,22 @@ contract DutchAuctionLiquidator is ILiquidator, AccessControl, ReentrancyGuardTr
 
     /// @dev Books a take before any transfer: lot, tab and debt of the auction (in storage and in
     /// `a`), caps, and the active list when the auction ends.
-    function _bookTake(uint256 id, Auction memory a, Globals memory g, uint256 slice, uint256 owe)
-        internal
-        returns (uint256 debtRepaid)
-    {
+    function _bookTake(
+        uint256 id,
+        Auction memory a,
+        address token,
+        Globals memory g,
+        uint256 slice,
+        uint256 owe
+    ) internal returns (uint256 debtRepaid) {
         debtRepaid = Math.min(owe, a.debt);
-        a.lot -= uint160(slice);
-        a.tab -= uint96(owe);
-        a.debt -= uint96(debtRepaid);
+        a.lot -= uint128(slice);
+        a.tab -= uint80(owe);
+        a.debt -= uint80(debtRepaid);
         bool ended = a.tab == 0 || a.lot == 0;
         // A lot exhausted with tab left ends the auction: its whole tab leaves the caps too.
         uint256 dirtOut = ended ? owe + a.tab : owe;
-        collaterals[a.token].dirt -= uint96(dirtOut);
+        collaterals[token].dirt -= uint80(dirtOut);
         g.dirt -= uint88(dirtOut);
         if (ended) {
             _remove(id, a.listIndex, g);
@@ -623,15 +642,15 @@ contract DutchAuctionLiquidator is ILiquidator, AccessControl, ReentrancyGuardTr
 
     /// @dev Returns the leftover lot (tab paid) or records bad debt (lot exhausted), then tells
     /// the engine the auction ended. Storage is already cleared.
-    function _settleEnd(uint256 id, Auction memory a) internal {
+    function _settleEnd(uint256 id, Auction memory a, address token) internal {
         if (a.tab == 0) {
-            if (a.lot != 0) IERC20(a.token).safeTransfer(engine, a.lot);
+            if (a.lot != 0) IERC20(token).safeTransfer(engine, a.lot);
             emit AuctionEnded(id, a.accountId, a.lot, 0, 0);
-            IAuctionSettlement(engine).onAuctionEnd(a.accountId, a.token, a.lot);
+            IAuctionSettlement(engine).onAuctionEnd(a.accountId, token, a.lot);
         } else {
             emit AuctionEnded(id, a.accountId, 0, a.debt, a.tab - a.debt);
             if (a.debt != 0) IAuctionSettlement(engine).writeOffBadDebt(a.accountId, a.debt);
-            IAuctionSettlement(engine).onAuctionEnd(a.accountId, a.token, 0);
+            IAuctionSettlement(engine).onAuctionEnd(a.accountId, token, 0);
         }
     }
 

@@ -31,7 +31,7 @@ OUT_OF_RANGE = [
     {"chip": WAD // 20 + 1},
     {"tip": 10_000 * USDC + 1},
     {"chost": 1_000_000 * USDC + 1},
-    {"hole": 2**96},
+    {"hole": 2**80},
 ]
 
 
@@ -178,8 +178,8 @@ def test_constructor_and_decimals_checks(system, project):
 def test_account_id_must_fit_its_slot(system):
     s = system
     with ape.reverts(s.liquidator.SafeCastOverflowedUintDowncast):
-        s.start([s.weth], [ETH], USDC, 0, account=2**56)
-    s.start([s.weth], [ETH], USDC, 0, account=2**56 - 1)
+        s.start([s.weth], [ETH], USDC, 0, account=2**48)
+    s.start([s.weth], [ETH], USDC, 0, account=2**48 - 1)
 
 
 def test_mock_callbacks_are_guarded(system, project):
