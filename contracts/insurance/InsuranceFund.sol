@@ -1,0 +1,229 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.28;
+
+import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
+import {ERC20} from "@openzeppelin/contracts/token/ERC20/ERC20.sol";
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {ERC4626} from "@openzeppelin/contracts/token/ERC20/extensions/ERC4626.sol";
+import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
+import {IInsuranceFund} from "../../interfaces/IInsuranceFund.sol";
+
+/// @title InsuranceFund
+/// @notice First loss absorber of Solvent, an ERC-4626 vault over the quote token. Income (its
+/// share of liquidation penalties and trading fees) arrives by plain transfers and raises the
+/// share price; shortfalls and keeper rewards are paid out of it and lower it. Stakers leave only
+/// through a request, a cool-down and a limited window, so they cannot run just before a loss.
+/// @dev `totalAssets` is the quote balance, so it can never go negative: every payout is capped
+/// by it. Shares under a live withdrawal request cannot be transferred.
+contract InsuranceFund is IInsuranceFund, ERC4626, AccessControl {
+    using SafeERC20 for IERC20;
+
+    error ZeroAddress();
+    error ZeroAmount();
+    error ParameterOutOfRange(bytes32 parameter, uint256 value);
+    error InsufficientShares(uint256 balance, uint256 requested);
+    error NoWithdrawalRequest(address owner);
+    error WithdrawalNotReady(uint256 unlockTime);
+    error WithdrawalExpired(uint256 expiry);
+    error SharesLocked(address owner, uint256 locked);
+    error SurplusExceeded(uint256 amount, uint256 surplus);
+
+    event ShortfallCovered(address indexed caller, uint256 requested, uint256 covered);
+    event KeeperRewardPaid(address indexed caller, address indexed keeper, uint256 requested, uint256 paid);
+    event WithdrawalRequested(address indexed owner, uint256 shares, uint256 unlockTime, uint256 expiry);
+    event WithdrawalCancelled(address indexed owner);
+    event SurplusSwept(address indexed treasury, uint256 amount);
+    event TargetSet(uint256 target);
+    event TreasurySet(address treasury);
+    event CooldownSet(uint256 cooldown, uint256 window);
+
+    /// @notice A pending exit: `shares` become redeemable in `[unlockTime, expiry]`.
+    struct WithdrawalRequest {
+        uint128 shares;
+        uint64 unlockTime;
+        uint64 expiry;
+    }
+
+    /// @notice Sets the target, treasury and cool-down; sweeps surplus.
+    bytes32 public constant GOVERNOR_ROLE = keccak256("GOVERNOR_ROLE");
+    /// @notice Engine and liquidator: may draw shortfall cover.
+    bytes32 public constant COVER_ROLE = keccak256("COVER_ROLE");
+    /// @notice Liquidator: may pay keeper rewards.
+    bytes32 public constant REWARD_ROLE = keccak256("REWARD_ROLE");
+
+    uint8 internal constant DECIMALS_OFFSET = 6;
+    uint256 public constant MIN_COOLDOWN = 1 days;
+    uint256 public constant MAX_COOLDOWN = 30 days;
+    uint256 public constant MIN_WINDOW = 1 hours;
+    uint256 public constant MAX_WINDOW = 14 days;
+
+    /// @notice Seconds between a withdrawal request and the start of its window.
+    uint256 public cooldown;
+    /// @notice Seconds a matured request stays usable.
+    uint256 public window;
+    /// @notice Quote units the fund keeps; only the excess can be swept to the treasury.
+    uint256 public target;
+    /// @notice Receiver of swept surplus.
+    address public treasury;
+    /// @notice Pending exit of each staker.
+    mapping(address owner => WithdrawalRequest) public withdrawalRequests;
+
+    constructor(IERC20 quote_, address admin, address treasury_, uint256 cooldown_, uint256 window_)
+        ERC20("Solvent Insurance Share", "sINS")
+        ERC4626(quote_)
+    {
+        if (admin == address(0) || treasury_ == address(0)) revert ZeroAddress();
+        _grantRole(DEFAULT_ADMIN_ROLE, admin);
+        treasury = treasury_;
+        _setCooldown(cooldown_, window_);
+    }
+
+    // ------------------------------------------------------------------ payouts
+
+    /// @inheritdoc IInsuranceFund
+    function coverShortfall(uint256 amount) external onlyRole(COVER_ROLE) returns (uint256 covered) {
+        covered = _payOut(msg.sender, amount);
+        emit ShortfallCovered(msg.sender, amount, covered);
+    }
+
+    /// @inheritdoc IInsuranceFund
+    function payKeeperReward(address keeper, uint256 amount)
+        external
+        onlyRole(REWARD_ROLE)
+        returns (uint256 paid)
+    {
+        if (keeper == address(0)) revert ZeroAddress();
+        paid = _payOut(keeper, amount);
+        emit KeeperRewardPaid(msg.sender, keeper, amount, paid);
+    }
+
+    // ------------------------------------------------------------------ staking exits
+
+    /// @notice Starts the cool-down for redeeming `shares`; replaces any earlier request. The
+    /// shares keep absorbing losses until redeemed and cannot be transferred meanwhile.
+    function requestWithdrawal(uint256 shares) external {
+        if (shares == 0) revert ZeroAmount();
+        uint256 balance = balanceOf(msg.sender);
+        if (shares > balance) revert InsufficientShares(balance, shares);
+        uint256 unlockTime = block.timestamp + cooldown;
+        uint256 expiry = unlockTime + window;
+        withdrawalRequests[msg.sender] =
+            WithdrawalRequest(uint128(shares), uint64(unlockTime), uint64(expiry));
+        emit WithdrawalRequested(msg.sender, shares, unlockTime, expiry);
+    }
+
+    /// @notice Drops the caller's pending request (unlocking its shares).
+    function cancelWithdrawal() external {
+        if (withdrawalRequests[msg.sender].shares == 0) revert NoWithdrawalRequest(msg.sender);
+        delete withdrawalRequests[msg.sender];
+        emit WithdrawalCancelled(msg.sender);
+    }
+
+    /// @notice Shares `owner` may redeem now: its request, inside its window, within its balance.
+    function maxRedeem(address owner) public view override returns (uint256) {
+        WithdrawalRequest memory r = withdrawalRequests[owner];
+        if (block.timestamp < r.unlockTime || block.timestamp > r.expiry) return 0;
+        return Math.min(r.shares, balanceOf(owner));
+    }
+
+    /// @notice Assets `owner` may withdraw now (its redeemable shares at the current price).
+    function maxWithdraw(address owner) public view override returns (uint256) {
+        return previewRedeem(maxRedeem(owner));
+    }
+
+    /// @notice ERC-4626 withdraw, only through a matured request.
+    function withdraw(uint256 assets, address receiver, address owner) public override returns (uint256) {
+        _checkRequest(owner);
+        return super.withdraw(assets, receiver, owner);
+    }
+
+    /// @notice ERC-4626 redeem, only through a matured request.
+    function redeem(uint256 shares, address receiver, address owner) public override returns (uint256) {
+        _checkRequest(owner);
+        return super.redeem(shares, receiver, owner);
+    }
+
+    /// @notice Shares of `owner` locked by a live (unexpired) request.
+    function lockedShares(address owner) public view returns (uint256) {
+        WithdrawalRequest memory r = withdrawalRequests[owner];
+        return block.timestamp > r.expiry ? 0 : r.shares;
+    }
+
+    // ------------------------------------------------------------------ governance
+
+    /// @notice Sends `amount` of the balance above `target` to the treasury.
+    function sweepSurplus(uint256 amount) external onlyRole(GOVERNOR_ROLE) {
+        if (amount == 0) revert ZeroAmount();
+        uint256 balance = totalAssets();
+        uint256 surplus = balance > target ? balance - target : 0;
+        if (amount > surplus) revert SurplusExceeded(amount, surplus);
+        IERC20(asset()).safeTransfer(treasury, amount);
+        emit SurplusSwept(treasury, amount);
+    }
+
+    /// @notice Sets the size (quote units) above which income may be swept to the treasury.
+    function setTarget(uint256 target_) external onlyRole(GOVERNOR_ROLE) {
+        target = target_;
+        emit TargetSet(target_);
+    }
+
+    /// @notice Sets where swept surplus goes.
+    function setTreasury(address treasury_) external onlyRole(GOVERNOR_ROLE) {
+        if (treasury_ == address(0)) revert ZeroAddress();
+        treasury = treasury_;
+        emit TreasurySet(treasury_);
+    }
+
+    /// @notice Sets the exit cool-down and the window after it in which a request can be used.
+    /// Applies to requests made from now on.
+    function setCooldown(uint256 cooldown_, uint256 window_) external onlyRole(GOVERNOR_ROLE) {
+        _setCooldown(cooldown_, window_);
+    }
+
+    // ------------------------------------------------------------------ internals
+
+    function _payOut(address to, uint256 amount) internal returns (uint256 paid) {
+        paid = Math.min(amount, totalAssets());
+        if (paid != 0) IERC20(asset()).safeTransfer(to, paid);
+    }
+
+    function _setCooldown(uint256 cooldown_, uint256 window_) internal {
+        if (cooldown_ < MIN_COOLDOWN || cooldown_ > MAX_COOLDOWN) {
+            revert ParameterOutOfRange("cooldown", cooldown_);
+        }
+        if (window_ < MIN_WINDOW || window_ > MAX_WINDOW) revert ParameterOutOfRange("window", window_);
+        cooldown = cooldown_;
+        window = window_;
+        emit CooldownSet(cooldown_, window_);
+    }
+
+    function _checkRequest(address owner) internal view {
+        WithdrawalRequest memory r = withdrawalRequests[owner];
+        if (r.shares == 0) revert NoWithdrawalRequest(owner);
+        if (block.timestamp < r.unlockTime) revert WithdrawalNotReady(r.unlockTime);
+        if (block.timestamp > r.expiry) revert WithdrawalExpired(r.expiry);
+    }
+
+    /// @dev Redeemed shares consume the request.
+    function _withdraw(address caller, address receiver, address owner, uint256 assets, uint256 shares)
+        internal
+        override
+    {
+        withdrawalRequests[owner].shares -= uint128(shares);
+        super._withdraw(caller, receiver, owner, assets, shares);
+    }
+
+    /// @dev Transfers may not dip into shares locked by a live request (mints and burns pass).
+    function _update(address from, address to, uint256 value) internal override {
+        if (from != address(0) && to != address(0)) {
+            uint256 locked = lockedShares(from);
+            if (balanceOf(from) < value + locked) revert SharesLocked(from, locked);
+        }
+        super._update(from, to, value);
+    }
+
+    function _decimalsOffset() internal pure override returns (uint8) {
+        return DECIMALS_OFFSET;
+    }
+}

@@ -1,0 +1,87 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.28;
+
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import {IAuctionSettlement} from "../../interfaces/IAuctionSettlement.sol";
+import {IInsuranceFund} from "../../interfaces/IInsuranceFund.sol";
+import {ILiquidator} from "../../interfaces/ILiquidator.sol";
+
+/// @title MockSettlementEngine
+/// @notice Stand-in for the MarginEngine in the liquidator's unit tests. Local chains only. It
+/// hands seized lots to the liquidator like the engine does, and records (as events, to keep the
+/// measured take gas free of mock bookkeeping) what the liquidator tells it. Bad debt runs a
+/// two-step waterfall: insurance fund, then "socialized" (just reported).
+contract MockSettlementEngine is IAuctionSettlement {
+    using SafeERC20 for IERC20;
+
+    error NotLiquidator(address caller);
+
+    event ProceedsSettled(uint256 indexed accountId, uint256 debtRepaid, uint256 penaltyPaid);
+    event BadDebtWrittenOff(uint256 indexed accountId, uint256 amount, uint256 covered, uint256 socialized);
+    event AuctionEndReported(uint256 indexed accountId, address indexed token, uint256 returned);
+
+    ILiquidator public liquidator;
+    IInsuranceFund public insuranceFund;
+
+    /// @notice Wires the liquidator and the fund (test set-up; no access control on a mock).
+    function wire(ILiquidator liquidator_, IInsuranceFund fund_) external {
+        liquidator = liquidator_;
+        insuranceFund = fund_;
+    }
+
+    /// @notice Plays the engine's liquidation: moves the lots to the liquidator, starts auctions.
+    function liquidate(
+        uint256 accountId,
+        address[] calldata tokens,
+        uint256[] calldata lots,
+        uint256 debt,
+        uint256 penalty,
+        address keeper
+    ) external returns (uint256 firstAuctionId) {
+        handOver(tokens, lots);
+        return liquidator.startAuctions(accountId, tokens, lots, debt, penalty, keeper);
+    }
+
+    /// @notice Only moves lots to the liquidator (so a test can measure `startAuctions` alone).
+    function handOver(address[] calldata tokens, uint256[] calldata lots) public {
+        for (uint256 i; i < tokens.length; ++i) {
+            IERC20(tokens[i]).safeTransfer(address(liquidator), lots[i]);
+        }
+    }
+
+    /// @notice Only calls `startAuctions`, for lots already handed over.
+    function start(
+        uint256 accountId,
+        address[] calldata tokens,
+        uint256[] calldata lots,
+        uint256 debt,
+        uint256 penalty,
+        address keeper
+    ) external returns (uint256 firstAuctionId) {
+        return liquidator.startAuctions(accountId, tokens, lots, debt, penalty, keeper);
+    }
+
+    /// @inheritdoc IAuctionSettlement
+    function settleAuctionProceeds(uint256 accountId, uint256 debtRepaid, uint256 penaltyPaid) external {
+        _onlyLiquidator();
+        emit ProceedsSettled(accountId, debtRepaid, penaltyPaid);
+    }
+
+    /// @inheritdoc IAuctionSettlement
+    function writeOffBadDebt(uint256 accountId, uint256 debtUnrecovered) external {
+        _onlyLiquidator();
+        uint256 covered = insuranceFund.coverShortfall(debtUnrecovered);
+        emit BadDebtWrittenOff(accountId, debtUnrecovered, covered, debtUnrecovered - covered);
+    }
+
+    /// @inheritdoc IAuctionSettlement
+    function onAuctionEnd(uint256 accountId, address token, uint256 returned) external {
+        _onlyLiquidator();
+        emit AuctionEndReported(accountId, token, returned);
+    }
+
+    function _onlyLiquidator() internal view {
+        if (msg.sender != address(liquidator)) revert NotLiquidator(msg.sender);
+    }
+}

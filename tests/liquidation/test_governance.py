@@ -1,0 +1,191 @@
+"""Configuration bounds and roles, circuit breaker, cancel, the active list, reentrancy."""
+
+from __future__ import annotations
+
+import ape
+import pytest
+from liquidation_support import (
+    BTC,
+    BUF,
+    ETH,
+    HOLE,
+    USDC,
+    WAD,
+    WETH_PRICE,
+    active_tabs,
+    bad_debt,
+    collateral_params,
+    ends,
+    start_price,
+)
+
+TOP = start_price(WETH_PRICE, BUF)
+
+OUT_OF_RANGE = [
+    {"buf": WAD - 1},
+    {"buf": 2 * WAD + 1},
+    {"tail": 299},
+    {"tail": 7 * 86_400 + 1},
+    {"cusp": 0},
+    {"cusp": 99 * WAD // 100 + 1},
+    {"chip": WAD // 20 + 1},
+    {"tip": 10_000 * USDC + 1},
+    {"chost": 1_000_000 * USDC + 1},
+    {"hole": 2**80},
+]
+
+
+@pytest.mark.parametrize("override", OUT_OF_RANGE, ids=lambda o: next(iter(o)))
+def test_collateral_parameters_are_bounded(system, override):
+    s = system
+    with ape.reverts(s.liquidator.ParameterOutOfRange):
+        s.liquidator.setCollateral(
+            s.weth, collateral_params(s.stairstep, **override), sender=s.deployer
+        )
+
+
+def test_collateral_config_checks_addresses_and_emits(system):
+    s = system
+    with ape.reverts(s.liquidator.ZeroAddress):
+        s.liquidator.setCollateral(
+            s.weth, collateral_params(ape.utils.ZERO_ADDRESS), sender=s.deployer
+        )
+    params = collateral_params(s.linear, buf=WAD, chost=0, hole=HOLE // 2)
+    tx = s.liquidator.setCollateral(s.weth, params, sender=s.deployer)
+    [event] = tx.events.filter(s.liquidator.CollateralConfigured)
+    assert event.token == s.weth.address
+    c = s.liquidator.collaterals(s.weth)
+    assert (c.curve, c.buf, c.chost, c.hole, c.scaleExp) == (
+        s.linear.address,
+        WAD,
+        0,
+        HOLE // 2,
+        30,
+    )
+    assert s.liquidator.collaterals(s.wbtc).scaleExp == 20
+
+
+def test_only_roles_configure(system):
+    s = system
+    with ape.reverts(s.liquidator.AccessControlUnauthorizedAccount):
+        s.liquidator.setCollateral(s.weth, collateral_params(s.linear), sender=s.taker)
+    with ape.reverts(s.liquidator.AccessControlUnauthorizedAccount):
+        s.liquidator.setGlobalHole(1, sender=s.taker)
+    with ape.reverts(s.liquidator.AccessControlUnauthorizedAccount):
+        s.liquidator.setStopped(3, sender=s.taker)
+    with ape.reverts(s.liquidator.AccessControlUnauthorizedAccount):
+        s.liquidator.cancel(1, s.taker, sender=s.taker)
+
+
+def test_global_hole_and_breaker_bounds_and_events(system):
+    s = system
+    with ape.reverts(s.liquidator.ParameterOutOfRange):
+        s.liquidator.setGlobalHole(2**96, sender=s.deployer)
+    with ape.reverts(s.liquidator.ParameterOutOfRange):
+        s.liquidator.setStopped(4, sender=s.deployer)
+    tx = s.liquidator.setGlobalHole(123, sender=s.deployer)
+    assert tx.events.filter(s.liquidator.GlobalHoleSet)[0].hole == 123
+    tx = s.liquidator.setStopped(2, sender=s.deployer)
+    assert tx.events.filter(s.liquidator.StoppedSet)[0].level == 2
+    assert s.liquidator.globals().hole == 123 and s.liquidator.globals().stopped == 2
+
+
+def test_cancel_moves_lot_and_writes_off_debt(system):
+    s = system
+    tx, first = s.start([s.weth, s.wbtc], [10 * ETH, BTC], 40_000 * USDC, 2_000 * USDC)
+    a = s.liquidator.status(first)
+    fund_before = s.quote.balanceOf(s.fund)
+    s.liquidator.setStopped(3, sender=s.deployer)  # cancel works at every breaker level
+    tx = s.liquidator.cancel(first, s.treasury, sender=s.deployer)
+    assert s.weth.balanceOf(s.treasury) == 10 * ETH
+    assert bad_debt(tx, s.engine) == [(a.debt, a.debt, 0)]
+    assert ends(tx, s.engine) == [(7, s.weth.address, 0)]
+    assert fund_before - s.quote.balanceOf(s.fund) == a.debt
+    assert not s.liquidator.status(first).active
+    assert s.liquidator.activeAuctionIds() == [first + 1]
+    assert s.liquidator.globals().dirt == active_tabs(s.liquidator) == 42_000 * USDC - a.tab
+    assert s.liquidator.collaterals(s.weth).dirt == 0
+    with ape.reverts(s.liquidator.AuctionNotActive):
+        s.liquidator.cancel(first, s.treasury, sender=s.deployer)
+    with ape.reverts(s.liquidator.ZeroAddress):
+        s.liquidator.cancel(first + 1, ape.utils.ZERO_ADDRESS, sender=s.deployer)
+
+
+def test_active_list_swap_and_pop(system, chain):
+    s = system
+    ids = [s.start([s.weth], [ETH], 500 * USDC, 0, account=i)[1] for i in range(4)]
+    assert sorted(s.liquidator.activeAuctionIds()) == ids
+    taker = s.fund_taker(10_000 * USDC)
+    for gone in (ids[1], ids[3], ids[0]):
+        s.liquidator.take(gone, ETH, TOP, taker, b"", sender=taker)
+        remaining = list(s.liquidator.activeAuctionIds())
+        assert gone not in remaining
+        assert s.liquidator.activeAuctionCount() == len(remaining)
+        for i in remaining:  # every moved auction still works
+            assert s.liquidator.status(i).active
+    assert s.liquidator.activeAuctionIds() == [ids[2]]
+    s.liquidator.take(ids[2], ETH, TOP, taker, b"", sender=taker)
+    assert s.liquidator.activeAuctionIds() == []
+    _, new = s.start([s.weth], [ETH], 500 * USDC, 0)  # stale list slots are reused
+    assert s.liquidator.activeAuctionIds() == [new]
+
+
+@pytest.fixture
+def reentrant(system, project):
+    return system.deployer.deploy(project.ReentrantTaker, system.liquidator)
+
+
+def _reentries(s, first, reentrant):
+    liq = s.liquidator
+    return {
+        "take": liq.take.encode_input(first, ETH, TOP, reentrant, b""),
+        "reset": liq.reset.encode_input(first, reentrant),
+        "start": liq.startAuctions.encode_input(1, [s.weth], [ETH], USDC, 0, reentrant),
+        "config": liq.setCollateral.encode_input(s.weth, collateral_params(s.linear)),
+        "cancel": liq.cancel.encode_input(first, reentrant),
+    }
+
+
+@pytest.mark.parametrize("target", ["take", "reset", "start", "config", "cancel"])
+def test_reentry_from_callback_reverts(system, reentrant, target):
+    s = system
+    _, first = s.start([s.weth], [10 * ETH], 15_000 * USDC, 750 * USDC)
+    calldata = _reentries(s, first, reentrant)[target]
+    with ape.reverts(s.liquidator.ReentrancyGuardReentrantCall):
+        reentrant.take(first, ETH, TOP, calldata, sender=s.taker)
+    assert s.weth.balanceOf(s.liquidator) == 10 * ETH
+    assert s.liquidator.status(first).tab == 15_750 * USDC
+
+
+def test_constructor_and_decimals_checks(system, project):
+    s = system
+    args = [s.engine, s.quote, s.oracle, s.fund, s.deployer]
+    for i in range(len(args)):
+        bad = list(args)
+        bad[i] = ape.utils.ZERO_ADDRESS
+        with ape.reverts(project.DutchAuctionLiquidator.ZeroAddress):
+            s.deployer.deploy(project.DutchAuctionLiquidator, *bad)
+    quote19 = s.deployer.deploy(project.MockERC20, "Wide", "W19", 19)
+    with ape.reverts(project.DutchAuctionLiquidator.UnsupportedDecimals):
+        s.deployer.deploy(
+            project.DutchAuctionLiquidator, s.engine, quote19, s.oracle, s.fund, s.deployer
+        )
+    token37 = s.deployer.deploy(project.MockERC20, "Wide", "W37", 37)
+    with ape.reverts(s.liquidator.UnsupportedDecimals):
+        s.liquidator.setCollateral(token37, collateral_params(s.linear), sender=s.deployer)
+
+
+def test_account_id_must_fit_its_slot(system):
+    s = system
+    with ape.reverts(s.liquidator.SafeCastOverflowedUintDowncast):
+        s.start([s.weth], [ETH], USDC, 0, account=2**48)
+    s.start([s.weth], [ETH], USDC, 0, account=2**48 - 1)
+
+
+def test_mock_callbacks_are_guarded(system, project):
+    s = system
+    swapper = s.deployer.deploy(project.SwapTaker, s.liquidator, s.exchange)
+    with ape.reverts(swapper.NotLiquidator):
+        swapper.onAuctionTake(s.taker, 1, 1, b"", sender=s.taker)
+    with ape.reverts(s.engine.NotLiquidator):
+        s.engine.settleAuctionProceeds(1, 1, 1, sender=s.taker)
