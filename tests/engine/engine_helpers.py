@@ -96,8 +96,9 @@ def read_portfolio(engine, admin, oracle, weth, wbtc, account_id: int) -> Portfo
     return Portfolio(account.quoteBalance, collaterals, positions)
 
 
-def ledger_sum(engine, admin, usdc, account_ids) -> tuple[int, int]:
-    """(engine's quote balance, what the ledgers say it holds)."""
+def ledger_sum(engine, admin, usdc) -> tuple[int, int]:
+    """(engine's quote balance, what the ledgers say it holds), over every account."""
     ledger = admin.ledger()
-    owed = sum(max(admin.accounts(i).quoteBalance, 0) for i in account_ids)
+    count = engine.accountCount()
+    owed = sum(max(admin.accounts(i).quoteBalance, 0) for i in range(1, count + 1))
     return usdc.balanceOf(engine), owed + ledger.poolCash + ledger.insuranceFees

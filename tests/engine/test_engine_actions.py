@@ -157,7 +157,7 @@ def test_trade_open_close_realizes_pnl_and_fees_as_modelled(
     )
     assert admin.positions(funded_trader, 0).size == 0
     assert admin.accounts(funded_trader).marketMask == 0
-    held, owed = ledger_sum(engine, admin, usdc, [funded_trader])
+    held, owed = ledger_sum(engine, admin, usdc)
     assert held == owed
 
 
@@ -298,5 +298,5 @@ def test_sweep_insurance_fees(engine, admin, usdc, fund, trader, funded_trader):
     engine.sweepInsuranceFees(sender=trader)
     assert usdc.balanceOf(fund) == before + fees
     assert admin.ledger().insuranceFees == 0
-    held, owed = ledger_sum(engine, admin, usdc, [funded_trader])
+    held, owed = ledger_sum(engine, admin, usdc)
     assert held == owed
