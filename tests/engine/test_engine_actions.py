@@ -42,7 +42,9 @@ def test_accounts_are_sequential_and_unique(engine, configured, trader, other):
 def test_deposit_and_withdraw_move_balances_and_gas(
     engine, admin, usdc, weth, trader, funded_trader, gas
 ):
-    tx = engine.deposit(funded_trader, weth, 2 * WAD, sender=trader)
+    engine.deposit(funded_trader, weth, WAD, sender=trader)
+    # Measured on a top-up: the first deposit of a token also pays for new storage slots.
+    tx = engine.deposit(funded_trader, weth, WAD, sender=trader)
     gas.record("engine.deposit", tx)
     engine.deposit(funded_trader, usdc, 1_000 * USDC, sender=trader)
     assert engine.collateralBalance(funded_trader, weth) == 2 * WAD
@@ -124,11 +126,19 @@ def test_operator_can_trade_and_withdraw_once_approved(
 
 
 def test_trade_open_close_realizes_pnl_and_fees_as_modelled(
-    engine, admin, usdc, weth, oracle, trader, funded_trader, gas
+    engine, admin, usdc, weth, oracle, trader, funded_trader, gas, other, deployer
 ):
+    # Another trader's position first, so the measured open is not the market's very first.
+    engine.openAccount(0, sender=other)
+    usdc.mint(other, 10_000 * USDC, sender=deployer)
+    usdc.approve(engine, MAX, sender=other)
+    other_id = engine.accountIdOf(other, 0)
+    engine.deposit(other_id, usdc, 10_000 * USDC, sender=other)
+    engine.trade(other_id, 0, WAD, MAX, sender=other)
     engine.deposit(funded_trader, usdc, 20_000 * USDC, sender=trader)
     engine.deposit(funded_trader, weth, 5 * WAD, sender=trader)
     size = 10 * WAD
+    fees_before = admin.ledger().insuranceFees
     tx = engine.trade(funded_trader, 0, size, ETH_PRICE, sender=trader)
     gas.record("engine.trade_open", tx)
     fee_open = model.trade_fee(size, ETH_PRICE, ETH_MARKET.fee_rate)
@@ -136,10 +146,12 @@ def test_trade_open_close_realizes_pnl_and_fees_as_modelled(
     assert position.size == size
     assert position.openNotional == 30_000 * WAD
     assert admin.accounts(funded_trader).quoteBalance == 20_000 * USDC - fee_open
-    assert admin.markets(0).netSize == size
-    assert admin.markets(0).longOpenInterest == size
+    assert admin.markets(0).netSize == size + WAD
+    assert admin.markets(0).longOpenInterest == size + WAD
     ledger = admin.ledger()
-    assert ledger.insuranceFees == model.insurance_cut(fee_open, ETH_MARKET.insurance_fee_share)
+    assert ledger.insuranceFees == fees_before + model.insurance_cut(
+        fee_open, ETH_MARKET.insurance_fee_share
+    )
 
     tx = engine.withdraw(funded_trader, usdc, 1_000 * USDC, trader, sender=trader)
     gas.record("engine.withdraw", tx)
