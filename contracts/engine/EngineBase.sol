@@ -17,7 +17,6 @@ import {MarginMath} from "./libraries/MarginMath.sol";
 import {
     Account,
     AccountHealth,
-    Closure,
     Collateral,
     Ledger,
     LiquidationParams,
@@ -286,15 +285,15 @@ abstract contract EngineBase is IMarginEngineEvents, AccessControl {
         }
     }
 
-    /// @dev Checks the account is liquidatable and sizes the closure: the partial fraction, or
+    /// @dev Checks the account is liquidatable and picks the fraction to close: the partial one, or
     /// everything when health is below the full-liquidation threshold or when the account's quote
     /// could not pay the penalty (its collateral then goes to auction, so nothing may stay open).
-    function _planClosure(
+    function _liquidationFraction(
         Account memory account,
         uint256 accountId,
         PriceCache memory cache,
         LiquidationParams memory params
-    ) internal returns (Closure memory closure) {
+    ) internal returns (uint256 fraction) {
         Margin memory margin = _margin(account, accountId, cache);
         uint256 health = MarginMath.health(
             margin.maintenanceEquity, margin.maintenanceRequirement, account.quoteBalance < 0
@@ -303,7 +302,7 @@ abstract contract EngineBase is IMarginEngineEvents, AccessControl {
         if (health >= params.restrictedLiquidationHealth && oracle.sequencerRestricted()) {
             revert SequencerRestrictedLiquidation(health);
         }
-        closure.fraction = health < params.fullLiquidationHealth
+        fraction = health < params.fullLiquidationHealth
             ? WAD
             : MarginMath.liquidationFraction(
                 margin.maintenanceEquity,
@@ -312,28 +311,15 @@ abstract contract EngineBase is IMarginEngineEvents, AccessControl {
                 params.penaltyRate,
                 params.targetHealth
             );
-        _sizeClosure(account, accountId, cache, params, closure);
-        if (
-            closure.fraction < WAD
-                && account.quoteBalance + MarginMath.toQuoteFloor(closure.realizedPnl)
-                    < int256(closure.penalty)
-        ) {
-            closure.fraction = WAD;
-            _sizeClosure(account, accountId, cache, params, closure);
+        if (fraction < WAD) {
+            // Dry run: a partial closure whose quote cannot pay the penalty escalates to a full one.
+            (int256 realizedPnl, uint256 closedNotional) =
+                _closePositions(account, accountId, cache, fraction, params.dustNotional, false);
+            uint256 penaltyDue = MarginMath.penalty(closedNotional, params.penaltyRate);
+            if (account.quoteBalance + MarginMath.toQuoteFloor(realizedPnl) < int256(penaltyDue)) {
+                fraction = WAD;
+            }
         }
-    }
-
-    function _sizeClosure(
-        Account memory account,
-        uint256 accountId,
-        PriceCache memory cache,
-        LiquidationParams memory params,
-        Closure memory closure
-    ) internal {
-        (closure.realizedPnl, closure.closedNotional) = _closePositions(
-            account, accountId, cache, closure.fraction, params.dustNotional, false
-        );
-        closure.penalty = MarginMath.penalty(closure.closedNotional, params.penaltyRate);
     }
 
     /// @dev Closes `fraction` (WAD, up) of every position at the oracle price; a position whose rest

@@ -204,8 +204,11 @@ contract MarginEngine is EngineBase, IAuctionSettlement, IPoolLedger, Reentrancy
         Account memory account = _existingAccount(accountId);
         LiquidationParams memory params = _liquidationParams;
         PriceCache memory cache;
-        Closure memory closure = _planClosure(account, accountId, cache, params);
-        _closePositions(account, accountId, cache, closure.fraction, params.dustNotional, true);
+        Closure memory closure;
+        closure.fraction = _liquidationFraction(account, accountId, cache, params);
+        (closure.realizedPnl, closure.closedNotional) =
+            _closePositions(account, accountId, cache, closure.fraction, params.dustNotional, true);
+        closure.penalty = MarginMath.penalty(closure.closedNotional, params.penaltyRate);
 
         Ledger memory ledger = _ledger;
         account.quoteBalance =
