@@ -17,7 +17,6 @@ import {
     Collateral,
     Ledger,
     LiquidationParams,
-    Margin,
     Market,
     Position,
     PriceCache
