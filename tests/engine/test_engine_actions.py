@@ -312,3 +312,29 @@ def test_sweep_insurance_fees(engine, admin, usdc, fund, trader, funded_trader):
     assert admin.ledger().insuranceFees == 0
     held, owed = ledger_sum(engine, admin, usdc)
     assert held == owed
+
+
+def test_repaying_debt_settles_against_the_pool(
+    engine, admin, usdc, weth, trader, funded_trader, guardian
+):
+    engine.deposit(funded_trader, weth, 10 * WAD, sender=trader)
+    engine.trade(funded_trader, 0, 5 * WAD, MAX, sender=trader)
+    debt = -admin.accounts(funded_trader).quoteBalance
+    assert debt == model.trade_fee(5 * WAD, ETH_PRICE, ETH_MARKET.fee_rate)
+    assert admin.ledger().accountDebt == debt
+    admin.pauseRiskIncrease(sender=guardian)  # repaying is allowed even when paused
+    cash_before = admin.ledger().poolCash
+    engine.deposit(funded_trader, usdc, debt + 7, sender=trader)
+    assert admin.accounts(funded_trader).quoteBalance == 7
+    assert admin.ledger().accountDebt == 0
+    assert admin.ledger().poolCash == cash_before + debt
+    held, owed = ledger_sum(engine, admin, usdc)
+    assert held == owed
+
+
+def test_keeper_views_reject_unknown_accounts_and_clamp_ranges(engine, admin, funded_trader):
+    with ape.reverts(admin.UnknownAccount):
+        admin.healthOf([funded_trader, 999])
+    assert admin.liquidatableAccounts(5, 2) == []
+    [health] = admin.healthOf([funded_trader])
+    assert (health.equity, health.requirement, health.health) == (0, 0, 2**256 - 1)
