@@ -75,9 +75,8 @@ contract MinimalLiquidator is ILiquidator {
         if (reward != 0) fund.payKeeperReward(keeper, reward);
     }
 
-    /// @notice Test hook: the caller buys `amount` of the lot for `payment` quote (pulled from it),
-    /// which repays the auction's debt first, then its penalty; any excess is returned to nobody
-    /// (callers pay at most the tab).
+    /// @notice Test hook: the caller buys `amount` of the lot for `payment` quote, which repays the
+    /// auction's debt first, then its penalty; only what the tab needs is pulled from the caller.
     function take(uint256 auctionId, uint256 amount, uint256 payment) external {
         Auction storage auction = auctions[auctionId];
         if (auction.token == address(0)) revert AuctionClosed(auctionId);
