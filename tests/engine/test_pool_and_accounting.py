@@ -92,12 +92,34 @@ actions = st.lists(
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
-@given(steps=actions)
+@given(
+    steps=actions,
+    opening=st.integers(min_value=-50, max_value=50).filter(bool),
+    crash=st.integers(min_value=3, max_value=30),
+)
 def test_random_sequences_conserve_quote(
-    steps, chain, engine, admin, pool, usdc, weth, oracle, lp, trader, keeper, funded_trader
+    steps,
+    opening,
+    crash,
+    chain,
+    engine,
+    admin,
+    pool,
+    usdc,
+    weth,
+    wbtc,
+    oracle,
+    lp,
+    trader,
+    keeper,
+    funded_trader,
 ):
     with chain.isolate():
-        engine.deposit(funded_trader, usdc, 5_000 * USDC, sender=trader)
+        engine.deposit(funded_trader, usdc, 20_000 * USDC, sender=trader)
+        engine.trade(funded_trader, 0, opening * WAD, MAX if opening > 0 else 0, sender=trader)
+        # Random actions, then a move of `crash`% against the opening position and a liquidation.
+        adverse = -crash * 10_000 if opening > 0 else crash * 10_000
+        steps = [*steps, ("price", 1, 4 * adverse), ("liq", 1, 0), ("lp_out", 10**6, 0)]
         for action, amount, signed in steps:
             try:
                 if action == "deposit":
@@ -114,8 +136,9 @@ def test_random_sequences_conserve_quote(
                         funded_trader, abs(signed) % 2, signed * WAD // 10**5, limit, sender=trader
                     )
                 elif action == "price":
-                    price = oracle.prices(weth) * (1_000_000 + signed // 8) // 1_000_000
-                    oracle.setPrice(weth, max(price, WAD), sender=trader)
+                    for token in (weth, wbtc):  # both move together by up to ±25%
+                        price = oracle.prices(token) * (1_000_000 + signed // 4) // 1_000_000
+                        oracle.setPrice(token, max(price, WAD), sender=trader)
                 elif action == "lp_in":
                     pool.deposit(amount * USDC // 10, lp, sender=lp)
                 elif action == "lp_out":
