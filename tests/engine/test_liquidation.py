@@ -241,3 +241,33 @@ def test_liquidatable_scan_and_batch_health(
     assert set(ids) & set(expected) and not set(ids) <= set(expected)
     assert admin.liquidatableAccounts(0, 10**6) == expected
     assert admin.liquidatableAccounts(ids[-1] + 1, 10**6) == []
+
+
+def test_cash_short_of_the_penalty_escalates_to_full_handoff(
+    engine, admin, oracle, weth, wbtc, usdc, trader, keeper, open_account
+):
+    account_id = open_account(trader, quote=500 * USDC, wbtc_amount=10**8, sub=1)
+    engine.trade(account_id, 0, 100 * WAD, MAX, sender=trader)
+    oracle.setPrice(wbtc, 20_000 * WAD, sender=keeper)  # the collateral falls, not the position
+    portfolio = read_portfolio(engine, admin, oracle, weth, wbtc, account_id)
+    margin = model.margin(portfolio)
+    partial = model.liquidation_fraction(
+        margin.maintenance_equity,
+        margin.maintenance_requirement,
+        margin.notional,
+        LIQ.penalty_rate,
+        LIQ.target_health,
+    )
+    assert 0 < partial < WAD  # a partial closure would restore health...
+    plan = model.plan_liquidation(portfolio, LIQ)
+    assert plan.fraction == WAD and plan.handed_off  # ...but cash cannot pay its penalty
+    cash = portfolio.quote_balance
+    assert 0 < cash < plan.penalty
+    fees_before = admin.ledger().insuranceFees
+    tx = engine.liquidate(account_id, keeper, sender=keeper)
+    [handed] = tx.events.filter(engine.HandedToAuction)
+    assert (handed.debt, handed.unpaidPenalty) == (0, plan.penalty - cash)
+    assert admin.ledger().insuranceFees == fees_before + cash
+    assert admin.accounts(account_id).activeAuctions == 1
+    held, owed = ledger_sum(engine, admin, usdc)
+    assert held == owed
