@@ -57,7 +57,8 @@ struct MarketParams {
     uint256 openInterestCap;
 }
 
-/// @notice Liquidation parameters (WAD unless named: `dustNotional` WAD USD, `keeperTip` quote units).
+/// @notice Liquidation parameters in two slots (WAD unless named: `dustNotional` WAD USD, `keeperTip`
+/// quote units).
 struct LiquidationParams {
     uint64 penaltyRate;
     uint64 targetHealth;
@@ -65,7 +66,7 @@ struct LiquidationParams {
     uint64 restrictedLiquidationHealth;
     uint64 keeperChip;
     uint128 dustNotional;
-    uint128 keeperTip;
+    uint64 keeperTip;
 }
 
 /// @notice The engine's books of quote besides trader balances (quote units).
