@@ -71,3 +71,17 @@ def test_listing_is_bounded(bare, project, deployer):
         admin.createMarket(extra, market_tuple(ETH_MARKET), sender=deployer)
     with ape.reverts(admin.TooManyMarkets):
         admin.createMarket(extra, market_tuple(ETH_MARKET), sender=deployer)
+
+
+def test_broken_price_reverts_with_the_oracle_error(bare, project, deployer, trader, usdc, oracle):
+    engine, admin = bare
+    unpriced = deployer.deploy(project.MockERC20, "No Feed", "NOF", 18)
+    admin.createMarket(unpriced, market_tuple(ETH_MARKET), sender=deployer)
+    usdc.mint(trader, 1_000 * USDC, sender=deployer)
+    usdc.approve(engine, MAX, sender=trader)
+    engine.openAccount(1, sender=trader)
+    account_id = engine.accountIdOf(trader, 1)
+    engine.deposit(account_id, usdc, 1_000 * USDC, sender=trader)
+    with ape.reverts(oracle.PriceNotSet):
+        engine.trade(account_id, 1, WAD, MAX, sender=trader)
+    assert admin.accounts(account_id).marketMask == 0
