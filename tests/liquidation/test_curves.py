@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import ape
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from solvent.auction import exponential_price, linear_price, stairstep_price, wad_pow
+from solvent.testing import deploy_reverts
 
 WAD = 10**18
 START_PRICES = st.integers(min_value=0, max_value=2**128 - 1)
@@ -80,13 +80,11 @@ def test_curves_start_at_start_price_and_reach_zero(curves):
     assert curves["exp"].price(top, 10**9) == 0
 
 
-def test_curve_constructors_reject_bad_parameters(project, deployer):
-    with ape.reverts(project.LinearDecrease.InvalidDuration):
-        deployer.deploy(project.LinearDecrease, 0)
+def test_curve_constructors_reject_bad_parameters(project, chain, deployer):
+    linear, exponential = project.LinearDecrease, project.ExponentialDecrease
+    stairstep = project.StairstepExponentialDecrease
+    deploy_reverts(chain, deployer, linear.InvalidDuration, linear, 0)
     for cut in (0, WAD, WAD + 1):
-        with ape.reverts(project.ExponentialDecrease.InvalidCut):
-            deployer.deploy(project.ExponentialDecrease, cut)
-        with ape.reverts(project.StairstepExponentialDecrease.InvalidCut):
-            deployer.deploy(project.StairstepExponentialDecrease, cut, 60)
-    with ape.reverts(project.StairstepExponentialDecrease.InvalidStep):
-        deployer.deploy(project.StairstepExponentialDecrease, WAD // 2, 0)
+        deploy_reverts(chain, deployer, exponential.InvalidCut, exponential, cut)
+        deploy_reverts(chain, deployer, stairstep.InvalidCut, stairstep, cut, 60)
+    deploy_reverts(chain, deployer, stairstep.InvalidStep, stairstep, WAD // 2, 0)

@@ -19,6 +19,8 @@ from liquidation_support import (
     start_price,
 )
 
+from solvent.testing import deploy_reverts
+
 TOP = start_price(WETH_PRICE, BUF)
 
 OUT_OF_RANGE = [
@@ -157,19 +159,26 @@ def test_reentry_from_callback_reverts(system, reentrant, target):
     assert s.liquidator.status(first).tab == 15_750 * USDC
 
 
-def test_constructor_and_decimals_checks(system, project):
+def test_constructor_and_decimals_checks(system, project, chain):
     s = system
+    liquidator = project.DutchAuctionLiquidator
     args = [s.engine, s.quote, s.oracle, s.fund, s.deployer]
     for i in range(len(args)):
         bad = list(args)
         bad[i] = ape.utils.ZERO_ADDRESS
-        with ape.reverts(project.DutchAuctionLiquidator.ZeroAddress):
-            s.deployer.deploy(project.DutchAuctionLiquidator, *bad)
+        deploy_reverts(chain, s.deployer, liquidator.ZeroAddress, liquidator, *bad)
     quote19 = s.deployer.deploy(project.MockERC20, "Wide", "W19", 19)
-    with ape.reverts(project.DutchAuctionLiquidator.UnsupportedDecimals):
-        s.deployer.deploy(
-            project.DutchAuctionLiquidator, s.engine, quote19, s.oracle, s.fund, s.deployer
-        )
+    deploy_reverts(
+        chain,
+        s.deployer,
+        liquidator.UnsupportedDecimals,
+        liquidator,
+        s.engine,
+        quote19,
+        s.oracle,
+        s.fund,
+        s.deployer,
+    )
     token37 = s.deployer.deploy(project.MockERC20, "Wide", "W37", 37)
     with ape.reverts(s.liquidator.UnsupportedDecimals):
         s.liquidator.setCollateral(token37, collateral_params(s.linear), sender=s.deployer)

@@ -8,6 +8,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from liquidation_support import COOLDOWN, FUND_SEED, USDC, WINDOW
 
+from solvent.testing import deploy_reverts
+
 OFFSET = 10**6  # decimals offset of the share token
 
 
@@ -164,7 +166,7 @@ def test_surplus_sweep_above_target(system, fund):
         fund.sweepSurplus(1, sender=s.deployer)
 
 
-def test_governance_setters(system, fund, project):
+def test_governance_setters(system, fund, project, chain):
     s = system
     with ape.reverts(fund.ParameterOutOfRange):
         fund.setCooldown(86_400 - 1, WINDOW, sender=s.deployer)
@@ -182,12 +184,29 @@ def test_governance_setters(system, fund, project):
     assert (tx.events.filter(fund.CooldownSet)[0].cooldown, fund.window()) == (2 * 86_400, 3_600)
     tx = fund.setTreasury(s.taker, sender=s.deployer)
     assert fund.treasury() == s.taker.address
-    with ape.reverts(project.InsuranceFund.ZeroAddress):
-        s.deployer.deploy(
-            project.InsuranceFund, s.quote, ape.utils.ZERO_ADDRESS, s.treasury, 86_400, 3_600
-        )
-    with ape.reverts(project.InsuranceFund.ParameterOutOfRange):
-        s.deployer.deploy(project.InsuranceFund, s.quote, s.deployer, s.treasury, 0, 3_600)
+    fund_type = project.InsuranceFund
+    deploy_reverts(
+        chain,
+        s.deployer,
+        fund_type.ZeroAddress,
+        fund_type,
+        s.quote,
+        ape.utils.ZERO_ADDRESS,
+        s.treasury,
+        86_400,
+        3_600,
+    )
+    deploy_reverts(
+        chain,
+        s.deployer,
+        fund_type.ParameterOutOfRange,
+        fund_type,
+        s.quote,
+        s.deployer,
+        s.treasury,
+        0,
+        3_600,
+    )
 
 
 @settings(max_examples=20, deadline=None)

@@ -1,0 +1,473 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.28;
+
+import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
+import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
+
+import {IOracleAdapter} from "../../interfaces/IOracleAdapter.sol";
+import {ILiquidator} from "../../interfaces/ILiquidator.sol";
+import {IInsuranceFund} from "../../interfaces/IInsuranceFund.sol";
+import {IMarginEngineEvents} from "./IMarginEngineEvents.sol";
+import {ISocializedLossSink} from "./IPoolLedger.sol";
+import {MarginMath} from "./libraries/MarginMath.sol";
+import {
+    Account,
+    Collateral,
+    Ledger,
+    LiquidationParams,
+    Margin,
+    Market,
+    Position,
+    PriceCache
+} from "./libraries/EngineTypes.sol";
+
+/// @title EngineBase
+/// @notice Storage and internal logic shared by the margin engine and its extension, which runs
+/// by delegatecall in the engine's storage (the engine alone would exceed the 24 KiB code limit).
+/// Neither declares storage of its own.
+abstract contract EngineBase is IMarginEngineEvents, AccessControl {
+    using SafeERC20 for IERC20;
+    using SafeCast for uint256;
+    using SafeCast for int256;
+
+    bytes32 public constant GOVERNOR_ROLE = keccak256("GOVERNOR_ROLE");
+    bytes32 public constant GUARDIAN_ROLE = keccak256("GUARDIAN_ROLE");
+
+    uint256 internal constant WAD = 1e18;
+    uint256 internal constant MAX_ASSETS = 8;
+    uint256 internal constant MAX_MMR = 0.5e18;
+    uint256 internal constant MAX_VOL_FACTOR = 1e18;
+    uint256 internal constant MAX_SIGMA_CAP = 10e18;
+    uint256 internal constant MAX_IM_SCALE = 5e18;
+    uint256 internal constant MAX_FEE_RATE = 0.01e18;
+    uint256 internal constant MAX_PENALTY_RATE = 0.2e18;
+    uint256 internal constant MAX_TARGET_HEALTH = 2e18;
+    uint256 internal constant MAX_KEEPER_CHIP = 0.1e18;
+    uint256 internal constant MAX_KEEPER_TIP = 1000e6;
+
+    IERC20 public immutable quote;
+    IOracleAdapter public immutable oracle;
+
+    ILiquidator public liquidator;
+    IInsuranceFund public insuranceFund;
+    address public lpPool;
+    bool public riskPaused;
+    uint256 public poolReserveRatio;
+
+    uint256 public accountCount;
+    mapping(uint256 accountId => Account) internal _accounts;
+    mapping(address owner => mapping(uint256 subIndex => uint256 accountId)) public accountIdOf;
+    mapping(address owner => mapping(address operator => bool)) public isOperator;
+    mapping(uint256 accountId => mapping(address token => uint256)) public collateralBalance;
+    mapping(uint256 accountId => mapping(uint256 marketId => Position)) internal _positions;
+
+    address[] public collateralTokens;
+    mapping(address token => Collateral) internal _collaterals;
+    Market[] internal _markets;
+    LiquidationParams internal _liquidationParams;
+    Ledger internal _ledger;
+
+    constructor(IERC20 quote_, IOracleAdapter oracle_) {
+        if (address(quote_) == address(0) || address(oracle_) == address(0)) revert ZeroAddress();
+        quote = quote_;
+        oracle = oracle_;
+    }
+
+    // ------------------------------------------------------------------ internals: accounts
+
+    function _existingAccount(uint256 accountId) internal view returns (Account memory account) {
+        account = _accounts[accountId];
+        if (account.owner == address(0)) revert UnknownAccount(accountId);
+    }
+
+    function _authorizedAccount(uint256 accountId) internal view returns (Account memory account) {
+        account = _existingAccount(accountId);
+        if (msg.sender != account.owner && !isOperator[account.owner][msg.sender]) {
+            revert NotAuthorized(accountId, msg.sender);
+        }
+    }
+
+    function _listedCollateral(address token) internal view returns (Collateral storage collateral) {
+        collateral = _collaterals[token];
+        if (!collateral.listed) revert UnknownToken(token);
+    }
+
+    function _market(uint256 marketId) internal view returns (Market storage) {
+        if (marketId >= _markets.length) revert UnknownMarket(marketId);
+        return _markets[marketId];
+    }
+
+    /// @dev Pulls exactly `amount`: a token that delivers less (fee on transfer) is rejected.
+    function _pullExact(address token, uint256 amount) internal {
+        uint256 before = IERC20(token).balanceOf(address(this));
+        IERC20(token).safeTransferFrom(msg.sender, address(this), amount);
+        if (IERC20(token).balanceOf(address(this)) - before != amount) {
+            revert FeeOnTransferNotSupported(token);
+        }
+    }
+
+    /// @dev Settles a change of an account's quote against the pool (docs/ARCHITECTURE.md):
+    /// `poolCash -= Δmax(q, 0)`, `accountDebt += Δmax(-q, 0)`.
+    function _moveQuote(Ledger memory ledger, int256 quoteBalance, int256 delta)
+        internal
+        pure
+        returns (int72)
+    {
+        int256 updated = quoteBalance + delta;
+        ledger.poolCash -= int128(
+            int256(MarginMath.positivePart(updated)) - int256(MarginMath.positivePart(quoteBalance))
+        );
+        ledger.accountDebt = uint128(
+            ledger.accountDebt + MarginMath.negativePart(updated) - MarginMath.negativePart(quoteBalance)
+        );
+        return updated.toInt72();
+    }
+
+    function _checkRiskIncrease(uint256 accountId, Account memory account, address asset) internal view {
+        if (account.activeAuctions != 0) revert AccountUnderAuction(accountId);
+        if (riskPaused) revert RiskIncreasePaused();
+        // Quote has no price feed: withdrawing it only waits for the sequencer.
+        bool allowed =
+            asset == address(quote) ? !oracle.sequencerRestricted() : oracle.riskIncreaseAllowed(asset);
+        if (!allowed) revert RiskIncreaseBlockedByOracle(asset);
+    }
+
+    function _requireInitialHealth(Account memory account, uint256 accountId, PriceCache memory cache)
+        internal
+        view
+    {
+        Margin memory margin = _margin(account, accountId, cache);
+        uint256 health =
+            MarginMath.health(margin.initialEquity, margin.initialRequirement, account.quoteBalance < 0);
+        if (health < WAD) revert InsufficientMargin(health);
+    }
+
+    /// @dev A fill increases risk unless it only shrinks the position on the same side.
+    function _increasesRisk(int256 size, int256 newSize) internal pure returns (bool) {
+        if (newSize == 0) return false;
+        if (size == 0 || (size > 0) != (newSize > 0)) return true;
+        return MarginMath.abs(newSize) > MarginMath.abs(size);
+    }
+
+    // ------------------------------------------------------------------ internals: margin
+
+    function _collateralPrice(PriceCache memory cache, uint256 index, address token)
+        internal
+        view
+        returns (uint256 p)
+    {
+        p = cache.collateralPrice[index];
+        if (p == 0) {
+            p = oracle.price(token);
+            cache.collateralPrice[index] = p;
+        }
+    }
+
+    function _marketPrice(PriceCache memory cache, uint256 marketId, Market storage market)
+        internal
+        view
+        returns (uint256 p)
+    {
+        p = cache.marketPrice[marketId];
+        if (p != 0) return p;
+        address asset = market.asset;
+        uint256 shared = market.sharedCollateral;
+        p = shared != 0 ? _collateralPrice(cache, shared - 1, asset) : oracle.price(asset);
+        cache.marketPrice[marketId] = p;
+    }
+
+    function _marketRatios(PriceCache memory cache, uint256 marketId, Market storage market)
+        internal
+        view
+        returns (uint256 mmr, uint256 imr)
+    {
+        mmr = cache.marketMmr[marketId];
+        if (mmr != 0) return (mmr, cache.marketImr[marketId]);
+        (uint256 sigma,) = oracle.volatility(market.asset);
+        (mmr, imr) =
+            MarginMath.marginRatios(market.baseMmr, market.volFactor, sigma, market.sigmaCap, market.imScale);
+        cache.marketMmr[marketId] = mmr;
+        cache.marketImr[marketId] = imr;
+    }
+
+    /// @dev Equity and requirement, initial and maintenance, in one pass over the account's bitmasks.
+    function _margin(Account memory account, uint256 accountId, PriceCache memory cache)
+        internal
+        view
+        returns (Margin memory margin)
+    {
+        int256 cash = int256(account.quoteBalance) * int256(MarginMath.WAD_PER_QUOTE);
+        margin.initialEquity = cash;
+        margin.maintenanceEquity = cash;
+        for (uint256 mask = account.collateralMask; mask != 0; mask &= mask - 1) {
+            uint256 index = _lowestBit(mask);
+            address token = collateralTokens[index];
+            Collateral storage collateral = _collaterals[token];
+            uint256 amount = collateralBalance[accountId][token];
+            uint256 price = _collateralPrice(cache, index, token);
+            uint256 unit = 10 ** collateral.decimals;
+            margin.initialEquity += int256(
+                MarginMath.collateralValue(amount, price, unit, collateral.imWeight)
+            );
+            margin.maintenanceEquity += int256(
+                MarginMath.collateralValue(amount, price, unit, collateral.mmWeight)
+            );
+        }
+        for (uint256 mask = account.marketMask; mask != 0; mask &= mask - 1) {
+            uint256 marketId = _lowestBit(mask);
+            Market storage market = _markets[marketId];
+            Position memory position = _positions[accountId][marketId];
+            uint256 price = _marketPrice(cache, marketId, market);
+            (uint256 mmr, uint256 imr) = _marketRatios(cache, marketId, market);
+            int256 pnl = MarginMath.unrealizedPnl(position.size, position.openNotional, price);
+            uint256 notional = MarginMath.notional(position.size, price);
+            margin.initialEquity += pnl;
+            margin.maintenanceEquity += pnl;
+            margin.notional += notional;
+            margin.initialRequirement += Math.mulDiv(notional, imr, WAD, Math.Rounding.Ceil);
+            margin.maintenanceRequirement += Math.mulDiv(notional, mmr, WAD, Math.Rounding.Ceil);
+        }
+    }
+
+    function _lowestBit(uint256 mask) internal pure returns (uint256 index) {
+        uint256 bit = mask & (~mask + 1);
+        while (bit > 1) {
+            bit >>= 1;
+            ++index;
+        }
+    }
+
+    // ------------------------------------------------------------------ internals: positions
+
+    function _updateMarket(
+        Market storage market,
+        uint256 marketId,
+        Position memory position,
+        int256 newSize,
+        int256 newOpenNotional
+    ) internal {
+        market.netSize += (newSize - position.size).toInt128();
+        market.netOpenNotional += (newOpenNotional - position.openNotional).toInt128();
+        uint256 longBefore = market.longOpenInterest;
+        uint256 shortBefore = market.shortOpenInterest;
+        uint256 longOi =
+            longBefore + MarginMath.positivePart(newSize) - MarginMath.positivePart(position.size);
+        uint256 shortOi =
+            shortBefore + MarginMath.negativePart(newSize) - MarginMath.negativePart(position.size);
+        uint256 cap = market.openInterestCap;
+        // Only a side that grows is capped: closing must work even after governance lowers a cap.
+        if ((longOi > longBefore && longOi > cap) || (shortOi > shortBefore && shortOi > cap)) {
+            revert OpenInterestCapExceeded(marketId, cap);
+        }
+        market.longOpenInterest = uint128(longOi);
+        market.shortOpenInterest = uint128(shortOi);
+    }
+
+    function _storePosition(
+        uint256 accountId,
+        uint256 marketId,
+        Account memory account,
+        int256 newSize,
+        int256 newOpenNotional
+    ) internal {
+        if (newSize == 0) {
+            delete _positions[accountId][marketId];
+            account.marketMask &= ~uint8(1 << marketId);
+        } else {
+            _positions[accountId][marketId] = Position(newSize.toInt128(), newOpenNotional.toInt128());
+            account.marketMask |= uint8(1 << marketId);
+        }
+    }
+
+    /// @dev Checks the account is liquidatable and picks the fraction to close: the partial one, or
+    /// everything when health is below the full-liquidation threshold or when the account's quote
+    /// could not pay the penalty (its collateral then goes to auction, so nothing may stay open).
+    function _liquidationFraction(
+        Account memory account,
+        uint256 accountId,
+        PriceCache memory cache,
+        LiquidationParams memory params
+    ) internal returns (uint256 fraction) {
+        Margin memory margin = _margin(account, accountId, cache);
+        uint256 health = MarginMath.health(
+            margin.maintenanceEquity, margin.maintenanceRequirement, account.quoteBalance < 0
+        );
+        if (health >= WAD) revert AccountHealthy(health);
+        if (health >= params.restrictedLiquidationHealth && oracle.sequencerRestricted()) {
+            revert SequencerRestrictedLiquidation(health);
+        }
+        fraction = health < params.fullLiquidationHealth
+            ? WAD
+            : MarginMath.liquidationFraction(
+                margin.maintenanceEquity,
+                margin.maintenanceRequirement,
+                margin.notional,
+                params.penaltyRate,
+                params.targetHealth
+            );
+        if (fraction < WAD) {
+            // Dry run: a partial closure whose quote cannot pay the penalty escalates to a full one.
+            (int256 realizedPnl, uint256 closedNotional) =
+                _closePositions(account, accountId, cache, fraction, params.dustNotional, false);
+            uint256 penaltyDue = MarginMath.penalty(closedNotional, params.penaltyRate);
+            if (account.quoteBalance + MarginMath.toQuoteFloor(realizedPnl) < int256(penaltyDue)) {
+                fraction = WAD;
+            }
+        }
+    }
+
+    /// @dev Closes `fraction` (WAD, up) of every position at the oracle price; a position whose rest
+    /// would be below `dustNotional` closes fully. With `write` false it only computes.
+    function _closePositions(
+        Account memory account,
+        uint256 accountId,
+        PriceCache memory cache,
+        uint256 fraction,
+        uint256 dustNotional,
+        bool write
+    ) internal returns (int256 realizedPnl, uint256 closedNotional) {
+        for (uint256 mask = account.marketMask; mask != 0; mask &= mask - 1) {
+            uint256 marketId = _lowestBit(mask);
+            (int256 pnl, uint256 notional) = _closePosition(
+                account, accountId, marketId, cache.marketPrice[marketId], fraction, dustNotional, write
+            );
+            realizedPnl += pnl;
+            closedNotional += notional;
+        }
+    }
+
+    function _closePosition(
+        Account memory account,
+        uint256 accountId,
+        uint256 marketId,
+        uint256 price,
+        uint256 fraction,
+        uint256 dustNotional,
+        bool write
+    ) internal returns (int256 realizedPnl, uint256 closedNotional) {
+        Position memory position = _positions[accountId][marketId];
+        int256 sizeDelta = _closingDelta(position.size, price, fraction, dustNotional);
+        int256 newOpenNotional;
+        (newOpenNotional, realizedPnl) =
+            MarginMath.applyFill(position.size, position.openNotional, sizeDelta, price);
+        closedNotional = MarginMath.notional(sizeDelta, price);
+        if (write) {
+            int256 newSize = position.size + sizeDelta;
+            _updateMarket(_markets[marketId], marketId, position, newSize, newOpenNotional);
+            _storePosition(accountId, marketId, account, newSize, newOpenNotional);
+        }
+    }
+
+    /// @dev The fill that closes `fraction` (up) of a position, or all of it when the rest is dust.
+    function _closingDelta(int256 size, uint256 price, uint256 fraction, uint256 dustNotional)
+        internal
+        pure
+        returns (int256)
+    {
+        uint256 held = MarginMath.abs(size);
+        uint256 closing = Math.mulDiv(held, fraction, WAD, Math.Rounding.Ceil);
+        if (closing > held || Math.mulDiv(held - closing, price, WAD, Math.Rounding.Ceil) < dustNotional) {
+            closing = held;
+        }
+        return size > 0 ? -int256(closing) : int256(closing);
+    }
+
+    // ------------------------------------------------------------------ internals: hand-off & waterfall
+
+    /// @dev Quote does not cover the penalty: cash pays what it can of it, the debt leaves the
+    /// account for auction with the collateral, or is written off at once when there is none.
+    function _handOff(
+        Account memory account,
+        uint256 accountId,
+        Ledger memory ledger,
+        uint256 penaltyDue,
+        LiquidationParams memory params,
+        address keeper
+    ) internal returns (uint256 reward) {
+        uint256 penaltyPaid = MarginMath.positivePart(account.quoteBalance);
+        uint256 debt = MarginMath.negativePart(account.quoteBalance);
+        uint256 unpaidPenalty = penaltyDue - penaltyPaid;
+        ledger.insuranceFees += uint128(penaltyPaid);
+        ledger.accountDebt -= uint128(debt);
+        account.quoteBalance = 0;
+        reward = MarginMath.keeperReward(debt, penaltyDue, params.keeperTip, params.keeperChip);
+
+        if (account.collateralMask == 0) {
+            _writeOff(ledger, accountId, debt);
+            _ledger = ledger;
+            _accounts[accountId] = account;
+            IInsuranceFund fund = insuranceFund;
+            if (address(fund) == address(0)) revert InsuranceFundNotSet();
+            if (reward != 0) reward = fund.payKeeperReward(keeper, reward);
+            return reward;
+        }
+
+        ILiquidator auctions = liquidator;
+        if (address(auctions) == address(0)) revert LiquidatorNotSet();
+        ledger.debtInAuction += uint128(debt);
+        (address[] memory tokens, uint256[] memory lots) =
+            _seizeCollateral(account, accountId, address(auctions));
+        account.activeAuctions += uint8(tokens.length);
+        _ledger = ledger;
+        _accounts[accountId] = account;
+        uint256 firstAuctionId = auctions.startAuctions(accountId, tokens, lots, debt, unpaidPenalty, keeper);
+        emit HandedToAuction(accountId, debt, unpaidPenalty, firstAuctionId);
+    }
+
+    function _seizeCollateral(Account memory account, uint256 accountId, address to)
+        internal
+        returns (address[] memory tokens, uint256[] memory lots)
+    {
+        uint256 mask = account.collateralMask;
+        uint256 count;
+        for (uint256 m = mask; m != 0; m &= m - 1) {
+            ++count;
+        }
+        tokens = new address[](count);
+        lots = new uint256[](count);
+        for (uint256 i; mask != 0; mask &= mask - 1) {
+            address token = collateralTokens[_lowestBit(mask)];
+            uint256 lot = collateralBalance[accountId][token];
+            collateralBalance[accountId][token] = 0;
+            _collaterals[token].totalDeposited -= uint128(lot);
+            tokens[i] = token;
+            lots[i++] = lot;
+            IERC20(token).safeTransfer(to, lot);
+        }
+        account.collateralMask = 0;
+    }
+
+    /// @dev Loss waterfall: the insurance fund covers what it can, the rest is socialized on the pool.
+    function _writeOff(Ledger memory ledger, uint256 accountId, uint256 debt) internal {
+        if (debt == 0) return;
+        IInsuranceFund fund = insuranceFund;
+        if (address(fund) == address(0)) revert InsuranceFundNotSet();
+        uint256 before = quote.balanceOf(address(this));
+        fund.coverShortfall(debt);
+        // What actually arrived counts; anything beyond the debt goes back to the fund's income.
+        uint256 received = quote.balanceOf(address(this)) - before;
+        uint256 covered = Math.min(received, debt);
+        ledger.poolCash += int128(int256(covered));
+        ledger.insuranceFees += uint128(received - covered);
+        uint256 socialized = debt - covered;
+        emit BadDebtWrittenOff(accountId, debt, covered, socialized);
+        if (socialized != 0 && lpPool != address(0)) {
+            ISocializedLossSink(lpPool).recordSocializedLoss(accountId, debt, covered, socialized);
+        }
+    }
+
+    function _traderPnlAndNetNotional() internal view returns (int256 traderPnl, uint256 netNotional) {
+        uint256 count = _markets.length;
+        for (uint256 m; m < count; ++m) {
+            Market storage market = _markets[m];
+            int256 netSize = market.netSize;
+            if (netSize == 0 && market.netOpenNotional == 0) continue;
+            uint256 price = oracle.price(market.asset);
+            traderPnl += MarginMath.mulDivCeil(netSize, price, WAD) - market.netOpenNotional;
+            netNotional += MarginMath.notional(netSize, price);
+        }
+    }
+}

@@ -1,0 +1,107 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.28;
+
+/// @title IMarginEngineEvents
+/// @notice Every custom error and event of the margin engine, declared in one place.
+interface IMarginEngineEvents {
+    // --- bad inputs ---
+    error ZeroAmount();
+    error ZeroAddress();
+    error UnknownAccount(uint256 accountId);
+    error AccountExists(address owner, uint256 subIndex);
+    error NotAuthorized(uint256 accountId, address caller);
+    error UnknownToken(address token);
+    error UnknownMarket(uint256 marketId);
+    error InsufficientBalance(uint256 available, uint256 requested);
+    error DepositCapExceeded(address token, uint256 cap);
+    error OpenInterestCapExceeded(uint256 marketId, uint256 cap);
+    error SlippageExceeded(uint256 price, uint256 acceptablePrice);
+    error FeeOnTransferNotSupported(address token);
+    // --- risk gates ---
+    error InsufficientMargin(uint256 initialHealth);
+    error RiskIncreasePaused();
+    error RiskIncreaseBlockedByOracle(address asset);
+    error AccountUnderAuction(uint256 accountId);
+    error AccountHealthy(uint256 health);
+    error SequencerRestrictedLiquidation(uint256 health);
+    // --- governance ---
+    error CollateralAlreadyListed(address token);
+    error TooManyCollaterals();
+    error TooManyMarkets();
+    error InvalidCollateral(address token);
+    error InvalidWeights(uint256 imWeight, uint256 mmWeight);
+    error InvalidMarginParams();
+    error InvalidFeeParams();
+    error InvalidLiquidationParams();
+    error InvalidPoolParams();
+    error AlreadySet();
+    error InvalidExtension();
+    // --- parts ---
+    error OnlyLiquidator();
+    error OnlyPool();
+    error LiquidatorNotSet();
+    error InsuranceFundNotSet();
+    error PoolLiquidityExceeded(uint256 withdrawable, uint256 requested);
+    error DebtInAuctionExceeded(uint256 debtInAuction, uint256 requested);
+
+    event AccountOpened(uint256 indexed accountId, address indexed owner, uint256 subIndex);
+    event OperatorSet(address indexed owner, address indexed operator, bool approved);
+    event Deposited(uint256 indexed accountId, address indexed token, address from, uint256 amount);
+    event Withdrawn(uint256 indexed accountId, address indexed token, address to, uint256 amount);
+    event Traded(
+        uint256 indexed accountId,
+        uint256 indexed marketId,
+        int256 sizeDelta,
+        uint256 price,
+        uint256 fee,
+        int256 realizedPnl
+    );
+    event Liquidated(
+        uint256 indexed accountId,
+        address indexed keeper,
+        uint256 fraction,
+        uint256 closedNotional,
+        int256 realizedPnl,
+        uint256 penalty,
+        uint256 keeperReward
+    );
+    event HandedToAuction(
+        uint256 indexed accountId, uint256 debt, uint256 unpaidPenalty, uint256 firstAuctionId
+    );
+    event BadDebtWrittenOff(
+        uint256 indexed accountId, uint256 debt, uint256 coveredByInsurance, uint256 socialized
+    );
+    event AuctionProceeds(uint256 indexed accountId, uint256 debtRepaid, uint256 penaltyPaid);
+    event AuctionEnded(uint256 indexed accountId, address indexed token, uint256 returned);
+    event InsuranceFeesSwept(address indexed fund, uint256 amount);
+    event PoolDeposit(uint256 amount);
+    event PoolWithdrawal(address indexed receiver, uint256 amount);
+
+    event CollateralListed(address indexed token, uint256 index);
+    event CollateralParamsSet(address indexed token, uint256 imWeight, uint256 mmWeight, uint256 depositCap);
+    event MarketCreated(uint256 indexed marketId, address indexed asset);
+    event MarketParamsSet(
+        uint256 indexed marketId,
+        uint256 baseMmr,
+        uint256 volFactor,
+        uint256 sigmaCap,
+        uint256 imScale,
+        uint256 feeRate,
+        uint256 insuranceFeeShare,
+        uint256 openInterestCap
+    );
+    event LiquidationParamsSet(
+        uint256 penaltyRate,
+        uint256 targetHealth,
+        uint256 fullLiquidationHealth,
+        uint256 restrictedLiquidationHealth,
+        uint256 dustNotional,
+        uint256 keeperTip,
+        uint256 keeperChip
+    );
+    event PoolReserveRatioSet(uint256 reserveRatio);
+    event LiquidatorSet(address liquidator);
+    event InsuranceFundSet(address fund);
+    event LPPoolSet(address pool);
+    event RiskPausedSet(bool paused);
+}

@@ -1,0 +1,346 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.28;
+
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
+import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
+
+import {IOracleAdapter} from "../../interfaces/IOracleAdapter.sol";
+import {IAuctionSettlement} from "../../interfaces/IAuctionSettlement.sol";
+import {IPoolLedger} from "./IPoolLedger.sol";
+import {EngineBase} from "./EngineBase.sol";
+import {MarginMath} from "./libraries/MarginMath.sol";
+import {
+    Account,
+    Closure,
+    Collateral,
+    Ledger,
+    LiquidationParams,
+    Market,
+    Position,
+    PriceCache
+} from "./libraries/EngineTypes.sol";
+
+/// @title MarginEngine
+/// @notice Cross-margin, multi-collateral perpetuals against an LP pool, with volatility-scaled
+/// margin and partial liquidation. The engine is the single ledger of quote (docs/ARCHITECTURE.md);
+/// every formula is in docs/margin.md and mirrored by solvent/margin.py. Governance and keeper
+/// views live in `MarginEngineExtension`, reached through the fallback by delegatecall.
+contract MarginEngine is EngineBase, IAuctionSettlement, IPoolLedger, ReentrancyGuardTransient {
+    using SafeERC20 for IERC20;
+    using SafeCast for uint256;
+    using SafeCast for int256;
+
+    /// @notice Code for governance and views, run in this contract's storage.
+    address public immutable extension;
+
+    constructor(IERC20 quote_, IOracleAdapter oracle_, address admin, EngineBase extension_)
+        EngineBase(quote_, oracle_)
+    {
+        if (admin == address(0)) revert ZeroAddress();
+        if (extension_.quote() != quote_ || extension_.oracle() != oracle_) revert InvalidExtension();
+        extension = address(extension_);
+        _grantRole(DEFAULT_ADMIN_ROLE, admin);
+    }
+
+    modifier onlyLiquidator() {
+        if (msg.sender != address(liquidator)) revert OnlyLiquidator();
+        _;
+    }
+
+    modifier onlyPool() {
+        if (msg.sender != lpPool) revert OnlyPool();
+        _;
+    }
+
+    // ------------------------------------------------------------------ accounts
+
+    /// @notice Opens the account (msg.sender, subIndex); ids are sequential from 1.
+    /// @return accountId The new account's id.
+    function openAccount(uint256 subIndex) external returns (uint256 accountId) {
+        if (accountIdOf[msg.sender][subIndex] != 0) revert AccountExists(msg.sender, subIndex);
+        accountId = ++accountCount;
+        accountIdOf[msg.sender][subIndex] = accountId;
+        _accounts[accountId].owner = msg.sender;
+        emit AccountOpened(accountId, msg.sender, subIndex);
+    }
+
+    /// @notice Lets `operator` trade and withdraw for every account of msg.sender (or revokes it).
+    function setOperator(address operator, bool approved) external {
+        if (operator == address(0)) revert ZeroAddress();
+        isOperator[msg.sender][operator] = approved;
+        emit OperatorSet(msg.sender, operator, approved);
+    }
+
+    /// @notice Deposits `amount` of `token` (the quote token or listed collateral) into an account;
+    /// anyone may deposit or repay for any account. Always allowed, even paused or under auction.
+    function deposit(uint256 accountId, address token, uint256 amount) external nonReentrant {
+        if (amount == 0) revert ZeroAmount();
+        Account memory account = _existingAccount(accountId);
+        if (token == address(quote)) {
+            _pullExact(token, amount);
+            if (account.quoteBalance >= 0) {
+                account.quoteBalance = (account.quoteBalance + amount.toInt256()).toInt72();
+            } else {
+                // Repaying debt: the inflow passes through poolCash, then settles like any Δ.
+                Ledger memory ledger = _ledger;
+                ledger.poolCash += amount.toInt256().toInt128();
+                account.quoteBalance = _moveQuote(ledger, account.quoteBalance, amount.toInt256());
+                _ledger = ledger;
+            }
+        } else {
+            Collateral storage collateral = _listedCollateral(token);
+            uint256 total = collateral.totalDeposited + amount;
+            if (total > collateral.depositCap) revert DepositCapExceeded(token, collateral.depositCap);
+            _pullExact(token, amount);
+            collateral.totalDeposited = uint128(total);
+            collateralBalance[accountId][token] += amount;
+            account.collateralMask |= uint8(1 << collateral.index);
+        }
+        _accounts[accountId] = account;
+        emit Deposited(accountId, token, msg.sender, amount);
+    }
+
+    /// @notice Withdraws `amount` of `token` to `to`. Risk-increasing: initial health must stay >= 1.
+    /// Quote can only be withdrawn from a positive balance (no borrowing of quote).
+    function withdraw(uint256 accountId, address token, uint256 amount, address to) external nonReentrant {
+        if (amount == 0) revert ZeroAmount();
+        if (to == address(0)) revert ZeroAddress();
+        Account memory account = _authorizedAccount(accountId);
+        _checkRiskIncrease(accountId, account, token);
+        if (token == address(quote)) {
+            uint256 available = MarginMath.positivePart(account.quoteBalance);
+            if (amount > available) revert InsufficientBalance(available, amount);
+            account.quoteBalance -= int72(int256(amount));
+        } else {
+            Collateral storage collateral = _listedCollateral(token);
+            uint256 balance = collateralBalance[accountId][token];
+            if (amount > balance) revert InsufficientBalance(balance, amount);
+            collateralBalance[accountId][token] = balance - amount;
+            collateral.totalDeposited -= uint128(amount);
+            if (balance == amount) account.collateralMask &= ~uint8(1 << collateral.index);
+        }
+        _accounts[accountId] = account;
+        PriceCache memory cache;
+        _requireInitialHealth(account, accountId, cache);
+        IERC20(token).safeTransfer(to, amount);
+        emit Withdrawn(accountId, token, to, amount);
+    }
+
+    // ------------------------------------------------------------------ trading
+
+    /// @notice Trades `sizeDelta` (WAD, long > 0) of `marketId` against the LP pool at the oracle
+    /// price. Reverts when a buy would fill above `acceptablePrice` or a sell below it. Reducing is
+    /// always allowed; increasing or flipping needs initial health >= 1 afterwards.
+    function trade(uint256 accountId, uint256 marketId, int256 sizeDelta, uint256 acceptablePrice)
+        external
+        nonReentrant
+    {
+        if (sizeDelta == 0) revert ZeroAmount();
+        Account memory account = _authorizedAccount(accountId);
+        Market storage market = _market(marketId);
+        PriceCache memory cache;
+        uint256 price = _marketPrice(cache, marketId, market);
+        if (sizeDelta > 0 ? price > acceptablePrice : price < acceptablePrice) {
+            revert SlippageExceeded(price, acceptablePrice);
+        }
+        bool increasesRisk = _fill(account, accountId, market, marketId, sizeDelta, price);
+        if (increasesRisk) _requireInitialHealth(account, accountId, cache);
+    }
+
+    /// @dev Applies a fill to the position, the market aggregates and the quote books.
+    function _fill(
+        Account memory account,
+        uint256 accountId,
+        Market storage market,
+        uint256 marketId,
+        int256 sizeDelta,
+        uint256 price
+    ) internal returns (bool increasesRisk) {
+        Position memory position = _positions[accountId][marketId];
+        int256 newSize = position.size + sizeDelta;
+        increasesRisk = _increasesRisk(position.size, newSize);
+        if (increasesRisk) _checkRiskIncrease(accountId, account, market.asset);
+
+        (int256 newOpenNotional, int256 realizedPnl) =
+            MarginMath.applyFill(position.size, position.openNotional, sizeDelta, price);
+        _updateMarket(market, marketId, position, newSize, newOpenNotional);
+        _storePosition(accountId, marketId, account, newSize, newOpenNotional);
+
+        uint256 tradeFee = MarginMath.fee(MarginMath.notional(sizeDelta, price), market.feeRate);
+        _settleFill(account, realizedPnl, tradeFee, market.insuranceFeeShare);
+        _accounts[accountId] = account;
+        emit Traded(accountId, marketId, sizeDelta, price, tradeFee, realizedPnl);
+    }
+
+    /// @dev Realized PnL and the fee settle against the pool; the insurance share of the fee moves
+    /// from poolCash to insuranceFees.
+    function _settleFill(
+        Account memory account,
+        int256 realizedPnl,
+        uint256 tradeFee,
+        uint256 insuranceFeeShare
+    ) internal {
+        Ledger memory ledger = _ledger;
+        account.quoteBalance =
+            _moveQuote(ledger, account.quoteBalance, MarginMath.toQuoteFloor(realizedPnl) - int256(tradeFee));
+        uint256 insuranceCut = tradeFee * insuranceFeeShare / WAD;
+        ledger.poolCash -= int128(int256(insuranceCut));
+        ledger.insuranceFees += uint128(insuranceCut);
+        _ledger = ledger;
+    }
+
+    // ------------------------------------------------------------------ liquidation
+
+    /// @notice Liquidates an account whose maintenance health is below 1 (below the restricted
+    /// threshold while the sequencer is restricted): closes the smallest equal fraction of every
+    /// position that restores the target health (everything when deeply unhealthy, for dust, or when
+    /// its quote cannot pay the penalty), charges the penalty and pays `keeper`; hands the
+    /// collateral and the debt to auction when quote does not cover the penalty.
+    function liquidate(uint256 accountId, address keeper) external nonReentrant {
+        if (keeper == address(0)) revert ZeroAddress();
+        Account memory account = _existingAccount(accountId);
+        LiquidationParams memory params = _liquidationParams;
+        PriceCache memory cache;
+        Closure memory closure;
+        closure.fraction = _liquidationFraction(account, accountId, cache, params);
+        (closure.realizedPnl, closure.closedNotional) =
+            _closePositions(account, accountId, cache, closure.fraction, params.dustNotional, true);
+        closure.penalty = MarginMath.penalty(closure.closedNotional, params.penaltyRate);
+
+        Ledger memory ledger = _ledger;
+        account.quoteBalance =
+            _moveQuote(ledger, account.quoteBalance, MarginMath.toQuoteFloor(closure.realizedPnl));
+        if (account.quoteBalance >= int256(closure.penalty)) {
+            closure.keeperReward =
+                MarginMath.keeperReward(0, closure.penalty, params.keeperTip, params.keeperChip);
+            account.quoteBalance -= int72(int256(closure.penalty));
+            ledger.insuranceFees += uint128(closure.penalty - closure.keeperReward);
+            _ledger = ledger;
+            _accounts[accountId] = account;
+            if (closure.keeperReward != 0) quote.safeTransfer(keeper, closure.keeperReward);
+        } else {
+            closure.keeperReward = _handOff(account, accountId, ledger, closure.penalty, params, keeper);
+        }
+        emit Liquidated(
+            accountId,
+            keeper,
+            closure.fraction,
+            closure.closedNotional,
+            closure.realizedPnl,
+            closure.penalty,
+            closure.keeperReward
+        );
+    }
+
+    /// @inheritdoc IAuctionSettlement
+    function settleAuctionProceeds(uint256 accountId, uint256 debtRepaid, uint256 penaltyPaid)
+        external
+        onlyLiquidator
+        nonReentrant
+    {
+        Ledger memory ledger = _ledger;
+        if (debtRepaid > ledger.debtInAuction) {
+            revert DebtInAuctionExceeded(ledger.debtInAuction, debtRepaid);
+        }
+        ledger.debtInAuction -= uint128(debtRepaid);
+        ledger.poolCash += int128(int256(debtRepaid));
+        ledger.insuranceFees += penaltyPaid.toUint128();
+        _ledger = ledger;
+        emit AuctionProceeds(accountId, debtRepaid, penaltyPaid);
+    }
+
+    /// @inheritdoc IAuctionSettlement
+    function writeOffBadDebt(uint256 accountId, uint256 debtUnrecovered)
+        external
+        onlyLiquidator
+        nonReentrant
+    {
+        Ledger memory ledger = _ledger;
+        if (debtUnrecovered > ledger.debtInAuction) {
+            revert DebtInAuctionExceeded(ledger.debtInAuction, debtUnrecovered);
+        }
+        ledger.debtInAuction -= uint128(debtUnrecovered);
+        _writeOff(ledger, accountId, debtUnrecovered);
+        _ledger = ledger;
+    }
+
+    /// @inheritdoc IAuctionSettlement
+    function onAuctionEnd(uint256 accountId, address token, uint256 returned)
+        external
+        onlyLiquidator
+        nonReentrant
+    {
+        Account memory account = _existingAccount(accountId);
+        if (returned != 0) {
+            Collateral storage collateral = _listedCollateral(token);
+            collateral.totalDeposited += returned.toUint128();
+            collateralBalance[accountId][token] += returned;
+            account.collateralMask |= uint8(1 << collateral.index);
+        }
+        account.activeAuctions -= 1;
+        _accounts[accountId] = account;
+        emit AuctionEnded(accountId, token, returned);
+    }
+
+    /// @notice Sends the fees accrued to the insurance fund; anyone may call it.
+    function sweepInsuranceFees() external nonReentrant {
+        address fund = address(insuranceFund);
+        if (fund == address(0)) revert InsuranceFundNotSet();
+        uint256 amount = _ledger.insuranceFees;
+        if (amount == 0) revert ZeroAmount();
+        _ledger.insuranceFees = 0;
+        quote.safeTransfer(fund, amount);
+        emit InsuranceFeesSwept(fund, amount);
+    }
+
+    // ------------------------------------------------------------------ LP pool ledger
+
+    /// @inheritdoc IPoolLedger
+    function creditPool(uint256 amount) external onlyPool {
+        _ledger.poolCash += amount.toInt256().toInt128();
+        emit PoolDeposit(amount);
+    }
+
+    /// @inheritdoc IPoolLedger
+    function payFromPool(address receiver, uint256 amount) external onlyPool nonReentrant {
+        uint256 withdrawable = poolWithdrawable();
+        if (amount > withdrawable) revert PoolLiquidityExceeded(withdrawable, amount);
+        _ledger.poolCash -= int128(int256(amount));
+        quote.safeTransfer(receiver, amount);
+        emit PoolWithdrawal(receiver, amount);
+    }
+
+    /// @inheritdoc IPoolLedger
+    function poolAssets() external view returns (uint256) {
+        Ledger memory ledger = _ledger;
+        (int256 traderPnl,) = _traderPnlAndNetNotional();
+        int256 assets = int256(ledger.poolCash) + int256(uint256(ledger.accountDebt))
+            + int256(uint256(ledger.debtInAuction))
+            - MarginMath.mulDivCeil(traderPnl, 1, MarginMath.WAD_PER_QUOTE);
+        return MarginMath.positivePart(assets);
+    }
+
+    /// @inheritdoc IPoolLedger
+    /// @dev `poolCash - max(traderPnl, 0) - reserveRatio * Σ|netSize|·price`, clamped at zero.
+    function poolWithdrawable() public view returns (uint256) {
+        (int256 traderPnl, uint256 netNotional) = _traderPnlAndNetNotional();
+        int256 locked = MarginMath.mulDivCeil(
+            traderPnl > 0 ? traderPnl : int256(0), 1, MarginMath.WAD_PER_QUOTE
+        ) + int256(MarginMath.fee(netNotional, poolReserveRatio));
+        return MarginMath.positivePart(int256(_ledger.poolCash) - locked);
+    }
+
+    /// @notice Everything else (governance, keeper views, getters) runs in the extension.
+    fallback() external {
+        address target = extension;
+        assembly ("memory-safe") {
+            calldatacopy(0, 0, calldatasize())
+            let ok := delegatecall(gas(), target, 0, calldatasize(), 0, 0)
+            returndatacopy(0, 0, returndatasize())
+            if iszero(ok) { revert(0, returndatasize()) }
+            return(0, returndatasize())
+        }
+    }
+}

@@ -1,0 +1,114 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.28;
+
+/// @notice One account in one storage slot. Bit i of `collateralMask` is set while the account holds
+/// listed collateral i; bit m of `marketMask` while it has a position in market m.
+struct Account {
+    address owner;
+    uint8 collateralMask;
+    uint8 marketMask;
+    uint8 activeAuctions;
+    int72 quoteBalance;
+}
+
+/// @notice A position: signed size (WAD of the underlying) and signed open notional (WAD USD).
+struct Position {
+    int128 size;
+    int128 openNotional;
+}
+
+/// @notice A listed collateral token. Slot 0 is all that margin math reads.
+struct Collateral {
+    uint64 imWeight;
+    uint64 mmWeight;
+    uint8 index;
+    uint8 decimals;
+    bool listed;
+    uint128 depositCap;
+    uint128 totalDeposited;
+}
+
+/// @notice A perpetual market. Slots 0-1 are what margin math reads.
+struct Market {
+    address asset;
+    /// @dev Index + 1 of the listed collateral with the same oracle asset (0 if none): one price read.
+    uint8 sharedCollateral;
+    uint64 baseMmr;
+    uint64 volFactor;
+    uint64 sigmaCap;
+    uint64 imScale;
+    uint64 feeRate;
+    uint64 insuranceFeeShare;
+    uint128 openInterestCap;
+    int128 netSize;
+    int128 netOpenNotional;
+    uint128 longOpenInterest;
+    uint128 shortOpenInterest;
+}
+
+/// @notice Governance input for a market (all WAD except the cap, which is a size in WAD).
+struct MarketParams {
+    uint256 baseMmr;
+    uint256 volFactor;
+    uint256 sigmaCap;
+    uint256 imScale;
+    uint256 feeRate;
+    uint256 insuranceFeeShare;
+    uint256 openInterestCap;
+}
+
+/// @notice Liquidation parameters in two slots (WAD unless named: `dustNotional` WAD USD, `keeperTip`
+/// quote units).
+struct LiquidationParams {
+    uint64 penaltyRate;
+    uint64 targetHealth;
+    uint64 fullLiquidationHealth;
+    uint64 restrictedLiquidationHealth;
+    uint64 keeperChip;
+    uint128 dustNotional;
+    uint64 keeperTip;
+}
+
+/// @notice The engine's books of quote besides trader balances (quote units).
+struct Ledger {
+    int128 poolCash;
+    uint128 accountDebt;
+    uint128 debtInAuction;
+    uint128 insuranceFees;
+}
+
+/// @notice Margin of one account: equity and requirement, initial and maintenance (WAD), and the
+/// total notional of its positions (WAD, for the liquidation fraction).
+struct Margin {
+    int256 initialEquity;
+    uint256 initialRequirement;
+    int256 maintenanceEquity;
+    uint256 maintenanceRequirement;
+    uint256 notional;
+}
+
+/// @notice Oracle reads memoized for one call: prices by collateral index and by market id, margin
+/// ratios by market id (0 = not read yet; the adapter never returns a zero price).
+struct PriceCache {
+    uint256[8] collateralPrice;
+    uint256[8] marketPrice;
+    uint256[8] marketMmr;
+    uint256[8] marketImr;
+}
+
+/// @notice Health of one account as the keeper sees it.
+struct AccountHealth {
+    int256 equity;
+    uint256 requirement;
+    uint256 health;
+}
+
+/// @notice One liquidation's closure: fraction closed (WAD), PnL realized (WAD), notional closed
+/// (WAD), penalty and keeper reward (quote units).
+struct Closure {
+    uint256 fraction;
+    int256 realizedPnl;
+    uint256 closedNotional;
+    uint256 penalty;
+    uint256 keeperReward;
+}

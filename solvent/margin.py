@@ -1,0 +1,268 @@
+"""Reference model of the MarginEngine's margin math: exact integers, the contract's rounding.
+
+Units (docs/ARCHITECTURE.md): prices, sizes, notionals, equity and ratios are WADs; quote balances,
+fees, penalties and rewards are quote-token units (6 decimals). Every rounding goes against the
+account: collateral value and profits down; requirements, losses, fees and penalties up.
+The keeper reuses these functions to predict health and liquidation outcomes off-chain.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from solvent.fixed_point import WAD, mul_div_down, mul_div_up
+
+__all__ = ["WAD", "mul_div_down", "mul_div_up"]
+
+WAD_PER_QUOTE = 10**12
+MAX_HEALTH = 2**256 - 1
+
+
+def _floor_div(x: int, d: int) -> int:
+    return x // d
+
+
+def _ceil_div(x: int, d: int) -> int:
+    return -(-x // d)
+
+
+def signed_mul_div_floor(x: int, y: int, d: int) -> int:
+    """floor(x * y / d) for a signed x (toward minus infinity), as MarginMath.mulDivFloor."""
+    return _floor_div(x * y, d)
+
+
+def signed_mul_div_ceil(x: int, y: int, d: int) -> int:
+    """ceil(x * y / d) for a signed x (toward plus infinity), as MarginMath.mulDivCeil."""
+    return _ceil_div(x * y, d)
+
+
+def to_quote_floor(wad: int) -> int:
+    """A WAD amount the account receives, in quote units (toward minus infinity)."""
+    return _floor_div(wad, WAD_PER_QUOTE)
+
+
+@dataclass(frozen=True)
+class CollateralParams:
+    decimals: int
+    im_weight: int
+    mm_weight: int
+
+
+@dataclass(frozen=True)
+class MarketParams:
+    base_mmr: int
+    vol_factor: int
+    sigma_cap: int
+    im_scale: int
+    fee_rate: int = 0
+    insurance_fee_share: int = 0
+
+
+@dataclass(frozen=True)
+class CollateralHolding:
+    amount: int
+    price: int
+    params: CollateralParams
+
+
+@dataclass(frozen=True)
+class PositionState:
+    size: int
+    open_notional: int
+    price: int
+    sigma: int
+    params: MarketParams
+
+
+@dataclass(frozen=True)
+class Portfolio:
+    quote_balance: int
+    collaterals: list[CollateralHolding] = field(default_factory=list)
+    positions: list[PositionState] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Margin:
+    initial_equity: int
+    initial_requirement: int
+    maintenance_equity: int
+    maintenance_requirement: int
+    notional: int
+
+
+@dataclass(frozen=True)
+class LiquidationParams:
+    penalty_rate: int
+    target_health: int
+    full_liquidation_health: int
+    restricted_liquidation_health: int
+    keeper_chip: int
+    dust_notional: int
+    keeper_tip: int
+
+
+def margin_ratios(params: MarketParams, sigma: int) -> tuple[int, int]:
+    """(mmr, imr): mmr = max(baseMmr, volFactor * min(sigma, sigmaCap)), imr = mmr * imScale; up."""
+    vol_mmr = mul_div_up(params.vol_factor, min(sigma, params.sigma_cap), WAD)
+    mmr = max(params.base_mmr, vol_mmr)
+    return mmr, mul_div_up(mmr, params.im_scale, WAD)
+
+
+def notional(size: int, price: int) -> int:
+    return mul_div_up(abs(size), price, WAD)
+
+
+def unrealized_pnl(size: int, open_notional: int, price: int) -> int:
+    return signed_mul_div_floor(size, price, WAD) - open_notional
+
+
+def collateral_value(amount: int, price: int, decimals: int, weight: int) -> int:
+    return mul_div_down(mul_div_down(amount, price, 10**decimals), weight, WAD)
+
+
+def margin(portfolio: Portfolio) -> Margin:
+    """Equity and requirement, initial and maintenance (WAD), and the total notional."""
+    cash = portfolio.quote_balance * WAD_PER_QUOTE
+    im_equity = mm_equity = cash
+    im_req = mm_req = total_notional = 0
+    for c in portfolio.collaterals:
+        im_equity += collateral_value(c.amount, c.price, c.params.decimals, c.params.im_weight)
+        mm_equity += collateral_value(c.amount, c.price, c.params.decimals, c.params.mm_weight)
+    for p in portfolio.positions:
+        mmr, imr = margin_ratios(p.params, p.sigma)
+        pnl = unrealized_pnl(p.size, p.open_notional, p.price)
+        n = notional(p.size, p.price)
+        im_equity += pnl
+        mm_equity += pnl
+        total_notional += n
+        im_req += mul_div_up(n, imr, WAD)
+        mm_req += mul_div_up(n, mmr, WAD)
+    return Margin(im_equity, im_req, mm_equity, mm_req, total_notional)
+
+
+def health(equity: int, requirement: int, has_debt: bool) -> int:
+    """equity / requirement (WAD, down); MAX_HEALTH if nothing is owed; 0 if equity <= 0."""
+    if equity <= 0:
+        return MAX_HEALTH if (equity == 0 and requirement == 0 and not has_debt) else 0
+    if requirement == 0:
+        return MAX_HEALTH
+    return mul_div_down(equity, WAD, requirement)
+
+
+def maintenance_health(portfolio: Portfolio) -> int:
+    m = margin(portfolio)
+    return health(m.maintenance_equity, m.maintenance_requirement, portfolio.quote_balance < 0)
+
+
+def initial_health(portfolio: Portfolio) -> int:
+    m = margin(portfolio)
+    return health(m.initial_equity, m.initial_requirement, portfolio.quote_balance < 0)
+
+
+def apply_fill(size: int, open_notional: int, size_delta: int, price: int) -> tuple[int, int]:
+    """(new open notional, realized PnL) of a fill, as MarginMath.applyFill."""
+    if size == 0 or (size > 0) == (size_delta > 0):
+        return open_notional + signed_mul_div_ceil(size_delta, price, WAD), 0
+    closed, held = abs(size_delta), abs(size)
+    if closed <= held:
+        closed_notional = signed_mul_div_ceil(open_notional, closed, held)
+        realized = signed_mul_div_floor(-size_delta, price, WAD) - closed_notional
+        return open_notional - closed_notional, realized
+    realized = signed_mul_div_floor(size, price, WAD) - open_notional
+    return signed_mul_div_ceil(size + size_delta, price, WAD), realized
+
+
+def trade_fee(size_delta: int, price: int, fee_rate: int) -> int:
+    """Fee in quote units: notional (up) * feeRate, up."""
+    return mul_div_up(notional(size_delta, price), fee_rate, WAD * WAD_PER_QUOTE)
+
+
+def insurance_cut(fee: int, insurance_fee_share: int) -> int:
+    return fee * insurance_fee_share // WAD
+
+
+def increases_risk(size: int, new_size: int) -> bool:
+    if new_size == 0:
+        return False
+    if size == 0 or (size > 0) != (new_size > 0):
+        return True
+    return abs(new_size) > abs(size)
+
+
+def liquidation_fraction(
+    equity: int, requirement: int, total_notional: int, penalty_rate: int, target_health: int
+) -> int:
+    """Smallest f (WAD, up) with E - f*p*N >= T*(1-f)*R: f = (T*R - E) / (T*R - p*N)."""
+    target_req = mul_div_up(target_health, requirement, WAD)
+    max_penalty = mul_div_up(penalty_rate, total_notional, WAD)
+    if target_req <= max_penalty or equity >= target_req:
+        return WAD
+    shortfall = target_req - equity
+    relief = target_req - max_penalty
+    if shortfall >= relief:
+        return WAD
+    return mul_div_up(shortfall, WAD, relief)
+
+
+def closing_delta(size: int, price: int, fraction: int, dust_notional: int) -> int:
+    """The fill closing `fraction` (up) of a position, or all of it when the rest is dust."""
+    held = abs(size)
+    closing = mul_div_up(held, fraction, WAD)
+    if closing > held or mul_div_up(held - closing, price, WAD) < dust_notional:
+        closing = held
+    return -closing if size > 0 else closing
+
+
+def penalty(closed_notional: int, penalty_rate: int) -> int:
+    return mul_div_up(closed_notional, penalty_rate, WAD * WAD_PER_QUOTE)
+
+
+def keeper_reward(debt: int, penalty_quote: int, tip: int, chip: int) -> int:
+    return min(tip + mul_div_down(chip, debt + penalty_quote, WAD), penalty_quote)
+
+
+@dataclass(frozen=True)
+class LiquidationOutcome:
+    fraction: int
+    size_deltas: list[int]
+    realized_pnl: int
+    closed_notional: int
+    penalty: int
+    quote_after_pnl: int
+    handed_off: bool
+
+
+def plan_liquidation(portfolio: Portfolio, params: LiquidationParams) -> LiquidationOutcome | None:
+    """What `MarginEngine.liquidate` does to `portfolio`, or None if it is not liquidatable."""
+    m = margin(portfolio)
+    h = health(m.maintenance_equity, m.maintenance_requirement, portfolio.quote_balance < 0)
+    if h >= WAD:
+        return None
+    if h < params.full_liquidation_health:
+        fraction = WAD
+    else:
+        fraction = liquidation_fraction(
+            m.maintenance_equity,
+            m.maintenance_requirement,
+            m.notional,
+            params.penalty_rate,
+            params.target_health,
+        )
+
+    def size(f: int) -> tuple[list[int], int, int, int]:
+        deltas, realized, closed = [], 0, 0
+        for p in portfolio.positions:
+            d = closing_delta(p.size, p.price, f, params.dust_notional)
+            realized += apply_fill(p.size, p.open_notional, d, p.price)[1]
+            closed += notional(d, p.price)
+            deltas.append(d)
+        return deltas, realized, closed, penalty(closed, params.penalty_rate)
+
+    deltas, realized, closed, pen = size(fraction)
+    if fraction < WAD and portfolio.quote_balance + to_quote_floor(realized) < pen:
+        fraction = WAD
+        deltas, realized, closed, pen = size(fraction)
+    quote_after = portfolio.quote_balance + to_quote_floor(realized)
+    return LiquidationOutcome(
+        fraction, deltas, realized, closed, pen, quote_after, handed_off=quote_after < pen
+    )

@@ -1,0 +1,104 @@
+"""Engine test constants and helpers shared by the engine tests."""
+
+from __future__ import annotations
+
+from solvent.margin import (
+    CollateralHolding,
+    CollateralParams,
+    LiquidationParams,
+    MarketParams,
+    Portfolio,
+    PositionState,
+)
+
+WAD = 10**18
+USDC = 10**6
+ETH_PRICE = 3_000 * WAD
+BTC_PRICE = 60_000 * WAD
+
+WETH_PARAMS = CollateralParams(decimals=18, im_weight=8 * WAD // 10, mm_weight=85 * WAD // 100)
+WBTC_PARAMS = CollateralParams(decimals=8, im_weight=75 * WAD // 100, mm_weight=8 * WAD // 10)
+ETH_MARKET = MarketParams(
+    base_mmr=65 * WAD // 1000,
+    vol_factor=8 * WAD // 100,
+    sigma_cap=3 * WAD,
+    im_scale=15385 * WAD // 10000,
+    fee_rate=5 * WAD // 10000,
+    insurance_fee_share=2 * WAD // 10,
+)
+BTC_MARKET = MarketParams(
+    base_mmr=65 * WAD // 1000,
+    vol_factor=7 * WAD // 100,
+    sigma_cap=3 * WAD,
+    im_scale=15385 * WAD // 10000,
+    fee_rate=5 * WAD // 10000,
+    insurance_fee_share=2 * WAD // 10,
+)
+OI_CAP = 100_000 * WAD
+LIQ = LiquidationParams(
+    penalty_rate=25 * WAD // 1000,
+    target_health=115 * WAD // 100,
+    full_liquidation_health=WAD // 2,
+    restricted_liquidation_health=9 * WAD // 10,
+    keeper_chip=WAD // 1000,
+    dust_notional=100 * WAD,
+    keeper_tip=5 * USDC,
+)
+KEEPER_TIP = LIQ.keeper_tip
+KEEPER_CHIP = LIQ.keeper_chip
+
+
+def market_tuple(p: MarketParams, oi_cap: int = OI_CAP) -> tuple:
+    return (
+        p.base_mmr,
+        p.vol_factor,
+        p.sigma_cap,
+        p.im_scale,
+        p.fee_rate,
+        p.insurance_fee_share,
+        oi_cap,
+    )
+
+
+def liquidation_tuple(p: LiquidationParams) -> tuple:
+    return (
+        p.penalty_rate,
+        p.target_health,
+        p.full_liquidation_health,
+        p.restricted_liquidation_health,
+        p.keeper_chip,
+        p.dust_notional,
+        p.keeper_tip,
+    )
+
+
+def read_portfolio(engine, admin, oracle, weth, wbtc, account_id: int) -> Portfolio:
+    """The on-chain account as the Python model's Portfolio (prices and vol from the oracle)."""
+    account = admin.accounts(account_id)
+    collaterals = []
+    for token, params in ((weth, WETH_PARAMS), (wbtc, WBTC_PARAMS)):
+        amount = engine.collateralBalance(account_id, token)
+        if amount:
+            collaterals.append(CollateralHolding(amount, oracle.prices(token), params))
+    positions = []
+    for market_id, (token, params) in enumerate(((weth, ETH_MARKET), (wbtc, BTC_MARKET))):
+        position = admin.positions(account_id, market_id)
+        if position.size:
+            positions.append(
+                PositionState(
+                    position.size,
+                    position.openNotional,
+                    oracle.prices(token),
+                    oracle.sigmas(token),
+                    params,
+                )
+            )
+    return Portfolio(account.quoteBalance, collaterals, positions)
+
+
+def ledger_sum(engine, admin, usdc) -> tuple[int, int]:
+    """(engine's quote balance, what the ledgers say it holds), over every account."""
+    ledger = admin.ledger()
+    count = engine.accountCount()
+    owed = sum(max(admin.accounts(i).quoteBalance, 0) for i in range(1, count + 1))
+    return usdc.balanceOf(engine), owed + ledger.poolCash + ledger.insuranceFees

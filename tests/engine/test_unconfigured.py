@@ -1,0 +1,97 @@
+"""Reject paths that need an engine missing a part, or a part misbehaving."""
+
+from __future__ import annotations
+
+import ape
+import pytest
+from engine_helpers import ETH_MARKET, LIQ, USDC, WAD, liquidation_tuple, market_tuple
+
+from solvent.testing import deploy_reverts
+
+MAX = 2**256 - 1
+
+
+@pytest.fixture(scope="module")
+def bare(project, deployer, usdc, weth, oracle):
+    """An engine with a market and WETH collateral but no liquidator, fund or pool."""
+    extension = deployer.deploy(project.MarginEngineExtension, usdc, oracle)
+    engine = deployer.deploy(project.MarginEngine, usdc, oracle, deployer, extension)
+    admin = project.MarginEngineExtension.at(engine.address)
+    engine.grantRole(admin.GOVERNOR_ROLE(), deployer, sender=deployer)
+    admin.listCollateral(weth, 8 * WAD // 10, 85 * WAD // 100, 10**6 * WAD, sender=deployer)
+    admin.createMarket(weth, market_tuple(ETH_MARKET), sender=deployer)
+    admin.setLiquidationParams(liquidation_tuple(LIQ), sender=deployer)
+    return engine, admin
+
+
+def test_extension_must_share_quote_and_oracle(project, chain, deployer, usdc, weth, oracle):
+    wrong = deployer.deploy(project.MarginEngineExtension, weth, oracle)
+    deploy_reverts(
+        chain,
+        deployer,
+        project.MarginEngine.InvalidExtension,
+        project.MarginEngine,
+        usdc,
+        oracle,
+        deployer,
+        wrong,
+    )
+
+
+def test_missing_parts_are_named(bare, deployer, trader, keeper, usdc, weth, oracle):
+    engine, _ = bare
+    weth.mint(trader, 10 * WAD, sender=deployer)
+    weth.approve(engine, MAX, sender=trader)
+    engine.openAccount(0, sender=trader)
+    account_id = engine.accountIdOf(trader, 0)
+    engine.deposit(account_id, weth, 10 * WAD, sender=trader)
+    engine.trade(account_id, 0, 60 * WAD, MAX, sender=trader)
+    with ape.reverts(engine.InsuranceFundNotSet):
+        engine.sweepInsuranceFees(sender=keeper)
+    oracle.setPrice(weth, 2_600 * WAD, sender=keeper)
+    with ape.reverts(engine.LiquidatorNotSet):
+        engine.liquidate(account_id, keeper, sender=keeper)
+
+
+def test_liquidator_cannot_settle_more_than_debt_in_auction(bare, deployer, other):
+    engine, admin = bare
+    admin.setLiquidator(other, sender=deployer)
+    with ape.reverts(engine.DebtInAuctionExceeded):
+        engine.settleAuctionProceeds(1, 1, 0, sender=other)
+    with ape.reverts(engine.DebtInAuctionExceeded):
+        engine.writeOffBadDebt(1, 1, sender=other)
+    with ape.reverts(engine.UnknownAccount):
+        engine.onAuctionEnd(1, other, 0, sender=other)
+    engine.settleAuctionProceeds(1, 0, 5 * USDC, sender=other)
+    assert admin.ledger().insuranceFees == 5 * USDC
+
+
+def test_listing_is_bounded(bare, project, deployer):
+    _, admin = bare
+    big = deployer.deploy(project.MockERC20, "Big", "BIG", 19)
+    with ape.reverts(admin.InvalidCollateral):
+        admin.listCollateral(big, WAD // 2, WAD // 2, 1, sender=deployer)
+    for i in range(7):
+        token = deployer.deploy(project.MockERC20, f"T{i}", f"T{i}", 6)
+        admin.listCollateral(token, WAD // 2, WAD // 2, 1, sender=deployer)
+    extra = deployer.deploy(project.MockERC20, "X", "X", 6)
+    with ape.reverts(admin.TooManyCollaterals):
+        admin.listCollateral(extra, WAD // 2, WAD // 2, 1, sender=deployer)
+    for _ in range(7):
+        admin.createMarket(extra, market_tuple(ETH_MARKET), sender=deployer)
+    with ape.reverts(admin.TooManyMarkets):
+        admin.createMarket(extra, market_tuple(ETH_MARKET), sender=deployer)
+
+
+def test_broken_price_reverts_with_the_oracle_error(bare, project, deployer, trader, usdc, oracle):
+    engine, admin = bare
+    unpriced = deployer.deploy(project.MockERC20, "No Feed", "NOF", 18)
+    admin.createMarket(unpriced, market_tuple(ETH_MARKET), sender=deployer)
+    usdc.mint(trader, 1_000 * USDC, sender=deployer)
+    usdc.approve(engine, MAX, sender=trader)
+    engine.openAccount(1, sender=trader)
+    account_id = engine.accountIdOf(trader, 1)
+    engine.deposit(account_id, usdc, 1_000 * USDC, sender=trader)
+    with ape.reverts(oracle.PriceNotSet):
+        engine.trade(account_id, 1, WAD, MAX, sender=trader)
+    assert admin.accounts(account_id).marketMask == 0
