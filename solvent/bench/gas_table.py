@@ -26,9 +26,21 @@ GAS_LINES: tuple[GasLine, ...] = (
     GasLine("engine.liquidate_partial", "partial liquidation (positions only)", None),
     GasLine(
         "engine.liquidate_handoff_2pos_2col",
-        "liquidation, 2 positions + 2 collaterals, incl. hand-off to auction",
+        "liquidation, 2 positions + 2 collaterals, hand-off to the minimal test liquidator",
         200_000,
         "Maker bark 400,219; Aave liquidationCall 349,519",
+    ),
+    GasLine(
+        "system.liquidate_2pos_2col",
+        "liquidation, 2 positions + 2 collaterals, hand-off to the real liquidator",
+        200_000,
+        "Maker bark 400,219; Aave liquidationCall 349,519",
+    ),
+    GasLine(
+        "system.complete_liquidation_2pos_2col",
+        "complete liquidation: the engine call plus the takes of both lots",
+        300_000,
+        "Maker bark 400,219 + take 132,182 per lot",
     ),
     GasLine("liquidator.start_2_lots", "start auctions for 2 lots (inside the liquidation)"),
     GasLine("liquidator.take_full", "take a full lot", 100_000, "Maker take 132,182-137,056"),

@@ -1,0 +1,33 @@
+"""ape run deploy --network ethereum:local:foundry [--config sepolia --rehearse] [--force]
+
+Deploys and wires the whole protocol, then writes deployments/<network>.json. Signs with an ape
+account (`--account <alias>`; on a local network `--account TEST::0` uses a dev account).
+"""
+
+import click
+from ape import chain, project
+from ape.cli import ConnectedProviderCommand, account_option
+
+from solvent import config as configs
+from solvent.deploy import deploy, stage_mocks_at_configured_addresses, write_record
+
+
+@click.command(cls=ConnectedProviderCommand)
+@account_option()
+@click.option("--config", "config_name", default=None, help="config/<name>.yaml (default: network)")
+@click.option("--rehearse", is_flag=True, help="Local only: place mocks at configured addresses")
+@click.option("--force", is_flag=True, help="Replace an existing deployments/<network>.json")
+def cli(network, account, config_name, rehearse, force):
+    network_name = network.name
+    config = configs.load(config_name or network_name)
+    if rehearse:
+        if not network.is_local:
+            raise click.UsageError("--rehearse only works on a local network")
+        staged = stage_mocks_at_configured_addresses(project, chain, config, account)
+        click.echo(f"placed {len(staged)} mocks at the addresses of config '{config.network}'")
+    protocol = deploy(project, chain, config, account)
+    compiler = project.config.solidity.version
+    path = write_record(protocol, config, network_name, chain.chain_id, compiler, force=force)
+    for name, address in protocol.addresses().items():
+        click.echo(f"{name:<24} {address}")
+    click.echo(f"wrote {path}")

@@ -1,0 +1,345 @@
+"""Deploy and wire the whole protocol from a network configuration (config/<network>.yaml).
+
+Order (the liquidator needs the engine's address, the engine learns the liquidator afterwards):
+tokens and feeds (mocks on local chains) -> OracleAdapter -> MarginEngine (+ its extension) ->
+LPPool -> InsuranceFund -> DutchAuctionLiquidator and one price curve per collateral -> roles ->
+collaterals, markets and liquidation parameters.
+
+On a local chain a test-network configuration can be rehearsed: mocks are placed at the
+configured token and feed addresses (`anvil_setCode` plus their storage), then the deployment runs
+exactly as it would on the test network.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from solvent.config import AssetSpec, FeedSpec, ProtocolConfig, TokenSpec
+
+DEPLOYMENTS_DIR = Path(__file__).resolve().parent.parent / "deployments"
+MOCK_STORAGE_SLOTS = 16  # the mocks keep their constructor-set state in their first slots
+
+
+class DeploymentExists(FileExistsError):
+    """A deployment record exists for this network; pass force to replace it."""
+
+
+@dataclass
+class Protocol:
+    """Live contract handles of one deployment (ape ContractInstances)."""
+
+    quote: Any
+    tokens: dict[str, Any]
+    feeds: dict[str, Any]
+    secondary_feeds: dict[str, Any]
+    oracle: Any
+    engine: Any
+    admin: Any  # the engine's governance and views (extension ABI at the engine's address)
+    pool: Any
+    fund: Any
+    liquidator: Any
+    curves: dict[str, Any]
+    market_ids: dict[str, int]
+    deploy_block: int
+    sequencer_feed: Any | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def addresses(self) -> dict[str, str]:
+        out = {
+            "quote": self.quote.address,
+            "oracle": self.oracle.address,
+            "engine": self.engine.address,
+            "engine_extension": self.engine.extension(),
+            "lp_pool": self.pool.address,
+            "insurance_fund": self.fund.address,
+            "liquidator": self.liquidator.address,
+        }
+        for key, token in self.tokens.items():
+            out[f"token.{key}"] = token.address
+            out[f"feed.{key}"] = self.feeds[key].address
+            out[f"curve.{key}"] = self.curves[key].address
+            if key in self.secondary_feeds:
+                out[f"secondary_feed.{key}"] = self.secondary_feeds[key].address
+        if self.sequencer_feed is not None:
+            out["sequencer_feed"] = self.sequencer_feed.address
+        return out
+
+
+def deploy(project: Any, chain: Any, config: ProtocolConfig, deployer: Any) -> Protocol:
+    """Deploys every contract of `config` from `deployer`, who receives every role."""
+    tx = {"sender": deployer}
+    deploy_block = chain.blocks.head.number
+    quote = _token(project, config.quote, deployer)
+    tokens = {a.key: _token(project, a.token, deployer) for a in config.assets}
+    feeds = {a.key: _feed(project, a.feed, deployer) for a in config.assets}
+    secondary = {
+        a.key: _feed(project, a.secondary_feed, deployer) for a in config.assets if a.secondary_feed
+    }
+
+    oracle = deployer.deploy(project.OracleAdapter)
+    for asset in config.assets:
+        second = secondary.get(asset.key)
+        oracle.setAssetConfig(
+            tokens[asset.key], _oracle_params(asset, feeds[asset.key], second), **tx
+        )
+        oracle.seedVolatility(tokens[asset.key], asset.oracle.seed_sigma, **tx)
+    sequencer_feed = None
+    if config.sequencer is not None:
+        sequencer_feed = (
+            deployer.deploy(project.MockSequencerFeed, chain.pending_timestamp - 86_400)
+            if config.sequencer.address is None
+            else project.MockSequencerFeed.at(config.sequencer.address)
+        )
+        oracle.setSequencer(sequencer_feed, config.sequencer.grace_period, **tx)
+
+    extension = deployer.deploy(project.MarginEngineExtension, quote, oracle)
+    engine = deployer.deploy(project.MarginEngine, quote, oracle, deployer, extension)
+    admin = project.MarginEngineExtension.at(engine.address)
+    pool = deployer.deploy(project.LPPool, quote, engine)
+    fund = deployer.deploy(
+        project.InsuranceFund,
+        quote,
+        deployer,
+        deployer,
+        config.insurance.cooldown,
+        config.insurance.window,
+    )
+    liquidator = deployer.deploy(
+        project.DutchAuctionLiquidator, engine, quote, oracle, fund, deployer
+    )
+
+    for contract in (engine, fund, liquidator):
+        contract.grantRole(contract.GOVERNOR_ROLE(), deployer, **tx)
+    engine.grantRole(admin.GUARDIAN_ROLE(), deployer, **tx)
+    liquidator.grantRole(liquidator.GUARDIAN_ROLE(), deployer, **tx)
+    fund.grantRole(fund.COVER_ROLE(), engine, **tx)
+    fund.grantRole(fund.COVER_ROLE(), liquidator, **tx)
+    fund.grantRole(fund.REWARD_ROLE(), liquidator, **tx)
+    fund.setTarget(config.insurance.target, **tx)
+
+    curves = {a.key: _curve(project, a, deployer) for a in config.assets}
+    for asset in config.assets:
+        liquidator.setCollateral(tokens[asset.key], _auction_params(asset, curves[asset.key]), **tx)
+    liquidator.setGlobalHole(config.auction_global_hole, **tx)
+
+    market_ids = {}
+    for asset in config.assets:
+        c = asset.collateral
+        admin.listCollateral(tokens[asset.key], c.im_weight, c.mm_weight, c.deposit_cap, **tx)
+        receipt = admin.createMarket(tokens[asset.key], _market_params(asset), **tx)
+        market_ids[asset.key] = receipt.events.filter(admin.MarketCreated)[0].marketId
+    liq = config.liquidation
+    admin.setLiquidationParams(
+        (
+            liq.penalty_rate,
+            liq.target_health,
+            liq.full_liquidation_health,
+            liq.restricted_liquidation_health,
+            liq.keeper_chip,
+            liq.dust_notional,
+            liq.keeper_tip,
+        ),
+        **tx,
+    )
+    admin.setPoolReserveRatio(config.pool_reserve_ratio, **tx)
+    admin.setInsuranceFund(fund, **tx)
+    admin.setLiquidator(liquidator, **tx)
+    admin.setLPPool(pool, **tx)
+
+    return Protocol(
+        quote=quote,
+        tokens=tokens,
+        feeds=feeds,
+        secondary_feeds=secondary,
+        oracle=oracle,
+        engine=engine,
+        admin=admin,
+        pool=pool,
+        fund=fund,
+        liquidator=liquidator,
+        curves=curves,
+        market_ids=market_ids,
+        deploy_block=deploy_block,
+        sequencer_feed=sequencer_feed,
+    )
+
+
+def stage_mocks_at_configured_addresses(
+    project: Any, chain: Any, config: ProtocolConfig, deployer: Any
+) -> list[str]:
+    """Local rehearsal of a test-network config: puts a mock token or feed at every configured
+    address (its code and storage), so `deploy` finds them where the test network has them."""
+    staged = []
+    specs: list[TokenSpec | FeedSpec] = [config.quote]
+    for asset in config.assets:
+        specs += [asset.token, asset.feed]
+        if asset.secondary_feed:
+            specs.append(asset.secondary_feed)
+    for spec in specs:
+        if spec.address is None:
+            continue
+        template = (
+            _mock_token(project, spec, deployer)
+            if isinstance(spec, TokenSpec)
+            else deployer.deploy(
+                project.MockAggregator, spec.decimals, spec.description, _rehearsal_answer(spec)
+            )
+        )
+        _copy_contract(chain, template.address, spec.address)
+        staged.append(spec.address)
+    return staged
+
+
+def write_record(
+    protocol: Protocol,
+    config: ProtocolConfig,
+    network: str,
+    chain_id: int,
+    compiler: str,
+    folder: Path = DEPLOYMENTS_DIR,
+    force: bool = False,
+) -> Path:
+    """Writes deployments/<network>.json; refuses to replace an existing one unless `force`."""
+    path = folder / f"{network}.json"
+    if path.exists() and not force:
+        raise DeploymentExists(f"{path} exists: pass --force to replace it")
+    folder.mkdir(parents=True, exist_ok=True)
+    record = {
+        "network": network,
+        "config": config.network,
+        "chain_id": chain_id,
+        "deploy_block": protocol.deploy_block,
+        "compiler": compiler,
+        "addresses": protocol.addresses(),
+        "market_ids": protocol.market_ids,
+        "parameters": _jsonable(config),
+    }
+    path.write_text(json.dumps(record, indent=2) + "\n")
+    return path
+
+
+def read_record(network: str, folder: Path = DEPLOYMENTS_DIR) -> dict[str, Any]:
+    return json.loads((folder / f"{network}.json").read_text())
+
+
+def attach(project: Any, record: dict[str, Any]) -> Protocol:
+    """Contract handles for an existing deployment record."""
+    a = record["addresses"]
+    keys = sorted({name.split(".", 1)[1] for name in a if name.startswith("token.")})
+    engine = project.MarginEngine.at(a["engine"])
+    return Protocol(
+        quote=project.MockERC20.at(a["quote"]),
+        tokens={k: project.MockERC20.at(a[f"token.{k}"]) for k in keys},
+        feeds={k: project.MockAggregator.at(a[f"feed.{k}"]) for k in keys},
+        secondary_feeds={
+            k: project.MockAggregator.at(a[f"secondary_feed.{k}"])
+            for k in keys
+            if f"secondary_feed.{k}" in a
+        },
+        oracle=project.OracleAdapter.at(a["oracle"]),
+        engine=engine,
+        admin=project.MarginEngineExtension.at(a["engine"]),
+        pool=project.LPPool.at(a["lp_pool"]),
+        fund=project.InsuranceFund.at(a["insurance_fund"]),
+        liquidator=project.DutchAuctionLiquidator.at(a["liquidator"]),
+        curves={},
+        market_ids={k: int(v) for k, v in record["market_ids"].items()},
+        deploy_block=int(record["deploy_block"]),
+        sequencer_feed=project.MockSequencerFeed.at(a["sequencer_feed"])
+        if "sequencer_feed" in a
+        else None,
+    )
+
+
+def _token(project: Any, spec: TokenSpec, deployer: Any) -> Any:
+    if spec.is_mock:
+        return _mock_token(project, spec, deployer)
+    return project.MockERC20.at(spec.address)  # only its ERC-20 functions are used
+
+
+def _mock_token(project: Any, spec: TokenSpec, deployer: Any) -> Any:
+    return deployer.deploy(project.MockERC20, spec.name or spec.symbol, spec.symbol, spec.decimals)
+
+
+def _feed(project: Any, spec: FeedSpec | None, deployer: Any) -> Any:
+    assert spec is not None
+    if spec.is_mock:
+        return deployer.deploy(
+            project.MockAggregator, spec.decimals, spec.description, spec.initial_answer()
+        )
+    return project.MockAggregator.at(spec.address)  # only the AggregatorV3 functions are used
+
+
+def _rehearsal_answer(spec: FeedSpec) -> int:
+    return spec.initial_answer() if spec.initial_price else 10**spec.decimals
+
+
+def _copy_contract(chain: Any, source: str, target: str) -> None:
+    web3 = chain.provider.web3
+    chain.provider.make_request("anvil_setCode", [target, web3.eth.get_code(source).to_0x_hex()])
+    for slot in range(MOCK_STORAGE_SLOTS):
+        value = web3.eth.get_storage_at(source, slot)
+        chain.provider.make_request(
+            "anvil_setStorageAt", [target, hex(slot), "0x" + bytes(value).hex().rjust(64, "0")]
+        )
+
+
+def _oracle_params(asset: AssetSpec, primary: Any, secondary: Any | None) -> tuple:
+    o = asset.oracle
+    return (
+        primary,
+        secondary.address if secondary is not None else "0x" + "00" * 20,
+        o.max_staleness,
+        o.secondary_max_staleness,
+        o.max_deviation_bps,
+        o.min_price,
+        o.max_price,
+        o.breaker_threshold_bps,
+        o.breaker_window,
+        o.breaker_cooldown,
+        o.vol_interval,
+        o.vol_lambda,
+        o.vol_stale_after,
+    )
+
+
+def _market_params(asset: AssetSpec) -> tuple:
+    m = asset.market
+    return (
+        m.base_mmr,
+        m.vol_factor,
+        m.sigma_cap,
+        m.im_scale,
+        m.fee_rate,
+        m.insurance_fee_share,
+        m.open_interest_cap,
+    )
+
+
+def _curve(project: Any, asset: AssetSpec, deployer: Any) -> Any:
+    curve = asset.auction.curve
+    if curve.kind == "linear":
+        return deployer.deploy(project.LinearDecrease, curve.tau)
+    if curve.kind == "exponential":
+        return deployer.deploy(project.ExponentialDecrease, curve.cut)
+    if curve.kind == "stairstep":
+        return deployer.deploy(project.StairstepExponentialDecrease, curve.cut, curve.step)
+    raise ValueError(f"unknown curve kind {curve.kind!r} for {asset.key}")
+
+
+def _auction_params(asset: AssetSpec, curve: Any) -> tuple:
+    a = asset.auction
+    return (curve, a.buf, a.tail, a.cusp, a.chip, a.tip, a.chost, a.hole)
+
+
+def _jsonable(value: Any) -> Any:
+    if hasattr(value, "__dataclass_fields__"):
+        return {name: _jsonable(getattr(value, name)) for name in value.__dataclass_fields__}
+    if isinstance(value, tuple | list):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, int) and abs(value) >= 2**53:
+        return str(value)  # exact in JSON readers that use doubles
+    return value

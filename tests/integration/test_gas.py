@@ -1,0 +1,52 @@
+"""Gas of a complete liquidation on the real deployment: an account with 2 positions and 2
+collaterals, the engine's liquidation with the hand-off to the real liquidator, then the takes
+that settle both auctions."""
+
+import pytest
+
+from solvent import config as configs
+from solvent.deploy import deploy
+
+WAD = 10**18
+USDC = 10**6
+MAX = 2**256 - 1
+
+
+@pytest.fixture(scope="module")
+def breached(project, chain, deployer, accounts):
+    p = deploy(project, chain, configs.load("local"), deployer)
+    lp, trader, keeper = accounts[1], accounts[2], accounts[3]
+    p.quote.mint(lp, 1_000_000 * USDC, sender=deployer)
+    p.quote.approve(p.pool, MAX, sender=lp)
+    p.pool.deposit(1_000_000 * USDC, lp, sender=lp)
+    p.quote.mint(p.fund, 10_000 * USDC, sender=deployer)
+    p.quote.mint(keeper, 1_000_000 * USDC, sender=deployer)
+    p.quote.approve(p.liquidator, MAX, sender=keeper)
+    weth, wbtc = p.tokens["WETH"], p.tokens["WBTC"]
+    p.engine.openAccount(0, sender=trader)
+    account = p.engine.accountIdOf(trader, 0)
+    for token, amount in ((weth, 20 * WAD), (wbtc, 10**8)):
+        token.mint(trader, amount, sender=deployer)
+        token.approve(p.engine, MAX, sender=trader)
+        p.engine.deposit(account, token, amount, sender=trader)
+    p.engine.trade(account, p.market_ids["WETH"], 200 * WAD, MAX, sender=trader)
+    p.engine.trade(account, p.market_ids["WBTC"], 5 * WAD, MAX, sender=trader)
+    for feed in (p.feeds["WBTC"], p.secondary_feeds["WBTC"]):
+        feed.setAnswer(51_000 * 10 ** feed.decimals(), sender=deployer)
+    return p, account, keeper
+
+
+def test_gas_complete_liquidation_2_positions_2_collaterals(breached, chain, gas):
+    p, account, keeper = breached
+    liquidation = p.engine.liquidate(account, keeper, sender=keeper)
+    auctions = [e.id for e in liquidation.events.filter(p.liquidator.AuctionStarted)]
+    assert len(auctions) == 2
+    chain.mine(timestamp=chain.pending_timestamp + 600)
+    takes = []
+    for auction in auctions:
+        price = p.liquidator.status(auction).price
+        takes.append(p.liquidator.take(auction, MAX, price, keeper, b"", sender=keeper))
+    assert p.liquidator.activeAuctionCount() == 0
+    engine_part = gas.record("system.liquidate_2pos_2col", liquidation)
+    take_parts = [gas.record(f"system.take_lot_{i}", tx) for i, tx in enumerate(takes)]
+    gas.record_value("system.complete_liquidation_2pos_2col", engine_part + sum(take_parts))
