@@ -117,7 +117,10 @@ def deploy(project: Any, chain: Any, config: ProtocolConfig, deployer: Any) -> P
     liquidator.grantRole(liquidator.GUARDIAN_ROLE(), deployer, **tx)
     fund.grantRole(fund.COVER_ROLE(), engine, **tx)
     fund.grantRole(fund.COVER_ROLE(), liquidator, **tx)
+    # Both pay keepers through the fund: the liquidator at auction start, the engine when an
+    # account in deficit has no collateral to auction.
     fund.grantRole(fund.REWARD_ROLE(), liquidator, **tx)
+    fund.grantRole(fund.REWARD_ROLE(), engine, **tx)
     fund.setTarget(config.insurance.target, **tx)
 
     curves = {a.key: _curve(project, a, deployer) for a in config.assets}

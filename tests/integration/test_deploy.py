@@ -29,6 +29,8 @@ def test_local_deployment_is_wired(local):
     assert p.liquidator.engine() == p.engine.address
     assert p.fund.hasRole(p.fund.COVER_ROLE(), p.engine)
     assert p.fund.hasRole(p.fund.REWARD_ROLE(), p.liquidator)
+    assert p.fund.hasRole(p.fund.REWARD_ROLE(), p.engine)
+    assert p.fund.hasRole(p.fund.COVER_ROLE(), p.liquidator)
     assert p.oracle.price(p.tokens["WETH"]) == 2000 * WAD
     assert p.oracle.price(p.tokens["WBTC"]) == 60_000 * WAD
     assert p.market_ids == {"WETH": 0, "WBTC": 1}

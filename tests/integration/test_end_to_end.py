@@ -25,6 +25,7 @@ def actors(accounts):
         "poor": accounts[3],  # collateral far below its debt: bad debt
         "keeper": accounts[4],
         "staker": accounts[5],
+        "cash_only": accounts[6],  # quote only, no collateral to auction
     }
 
 
@@ -49,6 +50,13 @@ def system(project, chain, deployer, actors):
         account = p.engine.accountIdOf(trader, 0)
         p.engine.deposit(account, weth, collateral * WAD, sender=trader)
         p.engine.trade(account, p.market_ids["WBTC"], btc_size * WAD, MAX, sender=trader)
+    cash_only = actors["cash_only"]
+    usdc.mint(cash_only, 10_000 * USDC, sender=deployer)
+    usdc.approve(p.engine, MAX, sender=cash_only)
+    p.engine.openAccount(0, sender=cash_only)
+    account = p.engine.accountIdOf(cash_only, 0)
+    p.engine.deposit(account, usdc, 10_000 * USDC, sender=cash_only)
+    p.engine.trade(account, p.market_ids["WETH"], 40 * WAD, MAX, sender=cash_only)
     exchange = deployer.deploy(project.MockExchange, usdc)
     exchange.setPrice(weth, 2_000 * WAD, sender=deployer)
     usdc.mint(exchange, 1_000_000 * USDC, sender=deployer)
@@ -178,3 +186,30 @@ def test_lot_exhausted_fund_exhausted_loss_socialized(system, chain, deployer, a
     assert pool_assets - p.pool.totalAssets() == shortfall - fund_balance
     assert p.admin.ledger().debtInAuction == 0
     assert p.engine.collateralBalance(poor, weth) == 0
+
+
+def test_cash_only_account_written_off_at_liquidation(system, chain, deployer, actors):
+    """No collateral to auction: the engine writes the deficit off at once (the fund covers it)
+    and then pays the keeper through the fund. Losses come before rewards: a fund too small for
+    both pays the shortfall first."""
+    p, keeper = system, actors["keeper"]
+    usdc = p.quote
+    account = account_of(p, actors["cash_only"])
+    # ETH -15%: the 40 ETH long loses $12,000 against $10,000 of cash.
+    for feed in (p.feeds["WETH"], p.secondary_feeds["WETH"]):
+        feed.setAnswer(1_700 * 10 ** feed.decimals(), sender=deployer)
+    fund_before, keeper_before = usdc.balanceOf(p.fund), usdc.balanceOf(keeper)
+    pool_before, debt_before = p.pool.totalAssets(), p.admin.ledger().accountDebt
+    tx = p.engine.liquidate(account, keeper, sender=keeper)
+    [liquidated] = tx.events.filter(p.engine.Liquidated)
+    [bad] = tx.events.filter(p.engine.BadDebtWrittenOff)
+    assert not tx.events.filter(p.liquidator.AuctionStarted)
+    paid_reward = usdc.balanceOf(keeper) - keeper_before
+    assert 0 < paid_reward <= liquidated.keeperReward
+    assert fund_before - usdc.balanceOf(p.fund) == paid_reward + bad.coveredByInsurance
+    assert bad.debt == bad.coveredByInsurance > 0 and bad.socialized == 0
+    assert p.admin.accounts(account).quoteBalance == 0
+    assert p.admin.ledger().accountDebt == debt_before  # the deficit left the books at once
+    # The pool had booked the trader's whole loss as unrealized gain; the fund paid the part the
+    # trader's cash could not, so the pool's value is unchanged.
+    assert p.pool.totalAssets() == pool_before

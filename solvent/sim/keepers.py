@@ -1,0 +1,123 @@
+"""Keeper agents of the simulator: each sees the chain after every block, waits its latency, may
+fail, and spends at most its gas budget per block on liquidations, takes and resets.
+
+These are models of keepers for measuring the protocol under stress (latency, failure rate, gas
+budget are the knobs); the production keeper is solvent.keeper.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+
+from solvent.fastpath import Tx
+from solvent.sim.world import World
+
+LIQUIDATION_GAS = 1_500_000
+TAKE_GAS = 600_000
+RESET_GAS = 300_000
+SCAN_CHUNK = 400
+
+
+@dataclass(frozen=True)
+class KeeperModel:
+    latency_blocks: int = 1
+    failure_rate: float = 0.0
+    gas_budget_per_block: int = 30_000_000
+    take_discount: float = 0.02  # takes when the auction price is this far below the oracle
+
+
+@dataclass
+class KeeperAgent:
+    model: KeeperModel
+    sender: int  # dev account index
+    rng: random.Random
+    sent: int = 0
+
+
+@dataclass
+class Observation:
+    block: int
+    liquidatable: list[int]
+    auctions: list[dict]  # status fields plus the oracle price of the lot's token
+    first_seen: dict[int, int] = field(default_factory=dict)
+
+
+def observe(
+    world: World, block: int, account_count: int, first_seen: dict[int, int]
+) -> Observation:
+    """What every keeper sees after `block`: liquidatable accounts and live auctions."""
+    chunks = [
+        (world.admin, "liquidatableAccounts", (start, min(start + SCAN_CHUNK - 1, account_count)))
+        for start in range(1, account_count + 1, SCAN_CHUNK)
+    ]
+    liquidatable = [int(i) for ids in world.read_many(chunks) for i in ids] if chunks else []
+    for account in liquidatable:
+        first_seen.setdefault(account, block)
+    ids = world.read(world.liquidator, "activeAuctionIds")
+    statuses = world.read_many([(world.liquidator, "status", (i,)) for i in ids])
+    tokens = sorted({s[3] for s in statuses})
+    oracle_prices = dict(
+        zip(tokens, world.read_many([(world.oracle, "price", (t,)) for t in tokens]), strict=True)
+    )
+    auctions = [
+        {
+            "id": int(i),
+            "needs_reset": bool(s[1]),
+            "account": int(s[2]),
+            "token": s[3],
+            "lot": int(s[4]),
+            "tab": int(s[5]),
+            "price": int(s[7]),
+            "start_time": int(s[9]),
+            "oracle": int(oracle_prices[s[3]]),
+        }
+        for i, s in zip(ids, statuses, strict=True)
+        if s[0]
+    ]
+    return Observation(block, liquidatable, auctions, first_seen)
+
+
+def decide(world: World, agent: KeeperAgent, seen: Observation, now: int) -> list[Tx]:
+    """The transactions one keeper sends after seeing `seen` at time `now`."""
+    if agent.rng.random() < agent.model.failure_rate:
+        return []
+    budget = agent.model.gas_budget_per_block
+    me = world.sender.signers[agent.sender].address
+    txs: list[Tx] = []
+    for account in seen.liquidatable:
+        if seen.block - seen.first_seen[account] + 1 < agent.model.latency_blocks:
+            continue
+        if budget < LIQUIDATION_GAS:
+            break
+        txs.append(
+            world.tx(agent.sender, world.engine, "liquidate", account, me, gas=LIQUIDATION_GAS)
+        )
+        budget -= LIQUIDATION_GAS
+    for auction in seen.auctions:
+        if budget < TAKE_GAS:
+            break
+        if auction["needs_reset"]:
+            txs.append(
+                world.tx(agent.sender, world.liquidator, "reset", auction["id"], me, gas=RESET_GAS)
+            )
+            budget -= RESET_GAS
+            continue
+        limit = auction["oracle"] * (1 - agent.model.take_discount)
+        if auction["price"] <= limit and now - auction["start_time"] >= 0:
+            txs.append(
+                world.tx(
+                    agent.sender,
+                    world.liquidator,
+                    "take",
+                    auction["id"],
+                    auction["lot"],
+                    auction["price"],
+                    me,
+                    b"",
+                    gas=TAKE_GAS,
+                )
+            )
+            budget -= TAKE_GAS
+    agent.sent += len(txs)
+    return txs

@@ -1,0 +1,214 @@
+"""Run one crash scenario on a deployed protocol, block by block.
+
+Each step is one block `step_seconds` after the previous one. It carries the new feed prices, the
+operator's volatility pokes, and the transactions keepers decided on after seeing the previous
+block. A keeper with latency 1 therefore acts in the block right after the one that made an
+account liquidatable. Automine is off for the run, so a block holds exactly one step.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from statistics import mean
+from typing import Any
+
+from solvent.fastpath import Tx, succeeded
+from solvent.sim.keepers import KeeperAgent, KeeperModel, decide, observe
+from solvent.sim.paths import PricePath
+from solvent.sim.population import PopulationSpec, open_population
+from solvent.sim.world import MAX_UINT, OPERATOR, World
+
+WAD = 10**18
+QUOTE = 10**6
+KEEPER_CAPITAL_USD = 50_000_000
+SETTLEMENT_BLOCKS = 240  # blocks after the path for auctions to finish at the last price
+FIRST_KEEPER_ACCOUNT = 10
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    paths: dict[str, PricePath]  # asset key -> path, all of one length and step
+    population: PopulationSpec
+    keepers: tuple[KeeperModel, ...]
+    seed: int
+
+    @property
+    def steps(self) -> int:
+        return min(path.steps for path in self.paths.values())
+
+    @property
+    def step_seconds(self) -> int:
+        return next(iter(self.paths.values())).step_seconds
+
+
+@dataclass
+class SimResult:
+    summary: dict[str, Any]
+    series: dict[str, list[float]] = field(default_factory=dict)
+
+
+def run(
+    world: World, scenario: Scenario, progress: Callable[[int, int], None] | None = None
+) -> SimResult:
+    rng = random.Random(scenario.seed)
+    prices0 = {key: path.prices[0] for key, path in scenario.paths.items()}
+    world.set_prices(prices0)
+    traders = open_population(world, scenario.population, prices0)
+    agents = _hire_keepers(world, scenario.keepers, rng)
+    account_count = int(world.read(world.engine, "accountCount"))
+
+    fund0 = int(world.read(world.quote, "balanceOf", world.fund.address))
+    pool0 = int(world.read(world.pool, "totalAssets"))
+    series: dict[str, list[float]] = {"block": [], "liquidatable": [], "fund": [], "pool": []}
+    for key in scenario.paths:
+        series[f"price_{key}"] = []
+    tally = _Tally()
+    first_seen: dict[int, int] = {}
+    pending: list[str] = []
+    _, now = world.block()
+    world.set_automine(False)
+    try:
+        seen = observe(world, 0, account_count, first_seen)
+        total = scenario.steps + (SETTLEMENT_BLOCKS if agents else 0)
+        for step in range(1, total):
+            now += scenario.step_seconds
+            prices = {
+                key: path.prices[min(step, path.steps - 1)] for key, path in scenario.paths.items()
+            }
+            txs = _price_txs(world, prices) + _poke_txs(world)
+            for agent in agents:
+                txs += decide(world, agent, seen, now)
+            oracle_at_decision = {a["id"]: a["oracle"] for a in seen.auctions}
+            pending += world.send_block(txs, now)
+            receipts = world.sender.receipts(pending) if pending else []
+            pending = [h for h, r in zip(pending, receipts, strict=True) if r is None]
+            tally.absorb(
+                world, [r for r in receipts if r is not None], step, first_seen, oracle_at_decision
+            )
+            seen = observe(world, step, account_count, first_seen)
+            fund, pool = world.read_many(
+                [(world.quote, "balanceOf", (world.fund.address,)), (world.pool, "totalAssets", ())]
+            )
+            series["block"].append(step)
+            series["liquidatable"].append(len(seen.liquidatable))
+            series["fund"].append(fund / QUOTE)
+            series["pool"].append(pool / QUOTE)
+            for key, price in prices.items():
+                series[f"price_{key}"].append(price)
+            if progress:
+                progress(step, total - 1)
+            if step >= scenario.steps and not seen.auctions and not seen.liquidatable:
+                break
+    finally:
+        world.set_automine(True)
+
+    outstanding = _negative_equity(world, account_count)
+    fund_min = min(series["fund"], default=fund0 / QUOTE)
+    summary = {
+        "scenario": scenario.name,
+        "seed": scenario.seed,
+        "accounts": len(traders),
+        "accounts_with_positions": sum(1 for t in traders if t.positions),
+        "keepers": [k.__dict__ for k in scenario.keepers],
+        "blocks": len(series["block"]),
+        "max_drawdown": {k: round(p.max_drawdown(), 4) for k, p in scenario.paths.items()},
+        "liquidations": tally.liquidations,
+        "auctions_taken": tally.takes,
+        "bad_debt_realized_usd": tally.bad_debt / QUOTE,
+        "covered_by_insurance_usd": tally.covered / QUOTE,
+        "socialized_usd": tally.socialized / QUOTE,
+        "outstanding_negative_equity_usd": outstanding,
+        "bad_debt_usd": tally.bad_debt / QUOTE + outstanding,
+        "insurance_drawdown_usd": fund0 / QUOTE - fund_min,
+        "lp_loss_usd": (pool0 - int(world.read(world.pool, "totalAssets"))) / QUOTE,
+        "clearing_price_vs_oracle": round(mean(tally.clearing), 4) if tally.clearing else None,
+        "breach_to_liquidation_blocks_mean": round(mean(tally.latency), 2)
+        if tally.latency
+        else None,
+        "breach_to_liquidation_blocks_max": max(tally.latency, default=None),
+    }
+    return SimResult(summary, series)
+
+
+@dataclass
+class _Tally:
+    liquidations: int = 0
+    takes: int = 0
+    bad_debt: int = 0
+    covered: int = 0
+    socialized: int = 0
+    clearing: list[float] = field(default_factory=list)
+    latency: list[int] = field(default_factory=list)
+
+    def absorb(
+        self,
+        world: World,
+        receipts: list[dict],
+        step: int,
+        first_seen: dict[int, int],
+        oracle_by_auction: dict[int, int],
+    ) -> None:
+        for receipt in receipts:
+            if not succeeded(receipt):
+                continue
+            for event in world.engine.events("Liquidated", receipt):
+                self.liquidations += 1
+                if event["accountId"] in first_seen:
+                    self.latency.append(step - first_seen.pop(event["accountId"]))
+            for event in world.engine.events("BadDebtWrittenOff", receipt):
+                self.bad_debt += event["debt"]
+                self.covered += event["coveredByInsurance"]
+                self.socialized += event["socialized"]
+            for event in world.liquidator.events("Take", receipt):
+                self.takes += 1
+                oracle = oracle_by_auction.get(event["id"])
+                if oracle:
+                    self.clearing.append(event["price"] / oracle)
+
+
+def _hire_keepers(
+    world: World, models: tuple[KeeperModel, ...], rng: random.Random
+) -> list[KeeperAgent]:
+    agents = []
+    setup: list[Tx] = []
+    for i, model in enumerate(models):
+        sender = FIRST_KEEPER_ACCOUNT + i
+        address = world.sender.signers[sender].address
+        world.rpc.call("anvil_setBalance", address, hex(10**24))
+        setup.append(world.tx(OPERATOR, world.quote, "mint", address, KEEPER_CAPITAL_USD * QUOTE))
+        setup.append(world.tx(sender, world.quote, "approve", world.liquidator.address, MAX_UINT))
+        agents.append(KeeperAgent(model, sender, random.Random(rng.random())))
+    if setup:
+        world.send_ok(setup)
+    return agents
+
+
+def _price_txs(world: World, prices: dict[str, float]) -> list[Tx]:
+    return [
+        world.tx(
+            OPERATOR,
+            feed,
+            "setAnswer",
+            round(price * 10 ** world.decimals[f"feed:{feed.address}"]),
+            gas=100_000,
+        )
+        for key, price in prices.items()
+        for feed in world.feeds[key]
+    ]
+
+
+def _poke_txs(world: World) -> list[Tx]:
+    return [
+        world.tx(OPERATOR, world.oracle, "poke", token.address, gas=200_000)
+        for token in world.tokens.values()
+    ]
+
+
+def _negative_equity(world: World, account_count: int) -> float:
+    """Sum of negative maintenance equity of accounts still open: losses nobody realized."""
+    ids = list(range(1, account_count + 1))
+    healths = world.read(world.admin, "healthOf", ids) if ids else []
+    return sum(max(0, -int(h[0])) for h in healths) / WAD

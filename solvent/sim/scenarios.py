@@ -1,0 +1,75 @@
+"""The simulator's named scenarios: price paths, a trader population and keepers."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from solvent.sim.keepers import KeeperModel
+from solvent.sim.paths import gap, gbm_with_jumps, march_2020
+from solvent.sim.population import PopulationSpec
+from solvent.sim.run import Scenario
+
+ETH0, BTC0 = 2_000.0, 60_000.0
+STEP_SECONDS = 300
+PROMPT_KEEPERS = (KeeperModel(latency_blocks=1), KeeperModel(latency_blocks=1, failure_rate=0.2))
+
+
+def _march(seed: int, accounts: int, keepers: tuple[KeeperModel, ...], name: str) -> Scenario:
+    return Scenario(
+        name=name,
+        paths={
+            "WETH": march_2020(ETH0, STEP_SECONDS, seed),
+            "WBTC": march_2020(BTC0, STEP_SECONDS, seed + 1, noise=0.003),
+        },
+        population=PopulationSpec(accounts=accounts, seed=seed),
+        keepers=keepers,
+        seed=seed,
+    )
+
+
+def _gap(drop: float, seed: int, accounts: int, keepers: tuple[KeeperModel, ...]) -> Scenario:
+    return Scenario(
+        name=f"gap_{round(drop * 100)}",
+        paths={
+            "WETH": gap(ETH0, drop, 3, 60, STEP_SECONDS),
+            "WBTC": gap(BTC0, drop, 3, 60, STEP_SECONDS),
+        },
+        population=PopulationSpec(accounts=accounts, seed=seed),
+        keepers=keepers,
+        seed=seed,
+    )
+
+
+def _gbm(seed: int, accounts: int, keepers: tuple[KeeperModel, ...]) -> Scenario:
+    steps = 288  # one day
+    return Scenario(
+        name="gbm_jumps",
+        paths={
+            "WETH": gbm_with_jumps(ETH0, steps, STEP_SECONDS, 1.2, seed, jumps_per_day=4),
+            "WBTC": gbm_with_jumps(BTC0, steps, STEP_SECONDS, 0.9, seed + 1, jumps_per_day=3),
+        },
+        population=PopulationSpec(accounts=accounts, seed=seed),
+        keepers=keepers,
+        seed=seed,
+    )
+
+
+ScenarioFactory = Callable[[int, int, tuple[KeeperModel, ...]], Scenario]
+
+SCENARIOS: dict[str, ScenarioFactory] = {
+    "march_2020": lambda seed, n, k: _march(seed, n, k, "march_2020"),
+    "gap_30": lambda seed, n, k: _gap(0.30, seed, n, k),
+    "gap_50": lambda seed, n, k: _gap(0.50, seed, n, k),
+    "gbm_jumps": _gbm,
+}
+
+
+def build(name: str, seed: int, accounts: int, keepers: tuple[KeeperModel, ...]) -> Scenario:
+    if name not in SCENARIOS:
+        raise KeyError(f"unknown scenario {name!r}: choose from {', '.join(SCENARIOS)}")
+    scenario = SCENARIOS[name](seed, accounts, keepers)
+    if not keepers:
+        return Scenario(
+            f"{scenario.name}_no_keepers", scenario.paths, scenario.population, (), seed
+        )
+    return scenario
