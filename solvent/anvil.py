@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from solvent.rpc import RpcClient, RpcUnavailable
 
@@ -158,3 +159,14 @@ def running_anvil(options: AnvilOptions | None = None) -> Iterator[AnvilNode]:
         yield node
     finally:
         node.stop()
+
+
+@contextmanager
+def ape_on_own_anvil(networks: Any, options: AnvilOptions | None = None) -> Iterator[AnvilNode]:
+    """Runs an Anvil of our own (no step tracing) and points ape's local foundry provider at it
+    for the duration: deployments go through ape, bulk traffic through the fast path."""
+    with (
+        running_anvil(options) as node,
+        networks.ethereum.local.use_provider("foundry", provider_settings={"host": node.url}),
+    ):
+        yield node

@@ -10,16 +10,18 @@ from solvent.sim.population import PopulationSpec
 from solvent.sim.run import Scenario
 
 ETH0, BTC0 = 2_000.0, 60_000.0
-STEP_SECONDS = 300
+STEP_SECONDS = 300  # one block of the simulation
 PROMPT_KEEPERS = (KeeperModel(latency_blocks=1), KeeperModel(latency_blocks=1, failure_rate=0.2))
 
 
-def _march(seed: int, accounts: int, keepers: tuple[KeeperModel, ...], name: str) -> Scenario:
+def _march(
+    seed: int, accounts: int, keepers: tuple[KeeperModel, ...], step: int = STEP_SECONDS
+) -> Scenario:
     return Scenario(
-        name=name,
+        name="march_2020",
         paths={
-            "WETH": march_2020(ETH0, STEP_SECONDS, seed),
-            "WBTC": march_2020(BTC0, STEP_SECONDS, seed + 1, noise=0.003),
+            "WETH": march_2020(ETH0, step, seed),
+            "WBTC": march_2020(BTC0, step, seed + 1, noise=0.003),
         },
         population=PopulationSpec(accounts=accounts, seed=seed),
         keepers=keepers,
@@ -27,12 +29,18 @@ def _march(seed: int, accounts: int, keepers: tuple[KeeperModel, ...], name: str
     )
 
 
-def _gap(drop: float, seed: int, accounts: int, keepers: tuple[KeeperModel, ...]) -> Scenario:
+def _gap(
+    drop: float,
+    seed: int,
+    accounts: int,
+    keepers: tuple[KeeperModel, ...],
+    step: int = STEP_SECONDS,
+) -> Scenario:
     return Scenario(
         name=f"gap_{round(drop * 100)}",
         paths={
-            "WETH": gap(ETH0, drop, 3, 60, STEP_SECONDS),
-            "WBTC": gap(BTC0, drop, 3, 60, STEP_SECONDS),
+            "WETH": gap(ETH0, drop, 3, 60, step),
+            "WBTC": gap(BTC0, drop, 3, 60, step),
         },
         population=PopulationSpec(accounts=accounts, seed=seed),
         keepers=keepers,
@@ -40,13 +48,15 @@ def _gap(drop: float, seed: int, accounts: int, keepers: tuple[KeeperModel, ...]
     )
 
 
-def _gbm(seed: int, accounts: int, keepers: tuple[KeeperModel, ...]) -> Scenario:
-    steps = 288  # one day
+def _gbm(
+    seed: int, accounts: int, keepers: tuple[KeeperModel, ...], step: int = STEP_SECONDS
+) -> Scenario:
+    steps = 86_400 // step  # one day
     return Scenario(
         name="gbm_jumps",
         paths={
-            "WETH": gbm_with_jumps(ETH0, steps, STEP_SECONDS, 1.2, seed, jumps_per_day=4),
-            "WBTC": gbm_with_jumps(BTC0, steps, STEP_SECONDS, 0.9, seed + 1, jumps_per_day=3),
+            "WETH": gbm_with_jumps(ETH0, steps, step, 1.2, seed, jumps_per_day=4),
+            "WBTC": gbm_with_jumps(BTC0, steps, step, 0.9, seed + 1, jumps_per_day=3),
         },
         population=PopulationSpec(accounts=accounts, seed=seed),
         keepers=keepers,
@@ -54,20 +64,26 @@ def _gbm(seed: int, accounts: int, keepers: tuple[KeeperModel, ...]) -> Scenario
     )
 
 
-ScenarioFactory = Callable[[int, int, tuple[KeeperModel, ...]], Scenario]
+ScenarioFactory = Callable[[int, int, tuple[KeeperModel, ...], int], Scenario]
 
 SCENARIOS: dict[str, ScenarioFactory] = {
-    "march_2020": lambda seed, n, k: _march(seed, n, k, "march_2020"),
-    "gap_30": lambda seed, n, k: _gap(0.30, seed, n, k),
-    "gap_50": lambda seed, n, k: _gap(0.50, seed, n, k),
+    "march_2020": _march,
+    "gap_30": lambda seed, n, k, step: _gap(0.30, seed, n, k, step),
+    "gap_50": lambda seed, n, k, step: _gap(0.50, seed, n, k, step),
     "gbm_jumps": _gbm,
 }
 
 
-def build(name: str, seed: int, accounts: int, keepers: tuple[KeeperModel, ...]) -> Scenario:
+def build(
+    name: str,
+    seed: int,
+    accounts: int,
+    keepers: tuple[KeeperModel, ...],
+    step_seconds: int = STEP_SECONDS,
+) -> Scenario:
     if name not in SCENARIOS:
         raise KeyError(f"unknown scenario {name!r}: choose from {', '.join(SCENARIOS)}")
-    scenario = SCENARIOS[name](seed, accounts, keepers)
+    scenario = SCENARIOS[name](seed, accounts, keepers, step_seconds)
     if not keepers:
         return Scenario(
             f"{scenario.name}_no_keepers", scenario.paths, scenario.population, (), seed
