@@ -64,8 +64,8 @@ bench: setup ## measure and regenerate docs/BENCHMARKS.md
 	GAS_MEASUREMENTS_OUT=reports/bench/gas.json $(BIN)/ape test -q
 	$(BIN)/python -m solvent.bench.render --gas reports/bench/gas.json --out docs/BENCHMARKS.md
 
-sim: setup ## run the crash simulator
-	@echo "make sim lands with the simulator issue (#7): not implemented yet" >&2; exit 1
+sim: setup ## run the crash simulator (reports/sim/); SIM_ARGS="--scenario gap_30 --accounts 100"
+	$(BIN)/ape run simulate $(SIM_ARGS)
 
 fuzz: setup ## deep stateful fuzzing campaign
 	@echo "make fuzz lands with the fuzzing issue (#7): not implemented yet" >&2; exit 1

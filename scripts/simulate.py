@@ -1,0 +1,47 @@
+"""ape run simulate --scenario march_2020 [--accounts 300 --seed 2020 --keepers 2 --latency 1 ...]
+
+Runs crash scenarios, each on a fresh Anvil of its own, and writes reports/sim/<scenario>/
+(summary.json and PNG plots) and reports/sim/index.json. `--scenario all` runs the standard set;
+append `_no_keepers` to a name to run it with no keeper at all.
+"""
+
+from pathlib import Path
+
+import click
+from ape import networks, project
+from ape.logging import logger
+
+from solvent.sim.campaign import DEFAULT_SET, CampaignOptions, run_scenario, write, write_index
+
+
+@click.command()
+@click.option("--scenario", "names", multiple=True, default=("all",), show_default=True)
+@click.option("--accounts", default=300, show_default=True)
+@click.option("--seed", default=2020, show_default=True)
+@click.option("--keepers", default=2, show_default=True)
+@click.option("--latency", "latency_blocks", default=1, show_default=True)
+@click.option("--failure-rate", default=0.1, show_default=True)
+@click.option("--gas-budget", "gas_budget_per_block", default=30_000_000, show_default=True)
+@click.option("--step", "step_seconds", default=300, show_default=True, help="seconds per block")
+@click.option("--out", default="reports/sim", show_default=True, type=click.Path(path_type=Path))
+def cli(names, out, **options):
+    logger.set_level("WARNING")  # one line per scenario, not per set-up transaction
+    chosen = DEFAULT_SET if names == ("all",) else names
+    settings = CampaignOptions(**options)
+    summaries = []
+    for name in chosen:
+        with click.progressbar(length=1, label=f"{name:<24}") as bar:
+
+            def progress(step: int, total: int, bar=bar) -> None:
+                bar.length = total
+                bar.update(step - bar.pos)
+
+            result = run_scenario(project, networks, name, settings, progress)
+        files = write(result, out / name)
+        s = result.summary
+        click.echo(
+            f"  bad debt ${s['bad_debt_usd']:,.0f}  liquidations {s['liquidations']}  "
+            f"fund drawdown ${s['insurance_drawdown_usd']:,.0f}  report {files[0].parent}"
+        )
+        summaries.append(s)
+    write_index(summaries, out / "index.json")
