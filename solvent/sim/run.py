@@ -78,7 +78,7 @@ def run(
             prices = {
                 key: path.prices[min(step, path.steps - 1)] for key, path in scenario.paths.items()
             }
-            txs = _price_txs(world, prices) + _poke_txs(world)
+            txs = world.price_txs(prices) + _poke_txs(world)
             for agent in agents:
                 txs += decide(world, agent, seen, now)
             oracle_at_decision = {a["id"]: a["oracle"] for a in seen.auctions}
@@ -184,20 +184,6 @@ def _hire_keepers(
     if setup:
         world.send_ok(setup)
     return agents
-
-
-def _price_txs(world: World, prices: dict[str, float]) -> list[Tx]:
-    return [
-        world.tx(
-            OPERATOR,
-            feed,
-            "setAnswer",
-            round(price * 10 ** world.decimals[f"feed:{feed.address}"]),
-            gas=100_000,
-        )
-        for key, price in prices.items()
-        for feed in world.feeds[key]
-    ]
 
 
 def _poke_txs(world: World) -> list[Tx]:

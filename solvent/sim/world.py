@@ -70,14 +70,23 @@ class World:
         head = self.rpc.call("eth_getBlockByNumber", "latest", False)
         return int(head["number"], 16), int(head["timestamp"], 16)
 
+    def price_txs(self, prices: dict[str, float]) -> list[Tx]:
+        """Writes of each asset's USD price into its primary and secondary mock feeds."""
+        return [
+            self.tx(OPERATOR, feed, "setAnswer", self.feed_answer(feed, price), gas=100_000)
+            for key, price in prices.items()
+            for feed in self.feeds[key]
+        ]
+
+    def feed_answer(self, feed: Codec, price: float) -> int:
+        return round(price * 10 ** self.decimals[f"feed:{feed.address}"])
+
     def set_prices(self, prices: dict[str, float]) -> None:
-        """Writes each asset's USD price into its primary and secondary mock feeds."""
-        txs = []
-        for key, price in prices.items():
-            for feed in self.feeds[key]:
-                answer = round(price * 10 ** self.decimals[f"feed:{feed.address}"])
-                txs.append(self.tx(OPERATOR, feed, "setAnswer", answer, gas=100_000))
-        self.send_ok(txs)
+        self.send_ok(self.price_txs(prices))
+
+    def set_prices_in_block(self, prices: dict[str, float], timestamp: int) -> list[str]:
+        """The price writes and whatever else is pending, mined in one block at `timestamp`."""
+        return self.send_block(self.price_txs(prices), timestamp)
 
     def mine_at(self, timestamp: int) -> None:
         self.rpc.batch([("evm_setNextBlockTimestamp", [hex(timestamp)]), ("anvil_mine", ["0x1"])])
