@@ -47,14 +47,23 @@ class Codec:
         return values[0] if len(values) == 1 else values
 
     def events(self, name: str, receipt: dict[str, Any]) -> list[Any]:
+        """Decoded `name` events this contract emitted in a receipt."""
+        return self.decode_logs(name, receipt["logs"])
+
+    def decode_logs(self, name: str, logs: list[dict[str, Any]]) -> list[Any]:
         event = self._contract.events[name]()
-        mine = [log for log in receipt["logs"] if log["address"].lower() == self.address.lower()]
-        return [
-            decoded["args"]
-            for decoded in (
-                event.process_log(_normalized(log)) for log in mine if _matches(event, log)
-            )
-        ]
+        mine = [log for log in logs if log["address"].lower() == self.address.lower()]
+        return [event.process_log(_normalized(log))["args"] for log in mine if _matches(event, log)]
+
+    def log_filter(self, name: str, from_block: int, to_block: int) -> dict[str, Any]:
+        """eth_getLogs parameters for this contract's `name` events in a block range."""
+        topic = _hex(self._contract.events[name]().topic)
+        return {
+            "address": self.address,
+            "topics": [topic],
+            "fromBlock": hex(from_block),
+            "toBlock": hex(to_block),
+        }
 
 
 def _checksummed(value: Any) -> Any:
