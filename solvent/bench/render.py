@@ -1,7 +1,8 @@
 """Writes docs/BENCHMARKS.md from the measurements `make bench` collected.
 
-Usage: python -m solvent.bench.render --gas reports/bench/gas.json --out docs/BENCHMARKS.md
-Sections whose measurements are not given are listed as not measured, never estimated.
+Usage: python -m solvent.bench.render --gas G.json [--keeper K.json] [--fuzz F.json]
+       [--sim reports/sim/index.json] --out docs/BENCHMARKS.md
+A section whose measurements are not given says so; nothing is estimated.
 """
 
 from __future__ import annotations
@@ -11,17 +12,17 @@ import json
 import platform
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from solvent.bench.gas_table import render as render_gas
 
-PENDING_SECTIONS = (
-    ("Keeper: health scan and reaction latency", "the keeper issue (#6)"),
-    ("Fuzzing throughput: naive ape path vs fast path", "the fuzzing issue (#7)"),
-    ("Crash simulations", "the simulator issue (#7)"),
-)
 
-
-def render(gas: dict[str, int]) -> str:
+def render(
+    gas: dict[str, int],
+    keeper: dict[str, Any] | None = None,
+    fuzz: dict[str, Any] | None = None,
+    sims: list[dict[str, Any]] | None = None,
+) -> str:
     parts = [
         "# Benchmarks",
         "",
@@ -38,17 +39,101 @@ def render(gas: dict[str, int]) -> str:
         "",
         render_gas(gas),
     ]
-    for title, owner in PENDING_SECTIONS:
-        parts += [f"## {title}", "", f"Not measured yet: lands with {owner}.", ""]
+    parts += _keeper(keeper) + _fuzz(fuzz) + _sims(sims)
     return "\n".join(parts)
+
+
+def _keeper(data: dict[str, Any] | None) -> list[str]:
+    head = ["## Keeper: health scan and reaction latency", ""]
+    if not data:
+        return [*head, "Not measured in this run.", ""]
+    rows = ["| measurement | value | target |", "|---|---:|---:|"]
+    rows += [f"| {k.replace('_', ' ')} | {_fmt(v)} | {_target(k)} |" for k, v in data.items()]
+    return [*head, *rows, ""]
+
+
+def _fuzz(data: dict[str, Any] | None) -> list[str]:
+    head = ["## Fuzzing throughput: naive ape path vs fast path", ""]
+    if not data:
+        return [*head, "Not measured in this run.", ""]
+    rows = ["| measurement | value |", "|---|---:|"]
+    rows += [f"| {k.replace('_', ' ')} | {_fmt(v)} |" for k, v in data.items()]
+    return [*head, *rows, ""]
+
+
+SIM_COLUMNS = (
+    ("scenario", "scenario"),
+    ("accounts", "accounts"),
+    ("liquidations", "liquidations"),
+    ("bad debt $", "bad_debt_usd"),
+    ("fund drawdown $", "insurance_drawdown_usd"),
+    ("socialized $", "socialized_usd"),
+    ("LP loss $", "lp_loss_usd"),
+    ("clearing / oracle", "clearing_price_vs_oracle"),
+    ("breach to liquidation (blocks, mean / max)", "latency"),
+)
+
+
+def _sims(sims: list[dict[str, Any]] | None) -> list[str]:
+    head = ["## Crash simulations", ""]
+    if not sims:
+        return [*head, "Not measured in this run (`make sim` writes reports/sim/index.json).", ""]
+    rows = [
+        "| " + " | ".join(title for title, _ in SIM_COLUMNS) + " |",
+        "|" + "---|" * len(SIM_COLUMNS),
+    ]
+    for s in sims:
+        s = {
+            **s,
+            "latency": f"{_fmt(s['breach_to_liquidation_blocks_mean'])} / "
+            f"{_fmt(s['breach_to_liquidation_blocks_max'])}",
+        }
+        rows.append("| " + " | ".join(_fmt(s.get(key)) for _, key in SIM_COLUMNS) + " |")
+    notes = [
+        "",
+        "Bad debt = debt written off at liquidation or auction end + negative equity of accounts "
+        "still open at the end (losses nobody realized: what keepers that never come leave). "
+        "LP loss < 0 is a gain. Each block is 5 minutes of the price path; keepers see a block "
+        "and act in the next one.",
+        "",
+    ]
+    return [*head, *rows, *notes]
+
+
+TARGETS = {
+    "health_scan_10000_accounts_s": "< 0.5 s",
+    "reaction_latency_blocks_2000_breaches": "<= 1 block",
+}
+
+
+def _target(key: str) -> str:
+    return TARGETS.get(key, "")
+
+
+def _fmt(value: Any) -> str:
+    if value is None:
+        return "n/a"
+    if isinstance(value, float):
+        return f"{value:,.4g}" if abs(value) < 1_000 else f"{value:,.0f}"
+    if isinstance(value, int):
+        return f"{value:,}"
+    return str(value)
+
+
+def _load(path: Path | None) -> Any:
+    return json.loads(path.read_text()) if path and path.exists() else None
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--gas", type=Path, required=True)
+    parser.add_argument("--keeper", type=Path)
+    parser.add_argument("--fuzz", type=Path)
+    parser.add_argument("--sim", type=Path)
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args()
-    args.out.write_text(render(json.loads(args.gas.read_text())))
+    page = render(_load(args.gas), _load(args.keeper), _load(args.fuzz), _load(args.sim))
+    args.out.write_text(page)
     print(f"wrote {args.out}")
 
 
