@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -52,9 +53,8 @@ def node(template, tmp_path):
     options = AnvilOptions(no_mining=True, gas_limit=GAS_LIMIT, state_path=state_path)
     node = start_anvil(options)  # `--state` loads the file
     head = node.call("eth_getBlockByNumber", "latest", False)
-    node.call(
-        "evm_setNextBlockTimestamp", hex(max(template.timestamp, int(head["timestamp"], 16)) + 1)
-    )
+    start = max(template.timestamp, int(head["timestamp"], 16), int(time.time())) + 5
+    node.call("evm_setNextBlockTimestamp", hex(start))
     node.call("evm_mine")
     try:
         yield node
