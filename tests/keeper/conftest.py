@@ -51,7 +51,8 @@ def node(template, tmp_path):
     state_path = tmp_path / "state.json"
     state_path.write_bytes(gzip.decompress(bytes.fromhex(template.state.removeprefix("0x"))))
     options = AnvilOptions(no_mining=True, gas_limit=GAS_LIMIT, state_path=state_path)
-    node = start_anvil(options)  # `--state` loads the file
+    node = start_anvil(options)  # `--state` loads the file, and with it the old block gas limit
+    node.call("evm_setBlockGasLimit", hex(GAS_LIMIT))
     head = node.call("eth_getBlockByNumber", "latest", False)
     start = max(template.timestamp, int(head["timestamp"], 16), int(time.time())) + 5
     node.call("evm_setNextBlockTimestamp", hex(start))
