@@ -52,12 +52,12 @@ def node(template, tmp_path):
     state_path.write_bytes(gzip.decompress(bytes.fromhex(template.state.removeprefix("0x"))))
     options = AnvilOptions(no_mining=True, gas_limit=GAS_LIMIT, state_path=state_path)
     node = start_anvil(options)  # `--state` loads the file, and with it the old block gas limit
-    node.call("evm_setBlockGasLimit", hex(GAS_LIMIT))
-    head = node.call("eth_getBlockByNumber", "latest", False)
-    start = max(template.timestamp, int(head["timestamp"], 16), int(time.time())) + 5
-    node.call("evm_setNextBlockTimestamp", hex(start))
-    node.call("evm_mine")
     try:
+        node.call("evm_setBlockGasLimit", hex(GAS_LIMIT))
+        head = node.call("eth_getBlockByNumber", "latest", False)
+        start = max(template.timestamp, int(head["timestamp"], 16), int(time.time())) + 5
+        node.call("evm_setNextBlockTimestamp", hex(start))
+        node.call("evm_mine")
         yield node
     finally:
         node.kill()
