@@ -337,7 +337,7 @@ class Keeper:
     def _liquidations(self, block: int, report: StepReport) -> list[_Action]:
         candidates = self._unhealthy(block, report)
         if block - self.last_full_scan >= self.config.full_scan_interval_blocks:
-            candidates |= self._full_scan()
+            candidates |= self.liquidatable_ids()
             self.last_full_scan = block
         for account in candidates:
             self.first_liquidatable.setdefault(account, block)
@@ -361,29 +361,36 @@ class Keeper:
         ids = sorted(self.dirty)
         self.dirty.clear()
         report.checked = len(ids)
-        chunks = [
-            ids[i : i + self.config.scan_batch] for i in range(0, len(ids), self.config.scan_batch)
-        ]
+        healths = self.health_of(ids)
+        # A chunk that failed (e.g. an oracle that cannot price) is retried at the next step.
+        self.dirty.update(a for a in ids if a not in healths)
+        unhealthy = {a for a, health in healths.items() if health < WAD}
+        for account in healths.keys() - unhealthy:
+            self.first_liquidatable.pop(account, None)
+        return unhealthy
+
+    def health_of(self, ids: list[int]) -> dict[int, int]:
+        """Maintenance health (WAD) of `ids`: `healthOf` over chunks of `scan_batch`, all chunks in
+        one JSON-RPC batch; ids of a chunk whose call failed are left out."""
+        size = self.config.scan_batch
+        chunks = [ids[i : i + size] for i in range(0, len(ids), size)]
         answers = self.rpc.batch_results(
             self._call(self.views.address, self.views.encode("healthOf", chunk)) for chunk in chunks
         )
-        unhealthy: set[int] = set()
+        healths: dict[int, int] = {}
         for chunk, answer in zip(chunks, answers, strict=True):
             if isinstance(answer, RpcError):
-                # e.g. an oracle that cannot price: retry these accounts at the next step.
-                self.dirty.update(chunk)
                 log("keeper.health_failed", logging.WARNING, error=answer.message)
                 continue
             for account, health in zip(
                 chunk, self.views.decode("healthOf", answer)[0], strict=True
             ):
-                if health[2] < WAD:
-                    unhealthy.add(account)
-                else:
-                    self.first_liquidatable.pop(account, None)
-        return unhealthy
+                healths[account] = int(health[2])
+        return healths
 
-    def _full_scan(self) -> set[int]:
+    def liquidatable_ids(self) -> set[int]:
+        """`liquidatableAccounts` over every id up to the highest indexed one, in `scan_batch`
+        ranges, one JSON-RPC batch: the safety net that needs no index."""
         top = max(self.accounts, default=0)
         step = self.config.scan_batch
         ranges = [(lo, min(lo + step - 1, top)) for lo in range(1, top + 1, step)]

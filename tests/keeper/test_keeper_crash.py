@@ -4,7 +4,7 @@ insurance fund paid plus what the LP pool socialized."""
 
 from __future__ import annotations
 
-from keeper_support import (
+from solvent.keeper.scenario import (
     KEEPER,
     liquidatable,
     logs,

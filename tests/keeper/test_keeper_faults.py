@@ -5,23 +5,19 @@ from __future__ import annotations
 import threading
 import time
 
-from keeper_support import (
-    COMPETITOR,
-    GAS_LIMIT,
-    KEEPER,
-    FlakyProxy,
-    crashed,
-    drive,
-    liquidatable,
-    liquidation_counts,
-    logs,
-    mine_block,
-    sent_by,
-)
+from keeper_support import FlakyProxy, crashed, drive, liquidation_counts, sent_by
 
 from solvent.anvil import start_anvil
 from solvent.fastpath import dev_accounts
 from solvent.keeper.bot import Keeper, KeeperConfig
+from solvent.keeper.scenario import (
+    COMPETITOR,
+    GAS_LIMIT,
+    KEEPER,
+    liquidatable,
+    logs,
+    mine_block,
+)
 from solvent.keeper.signers import LocalKeySigner
 from solvent.keeper.transactions import FeePolicy
 
