@@ -57,6 +57,10 @@ def test_crash_is_liquidated_within_two_blocks_and_auctions_settle(node, templat
     takes = logs(w, "liquidator", "Take", update_block)
     assert all(t["taker"] == w.sender.signers[KEEPER].address for t in takes)
     assert takes
+    token_of = {e["id"]: e["token"] for e in started}
+    for take in takes:  # the oracle has not moved since the crash
+        oracle = w.call("oracle", "price", token_of[take["id"]])[0]
+        assert take["price"] * 10_000 <= oracle * (10_000 - keeper.config.take_discount_bps)
 
     bad = logs(w, "engine", "BadDebtWrittenOff", update_block)
     social = logs(w, "pool", "LossSocialized", update_block)
