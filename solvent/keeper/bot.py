@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from solvent.keeper.codec import ContractCodec
-from solvent.keeper.logs import log
+from solvent.keeper.logs import LOGGER_NAME, log
 from solvent.keeper.metrics import KeeperMetrics
 from solvent.keeper.transactions import FeePolicy, Outcome, PendingTx, Signer, TxManager, TxRequest
 from solvent.rpc import RpcClient, RpcError, RpcUnavailable
@@ -234,6 +234,10 @@ class Keeper:
             except (RpcUnavailable, RpcError) as exc:
                 self.metrics.rpc_errors.inc()
                 log("keeper.rpc_error", logging.WARNING, error=str(exc))
+                stop.wait(max(poll_interval_s, 1.0))
+                continue
+            except Exception:  # a keeper that stops on a surprise lets accounts go unliquidated
+                logging.getLogger(LOGGER_NAME).exception("keeper.step_failed")
                 stop.wait(max(poll_interval_s, 1.0))
                 continue
             stop.wait(poll_interval_s)

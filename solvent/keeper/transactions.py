@@ -9,13 +9,14 @@ fees multiplied by `bump_factor` (at least the +10% nodes require for a replacem
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from eth_utils import keccak
 
-from solvent.rpc import RpcClient, RpcError
+from solvent.rpc import RpcClient, RpcError, RpcUnavailable
 
 MIN_REPLACEMENT_BUMP = 1.10
 # Rejections that mean "not now": the transaction stays pending and is tried again on a later poll.
@@ -152,7 +153,9 @@ class TxManager:
             self.next_nonce += 1
             self.pending[tx.nonce] = tx
             txs.append(tx)
-        self._broadcast_many(txs)
+        # Registered and signed: if the node is unreachable, `poll` re-broadcasts them later.
+        with contextlib.suppress(RpcUnavailable):
+            self._broadcast_many(txs)
         return txs
 
     def _broadcast(self, tx: PendingTx, raw: str) -> None:
