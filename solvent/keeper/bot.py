@@ -16,7 +16,9 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from solvent.keeper.codec import ContractCodec
+from solvent.keeper.codec import (
+    ContractCodec,
+)
 from solvent.keeper.logs import LOGGER_NAME, log
 from solvent.keeper.metrics import KeeperMetrics
 from solvent.keeper.transactions import FeePolicy, Outcome, PendingTx, Signer, TxManager, TxRequest
@@ -131,6 +133,12 @@ class Keeper:
             int(i): self.assets[s] for s, i in config.record["market_ids"].items()
         }
         self.deploy_block = int(config.record["deploy_block"])
+        self._positions = {
+            (event, "accountId"): self.engine.indexed_position(event, "accountId")
+            for event in ACCOUNT_EVENTS
+        }
+        self._positions[("Traded", "marketId")] = self.engine.indexed_position("Traded", "marketId")
+        self._positions[("Deposited", "token")] = self.engine.indexed_position("Deposited", "token")
         chain_id = int(self.rpc.call("eth_chainId"), 16)
         self.txm = TxManager(self.rpc, signer, chain_id, config.fee_policy or DEFAULT_FEE_POLICY)
         self._reset_state()
@@ -315,19 +323,24 @@ class Keeper:
                 self._index_log(item)
 
     def _index_log(self, item: dict[str, Any]) -> None:
-        decoded = self.engine.decode_log(item)
-        if decoded is None:
+        """Every field the index needs is an indexed argument: read from the topics (at the
+        positions the event ABIs give), no data decoding, so 30,000 logs index in a blink."""
+        topics = item["topics"]
+        name = self.engine.topics.get(topics[0]) if topics else None
+        if name is None:
             return
-        name, args = decoded
-        account = int(args["accountId"])
+        account = int(topics[self._positions[(name, "accountId")]], 16)
         self.accounts.add(account)
         self.dirty.add(account)
         if name == "Traded":
-            asset = self.market_assets.get(int(args["marketId"]))
+            market = int(topics[self._positions[("Traded", "marketId")]], 16)
+            asset = self.market_assets.get(market)
             if asset is not None:
                 self.exposure[asset].add(account)
-        elif name == "Deposited" and str(args["token"]).lower() in self.exposure:
-            self.exposure[str(args["token"]).lower()].add(account)
+        elif name == "Deposited":
+            token = "0x" + topics[self._positions[("Deposited", "token")]][-40:].lower()
+            if token in self.exposure:
+                self.exposure[token].add(account)
 
     def _note_prices(self, assets: list[str], answers: list[Any]) -> None:
         for asset, answer in zip(assets, answers, strict=True):

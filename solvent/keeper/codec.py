@@ -39,6 +39,15 @@ class ContractCodec:
         function, args = self.contract.decode_function_input(data)
         return function.fn_name, dict(args)
 
+    def selector(self, function: str) -> str:
+        return next(sel for sel, name in self.selectors.items() if name == function)
+
+    def indexed_position(self, event: str, argument: str) -> int:
+        """The topic index (1-3) of an indexed event argument."""
+        abi = self.contract.events[event]().abi
+        indexed = [i["name"] for i in abi["inputs"] if i.get("indexed")]
+        return 1 + indexed.index(argument)
+
     def topic(self, event: str) -> str:
         return next(topic for topic, name in self.topics.items() if name == event)
 
@@ -60,6 +69,31 @@ class ContractCodec:
         }
         event = self.contract.events[name]().process_log(formatted)
         return name, dict(event["args"])
+
+
+def encode_uint_array_call(selector: str, values: list[int]) -> str:
+    """Calldata of `f(uint256[])`: the hot path of a scan (web3's encoder costs ~1 ms a call)."""
+    words = [32, len(values), *values]
+    return selector + "".join(f"{w:064x}" for w in words)
+
+
+def decode_static_tuple_array(data: str, fields: int) -> list[list[int]]:
+    """Return data of a function returning one array of static tuples of `fields` 32-byte words,
+    as unsigned words (e.g. `healthOf` -> AccountHealth[]): 10,000 entries decode in
+    milliseconds, where eth_abi takes about a second."""
+    raw = bytes.fromhex(data.removeprefix("0x"))
+    start = int.from_bytes(raw[0:32], "big")
+    count = int.from_bytes(raw[start : start + 32], "big")
+    base = start + 32
+    return [
+        [
+            int.from_bytes(
+                raw[base + 32 * (fields * i + j) : base + 32 * (fields * i + j + 1)], "big"
+            )
+            for j in range(fields)
+        ]
+        for i in range(count)
+    ]
 
 
 def _checksummed(value: Any) -> Any:
