@@ -38,6 +38,12 @@ def test_crash_is_liquidated_within_two_blocks_and_auctions_settle(node, templat
     settled = keeper.step()
     assert settled.competitor == 0 and settled.liquidations_sent == 0
     assert settled.latencies == [1] * len(breached)  # all in the block after the update
+    exposition = keeper.metrics.exposition()
+    assert (
+        f'solvent_keeper_liquidations_total{{outcome="mined"}} {float(len(breached))}' in exposition
+    )
+    assert f"solvent_keeper_reaction_latency_blocks_count {float(len(breached))}" in exposition
+    assert "solvent_keeper_accounts_tracked 200.0" in exposition
     liquidated = logs(w, "engine", "Liquidated", update_block)
     assert sorted(e["accountId"] for e in liquidated) == sorted(breached)
     assert all(e["keeper"] == w.sender.signers[KEEPER].address for e in liquidated)
