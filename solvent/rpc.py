@@ -50,6 +50,15 @@ class RpcClient:
 
     def batch(self, calls: Iterable[tuple[str, list[Any]]]) -> list[Any]:
         """Sends the calls as one JSON-RPC batch; results in order; raises on the first error."""
+        results = self.batch_results(calls)
+        for result in results:
+            if isinstance(result, RpcError):
+                raise result
+        return results
+
+    def batch_results(self, calls: Iterable[tuple[str, list[Any]]]) -> list[Any]:
+        """One JSON-RPC batch; each item is the result or the `RpcError` that answered it (a
+        reverted eth_call or a rejected transaction must not hide its neighbours' answers)."""
         payload = []
         for method, params in calls:
             self._next_id += 1
@@ -59,13 +68,16 @@ class RpcClient:
         if not payload:
             return []
         replies = self._post(payload)
+        if isinstance(replies, dict):  # the node rejected the whole request (size, syntax)
+            raise RpcError(payload[0]["method"], replies.get("error") or replies)
         by_id = {reply["id"]: reply for reply in replies}
-        results = []
+        results: list[Any] = []
         for call in payload:
             reply = by_id[call["id"]]
             if "error" in reply:
-                raise RpcError(call["method"], reply["error"])
-            results.append(reply["result"])
+                results.append(RpcError(call["method"], reply["error"]))
+            else:
+                results.append(reply["result"])
         return results
 
     def _post(self, payload: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -9,10 +9,14 @@ fees multiplied by `bump_factor` (at least the +10% nodes require for a replacem
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from solvent.rpc import RpcClient, RpcError
+from eth_utils import keccak
+
+from solvent.rpc import RpcClient, RpcError, RpcUnavailable
 
 MIN_REPLACEMENT_BUMP = 1.10
 # Rejections that mean "not now": the transaction stays pending and is tried again on a later poll.
@@ -66,6 +70,15 @@ class FeePolicy:
         return new_max, new_priority
 
 
+@dataclass(frozen=True)
+class TxRequest:
+    to: str
+    data: str
+    gas: int
+    label: str = ""
+    value: int = 0
+
+
 @dataclass
 class PendingTx:
     label: str
@@ -98,6 +111,12 @@ class TxManager:
         self.pending: dict[int, PendingTx] = {}
         self.next_nonce = self._chain_nonce("pending")
 
+    def resync(self) -> None:
+        """Forgets every pending transaction and takes the nonce from the chain again: after the
+        node lost blocks (a restart from an older state), what we sent may no longer exist."""
+        self.pending.clear()
+        self.next_nonce = self._chain_nonce("pending")
+
     def _chain_nonce(self, block: str) -> int:
         return int(self.rpc.call("eth_getTransactionCount", self.signer.address, block), 16)
 
@@ -106,62 +125,110 @@ class TxManager:
         return int(block["number"], 16), int(block.get("baseFeePerGas", "0x0"), 16)
 
     def submit(self, to: str, data: str, gas: int, label: str = "", value: int = 0) -> PendingTx:
+        return self.submit_many([TxRequest(to, data, gas, label, value)])[0]
+
+    def submit_many(self, requests: Sequence[TxRequest]) -> list[PendingTx]:
+        """Signs the requests with consecutive nonces and sends them in one JSON-RPC batch."""
+        if not requests:
+            return []
         block, base_fee = self._block_and_base_fee()
         max_fee, priority = self.policy.initial_fees(base_fee)
-        fields = {
-            "chainId": self.chain_id,
-            "nonce": self.next_nonce,
-            "to": to,
-            "data": data,
-            "gas": gas,
-            "value": value,
-            "maxFeePerGas": max_fee,
-            "maxPriorityFeePerGas": priority,
-            "type": 2,
-        }
-        tx = PendingTx(label=label, nonce=self.next_nonce, fields=fields, sent_block=block, raw="")
-        self.next_nonce += 1
-        self.pending[tx.nonce] = tx
-        self._broadcast(tx, self.signer.sign(fields))
-        return tx
+        txs = []
+        for request in requests:
+            fields = {
+                "chainId": self.chain_id,
+                "nonce": self.next_nonce,
+                "to": request.to,
+                "data": request.data,
+                "gas": request.gas,
+                "value": request.value,
+                "maxFeePerGas": max_fee,
+                "maxPriorityFeePerGas": priority,
+                "type": 2,
+            }
+            tx = PendingTx(
+                label=request.label, nonce=self.next_nonce, fields=fields, sent_block=block, raw=""
+            )
+            tx.raw = self.signer.sign(fields)
+            self.next_nonce += 1
+            self.pending[tx.nonce] = tx
+            txs.append(tx)
+        # Registered and signed: if the node is unreachable, `poll` re-broadcasts them later.
+        with contextlib.suppress(RpcUnavailable):
+            self._broadcast_many(txs)
+        return txs
 
     def _broadcast(self, tx: PendingTx, raw: str) -> None:
         tx.raw = raw
-        try:
-            tx.hashes.append(self.rpc.call("eth_sendRawTransaction", raw))
-        except RpcError as exc:
-            if not any(reason in exc.message.lower() for reason in RETRYABLE_REJECTIONS):
-                raise
+        self._broadcast_many([tx])
+
+    def _broadcast_many(self, txs: Sequence[PendingTx]) -> None:
+        """Sends each tx's `raw`; a "not now" rejection leaves it pending for a later poll, any
+        other rejection is raised after the whole batch was sent (its nonce stays reserved)."""
+        for tx in txs:
+            # The hash is known before sending: a reply lost in transit cannot lose the receipt.
+            tx_hash = "0x" + keccak(hexstr=tx.raw).hex()
+            if tx_hash not in tx.hashes:
+                tx.hashes.append(tx_hash)
+        results = self.rpc.batch_results(("eth_sendRawTransaction", [tx.raw]) for tx in txs)
+        fatal: RpcError | None = None
+        for result in results:
+            if not isinstance(result, RpcError):
+                continue
+            if not any(reason in result.message.lower() for reason in RETRYABLE_REJECTIONS):
+                fatal = fatal or result
+        if fatal is not None:
+            raise fatal
 
     def poll(self) -> list[Outcome]:
-        """Settles mined transactions, re-broadcasts dropped ones and bumps stuck ones."""
+        """Settles mined transactions, re-broadcasts dropped ones and bumps stuck ones: one batch
+        reads the head, the mined nonce and every receipt, whatever the number pending."""
         if not self.pending:
             return []
-        block, _ = self._block_and_base_fee()
-        mined_nonce = self._chain_nonce("latest")
-        finished: list[Outcome] = []
-        for nonce in sorted(self.pending):
-            tx = self.pending[nonce]
-            receipt = self._receipt(tx)
+        txs = [self.pending[nonce] for nonce in sorted(self.pending)]
+        hashes = [(tx, h) for tx in txs for h in tx.hashes]
+        answers = self.rpc.batch(
+            [
+                ("eth_getBlockByNumber", ["latest", False]),
+                ("eth_getTransactionCount", [self.signer.address, "latest"]),
+                *(("eth_getTransactionReceipt", [h]) for _, h in hashes),
+            ]
+        )
+        block = int(answers[0]["number"], 16)
+        mined_nonce = int(answers[1], 16)
+        receipts: dict[int, dict[str, Any]] = {}
+        for (tx, _), receipt in zip(hashes, answers[2:], strict=True):
             if receipt is not None:
-                finished.append(Outcome(tx, receipt))
-                del self.pending[nonce]
-            elif nonce < mined_nonce:
+                receipts[tx.nonce] = receipt
+        finished: list[Outcome] = []
+        waiting: list[PendingTx] = []
+        for tx in txs:
+            if tx.nonce in receipts:
+                finished.append(Outcome(tx, receipts[tx.nonce]))
+                del self.pending[tx.nonce]
+            elif tx.nonce < mined_nonce:
                 # Consumed by a transaction we no longer track (e.g. sent before a restart).
-                del self.pending[nonce]
+                del self.pending[tx.nonce]
             elif block - tx.sent_block >= self.policy.stuck_after_blocks:
                 self._replace(tx, block)
-            elif not self._known_to_node(tx):
-                self._broadcast(tx, tx.raw)
+            else:
+                waiting.append(tx)
+        known = self._known_many(waiting)
+        self._resend([tx for tx, is_known in zip(waiting, known, strict=True) if not is_known])
         return finished
 
-    def _receipt(self, tx: PendingTx) -> dict[str, Any] | None:
-        receipts = self.rpc.batch(("eth_getTransactionReceipt", [h]) for h in tx.hashes)
-        return next((r for r in receipts if r is not None), None)
+    def _known_many(self, txs: Sequence[PendingTx]) -> list[bool]:
+        pairs = [(tx, h) for tx in txs for h in tx.hashes]
+        found = self.rpc.batch(("eth_getTransactionByHash", [h]) for _, h in pairs)
+        known = {tx.nonce for (tx, _), item in zip(pairs, found, strict=True) if item is not None}
+        return [tx.nonce in known for tx in txs]
+
+    def _resend(self, txs: Sequence[PendingTx]) -> None:
+        if txs:
+            self._broadcast_many(txs)
 
     def _known_to_node(self, tx: PendingTx) -> bool:
-        found = self.rpc.batch(("eth_getTransactionByHash", [h]) for h in tx.hashes)
-        return any(item is not None for item in found)
+        return self._known_many([tx])[0]
 
     def _replace(self, tx: PendingTx, block: int) -> None:
         fees = self.policy.bumped(tx.fields["maxFeePerGas"], tx.fields["maxPriorityFeePerGas"])

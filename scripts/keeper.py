@@ -1,0 +1,73 @@
+"""ape run keeper --network ethereum:local:foundry --account TEST::0 [--metrics-port 9100]
+
+Runs the Solvent keeper against the deployment recorded in deployments/<network>.json: liquidates,
+takes and resets auctions, pokes the volatility estimator. Signs with an ape account (a keystore
+alias; `TEST::0` on a local network): no key is ever read from a file. See docs/keeper.md.
+"""
+
+import signal
+import threading
+
+import click
+from ape import chain, project
+from ape.cli import ConnectedProviderCommand, account_option
+
+from solvent.deploy import read_record
+from solvent.keeper import logs
+from solvent.keeper.bot import Keeper, KeeperConfig, abis_from_project
+from solvent.keeper.metrics import KeeperMetrics
+from solvent.keeper.signers import ApeAccountSigner
+from solvent.keeper.transactions import FeePolicy
+
+GWEI = 10**9
+
+
+@click.command(cls=ConnectedProviderCommand)
+@account_option()
+@click.option("--deployment", default=None, help="deployments/<name>.json (default: network)")
+@click.option("--metrics-port", type=int, default=None, help="Serve Prometheus /metrics here")
+@click.option("--take-discount-bps", type=int, default=200, show_default=True)
+@click.option("--poke-interval", type=int, default=300, show_default=True, help="seconds")
+@click.option("--max-fee-gwei", type=float, default=500.0, show_default=True)
+@click.option("--priority-fee-gwei", type=float, default=2.0, show_default=True)
+@click.option("--poll-interval", type=float, default=0.2, show_default=True, help="seconds")
+def cli(
+    network,
+    account,
+    deployment,
+    metrics_port,
+    take_discount_bps,
+    poke_interval,
+    max_fee_gwei,
+    priority_fee_gwei,
+    poll_interval,
+):
+    logs.configure()
+    record = read_record(deployment or network.name)
+    if int(record["chain_id"]) != chain.chain_id:
+        raise click.UsageError(
+            f"the record is for chain {record['chain_id']}, not {chain.chain_id}"
+        )
+    provider = chain.provider
+    rpc_url = getattr(provider, "http_uri", None) or provider.uri
+    config = KeeperConfig(
+        rpc_url=rpc_url,
+        record=record,
+        abis=abis_from_project(project),
+        take_discount_bps=take_discount_bps,
+        poke_interval_s=poke_interval,
+        fee_policy=FeePolicy(
+            max_fee_cap=int(max_fee_gwei * GWEI), priority_fee=int(priority_fee_gwei * GWEI)
+        ),
+    )
+    metrics = KeeperMetrics()
+    if metrics_port is not None:
+        metrics.serve(metrics_port)
+    keeper = Keeper(config, ApeAccountSigner(account, provider.network.ecosystem), metrics=metrics)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    click.echo(f"keeper {keeper.me} on {rpc_url}; Ctrl-C to stop")
+    try:
+        keeper.run(stop, poll_interval_s=poll_interval)
+    except KeyboardInterrupt:
+        stop.set()

@@ -1,0 +1,29 @@
+"""ape run keeper_bench [--scan 10000] [--breach 2000] [--out reports/keeper_bench.json]
+
+The keeper benchmark (solvent/bench/keeper_bench.py) on ape's local network: prints the
+measurements as JSON and optionally writes them to a file.
+"""
+
+import json
+from pathlib import Path
+
+import click
+from ape import accounts, chain, project
+from ape.cli import ConnectedProviderCommand
+
+from solvent.bench import keeper_bench
+
+
+@click.command(cls=ConnectedProviderCommand)
+@click.option("--scan", "n_scan", type=int, default=10_000, show_default=True)
+@click.option("--breach", "n_breach", type=int, default=2_000, show_default=True)
+@click.option("--out", type=click.Path(path_type=Path), default=None)
+def cli(network, n_scan, n_breach, out):
+    if not network.is_local:
+        raise click.UsageError("the benchmark deploys mocks: local networks only")
+    result = keeper_bench.run(project, chain, accounts.test_accounts[0], n_scan, n_breach)
+    text = json.dumps(result, indent=2)
+    click.echo(text)
+    if out is not None:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(text + "\n")

@@ -1,0 +1,599 @@
+"""The Solvent keeper: a synchronous polling loop over batched JSON-RPC.
+
+Each `step` at a new head: one batch reads the head, the oracle prices, the running auctions, the
+keeper's quote balance and nonce; the engine's logs since the last step update the account index;
+only accounts touched by those logs, exposed to an asset whose price moved, or everything after a
+volatility poke are re-checked with the extension's `healthOf` (batched eth_calls); liquidations,
+takes and resets are simulated with eth_call first and then signed and sent in one batch through
+the TxManager. Why not silverback: see docs/keeper.md.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from solvent.keeper.codec import (
+    ContractCodec,
+)
+from solvent.keeper.logs import LOGGER_NAME, log
+from solvent.keeper.metrics import KeeperMetrics
+from solvent.keeper.transactions import FeePolicy, Outcome, PendingTx, Signer, TxManager, TxRequest
+from solvent.rpc import RpcClient, RpcError, RpcUnavailable
+
+WAD = 10**18
+BPS = 10_000
+MAX_UINT = 2**256 - 1
+GWEI = 10**9
+CONTRACTS = (
+    "MarginEngine",
+    "MarginEngineExtension",
+    "DutchAuctionLiquidator",
+    "OracleAdapter",
+    "MockERC20",
+    "LPPool",
+    "InsuranceFund",
+)
+# Engine events that change an account's health or bring a new account into the index.
+ACCOUNT_EVENTS = (
+    "AccountOpened",
+    "Deposited",
+    "Withdrawn",
+    "Traded",
+    "Liquidated",
+    "HandedToAuction",
+    "AuctionEnded",
+    "AuctionProceeds",
+    "BadDebtWrittenOff",
+)
+DEFAULT_FEE_POLICY = FeePolicy(max_fee_cap=500 * GWEI, priority_fee=2 * GWEI)
+
+
+@dataclass
+class KeeperConfig:
+    rpc_url: str
+    record: dict[str, Any]  # deployments/<network>.json (solvent.deploy.write_record format)
+    abis: dict[str, list[Any]]  # contract name -> ABI
+    take_discount_bps: int = 200  # take when auction price <= oracle * (1 - discount)
+    poke_interval_s: int = 300
+    scan_batch: int = 500
+    liquidation_gas: int = 1_500_000
+    take_gas: int = 600_000
+    fee_policy: FeePolicy | None = None
+    reset_gas: int = 400_000
+    poke_gas: int = 300_000
+    approve_gas: int = 100_000
+    log_range: int = 2_000  # blocks per eth_getLogs request
+    full_scan_interval_blocks: int = 1_000  # safety net: `liquidatableAccounts` over every id
+    rpc_retries: int = 5
+    rpc_backoff_s: float = 0.1
+
+
+@dataclass
+class StepReport:
+    block: int
+    accounts_tracked: int = 0
+    checked: int = 0
+    liquidatable: int = 0
+    liquidations_sent: int = 0
+    takes_sent: int = 0
+    resets_sent: int = 0
+    pokes_sent: int = 0
+    skipped: int = 0  # dropped after a failed simulation (e.g. a competitor acted first)
+    mined: int = 0
+    competitor: int = 0  # our transactions reverted on chain: someone else acted first
+    latencies: list[int] = field(default_factory=list)  # liquidations mined, in blocks
+
+
+@dataclass
+class _Action:
+    kind: str  # liquidation, take, reset, poke, approve
+    key: Any  # account id, auction id or asset
+    request: TxRequest
+
+
+def abis_from_project(project: Any, names: tuple[str, ...] = CONTRACTS) -> dict[str, list[Any]]:
+    """Contract ABIs (the keeper's by default) from the ape project's compiled contract types."""
+    return {
+        name: [
+            item.model_dump(mode="json", by_alias=True, exclude_none=True)
+            for item in getattr(project, name).contract_type.abi
+        ]
+        for name in names
+    }
+
+
+class Keeper:
+    def __init__(
+        self,
+        config: KeeperConfig,
+        signer: Signer,
+        rpc: RpcClient | None = None,
+        metrics: KeeperMetrics | None = None,
+    ) -> None:
+        self.config = config
+        self.signer = signer
+        self.me = signer.address
+        self.rpc = rpc or RpcClient(
+            config.rpc_url, timeout_s=10, retries=config.rpc_retries, backoff_s=config.rpc_backoff_s
+        )
+        self.metrics = metrics or KeeperMetrics()
+        a = config.record["addresses"]
+        self.engine = ContractCodec(a["engine"], config.abis["MarginEngine"])
+        self.views = ContractCodec(a["engine"], config.abis["MarginEngineExtension"])
+        self.liquidator = ContractCodec(a["liquidator"], config.abis["DutchAuctionLiquidator"])
+        self.oracle = ContractCodec(a["oracle"], config.abis["OracleAdapter"])
+        self.quote = ContractCodec(a["quote"], config.abis["MockERC20"])
+        symbols = sorted(name.split(".", 1)[1] for name in a if name.startswith("token."))
+        self.assets = {s: a[f"token.{s}"].lower() for s in symbols}
+        self.market_assets = {
+            int(i): self.assets[s] for s, i in config.record["market_ids"].items()
+        }
+        self.deploy_block = int(config.record["deploy_block"])
+        self._positions = {
+            (event, "accountId"): self.engine.indexed_position(event, "accountId")
+            for event in ACCOUNT_EVENTS
+        }
+        self._positions[("Traded", "marketId")] = self.engine.indexed_position("Traded", "marketId")
+        self._positions[("Deposited", "token")] = self.engine.indexed_position("Deposited", "token")
+        chain_id = int(self.rpc.call("eth_chainId"), 16)
+        self.txm = TxManager(self.rpc, signer, chain_id, config.fee_policy or DEFAULT_FEE_POLICY)
+        self._reset_state()
+
+    # ------------------------------------------------------------------ state
+
+    def _reset_state(self) -> None:
+        self.accounts: set[int] = set()
+        self.exposure: dict[str, set[int]] = {asset: set() for asset in self.assets.values()}
+        self.dirty: set[int] = set()
+        self.first_liquidatable: dict[int, int] = {}
+        self.pending: dict[tuple[str, Any], PendingTx] = {}
+        self.foreign: dict[tuple[str, Any], int] = {}  # in flight before a restart: key -> nonce
+        self.prices: dict[str, int | None] = {}
+        self.last_poke: dict[str, int] = {}
+        self.last_block = self.deploy_block - 1
+        self.last_hash: str | None = None
+        self.last_full_scan = 0
+        self.approved = False
+        self.token_scale: dict[str, int] = {}
+        self.auction_tokens: dict[int, str] = {}
+
+    def sync(self) -> None:
+        """Rebuilds the account index from the engine's logs since the deployment block and adopts
+        our own transactions still in the node's pool, so a restart never acts twice."""
+        self._reset_state()
+        self.txm.resync()
+        head = self.rpc.call("eth_getBlockByNumber", "latest", False)
+        head_number = int(head["number"], 16)
+        self._index_logs(self.deploy_block, head_number)
+        self.dirty = set(self.accounts)
+        self.last_block, self.last_hash = head_number, head["hash"]
+        self.last_full_scan = head_number
+        self._read_static()
+        self._adopt_in_flight()
+        log("keeper.synced", block=head_number, accounts=len(self.accounts), me=self.me)
+        self.metrics.accounts_tracked.set(len(self.accounts))
+
+    def _read_static(self) -> None:
+        tokens = list(self.assets.values())
+        calls = [self._call(self.quote.address, self.quote.encode("decimals"))]
+        calls += [self._call(t, self.quote.encode("decimals")) for t in tokens]
+        calls.append(
+            self._call(self.quote.address, self.quote.encode("allowance", self.me, self._liq()))
+        )
+        answers = self.rpc.batch(calls)
+        quote_decimals = self.quote.decode("decimals", answers[0])[0]
+        for token, answer in zip(tokens, answers[1:-1], strict=True):
+            decimals = self.quote.decode("decimals", answer)[0]
+            self.token_scale[token] = 10 ** (decimals + 18 - quote_decimals)
+        self.approved = self.quote.decode("allowance", answers[-1])[0] >= MAX_UINT // 2
+
+    def _adopt_in_flight(self) -> None:
+        """Our transactions a previous run left in the pool count as pending actions."""
+        try:
+            pool = self.rpc.call("txpool_content")
+        except RpcError:
+            return
+        for section in ("pending", "queued"):
+            for sender, txs in (pool.get(section) or {}).items():
+                if sender.lower() != self.me.lower():
+                    continue
+                for nonce, tx in txs.items():
+                    key = self._action_key(tx.get("to") or "", tx.get("input") or "0x")
+                    if key is not None:
+                        self.foreign[key] = int(nonce)
+                        if key[0] == "approve":
+                            self.approved = True
+        if self.foreign:
+            log("keeper.adopted_in_flight", actions=len(self.foreign))
+
+    def _action_key(self, to: str, data: str) -> tuple[str, Any] | None:
+        to = to.lower()
+        if to == self.engine.address.lower():
+            decoded = self.engine.decode_input(data)
+            if decoded and decoded[0] == "liquidate":
+                return ("liquidation", int(decoded[1]["accountId"]))
+        if to == self._liq().lower():
+            decoded = self.liquidator.decode_input(data)
+            if decoded and decoded[0] in ("take", "reset"):
+                return (decoded[0], int(decoded[1]["id"]))
+        if to == self.oracle.address.lower():
+            decoded = self.oracle.decode_input(data)
+            if decoded and decoded[0] == "poke":
+                return ("poke", str(decoded[1]["asset"]).lower())
+        if to == self.quote.address.lower():
+            return ("approve", None)
+        return None
+
+    # ------------------------------------------------------------------ the loop
+
+    def run(self, stop: threading.Event, poll_interval_s: float = 0.2) -> None:
+        """Steps at every new head until `stop` is set; RPC outages are waited out, never fatal."""
+        synced = False
+        while not stop.is_set():
+            try:
+                if not synced:
+                    self.sync()
+                    synced = True
+                self.step()
+            except (RpcUnavailable, RpcError) as exc:
+                self.metrics.rpc_errors.inc()
+                log("keeper.rpc_error", logging.WARNING, error=str(exc))
+                stop.wait(max(poll_interval_s, 1.0))
+                continue
+            except Exception:  # a keeper that stops on a surprise lets accounts go unliquidated
+                logging.getLogger(LOGGER_NAME).exception("keeper.step_failed")
+                stop.wait(max(poll_interval_s, 1.0))
+                continue
+            stop.wait(poll_interval_s)
+
+    def step(self) -> StepReport:
+        """One pass at the current head."""
+        if self.last_hash is None:
+            self.sync()
+        assets = list(self.assets.values())
+        answers = self.rpc.batch_results(
+            [
+                ("eth_getBlockByNumber", ["latest", False]),
+                ("eth_getBlockByNumber", [hex(max(self.last_block, 0)), False]),
+                ("eth_getTransactionCount", [self.me, "latest"]),
+                self._call(self._liq(), self.liquidator.encode("activeAuctionIds")),
+                self._call(self.quote.address, self.quote.encode("balanceOf", self.me)),
+                *(self._call(self.oracle.address, self.oracle.encode("price", a)) for a in assets),
+            ]
+        )
+        for answer in answers[:5]:
+            if isinstance(answer, RpcError):
+                raise answer
+        head, previous, nonce_hex, auctions_hex, balance_hex = answers[:5]
+        if previous is None or previous["hash"] != self.last_hash:
+            log("keeper.chain_rewound", logging.WARNING, last_block=self.last_block)
+            self.sync()
+            return self.step()
+        block = int(head["number"], 16)
+        report = StepReport(block=block)
+        self._forget_settled_foreign(int(nonce_hex, 16))
+        if block > self.last_block:
+            self._index_logs(self.last_block + 1, block)
+            self.last_block, self.last_hash = block, head["hash"]
+        self._note_prices(assets, answers[5:])
+        self._settle(self.txm.poll(), report)
+
+        actions = self._liquidations(block, report)
+        auction_ids = self.liquidator.decode("activeAuctionIds", auctions_hex)[0]
+        budget = self.quote.decode("balanceOf", balance_hex)[0]
+        actions += self._auction_actions(list(auction_ids), budget)
+        actions += self._pokes(int(head["timestamp"], 16))
+        if not self.approved:
+            actions.insert(0, self._approve_action())
+        self._send(actions, report)
+        report.accounts_tracked = len(self.accounts)
+        self.metrics.accounts_tracked.set(len(self.accounts))
+        return report
+
+    # ------------------------------------------------------------------ index
+
+    def _index_logs(self, from_block: int, to_block: int) -> None:
+        topics = [[self.engine.topic(name) for name in ACCOUNT_EVENTS]]
+        start = max(from_block, 0)
+        ranges = []
+        while start <= to_block:
+            end = min(start + self.config.log_range - 1, to_block)
+            ranges.append((start, end))
+            start = end + 1
+        results = self.rpc.batch(
+            (
+                "eth_getLogs",
+                [
+                    {
+                        "address": self.engine.address,
+                        "fromBlock": hex(a),
+                        "toBlock": hex(b),
+                        "topics": topics,
+                    }
+                ],
+            )
+            for a, b in ranges
+        )
+        for logs in results:
+            for item in logs:
+                self._index_log(item)
+
+    def _index_log(self, item: dict[str, Any]) -> None:
+        """Every field the index needs is an indexed argument: read from the topics (at the
+        positions the event ABIs give), no data decoding, so 30,000 logs index in a blink."""
+        topics = item["topics"]
+        name = self.engine.topics.get(topics[0]) if topics else None
+        if name is None:
+            return
+        account = int(topics[self._positions[(name, "accountId")]], 16)
+        self.accounts.add(account)
+        self.dirty.add(account)
+        if name == "Traded":
+            market = int(topics[self._positions[("Traded", "marketId")]], 16)
+            asset = self.market_assets.get(market)
+            if asset is not None:
+                self.exposure[asset].add(account)
+        elif name == "Deposited":
+            token = "0x" + topics[self._positions[("Deposited", "token")]][-40:].lower()
+            if token in self.exposure:
+                self.exposure[token].add(account)
+
+    def _note_prices(self, assets: list[str], answers: list[Any]) -> None:
+        for asset, answer in zip(assets, answers, strict=True):
+            price = None if isinstance(answer, RpcError) else self.oracle.decode("price", answer)[0]
+            if price != self.prices.get(asset, -1):
+                self.dirty |= self.exposure[asset]
+            self.prices[asset] = price
+
+    # ------------------------------------------------------------------ liquidations
+
+    def _liquidations(self, block: int, report: StepReport) -> list[_Action]:
+        candidates = self._unhealthy(block, report)
+        if block - self.last_full_scan >= self.config.full_scan_interval_blocks:
+            candidates |= self.liquidatable_ids()
+            self.last_full_scan = block
+        for account in candidates:
+            self.first_liquidatable.setdefault(account, block)
+        report.liquidatable = len(candidates)
+        fresh = sorted(a for a in candidates if not self._busy(("liquidation", a)))
+        return [
+            _Action(
+                "liquidation",
+                account,
+                TxRequest(
+                    self.engine.address,
+                    self.engine.encode("liquidate", account, self.me),
+                    self.config.liquidation_gas,
+                    label=f"liquidate:{account}",
+                ),
+            )
+            for account in fresh
+        ]
+
+    def _unhealthy(self, block: int, report: StepReport) -> set[int]:
+        ids = sorted(self.dirty)
+        self.dirty.clear()
+        report.checked = len(ids)
+        healths = self.health_of(ids)
+        # A chunk that failed (e.g. an oracle that cannot price) is retried at the next step.
+        self.dirty.update(a for a in ids if a not in healths)
+        unhealthy = {a for a, health in healths.items() if health < WAD}
+        for account in healths.keys() - unhealthy:
+            self.first_liquidatable.pop(account, None)
+        return unhealthy
+
+    def health_of(self, ids: list[int]) -> dict[int, int]:
+        """Maintenance health (WAD) of `ids`: `healthOf` over chunks of `scan_batch`, all chunks in
+        one JSON-RPC batch; ids of a chunk whose call failed are left out."""
+        size = self.config.scan_batch
+        chunks = [ids[i : i + size] for i in range(0, len(ids), size)]
+        answers = self.rpc.batch_results(
+            self._call(self.views.address, self.views.encode("healthOf", chunk)) for chunk in chunks
+        )
+        healths: dict[int, int] = {}
+        for chunk, answer in zip(chunks, answers, strict=True):
+            if isinstance(answer, RpcError):
+                log("keeper.health_failed", logging.WARNING, error=answer.message)
+                continue
+            for account, health in zip(
+                chunk, self.views.decode("healthOf", answer)[0], strict=True
+            ):
+                healths[account] = int(health[2])
+        return healths
+
+    def liquidatable_ids(self) -> set[int]:
+        """`liquidatableAccounts` over every id up to the highest indexed one, in `scan_batch`
+        ranges, one JSON-RPC batch: the safety net that needs no index."""
+        top = max(self.accounts, default=0)
+        step = self.config.scan_batch
+        ranges = [(lo, min(lo + step - 1, top)) for lo in range(1, top + 1, step)]
+        answers = self.rpc.batch(
+            self._call(self.views.address, self.views.encode("liquidatableAccounts", lo, hi))
+            for lo, hi in ranges
+        )
+        found: set[int] = set()
+        for answer in answers:
+            found.update(int(i) for i in self.views.decode("liquidatableAccounts", answer)[0])
+        return found
+
+    # ------------------------------------------------------------------ auctions and pokes
+
+    def _auction_actions(self, ids: list[int], budget: int) -> list[_Action]:
+        ids = [i for i in ids if not self._busy(("take", i)) and not self._busy(("reset", i))]
+        answers = self.rpc.batch(
+            self._call(self._liq(), self.liquidator.encode("status", i)) for i in ids
+        )
+        actions = []
+        discount = BPS - self.config.take_discount_bps
+        for auction_id, answer in zip(ids, answers, strict=True):
+            active, needs_reset, _, token, lot, tab, _, price, _, _ = self.liquidator.decode(
+                "status", answer
+            )[0]
+            if not active:
+                continue
+            if needs_reset:
+                data = self.liquidator.encode("reset", auction_id, self.me)
+                request = TxRequest(self._liq(), data, self.config.reset_gas, f"reset:{auction_id}")
+                actions.append(_Action("reset", auction_id, request))
+                continue
+            oracle = self.prices.get(str(token).lower())
+            if oracle is None or price == 0 or price * BPS > oracle * discount:
+                continue
+            scale = self.token_scale[str(token).lower()]
+            cost = min(tab, -(-lot * price // scale))
+            amount = lot if cost <= budget else budget * scale // price
+            if amount == 0:
+                continue
+            budget -= min(cost, budget)
+            self.auction_tokens[auction_id] = str(token).lower()
+            data = self.liquidator.encode("take", auction_id, amount, price, self.me, b"")
+            request = TxRequest(self._liq(), data, self.config.take_gas, f"take:{auction_id}")
+            actions.append(_Action("take", auction_id, request))
+        return actions
+
+    def _pokes(self, timestamp: int) -> list[_Action]:
+        actions = []
+        for asset in self.assets.values():
+            if timestamp - self.last_poke.get(asset, 0) < self.config.poke_interval_s:
+                continue
+            if self._busy(("poke", asset)):
+                continue
+            data = self.oracle.encode("poke", asset)
+            request = TxRequest(self.oracle.address, data, self.config.poke_gas, f"poke:{asset}")
+            actions.append(_Action("poke", asset, request))
+        return actions
+
+    def _approve_action(self) -> _Action:
+        data = self.quote.encode("approve", self._liq(), MAX_UINT)
+        request = TxRequest(self.quote.address, data, self.config.approve_gas, "approve")
+        return _Action("approve", None, request)
+
+    # ------------------------------------------------------------------ sending and settling
+
+    def _send(self, actions: list[_Action], report: StepReport) -> None:
+        """Simulates every action (batched eth_call from our address) and sends the survivors."""
+        if not actions:
+            return
+        simulated = self.rpc.batch_results(
+            (
+                "eth_call",
+                [{"from": self.me, "to": a.request.to, "data": a.request.data}, "latest"],
+            )
+            for a in actions
+        )
+        survivors = []
+        for action, result in zip(actions, simulated, strict=True):
+            # Takes need the approval that is sent in this same batch: do not simulate them then.
+            fails = isinstance(result, RpcError)
+            if fails and not (action.kind == "take" and not self.approved):
+                report.skipped += 1
+                log("keeper.simulation_failed", kind=action.kind, key=action.key, error=str(result))
+                continue
+            survivors.append(action)
+        txs = self.txm.submit_many([a.request for a in survivors])
+        for action, tx in zip(survivors, txs, strict=True):
+            self.pending[(action.kind, action.key)] = tx
+            if action.kind == "approve":
+                self.approved = True
+            counter = {
+                "liquidation": "liquidations_sent",
+                "take": "takes_sent",
+                "reset": "resets_sent",
+                "poke": "pokes_sent",
+            }.get(action.kind)
+            if counter:
+                setattr(report, counter, getattr(report, counter) + 1)
+            log("keeper.sent", kind=action.kind, key=action.key, nonce=tx.nonce)
+
+    def _settle(self, outcomes: list[Outcome], report: StepReport) -> None:
+        by_nonce = {o.tx.nonce: o for o in outcomes}
+        for key, tx in list(self.pending.items()):
+            if tx.nonce in by_nonce:
+                self._settled(key, by_nonce[tx.nonce], report)
+                del self.pending[key]
+            elif tx.nonce not in self.txm.pending:
+                # Its nonce was consumed without a receipt we know of: re-check from chain state.
+                del self.pending[key]
+                if key[0] == "liquidation":
+                    self.dirty.add(key[1])
+
+    def _settled(self, key: tuple[str, Any], outcome: Outcome, report: StepReport) -> None:
+        kind, subject = key
+        mined_at = int(outcome.receipt["blockNumber"], 16)
+        result = "mined" if outcome.succeeded else "competitor"
+        if outcome.succeeded:
+            report.mined += 1
+        else:
+            report.competitor += 1
+        log("keeper.settled", kind=kind, key=subject, outcome=result, block=mined_at)
+        if kind == "liquidation":
+            self.metrics.liquidations.labels(result).inc()
+            self.dirty.add(subject)
+            first = self.first_liquidatable.pop(subject, None)
+            if outcome.succeeded and first is not None:
+                report.latencies.append(mined_at - first)
+                self.metrics.reaction_latency_blocks.observe(mined_at - first)
+            self._add_profit(outcome)
+        elif kind == "take":
+            self.metrics.takes.labels(result).inc()
+            self._add_profit(outcome)
+        elif kind == "reset":
+            self.metrics.resets.labels(result).inc()
+            self._add_profit(outcome)
+        elif kind == "poke":
+            if outcome.succeeded:
+                self.metrics.pokes.inc()
+                self.last_poke[subject] = self._timestamp(mined_at)
+                self.dirty |= self.accounts  # a new volatility moves every requirement
+        elif kind == "approve" and not outcome.succeeded:
+            self.approved = False
+
+    def _add_profit(self, outcome: Outcome) -> None:
+        if not outcome.succeeded:
+            return
+        profit = 0
+        for item in outcome.receipt.get("logs", []):
+            for codec in (self.engine, self.liquidator):
+                if item["address"].lower() != codec.address.lower():
+                    continue
+                decoded = codec.decode_log(item)
+                if decoded is None:
+                    continue
+                name, args = decoded
+                if name == "Liquidated" and str(args["keeper"]).lower() == self.me.lower():
+                    profit += int(args["keeperReward"])
+                elif name == "AuctionReset":
+                    profit += int(args.get("paid", 0))
+                elif name == "Take" and str(args["taker"]).lower() == self.me.lower():
+                    token = self.auction_tokens.get(int(args["id"]), "")
+                    value = int(args["slice"]) * (self.prices.get(token) or int(args["price"]))
+                    profit += value // self.token_scale.get(token, 1) - int(args["owe"])
+        if profit:
+            self.metrics.profit_quote.inc(profit)
+
+    # ------------------------------------------------------------------ helpers
+
+    def _busy(self, key: tuple[str, Any]) -> bool:
+        return key in self.pending or key in self.foreign
+
+    def _forget_settled_foreign(self, mined_nonce: int) -> None:
+        for key, nonce in list(self.foreign.items()):
+            if nonce < mined_nonce:
+                del self.foreign[key]
+                if key[0] == "liquidation":
+                    self.dirty.add(key[1])
+
+    def _timestamp(self, block: int) -> int:
+        found = self.rpc.call("eth_getBlockByNumber", hex(block), False)
+        return int(found["timestamp"], 16) if found else int(time.time())
+
+    def _liq(self) -> str:
+        return self.liquidator.address
+
+    @staticmethod
+    def _call(to: str, data: str) -> tuple[str, list[Any]]:
+        return ("eth_call", [{"to": to, "data": data}, "latest"])

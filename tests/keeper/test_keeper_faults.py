@@ -1,0 +1,189 @@
+"""Faults of a real network, each asserting that nothing is lost and nothing is done twice."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from keeper_support import FlakyProxy, crashed, drive, liquidation_counts, sent_by
+
+from solvent.anvil import start_anvil
+from solvent.fastpath import dev_accounts
+from solvent.keeper.bot import Keeper, KeeperConfig
+from solvent.keeper.scenario import (
+    COMPETITOR,
+    GAS_LIMIT,
+    KEEPER,
+    liquidatable,
+    logs,
+    mine_block,
+)
+from solvent.keeper.signers import LocalKeySigner
+from solvent.keeper.transactions import FeePolicy
+
+GWEI = 10**9
+
+
+def assert_each_liquidated_once(w, breached, update_block):
+    counts = liquidation_counts(w, update_block)
+    assert {a: counts.get(a, 0) for a in breached} == {a: 1 for a in breached}
+    assert liquidatable(w) == []
+
+
+def test_anvil_killed_and_restarted_mid_run(node, template):
+    w, keeper, breached, update_block = crashed(node, template)
+    node.stop()  # persists the state up to the update block
+    restarted = start_anvil(node.options, port=node.port)
+    restarted.call("evm_setBlockGasLimit", hex(GAS_LIMIT))
+    w.node = restarted
+    try:
+        report = keeper.step()  # the crash is still on chain: liquidations go out
+        assert report.liquidations_sent == len(breached)
+        restarted.kill()  # crash: the pool and everything after the last dump are gone
+        again = start_anvil(node.options, port=node.port)
+        again.call("evm_setBlockGasLimit", hex(GAS_LIMIT))
+        w.node = again
+        reports = drive(w, keeper, 3)
+        assert sum(r.mined for r in reports) == len(breached)
+        assert sum(r.competitor for r in reports) == 0
+        assert_each_liquidated_once(w, breached, update_block)
+        mine_block(again)
+        assert keeper.step().liquidations_sent == 0
+    finally:
+        w.node.kill()
+
+
+def test_rpc_errors_and_time_outs_are_retried(node, template):
+    proxy = FlakyProxy(node.url, fail_every=4, stall_every=11, stall_s=1.2)
+    try:
+        w, _, breached, update_block = crashed(node, template)
+        config = KeeperConfig(
+            rpc_url=proxy.url, record=w.record, abis=w.abis, rpc_retries=6, rpc_backoff_s=0.01
+        )
+        keeper = Keeper(config, LocalKeySigner(dev_accounts(KEEPER + 1)[KEEPER]))
+        keeper.rpc.timeout_s = 1.0
+        keeper.sync()
+        reports = [keeper.step(), *drive(w, keeper, 2)]
+        assert proxy.failures > 5
+        assert sum(r.liquidations_sent for r in reports) == len(breached)
+        assert_each_liquidated_once(w, breached, update_block)
+    finally:
+        proxy.close()
+
+
+def test_outage_is_waited_out_by_the_run_loop(node, template):
+    proxy = FlakyProxy(node.url)
+    w, _, breached, update_block = crashed(node, template)
+    config = KeeperConfig(
+        rpc_url=proxy.url, record=w.record, abis=w.abis, rpc_retries=1, rpc_backoff_s=0.01
+    )
+    keeper = Keeper(config, LocalKeySigner(dev_accounts(KEEPER + 1)[KEEPER]))
+    stop = threading.Event()
+    proxy.down = True  # the node is unreachable when the keeper starts
+    thread = threading.Thread(target=keeper.run, args=(stop, 0.05))
+    thread.start()
+    try:
+        time.sleep(1.0)
+        assert keeper.metrics.rpc_errors._value.get() >= 1
+        proxy.down = False
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and liquidatable(w):
+            time.sleep(0.5)
+            mine_block(node)
+    finally:
+        stop.set()
+        thread.join(timeout=30)
+        proxy.close()
+    assert not thread.is_alive()
+    assert_each_liquidated_once(w, breached, update_block)
+
+
+def test_nonce_gap_from_a_dropped_transaction_is_closed(node, template):
+    w, keeper, breached, update_block = crashed(node, template)
+    keeper.step()
+    first = min(keeper.txm.pending.values(), key=lambda tx: tx.nonce)
+    node.call("anvil_dropTransaction", first.hashes[-1])
+    mine_block(node)
+    assert (
+        keeper.step().mined == 0
+    )  # nothing after the gap can be mined; the dropped one is re-sent
+    reports = drive(w, keeper, 2)
+    assert sum(r.mined for r in reports) == len(breached)
+    assert_each_liquidated_once(w, breached, update_block)
+
+
+def test_gas_price_spike_above_the_cap_is_waited_out(node, template):
+    cap = 40 * GWEI
+    policy = FeePolicy(max_fee_cap=cap, priority_fee=GWEI, stuck_after_blocks=1)
+    w, keeper, breached, update_block = crashed(node, template, fee_policy=policy)
+    keeper.step()
+    for _ in range(3):
+        node.call("anvil_setNextBlockBaseFeePerGas", hex(100 * GWEI))
+        mine_block(node)
+        assert keeper.step().mined == 0
+    assert all(tx.fields["maxFeePerGas"] <= cap for tx in keeper.txm.pending.values())
+    node.call("anvil_setNextBlockBaseFeePerGas", hex(GWEI))
+    reports = drive(w, keeper, 2)
+    assert sum(r.mined for r in reports) == len(breached)
+    assert_each_liquidated_once(w, breached, update_block)
+    receipts = sent_by(w, keeper.me, update_block)
+    assert all(int(r["effectiveGasPrice"], 16) <= cap for r in receipts)
+
+
+def _until_takes_profitable(w, max_blocks=40):
+    """Mines a minute per block, keepers idle, until an auction is cheap enough to take."""
+    for _ in range(max_blocks):
+        mine_block(w.node, 60)
+        ids = w.call("liquidator", "activeAuctionIds")[0]
+        for i in ids:
+            status = w.call("liquidator", "status", i)[0]
+            oracle = w.call("oracle", "price", status[3])[0]
+            if status[7] * 10_000 <= oracle * 9_800:
+                return list(ids)
+    raise AssertionError("auction prices never fell below the take threshold")
+
+
+def test_competing_keeper_wins_the_takes(node, template):
+    w, keeper, _, update_block = crashed(node, template)
+    keeper.step()
+    drive(w, keeper, 1)
+    fast = FeePolicy(max_fee_cap=500 * GWEI, priority_fee=20 * GWEI)
+    rival = w.keeper(COMPETITOR, fee_policy=fast)
+    rival.sync()
+    ids = _until_takes_profitable(w)
+    ours = keeper.step()
+    theirs = rival.step()
+    assert ours.takes_sent > 0 and theirs.takes_sent > 0
+    mine_block(node)
+    settled = keeper.step()
+    assert settled.competitor > 0  # the rival's higher tip went first: our takes reverted
+    assert keeper.metrics.takes.labels("competitor")._value.get() == settled.competitor
+    takes = logs(w, "liquidator", "Take", update_block)
+    by_auction = {}
+    for t in takes:
+        by_auction.setdefault(t["id"], []).append(t["taker"])
+    rival_address = w.sender.signers[COMPETITOR].address
+    assert any(rival_address in takers for takers in by_auction.values())
+    assert set(ids) >= set(by_auction)  # nothing taken that was not running
+
+
+def test_keeper_crash_and_restart_mid_auction_does_not_act_twice(node, template):
+    w, keeper, _, update_block = crashed(node, template)
+    keeper.step()
+    drive(w, keeper, 1)
+    _until_takes_profitable(w)
+    before = keeper.step()
+    assert before.takes_sent > 0
+    in_flight = len(keeper.txm.pending)
+    del keeper  # crash: the takes are in the pool, the process is gone
+    restarted = w.keeper()
+    restarted.sync()
+    after = restarted.step()
+    assert after.takes_sent == 0 and after.liquidations_sent == 0
+    assert len(restarted.foreign) == in_flight
+    mine_block(node)
+    restarted.step()
+    receipts = sent_by(w, restarted.me, update_block)
+    assert all(int(r["status"], 16) == 1 for r in receipts)  # no duplicate, so no revert
+    assert len(logs(w, "liquidator", "Take", update_block)) == before.takes_sent
+    assert restarted.foreign == {}
