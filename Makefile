@@ -57,8 +57,8 @@ format: setup ## apply ruff and forge formatting
 	$(BIN)/ruff check --fix .
 	forge fmt contracts interfaces
 
-demo: setup ## the main job: deploy, crash the price, watch the keeper liquidate
-	@echo "make demo lands with the keeper issue (#6): not implemented yet" >&2; exit 1
+demo: setup ## the main job: deploy, 300 traders, a price crash, the keeper liquidating (reports/demo/)
+	$(BIN)/ape run demo $(DEMO_ARGS)
 
 bench: setup ## measure and regenerate docs/BENCHMARKS.md
 	GAS_MEASUREMENTS_OUT=reports/bench/gas.json $(BIN)/ape test -q

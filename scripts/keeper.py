@@ -12,9 +12,10 @@ import click
 from ape import chain, project
 from ape.cli import ConnectedProviderCommand, account_option
 
+from solvent.abi import abis_from_project
 from solvent.deploy import read_record
 from solvent.keeper import logs
-from solvent.keeper.bot import Keeper, KeeperConfig, abis_from_project
+from solvent.keeper.bot import CONTRACTS, Keeper, KeeperConfig
 from solvent.keeper.metrics import KeeperMetrics
 from solvent.keeper.signers import ApeAccountSigner
 from solvent.keeper.transactions import FeePolicy
@@ -53,7 +54,7 @@ def cli(
     config = KeeperConfig(
         rpc_url=rpc_url,
         record=record,
-        abis=abis_from_project(project),
+        abis=abis_from_project(project, CONTRACTS),
         take_discount_bps=take_discount_bps,
         poke_interval_s=poke_interval,
         fee_policy=FeePolicy(

@@ -15,10 +15,10 @@ _W3 = Web3()
 
 
 def abis_from_project(project: Any, names: Sequence[str]) -> dict[str, list[dict[str, Any]]]:
-    """ABIs of compiled project contracts, as plain JSON lists."""
+    """ABIs of compiled project contracts, as plain JSON lists (what web3 accepts)."""
     return {
         name: [
-            item.model_dump(mode="json", by_alias=True)
+            item.model_dump(mode="json", by_alias=True, exclude_none=True)
             for item in getattr(project, name).contract_type.abi
         ]
         for name in names

@@ -95,17 +95,6 @@ class _Action:
     request: TxRequest
 
 
-def abis_from_project(project: Any, names: tuple[str, ...] = CONTRACTS) -> dict[str, list[Any]]:
-    """Contract ABIs (the keeper's by default) from the ape project's compiled contract types."""
-    return {
-        name: [
-            item.model_dump(mode="json", by_alias=True, exclude_none=True)
-            for item in getattr(project, name).contract_type.abi
-        ]
-        for name in names
-    }
-
-
 class Keeper:
     def __init__(
         self,

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from solvent import config as configs
+from solvent.abi import abis_from_project
 from solvent.anvil import AnvilNode, AnvilOptions, start_anvil
 from solvent.deploy import deploy, write_record
 from solvent.fastpath import (
@@ -24,7 +25,7 @@ from solvent.fastpath import (
     dev_accounts,
     succeeded,
 )
-from solvent.keeper.bot import CONTRACTS, Keeper, KeeperConfig, abis_from_project
+from solvent.keeper.bot import CONTRACTS, Keeper, KeeperConfig
 from solvent.keeper.codec import ContractCodec
 from solvent.keeper.signers import LocalKeySigner
 from solvent.rpc import RpcClient
