@@ -9,6 +9,9 @@ interface ILiquidator {
     /// (quote owed to the LP pool) and `penalty` (unpaid liquidation penalty, owed to the
     /// insurance fund) across the lots in proportion to their oracle value, and pays `keeper`
     /// its reward `min(tip + chip * (debt + penalty), penalty)` once.
+    /// `prices[i]` is `IOracleAdapter.price(tokens[i])` as the engine read it in this same
+    /// transaction (WAD USD per whole token): passing it saves the liquidator a second oracle
+    /// read per lot (~7.7k gas each); only the engine may call, so the values are trusted.
     /// @dev Reverts when auctions are stopped or the debt would exceed the global or a
     /// per-collateral cap on debt under auction; the engine's liquidation then reverts too.
     /// Amounts are in quote-token units.
@@ -17,6 +20,7 @@ interface ILiquidator {
         uint256 accountId,
         address[] calldata tokens,
         uint256[] calldata lots,
+        uint256[] calldata prices,
         uint256 debt,
         uint256 penalty,
         address keeper

@@ -221,7 +221,8 @@ contract MarginEngine is EngineBase, IAuctionSettlement, IPoolLedger, Reentrancy
             _accounts[accountId] = account;
             if (closure.keeperReward != 0) quote.safeTransfer(keeper, closure.keeperReward);
         } else {
-            closure.keeperReward = _handOff(account, accountId, ledger, closure.penalty, params, keeper);
+            closure.keeperReward =
+                _handOff(account, accountId, ledger, closure.penalty, params, cache, keeper);
         }
         emit Liquidated(
             accountId,

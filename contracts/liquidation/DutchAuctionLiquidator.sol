@@ -135,6 +135,8 @@ contract DutchAuctionLiquidator is ILiquidator, AccessControl, ReentrancyGuardTr
 
     /// @dev Running split of an account's debt and penalty across its lots.
     struct Split {
+        uint256 accountId;
+        uint256 firstAuctionId;
         uint256 debt;
         uint256 penalty;
         uint256 debtLeft;
@@ -243,6 +245,7 @@ contract DutchAuctionLiquidator is ILiquidator, AccessControl, ReentrancyGuardTr
         uint256 accountId,
         address[] calldata tokens,
         uint256[] calldata lots,
+        uint256[] calldata prices,
         uint256 debt,
         uint256 penalty,
         address keeper
@@ -251,25 +254,11 @@ contract DutchAuctionLiquidator is ILiquidator, AccessControl, ReentrancyGuardTr
         Globals memory g = globals;
         if (g.stopped >= STOP_STARTS) revert AuctionsStopped(g.stopped);
         uint256 n = tokens.length;
-        if (n == 0 || n != lots.length) revert InvalidLots();
-        if (debt + penalty == 0) revert ZeroTab();
-        uint256 dirt = g.dirt + debt + penalty;
-        if (dirt > g.hole) revert GlobalCapExceeded(dirt, g.hole);
-        g.dirt = uint88(dirt);
-
-        firstAuctionId = g.nextAuctionId;
-        g.nextAuctionId = (firstAuctionId + n).toUint40();
-        Split memory split = Split({
-            debt: debt,
-            penalty: penalty,
-            debtLeft: debt,
-            penaltyLeft: penalty,
-            totalValue: 0,
-            tip: 0,
-            chipReward: 0
-        });
-        _openAll(accountId, tokens, lots, firstAuctionId, split, g);
+        if (n == 0 || n != lots.length || n != prices.length) revert InvalidLots();
+        Split memory split = _admit(g, accountId, n, debt, penalty);
+        _openAll(tokens, lots, prices, split, g);
         globals = g;
+        firstAuctionId = split.firstAuctionId;
         _payKeeper(firstAuctionId, keeper, Math.min(split.tip + split.chipReward, penalty));
     }
 
@@ -472,22 +461,45 @@ contract DutchAuctionLiquidator is ILiquidator, AccessControl, ReentrancyGuardTr
 
     // ------------------------------------------------------------------ internals
 
-    function _pricesAndValues(address[] calldata tokens, uint256[] calldata lots, Split memory split)
+    /// @dev Checks the tab against the global cap, books it and reserves `n` consecutive ids.
+    function _admit(Globals memory g, uint256 accountId, uint256 n, uint256 debt, uint256 penalty)
         internal
-        view
-        returns (uint256[] memory prices, uint256[] memory values)
+        pure
+        returns (Split memory split)
     {
+        if (debt + penalty == 0) revert ZeroTab();
+        uint256 dirt = g.dirt + debt + penalty;
+        if (dirt > g.hole) revert GlobalCapExceeded(dirt, g.hole);
+        g.dirt = uint88(dirt);
+        uint256 firstAuctionId = g.nextAuctionId;
+        g.nextAuctionId = (firstAuctionId + n).toUint40();
+        split = Split({
+            accountId: accountId,
+            firstAuctionId: firstAuctionId,
+            debt: debt,
+            penalty: penalty,
+            debtLeft: debt,
+            penaltyLeft: penalty,
+            totalValue: 0,
+            tip: 0,
+            chipReward: 0
+        });
+    }
+
+    /// @dev Oracle value of each lot (down), from the prices the engine read in this transaction.
+    function _values(
+        address[] calldata tokens,
+        uint256[] calldata lots,
+        uint256[] calldata prices,
+        Split memory split
+    ) internal view returns (uint256[] memory values) {
         uint256 n = tokens.length;
-        prices = new uint256[](n);
         values = new uint256[](n);
         for (uint256 i; i < n; ++i) {
             if (lots[i] == 0) revert ZeroLot(tokens[i]);
-            uint8 scaleExp = collaterals[tokens[i]].scaleExp;
-            if (address(collaterals[tokens[i]].curve) == address(0)) {
-                revert CollateralNotConfigured(tokens[i]);
-            }
-            prices[i] = oracle.price(tokens[i]);
-            values[i] = Math.mulDiv(lots[i], prices[i], 10 ** scaleExp);
+            Collateral storage c = collaterals[tokens[i]];
+            if (address(c.curve) == address(0)) revert CollateralNotConfigured(tokens[i]);
+            values[i] = Math.mulDiv(lots[i], prices[i], 10 ** c.scaleExp);
             split.totalValue += values[i];
         }
     }
@@ -508,27 +520,23 @@ contract DutchAuctionLiquidator is ILiquidator, AccessControl, ReentrancyGuardTr
     }
 
     function _openAll(
-        uint256 accountId,
         address[] calldata tokens,
         uint256[] calldata lots,
-        uint256 firstAuctionId,
+        uint256[] calldata prices,
         Split memory split,
         Globals memory g
     ) internal {
-        (uint256[] memory prices, uint256[] memory values) = _pricesAndValues(tokens, lots, split);
+        uint256[] memory values = _values(tokens, lots, prices, split);
         uint256 n = tokens.length;
         for (uint256 i; i < n; ++i) {
             (uint256 debtPart, uint256 penaltyPart) = _shares(split, values[i], i + 1 == n);
-            _open(
-                firstAuctionId + i, accountId, tokens[i], lots[i], debtPart, penaltyPart, prices[i], split, g
-            );
+            _open(split.firstAuctionId + i, tokens[i], lots[i], debtPart, penaltyPart, prices[i], split, g);
         }
     }
 
     /// @dev Creates one auction, checks its collateral's cap and adds its share of the reward.
     function _open(
         uint256 id,
-        uint256 accountId,
         address token,
         uint256 lot,
         uint256 debtPart,
@@ -549,7 +557,7 @@ contract DutchAuctionLiquidator is ILiquidator, AccessControl, ReentrancyGuardTr
             lot: lot.toUint128(),
             startTime: uint32(block.timestamp),
             collateralId: c.id,
-            accountId: accountId.toUint48(),
+            accountId: split.accountId.toUint48(),
             listIndex: g.activeCount,
             tab: uint80(tab),
             debt: uint80(debtPart),
@@ -557,7 +565,7 @@ contract DutchAuctionLiquidator is ILiquidator, AccessControl, ReentrancyGuardTr
         });
         _activeIds[g.activeCount] = id;
         g.activeCount += 1;
-        emit AuctionStarted(id, accountId, token, lot, tab, debtPart, startPrice);
+        emit AuctionStarted(id, split.accountId, token, lot, tab, debtPart, startPrice);
     }
 
     function _payKeeper(uint256 firstAuctionId, address keeper, uint256 reward) internal {

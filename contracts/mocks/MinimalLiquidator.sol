@@ -55,6 +55,7 @@ contract MinimalLiquidator is ILiquidator {
         uint256 accountId,
         address[] calldata tokens,
         uint256[] calldata lots,
+        uint256[] calldata,
         uint256 debt,
         uint256 penalty,
         address keeper

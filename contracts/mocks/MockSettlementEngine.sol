@@ -6,6 +6,12 @@ import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol
 import {IAuctionSettlement} from "../../interfaces/IAuctionSettlement.sol";
 import {IInsuranceFund} from "../../interfaces/IInsuranceFund.sol";
 import {ILiquidator} from "../../interfaces/ILiquidator.sol";
+import {IOracleAdapter} from "../../interfaces/IOracleAdapter.sol";
+
+/// @dev The liquidator's oracle getter: the stand-in reads prices where the liquidator resets.
+interface IOracleSource {
+    function oracle() external view returns (IOracleAdapter);
+}
 
 /// @title MockSettlementEngine
 /// @notice Stand-in for the MarginEngine in the liquidator's unit tests. Local chains only. It
@@ -40,7 +46,7 @@ contract MockSettlementEngine is IAuctionSettlement {
         address keeper
     ) external returns (uint256 firstAuctionId) {
         handOver(tokens, lots);
-        return liquidator.startAuctions(accountId, tokens, lots, debt, penalty, keeper);
+        return liquidator.startAuctions(accountId, tokens, lots, _prices(tokens), debt, penalty, keeper);
     }
 
     /// @notice Only moves lots to the liquidator (so a test can measure `startAuctions` alone).
@@ -59,7 +65,29 @@ contract MockSettlementEngine is IAuctionSettlement {
         uint256 penalty,
         address keeper
     ) external returns (uint256 firstAuctionId) {
-        return liquidator.startAuctions(accountId, tokens, lots, debt, penalty, keeper);
+        return liquidator.startAuctions(accountId, tokens, lots, _prices(tokens), debt, penalty, keeper);
+    }
+
+    /// @notice Calls `startAuctions` with the caller's prices (to test their length check).
+    function startPriced(
+        uint256 accountId,
+        address[] calldata tokens,
+        uint256[] calldata lots,
+        uint256[] calldata prices,
+        uint256 debt,
+        uint256 penalty,
+        address keeper
+    ) external returns (uint256 firstAuctionId) {
+        return liquidator.startAuctions(accountId, tokens, lots, prices, debt, penalty, keeper);
+    }
+
+    /// @dev The oracle prices the real engine would pass (it reads them for its margin check).
+    function _prices(address[] calldata tokens) internal view returns (uint256[] memory prices) {
+        IOracleAdapter oracle = IOracleSource(address(liquidator)).oracle();
+        prices = new uint256[](tokens.length);
+        for (uint256 i; i < tokens.length; ++i) {
+            prices[i] = oracle.price(tokens[i]);
+        }
     }
 
     /// @inheritdoc IAuctionSettlement

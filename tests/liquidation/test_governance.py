@@ -142,7 +142,7 @@ def _reentries(s, first, reentrant):
     return {
         "take": liq.take.encode_input(first, ETH, TOP, reentrant, b""),
         "reset": liq.reset.encode_input(first, reentrant),
-        "start": liq.startAuctions.encode_input(1, [s.weth], [ETH], USDC, 0, reentrant),
+        "start": liq.startAuctions.encode_input(1, [s.weth], [ETH], [WAD], USDC, 0, reentrant),
         "config": liq.setCollateral.encode_input(s.weth, collateral_params(s.linear)),
         "cancel": liq.cancel.encode_input(first, reentrant),
     }

@@ -143,7 +143,9 @@ def test_keeper_reward_limited_by_fund_balance(system, deployer):
 def test_only_engine_can_start(system):
     s = system
     with ape.reverts(s.liquidator.NotEngine):
-        s.liquidator.startAuctions(1, [s.weth], [ETH], USDC, 0, s.keeper, sender=s.deployer)
+        s.liquidator.startAuctions(
+            1, [s.weth], [ETH], [WETH_PRICE], USDC, 0, s.keeper, sender=s.deployer
+        )
 
 
 def test_rejects_bad_lots(system):
@@ -153,6 +155,9 @@ def test_rejects_bad_lots(system):
         s.engine.start(1, [], [], USDC, 0, s.keeper, sender=s.deployer)
     with ape.reverts(s.liquidator.InvalidLots):
         s.engine.start(1, [s.weth], [ETH, ETH], USDC, 0, s.keeper, sender=s.deployer)
+    for prices in ([], [WETH_PRICE, WETH_PRICE]):
+        with ape.reverts(s.liquidator.InvalidLots):
+            s.engine.startPriced(1, [s.weth], [ETH], prices, USDC, 0, s.keeper, sender=s.deployer)
     with ape.reverts(s.liquidator.ZeroLot):
         s.engine.liquidate(1, [s.weth, s.weth], [ETH, 0], USDC, 0, s.keeper, sender=s.deployer)
     with ape.reverts(s.liquidator.ZeroTab):
