@@ -4,8 +4,10 @@ pragma solidity 0.8.28;
 /// @title ILiquidator
 /// @notice What the margin engine calls to hand an account's seized collateral to auction.
 interface ILiquidator {
-    /// @notice Starts one auction per token for an account in deficit. The engine has already
-    /// transferred `lots[i]` of `tokens[i]` to the liquidator. The liquidator splits `debt`
+    /// @notice Starts one auction per token for an account in deficit. The engine has seized
+    /// `lots[i]` of `tokens[i]` and keeps them in custody (no transfer to the liquidator): a take
+    /// or a cancel has the engine pay them out (`IAuctionSettlement.releaseCollateral`), and an
+    /// ended auction's leftover simply stays in the engine. The liquidator splits `debt`
     /// (quote owed to the LP pool) and `penalty` (unpaid liquidation penalty, owed to the
     /// insurance fund) across the lots in proportion to their oracle value, and pays `keeper`
     /// its reward `min(tip + chip * (debt + penalty), penalty)` once.

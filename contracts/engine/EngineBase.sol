@@ -69,6 +69,10 @@ abstract contract EngineBase is IMarginEngineEvents, AccessControl {
     Market[] internal _markets;
     LiquidationParams internal _liquidationParams;
     Ledger internal _ledger;
+    /// @dev Seized collateral held in custody for running auctions, per listed token, PLUS ONE:
+    /// set to 1 at listing so the slot never returns to zero, and each seizure or release is a
+    /// 2.9k update instead of a 20k slot creation (and no refund churn).
+    mapping(address token => uint256 heldPlusOne) internal _auctionCustody;
 
     constructor(IERC20 quote_, IOracleAdapter oracle_) {
         if (address(quote_) == address(0) || address(oracle_) == address(0)) revert ZeroAddress();
@@ -423,7 +427,7 @@ abstract contract EngineBase is IMarginEngineEvents, AccessControl {
         ILiquidator auctions = liquidator;
         if (address(auctions) == address(0)) revert LiquidatorNotSet();
         (address[] memory tokens, uint256[] memory lots, uint256[] memory prices) =
-            _seizeCollateral(account, accountId, address(auctions), cache);
+            _seizeCollateral(account, accountId, cache);
         account.activeAuctions += uint8(tokens.length);
         _ledger = ledger;
         _accounts[accountId] = account;
@@ -432,9 +436,10 @@ abstract contract EngineBase is IMarginEngineEvents, AccessControl {
         emit HandedToAuction(accountId, debt, unpaidPenalty, firstAuctionId);
     }
 
-    /// @dev Moves every collateral of the account to `to`; also returns the prices the margin check
+    /// @dev Moves every collateral of the account into the engine's custody for auctions (no token
+    /// transfer: the liquidator has takes paid out of it); also returns the prices the margin check
     /// read (every listed collateral of the account is in `cache`), so the liquidator need not.
-    function _seizeCollateral(Account memory account, uint256 accountId, address to, PriceCache memory cache)
+    function _seizeCollateral(Account memory account, uint256 accountId, PriceCache memory cache)
         internal
         returns (address[] memory tokens, uint256[] memory lots, uint256[] memory prices)
     {
@@ -452,12 +457,21 @@ abstract contract EngineBase is IMarginEngineEvents, AccessControl {
             uint256 lot = collateralBalance[accountId][token];
             collateralBalance[accountId][token] = 0;
             _collaterals[token].totalDeposited -= uint128(lot);
+            _auctionCustody[token] += lot;
             tokens[i] = token;
             prices[i] = _collateralPrice(cache, index, token);
             lots[i++] = lot;
-            IERC20(token).safeTransfer(to, lot);
         }
         account.collateralMask = 0;
+    }
+
+    /// @dev Takes `amount` of `token` out of auction custody; reverts beyond what is held.
+    function _releaseFromCustody(address token, uint256 amount) internal {
+        uint256 heldPlusOne = _auctionCustody[token];
+        if (amount >= heldPlusOne) {
+            revert AuctionCustodyExceeded(token, heldPlusOne == 0 ? 0 : heldPlusOne - 1, amount);
+        }
+        _auctionCustody[token] = heldPlusOne - amount;
     }
 
     /// @dev Loss waterfall: the insurance fund covers what it can, the rest is socialized on the pool.

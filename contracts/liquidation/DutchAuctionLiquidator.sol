@@ -289,7 +289,7 @@ contract DutchAuctionLiquidator is ILiquidator, AccessControl, ReentrancyGuardTr
         uint256 debtRepaid = _bookTake(id, a, token, g, slice, owe);
         emit Take(id, msg.sender, receiver, price, slice, owe, a.lot, a.tab);
 
-        IERC20(token).safeTransfer(receiver, slice);
+        if (slice != 0) IAuctionSettlement(engine).releaseCollateral(token, receiver, slice);
         if (data.length != 0) IAuctionTaker(receiver).onAuctionTake(msg.sender, owe, slice, data);
         if (owe != 0) {
             quote.safeTransferFrom(msg.sender, engine, owe);
@@ -348,7 +348,7 @@ contract DutchAuctionLiquidator is ILiquidator, AccessControl, ReentrancyGuardTr
         emit AuctionCancelled(id, recipient, a.lot, a.tab, a.debt);
         emit AuctionEnded(id, a.accountId, 0, a.debt, a.tab - a.debt);
 
-        IERC20(token).safeTransfer(recipient, a.lot);
+        IAuctionSettlement(engine).releaseCollateral(token, recipient, a.lot);
         if (a.debt != 0) IAuctionSettlement(engine).writeOffBadDebt(a.accountId, a.debt);
         IAuctionSettlement(engine).onAuctionEnd(a.accountId, token, 0);
     }
@@ -648,11 +648,11 @@ contract DutchAuctionLiquidator is ILiquidator, AccessControl, ReentrancyGuardTr
         }
     }
 
-    /// @dev Returns the leftover lot (tab paid) or records bad debt (lot exhausted), then tells
-    /// the engine the auction ended. Storage is already cleared.
+    /// @dev Gives the leftover lot back to the account (tab paid; it never left the engine) or
+    /// records bad debt (lot exhausted), then tells the engine the auction ended. Storage is
+    /// already cleared.
     function _settleEnd(uint256 id, Auction memory a, address token) internal {
         if (a.tab == 0) {
-            if (a.lot != 0) IERC20(token).safeTransfer(engine, a.lot);
             emit AuctionEnded(id, a.accountId, a.lot, 0, 0);
             IAuctionSettlement(engine).onAuctionEnd(a.accountId, token, a.lot);
         } else {

@@ -87,7 +87,7 @@ contract MinimalLiquidator is ILiquidator {
         auction.penalty -= uint64(penaltyPaid);
         auction.lot -= uint128(amount);
         quote.safeTransferFrom(msg.sender, engine, debtRepaid + penaltyPaid);
-        IERC20(auction.token).safeTransfer(msg.sender, amount);
+        IAuctionSettlement(engine).releaseCollateral(auction.token, msg.sender, amount);
         IAuctionSettlement(engine).settleAuctionProceeds(auction.accountId, debtRepaid, penaltyPaid);
     }
 
@@ -97,7 +97,6 @@ contract MinimalLiquidator is ILiquidator {
         if (auction.token == address(0)) revert AuctionClosed(auctionId);
         delete auctions[auctionId];
         if (auction.debt != 0) IAuctionSettlement(engine).writeOffBadDebt(auction.accountId, auction.debt);
-        if (auction.lot != 0) IERC20(auction.token).safeTransfer(engine, auction.lot);
         IAuctionSettlement(engine).onAuctionEnd(auction.accountId, auction.token, auction.lot);
     }
 }

@@ -29,6 +29,9 @@ contract MockSettlementEngine is IAuctionSettlement {
 
     ILiquidator public liquidator;
     IInsuranceFund public insuranceFund;
+    /// @notice Collateral held in custody for running auctions, per token (the real engine's
+    /// `collateralInAuction`); a release beyond it panics.
+    mapping(address token => uint256) public collateralInAuction;
 
     /// @notice Wires the liquidator and the fund (test set-up; no access control on a mock).
     function wire(ILiquidator liquidator_, IInsuranceFund fund_) external {
@@ -36,7 +39,8 @@ contract MockSettlementEngine is IAuctionSettlement {
         insuranceFund = fund_;
     }
 
-    /// @notice Plays the engine's liquidation: moves the lots to the liquidator, starts auctions.
+    /// @notice Plays the engine's liquidation: takes the lots (which it must hold) into custody and
+    /// starts auctions.
     function liquidate(
         uint256 accountId,
         address[] calldata tokens,
@@ -45,18 +49,18 @@ contract MockSettlementEngine is IAuctionSettlement {
         uint256 penalty,
         address keeper
     ) external returns (uint256 firstAuctionId) {
-        handOver(tokens, lots);
+        hold(tokens, lots);
         return liquidator.startAuctions(accountId, tokens, lots, _prices(tokens), debt, penalty, keeper);
     }
 
-    /// @notice Only moves lots to the liquidator (so a test can measure `startAuctions` alone).
-    function handOver(address[] calldata tokens, uint256[] calldata lots) public {
+    /// @notice Only books lots into custody (so a test can measure `startAuctions` alone).
+    function hold(address[] calldata tokens, uint256[] calldata lots) public {
         for (uint256 i; i < tokens.length; ++i) {
-            IERC20(tokens[i]).safeTransfer(address(liquidator), lots[i]);
+            collateralInAuction[tokens[i]] += lots[i];
         }
     }
 
-    /// @notice Only calls `startAuctions`, for lots already handed over.
+    /// @notice Only calls `startAuctions`, for lots already in custody.
     function start(
         uint256 accountId,
         address[] calldata tokens,
@@ -104,8 +108,16 @@ contract MockSettlementEngine is IAuctionSettlement {
     }
 
     /// @inheritdoc IAuctionSettlement
+    function releaseCollateral(address token, address to, uint256 amount) external {
+        _onlyLiquidator();
+        collateralInAuction[token] -= amount;
+        IERC20(token).safeTransfer(to, amount);
+    }
+
+    /// @inheritdoc IAuctionSettlement
     function onAuctionEnd(uint256 accountId, address token, uint256 returned) external {
         _onlyLiquidator();
+        collateralInAuction[token] -= returned;
         emit AuctionEndReported(accountId, token, returned);
     }
 

@@ -155,7 +155,7 @@ def test_reentry_from_callback_reverts(system, reentrant, target):
     calldata = _reentries(s, first, reentrant)[target]
     with ape.reverts(s.liquidator.ReentrancyGuardReentrantCall):
         reentrant.take(first, ETH, TOP, calldata, sender=s.taker)
-    assert s.weth.balanceOf(s.liquidator) == 10 * ETH
+    assert s.engine.collateralInAuction(s.weth) == 10 * ETH
     assert s.liquidator.status(first).tab == 15_750 * USDC
 
 

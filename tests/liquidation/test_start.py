@@ -64,7 +64,10 @@ def test_two_lots_split_by_value_and_recorded(system, chain):
     assert fund_before - s.quote.balanceOf(s.fund) == reward
     [event] = tx.events.filter(s.liquidator.KeeperRewarded)
     assert (event.keeper, event.requested, event.paid) == (s.keeper.address, reward, reward)
-    assert s.weth.balanceOf(s.liquidator) == lots[0] and s.wbtc.balanceOf(s.liquidator) == lots[1]
+    # The lots stay in the engine's custody: the liquidator never holds collateral.
+    assert s.weth.balanceOf(s.liquidator) == 0 and s.wbtc.balanceOf(s.liquidator) == 0
+    assert s.engine.collateralInAuction(s.weth) == lots[0]
+    assert s.engine.collateralInAuction(s.wbtc) == lots[1]
 
 
 @settings(max_examples=20, deadline=None)
