@@ -180,6 +180,8 @@ contract DutchAuctionLiquidator is ILiquidator, AccessControl, ReentrancyGuardTr
     bytes32 public constant GUARDIAN_ROLE = keccak256("GUARDIAN_ROLE");
 
     uint256 internal constant WAD = 1e18;
+    uint256 internal constant ID_BITS = 40;
+    uint256 internal constant IDS_PER_WORD = 6;
     /// @dev Parameter bounds (WAD ratios, seconds); see docs/liquidation.md for guidance.
     uint256 public constant MIN_BUF = 1e18;
     uint256 public constant MAX_BUF = 2e18;
@@ -217,8 +219,10 @@ contract DutchAuctionLiquidator is ILiquidator, AccessControl, ReentrancyGuardTr
     /// @notice Number of configured collaterals (the last id assigned).
     uint16 public collateralCount;
     mapping(uint256 id => Auction) internal _auctions;
-    /// @dev Positions `[0, activeCount)` hold the active ids; slots beyond are stale and reused.
-    mapping(uint256 index => uint256 id) internal _activeIds;
+    /// @dev The active list, six 40-bit ids per slot: positions `[0, activeCount)` hold the active
+    /// ids, positions beyond are stale and reused. Packing makes the lots of one liquidation share
+    /// a slot (a 2-lot start writes one new slot instead of two: -20k).
+    mapping(uint256 word => uint256 ids) internal _activeIdWords;
 
     constructor(address engine_, IERC20 quote_, IOracleAdapter oracle_, IInsuranceFund fund_, address admin) {
         if (
@@ -423,7 +427,7 @@ contract DutchAuctionLiquidator is ILiquidator, AccessControl, ReentrancyGuardTr
         uint256 n = globals.activeCount;
         ids = new uint256[](n);
         for (uint256 i; i < n; ++i) {
-            ids[i] = _activeIds[i];
+            ids[i] = _activeIdAt(i);
         }
     }
 
@@ -563,7 +567,7 @@ contract DutchAuctionLiquidator is ILiquidator, AccessControl, ReentrancyGuardTr
             debt: uint80(debtPart),
             startPrice: startPrice.toUint96()
         });
-        _activeIds[g.activeCount] = id;
+        _setActiveIdAt(g.activeCount, id);
         g.activeCount += 1;
         emit AuctionStarted(id, split.accountId, token, lot, tab, debtPart, startPrice);
     }
@@ -666,12 +670,24 @@ contract DutchAuctionLiquidator is ILiquidator, AccessControl, ReentrancyGuardTr
     function _remove(uint256 id, uint32 index, Globals memory g) internal {
         uint32 last = g.activeCount - 1;
         if (index != last) {
-            uint256 moved = _activeIds[last];
-            _activeIds[index] = moved;
+            uint256 moved = _activeIdAt(last);
+            _setActiveIdAt(index, moved);
             _auctions[moved].listIndex = index;
         }
         g.activeCount = last;
         delete _auctions[id];
+    }
+
+    function _activeIdAt(uint256 index) internal view returns (uint256) {
+        return uint40(_activeIdWords[index / IDS_PER_WORD] >> (ID_BITS * (index % IDS_PER_WORD)));
+    }
+
+    /// @dev Ids fit: `nextAuctionId` is a uint40.
+    function _setActiveIdAt(uint256 index, uint256 id) internal {
+        uint256 word = index / IDS_PER_WORD;
+        uint256 shift = ID_BITS * (index % IDS_PER_WORD);
+        uint256 packed = _activeIdWords[word] & ~(uint256(type(uint40).max) << shift);
+        _activeIdWords[word] = packed | (id << shift);
     }
 
     function _needsReset(uint256 elapsed, uint256 price, uint256 startPrice, uint256 tail, uint256 cusp)
