@@ -10,7 +10,8 @@ import {IInsuranceFund} from "../../interfaces/IInsuranceFund.sol";
 
 /// @title MinimalLiquidator
 /// @notice Stand-in for the Dutch-auction liquidator so engine tests cover the whole hand-off: it
-/// holds the lots and lets a test settle an auction at a price it chooses, or write it off. The
+/// records the lots (held in the engine's custody) and lets a test settle an auction at a price
+/// it chooses, or write it off. The
 /// first auction of a hand-off carries the whole debt and penalty (no pro-rata split, no price
 /// curve). Local chains only.
 contract MinimalLiquidator is ILiquidator {

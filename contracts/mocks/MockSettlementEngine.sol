@@ -14,10 +14,11 @@ interface IOracleSource {
 }
 
 /// @title MockSettlementEngine
-/// @notice Stand-in for the MarginEngine in the liquidator's unit tests. Local chains only. It
-/// hands seized lots to the liquidator like the engine does, and records (as events, to keep the
-/// measured take gas free of mock bookkeeping) what the liquidator tells it. Bad debt runs a
-/// two-step waterfall: insurance fund, then "socialized" (just reported).
+/// @notice Stand-in for the MarginEngine in the liquidator's unit tests. Local chains only. Like
+/// the engine it keeps seized lots in custody (`collateralInAuction`, the one piece of bookkeeping
+/// it does, so measured take gas includes the custody update the real engine pays) and pays them
+/// out on `releaseCollateral`; everything else the liquidator tells it is recorded as events. Bad
+/// debt runs a two-step waterfall: insurance fund, then "socialized" (just reported).
 contract MockSettlementEngine is IAuctionSettlement {
     using SafeERC20 for IERC20;
 
