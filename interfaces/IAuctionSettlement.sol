@@ -16,8 +16,14 @@ interface IAuctionSettlement {
     /// first, the rest socialized on the LP pool with an event).
     function writeOffBadDebt(uint256 accountId, uint256 debtUnrecovered) external;
 
+    /// @notice Pays `amount` of seized `token`, which the engine holds in custody for running
+    /// auctions, to `to` (a taker's receiver, or governance's recipient on cancel). Reverts when
+    /// `amount` exceeds what the engine holds for auctions of `token`: the liquidator can never
+    /// move collateral of accounts that are not under auction.
+    function releaseCollateral(address token, address to, uint256 amount) external;
+
     /// @notice An auction ended (tab paid, lot exhausted, or cancelled by governance).
-    /// `returned` units of `token`, already transferred back to the engine, are credited to the
-    /// account; when its last auction ends the account may add risk again.
+    /// `returned` units of `token` (its leftover lot, still in the engine's custody) are credited
+    /// back to the account; when its last auction ends the account may add risk again.
     function onAuctionEnd(uint256 accountId, address token, uint256 returned) external;
 }

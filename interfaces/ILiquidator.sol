@@ -4,11 +4,16 @@ pragma solidity 0.8.28;
 /// @title ILiquidator
 /// @notice What the margin engine calls to hand an account's seized collateral to auction.
 interface ILiquidator {
-    /// @notice Starts one auction per token for an account in deficit. The engine has already
-    /// transferred `lots[i]` of `tokens[i]` to the liquidator. The liquidator splits `debt`
+    /// @notice Starts one auction per token for an account in deficit. The engine has seized
+    /// `lots[i]` of `tokens[i]` and keeps them in custody (no transfer to the liquidator): a take
+    /// or a cancel has the engine pay them out (`IAuctionSettlement.releaseCollateral`), and an
+    /// ended auction's leftover simply stays in the engine. The liquidator splits `debt`
     /// (quote owed to the LP pool) and `penalty` (unpaid liquidation penalty, owed to the
     /// insurance fund) across the lots in proportion to their oracle value, and pays `keeper`
     /// its reward `min(tip + chip * (debt + penalty), penalty)` once.
+    /// `prices[i]` is `IOracleAdapter.price(tokens[i])` as the engine read it in this same
+    /// transaction (WAD USD per whole token): passing it saves the liquidator a second oracle
+    /// read per lot (~7.7k gas each); only the engine may call, so the values are trusted.
     /// @dev Reverts when auctions are stopped or the debt would exceed the global or a
     /// per-collateral cap on debt under auction; the engine's liquidation then reverts too.
     /// Amounts are in quote-token units.
@@ -17,6 +22,7 @@ interface ILiquidator {
         uint256 accountId,
         address[] calldata tokens,
         uint256[] calldata lots,
+        uint256[] calldata prices,
         uint256 debt,
         uint256 penalty,
         address keeper

@@ -69,6 +69,10 @@ abstract contract EngineBase is IMarginEngineEvents, AccessControl {
     Market[] internal _markets;
     LiquidationParams internal _liquidationParams;
     Ledger internal _ledger;
+    /// @dev Seized collateral held in custody for running auctions, per listed token, PLUS ONE:
+    /// set to 1 at listing so the slot never returns to zero, and each seizure or release is a
+    /// 2.9k update instead of a 20k slot creation (and no refund churn).
+    mapping(address token => uint256 heldPlusOne) internal _auctionCustody;
 
     constructor(IERC20 quote_, IOracleAdapter oracle_) {
         if (address(quote_) == address(0) || address(oracle_) == address(0)) revert ZeroAddress();
@@ -385,6 +389,7 @@ abstract contract EngineBase is IMarginEngineEvents, AccessControl {
         Ledger memory ledger,
         uint256 penaltyDue,
         LiquidationParams memory params,
+        PriceCache memory cache,
         address keeper
     ) internal returns (uint256 reward) {
         uint256 penaltyPaid = MarginMath.positivePart(account.quoteBalance);
@@ -405,21 +410,38 @@ abstract contract EngineBase is IMarginEngineEvents, AccessControl {
             return reward;
         }
 
+        ledger.debtInAuction += uint128(debt);
+        _auction(account, accountId, ledger, debt, unpaidPenalty, cache, keeper);
+    }
+
+    /// @dev Seizes the collateral and hands it, the debt and the unpaid penalty to the liquidator.
+    function _auction(
+        Account memory account,
+        uint256 accountId,
+        Ledger memory ledger,
+        uint256 debt,
+        uint256 unpaidPenalty,
+        PriceCache memory cache,
+        address keeper
+    ) internal {
         ILiquidator auctions = liquidator;
         if (address(auctions) == address(0)) revert LiquidatorNotSet();
-        ledger.debtInAuction += uint128(debt);
-        (address[] memory tokens, uint256[] memory lots) =
-            _seizeCollateral(account, accountId, address(auctions));
+        (address[] memory tokens, uint256[] memory lots, uint256[] memory prices) =
+            _seizeCollateral(account, accountId, cache);
         account.activeAuctions += uint8(tokens.length);
         _ledger = ledger;
         _accounts[accountId] = account;
-        uint256 firstAuctionId = auctions.startAuctions(accountId, tokens, lots, debt, unpaidPenalty, keeper);
+        uint256 firstAuctionId =
+            auctions.startAuctions(accountId, tokens, lots, prices, debt, unpaidPenalty, keeper);
         emit HandedToAuction(accountId, debt, unpaidPenalty, firstAuctionId);
     }
 
-    function _seizeCollateral(Account memory account, uint256 accountId, address to)
+    /// @dev Moves every collateral of the account into the engine's custody for auctions (no token
+    /// transfer: the liquidator has takes paid out of it); also returns the prices the margin check
+    /// read (every listed collateral of the account is in `cache`), so the liquidator need not.
+    function _seizeCollateral(Account memory account, uint256 accountId, PriceCache memory cache)
         internal
-        returns (address[] memory tokens, uint256[] memory lots)
+        returns (address[] memory tokens, uint256[] memory lots, uint256[] memory prices)
     {
         uint256 mask = account.collateralMask;
         uint256 count;
@@ -428,16 +450,28 @@ abstract contract EngineBase is IMarginEngineEvents, AccessControl {
         }
         tokens = new address[](count);
         lots = new uint256[](count);
+        prices = new uint256[](count);
         for (uint256 i; mask != 0; mask &= mask - 1) {
-            address token = collateralTokens[_lowestBit(mask)];
+            uint256 index = _lowestBit(mask);
+            address token = collateralTokens[index];
             uint256 lot = collateralBalance[accountId][token];
             collateralBalance[accountId][token] = 0;
             _collaterals[token].totalDeposited -= uint128(lot);
+            _auctionCustody[token] += lot;
             tokens[i] = token;
+            prices[i] = _collateralPrice(cache, index, token);
             lots[i++] = lot;
-            IERC20(token).safeTransfer(to, lot);
         }
         account.collateralMask = 0;
+    }
+
+    /// @dev Takes `amount` of `token` out of auction custody; reverts beyond what is held.
+    function _releaseFromCustody(address token, uint256 amount) internal {
+        uint256 heldPlusOne = _auctionCustody[token];
+        if (amount >= heldPlusOne) {
+            revert AuctionCustodyExceeded(token, heldPlusOne == 0 ? 0 : heldPlusOne - 1, amount);
+        }
+        _auctionCustody[token] = heldPlusOne - amount;
     }
 
     /// @dev Loss waterfall: the insurance fund covers what it can, the rest is socialized on the pool.

@@ -43,6 +43,7 @@ interface IMarginEngineEvents {
     error InsuranceFundNotSet();
     error PoolLiquidityExceeded(uint256 withdrawable, uint256 requested);
     error DebtInAuctionExceeded(uint256 debtInAuction, uint256 requested);
+    error AuctionCustodyExceeded(address token, uint256 held, uint256 requested);
 
     event AccountOpened(uint256 indexed accountId, address indexed owner, uint256 subIndex);
     event OperatorSet(address indexed owner, address indexed operator, bool approved);

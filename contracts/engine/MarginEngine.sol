@@ -221,7 +221,8 @@ contract MarginEngine is EngineBase, IAuctionSettlement, IPoolLedger, Reentrancy
             _accounts[accountId] = account;
             if (closure.keeperReward != 0) quote.safeTransfer(keeper, closure.keeperReward);
         } else {
-            closure.keeperReward = _handOff(account, accountId, ledger, closure.penalty, params, keeper);
+            closure.keeperReward =
+                _handOff(account, accountId, ledger, closure.penalty, params, cache, keeper);
         }
         emit Liquidated(
             accountId,
@@ -267,6 +268,16 @@ contract MarginEngine is EngineBase, IAuctionSettlement, IPoolLedger, Reentrancy
     }
 
     /// @inheritdoc IAuctionSettlement
+    function releaseCollateral(address token, address to, uint256 amount)
+        external
+        onlyLiquidator
+        nonReentrant
+    {
+        _releaseFromCustody(token, amount);
+        IERC20(token).safeTransfer(to, amount);
+    }
+
+    /// @inheritdoc IAuctionSettlement
     function onAuctionEnd(uint256 accountId, address token, uint256 returned)
         external
         onlyLiquidator
@@ -275,6 +286,7 @@ contract MarginEngine is EngineBase, IAuctionSettlement, IPoolLedger, Reentrancy
         Account memory account = _existingAccount(accountId);
         if (returned != 0) {
             Collateral storage collateral = _listedCollateral(token);
+            _releaseFromCustody(token, returned);
             collateral.totalDeposited += returned.toUint128();
             collateralBalance[accountId][token] += returned;
             account.collateralMask |= uint8(1 << collateral.index);

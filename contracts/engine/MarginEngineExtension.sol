@@ -102,6 +102,12 @@ contract MarginEngineExtension is EngineBase {
         return _collaterals[token];
     }
 
+    /// @notice Seized `token` the engine holds in custody for running auctions.
+    function collateralInAuction(address token) external view returns (uint256) {
+        uint256 heldPlusOne = _auctionCustody[token];
+        return heldPlusOne == 0 ? 0 : heldPlusOne - 1;
+    }
+
     /// @notice A market's configuration and aggregates.
     function markets(uint256 marketId) external view returns (Market memory) {
         return _markets[marketId];
@@ -140,6 +146,7 @@ contract MarginEngineExtension is EngineBase {
         collateral.index = uint8(index);
         collateral.decimals = decimals;
         collateral.listed = true;
+        _auctionCustody[token] = 1;
         for (uint256 m; m < _markets.length; ++m) {
             if (_markets[m].asset == token) _markets[m].sharedCollateral = uint8(index + 1);
         }

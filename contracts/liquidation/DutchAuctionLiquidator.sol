@@ -135,6 +135,8 @@ contract DutchAuctionLiquidator is ILiquidator, AccessControl, ReentrancyGuardTr
 
     /// @dev Running split of an account's debt and penalty across its lots.
     struct Split {
+        uint256 accountId;
+        uint256 firstAuctionId;
         uint256 debt;
         uint256 penalty;
         uint256 debtLeft;
@@ -178,6 +180,8 @@ contract DutchAuctionLiquidator is ILiquidator, AccessControl, ReentrancyGuardTr
     bytes32 public constant GUARDIAN_ROLE = keccak256("GUARDIAN_ROLE");
 
     uint256 internal constant WAD = 1e18;
+    uint256 internal constant ID_BITS = 40;
+    uint256 internal constant IDS_PER_WORD = 6;
     /// @dev Parameter bounds (WAD ratios, seconds); see docs/liquidation.md for guidance.
     uint256 public constant MIN_BUF = 1e18;
     uint256 public constant MAX_BUF = 2e18;
@@ -215,8 +219,10 @@ contract DutchAuctionLiquidator is ILiquidator, AccessControl, ReentrancyGuardTr
     /// @notice Number of configured collaterals (the last id assigned).
     uint16 public collateralCount;
     mapping(uint256 id => Auction) internal _auctions;
-    /// @dev Positions `[0, activeCount)` hold the active ids; slots beyond are stale and reused.
-    mapping(uint256 index => uint256 id) internal _activeIds;
+    /// @dev The active list, six 40-bit ids per slot: positions `[0, activeCount)` hold the active
+    /// ids, positions beyond are stale and reused. Packing makes the lots of one liquidation share
+    /// a slot (a 2-lot start writes one new slot instead of two: -20k).
+    mapping(uint256 word => uint256 ids) internal _activeIdWords;
 
     constructor(address engine_, IERC20 quote_, IOracleAdapter oracle_, IInsuranceFund fund_, address admin) {
         if (
@@ -243,6 +249,7 @@ contract DutchAuctionLiquidator is ILiquidator, AccessControl, ReentrancyGuardTr
         uint256 accountId,
         address[] calldata tokens,
         uint256[] calldata lots,
+        uint256[] calldata prices,
         uint256 debt,
         uint256 penalty,
         address keeper
@@ -251,25 +258,11 @@ contract DutchAuctionLiquidator is ILiquidator, AccessControl, ReentrancyGuardTr
         Globals memory g = globals;
         if (g.stopped >= STOP_STARTS) revert AuctionsStopped(g.stopped);
         uint256 n = tokens.length;
-        if (n == 0 || n != lots.length) revert InvalidLots();
-        if (debt + penalty == 0) revert ZeroTab();
-        uint256 dirt = g.dirt + debt + penalty;
-        if (dirt > g.hole) revert GlobalCapExceeded(dirt, g.hole);
-        g.dirt = uint88(dirt);
-
-        firstAuctionId = g.nextAuctionId;
-        g.nextAuctionId = (firstAuctionId + n).toUint40();
-        Split memory split = Split({
-            debt: debt,
-            penalty: penalty,
-            debtLeft: debt,
-            penaltyLeft: penalty,
-            totalValue: 0,
-            tip: 0,
-            chipReward: 0
-        });
-        _openAll(accountId, tokens, lots, firstAuctionId, split, g);
+        if (n == 0 || n != lots.length || n != prices.length) revert InvalidLots();
+        Split memory split = _admit(g, accountId, n, debt, penalty);
+        _openAll(tokens, lots, prices, split, g);
         globals = g;
+        firstAuctionId = split.firstAuctionId;
         _payKeeper(firstAuctionId, keeper, Math.min(split.tip + split.chipReward, penalty));
     }
 
@@ -300,7 +293,7 @@ contract DutchAuctionLiquidator is ILiquidator, AccessControl, ReentrancyGuardTr
         uint256 debtRepaid = _bookTake(id, a, token, g, slice, owe);
         emit Take(id, msg.sender, receiver, price, slice, owe, a.lot, a.tab);
 
-        IERC20(token).safeTransfer(receiver, slice);
+        if (slice != 0) IAuctionSettlement(engine).releaseCollateral(token, receiver, slice);
         if (data.length != 0) IAuctionTaker(receiver).onAuctionTake(msg.sender, owe, slice, data);
         if (owe != 0) {
             quote.safeTransferFrom(msg.sender, engine, owe);
@@ -359,7 +352,7 @@ contract DutchAuctionLiquidator is ILiquidator, AccessControl, ReentrancyGuardTr
         emit AuctionCancelled(id, recipient, a.lot, a.tab, a.debt);
         emit AuctionEnded(id, a.accountId, 0, a.debt, a.tab - a.debt);
 
-        IERC20(token).safeTransfer(recipient, a.lot);
+        IAuctionSettlement(engine).releaseCollateral(token, recipient, a.lot);
         if (a.debt != 0) IAuctionSettlement(engine).writeOffBadDebt(a.accountId, a.debt);
         IAuctionSettlement(engine).onAuctionEnd(a.accountId, token, 0);
     }
@@ -434,7 +427,7 @@ contract DutchAuctionLiquidator is ILiquidator, AccessControl, ReentrancyGuardTr
         uint256 n = globals.activeCount;
         ids = new uint256[](n);
         for (uint256 i; i < n; ++i) {
-            ids[i] = _activeIds[i];
+            ids[i] = _activeIdAt(i);
         }
     }
 
@@ -472,22 +465,45 @@ contract DutchAuctionLiquidator is ILiquidator, AccessControl, ReentrancyGuardTr
 
     // ------------------------------------------------------------------ internals
 
-    function _pricesAndValues(address[] calldata tokens, uint256[] calldata lots, Split memory split)
+    /// @dev Checks the tab against the global cap, books it and reserves `n` consecutive ids.
+    function _admit(Globals memory g, uint256 accountId, uint256 n, uint256 debt, uint256 penalty)
         internal
-        view
-        returns (uint256[] memory prices, uint256[] memory values)
+        pure
+        returns (Split memory split)
     {
+        if (debt + penalty == 0) revert ZeroTab();
+        uint256 dirt = g.dirt + debt + penalty;
+        if (dirt > g.hole) revert GlobalCapExceeded(dirt, g.hole);
+        g.dirt = uint88(dirt);
+        uint256 firstAuctionId = g.nextAuctionId;
+        g.nextAuctionId = (firstAuctionId + n).toUint40();
+        split = Split({
+            accountId: accountId,
+            firstAuctionId: firstAuctionId,
+            debt: debt,
+            penalty: penalty,
+            debtLeft: debt,
+            penaltyLeft: penalty,
+            totalValue: 0,
+            tip: 0,
+            chipReward: 0
+        });
+    }
+
+    /// @dev Oracle value of each lot (down), from the prices the engine read in this transaction.
+    function _values(
+        address[] calldata tokens,
+        uint256[] calldata lots,
+        uint256[] calldata prices,
+        Split memory split
+    ) internal view returns (uint256[] memory values) {
         uint256 n = tokens.length;
-        prices = new uint256[](n);
         values = new uint256[](n);
         for (uint256 i; i < n; ++i) {
             if (lots[i] == 0) revert ZeroLot(tokens[i]);
-            uint8 scaleExp = collaterals[tokens[i]].scaleExp;
-            if (address(collaterals[tokens[i]].curve) == address(0)) {
-                revert CollateralNotConfigured(tokens[i]);
-            }
-            prices[i] = oracle.price(tokens[i]);
-            values[i] = Math.mulDiv(lots[i], prices[i], 10 ** scaleExp);
+            Collateral storage c = collaterals[tokens[i]];
+            if (address(c.curve) == address(0)) revert CollateralNotConfigured(tokens[i]);
+            values[i] = Math.mulDiv(lots[i], prices[i], 10 ** c.scaleExp);
             split.totalValue += values[i];
         }
     }
@@ -508,27 +524,23 @@ contract DutchAuctionLiquidator is ILiquidator, AccessControl, ReentrancyGuardTr
     }
 
     function _openAll(
-        uint256 accountId,
         address[] calldata tokens,
         uint256[] calldata lots,
-        uint256 firstAuctionId,
+        uint256[] calldata prices,
         Split memory split,
         Globals memory g
     ) internal {
-        (uint256[] memory prices, uint256[] memory values) = _pricesAndValues(tokens, lots, split);
+        uint256[] memory values = _values(tokens, lots, prices, split);
         uint256 n = tokens.length;
         for (uint256 i; i < n; ++i) {
             (uint256 debtPart, uint256 penaltyPart) = _shares(split, values[i], i + 1 == n);
-            _open(
-                firstAuctionId + i, accountId, tokens[i], lots[i], debtPart, penaltyPart, prices[i], split, g
-            );
+            _open(split.firstAuctionId + i, tokens[i], lots[i], debtPart, penaltyPart, prices[i], split, g);
         }
     }
 
     /// @dev Creates one auction, checks its collateral's cap and adds its share of the reward.
     function _open(
         uint256 id,
-        uint256 accountId,
         address token,
         uint256 lot,
         uint256 debtPart,
@@ -549,15 +561,15 @@ contract DutchAuctionLiquidator is ILiquidator, AccessControl, ReentrancyGuardTr
             lot: lot.toUint128(),
             startTime: uint32(block.timestamp),
             collateralId: c.id,
-            accountId: accountId.toUint48(),
+            accountId: split.accountId.toUint48(),
             listIndex: g.activeCount,
             tab: uint80(tab),
             debt: uint80(debtPart),
             startPrice: startPrice.toUint96()
         });
-        _activeIds[g.activeCount] = id;
+        _setActiveIdAt(g.activeCount, id);
         g.activeCount += 1;
-        emit AuctionStarted(id, accountId, token, lot, tab, debtPart, startPrice);
+        emit AuctionStarted(id, split.accountId, token, lot, tab, debtPart, startPrice);
     }
 
     function _payKeeper(uint256 firstAuctionId, address keeper, uint256 reward) internal {
@@ -640,11 +652,11 @@ contract DutchAuctionLiquidator is ILiquidator, AccessControl, ReentrancyGuardTr
         }
     }
 
-    /// @dev Returns the leftover lot (tab paid) or records bad debt (lot exhausted), then tells
-    /// the engine the auction ended. Storage is already cleared.
+    /// @dev Gives the leftover lot back to the account (tab paid; it never left the engine) or
+    /// records bad debt (lot exhausted), then tells the engine the auction ended. Storage is
+    /// already cleared.
     function _settleEnd(uint256 id, Auction memory a, address token) internal {
         if (a.tab == 0) {
-            if (a.lot != 0) IERC20(token).safeTransfer(engine, a.lot);
             emit AuctionEnded(id, a.accountId, a.lot, 0, 0);
             IAuctionSettlement(engine).onAuctionEnd(a.accountId, token, a.lot);
         } else {
@@ -658,12 +670,24 @@ contract DutchAuctionLiquidator is ILiquidator, AccessControl, ReentrancyGuardTr
     function _remove(uint256 id, uint32 index, Globals memory g) internal {
         uint32 last = g.activeCount - 1;
         if (index != last) {
-            uint256 moved = _activeIds[last];
-            _activeIds[index] = moved;
+            uint256 moved = _activeIdAt(last);
+            _setActiveIdAt(index, moved);
             _auctions[moved].listIndex = index;
         }
         g.activeCount = last;
         delete _auctions[id];
+    }
+
+    function _activeIdAt(uint256 index) internal view returns (uint256) {
+        return uint40(_activeIdWords[index / IDS_PER_WORD] >> (ID_BITS * (index % IDS_PER_WORD)));
+    }
+
+    /// @dev Ids fit: `nextAuctionId` is a uint40.
+    function _setActiveIdAt(uint256 index, uint256 id) internal {
+        uint256 word = index / IDS_PER_WORD;
+        uint256 shift = ID_BITS * (index % IDS_PER_WORD);
+        uint256 packed = _activeIdWords[word] & ~(uint256(type(uint40).max) << shift);
+        _activeIdWords[word] = packed | (id << shift);
     }
 
     function _needsReset(uint256 elapsed, uint256 price, uint256 startPrice, uint256 tail, uint256 cusp)

@@ -10,7 +10,8 @@ import {IInsuranceFund} from "../../interfaces/IInsuranceFund.sol";
 
 /// @title MinimalLiquidator
 /// @notice Stand-in for the Dutch-auction liquidator so engine tests cover the whole hand-off: it
-/// holds the lots and lets a test settle an auction at a price it chooses, or write it off. The
+/// records the lots (held in the engine's custody) and lets a test settle an auction at a price
+/// it chooses, or write it off. The
 /// first auction of a hand-off carries the whole debt and penalty (no pro-rata split, no price
 /// curve). Local chains only.
 contract MinimalLiquidator is ILiquidator {
@@ -55,6 +56,7 @@ contract MinimalLiquidator is ILiquidator {
         uint256 accountId,
         address[] calldata tokens,
         uint256[] calldata lots,
+        uint256[] calldata,
         uint256 debt,
         uint256 penalty,
         address keeper
@@ -86,7 +88,7 @@ contract MinimalLiquidator is ILiquidator {
         auction.penalty -= uint64(penaltyPaid);
         auction.lot -= uint128(amount);
         quote.safeTransferFrom(msg.sender, engine, debtRepaid + penaltyPaid);
-        IERC20(auction.token).safeTransfer(msg.sender, amount);
+        IAuctionSettlement(engine).releaseCollateral(auction.token, msg.sender, amount);
         IAuctionSettlement(engine).settleAuctionProceeds(auction.accountId, debtRepaid, penaltyPaid);
     }
 
@@ -96,7 +98,6 @@ contract MinimalLiquidator is ILiquidator {
         if (auction.token == address(0)) revert AuctionClosed(auctionId);
         delete auctions[auctionId];
         if (auction.debt != 0) IAuctionSettlement(engine).writeOffBadDebt(auction.accountId, auction.debt);
-        if (auction.lot != 0) IERC20(auction.token).safeTransfer(engine, auction.lot);
         IAuctionSettlement(engine).onAuctionEnd(auction.accountId, auction.token, auction.lot);
     }
 }

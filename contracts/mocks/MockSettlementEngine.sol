@@ -6,12 +6,19 @@ import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol
 import {IAuctionSettlement} from "../../interfaces/IAuctionSettlement.sol";
 import {IInsuranceFund} from "../../interfaces/IInsuranceFund.sol";
 import {ILiquidator} from "../../interfaces/ILiquidator.sol";
+import {IOracleAdapter} from "../../interfaces/IOracleAdapter.sol";
+
+/// @dev The liquidator's oracle getter: the stand-in reads prices where the liquidator resets.
+interface IOracleSource {
+    function oracle() external view returns (IOracleAdapter);
+}
 
 /// @title MockSettlementEngine
-/// @notice Stand-in for the MarginEngine in the liquidator's unit tests. Local chains only. It
-/// hands seized lots to the liquidator like the engine does, and records (as events, to keep the
-/// measured take gas free of mock bookkeeping) what the liquidator tells it. Bad debt runs a
-/// two-step waterfall: insurance fund, then "socialized" (just reported).
+/// @notice Stand-in for the MarginEngine in the liquidator's unit tests. Local chains only. Like
+/// the engine it keeps seized lots in custody (`collateralInAuction`, the one piece of bookkeeping
+/// it does, so measured take gas includes the custody update the real engine pays) and pays them
+/// out on `releaseCollateral`; everything else the liquidator tells it is recorded as events. Bad
+/// debt runs a two-step waterfall: insurance fund, then "socialized" (just reported).
 contract MockSettlementEngine is IAuctionSettlement {
     using SafeERC20 for IERC20;
 
@@ -23,6 +30,9 @@ contract MockSettlementEngine is IAuctionSettlement {
 
     ILiquidator public liquidator;
     IInsuranceFund public insuranceFund;
+    /// @notice Collateral held in custody for running auctions, per token (the real engine's
+    /// `collateralInAuction`); a release beyond it panics.
+    mapping(address token => uint256) public collateralInAuction;
 
     /// @notice Wires the liquidator and the fund (test set-up; no access control on a mock).
     function wire(ILiquidator liquidator_, IInsuranceFund fund_) external {
@@ -30,7 +40,8 @@ contract MockSettlementEngine is IAuctionSettlement {
         insuranceFund = fund_;
     }
 
-    /// @notice Plays the engine's liquidation: moves the lots to the liquidator, starts auctions.
+    /// @notice Plays the engine's liquidation: takes the lots (which it must hold) into custody and
+    /// starts auctions.
     function liquidate(
         uint256 accountId,
         address[] calldata tokens,
@@ -39,18 +50,18 @@ contract MockSettlementEngine is IAuctionSettlement {
         uint256 penalty,
         address keeper
     ) external returns (uint256 firstAuctionId) {
-        handOver(tokens, lots);
-        return liquidator.startAuctions(accountId, tokens, lots, debt, penalty, keeper);
+        hold(tokens, lots);
+        return liquidator.startAuctions(accountId, tokens, lots, _prices(tokens), debt, penalty, keeper);
     }
 
-    /// @notice Only moves lots to the liquidator (so a test can measure `startAuctions` alone).
-    function handOver(address[] calldata tokens, uint256[] calldata lots) public {
+    /// @notice Only books lots into custody (so a test can measure `startAuctions` alone).
+    function hold(address[] calldata tokens, uint256[] calldata lots) public {
         for (uint256 i; i < tokens.length; ++i) {
-            IERC20(tokens[i]).safeTransfer(address(liquidator), lots[i]);
+            collateralInAuction[tokens[i]] += lots[i];
         }
     }
 
-    /// @notice Only calls `startAuctions`, for lots already handed over.
+    /// @notice Only calls `startAuctions`, for lots already in custody.
     function start(
         uint256 accountId,
         address[] calldata tokens,
@@ -59,7 +70,29 @@ contract MockSettlementEngine is IAuctionSettlement {
         uint256 penalty,
         address keeper
     ) external returns (uint256 firstAuctionId) {
-        return liquidator.startAuctions(accountId, tokens, lots, debt, penalty, keeper);
+        return liquidator.startAuctions(accountId, tokens, lots, _prices(tokens), debt, penalty, keeper);
+    }
+
+    /// @notice Calls `startAuctions` with the caller's prices (to test their length check).
+    function startPriced(
+        uint256 accountId,
+        address[] calldata tokens,
+        uint256[] calldata lots,
+        uint256[] calldata prices,
+        uint256 debt,
+        uint256 penalty,
+        address keeper
+    ) external returns (uint256 firstAuctionId) {
+        return liquidator.startAuctions(accountId, tokens, lots, prices, debt, penalty, keeper);
+    }
+
+    /// @dev The oracle prices the real engine would pass (it reads them for its margin check).
+    function _prices(address[] calldata tokens) internal view returns (uint256[] memory prices) {
+        IOracleAdapter oracle = IOracleSource(address(liquidator)).oracle();
+        prices = new uint256[](tokens.length);
+        for (uint256 i; i < tokens.length; ++i) {
+            prices[i] = oracle.price(tokens[i]);
+        }
     }
 
     /// @inheritdoc IAuctionSettlement
@@ -76,8 +109,16 @@ contract MockSettlementEngine is IAuctionSettlement {
     }
 
     /// @inheritdoc IAuctionSettlement
+    function releaseCollateral(address token, address to, uint256 amount) external {
+        _onlyLiquidator();
+        collateralInAuction[token] -= amount;
+        IERC20(token).safeTransfer(to, amount);
+    }
+
+    /// @inheritdoc IAuctionSettlement
     function onAuctionEnd(uint256 accountId, address token, uint256 returned) external {
         _onlyLiquidator();
+        collateralInAuction[token] -= returned;
         emit AuctionEndReported(accountId, token, returned);
     }
 

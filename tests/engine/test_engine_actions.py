@@ -293,10 +293,29 @@ def test_parts_hooks_are_restricted(engine, trader, configured):
         engine.writeOffBadDebt(1, 1, sender=trader)
     with ape.reverts(engine.OnlyLiquidator):
         engine.onAuctionEnd(1, trader, 0, sender=trader)
+    with ape.reverts(engine.OnlyLiquidator):
+        engine.releaseCollateral(trader, trader, 1, sender=trader)
     with ape.reverts(engine.OnlyPool):
         engine.creditPool(1, sender=trader)
     with ape.reverts(engine.OnlyPool):
         engine.payFromPool(trader, 1, sender=trader)
+
+
+def test_liquidator_cannot_release_collateral_outside_auction_custody(
+    engine, admin, deployer, weth, trader, funded_trader, configured
+):
+    """Deposited collateral is not in auction custody: a liquidator can neither pay it out nor
+    credit it back as a leftover (the bound that keeps other accounts' collateral safe)."""
+    account = funded_trader
+    engine.deposit(account, weth, 2 * WAD, sender=trader)
+    assert admin.collateralInAuction(weth) == 0 and weth.balanceOf(engine) >= 2 * WAD
+    admin.setLiquidator(deployer, sender=deployer)
+    with ape.reverts(engine.AuctionCustodyExceeded):
+        engine.releaseCollateral(weth, deployer, 1, sender=deployer)
+    with ape.reverts(engine.AuctionCustodyExceeded):
+        engine.onAuctionEnd(account, weth, 1, sender=deployer)
+    with ape.reverts(engine.AuctionCustodyExceeded):
+        engine.releaseCollateral(trader, deployer, 1, sender=deployer)  # not listed: nothing held
 
 
 def test_sweep_insurance_fees(engine, admin, usdc, fund, trader, funded_trader):

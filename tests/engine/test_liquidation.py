@@ -156,7 +156,9 @@ def test_handoff_two_positions_two_collaterals(
     ledger = admin.ledger()
     assert ledger.debtInAuction == debt
     assert ledger.accountDebt == debt_before - fee_debt
-    assert weth.balanceOf(liquidator) == 10 * WAD and wbtc.balanceOf(liquidator) == 10**8
+    # The seized collateral stays in the engine's custody for the auctions.
+    assert weth.balanceOf(liquidator) == 0 and wbtc.balanceOf(liquidator) == 0
+    assert admin.collateralInAuction(weth) == 10 * WAD and admin.collateralInAuction(wbtc) == 10**8
 
     # Under auction: no new risk, deposits still welcome.
     weth.mint(trader, WAD, sender=trader)

@@ -107,7 +107,7 @@ def test_crash_liquidation_takes_and_leftover(system, chain, deployer, actors):
     assert started.lot == 50 * WAD and started.accountId == rich
     assert started.tab == handed.debt + handed.unpaidPenalty and started.debt == handed.debt
     assert p.engine.collateralBalance(rich, weth) == 0
-    assert weth.balanceOf(p.liquidator) == 50 * WAD
+    assert p.admin.collateralInAuction(weth) == 50 * WAD
     assert p.admin.ledger().debtInAuction == handed.debt
     assert usdc.balanceOf(keeper) - keeper_before == rewarded.paid > 0
     assert fund_before - usdc.balanceOf(p.fund) == rewarded.paid
@@ -136,7 +136,7 @@ def test_crash_liquidation_takes_and_leftover(system, chain, deployer, actors):
     assert (take.slice, take.owe, take.tabLeft) == (want.slice, want.owe, 0)
     assert usdc.balanceOf(p.engine) - engine_quote == want.owe
     assert p.engine.collateralBalance(rich, weth) == status.lot - want.slice
-    assert weth.balanceOf(p.liquidator) == 0
+    assert p.admin.collateralInAuction(weth) == 0
     assert weth.balanceOf(p.extra["exchange"]) == want.slice
     assert p.admin.ledger().debtInAuction == 0
     assert p.admin.ledger().insuranceFees - fees_before == want.penalty_paid

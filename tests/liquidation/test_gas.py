@@ -34,7 +34,7 @@ def test_gas_start_take_reset(system, warm, gas, chain):
     lots = [10 * ETH, BTC]
     for token, lot in zip([s.weth, s.wbtc], lots, strict=True):
         token.mint(s.engine, lot, sender=s.deployer)
-    s.engine.handOver([s.weth, s.wbtc], lots, sender=s.deployer)
+    s.engine.hold([s.weth, s.wbtc], lots, sender=s.deployer)
     t0 = chain.pending_timestamp + 10
     chain.pending_timestamp = t0  # fixed elapsed times: curve gas depends on them
     tx = s.engine.start(

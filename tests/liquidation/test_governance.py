@@ -132,6 +132,24 @@ def test_active_list_swap_and_pop(system, chain):
     assert s.liquidator.activeAuctionIds() == [new]
 
 
+def test_packed_active_list_across_slots(system):
+    """The list packs six ids per slot: 14 auctions span three slots; removals swap ids across
+    slot boundaries and every moved auction keeps working."""
+    s = system
+    ids = [s.start([s.weth], [ETH], 100 * USDC, 0, account=i)[1] for i in range(14)]
+    assert s.liquidator.activeAuctionIds() == ids  # appended in order
+    taker = s.fund_taker(10_000 * USDC)
+    expected = list(ids)
+    for gone in (ids[0], ids[6], ids[13], ids[5]):
+        s.liquidator.take(gone, ETH, TOP, taker, b"", sender=taker)
+        position = expected.index(gone)
+        last = expected.pop()
+        if last != gone:
+            expected[position] = last
+        assert s.liquidator.activeAuctionIds() == expected
+    assert all(s.liquidator.status(i).active for i in expected)
+
+
 @pytest.fixture
 def reentrant(system, project):
     return system.deployer.deploy(project.ReentrantTaker, system.liquidator)
@@ -142,7 +160,7 @@ def _reentries(s, first, reentrant):
     return {
         "take": liq.take.encode_input(first, ETH, TOP, reentrant, b""),
         "reset": liq.reset.encode_input(first, reentrant),
-        "start": liq.startAuctions.encode_input(1, [s.weth], [ETH], USDC, 0, reentrant),
+        "start": liq.startAuctions.encode_input(1, [s.weth], [ETH], [WAD], USDC, 0, reentrant),
         "config": liq.setCollateral.encode_input(s.weth, collateral_params(s.linear)),
         "cancel": liq.cancel.encode_input(first, reentrant),
     }
@@ -155,7 +173,7 @@ def test_reentry_from_callback_reverts(system, reentrant, target):
     calldata = _reentries(s, first, reentrant)[target]
     with ape.reverts(s.liquidator.ReentrancyGuardReentrantCall):
         reentrant.take(first, ETH, TOP, calldata, sender=s.taker)
-    assert s.weth.balanceOf(s.liquidator) == 10 * ETH
+    assert s.engine.collateralInAuction(s.weth) == 10 * ETH
     assert s.liquidator.status(first).tab == 15_750 * USDC
 
 

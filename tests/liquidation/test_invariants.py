@@ -1,7 +1,7 @@
 """Random sequences of starts, takes, resets, cancels and time jumps; invariants after each step:
 
 - Σ tabs of active auctions == global dirt, and per collateral == its dirt, each <= its cap;
-- collateral seized == taken + returned + cancelled + still in auction (== liquidator balance);
+- collateral seized == taken + returned + cancelled + still in auction (== the engine's custody);
 - an auction's price never rises except by a reset;
 - the fund's balance == seed - rewards - covered shortfalls (never negative);
 - bad debt is written off only when a lot is exhausted.
@@ -40,6 +40,7 @@ class Ledger:
         self.s = s
         self.seized = defaultdict(int)
         self.out = defaultdict(int)  # taken + returned + cancelled, per token
+        self.token_of: dict[int, str] = {}
         self.fund_out = 0
         self.prices: dict[int, tuple[int, int]] = {}
 
@@ -47,25 +48,19 @@ class Ledger:
         s, liq = self.s, self.s.liquidator
         for e in tx.events.filter(liq.AuctionStarted):
             self.seized[e.token] += e.lot
+            self.token_of[e.id] = e.token
         for e in tx.events.filter(liq.Take):
-            self.out[self._token_of(tx)] += e.slice
+            self.out[self.token_of[e.id]] += e.slice
         for e in tx.events.filter(s.engine.AuctionEndReported):
             self.out[e.token] += e.returned
         for e in tx.events.filter(liq.AuctionCancelled):
-            self.out[self._token_of(tx)] += e.lot
+            self.out[self.token_of[e.id]] += e.lot
         self.fund_out += sum(e.paid for e in tx.events.filter(liq.KeeperRewarded))
         self.fund_out += sum(e.rewardPaid for e in tx.events.filter(liq.AuctionReset))
         written = list(tx.events.filter(s.engine.BadDebtWrittenOff))
         self.fund_out += sum(e.covered for e in written)
         if written and op == "take":
             assert all(e.lotLeft == 0 and e.tabLeft > 0 for e in tx.events.filter(liq.Take))
-
-    def _token_of(self, tx):
-        """A take or cancel moves one auction: its token is the first leaving the liquidator."""
-        for log in tx.events:
-            if log.event_name == "Transfer" and log["from"] == self.s.liquidator.address:
-                return log.contract_address
-        raise AssertionError("no collateral transfer in the transaction")
 
     def check(self) -> None:
         s, liq = self.s, self.s.liquidator
@@ -76,8 +71,9 @@ class Ledger:
             mine = [a for a in active if a.token == token.address]
             dirt = liq.collaterals(token).dirt
             assert sum(a.tab for a in mine) == dirt <= HOLE
-            held = token.balanceOf(liq)
+            held = s.engine.collateralInAuction(token)
             assert held == sum(a.lot for a in mine)
+            assert token.balanceOf(liq) == 0
             assert self.seized[token.address] == self.out[token.address] + held
         for a_id, a in zip(liq.activeAuctionIds(), active, strict=True):
             before = self.prices.get(a_id)

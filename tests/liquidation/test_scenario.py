@@ -104,4 +104,4 @@ def test_crash_to_socialized_loss(system, chain, project, deployer):
     assert bad_debt(tx, s.engine) == [(2_200 * USDC, 1_000 * USDC, 1_200 * USDC)]
     assert s.quote.balanceOf(s.fund) == 0
     assert s.liquidator.activeAuctionIds() == []
-    assert s.weth.balanceOf(s.liquidator) == 0 and s.wbtc.balanceOf(s.liquidator) == 0
+    assert s.engine.collateralInAuction(s.weth) == s.engine.collateralInAuction(s.wbtc) == 0

@@ -64,7 +64,10 @@ def test_two_lots_split_by_value_and_recorded(system, chain):
     assert fund_before - s.quote.balanceOf(s.fund) == reward
     [event] = tx.events.filter(s.liquidator.KeeperRewarded)
     assert (event.keeper, event.requested, event.paid) == (s.keeper.address, reward, reward)
-    assert s.weth.balanceOf(s.liquidator) == lots[0] and s.wbtc.balanceOf(s.liquidator) == lots[1]
+    # The lots stay in the engine's custody: the liquidator never holds collateral.
+    assert s.weth.balanceOf(s.liquidator) == 0 and s.wbtc.balanceOf(s.liquidator) == 0
+    assert s.engine.collateralInAuction(s.weth) == lots[0]
+    assert s.engine.collateralInAuction(s.wbtc) == lots[1]
 
 
 @settings(max_examples=20, deadline=None)
@@ -143,7 +146,9 @@ def test_keeper_reward_limited_by_fund_balance(system, deployer):
 def test_only_engine_can_start(system):
     s = system
     with ape.reverts(s.liquidator.NotEngine):
-        s.liquidator.startAuctions(1, [s.weth], [ETH], USDC, 0, s.keeper, sender=s.deployer)
+        s.liquidator.startAuctions(
+            1, [s.weth], [ETH], [WETH_PRICE], USDC, 0, s.keeper, sender=s.deployer
+        )
 
 
 def test_rejects_bad_lots(system):
@@ -153,6 +158,9 @@ def test_rejects_bad_lots(system):
         s.engine.start(1, [], [], USDC, 0, s.keeper, sender=s.deployer)
     with ape.reverts(s.liquidator.InvalidLots):
         s.engine.start(1, [s.weth], [ETH, ETH], USDC, 0, s.keeper, sender=s.deployer)
+    for prices in ([], [WETH_PRICE, WETH_PRICE]):
+        with ape.reverts(s.liquidator.InvalidLots):
+            s.engine.startPriced(1, [s.weth], [ETH], prices, USDC, 0, s.keeper, sender=s.deployer)
     with ape.reverts(s.liquidator.ZeroLot):
         s.engine.liquidate(1, [s.weth, s.weth], [ETH, 0], USDC, 0, s.keeper, sender=s.deployer)
     with ape.reverts(s.liquidator.ZeroTab):
