@@ -88,10 +88,14 @@ class ProtocolMachine(RuleBasedStateMachine):
     @initialize(
         weth=st.integers(min_value=10_000, max_value=200_000),
         quote=st.integers(min_value=0, max_value=20_000),
-        leverage=st.integers(min_value=1, max_value=9),
+        leverage=st.integers(min_value=2, max_value=6),
         long=st.booleans(),
+        crash=st.booleans(),
+        withdraw_share=st.sampled_from((0, PPM // 4, PPM // 2, 3 * PPM // 4, 9 * PPM // 10)),
     )
-    def open_positions(self, weth: int, quote: int, leverage: int, long: bool) -> None:
+    def open_positions(
+        self, weth: int, quote: int, leverage: int, long: bool, crash: bool, withdraw_share: int
+    ) -> None:
         """Two traders start collateralized and leveraged (one in each market), so that price
         moves make accounts liquidatable within a few steps; leverage above the initial margin
         is refused, which is a step worth taking too."""
@@ -109,6 +113,20 @@ class ProtocolMachine(RuleBasedStateMachine):
             asset = self.system.markets[market].asset
             size = weth * leverage * WAD * WAD // self.feed_prices[asset]
             self._trade(trader, market, size if long else -size)
+        self.state = read_state(self.driver, self.system)
+        if withdraw_share:  # the first risk increase of a fresh position: a withdrawal
+            self.withdraw(TRADERS[0], "WETH", withdraw_share)
+        if crash:  # half the examples start with a gap against the positions and liquidations
+            for asset in ASSETS:
+                self._set_price(
+                    asset, self.feed_prices[asset] * (5_000 if long else 16_000) // 10_000
+                )
+            self.state = read_state(self.driver, self.system)
+            for trader in TRADERS[:2]:
+                self.liquidate(trader)
+            self.state = read_state(self.driver, self.system)
+            for pick in range(len(self.state.auctions)):  # a taker asking below the price
+                self.take(pick, PPM // 2, honest=False)
 
     # ------------------------------------------------------------------ traders
 
@@ -255,7 +273,7 @@ class ProtocolMachine(RuleBasedStateMachine):
     def take(self, pick: int, share: int, honest: bool) -> None:
         """A take at the displayed price, or one asking for a price just below it (must revert)."""
         auction_id, status = self._auction(pick)
-        max_price = status.price if honest else status.price - 1
+        max_price = status.price if honest or status.price == 0 else status.price - 1
         amount = max(status.lot * share // PPM, 1)
         keeper = self.system.actors[KEEPER]
         outcome = self._tx(KEEPER, "liquidator", "take", auction_id, amount, max_price, keeper, b"")
