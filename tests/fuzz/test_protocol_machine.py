@@ -5,7 +5,7 @@ Hypothesis prints the seed (`--hypothesis-seed=N` replays it)."""
 
 from __future__ import annotations
 
-from hypothesis.stateful import run_state_machine_as_test
+from hypothesis.stateful import invariant, run_state_machine_as_test
 
 from solvent.fuzz.machine import ProtocolMachine
 from solvent.fuzz.profiles import active_settings
@@ -17,6 +17,11 @@ def test_protocol_keeps_its_promises(fast_driver, fuzz_system):
     bound = ProtocolMachine.bind(fast_driver, fuzz_system)
 
     class Recording(bound):  # type: ignore[misc, valid-type]
+        @invariant()
+        def protocol_keeps_its_promises(self) -> None:
+            BRANCHES["steps"] = BRANCHES.get("steps", 0) + 1
+            super().protocol_keeps_its_promises()
+
         def teardown(self) -> None:
             counts = [
                 *self.branches.items(),
