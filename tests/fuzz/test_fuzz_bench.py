@@ -4,7 +4,7 @@ from solvent.bench.fuzz_bench import measure
 
 
 def test_both_paths_run_the_same_campaign(project, chain, accounts):
-    result = measure(project, chain, accounts, examples=1, steps=5)
+    result = measure(project, chain, accounts, examples=1, steps=3)
     assert result["same_steps"], result
     assert result["naive"]["steps"] > 0
     assert result["naive"]["steps_per_s"] > 0 and result["fast"]["steps_per_s"] > 0
