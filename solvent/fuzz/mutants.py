@@ -17,8 +17,9 @@ from typing import Any
 
 from eth_abi import encode as abi_encode
 
+from solvent.fastpath import Tx
 from solvent.fuzz.codec import abi_type
-from solvent.fuzz.driver import FastDriver
+from solvent.fuzz.driver import Call, FastDriver
 from solvent.fuzz.system import DEPLOYER
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -116,7 +117,7 @@ def compile_mutant(mutant: Mutant) -> tuple[list[dict[str, Any]], str]:
 def constructor_args(driver: FastDriver, mutant: Mutant, deployer: str) -> list[Any]:
     codec = driver.codec
     if mutant.contract == "MarginEngine":
-        [extension] = driver.views([_call("engine", "extension")])
+        [extension] = driver.views([Call("engine", "extension")])
         return [codec.address("quote"), codec.address("oracle"), deployer, extension]
     if mutant.contract == "DutchAuctionLiquidator":
         keys = ("engine", "quote", "oracle", "fund")
@@ -130,8 +131,6 @@ def install(driver: FastDriver, mutant: Mutant, deployer: str) -> None:
     [constructor] = [item for item in abi if item["type"] == "constructor"]
     args = constructor_args(driver, mutant, deployer)
     encoded = abi_encode([abi_type(i) for i in constructor["inputs"]], args).hex()
-    from solvent.fastpath import Tx
-
     [tx_hash] = driver.sender.send(
         [Tx(sender=DEPLOYER, to=None, data="0x" + bytecode + encoded, gas=15_000_000)]
     )
@@ -142,9 +141,3 @@ def install(driver: FastDriver, mutant: Mutant, deployer: str) -> None:
         raise RuntimeError(f"{mutant.name}: deployment reverted")
     code = driver.rpc.call("eth_getCode", receipt["contractAddress"], "latest")
     driver.rpc.call("anvil_setCode", driver.codec.address(mutant.target), code)
-
-
-def _call(target: str, fn: str, *args: Any) -> Any:
-    from solvent.fuzz.driver import Call
-
-    return Call(target, fn, args)
