@@ -67,8 +67,8 @@ bench: setup ## measure and regenerate docs/BENCHMARKS.md
 sim: setup ## run the crash simulator (reports/sim/); SIM_ARGS="--scenario gap_30 --accounts 100"
 	$(BIN)/ape run simulate $(SIM_ARGS)
 
-fuzz: setup ## deep stateful fuzzing campaign
-	@echo "make fuzz lands with the fuzzing issue (#7): not implemented yet" >&2; exit 1
+fuzz: setup ## deep stateful fuzzing campaign (>= 100k steps; replay with ARGS='--hypothesis-seed=N')
+	HYPOTHESIS_PROFILE=deep $(BIN)/ape test tests/fuzz/test_protocol_machine.py -q $(ARGS)
 
 freeze: $(PY_STAMP) ## rewrite requirements.txt from the venv
 	{ head -2 requirements.txt; $(BIN)/pip freeze --exclude-editable | grep -v -i '^solvent'; } > requirements.tmp

@@ -1,0 +1,318 @@
+"""The Hypothesis state machine over the deployed protocol. Rules act as traders, LPs, stakers,
+keepers, takers and the price feeds; one invariant reads the chain after every step and checks
+it against the shadow model (solvent.fuzz.model). Each example runs between evm_snapshot and
+evm_revert, so examples are independent and a failure shrinks to a short reproducible sequence."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
+
+from solvent import margin as ref
+from solvent.fuzz.driver import Call, Driver, Outcome, Reverted
+from solvent.fuzz.model import UNPRICED, Plan, Shadow, plan_liquidation, portfolio, require
+from solvent.fuzz.state import State, read_state
+from solvent.fuzz.system import ASSETS, KEEPER, LP, MAX_UINT, STAKER, TRADERS, USDC, WAD, FuzzSystem
+
+PRICE_FACTORS_BPS = (
+    5_000,
+    7_000,
+    8_500,
+    9_000,
+    9_500,
+    9_700,
+    10_300,
+    10_500,
+    11_000,
+    13_000,
+)  # gaps included
+TIME_STEPS = (12, 60, 300, 1_800, 5_000)  # 5,000 s: beyond maxStaleness (4,500 s), feeds go stale
+EXCHANGE_PREMIUM_BPS = 12_000  # the toy DEX pays 1.2x the oracle: flash takes are profitable
+PPM = 1_000_000
+
+traders = st.sampled_from(TRADERS)
+assets = st.sampled_from(ASSETS)
+ppm = st.integers(min_value=1, max_value=PPM)
+dollars = st.integers(min_value=1, max_value=300_000)
+
+
+class ProtocolMachine(RuleBasedStateMachine):
+    """Bind `driver` and `system` with `bind` before running."""
+
+    driver: ClassVar[Driver]
+    system: ClassVar[FuzzSystem]
+
+    @classmethod
+    def bind(cls, driver: Driver, system: FuzzSystem) -> type[ProtocolMachine]:
+        return type("BoundProtocolMachine", (cls,), {"driver": driver, "system": system})
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.snapshot_id = self.driver.snapshot()
+        self.state: State = read_state(self.driver, self.system)
+        self.shadow = Shadow.start(self.system, self.state)
+        self.feed_prices = {a: p for a, p in self.state.prices.items() if p is not None}
+        self.risk_increased: int | None = None
+        self.branches: dict[str, int] = {}
+
+    def teardown(self) -> None:
+        self.driver.revert(self.snapshot_id)
+
+    # ------------------------------------------------------------------ helpers
+
+    def _tx(
+        self, sender: int, target: str, fn: str, *args: Any, plan: Plan | None = None
+    ) -> Outcome:
+        outcome = self.driver.transact(sender, target, fn, *args)
+        if outcome.ok:
+            self.shadow.apply(outcome, plan)
+        self.branch(f"{target}.{fn}:{'ok' if outcome.ok else outcome.error}")
+        return outcome
+
+    def branch(self, name: str) -> None:
+        self.branches[name] = self.branches.get(name, 0) + 1
+
+    def _address(self, key: str) -> str:
+        return self.system.codec.address(key)
+
+    def _units(self, asset: str, usd: int) -> int:
+        """`usd` dollars of `asset` in its token units, at the last price the feeds were set to."""
+        if asset == "quote":
+            return usd * USDC
+        return usd * WAD * 10 ** self.system.decimals[asset] // self.feed_prices[asset]
+
+    # ------------------------------------------------------------------ setup
+
+    @initialize(
+        weth=st.integers(min_value=10_000, max_value=200_000),
+        quote=st.integers(min_value=0, max_value=20_000),
+        leverage=st.integers(min_value=2, max_value=6),
+        long=st.booleans(),
+        crash=st.booleans(),
+        withdraw_share=st.sampled_from((0, PPM // 4, PPM // 2, 3 * PPM // 4, 9 * PPM // 10)),
+    )
+    def open_positions(
+        self, weth: int, quote: int, leverage: int, long: bool, crash: bool, withdraw_share: int
+    ) -> None:
+        """Two traders start collateralized and leveraged (one in each market), so that price
+        moves make accounts liquidatable within a few steps; leverage above the initial margin
+        is refused, which is a step worth taking too."""
+        for trader, market in ((TRADERS[0], 0), (TRADERS[1], 1)):
+            self._tx(
+                trader,
+                "engine",
+                "deposit",
+                trader,
+                self._address("WETH"),
+                self._units("WETH", weth),
+            )
+            if quote:
+                self._tx(trader, "engine", "deposit", trader, self._address("quote"), quote * USDC)
+            asset = self.system.markets[market].asset
+            size = weth * leverage * WAD * WAD // self.feed_prices[asset]
+            self._trade(trader, market, size if long else -size)
+        self.state = read_state(self.driver, self.system)
+        if withdraw_share:  # the first risk increase of a fresh position: a withdrawal
+            self.withdraw(TRADERS[0], "WETH", withdraw_share)
+        if crash:  # half the examples start with a gap against the positions and liquidations
+            for asset in ASSETS:
+                self._set_price(
+                    asset, self.feed_prices[asset] * (5_000 if long else 16_000) // 10_000
+                )
+            self.state = read_state(self.driver, self.system)
+            for trader in TRADERS[:2]:
+                self.liquidate(trader)
+            self.state = read_state(self.driver, self.system)
+            for pick in range(len(self.state.auctions)):  # a taker asking below the price
+                self.take(pick, PPM // 2, honest=False)
+
+    # ------------------------------------------------------------------ traders
+
+    @rule(trader=traders, asset=st.sampled_from(("quote", *ASSETS)), usd=dollars)
+    def deposit(self, trader: int, asset: str, usd: int) -> None:
+        amount = self._units(asset, usd)
+        if amount:
+            self._tx(trader, "engine", "deposit", trader, self._address(asset), amount)
+
+    @rule(
+        trader=traders, asset=st.sampled_from(("quote", *ASSETS)), share=st.integers(1, 1_100_000)
+    )
+    def withdraw(self, trader: int, asset: str, share: int) -> None:
+        balance = (
+            max(self.state.accounts[trader].quoteBalance, 0)
+            if asset == "quote"
+            else self.state.collateral[(trader, asset)]
+        )
+        amount = balance * share // PPM
+        if amount == 0:
+            return
+        to = self.system.actors[trader]
+        if self._tx(trader, "engine", "withdraw", trader, self._address(asset), amount, to).ok:
+            self.risk_increased = trader
+
+    @rule(trader=traders, market=st.sampled_from((0, 1)), usd=dollars, long=st.booleans())
+    def trade(self, trader: int, market: int, usd: int, long: bool) -> None:
+        asset = self.system.markets[market].asset
+        size = usd * WAD * WAD // self.feed_prices[asset]
+        self._trade(trader, market, size if long else -size)
+
+    @rule(trader=traders, market=st.sampled_from((0, 1)))
+    def close(self, trader: int, market: int) -> None:
+        size = self.state.positions[(trader, market)].size
+        if size:
+            self._trade(trader, market, -size)
+
+    def _trade(self, trader: int, market: int, delta: int) -> None:
+        acceptable = MAX_UINT if delta > 0 else 0
+        size = self.state.positions[(trader, market)].size
+        outcome = self._tx(trader, "engine", "trade", trader, market, delta, acceptable)
+        if outcome.ok and ref.increases_risk(size, size + delta):
+            self.risk_increased = trader
+
+    # ------------------------------------------------------------------ LPs and stakers
+
+    @rule(usd=st.integers(1, 2_000_000))
+    def lp_deposit(self, usd: int) -> None:
+        self._tx(LP, "pool", "deposit", usd * USDC, self.system.actors[LP])
+
+    @rule(share=ppm)
+    def lp_withdraw(self, share: int) -> None:
+        lp = self.system.actors[LP]
+        [available] = self.driver.views([_call("pool", "maxWithdraw", lp)])
+        if isinstance(available, Reverted):  # it needs the prices
+            return
+        if amount := available * share // PPM:
+            self._tx(LP, "pool", "withdraw", amount, lp, lp)
+
+    @rule(usd=st.integers(1, 100_000))
+    def stake(self, usd: int) -> None:
+        self._tx(STAKER, "fund", "deposit", usd * USDC, self.system.actors[STAKER])
+
+    @rule(share=ppm)
+    def unstake(self, share: int) -> None:
+        """Requests a withdrawal, or redeems inside an open window (the cool-down is 7 days)."""
+        staker = self.system.actors[STAKER]
+        [shares, redeemable] = self.driver.views(
+            [_call("fund", "balanceOf", staker), _call("fund", "maxRedeem", staker)]
+        )
+        if isinstance(redeemable, Reverted):
+            return
+        if redeemable:
+            self._tx(STAKER, "fund", "redeem", max(redeemable * share // PPM, 1), staker, staker)
+        elif amount := shares * share // PPM:
+            self._tx(STAKER, "fund", "requestWithdrawal", amount)
+
+    # ------------------------------------------------------------------ prices and time
+
+    @rule(asset=assets, factor=st.sampled_from(PRICE_FACTORS_BPS))
+    def move_price(self, asset: str, factor: int) -> None:
+        self._set_price(asset, self.feed_prices[asset] * factor // 10_000)
+
+    @rule()
+    def refresh_feeds(self) -> None:
+        for asset in ASSETS:
+            self._set_price(asset, self.feed_prices[asset])
+
+    def _set_price(self, asset: str, price: int) -> None:
+        price = max(price // 10**10 * 10**10, 10**10)  # exact in every feed's decimals
+        for feed in (f"feed.{asset}", f"feed2.{asset}"):
+            answer = price * 10 ** self.system.feed_decimals[feed] // WAD
+            self._tx(0, feed, "setAnswer", answer)
+        premium = price * EXCHANGE_PREMIUM_BPS // 10_000
+        self._tx(0, "exchange", "setPrice", self._address(asset), premium)
+        self.feed_prices[asset] = price
+
+    @rule(seconds=st.sampled_from(TIME_STEPS))
+    def pass_time(self, seconds: int) -> None:
+        self.driver.advance(seconds)
+
+    @rule()
+    def pass_cooldown(self) -> None:
+        """Past the insurance fund's 7-day cool-down: stakers' windows open, feeds go stale."""
+        self.driver.advance(7 * 86_400 + 60)
+
+    # ------------------------------------------------------------------ keepers
+
+    @rule()
+    def liquidate_weakest(self) -> None:
+        """A keeper: liquidates the account the reference model finds least healthy."""
+        healths = {}
+        for trader in TRADERS:
+            folio = portfolio(self.state, self.system, trader)
+            if folio is not None:
+                healths[trader] = ref.maintenance_health(folio)
+        if healths:
+            self.liquidate(min(healths, key=lambda t: healths[t]))
+
+    @rule(trader=traders)
+    def liquidate(self, trader: int) -> None:
+        """Anyone may call liquidate: a healthy account must be refused with AccountHealthy."""
+        plan = plan_liquidation(self.state, self.system, trader)
+        keeper = self.system.actors[KEEPER]
+        outcome = self._tx(
+            KEEPER,
+            "engine",
+            "liquidate",
+            trader,
+            keeper,
+            plan=plan if isinstance(plan, Plan) else None,
+        )
+        if plan is None:
+            require(
+                not outcome.ok and outcome.error == "AccountHealthy",
+                f"healthy account {trader} not refused: {outcome.error or 'liquidated'}",
+            )
+            self.branch("liquidate:healthy-refused")
+        elif plan != UNPRICED and not outcome.ok:
+            require(outcome.error != "AccountHealthy", f"unhealthy account {trader} refused")
+
+    @precondition(lambda self: bool(self.state.auctions))
+    @rule(pick=st.integers(0, 7), share=ppm, honest=st.booleans())
+    def take(self, pick: int, share: int, honest: bool) -> None:
+        """A take at the displayed price, or one asking for a price just below it (must revert)."""
+        auction_id, status = self._auction(pick)
+        max_price = status.price if honest or status.price == 0 else status.price - 1
+        amount = max(status.lot * share // PPM, 1)
+        keeper = self.system.actors[KEEPER]
+        outcome = self._tx(KEEPER, "liquidator", "take", auction_id, amount, max_price, keeper, b"")
+        for take in outcome.named("Take"):
+            require(take.args.price <= max_price, f"take paid {take.args.price} > max {max_price}")
+
+    @precondition(lambda self: bool(self.state.auctions))
+    @rule(pick=st.integers(0, 7), share=ppm)
+    def take_with_callback(self, pick: int, share: int) -> None:
+        """A capital-free take: SwapTaker sells the slice on the toy DEX inside the callback."""
+        auction_id, status = self._auction(pick)
+        amount = max(status.lot * share // PPM, 1)
+        outcome = self._tx(KEEPER, "swap_taker", "take", auction_id, amount, status.price)
+        for take in outcome.named("Take"):
+            require(take.args.price <= status.price, "flash take above its max price")
+
+    @precondition(lambda self: bool(self.state.auctions))
+    @rule(pick=st.integers(0, 7))
+    def reset(self, pick: int) -> None:
+        auction_id, _ = self._auction(pick)
+        self._tx(KEEPER, "liquidator", "reset", auction_id, self.system.actors[KEEPER])
+
+    @rule()
+    def sweep_fees(self) -> None:
+        self._tx(KEEPER, "engine", "sweepInsuranceFees")
+
+    def _auction(self, pick: int) -> tuple[int, Any]:
+        ids = sorted(self.state.auctions)
+        auction_id = ids[pick % len(ids)]
+        return auction_id, self.state.auctions[auction_id]
+
+    # ------------------------------------------------------------------ invariants
+
+    @invariant()
+    def protocol_keeps_its_promises(self) -> None:
+        self.state = read_state(self.driver, self.system)
+        self.shadow.check(self.state, self.risk_increased)
+        self.risk_increased = None
+
+
+def _call(target: str, fn: str, *args: Any) -> Call:
+    return Call(target, fn, args)

@@ -1,0 +1,299 @@
+"""The shadow model: what the invariants need beyond one read of the chain. It follows every
+transaction's events, keeps its own positions (filled by solvent.margin's reference math), the LP
+pool's book value and the insurance fund's balance, and checks the chain against them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from solvent import margin as ref
+from solvent.fuzz.codec import Record
+from solvent.fuzz.driver import Outcome, Reverted
+from solvent.fuzz.state import TOKENS, State
+from solvent.fuzz.system import ASSETS, TRADERS, FuzzSystem
+
+WAD = 10**18
+
+
+class InvariantViolation(AssertionError):
+    """The protocol broke one of its promises."""
+
+
+def require(condition: bool, message: str) -> None:
+    if not condition:
+        raise InvariantViolation(message)
+
+
+def portfolio(state: State, system: FuzzSystem, account: int) -> ref.Portfolio | None:
+    """The account as solvent.margin sees it; None when a price it needs is unavailable."""
+    holdings, positions = [], []
+    for token in ASSETS:
+        amount = state.collateral[(account, token)]
+        if amount == 0:
+            continue
+        price = state.prices[token]
+        if price is None:
+            return None
+        im, mm = system.weights[token]
+        params = ref.CollateralParams(system.decimals[token], im, mm)
+        holdings.append(ref.CollateralHolding(amount, price, params))
+    for market_id, info in system.markets.items():
+        position = state.positions[(account, market_id)]
+        if position.size == 0:
+            continue
+        price = state.prices[info.asset]
+        if price is None:
+            return None
+        params = ref.MarketParams(
+            info.base_mmr, info.vol_factor, info.sigma_cap, info.im_scale, info.fee_rate
+        )
+        positions.append(
+            ref.PositionState(
+                position.size, position.openNotional, price, state.sigmas[info.asset], params
+            )
+        )
+    return ref.Portfolio(state.accounts[account].quoteBalance, holdings, positions)
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The model's liquidation of an account: the closures of its open markets at their prices."""
+
+    outcome: ref.LiquidationOutcome
+    markets: list[int]
+    prices: list[int]
+
+
+UNPRICED = "unpriced"
+
+
+def plan_liquidation(state: State, system: FuzzSystem, account: int) -> Plan | str | None:
+    """The model's liquidation; None when the account is healthy; UNPRICED without a price."""
+    folio = portfolio(state, system, account)
+    if folio is None:
+        return UNPRICED
+    outcome = ref.plan_liquidation(folio, ref.LiquidationParams(*system.liquidation))
+    if outcome is None:
+        return None
+    markets = [m for m in system.markets if state.positions[(account, m)].size != 0]
+    return Plan(outcome, markets, [p.price for p in folio.positions])
+
+
+@dataclass
+class Shadow:
+    """Books the model keeps itself, advanced by each transaction's events."""
+
+    system: FuzzSystem
+    positions: dict[tuple[int, int], tuple[int, int]]
+    book: int  # poolCash + accountDebt + debtInAuction, what the LP pool owns before trader PnL
+    fund: int  # the insurance fund's quote balance
+    auction_prices: dict[int, tuple[int, int]] = field(default_factory=dict)
+    counts: dict[str, int] = field(default_factory=dict)
+
+    @classmethod
+    def start(cls, system: FuzzSystem, state: State) -> Shadow:
+        ledger = state.ledger
+        return cls(
+            system=system,
+            positions={k: (p.size, p.openNotional) for k, p in state.positions.items()},
+            book=ledger.poolCash + ledger.accountDebt + ledger.debtInAuction,
+            fund=state.balances["quote"][system.codec.address("fund").lower()],
+        )
+
+    def count(self, name: str) -> None:
+        self.counts[name] = self.counts.get(name, 0) + 1
+
+    # ------------------------------------------------------------------ transactions
+
+    def apply(self, outcome: Outcome, plan: Plan | None = None) -> None:
+        """Books a successful transaction's events; `plan` is the model's liquidation, if any."""
+        codec = self.system.codec
+        engine, fund = codec.address("engine").lower(), codec.address("fund").lower()
+        pool, liquidator = codec.address("pool").lower(), codec.address("liquidator").lower()
+        for e in outcome.events:
+            a = e.args
+            if e.address == engine and e.name == "Traded":
+                self._fill(a)
+            elif e.address == engine and e.name == "Liquidated":
+                self._liquidated(a, plan)
+            elif e.address == engine and e.name == "PoolDeposit":
+                self.book += a.amount
+            elif e.address == engine and e.name == "PoolWithdrawal":
+                self.book -= a.amount
+            elif e.address == engine and e.name == "BadDebtWrittenOff":
+                self.book -= a.socialized
+                self.fund -= a.coveredByInsurance
+                self._check_write_off(outcome)
+            elif e.address == engine and e.name == "InsuranceFeesSwept":
+                self.fund += a.amount
+            elif e.address == liquidator and e.name == "KeeperRewarded":
+                self.fund -= a.paid
+            elif e.address == liquidator and e.name == "AuctionReset":
+                self.fund -= a.rewardPaid
+                self.auction_prices.pop(a.id, None)
+            elif e.address == fund and e.name == "Deposit":
+                self.fund += a.assets
+            elif e.address == fund and e.name == "Withdraw":
+                self.fund -= a.assets
+            elif e.address == pool and e.name in ("Deposit", "Withdraw"):
+                pass  # its quote moves through the engine's PoolDeposit / PoolWithdrawal
+            self.count(e.name)
+
+    def _fill(self, a: Record) -> None:
+        key = (a.accountId, a.marketId)
+        size, open_notional = self.positions[key]
+        new_open, realized = ref.apply_fill(size, open_notional, a.sizeDelta, a.price)
+        info = self.system.markets[a.marketId]
+        fee = ref.trade_fee(a.sizeDelta, a.price, info.fee_rate)
+        require(realized == a.realizedPnl, f"trade realized {a.realizedPnl}, model {realized}")
+        require(fee == a.fee, f"trade fee {a.fee}, model {fee}")
+        self.positions[key] = (size + a.sizeDelta, new_open)
+        cut = ref.insurance_cut(fee, info.insurance_fee_share)
+        self.book += fee - cut - ref.to_quote_floor(realized)
+
+    def _liquidated(self, a: Record, plan: Plan | None) -> None:
+        require(plan is not None, f"account {a.accountId} liquidated while the model says healthy")
+        assert plan is not None
+        o = plan.outcome
+        got = (a.fraction, a.closedNotional, a.realizedPnl, a.penalty)
+        want = (o.fraction, o.closed_notional, o.realized_pnl, o.penalty)
+        require(got == want, f"liquidation (f, closed, pnl, penalty) {got}, model {want}")
+        for market_id, delta, price in zip(plan.markets, o.size_deltas, plan.prices, strict=True):
+            size, open_notional = self.positions[(a.accountId, market_id)]
+            new_open, _ = ref.apply_fill(size, open_notional, delta, price)
+            self.positions[(a.accountId, market_id)] = (size + delta, new_open)
+        self.book -= ref.to_quote_floor(a.realizedPnl)
+
+    def _check_write_off(self, outcome: Outcome) -> None:
+        """Bad debt: by a take only when its lot is exhausted; by a liquidation only without
+        collateral to auction."""
+        takes = outcome.named("Take")
+        for take in takes:
+            require(
+                take.args.lotLeft == 0 and take.args.tabLeft > 0,
+                f"bad debt written off by a take that left lot {take.args.lotLeft}",
+            )
+        if not takes and not outcome.named("AuctionCancelled"):
+            require(
+                not outcome.named("HandedToAuction"),
+                "bad debt written off while the account still had collateral to auction",
+            )
+
+    # ------------------------------------------------------------------ invariants
+
+    def check(self, state: State, risk_increased: int | None = None) -> None:
+        self._conservation(state)
+        self._auctions(state)
+        self._books(state)
+        self._model_equals_contract(state)
+        if risk_increased is not None:
+            self._risk_increase_allowed(state, risk_increased)
+
+    def _conservation(self, state: State) -> None:
+        codec = self.system.codec
+        engine, liquidator = codec.address("engine").lower(), codec.address("liquidator").lower()
+        pool = codec.address("pool").lower()
+        quote = state.balances["quote"]
+        ledger = state.ledger
+        balances = [state.accounts[a].quoteBalance for a in TRADERS]
+        positive = sum(max(q, 0) for q in balances)
+        require(
+            quote[engine] == positive + ledger.poolCash + ledger.insuranceFees,
+            f"quote conservation: engine holds {quote[engine]}, books say "
+            f"{positive} + {ledger.poolCash} + {ledger.insuranceFees}",
+        )
+        require(
+            ledger.accountDebt == sum(max(-q, 0) for q in balances),
+            f"accountDebt {ledger.accountDebt} != sum of negative balances",
+        )
+        require(quote[liquidator] == 0 and quote[pool] == 0, "quote left in liquidator or pool")
+        for token in TOKENS:
+            total = sum(state.balances[token].values())
+            require(
+                total == state.supply[token], f"{token}: {total} held, {state.supply[token]} minted"
+            )
+        for token in ASSETS:
+            address = codec.address(token).lower()
+            deposited = sum(state.collateral[(a, token)] for a in TRADERS)
+            require(
+                state.balances[token][engine]
+                == deposited
+                == state.collateral_params[token].totalDeposited,
+                f"{token}: engine holds {state.balances[token][engine]}, accounts {deposited}",
+            )
+            lots = sum(s.lot for s in state.auctions.values() if s.token == address)
+            require(
+                state.balances[token][liquidator] == lots,
+                f"{token}: liquidator holds {state.balances[token][liquidator]}, lots {lots}",
+            )
+
+    def _auctions(self, state: State) -> None:
+        g = state.liquidator_globals
+        tabs = sum(s.tab for s in state.auctions.values())
+        require(tabs == g.dirt <= g.hole, f"sum of tabs {tabs}, Dirt {g.dirt}, Hole {g.hole}")
+        for token in ASSETS:
+            address = self.system.codec.address(token).lower()
+            c = state.auction_collaterals[token]
+            mine = sum(s.tab for s in state.auctions.values() if s.token == address)
+            require(mine == c.dirt <= c.hole, f"{token}: tabs {mine}, dirt {c.dirt}, hole {c.hole}")
+        for auction_id, s in state.auctions.items():
+            before = self.auction_prices.get(auction_id)
+            if before is not None and before[0] == s.startTime:
+                require(s.price <= before[1], f"auction {auction_id} price rose without a reset")
+            self.auction_prices[auction_id] = (s.startTime, s.price)
+        for auction_id in [i for i in self.auction_prices if i not in state.auctions]:
+            del self.auction_prices[auction_id]
+
+    def _books(self, state: State) -> None:
+        fund = self.system.codec.address("fund").lower()
+        fund_balance = state.balances["quote"][fund]
+        require(
+            fund_balance == state.fund_assets == self.fund >= 0,
+            f"insurance fund holds {fund_balance}, model {self.fund}",
+        )
+        ledger = state.ledger
+        book = ledger.poolCash + ledger.accountDebt + ledger.debtInAuction
+        require(
+            book == self.book,
+            f"LP book value {book}, model {self.book}: moved by more than PnL, fees and losses",
+        )
+        if any(state.prices[m.asset] is None for m in self.system.markets.values()):
+            return
+        trader_pnl = 0
+        for market_id, info in self.system.markets.items():
+            m = state.markets[market_id]
+            price = state.prices[info.asset]
+            assert price is not None
+            trader_pnl += ref.signed_mul_div_ceil(m.netSize, price, WAD) - m.netOpenNotional
+        pnl_quote_up = -(-trader_pnl // ref.WAD_PER_QUOTE)
+        want = max(book - pnl_quote_up, 0)
+        require(state.pool_assets == want, f"pool totalAssets {state.pool_assets}, model {want}")
+
+    def _model_equals_contract(self, state: State) -> None:
+        for account in TRADERS:
+            for market_id in self.system.markets:
+                p = state.positions[(account, market_id)]
+                got = (p.size, p.openNotional)
+                want = self.positions[(account, market_id)]
+                require(got == want, f"position {account}/{market_id} {got}, model {want}")
+            folio = portfolio(state, self.system, account)
+            if folio is None:
+                continue
+            m = ref.margin(folio)
+            debt = folio.quote_balance < 0
+            for got, equity, requirement in (
+                (state.health[account], m.maintenance_equity, m.maintenance_requirement),
+                (state.initial_health[account], m.initial_equity, m.initial_requirement),
+            ):
+                require(not isinstance(got, Reverted), f"health of {account} reverted: {got}")
+                assert not isinstance(got, Reverted)
+                want = (equity, requirement, ref.health(equity, requirement, debt))
+                have = (got.equity, got.requirement, got.health)
+                require(have == want, f"health of {account}: contract {have}, model {want}")
+
+    def _risk_increase_allowed(self, state: State, account: int) -> None:
+        folio = portfolio(state, self.system, account)
+        require(folio is not None, f"account {account} added risk without a price")
+        assert folio is not None
+        h = ref.initial_health(folio)
+        require(h >= WAD, f"account {account} added risk and is left at initial health {h}")

@@ -1,0 +1,143 @@
+"""Deliberately broken variants of the protocol, to show the state machine catches them.
+
+A mutant is one textual edit of one Solidity file. It is compiled (solc-js, through the project's
+wrapper, the file's imports read from the worktree) as a standard-JSON input in which the edited
+file replaces the original, deployed with the real contract's constructor arguments, and its
+runtime code is put at the real contract's address (`anvil_setCode`): storage, wiring and
+immutables stay those of the real deployment. Call inside a snapshot: the swap is permanent.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from eth_abi import encode as abi_encode
+
+from solvent.fastpath import Tx
+from solvent.fuzz.codec import abi_type
+from solvent.fuzz.driver import Call, FastDriver
+from solvent.fuzz.system import DEPLOYER
+
+ROOT = Path(__file__).resolve().parents[2]
+WRAPPER = ROOT / "tools" / "solc-js-wrapper.js"
+REMAPPING = "@openzeppelin/contracts=node_modules/@openzeppelin/contracts"
+
+
+@dataclass(frozen=True)
+class Mutant:
+    name: str
+    target: str  # the codec key of the contract replaced
+    contract: str  # its contract name
+    contract_file: str  # the file declaring it
+    edited_file: str  # the file the edit applies to (the contract's own or a base's)
+    original: str
+    replacement: str = ""
+
+
+MUTANTS = (
+    Mutant(
+        "withdraw skips the health check",
+        "engine",
+        "MarginEngine",
+        "contracts/engine/MarginEngine.sol",
+        "contracts/engine/MarginEngine.sol",
+        "        _requireInitialHealth(account, accountId, cache);\n"
+        "        IERC20(token).safeTransfer(to, amount);",
+        "        IERC20(token).safeTransfer(to, amount);",
+    ),
+    Mutant(
+        "take ignores maxPrice",
+        "liquidator",
+        "DutchAuctionLiquidator",
+        "contracts/liquidation/DutchAuctionLiquidator.sol",
+        "contracts/liquidation/DutchAuctionLiquidator.sol",
+        "        if (price > maxPrice) revert PriceAboveMax(price, maxPrice);\n",
+    ),
+    Mutant(
+        "liquidate ignores health",
+        "engine",
+        "MarginEngine",
+        "contracts/engine/MarginEngine.sol",
+        "contracts/engine/EngineBase.sol",
+        "        if (health >= WAD) revert AccountHealthy(health);\n",
+    ),
+    Mutant(
+        "trade skips the margin check",
+        "engine",
+        "MarginEngine",
+        "contracts/engine/MarginEngine.sol",
+        "contracts/engine/MarginEngine.sol",
+        "        if (increasesRisk) _requireInitialHealth(account, accountId, cache);\n",
+    ),
+)
+
+
+def compile_mutant(mutant: Mutant) -> tuple[list[dict[str, Any]], str]:
+    """(abi, creation bytecode) of the mutated contract."""
+    original = (ROOT / mutant.edited_file).read_text()
+    if original.count(mutant.original) != 1:
+        raise ValueError(
+            f"{mutant.name}: the edit does not match {mutant.edited_file} exactly once"
+        )
+    sources = {
+        mutant.edited_file: {"content": original.replace(mutant.original, mutant.replacement)}
+    }
+    if mutant.contract_file != mutant.edited_file:
+        sources[mutant.contract_file] = {"content": (ROOT / mutant.contract_file).read_text()}
+    standard_input = {
+        "language": "Solidity",
+        "sources": sources,
+        "settings": {
+            "optimizer": {"enabled": True, "runs": 1000},
+            "evmVersion": "cancun",
+            "remappings": [REMAPPING],
+            "outputSelection": {mutant.contract_file: {mutant.contract: ["abi", "evm.bytecode"]}},
+        },
+    }
+    result = subprocess.run(
+        ["node", str(WRAPPER), "--standard-json", "--base-path", str(ROOT)],
+        input=json.dumps(standard_input),
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=ROOT,
+    )
+    output = json.loads(result.stdout)
+    errors = [e["formattedMessage"] for e in output.get("errors", []) if e["severity"] == "error"]
+    if errors:
+        raise RuntimeError(f"{mutant.name} does not compile:\n" + "\n".join(errors))
+    compiled = output["contracts"][mutant.contract_file][mutant.contract]
+    return compiled["abi"], compiled["evm"]["bytecode"]["object"]
+
+
+def constructor_args(driver: FastDriver, mutant: Mutant, deployer: str) -> list[Any]:
+    codec = driver.codec
+    if mutant.contract == "MarginEngine":
+        [extension] = driver.views([Call("engine", "extension")])
+        return [codec.address("quote"), codec.address("oracle"), deployer, extension]
+    if mutant.contract == "DutchAuctionLiquidator":
+        keys = ("engine", "quote", "oracle", "fund")
+        return [*(codec.address(k) for k in keys), deployer]
+    raise ValueError(f"no constructor arguments known for {mutant.contract}")
+
+
+def install(driver: FastDriver, mutant: Mutant, deployer: str) -> None:
+    """Deploys the mutant and moves its runtime code to the real contract's address."""
+    abi, bytecode = compile_mutant(mutant)
+    [constructor] = [item for item in abi if item["type"] == "constructor"]
+    args = constructor_args(driver, mutant, deployer)
+    encoded = abi_encode([abi_type(i) for i in constructor["inputs"]], args).hex()
+    [tx_hash] = driver.sender.send(
+        [Tx(sender=DEPLOYER, to=None, data="0x" + bytecode + encoded, gas=15_000_000)]
+    )
+    receipt = None
+    while receipt is None:
+        receipt = driver.rpc.call("eth_getTransactionReceipt", tx_hash)
+    if int(receipt["status"], 16) != 1:
+        raise RuntimeError(f"{mutant.name}: deployment reverted")
+    code = driver.rpc.call("eth_getCode", receipt["contractAddress"], "latest")
+    driver.rpc.call("anvil_setCode", driver.codec.address(mutant.target), code)

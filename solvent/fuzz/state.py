@@ -1,0 +1,112 @@
+"""One read of everything the invariants need, in two batches of views (one round trip each on
+the fast path): balances, the engine's books, accounts, markets, prices, healths, auctions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from solvent.fuzz.codec import Record
+from solvent.fuzz.driver import Call, Driver, Reverted
+from solvent.fuzz.system import ASSETS, TRADERS, FuzzSystem
+
+TOKENS = ("quote", *ASSETS)
+
+
+@dataclass
+class State:
+    balances: dict[str, dict[str, int]]  # token key -> holder address -> balance
+    supply: dict[str, int]
+    ledger: Record
+    accounts: dict[int, Record]
+    positions: dict[tuple[int, int], Record]
+    collateral: dict[tuple[int, str], int]
+    collateral_params: dict[str, Record]
+    markets: dict[int, Record]
+    prices: dict[str, int | None]  # None: the oracle reverts (stale feed, say)
+    sigmas: dict[str, int]
+    health: dict[int, Record | Reverted]
+    initial_health: dict[int, Record | Reverted]
+    auctions: dict[int, Record]
+    liquidator_globals: Record
+    auction_collaterals: dict[str, Record]
+    pool_assets: int | None  # None: it needs a price that is unavailable
+    pool_supply: int
+    fund_assets: int
+    account_count: int
+
+
+def read_state(driver: Driver, system: FuzzSystem) -> State:
+    codec = system.codec
+    holders = system.holders()
+    calls: list[Call] = []
+    keys: list[tuple[Any, ...]] = []
+
+    def add(key: tuple[Any, ...], target: str, fn: str, *args: Any) -> None:
+        keys.append(key)
+        calls.append(Call(target, fn, args))
+
+    for token in TOKENS:
+        add(("supply", token), token, "totalSupply")
+        for h in holders:
+            add(("balance", token, h), token, "balanceOf", h)
+    add(("ledger",), "admin", "ledger")
+    add(("count",), "engine", "accountCount")
+    for a in TRADERS:
+        add(("account", a), "admin", "accounts", a)
+        add(("health", a), "admin", "healthOf", [a])
+        add(("initial", a), "admin", "initialHealthOf", a)
+        for m in system.markets:
+            add(("position", a, m), "admin", "positions", a, m)
+        for token in ASSETS:
+            add(("collateral", a, token), "engine", "collateralBalance", a, codec.address(token))
+    for m in system.markets:
+        add(("market", m), "admin", "markets", m)
+    for token in ASSETS:
+        address = codec.address(token)
+        add(("cparams", token), "admin", "collaterals", address)
+        add(("price", token), "oracle", "price", address)
+        add(("sigma", token), "oracle", "volatility", address)
+        add(("auction_collateral", token), "liquidator", "collaterals", address)
+    add(("globals",), "liquidator", "globals")
+    add(("active",), "liquidator", "activeAuctionIds")
+    add(("pool_assets",), "pool", "totalAssets")
+    add(("pool_supply",), "pool", "totalSupply")
+    add(("fund_assets",), "fund", "totalAssets")
+    values = dict(zip(keys, driver.views(calls), strict=True))
+    active = _ok(values[("active",)])
+    statuses = driver.views([Call("liquidator", "status", (i,)) for i in active])
+
+    return State(
+        balances={t: {h: _ok(values[("balance", t, h)]) for h in holders} for t in TOKENS},
+        supply={t: _ok(values[("supply", t)]) for t in TOKENS},
+        ledger=_ok(values[("ledger",)]),
+        accounts={a: _ok(values[("account", a)]) for a in TRADERS},
+        positions={
+            (a, m): _ok(values[("position", a, m)]) for a in TRADERS for m in system.markets
+        },
+        collateral={(a, t): _ok(values[("collateral", a, t)]) for a in TRADERS for t in ASSETS},
+        collateral_params={t: _ok(values[("cparams", t)]) for t in ASSETS},
+        markets={m: _ok(values[("market", m)]) for m in system.markets},
+        prices={t: _optional(values[("price", t)]) for t in ASSETS},
+        sigmas={t: _ok(values[("sigma", t)]).sigmaWad for t in ASSETS},
+        health={a: v[0] if isinstance(v := values[("health", a)], list) else v for a in TRADERS},
+        initial_health={a: values[("initial", a)] for a in TRADERS},
+        auctions={i: _ok(s) for i, s in zip(active, statuses, strict=True)},
+        liquidator_globals=_ok(values[("globals",)]),
+        auction_collaterals={t: _ok(values[("auction_collateral", t)]) for t in ASSETS},
+        pool_assets=_optional(values[("pool_assets",)]),
+        pool_supply=_ok(values[("pool_supply",)]),
+        fund_assets=_ok(values[("fund_assets",)]),
+        account_count=_ok(values[("count",)]),
+    )
+
+
+def _optional(value: Any) -> Any:
+    return None if isinstance(value, Reverted) else value
+
+
+def _ok(value: Any) -> Any:
+    if isinstance(value, Reverted):
+        raise AssertionError(f"a view that must not revert reverted: {value.error}")
+    return value

@@ -1,0 +1,134 @@
+"""The system under fuzzing: the real deployment (solvent.deploy) plus funded actors, a toy
+exchange and a flash taker, described by addresses and ABIs so either driver can run it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from solvent import config as configs
+from solvent.deploy import Protocol, deploy
+from solvent.fuzz.codec import Abi, Codec
+
+WAD = 10**18
+USDC = 10**6
+MAX_UINT = 2**256 - 1
+
+DEPLOYER, KEEPER, LP, STAKER = 0, 7, 5, 6
+TRADERS = (1, 2, 3, 4)  # account i of the engine belongs to dev account i
+ASSETS = ("WETH", "WBTC")
+LP_SEED = 2_000_000 * USDC
+FUND_SEED = 20_000 * USDC
+
+
+@dataclass(frozen=True)
+class MarketInfo:
+    asset: str
+    base_mmr: int
+    vol_factor: int
+    sigma_cap: int
+    im_scale: int
+    fee_rate: int
+    insurance_fee_share: int
+
+
+@dataclass(frozen=True)
+class FuzzSystem:
+    codec: Codec
+    contracts: dict[str, Any]  # ape instances by the codec's keys (for the naive driver)
+    actors: list[str]  # dev account addresses (lower-case)
+    decimals: dict[str, int]
+    weights: dict[str, tuple[int, int]]  # (imWeight, mmWeight)
+    markets: dict[int, MarketInfo]
+    liquidation: tuple[int, ...]  # LiquidationParams in the contract's order
+    chost: int
+    feed_decimals: dict[str, int]
+
+    def holders(self) -> list[str]:
+        keys = ("engine", "liquidator", "pool", "fund", "exchange", "swap_taker")
+        users = [self.actors[i] for i in (*TRADERS, LP, STAKER, KEEPER)]
+        return [*users, *(self.codec.address(k).lower() for k in keys)]
+
+
+def build(project: Any, chain: Any, accounts: Any) -> FuzzSystem:
+    """Deploys the protocol from the local config and funds every actor (through ape)."""
+    deployer = accounts[DEPLOYER]
+    config = configs.load("local")
+    p = deploy(project, chain, config, deployer)
+    exchange = deployer.deploy(project.MockExchange, p.quote)
+    swap_taker = deployer.deploy(project.SwapTaker, p.liquidator, exchange)
+    _fund_actors(p, accounts, exchange)
+    contracts = _contracts(p, exchange, swap_taker)
+    abis: dict[str, Abi] = {
+        key: [item.model_dump(mode="json", by_alias=True) for item in c.contract_type.abi]
+        for key, c in contracts.items()
+    }
+    codec = Codec(abis, {k: c.address for k, c in contracts.items()})
+    admin = p.admin
+    markets = {}
+    for key in ASSETS:
+        m = admin.markets(p.market_ids[key])
+        markets[p.market_ids[key]] = MarketInfo(
+            key, m.baseMmr, m.volFactor, m.sigmaCap, m.imScale, m.feeRate, m.insuranceFeeShare
+        )
+    weights = {}
+    for key in ASSETS:
+        c = admin.collaterals(p.tokens[key])
+        weights[key] = (c.imWeight, c.mmWeight)
+    liq = admin.liquidationParams()
+    return FuzzSystem(
+        codec=codec,
+        contracts=contracts,
+        actors=[a.address.lower() for a in list(accounts)[:10]],
+        decimals={k: p.tokens[k].decimals() for k in ASSETS},
+        weights=weights,
+        markets=markets,
+        liquidation=tuple(liq),
+        chost=config.asset("WETH").auction.chost,
+        feed_decimals={
+            **{f"feed.{k}": p.feeds[k].decimals() for k in ASSETS},
+            **{f"feed2.{k}": p.secondary_feeds[k].decimals() for k in ASSETS},
+        },
+    )
+
+
+def _fund_actors(p: Protocol, accounts: Any, exchange: Any) -> None:
+    deployer = accounts[DEPLOYER]
+    tx = {"sender": deployer}
+    usdc = p.quote
+    for i in TRADERS:
+        trader = accounts[i]
+        usdc.mint(trader, 1_000_000 * USDC, **tx)
+        usdc.approve(p.engine, MAX_UINT, sender=trader)
+        for key, amount in (("WETH", 1_000 * WAD), ("WBTC", 50 * 10**8)):
+            p.tokens[key].mint(trader, amount, **tx)
+            p.tokens[key].approve(p.engine, MAX_UINT, sender=trader)
+        p.engine.openAccount(0, sender=trader)
+    usdc.mint(accounts[KEEPER], 100_000_000 * USDC, **tx)
+    usdc.approve(p.liquidator, MAX_UINT, sender=accounts[KEEPER])
+    usdc.mint(accounts[LP], 20_000_000 * USDC, **tx)
+    usdc.approve(p.pool, MAX_UINT, sender=accounts[LP])
+    p.pool.deposit(LP_SEED, accounts[LP], sender=accounts[LP])
+    usdc.mint(accounts[STAKER], 1_000_000 * USDC, **tx)
+    usdc.approve(p.fund, MAX_UINT, sender=accounts[STAKER])
+    p.fund.deposit(FUND_SEED, accounts[STAKER], sender=accounts[STAKER])
+    usdc.mint(exchange, 1_000_000_000 * USDC, **tx)
+
+
+def _contracts(p: Protocol, exchange: Any, swap_taker: Any) -> dict[str, Any]:
+    out = {
+        "quote": p.quote,
+        "oracle": p.oracle,
+        "engine": p.engine,
+        "admin": p.admin,
+        "pool": p.pool,
+        "fund": p.fund,
+        "liquidator": p.liquidator,
+        "exchange": exchange,
+        "swap_taker": swap_taker,
+    }
+    for key in ASSETS:
+        out[key] = p.tokens[key]
+        out[f"feed.{key}"] = p.feeds[key]
+        out[f"feed2.{key}"] = p.secondary_feeds[key]
+    return out

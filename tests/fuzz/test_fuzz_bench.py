@@ -1,0 +1,14 @@
+"""Smoke test of the fuzz throughput benchmark (the measurement itself runs in `make bench`)."""
+
+from solvent.bench.fuzz_bench import measure
+
+
+def test_both_paths_run_the_same_campaign(project, chain, accounts):
+    result = measure(project, chain, accounts, examples=1, steps=3)
+    assert result["same_steps"], result
+    assert result["naive"]["steps"] > 0
+    assert result["naive"]["steps_per_s"] > 0 and result["fast"]["steps_per_s"] > 0
+    assert result["ratio"] == round(
+        result["fast"]["steps_per_s"] / result["naive"]["steps_per_s"], 1
+    )
+    print(result)
