@@ -65,6 +65,9 @@ class FastDriver:
         self.codec = codec
         self.sender = FastSender(url, dev_accounts(accounts))
         self.rpc: RpcClient = self.sender.rpc
+        # Block times from the chain, not the wall clock: a replayed example (shrinking, a seed)
+        # sees the same timestamps, so the same auction prices and stale feeds.
+        self.rpc.call("anvil_setBlockTimestampInterval", 1)
 
     def transact(self, sender: int, target: str, fn: str, *args: Any) -> Outcome:
         to = self.codec.address(target)
