@@ -215,16 +215,17 @@ class Shadow:
         for token in ASSETS:
             address = codec.address(token).lower()
             deposited = sum(state.collateral[(a, token)] for a in TRADERS)
-            require(
-                state.balances[token][engine]
-                == deposited
-                == state.collateral_params[token].totalDeposited,
-                f"{token}: engine holds {state.balances[token][engine]}, accounts {deposited}",
-            )
             lots = sum(s.lot for s in state.auctions.values() if s.token == address)
+            # Seized collateral stays in the engine's custody until a take or cancel releases it.
             require(
-                state.balances[token][liquidator] == lots,
-                f"{token}: liquidator holds {state.balances[token][liquidator]}, lots {lots}",
+                state.balances[token][engine] == deposited + lots
+                and deposited == state.collateral_params[token].totalDeposited,
+                f"{token}: engine holds {state.balances[token][engine]}, accounts {deposited}, "
+                f"lots in auction {lots}",
+            )
+            require(
+                state.balances[token][liquidator] == 0,
+                f"{token}: liquidator holds {state.balances[token][liquidator]}",
             )
 
     def _auctions(self, state: State) -> None:
