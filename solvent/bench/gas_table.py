@@ -43,8 +43,30 @@ GAS_LINES: tuple[GasLine, ...] = (
         "Maker bark 400,219 + take 132,182 per lot",
     ),
     GasLine("liquidator.start_2_lots", "start auctions for 2 lots (inside the liquidation)"),
-    GasLine("liquidator.take_full", "take a full lot", 100_000, "Maker take 132,182-137,056"),
-    GasLine("liquidator.take_partial", "partial take", 100_000, "Maker take 132,182-137,056"),
+    GasLine(
+        "liquidator.take_full",
+        "take a full lot (stand-in engine)",
+        100_000,
+        "Maker take 132,182-137,056",
+    ),
+    GasLine(
+        "liquidator.take_partial",
+        "partial take (stand-in engine)",
+        100_000,
+        "Maker take 132,182-137,056",
+    ),
+    GasLine(
+        "system.take_lot_0",
+        "take a full WETH lot in the full system (engine hooks included)",
+        100_000,
+        "Maker take 132,182-137,056",
+    ),
+    GasLine(
+        "system.take_lot_1",
+        "take a full WBTC lot in the full system (engine hooks included)",
+        100_000,
+        "Maker take 132,182-137,056",
+    ),
     GasLine(
         "liquidator.take_callback",
         "take with flash callback (sells through a mock exchange)",

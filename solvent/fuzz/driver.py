@@ -69,6 +69,10 @@ class FastDriver:
         # sees the same timestamps, so the same auction prices and stale feeds.
         self.rpc.call("anvil_setBlockTimestampInterval", 1)
 
+    def close(self) -> None:
+        """Gives the node back its wall-clock block times (it may be shared with other tests)."""
+        self.rpc.call("anvil_removeBlockTimestampInterval")
+
     def transact(self, sender: int, target: str, fn: str, *args: Any) -> Outcome:
         to = self.codec.address(target)
         data = self.codec.encode(target, fn, args)

@@ -19,4 +19,6 @@ def fuzz_system(project, chain, accounts):
 
 @pytest.fixture(scope="package")
 def fast_driver(chain, fuzz_system):
-    return FastDriver(chain.provider.http_uri, fuzz_system.codec)
+    driver = FastDriver(chain.provider.http_uri, fuzz_system.codec)
+    yield driver
+    driver.close()
