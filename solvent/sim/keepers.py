@@ -69,7 +69,6 @@ def observe(
             "lot": int(s[4]),
             "tab": int(s[5]),
             "price": int(s[7]),
-            "start_time": int(s[9]),
             "oracle": int(oracle_prices[s[3]]),
         }
         for i, s in zip(ids, statuses, strict=True)
@@ -78,8 +77,8 @@ def observe(
     return Observation(block, liquidatable, auctions, first_seen)
 
 
-def decide(world: World, agent: KeeperAgent, seen: Observation, now: int) -> list[Tx]:
-    """The transactions one keeper sends after seeing `seen` at time `now`."""
+def decide(world: World, agent: KeeperAgent, seen: Observation) -> list[Tx]:
+    """The transactions one keeper sends after seeing `seen`."""
     if agent.rng.random() < agent.model.failure_rate:
         return []
     budget = agent.model.gas_budget_per_block
@@ -104,7 +103,7 @@ def decide(world: World, agent: KeeperAgent, seen: Observation, now: int) -> lis
             budget -= RESET_GAS
             continue
         limit = auction["oracle"] * (1 - agent.model.take_discount)
-        if auction["price"] <= limit and now - auction["start_time"] >= 0:
+        if auction["price"] <= limit:
             txs.append(
                 world.tx(
                     agent.sender,

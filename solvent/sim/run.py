@@ -80,7 +80,7 @@ def run(
             }
             txs = world.price_txs(prices) + _poke_txs(world)
             for agent in agents:
-                txs += decide(world, agent, seen, now)
+                txs += decide(world, agent, seen)
             oracle_at_decision = {a["id"]: a["oracle"] for a in seen.auctions}
             pending += world.send_block(txs, now)
             receipts = world.sender.receipts(pending) if pending else []
