@@ -18,6 +18,8 @@ from typing import Any
 
 from solvent.keeper.codec import (
     ContractCodec,
+    decode_static_tuple_array,
+    encode_uint_array_call,
 )
 from solvent.keeper.logs import LOGGER_NAME, log
 from solvent.keeper.metrics import KeeperMetrics
@@ -27,6 +29,7 @@ from solvent.rpc import RpcClient, RpcError, RpcUnavailable
 WAD = 10**18
 BPS = 10_000
 MAX_UINT = 2**256 - 1
+HEALTH_FIELDS = 3  # AccountHealth(equity, requirement, health)
 GWEI = 10**9
 CONTRACTS = (
     "MarginEngine",
@@ -380,8 +383,10 @@ class Keeper:
         one JSON-RPC batch; ids of a chunk whose call failed are left out."""
         size = self.config.scan_batch
         chunks = [ids[i : i + size] for i in range(0, len(ids), size)]
+        selector = self.views.selector("healthOf")
         answers = self.rpc.batch_results(
-            self._call(self.views.address, self.views.encode("healthOf", chunk)) for chunk in chunks
+            self._call(self.views.address, encode_uint_array_call(selector, chunk))
+            for chunk in chunks
         )
         healths: dict[int, int] = {}
         for chunk, answer in zip(chunks, answers, strict=True):
@@ -389,9 +394,9 @@ class Keeper:
                 log("keeper.health_failed", logging.WARNING, error=answer.message)
                 continue
             for account, health in zip(
-                chunk, self.views.decode("healthOf", answer)[0], strict=True
+                chunk, decode_static_tuple_array(answer, HEALTH_FIELDS), strict=True
             ):
-                healths[account] = int(health[2])
+                healths[account] = health[HEALTH_FIELDS - 1]
         return healths
 
     def liquidatable_ids(self) -> set[int]:
