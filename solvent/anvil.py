@@ -59,6 +59,9 @@ class AnvilOptions:
     state_path: Path | None = None
     state_interval_s: int | None = None
     gas_limit: int | None = None
+    # Genesis timestamp of a wall-clock-free chain: every block is then 1 s after the previous one
+    # unless the caller sets the next timestamp, so a seeded run does not depend on machine load.
+    fixed_clock_from: int | None = None
     extra_args: list[str] = field(default_factory=list)
 
     def command(self, port: int) -> list[str]:
@@ -85,6 +88,8 @@ class AnvilOptions:
             cmd += ["--state-interval", str(self.state_interval_s)]
         if self.gas_limit is not None:
             cmd += ["--gas-limit", str(self.gas_limit)]
+        if self.fixed_clock_from is not None:
+            cmd += ["--timestamp", str(self.fixed_clock_from)]
         return cmd + self.extra_args
 
 
@@ -145,9 +150,12 @@ def start_anvil(options: AnvilOptions | None = None, port: int | None = None) ->
             raise AnvilError(f"anvil exited with {process.returncode}: {stderr.strip()}")
         try:
             node.call("eth_chainId")
-            return node
         except RpcUnavailable:
             time.sleep(0.05)
+            continue
+        if options.fixed_clock_from is not None:
+            node.call("anvil_setBlockTimestampInterval", 1)
+        return node
     node.kill()
     raise AnvilError(f"anvil on port {port} not ready after {READY_TIMEOUT_S} s")
 

@@ -1,5 +1,7 @@
 """The Anvil process manager: a node of our own, with state that survives a restart."""
 
+import time
+
 from solvent.anvil import AnvilOptions, running_anvil, start_anvil
 
 PROBE = "0x00000000000000000000000000000000000000aa"
@@ -12,6 +14,20 @@ def test_node_starts_without_step_tracing_and_answers():
         node.call("anvil_mine", "0x3")
         assert int(str(node.call("eth_blockNumber")), 16) == 3
     assert not node.is_running()
+
+
+def test_a_fixed_clock_ignores_the_wall_clock():
+    genesis = 1_700_000_000
+    with running_anvil(AnvilOptions(fixed_clock_from=genesis)) as node:
+        node.call("anvil_mine", "0x1")
+        time.sleep(1.2)
+        node.call("anvil_mine", "0x1")
+        node.call("evm_setNextBlockTimestamp", hex(genesis + 100))
+        node.call("anvil_mine", "0x2")
+        stamps = [
+            int(node.call("eth_getBlockByNumber", hex(n), False)["timestamp"], 16) for n in range(5)
+        ]
+    assert stamps == [genesis, genesis + 1, genesis + 2, genesis + 100, genesis + 101]
 
 
 def test_state_survives_a_graceful_restart(tmp_path):

@@ -49,6 +49,8 @@ def main() -> int:
     failing = [f for f in findings if f["impact"] in FAILING_IMPACTS]
     for finding in sorted(findings, key=lambda f: (f["impact"], f["check"])):
         print(f"{finding['impact']:<13} {finding['check']:<32} {finding['first_markdown_element']}")
+    for finding in failing:
+        print(f"\n{finding['check']}: {finding['description'].strip()}")
     print(f"slither: {len(findings)} findings in our contracts, {len(failing)} high/medium")
     return 1 if failing else 0
 

@@ -51,22 +51,33 @@ abstract contract EngineBase is IMarginEngineEvents, AccessControl {
     IERC20 public immutable quote;
     IOracleAdapter public immutable oracle;
 
+    // Written by MarginEngineExtension, which runs on this storage through the engine's delegatecall
+    // fallback. Slither analyses one contract at a time and cannot see those writes.
+    // slither-disable-next-line uninitialized-state,constable-states
     ILiquidator public liquidator;
+    // slither-disable-next-line uninitialized-state,constable-states
     IInsuranceFund public insuranceFund;
+    // slither-disable-next-line uninitialized-state,constable-states
     address public lpPool;
+    // slither-disable-next-line uninitialized-state,constable-states
     bool public riskPaused;
+    // slither-disable-next-line uninitialized-state,constable-states
     uint256 public poolReserveRatio;
 
+    // slither-disable-next-line uninitialized-state
     uint256 public accountCount;
     mapping(uint256 accountId => Account) internal _accounts;
     mapping(address owner => mapping(uint256 subIndex => uint256 accountId)) public accountIdOf;
+    // slither-disable-next-line uninitialized-state
     mapping(address owner => mapping(address operator => bool)) public isOperator;
     mapping(uint256 accountId => mapping(address token => uint256)) public collateralBalance;
     mapping(uint256 accountId => mapping(uint256 marketId => Position)) internal _positions;
 
+    // slither-disable-next-line uninitialized-state
     address[] public collateralTokens;
     mapping(address token => Collateral) internal _collaterals;
     Market[] internal _markets;
+    // slither-disable-next-line uninitialized-state
     LiquidationParams internal _liquidationParams;
     Ledger internal _ledger;
     /// @dev Seized collateral held in custody for running auctions, per listed token, PLUS ONE:
@@ -190,6 +201,8 @@ abstract contract EngineBase is IMarginEngineEvents, AccessControl {
     {
         mmr = cache.marketMmr[marketId];
         if (mmr != 0) return (mmr, cache.marketImr[marketId]);
+        // The estimate's age does not matter here: the adapter never decays a stale estimate.
+        // slither-disable-next-line unused-return
         (uint256 sigma,) = oracle.volatility(market.asset);
         (mmr, imr) =
             MarginMath.marginRatios(market.baseMmr, market.volFactor, sigma, market.sigmaCap, market.imScale);
@@ -444,7 +457,7 @@ abstract contract EngineBase is IMarginEngineEvents, AccessControl {
         returns (address[] memory tokens, uint256[] memory lots, uint256[] memory prices)
     {
         uint256 mask = account.collateralMask;
-        uint256 count;
+        uint256 count = 0;
         for (uint256 m = mask; m != 0; m &= m - 1) {
             ++count;
         }
@@ -480,6 +493,8 @@ abstract contract EngineBase is IMarginEngineEvents, AccessControl {
         IInsuranceFund fund = insuranceFund;
         if (address(fund) == address(0)) revert InsuranceFundNotSet();
         uint256 before = quote.balanceOf(address(this));
+        // The fund's own figure is not trusted: the balance change below is what counts.
+        // slither-disable-next-line unused-return
         fund.coverShortfall(debt);
         // What actually arrived counts; anything beyond the debt goes back to the fund's income.
         uint256 received = quote.balanceOf(address(this)) - before;

@@ -81,7 +81,8 @@ contract MarginEngine is EngineBase, IAuctionSettlement, IPoolLedger, Reentrancy
         if (token == address(quote)) {
             _pullExact(token, amount);
             if (account.quoteBalance >= 0) {
-                account.quoteBalance = (account.quoteBalance + amount.toInt256()).toInt72();
+                int256 credited = account.quoteBalance + amount.toInt256();
+                account.quoteBalance = credited.toInt72();
             } else {
                 // Repaying debt: the inflow passes through poolCash, then settles like any Δ.
                 Ledger memory ledger = _ledger;
@@ -122,6 +123,7 @@ contract MarginEngine is EngineBase, IAuctionSettlement, IPoolLedger, Reentrancy
             if (balance == amount) account.collateralMask &= ~uint8(1 << collateral.index);
         }
         _accounts[accountId] = account;
+        // slither-disable-next-line uninitialized-local
         PriceCache memory cache;
         _requireInitialHealth(account, accountId, cache);
         IERC20(token).safeTransfer(to, amount);
@@ -140,6 +142,7 @@ contract MarginEngine is EngineBase, IAuctionSettlement, IPoolLedger, Reentrancy
         if (sizeDelta == 0) revert ZeroAmount();
         Account memory account = _authorizedAccount(accountId);
         Market storage market = _market(marketId);
+        // slither-disable-next-line uninitialized-local
         PriceCache memory cache;
         uint256 price = _marketPrice(cache, marketId, market);
         if (sizeDelta > 0 ? price > acceptablePrice : price < acceptablePrice) {
@@ -202,7 +205,9 @@ contract MarginEngine is EngineBase, IAuctionSettlement, IPoolLedger, Reentrancy
         if (keeper == address(0)) revert ZeroAddress();
         Account memory account = _existingAccount(accountId);
         LiquidationParams memory params = _liquidationParams;
+        // slither-disable-next-line uninitialized-local
         PriceCache memory cache;
+        // slither-disable-next-line uninitialized-local
         Closure memory closure;
         closure.fraction = _liquidationFraction(account, accountId, cache, params);
         (closure.realizedPnl, closure.closedNotional) =
@@ -264,6 +269,11 @@ contract MarginEngine is EngineBase, IAuctionSettlement, IPoolLedger, Reentrancy
         }
         ledger.debtInAuction -= uint128(debtUnrecovered);
         _writeOff(ledger, accountId, debtUnrecovered);
+        // The ledger is written after the fund and the pool are called because it books what the
+        // fund actually paid. Both are governance-set protocol contracts, and every ledger writer
+        // (this function, creditPool, payFromPool) holds the engine's lock; only views could read
+        // the ledger mid-call.
+        // slither-disable-next-line reentrancy-no-eth
         _ledger = ledger;
     }
 
@@ -310,7 +320,7 @@ contract MarginEngine is EngineBase, IAuctionSettlement, IPoolLedger, Reentrancy
     // ------------------------------------------------------------------ LP pool ledger
 
     /// @inheritdoc IPoolLedger
-    function creditPool(uint256 amount) external onlyPool {
+    function creditPool(uint256 amount) external onlyPool nonReentrant {
         _ledger.poolCash += amount.toInt256().toInt128();
         emit PoolDeposit(amount);
     }

@@ -36,6 +36,7 @@ contract MarginEngineExtension is EngineBase {
 
     /// @notice Maintenance equity, requirement and health of each account, oracle reads shared.
     function healthOf(uint256[] calldata accountIds) external view returns (AccountHealth[] memory healths) {
+        // slither-disable-next-line uninitialized-local
         PriceCache memory cache;
         healths = new AccountHealth[](accountIds.length);
         for (uint256 i; i < accountIds.length; ++i) {
@@ -54,6 +55,7 @@ contract MarginEngineExtension is EngineBase {
     /// @notice Initial equity, requirement and health of one account (what risk increases need).
     function initialHealthOf(uint256 accountId) external view returns (AccountHealth memory) {
         Account memory account = _existingAccount(accountId);
+        // slither-disable-next-line uninitialized-local
         PriceCache memory cache;
         Margin memory margin = _margin(account, accountId, cache);
         return AccountHealth(
@@ -70,6 +72,7 @@ contract MarginEngineExtension is EngineBase {
         if (toId < fromId) return ids;
         uint256 threshold =
             oracle.sequencerRestricted() ? _liquidationParams.restrictedLiquidationHealth : WAD;
+        // slither-disable-next-line uninitialized-local
         PriceCache memory cache;
         ids = new uint256[](toId - fromId + 1);
         uint256 found;

@@ -115,6 +115,8 @@ contract InsuranceFund is IInsuranceFund, ERC4626, AccessControl {
 
     /// @notice Drops the caller's pending request (unlocking its shares).
     function cancelWithdrawal() external {
+        // Zero shares means no request exists; no transfer can make a request's shares zero.
+        // slither-disable-next-line incorrect-equality
         if (withdrawalRequests[msg.sender].shares == 0) revert NoWithdrawalRequest(msg.sender);
         delete withdrawalRequests[msg.sender];
         emit WithdrawalCancelled(msg.sender);
@@ -200,6 +202,8 @@ contract InsuranceFund is IInsuranceFund, ERC4626, AccessControl {
 
     function _checkRequest(address owner) internal view {
         WithdrawalRequest memory r = withdrawalRequests[owner];
+        // Zero shares means no request exists; no transfer can make a request's shares zero.
+        // slither-disable-next-line incorrect-equality
         if (r.shares == 0) revert NoWithdrawalRequest(owner);
         if (block.timestamp < r.unlockTime) revert WithdrawalNotReady(r.unlockTime);
         if (block.timestamp > r.expiry) revert WithdrawalExpired(r.expiry);

@@ -284,6 +284,8 @@ contract DutchAuctionLiquidator is ILiquidator, AccessControl, ReentrancyGuardTr
         Globals memory g = globals;
         if (g.stopped >= STOP_TAKES) revert AuctionsStopped(g.stopped);
         Auction memory a = _auctions[id];
+        // A zero lot is the deleted (finished or unknown) auction; lots only change through takes.
+        // slither-disable-next-line incorrect-equality
         if (a.lot == 0) revert AuctionNotActive(id);
         if (maxAmount == 0) revert ZeroAmount();
         if (receiver == address(0)) revert ZeroAddress();
@@ -310,6 +312,8 @@ contract DutchAuctionLiquidator is ILiquidator, AccessControl, ReentrancyGuardTr
         if (stopped >= STOP_RESETS) revert AuctionsStopped(stopped);
         Auction storage s = _auctions[id];
         Auction memory a = s;
+        // A zero lot is the deleted (finished or unknown) auction; lots only change through takes.
+        // slither-disable-next-line incorrect-equality
         if (a.lot == 0) revert AuctionNotActive(id);
         address token = tokenOf[a.collateralId];
         Collateral storage c = collaterals[token];
@@ -322,12 +326,12 @@ contract DutchAuctionLiquidator is ILiquidator, AccessControl, ReentrancyGuardTr
         s.startTime = uint32(block.timestamp);
         s.startPrice = startPrice.toUint96();
 
-        uint256 reward;
+        uint256 reward = 0;
         uint256 chost = c.chost;
         if (a.tab >= chost && Math.mulDiv(a.lot, oraclePrice, 10 ** c.scaleExp) >= chost) {
             reward = Math.min(c.tip + Math.mulDiv(c.chip, a.tab, WAD), a.tab - a.debt);
         }
-        uint256 paid;
+        uint256 paid = 0;
         if (reward != 0 && rewardRecipient != address(0)) {
             paid = insuranceFund.payKeeperReward(rewardRecipient, reward);
         }
@@ -341,6 +345,8 @@ contract DutchAuctionLiquidator is ILiquidator, AccessControl, ReentrancyGuardTr
     /// whatever the recovered collateral later fetches is new income of the insurance fund.
     function cancel(uint256 id, address recipient) external nonReentrant onlyRole(GOVERNOR_ROLE) {
         Auction memory a = _auctions[id];
+        // A zero lot is the deleted (finished or unknown) auction; lots only change through takes.
+        // slither-disable-next-line incorrect-equality
         if (a.lot == 0) revert AuctionNotActive(id);
         if (recipient == address(0)) revert ZeroAddress();
         address token = tokenOf[a.collateralId];
@@ -435,6 +441,8 @@ contract DutchAuctionLiquidator is ILiquidator, AccessControl, ReentrancyGuardTr
     /// auctions (then every other field is zero).
     function status(uint256 id) external view returns (AuctionStatus memory st) {
         Auction memory a = _auctions[id];
+        // A zero lot is the deleted (finished or unknown) auction; lots only change through takes.
+        // slither-disable-next-line incorrect-equality
         if (a.lot == 0) return st;
         st.token = tokenOf[a.collateralId];
         Collateral storage c = collaterals[st.token];
@@ -458,6 +466,8 @@ contract DutchAuctionLiquidator is ILiquidator, AccessControl, ReentrancyGuardTr
         returns (uint256 price, uint256 slice, uint256 owe)
     {
         Auction memory a = _auctions[id];
+        // A zero lot is the deleted (finished or unknown) auction; lots only change through takes.
+        // slither-disable-next-line incorrect-equality
         if (a.lot == 0) revert AuctionNotActive(id);
         if (maxAmount == 0) revert ZeroAmount();
         return _quoteTake(id, a, tokenOf[a.collateralId], maxAmount, type(uint256).max);
@@ -587,6 +597,8 @@ contract DutchAuctionLiquidator is ILiquidator, AccessControl, ReentrancyGuardTr
         uint256 elapsed = block.timestamp - a.startTime;
         price = c.curve.price(a.startPrice, elapsed);
         if (_needsReset(elapsed, price, a.startPrice, c.tail, c.cusp)) revert AuctionNeedsReset(id);
+        // Never sell at a zero price, whatever the curve rounds to.
+        // slither-disable-next-line incorrect-equality
         if (price == 0) revert ZeroPrice(id);
     }
 
@@ -616,6 +628,8 @@ contract DutchAuctionLiquidator is ILiquidator, AccessControl, ReentrancyGuardTr
         a.lot -= uint128(slice);
         a.tab -= uint80(owe);
         a.debt -= uint80(debtRepaid);
+        // Exact zeros by construction: the take subtracts at most what is left of each.
+        // slither-disable-next-line incorrect-equality
         bool ended = a.tab == 0 || a.lot == 0;
         // A lot exhausted with tab left ends the auction: its whole tab leaves the caps too.
         uint256 dirtOut = ended ? owe + a.tab : owe;
@@ -679,12 +693,16 @@ contract DutchAuctionLiquidator is ILiquidator, AccessControl, ReentrancyGuardTr
     }
 
     function _activeIdAt(uint256 index) internal view returns (uint256) {
+        // Not randomness: the modulo is the id's position inside its packed word.
+        // slither-disable-next-line weak-prng
         return uint40(_activeIdWords[index / IDS_PER_WORD] >> (ID_BITS * (index % IDS_PER_WORD)));
     }
 
     /// @dev Ids fit: `nextAuctionId` is a uint40.
     function _setActiveIdAt(uint256 index, uint256 id) internal {
         uint256 word = index / IDS_PER_WORD;
+        // Not randomness: the modulo is the id's position inside its packed word.
+        // slither-disable-next-line weak-prng
         uint256 shift = ID_BITS * (index % IDS_PER_WORD);
         uint256 packed = _activeIdWords[word] & ~(uint256(type(uint40).max) << shift);
         _activeIdWords[word] = packed | (id << shift);

@@ -278,6 +278,8 @@ contract OracleAdapter is IOracleAdapter, AccessControl {
     function sequencerRestricted() public view returns (bool) {
         address feed = sequencerFeed;
         if (feed == address(0)) return false;
+        // Chainlink's sequencer feed reports the status change time in startedAt; updatedAt is unused.
+        // slither-disable-next-line unused-return
         (bool ok, int256 answer, uint256 startedAt,) = FeedReader.latestRound(feed);
         if (!ok || answer != 0 || startedAt == 0 || startedAt > block.timestamp) return true;
         return block.timestamp - startedAt <= gracePeriod;
@@ -358,7 +360,7 @@ contract OracleAdapter is IOracleAdapter, AccessControl {
         (primaryFailure, primaryPrice) =
             _readFeed(config, config.primaryFeed, config.primaryDecimals, config.maxStaleness);
         FeedFailure secondaryFailure = FeedFailure.Unavailable;
-        uint256 secondaryPrice;
+        uint256 secondaryPrice = 0;
         if (config.secondaryFeed != address(0)) {
             (secondaryFailure, secondaryPrice) = _readFeed(
                 config, config.secondaryFeed, config.secondaryDecimals, config.secondaryMaxStaleness
@@ -382,6 +384,8 @@ contract OracleAdapter is IOracleAdapter, AccessControl {
         view
         returns (FeedFailure failure, uint256 priceWad)
     {
+        // startedAt is the round's start; staleness is judged on updatedAt alone.
+        // slither-disable-next-line unused-return
         (bool ok, int256 answer,, uint256 updatedAt) = FeedReader.latestRound(feed);
         if (!ok) return (FeedFailure.Unavailable, 0);
         return _check(config, decimals, maxStaleness, answer, updatedAt);
@@ -417,6 +421,8 @@ contract OracleAdapter is IOracleAdapter, AccessControl {
 
     function _revertPrimaryFailure(AssetConfig memory config) internal view {
         address feed = config.primaryFeed;
+        // startedAt is the round's start; staleness is judged on updatedAt alone.
+        // slither-disable-next-line unused-return
         (bool ok, int256 answer,, uint256 updatedAt) = FeedReader.latestRound(feed);
         if (!ok) revert FeedUnavailable(feed);
         (FeedFailure failure, uint256 priceWad) =

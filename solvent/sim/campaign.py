@@ -46,7 +46,9 @@ def run_scenario(
     keepers = () if name.endswith(NO_KEEPERS_SUFFIX) else options.keeper_models()
     base = name.removesuffix(NO_KEEPERS_SUFFIX)
     scenario = scenarios.build(base, options.seed, options.accounts, keepers, options.step_seconds)
-    with ape_on_own_anvil(networks, AnvilOptions(accounts=20)):
+    with ape_on_own_anvil(
+        networks, AnvilOptions(accounts=20, fixed_clock_from=scenarios.GENESIS_TIMESTAMP)
+    ):
         from ape import accounts, chain
 
         protocol = deploy(project, chain, configs.load("local"), accounts.test_accounts[0])

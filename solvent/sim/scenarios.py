@@ -10,6 +10,9 @@ from solvent.sim.population import PopulationSpec
 from solvent.sim.run import Scenario
 
 ETH0, BTC0 = 2_000.0, 60_000.0
+# Every simulated chain starts at this time (2020-03-12 00:00 UTC) and advances only as the run
+# says, so a seed reproduces a run whatever the machine's load.
+GENESIS_TIMESTAMP = 1_583_971_200
 STEP_SECONDS = 300  # one block of the simulation
 PROMPT_KEEPERS = (KeeperModel(latency_blocks=1), KeeperModel(latency_blocks=1, failure_rate=0.2))
 

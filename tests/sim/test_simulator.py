@@ -19,7 +19,9 @@ PROMPT = (KeeperModel(latency_blocks=1), KeeperModel(latency_blocks=1, failure_r
 
 
 def simulate(project, networks, name, keepers, seed=11):
-    with ape_on_own_anvil(networks, AnvilOptions(accounts=20)):
+    with ape_on_own_anvil(
+        networks, AnvilOptions(accounts=20, fixed_clock_from=scenarios.GENESIS_TIMESTAMP)
+    ):
         from ape import accounts, chain
 
         protocol = deploy(project, chain, configs.load("local"), accounts.test_accounts[0])

@@ -12,9 +12,12 @@ library WadPow {
     function pow(uint256 x, uint256 n) internal pure returns (uint256 z) {
         z = n & 1 == 1 ? x : WAD;
         for (n >>= 1; n != 0; n >>= 1) {
+            // Flooring each square and product is the specified rounding (see the NatSpec above).
+            // slither-disable-next-line divide-before-multiply
             x = x * x / WAD;
             // A set bit remains in `n`, so a zero base makes the whole power zero.
             if (x == 0) return 0;
+            // slither-disable-next-line divide-before-multiply
             if (n & 1 == 1) z = z * x / WAD;
         }
     }
