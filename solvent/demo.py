@@ -187,7 +187,7 @@ def _events(world: World, first: int, last: int) -> dict[str, list[Any]]:
         logs = world.rpc.call("eth_getLogs", codec.log_filter(name, first, last))
         out[name] = [
             (int(log["blockNumber"], 16), args)
-            for log, args in zip(logs, codec.decode_logs(name, logs), strict=True)
+            for log, args in zip(logs, codec.decode_logs(logs, name), strict=True)
         ]
     return out
 

@@ -10,8 +10,8 @@ from typing import Any, Protocol
 
 from eth_utils import keccak
 
+from solvent.abi import CodecSet, Event, shape_outputs
 from solvent.fastpath import FastSender, Tx, dev_accounts
-from solvent.fuzz.codec import Codec, Event, shape_outputs
 from solvent.rpc import RpcClient, RpcError
 
 TX_GAS = 3_000_000  # above every action's use (a liquidation starting two auctions is ~700k)
@@ -44,7 +44,7 @@ class Call:
 
 
 class Driver(Protocol):
-    codec: Codec
+    codec: CodecSet
 
     def transact(self, sender: int, target: str, fn: str, *args: Any) -> Outcome: ...
 
@@ -61,7 +61,7 @@ class FastDriver:
     """Raw signed transactions on an automining Anvil: each step is one HTTP request carrying the
     transaction and its receipt, every batch of views one more."""
 
-    def __init__(self, url: str, codec: Codec, accounts: int = 10):
+    def __init__(self, url: str, codec: CodecSet, accounts: int = 10):
         self.codec = codec
         self.sender = FastSender(url, dev_accounts(accounts))
         self.rpc: RpcClient = self.sender.rpc
@@ -168,7 +168,7 @@ class ApeDriver:
     (gas estimation, receipt wait, traces on failure) and one ape call per view."""
 
     def __init__(
-        self, codec: Codec, contracts: dict[str, Any], accounts: Sequence[Any], chain: Any
+        self, codec: CodecSet, contracts: dict[str, Any], accounts: Sequence[Any], chain: Any
     ):
         self.codec = codec
         self.contracts = contracts

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from solvent import margin as ref
-from solvent.fuzz.codec import Record
+from solvent.abi import Record
 from solvent.fuzz.driver import Outcome, Reverted
 from solvent.fuzz.state import TOKENS, State
 from solvent.fuzz.system import ASSETS, TRADERS, FuzzSystem

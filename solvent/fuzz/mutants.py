@@ -17,8 +17,8 @@ from typing import Any
 
 from eth_abi import encode as abi_encode
 
+from solvent.abi import abi_type
 from solvent.fastpath import Tx
-from solvent.fuzz.codec import abi_type
 from solvent.fuzz.driver import Call, FastDriver
 from solvent.fuzz.system import DEPLOYER
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from solvent.fuzz.codec import Record
+from solvent.abi import Record
 from solvent.fuzz.driver import Call, Driver, Reverted
 from solvent.fuzz.system import ASSETS, TRADERS, FuzzSystem
 

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from solvent import config as configs
+from solvent.abi import Abi, CodecSet, abi_json
 from solvent.deploy import Protocol, deploy
-from solvent.fuzz.codec import Abi, Codec
 
 WAD = 10**18
 USDC = 10**6
@@ -34,7 +34,7 @@ class MarketInfo:
 
 @dataclass(frozen=True)
 class FuzzSystem:
-    codec: Codec
+    codec: CodecSet
     contracts: dict[str, Any]  # ape instances by the codec's keys (for the naive driver)
     actors: list[str]  # dev account addresses (lower-case)
     decimals: dict[str, int]
@@ -59,11 +59,8 @@ def build(project: Any, chain: Any, accounts: Any) -> FuzzSystem:
     swap_taker = deployer.deploy(project.SwapTaker, p.liquidator, exchange)
     _fund_actors(p, accounts, exchange)
     contracts = _contracts(p, exchange, swap_taker)
-    abis: dict[str, Abi] = {
-        key: [item.model_dump(mode="json", by_alias=True) for item in c.contract_type.abi]
-        for key, c in contracts.items()
-    }
-    codec = Codec(abis, {k: c.address for k, c in contracts.items()})
+    abis: dict[str, Abi] = {key: abi_json(c.contract_type) for key, c in contracts.items()}
+    codec = CodecSet(abis, {k: c.address for k, c in contracts.items()})
     admin = p.admin
     markets = {}
     for key in ASSETS:

@@ -16,11 +16,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from solvent.keeper.codec import (
-    ContractCodec,
-    decode_static_tuple_array,
-    encode_uint_array_call,
-)
+from solvent.abi import ContractCodec, decode_static_tuple_array, encode_uint_array_call
 from solvent.keeper.logs import LOGGER_NAME, log
 from solvent.keeper.metrics import KeeperMetrics
 from solvent.keeper.transactions import FeePolicy, Outcome, PendingTx, Signer, TxManager, TxRequest
@@ -114,11 +110,11 @@ class Keeper:
         )
         self.metrics = metrics or KeeperMetrics()
         a = config.record["addresses"]
-        self.engine = ContractCodec(a["engine"], config.abis["MarginEngine"])
-        self.views = ContractCodec(a["engine"], config.abis["MarginEngineExtension"])
-        self.liquidator = ContractCodec(a["liquidator"], config.abis["DutchAuctionLiquidator"])
-        self.oracle = ContractCodec(a["oracle"], config.abis["OracleAdapter"])
-        self.quote = ContractCodec(a["quote"], config.abis["MockERC20"])
+        self.engine = ContractCodec(config.abis["MarginEngine"], a["engine"])
+        self.views = ContractCodec(config.abis["MarginEngineExtension"], a["engine"])
+        self.liquidator = ContractCodec(config.abis["DutchAuctionLiquidator"], a["liquidator"])
+        self.oracle = ContractCodec(config.abis["OracleAdapter"], a["oracle"])
+        self.quote = ContractCodec(config.abis["MockERC20"], a["quote"])
         symbols = sorted(name.split(".", 1)[1] for name in a if name.startswith("token."))
         self.assets = {s: a[f"token.{s}"].lower() for s in symbols}
         self.market_assets = {
@@ -557,7 +553,7 @@ class Keeper:
                 decoded = codec.decode_log(item)
                 if decoded is None:
                     continue
-                name, args = decoded
+                name, args = decoded.name, decoded.args
                 if name == "Liquidated" and str(args["keeper"]).lower() == self.me.lower():
                     profit += int(args["keeperReward"])
                 elif name == "AuctionReset":

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from solvent import config as configs
-from solvent.abi import abis_from_project
+from solvent.abi import ContractCodec, abis_from_project
 from solvent.anvil import AnvilNode, AnvilOptions, start_anvil
 from solvent.deploy import deploy, write_record
 from solvent.fastpath import (
@@ -26,7 +26,6 @@ from solvent.fastpath import (
     succeeded,
 )
 from solvent.keeper.bot import CONTRACTS, Keeper, KeeperConfig
-from solvent.keeper.codec import ContractCodec
 from solvent.keeper.signers import LocalKeySigner
 from solvent.rpc import RpcClient
 
@@ -77,6 +76,23 @@ def start_from(template: Template, folder: Path, gas_limit: int = GAS_LIMIT) -> 
         node.kill()
         raise
     return node
+
+
+# World codec key -> (contract, its key in the deployment record's addresses)
+CODECS = {
+    "engine": ("MarginEngine", "engine"),
+    "views": ("MarginEngineExtension", "engine"),
+    "liquidator": ("DutchAuctionLiquidator", "liquidator"),
+    "oracle": ("OracleAdapter", "oracle"),
+    "pool": ("LPPool", "lp_pool"),
+    "fund": ("InsuranceFund", "insurance_fund"),
+    "usdc": ("MockERC20", "quote"),
+    "weth": ("MockERC20", "token.WETH"),
+    "feed": ("MockAggregator", "feed.WETH"),
+    "feed2": ("MockAggregator", "secondary_feed.WETH"),
+    "bfeed": ("MockAggregator", "feed.WBTC"),
+    "bfeed2": ("MockAggregator", "secondary_feed.WBTC"),
+}
 
 
 @dataclass
@@ -149,18 +165,8 @@ def mine_block(node: Any, seconds: int = BLOCK_SECONDS) -> int:
 def world(node: Any, template: Any) -> World:
     a = template.record["addresses"]
     codecs = {
-        "engine": ContractCodec(a["engine"], template.abis["MarginEngine"]),
-        "views": ContractCodec(a["engine"], template.abis["MarginEngineExtension"]),
-        "liquidator": ContractCodec(a["liquidator"], template.abis["DutchAuctionLiquidator"]),
-        "oracle": ContractCodec(a["oracle"], template.abis["OracleAdapter"]),
-        "pool": ContractCodec(a["lp_pool"], template.abis["LPPool"]),
-        "fund": ContractCodec(a["insurance_fund"], template.abis["InsuranceFund"]),
-        "usdc": ContractCodec(a["quote"], template.abis["MockERC20"]),
-        "weth": ContractCodec(a["token.WETH"], template.abis["MockERC20"]),
-        "feed": ContractCodec(a["feed.WETH"], template.abis["MockAggregator"]),
-        "feed2": ContractCodec(a["secondary_feed.WETH"], template.abis["MockAggregator"]),
-        "bfeed": ContractCodec(a["feed.WBTC"], template.abis["MockAggregator"]),
-        "bfeed2": ContractCodec(a["secondary_feed.WBTC"], template.abis["MockAggregator"]),
+        key: ContractCodec(template.abis[contract], a[record_key])
+        for key, (contract, record_key) in CODECS.items()
     }
     sender = FastSender(node.url, dev_accounts(max(OWNERS) + 1))
     return World(node, template.record, template.abis, sender, codecs, [])
@@ -254,4 +260,4 @@ def logs(w: World, codec: str, event: str, from_block: int = 0) -> list[dict[str
             "topics": [c.topic(event)],
         },
     )
-    return [c.decode_log(item)[1] for item in raw]
+    return c.decode_logs(raw, event)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from solvent.abi import Codec, abis_from_project
+from solvent.abi import ContractCodec, abis_from_project
 from solvent.deploy import Protocol
 from solvent.fastpath import FastSender, Tx, dev_accounts, succeeded
 from solvent.rpc import RpcClient
@@ -29,15 +29,15 @@ MAX_UINT = 2**256 - 1
 class World:
     rpc: RpcClient
     sender: FastSender
-    engine: Codec
-    admin: Codec
-    liquidator: Codec
-    oracle: Codec
-    pool: Codec
-    fund: Codec
-    quote: Codec
-    tokens: dict[str, Codec]
-    feeds: dict[str, list[Codec]]  # primary first
+    engine: ContractCodec
+    admin: ContractCodec
+    liquidator: ContractCodec
+    oracle: ContractCodec
+    pool: ContractCodec
+    fund: ContractCodec
+    quote: ContractCodec
+    tokens: dict[str, ContractCodec]
+    feeds: dict[str, list[ContractCodec]]  # primary first
     decimals: dict[str, int]
     market_ids: dict[str, int]
 
@@ -56,15 +56,17 @@ class World:
             raise RuntimeError(f"{len(failed)} of {len(txs)} set-up transactions failed")
         return receipts
 
-    def tx(self, sender: int, codec: Codec, fn: str, *args: Any, gas: int = 1_500_000) -> Tx:
-        return Tx(sender=sender, to=codec.address, data=codec.data(fn, *args), gas=gas)
+    def tx(
+        self, sender: int, codec: ContractCodec, fn: str, *args: Any, gas: int = 1_500_000
+    ) -> Tx:
+        return Tx(sender=sender, to=codec.address, data=codec.encode(fn, *args), gas=gas)
 
-    def read(self, codec: Codec, fn: str, *args: Any) -> Any:
-        return codec.decode(fn, self.sender.call(*codec.call(fn, *args)))
+    def read(self, codec: ContractCodec, fn: str, *args: Any) -> Any:
+        return codec.value(fn, self.sender.call(*codec.call(fn, *args)))
 
-    def read_many(self, calls: list[tuple[Codec, str, tuple[Any, ...]]]) -> list[Any]:
+    def read_many(self, calls: list[tuple[ContractCodec, str, tuple[Any, ...]]]) -> list[Any]:
         raw = self.sender.call_many([codec.call(fn, *args) for codec, fn, args in calls])
-        return [codec.decode(fn, data) for (codec, fn, _), data in zip(calls, raw, strict=True)]
+        return [codec.value(fn, data) for (codec, fn, _), data in zip(calls, raw, strict=True)]
 
     def block(self) -> tuple[int, int]:
         head = self.rpc.call("eth_getBlockByNumber", "latest", False)
@@ -78,7 +80,7 @@ class World:
             for feed in self.feeds[key]
         ]
 
-    def feed_answer(self, feed: Codec, price: float) -> int:
+    def feed_answer(self, feed: ContractCodec, price: float) -> int:
         return round(price * 10 ** self.decimals[f"feed:{feed.address}"])
 
     def set_prices(self, prices: dict[str, float]) -> None:
@@ -107,9 +109,9 @@ def world_from_protocol(project: Any, chain: Any, protocol: Protocol, accounts: 
     url = chain.provider.uri
     rpc = RpcClient(url)
     feeds = {
-        key: [Codec(abis["MockAggregator"], feed.address)]
+        key: [ContractCodec(abis["MockAggregator"], feed.address)]
         + (
-            [Codec(abis["MockAggregator"], protocol.secondary_feeds[key].address)]
+            [ContractCodec(abis["MockAggregator"], protocol.secondary_feeds[key].address)]
             if key in protocol.secondary_feeds
             else []
         )
@@ -125,14 +127,14 @@ def world_from_protocol(project: Any, chain: Any, protocol: Protocol, accounts: 
     return World(
         rpc=rpc,
         sender=FastSender(url, dev_accounts(accounts), chain_id=chain.chain_id),
-        engine=Codec(abis["MarginEngine"], protocol.engine.address),
-        admin=Codec(abis["MarginEngineExtension"], protocol.engine.address),
-        liquidator=Codec(abis["DutchAuctionLiquidator"], protocol.liquidator.address),
-        oracle=Codec(abis["OracleAdapter"], protocol.oracle.address),
-        pool=Codec(abis["LPPool"], protocol.pool.address),
-        fund=Codec(abis["InsuranceFund"], protocol.fund.address),
-        quote=Codec(abis["MockERC20"], protocol.quote.address),
-        tokens={k: Codec(abis["MockERC20"], t.address) for k, t in protocol.tokens.items()},
+        engine=ContractCodec(abis["MarginEngine"], protocol.engine.address),
+        admin=ContractCodec(abis["MarginEngineExtension"], protocol.engine.address),
+        liquidator=ContractCodec(abis["DutchAuctionLiquidator"], protocol.liquidator.address),
+        oracle=ContractCodec(abis["OracleAdapter"], protocol.oracle.address),
+        pool=ContractCodec(abis["LPPool"], protocol.pool.address),
+        fund=ContractCodec(abis["InsuranceFund"], protocol.fund.address),
+        quote=ContractCodec(abis["MockERC20"], protocol.quote.address),
+        tokens={k: ContractCodec(abis["MockERC20"], t.address) for k, t in protocol.tokens.items()},
         feeds=feeds,
         decimals=decimals,
         market_ids=dict(protocol.market_ids),
