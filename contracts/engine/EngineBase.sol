@@ -69,10 +69,6 @@ abstract contract EngineBase is IMarginEngineEvents, AccessControl {
     Market[] internal _markets;
     LiquidationParams internal _liquidationParams;
     Ledger internal _ledger;
-    /// @dev Seized collateral held in custody for running auctions, per listed token, PLUS ONE:
-    /// set to 1 at listing so the slot never returns to zero, and each seizure or release is a
-    /// 2.9k update instead of a 20k slot creation (and no refund churn).
-    mapping(address token => uint256 heldPlusOne) internal _auctionCustody;
 
     constructor(IERC20 quote_, IOracleAdapter oracle_) {
         if (address(quote_) == address(0) || address(oracle_) == address(0)) revert ZeroAddress();
@@ -456,8 +452,9 @@ abstract contract EngineBase is IMarginEngineEvents, AccessControl {
             address token = collateralTokens[index];
             uint256 lot = collateralBalance[accountId][token];
             collateralBalance[accountId][token] = 0;
-            _collaterals[token].totalDeposited -= uint128(lot);
-            _auctionCustody[token] += lot;
+            Collateral storage collateral = _collaterals[token];
+            collateral.totalDeposited -= uint128(lot);
+            collateral.inAuction += uint128(lot);
             tokens[i] = token;
             prices[i] = _collateralPrice(cache, index, token);
             lots[i++] = lot;
@@ -466,12 +463,10 @@ abstract contract EngineBase is IMarginEngineEvents, AccessControl {
     }
 
     /// @dev Takes `amount` of `token` out of auction custody; reverts beyond what is held.
-    function _releaseFromCustody(address token, uint256 amount) internal {
-        uint256 heldPlusOne = _auctionCustody[token];
-        if (amount >= heldPlusOne) {
-            revert AuctionCustodyExceeded(token, heldPlusOne == 0 ? 0 : heldPlusOne - 1, amount);
-        }
-        _auctionCustody[token] = heldPlusOne - amount;
+    function _releaseFromCustody(Collateral storage collateral, address token, uint256 amount) internal {
+        uint256 held = collateral.inAuction;
+        if (amount > held) revert AuctionCustodyExceeded(token, held, amount);
+        collateral.inAuction = uint128(held - amount);
     }
 
     /// @dev Loss waterfall: the insurance fund covers what it can, the rest is socialized on the pool.

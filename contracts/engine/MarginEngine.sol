@@ -236,35 +236,25 @@ contract MarginEngine is EngineBase, IAuctionSettlement, IPoolLedger, Reentrancy
     }
 
     /// @inheritdoc IAuctionSettlement
-    function settleAuctionProceeds(uint256 accountId, uint256 debtRepaid, uint256 penaltyPaid)
-        external
-        onlyLiquidator
-        nonReentrant
-    {
-        Ledger memory ledger = _ledger;
-        if (debtRepaid > ledger.debtInAuction) {
-            revert DebtInAuctionExceeded(ledger.debtInAuction, debtRepaid);
+    function settleAuction(Settlement calldata settlement) external onlyLiquidator nonReentrant {
+        uint256 accountId = settlement.accountId;
+        address token = settlement.token;
+        Collateral storage collateral = _collaterals[token];
+        _releaseFromCustody(collateral, token, settlement.released + settlement.returned);
+        _settleQuote(accountId, settlement.debtRepaid, settlement.penaltyPaid, settlement.badDebt);
+        if (settlement.ended) {
+            Account memory account = _existingAccount(accountId);
+            uint256 returned = settlement.returned;
+            if (returned != 0) {
+                collateral.totalDeposited += returned.toUint128();
+                collateralBalance[accountId][token] += returned;
+                account.collateralMask |= uint8(1 << collateral.index);
+            }
+            account.activeAuctions -= 1;
+            _accounts[accountId] = account;
+            emit AuctionEnded(accountId, token, returned);
         }
-        ledger.debtInAuction -= uint128(debtRepaid);
-        ledger.poolCash += int128(int256(debtRepaid));
-        ledger.insuranceFees += penaltyPaid.toUint128();
-        _ledger = ledger;
-        emit AuctionProceeds(accountId, debtRepaid, penaltyPaid);
-    }
-
-    /// @inheritdoc IAuctionSettlement
-    function writeOffBadDebt(uint256 accountId, uint256 debtUnrecovered)
-        external
-        onlyLiquidator
-        nonReentrant
-    {
-        Ledger memory ledger = _ledger;
-        if (debtUnrecovered > ledger.debtInAuction) {
-            revert DebtInAuctionExceeded(ledger.debtInAuction, debtUnrecovered);
-        }
-        ledger.debtInAuction -= uint128(debtUnrecovered);
-        _writeOff(ledger, accountId, debtUnrecovered);
-        _ledger = ledger;
+        if (settlement.released != 0) IERC20(token).safeTransfer(settlement.receiver, settlement.released);
     }
 
     /// @inheritdoc IAuctionSettlement
@@ -273,27 +263,25 @@ contract MarginEngine is EngineBase, IAuctionSettlement, IPoolLedger, Reentrancy
         onlyLiquidator
         nonReentrant
     {
-        _releaseFromCustody(token, amount);
+        _releaseFromCustody(_collaterals[token], token, amount);
         IERC20(token).safeTransfer(to, amount);
     }
 
-    /// @inheritdoc IAuctionSettlement
-    function onAuctionEnd(uint256 accountId, address token, uint256 returned)
-        external
-        onlyLiquidator
-        nonReentrant
+    /// @dev An auction's proceeds repay debt under auction to the pool and the penalty to the fund;
+    /// its unrecovered debt leaves debt under auction through the loss waterfall.
+    function _settleQuote(uint256 accountId, uint256 debtRepaid, uint256 penaltyPaid, uint256 badDebt)
+        internal
     {
-        Account memory account = _existingAccount(accountId);
-        if (returned != 0) {
-            Collateral storage collateral = _listedCollateral(token);
-            _releaseFromCustody(token, returned);
-            collateral.totalDeposited += returned.toUint128();
-            collateralBalance[accountId][token] += returned;
-            account.collateralMask |= uint8(1 << collateral.index);
-        }
-        account.activeAuctions -= 1;
-        _accounts[accountId] = account;
-        emit AuctionEnded(accountId, token, returned);
+        if (debtRepaid == 0 && penaltyPaid == 0 && badDebt == 0) return;
+        Ledger memory ledger = _ledger;
+        uint256 debtOut = debtRepaid + badDebt;
+        if (debtOut > ledger.debtInAuction) revert DebtInAuctionExceeded(ledger.debtInAuction, debtOut);
+        ledger.debtInAuction -= uint128(debtOut);
+        ledger.poolCash += int128(int256(debtRepaid));
+        ledger.insuranceFees += penaltyPaid.toUint128();
+        if (debtRepaid != 0 || penaltyPaid != 0) emit AuctionProceeds(accountId, debtRepaid, penaltyPaid);
+        _writeOff(ledger, accountId, badDebt);
+        _ledger = ledger;
     }
 
     /// @notice Sends the fees accrued to the insurance fund; anyone may call it.
