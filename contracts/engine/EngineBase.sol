@@ -47,6 +47,11 @@ abstract contract EngineBase is IMarginEngineEvents, AccessControl {
     uint256 internal constant MAX_TARGET_HEALTH = 2e18;
     uint256 internal constant MAX_KEEPER_CHIP = 0.1e18;
     uint256 internal constant MAX_KEEPER_TIP = 1000e6;
+    /// @dev A seizure leaves this bit in the account's balance slot instead of zeroing it, so the
+    /// return of an auction's leftover updates a live slot (2.9k gas) instead of re-creating it
+    /// (22.1k). Balances stay below 2^128 (`totalDeposited` is a uint128): the bit never mixes
+    /// with an amount.
+    uint256 internal constant SEIZED_MARK = 1 << 255;
 
     IERC20 public immutable quote;
     IOracleAdapter public immutable oracle;
@@ -61,7 +66,9 @@ abstract contract EngineBase is IMarginEngineEvents, AccessControl {
     mapping(uint256 accountId => Account) internal _accounts;
     mapping(address owner => mapping(uint256 subIndex => uint256 accountId)) public accountIdOf;
     mapping(address owner => mapping(address operator => bool)) public isOperator;
-    mapping(uint256 accountId => mapping(address token => uint256)) public collateralBalance;
+    /// @dev Collateral units per account and token, possibly with `SEIZED_MARK` set: read them
+    /// through `_collateralBalanceOf`.
+    mapping(uint256 accountId => mapping(address token => uint256)) internal _collateralBalance;
     mapping(uint256 accountId => mapping(uint256 marketId => Position)) internal _positions;
 
     address[] public collateralTokens;
@@ -88,6 +95,10 @@ abstract contract EngineBase is IMarginEngineEvents, AccessControl {
         if (msg.sender != account.owner && !isOperator[account.owner][msg.sender]) {
             revert NotAuthorized(accountId, msg.sender);
         }
+    }
+
+    function _collateralBalanceOf(uint256 accountId, address token) internal view returns (uint256) {
+        return _collateralBalance[accountId][token] & ~SEIZED_MARK;
     }
 
     function _listedCollateral(address token) internal view returns (Collateral storage collateral) {
@@ -206,7 +217,7 @@ abstract contract EngineBase is IMarginEngineEvents, AccessControl {
             uint256 index = _lowestBit(mask);
             address token = collateralTokens[index];
             Collateral storage collateral = _collaterals[token];
-            uint256 amount = collateralBalance[accountId][token];
+            uint256 amount = _collateralBalanceOf(accountId, token);
             uint256 price = _collateralPrice(cache, index, token);
             uint256 unit = 10 ** collateral.decimals;
             margin.initialEquity += int256(
@@ -450,8 +461,8 @@ abstract contract EngineBase is IMarginEngineEvents, AccessControl {
         for (uint256 i; mask != 0; mask &= mask - 1) {
             uint256 index = _lowestBit(mask);
             address token = collateralTokens[index];
-            uint256 lot = collateralBalance[accountId][token];
-            collateralBalance[accountId][token] = 0;
+            uint256 lot = _collateralBalanceOf(accountId, token);
+            _collateralBalance[accountId][token] = SEIZED_MARK;
             Collateral storage collateral = _collaterals[token];
             collateral.totalDeposited -= uint128(lot);
             collateral.inAuction += uint128(lot);

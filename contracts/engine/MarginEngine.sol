@@ -95,7 +95,7 @@ contract MarginEngine is EngineBase, IAuctionSettlement, IPoolLedger, Reentrancy
             if (total > collateral.depositCap) revert DepositCapExceeded(token, collateral.depositCap);
             _pullExact(token, amount);
             collateral.totalDeposited = uint128(total);
-            collateralBalance[accountId][token] += amount;
+            _collateralBalance[accountId][token] += amount;
             account.collateralMask |= uint8(1 << collateral.index);
         }
         _accounts[accountId] = account;
@@ -115,9 +115,9 @@ contract MarginEngine is EngineBase, IAuctionSettlement, IPoolLedger, Reentrancy
             account.quoteBalance -= int72(int256(amount));
         } else {
             Collateral storage collateral = _listedCollateral(token);
-            uint256 balance = collateralBalance[accountId][token];
+            uint256 balance = _collateralBalanceOf(accountId, token);
             if (amount > balance) revert InsufficientBalance(balance, amount);
-            collateralBalance[accountId][token] = balance - amount;
+            _collateralBalance[accountId][token] = balance - amount;
             collateral.totalDeposited -= uint128(amount);
             if (balance == amount) account.collateralMask &= ~uint8(1 << collateral.index);
         }
@@ -247,7 +247,7 @@ contract MarginEngine is EngineBase, IAuctionSettlement, IPoolLedger, Reentrancy
             uint256 returned = settlement.returned;
             if (returned != 0) {
                 collateral.totalDeposited += returned.toUint128();
-                collateralBalance[accountId][token] += returned;
+                _collateralBalance[accountId][token] += returned;
                 account.collateralMask |= uint8(1 << collateral.index);
             }
             account.activeAuctions -= 1;
@@ -282,6 +282,11 @@ contract MarginEngine is EngineBase, IAuctionSettlement, IPoolLedger, Reentrancy
         if (debtRepaid != 0 || penaltyPaid != 0) emit AuctionProceeds(accountId, debtRepaid, penaltyPaid);
         _writeOff(ledger, accountId, badDebt);
         _ledger = ledger;
+    }
+
+    /// @notice Units of `token` the account holds as collateral (not counting any in auction).
+    function collateralBalance(uint256 accountId, address token) external view returns (uint256) {
+        return _collateralBalanceOf(accountId, token);
     }
 
     /// @notice Sends the fees accrued to the insurance fund; anyone may call it.

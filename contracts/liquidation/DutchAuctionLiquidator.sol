@@ -365,19 +365,18 @@ contract DutchAuctionLiquidator is ILiquidator, AccessControl, ReentrancyGuardTr
         emit AuctionCancelled(id, recipient, a.lot, a.tab, a.debt);
         emit AuctionEnded(id, a.accountId, 0, a.debt, a.tab - a.debt);
 
-        IAuctionSettlement(engine).settleAuction(
-            IAuctionSettlement.Settlement({
-                accountId: a.accountId,
-                token: token,
-                receiver: recipient,
-                released: a.lot,
-                debtRepaid: 0,
-                penaltyPaid: 0,
-                badDebt: a.debt,
-                returned: 0,
-                ended: true
-            })
-        );
+        IAuctionSettlement.Settlement memory settlement = IAuctionSettlement.Settlement({
+            accountId: a.accountId,
+            token: token,
+            receiver: recipient,
+            released: a.lot,
+            debtRepaid: 0,
+            penaltyPaid: 0,
+            badDebt: a.debt,
+            returned: 0,
+            ended: true
+        });
+        IAuctionSettlement(engine).settleAuction(settlement);
     }
 
     /// @notice Sets (or replaces) the auction parameters of `token`; all bounds are checked.
