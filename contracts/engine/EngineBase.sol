@@ -197,9 +197,9 @@ abstract contract EngineBase is IMarginEngineEvents, AccessControl {
     {
         mmr = cache.marketMmr[marketId];
         if (mmr != 0) return (mmr, cache.marketImr[marketId]);
-        (uint256 sigma,) = oracle.volatility(market.asset);
-        (mmr, imr) =
-            MarginMath.marginRatios(market.baseMmr, market.volFactor, sigma, market.sigmaCap, market.imScale);
+        (mmr, imr) = MarginMath.marginRatios(
+            market.baseMmr, market.volFactor, oracle.sigma(market.asset), market.sigmaCap, market.imScale
+        );
         cache.marketMmr[marketId] = mmr;
         cache.marketImr[marketId] = imr;
     }
