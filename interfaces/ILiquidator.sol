@@ -6,7 +6,7 @@ pragma solidity 0.8.28;
 interface ILiquidator {
     /// @notice Starts one auction per token for an account in deficit. The engine has seized
     /// `lots[i]` of `tokens[i]` and keeps them in custody (no transfer to the liquidator): a take
-    /// or a cancel has the engine pay them out (`IAuctionSettlement.releaseCollateral`), and an
+    /// or a cancel has the engine pay them out (`IAuctionSettlement.settleAuction`), and an
     /// ended auction's leftover simply stays in the engine. The liquidator splits `debt`
     /// (quote owed to the LP pool) and `penalty` (unpaid liquidation penalty, owed to the
     /// insurance fund) across the lots in proportion to their oracle value, and pays `keeper`

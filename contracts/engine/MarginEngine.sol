@@ -96,7 +96,7 @@ contract MarginEngine is EngineBase, IAuctionSettlement, IPoolLedger, Reentrancy
             if (total > collateral.depositCap) revert DepositCapExceeded(token, collateral.depositCap);
             _pullExact(token, amount);
             collateral.totalDeposited = uint128(total);
-            collateralBalance[accountId][token] += amount;
+            _collateralBalance[accountId][token] += amount;
             account.collateralMask |= uint8(1 << collateral.index);
         }
         _accounts[accountId] = account;
@@ -116,9 +116,9 @@ contract MarginEngine is EngineBase, IAuctionSettlement, IPoolLedger, Reentrancy
             account.quoteBalance -= int72(int256(amount));
         } else {
             Collateral storage collateral = _listedCollateral(token);
-            uint256 balance = collateralBalance[accountId][token];
+            uint256 balance = _collateralBalanceOf(accountId, token);
             if (amount > balance) revert InsufficientBalance(balance, amount);
-            collateralBalance[accountId][token] = balance - amount;
+            _collateralBalance[accountId][token] = balance - amount;
             collateral.totalDeposited -= uint128(amount);
             if (balance == amount) account.collateralMask &= ~uint8(1 << collateral.index);
         }
@@ -241,40 +241,25 @@ contract MarginEngine is EngineBase, IAuctionSettlement, IPoolLedger, Reentrancy
     }
 
     /// @inheritdoc IAuctionSettlement
-    function settleAuctionProceeds(uint256 accountId, uint256 debtRepaid, uint256 penaltyPaid)
-        external
-        onlyLiquidator
-        nonReentrant
-    {
-        Ledger memory ledger = _ledger;
-        if (debtRepaid > ledger.debtInAuction) {
-            revert DebtInAuctionExceeded(ledger.debtInAuction, debtRepaid);
+    function settleAuction(Settlement calldata settlement) external onlyLiquidator nonReentrant {
+        uint256 accountId = settlement.accountId;
+        address token = settlement.token;
+        Collateral storage collateral = _collaterals[token];
+        _releaseFromCustody(collateral, token, settlement.released + settlement.returned);
+        _settleQuote(accountId, settlement.debtRepaid, settlement.penaltyPaid, settlement.badDebt);
+        if (settlement.ended) {
+            Account memory account = _existingAccount(accountId);
+            uint256 returned = settlement.returned;
+            if (returned != 0) {
+                collateral.totalDeposited += returned.toUint128();
+                _collateralBalance[accountId][token] += returned;
+                account.collateralMask |= uint8(1 << collateral.index);
+            }
+            account.activeAuctions -= 1;
+            _accounts[accountId] = account;
+            emit AuctionEnded(accountId, token, returned);
         }
-        ledger.debtInAuction -= uint128(debtRepaid);
-        ledger.poolCash += int128(int256(debtRepaid));
-        ledger.insuranceFees += penaltyPaid.toUint128();
-        _ledger = ledger;
-        emit AuctionProceeds(accountId, debtRepaid, penaltyPaid);
-    }
-
-    /// @inheritdoc IAuctionSettlement
-    function writeOffBadDebt(uint256 accountId, uint256 debtUnrecovered)
-        external
-        onlyLiquidator
-        nonReentrant
-    {
-        Ledger memory ledger = _ledger;
-        if (debtUnrecovered > ledger.debtInAuction) {
-            revert DebtInAuctionExceeded(ledger.debtInAuction, debtUnrecovered);
-        }
-        ledger.debtInAuction -= uint128(debtUnrecovered);
-        _writeOff(ledger, accountId, debtUnrecovered);
-        // The ledger is written after the fund and the pool are called because it books what the
-        // fund actually paid. Both are governance-set protocol contracts, and every ledger writer
-        // (this function, creditPool, payFromPool) holds the engine's lock; only views could read
-        // the ledger mid-call.
-        // slither-disable-next-line reentrancy-no-eth
-        _ledger = ledger;
+        if (settlement.released != 0) IERC20(token).safeTransfer(settlement.receiver, settlement.released);
     }
 
     /// @inheritdoc IAuctionSettlement
@@ -283,27 +268,35 @@ contract MarginEngine is EngineBase, IAuctionSettlement, IPoolLedger, Reentrancy
         onlyLiquidator
         nonReentrant
     {
-        _releaseFromCustody(token, amount);
+        _releaseFromCustody(_collaterals[token], token, amount);
         IERC20(token).safeTransfer(to, amount);
     }
 
-    /// @inheritdoc IAuctionSettlement
-    function onAuctionEnd(uint256 accountId, address token, uint256 returned)
-        external
-        onlyLiquidator
-        nonReentrant
+    /// @dev An auction's proceeds repay debt under auction to the pool and the penalty to the fund;
+    /// its unrecovered debt leaves debt under auction through the loss waterfall.
+    function _settleQuote(uint256 accountId, uint256 debtRepaid, uint256 penaltyPaid, uint256 badDebt)
+        internal
     {
-        Account memory account = _existingAccount(accountId);
-        if (returned != 0) {
-            Collateral storage collateral = _listedCollateral(token);
-            _releaseFromCustody(token, returned);
-            collateral.totalDeposited += returned.toUint128();
-            collateralBalance[accountId][token] += returned;
-            account.collateralMask |= uint8(1 << collateral.index);
-        }
-        account.activeAuctions -= 1;
-        _accounts[accountId] = account;
-        emit AuctionEnded(accountId, token, returned);
+        if (debtRepaid == 0 && penaltyPaid == 0 && badDebt == 0) return;
+        Ledger memory ledger = _ledger;
+        uint256 debtOut = debtRepaid + badDebt;
+        if (debtOut > ledger.debtInAuction) revert DebtInAuctionExceeded(ledger.debtInAuction, debtOut);
+        ledger.debtInAuction -= uint128(debtOut);
+        ledger.poolCash += int128(int256(debtRepaid));
+        ledger.insuranceFees += penaltyPaid.toUint128();
+        if (debtRepaid != 0 || penaltyPaid != 0) emit AuctionProceeds(accountId, debtRepaid, penaltyPaid);
+        _writeOff(ledger, accountId, badDebt);
+        // The ledger is written after the fund and the pool are called because it books what the
+        // fund actually paid. Both are governance-set protocol contracts, and every ledger writer
+        // (settleAuction, liquidate, creditPool, payFromPool, ...) holds the engine's lock; only
+        // views could read the ledger mid-call.
+        // slither-disable-next-line reentrancy-no-eth
+        _ledger = ledger;
+    }
+
+    /// @notice Units of `token` the account holds as collateral (not counting any in auction).
+    function collateralBalance(uint256 accountId, address token) external view returns (uint256) {
+        return _collateralBalanceOf(accountId, token);
     }
 
     /// @notice Sends the fees accrued to the insurance fund; anyone may call it.

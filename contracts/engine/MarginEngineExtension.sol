@@ -107,8 +107,7 @@ contract MarginEngineExtension is EngineBase {
 
     /// @notice Seized `token` the engine holds in custody for running auctions.
     function collateralInAuction(address token) external view returns (uint256) {
-        uint256 heldPlusOne = _auctionCustody[token];
-        return heldPlusOne == 0 ? 0 : heldPlusOne - 1;
+        return _collaterals[token].inAuction;
     }
 
     /// @notice A market's configuration and aggregates.
@@ -149,7 +148,6 @@ contract MarginEngineExtension is EngineBase {
         collateral.index = uint8(index);
         collateral.decimals = decimals;
         collateral.listed = true;
-        _auctionCustody[token] = 1;
         for (uint256 m; m < _markets.length; ++m) {
             if (_markets[m].asset == token) _markets[m].sharedCollateral = uint8(index + 1);
         }
@@ -266,7 +264,7 @@ contract MarginEngineExtension is EngineBase {
         Collateral storage collateral = _collaterals[token];
         collateral.imWeight = uint64(imWeight);
         collateral.mmWeight = uint64(mmWeight);
-        collateral.depositCap = depositCap.toUint128();
+        collateral.depositCap = depositCap.toUint104();
         emit CollateralParamsSet(token, imWeight, mmWeight, depositCap);
     }
 

@@ -295,13 +295,26 @@ contract DutchAuctionLiquidator is ILiquidator, AccessControl, ReentrancyGuardTr
         uint256 debtRepaid = _bookTake(id, a, token, g, slice, owe);
         emit Take(id, msg.sender, receiver, price, slice, owe, a.lot, a.tab);
 
-        if (slice != 0) IAuctionSettlement(engine).releaseCollateral(token, receiver, slice);
-        if (data.length != 0) IAuctionTaker(receiver).onAuctionTake(msg.sender, owe, slice, data);
-        if (owe != 0) {
-            quote.safeTransferFrom(msg.sender, engine, owe);
-            IAuctionSettlement(engine).settleAuctionProceeds(a.accountId, debtRepaid, owe - debtRepaid);
+        IAuctionSettlement.Settlement memory settlement = IAuctionSettlement.Settlement({
+            accountId: a.accountId,
+            token: token,
+            receiver: receiver,
+            released: slice,
+            debtRepaid: debtRepaid,
+            penaltyPaid: owe - debtRepaid,
+            badDebt: 0,
+            returned: 0,
+            ended: a.tab == 0 || a.lot == 0
+        });
+        if (data.length != 0) {
+            // The receiver holds the collateral before its callback sells it.
+            if (slice != 0) IAuctionSettlement(engine).releaseCollateral(token, receiver, slice);
+            settlement.released = 0;
+            IAuctionTaker(receiver).onAuctionTake(msg.sender, owe, slice, data);
         }
-        if (a.tab == 0 || a.lot == 0) _settleEnd(id, a, token);
+        if (owe != 0) quote.safeTransferFrom(msg.sender, engine, owe);
+        if (settlement.ended) _end(id, a, settlement);
+        IAuctionSettlement(engine).settleAuction(settlement);
     }
 
     /// @notice Restarts a stale auction (older than `tail`, or decayed below `cusp * startPrice`)
@@ -358,9 +371,18 @@ contract DutchAuctionLiquidator is ILiquidator, AccessControl, ReentrancyGuardTr
         emit AuctionCancelled(id, recipient, a.lot, a.tab, a.debt);
         emit AuctionEnded(id, a.accountId, 0, a.debt, a.tab - a.debt);
 
-        IAuctionSettlement(engine).releaseCollateral(token, recipient, a.lot);
-        if (a.debt != 0) IAuctionSettlement(engine).writeOffBadDebt(a.accountId, a.debt);
-        IAuctionSettlement(engine).onAuctionEnd(a.accountId, token, 0);
+        IAuctionSettlement.Settlement memory settlement = IAuctionSettlement.Settlement({
+            accountId: a.accountId,
+            token: token,
+            receiver: recipient,
+            released: a.lot,
+            debtRepaid: 0,
+            penaltyPaid: 0,
+            badDebt: a.debt,
+            returned: 0,
+            ended: true
+        });
+        IAuctionSettlement(engine).settleAuction(settlement);
     }
 
     /// @notice Sets (or replaces) the auction parameters of `token`; all bounds are checked.
@@ -666,17 +688,16 @@ contract DutchAuctionLiquidator is ILiquidator, AccessControl, ReentrancyGuardTr
         }
     }
 
-    /// @dev Gives the leftover lot back to the account (tab paid; it never left the engine) or
-    /// records bad debt (lot exhausted), then tells the engine the auction ended. Storage is
-    /// already cleared.
-    function _settleEnd(uint256 id, Auction memory a, address token) internal {
+    /// @dev An ended auction gives its leftover lot back to the account (tab paid; the lot never
+    /// left the engine) or leaves its debt part as bad debt (lot exhausted); the unpaid penalty
+    /// part is dropped. Storage is already cleared.
+    function _end(uint256 id, Auction memory a, IAuctionSettlement.Settlement memory settlement) internal {
         if (a.tab == 0) {
+            settlement.returned = a.lot;
             emit AuctionEnded(id, a.accountId, a.lot, 0, 0);
-            IAuctionSettlement(engine).onAuctionEnd(a.accountId, token, a.lot);
         } else {
+            settlement.badDebt = a.debt;
             emit AuctionEnded(id, a.accountId, 0, a.debt, a.tab - a.debt);
-            if (a.debt != 0) IAuctionSettlement(engine).writeOffBadDebt(a.accountId, a.debt);
-            IAuctionSettlement(engine).onAuctionEnd(a.accountId, token, 0);
         }
     }
 

@@ -88,8 +88,18 @@ contract MinimalLiquidator is ILiquidator {
         auction.penalty -= uint64(penaltyPaid);
         auction.lot -= uint128(amount);
         quote.safeTransferFrom(msg.sender, engine, debtRepaid + penaltyPaid);
-        IAuctionSettlement(engine).releaseCollateral(auction.token, msg.sender, amount);
-        IAuctionSettlement(engine).settleAuctionProceeds(auction.accountId, debtRepaid, penaltyPaid);
+        IAuctionSettlement.Settlement memory settlement = IAuctionSettlement.Settlement({
+            accountId: auction.accountId,
+            token: auction.token,
+            receiver: msg.sender,
+            released: amount,
+            debtRepaid: debtRepaid,
+            penaltyPaid: penaltyPaid,
+            badDebt: 0,
+            returned: 0,
+            ended: false
+        });
+        IAuctionSettlement(engine).settleAuction(settlement);
     }
 
     /// @notice Test hook: ends an auction; unpaid debt is written off, the remaining lot returns.
@@ -97,7 +107,17 @@ contract MinimalLiquidator is ILiquidator {
         Auction memory auction = auctions[auctionId];
         if (auction.token == address(0)) revert AuctionClosed(auctionId);
         delete auctions[auctionId];
-        if (auction.debt != 0) IAuctionSettlement(engine).writeOffBadDebt(auction.accountId, auction.debt);
-        IAuctionSettlement(engine).onAuctionEnd(auction.accountId, auction.token, auction.lot);
+        IAuctionSettlement.Settlement memory settlement = IAuctionSettlement.Settlement({
+            accountId: auction.accountId,
+            token: auction.token,
+            receiver: address(0),
+            released: 0,
+            debtRepaid: 0,
+            penaltyPaid: 0,
+            badDebt: auction.debt,
+            returned: auction.lot,
+            ended: true
+        });
+        IAuctionSettlement(engine).settleAuction(settlement);
     }
 }

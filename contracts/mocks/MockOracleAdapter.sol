@@ -61,6 +61,11 @@ contract MockOracleAdapter is IOracleAdapter {
     }
 
     /// @inheritdoc IOracleAdapter
+    function sigma(address asset) external view returns (uint256 sigmaWad) {
+        return sigmas[asset];
+    }
+
+    /// @inheritdoc IOracleAdapter
     function poke(address asset) external {
         pokes[asset] += 1;
     }

@@ -17,7 +17,7 @@ interface IOracleSource {
 /// @notice Stand-in for the MarginEngine in the liquidator's unit tests. Local chains only. Like
 /// the engine it keeps seized lots in custody (`collateralInAuction`, the one piece of bookkeeping
 /// it does, so measured take gas includes the custody update the real engine pays) and pays them
-/// out on `releaseCollateral`; everything else the liquidator tells it is recorded as events. Bad
+/// out on `settleAuction` and `releaseCollateral`; everything else the liquidator tells it is recorded as events. Bad
 /// debt runs a two-step waterfall: insurance fund, then "socialized" (just reported).
 contract MockSettlementEngine is IAuctionSettlement {
     using SafeERC20 for IERC20;
@@ -96,16 +96,20 @@ contract MockSettlementEngine is IAuctionSettlement {
     }
 
     /// @inheritdoc IAuctionSettlement
-    function settleAuctionProceeds(uint256 accountId, uint256 debtRepaid, uint256 penaltyPaid) external {
+    function settleAuction(Settlement calldata settlement) external {
         _onlyLiquidator();
-        emit ProceedsSettled(accountId, debtRepaid, penaltyPaid);
-    }
-
-    /// @inheritdoc IAuctionSettlement
-    function writeOffBadDebt(uint256 accountId, uint256 debtUnrecovered) external {
-        _onlyLiquidator();
-        uint256 covered = insuranceFund.coverShortfall(debtUnrecovered);
-        emit BadDebtWrittenOff(accountId, debtUnrecovered, covered, debtUnrecovered - covered);
+        uint256 accountId = settlement.accountId;
+        address token = settlement.token;
+        collateralInAuction[token] -= settlement.released + settlement.returned;
+        if (settlement.debtRepaid != 0 || settlement.penaltyPaid != 0) {
+            emit ProceedsSettled(accountId, settlement.debtRepaid, settlement.penaltyPaid);
+        }
+        if (settlement.badDebt != 0) {
+            uint256 covered = insuranceFund.coverShortfall(settlement.badDebt);
+            emit BadDebtWrittenOff(accountId, settlement.badDebt, covered, settlement.badDebt - covered);
+        }
+        if (settlement.ended) emit AuctionEndReported(accountId, token, settlement.returned);
+        if (settlement.released != 0) IERC20(token).safeTransfer(settlement.receiver, settlement.released);
     }
 
     /// @inheritdoc IAuctionSettlement
@@ -113,13 +117,6 @@ contract MockSettlementEngine is IAuctionSettlement {
         _onlyLiquidator();
         collateralInAuction[token] -= amount;
         IERC20(token).safeTransfer(to, amount);
-    }
-
-    /// @inheritdoc IAuctionSettlement
-    function onAuctionEnd(uint256 accountId, address token, uint256 returned) external {
-        _onlyLiquidator();
-        collateralInAuction[token] -= returned;
-        emit AuctionEndReported(accountId, token, returned);
     }
 
     function _onlyLiquidator() internal view {

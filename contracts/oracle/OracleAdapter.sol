@@ -294,6 +294,12 @@ contract OracleAdapter is IOracleAdapter, AccessControl {
             || block.timestamp - state.lastSampleTime > _volParams[asset].staleAfter;
     }
 
+    /// @inheritdoc IOracleAdapter
+    function sigma(address asset) external view returns (uint256 sigmaWad) {
+        _requireKnown(asset);
+        return OracleMath.annualizedSigma(_states[asset].variancePerSecond);
+    }
+
     /// @notice `asset`'s stored configuration (decimals included).
     function assetConfig(address asset) external view returns (AssetConfig memory) {
         return _configs[asset];

@@ -68,6 +68,12 @@ GAS_LINES: tuple[GasLine, ...] = (
         "Maker take 132,182-137,056",
     ),
     GasLine(
+        "system.take_lot_0_inventory",
+        "take a full WETH lot, taker already holds WETH (Maker's takes credit an internal balance)",
+        100_000,
+        "Maker take 132,182-137,056",
+    ),
+    GasLine(
         "liquidator.take_callback",
         "take with flash callback (sells through a mock exchange)",
         None,

@@ -102,3 +102,19 @@ def ledger_sum(engine, admin, usdc) -> tuple[int, int]:
     count = engine.accountCount()
     owed = sum(max(admin.accounts(i).quoteBalance, 0) for i in range(1, count + 1))
     return usdc.balanceOf(engine), owed + ledger.poolCash + ledger.insuranceFees
+
+
+def settlement(account: int, token: object, **fields: object) -> dict[str, object]:
+    """An `IAuctionSettlement.Settlement` for `settleAuction`, every field not given zero."""
+    base: dict[str, object] = {
+        "accountId": account,
+        "token": token,
+        "receiver": "0x" + "00" * 20,
+        "released": 0,
+        "debtRepaid": 0,
+        "penaltyPaid": 0,
+        "badDebt": 0,
+        "returned": 0,
+        "ended": False,
+    }
+    return {**base, **fields}

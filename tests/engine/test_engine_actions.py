@@ -13,6 +13,7 @@ from engine_helpers import (
     ledger_sum,
     liquidation_tuple,
     market_tuple,
+    settlement,
 )
 
 from solvent import margin as model
@@ -288,11 +289,7 @@ def test_governance_rejects_and_bounds(
 
 def test_parts_hooks_are_restricted(engine, trader, configured):
     with ape.reverts(engine.OnlyLiquidator):
-        engine.settleAuctionProceeds(1, 1, 1, sender=trader)
-    with ape.reverts(engine.OnlyLiquidator):
-        engine.writeOffBadDebt(1, 1, sender=trader)
-    with ape.reverts(engine.OnlyLiquidator):
-        engine.onAuctionEnd(1, trader, 0, sender=trader)
+        engine.settleAuction(settlement(1, trader, debtRepaid=1), sender=trader)
     with ape.reverts(engine.OnlyLiquidator):
         engine.releaseCollateral(trader, trader, 1, sender=trader)
     with ape.reverts(engine.OnlyPool):
@@ -313,7 +310,11 @@ def test_liquidator_cannot_release_collateral_outside_auction_custody(
     with ape.reverts(engine.AuctionCustodyExceeded):
         engine.releaseCollateral(weth, deployer, 1, sender=deployer)
     with ape.reverts(engine.AuctionCustodyExceeded):
-        engine.onAuctionEnd(account, weth, 1, sender=deployer)
+        engine.settleAuction(settlement(account, weth, returned=1, ended=True), sender=deployer)
+    with ape.reverts(engine.AuctionCustodyExceeded):
+        engine.settleAuction(
+            settlement(account, weth, receiver=deployer, released=1), sender=deployer
+        )
     with ape.reverts(engine.AuctionCustodyExceeded):
         engine.releaseCollateral(trader, deployer, 1, sender=deployer)  # not listed: nothing held
 

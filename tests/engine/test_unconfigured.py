@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import ape
 import pytest
-from engine_helpers import ETH_MARKET, LIQ, USDC, WAD, liquidation_tuple, market_tuple
+from engine_helpers import (
+    ETH_MARKET,
+    LIQ,
+    USDC,
+    WAD,
+    liquidation_tuple,
+    market_tuple,
+    settlement,
+)
 
 from solvent.testing import deploy_reverts
 
@@ -57,12 +65,12 @@ def test_liquidator_cannot_settle_more_than_debt_in_auction(bare, deployer, othe
     engine, admin = bare
     admin.setLiquidator(other, sender=deployer)
     with ape.reverts(engine.DebtInAuctionExceeded):
-        engine.settleAuctionProceeds(1, 1, 0, sender=other)
+        engine.settleAuction(settlement(1, other, debtRepaid=1), sender=other)
     with ape.reverts(engine.DebtInAuctionExceeded):
-        engine.writeOffBadDebt(1, 1, sender=other)
+        engine.settleAuction(settlement(1, other, badDebt=1), sender=other)
     with ape.reverts(engine.UnknownAccount):
-        engine.onAuctionEnd(1, other, 0, sender=other)
-    engine.settleAuctionProceeds(1, 0, 5 * USDC, sender=other)
+        engine.settleAuction(settlement(1, other, ended=True), sender=other)
+    engine.settleAuction(settlement(1, other, penaltyPaid=5 * USDC), sender=other)
     assert admin.ledger().insuranceFees == 5 * USDC
 
 

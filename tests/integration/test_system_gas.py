@@ -50,3 +50,20 @@ def test_gas_complete_liquidation_2_positions_2_collaterals(breached, chain, gas
     engine_part = gas.record("system.liquidate_2pos_2col", liquidation)
     take_parts = [gas.record(f"system.take_lot_{i}", tx) for i, tx in enumerate(takes)]
     gas.record_value("system.complete_liquidation_2pos_2col", engine_part + sum(take_parts))
+
+
+def test_gas_take_by_a_keeper_with_inventory(breached, chain, deployer, gas):
+    """A keeper that already holds the collateral token (Maker's takes credit an internal balance,
+    so this is the comparable figure): the receiver's balance slot exists before the take."""
+    p, account, keeper = breached
+    liquidation = p.engine.liquidate(account, keeper, sender=keeper)
+    first = liquidation.events.filter(p.liquidator.AuctionStarted)[0]
+    [token] = [t for t in p.tokens.values() if t.address == first.token]
+    token.mint(keeper, 1, sender=deployer)
+    chain.mine(timestamp=chain.pending_timestamp + 600)
+    status = p.liquidator.status(first.id)
+    take = p.liquidator.take(first.id, MAX, status.price, keeper, b"", sender=keeper)
+    [bought] = take.events.filter(p.liquidator.Take)
+    assert bought.slice > 0 and token.balanceOf(keeper) == 1 + bought.slice
+    assert not p.liquidator.status(first.id).active
+    gas.record("system.take_lot_0_inventory", take)

@@ -215,4 +215,4 @@ def test_mock_callbacks_are_guarded(system, project):
     with ape.reverts(swapper.NotLiquidator):
         swapper.onAuctionTake(s.taker, 1, 1, b"", sender=s.taker)
     with ape.reverts(s.engine.NotLiquidator):
-        s.engine.settleAuctionProceeds(1, 1, 1, sender=s.taker)
+        s.engine.settleAuction((1, s.weth, s.taker, 0, 1, 1, 0, 0, False), sender=s.taker)

@@ -40,6 +40,7 @@ def test_unknown_asset_reverts(adapter, stranger):
         lambda: adapter.value(stranger, 1, False),
         lambda: adapter.riskIncreaseAllowed(stranger),
         lambda: adapter.volatility(stranger),
+        lambda: adapter.sigma(stranger),
     ):
         with ape.reverts(adapter.UnknownAsset):
             read()

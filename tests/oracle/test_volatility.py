@@ -55,7 +55,7 @@ def assert_matches(adapter, token, model, now):
     assert state.lastSamplePrice == model.last_sample_price
     assert state.lastSampleTime == model.last_sample_time
     sigma, stale = adapter.volatility(token)
-    assert sigma == model.sigma()
+    assert sigma == model.sigma() == adapter.sigma(token)
     assert stale == model.stale(now)
 
 

@@ -17,15 +17,18 @@ struct Position {
     int128 openNotional;
 }
 
-/// @notice A listed collateral token. Slot 0 is all that margin math reads.
+/// @notice A listed collateral token. Slot 0 is all that margin math reads. Slot 1 holds what the
+/// accounts own and what the engine keeps in custody for running auctions side by side, so a
+/// seizure, a take's release and a leftover's return each update one slot.
 struct Collateral {
     uint64 imWeight;
     uint64 mmWeight;
     uint8 index;
     uint8 decimals;
     bool listed;
-    uint128 depositCap;
+    uint104 depositCap;
     uint128 totalDeposited;
+    uint128 inAuction;
 }
 
 /// @notice A perpetual market. Slots 0-1 are what margin math reads.
