@@ -83,7 +83,9 @@ class Ledger:
         assert s.quote.balanceOf(s.fund) == s.fund.totalAssets() == FUND_SEED - self.fund_out >= 0
 
 
-@settings(max_examples=15, deadline=None)
+# Derandomized: the vacuity guard below must not depend on the run's luck (15 random sequences
+# sometimes had no successful take). The stateful campaign in tests/fuzz explores at random.
+@settings(max_examples=15, deadline=None, derandomize=True)
 @given(ops=OPS)
 def test_invariants_hold_over_random_sequences(system, chain, ops):
     s = system
