@@ -21,6 +21,8 @@ interface IPoolLedger {
 /// @title ISocializedLossSink
 /// @notice The pool's hook that publishes a loss written off its receivables.
 interface ISocializedLossSink {
+    /// @notice Emits the loss: `shortfall` of account `accountId`'s debt went unrecovered, the
+    /// fund covered `coveredByInsurance`, and `socialized` leaves the pool's assets. Engine only.
     function recordSocializedLoss(
         uint256 accountId,
         uint256 shortfall,

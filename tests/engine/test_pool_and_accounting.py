@@ -40,10 +40,15 @@ def test_lp_deposit_and_withdraw_round_trip(engine, admin, pool, usdc, lp, confi
 
 
 def test_donation_does_not_move_share_price(engine, pool, usdc, lp, configured):
-    assets = pool.totalAssets()
+    assets, share_price = pool.totalAssets(), pool.convertToAssets(10**12)
     usdc.transfer(engine, 50_000 * USDC, sender=lp)
     assert pool.totalAssets() == assets
-    assert pool.convertToAssets(10**12) == pool.convertToAssets(10**12)
+    assert pool.convertToAssets(10**12) == share_price
+
+
+def test_only_the_engine_records_socialized_losses(pool, lp, configured):
+    with ape.reverts(pool.OnlyEngine):
+        pool.recordSocializedLoss(1, 10 * USDC, 4 * USDC, 6 * USDC, sender=lp)
 
 
 def test_pool_value_tracks_trader_pnl_and_withdrawals_keep_profits_covered(

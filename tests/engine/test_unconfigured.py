@@ -103,3 +103,19 @@ def test_broken_price_reverts_with_the_oracle_error(bare, project, deployer, tra
     with ape.reverts(oracle.PriceNotSet):
         engine.trade(account_id, 1, WAD, MAX, sender=trader)
     assert admin.accounts(account_id).marketMask == 0
+
+
+def test_pool_cannot_be_paid_beyond_its_withdrawable_cash(bare, deployer, other, usdc):
+    """The engine re-checks every pool payout, whatever the pool contract computed: here the
+    pool's role is played by an account that asks for one unit more than the cash."""
+    engine, admin = bare
+    admin.setLPPool(other, sender=deployer)
+    usdc.mint(engine, 1_000 * USDC, sender=deployer)
+    engine.creditPool(1_000 * USDC, sender=other)
+    assert engine.poolWithdrawable() == 1_000 * USDC
+    with ape.reverts(engine.PoolLiquidityExceeded):
+        engine.payFromPool(other, 1_000 * USDC + 1, sender=other)
+    assert usdc.balanceOf(other) == 0
+    engine.payFromPool(other, 1_000 * USDC, sender=other)
+    assert usdc.balanceOf(other) == 1_000 * USDC
+    assert engine.poolWithdrawable() == 0

@@ -271,6 +271,21 @@ def test_price_zero_is_never_sold(system, chain):
         _take_at(s, chain, first, 3_601, ETH, max_price=0)
 
 
+def test_an_auction_started_at_a_zero_price_sells_nothing(system, chain):
+    """An engine that passed a zero oracle price: the curve stays at zero without ever needing a
+    reset before `tail`, and the zero-price guard refuses every take."""
+    s = system
+    s.weth.mint(s.engine, ETH, sender=s.deployer)
+    s.engine.startPriced(7, [s.weth], [ETH], [0], 1_000 * USDC, 0, s.keeper, sender=s.deployer)
+    first = s.liquidator.activeAuctionIds()[-1]
+    status = s.liquidator.status(first)
+    assert status.startPrice == 0 and status.price == 0 and not status.needsReset
+    s.fund_taker(2_000 * USDC)
+    with ape.reverts(s.liquidator.ZeroPrice):
+        _take_at(s, chain, first, 60, ETH)
+    assert s.weth.balanceOf(s.taker) == 0
+
+
 def test_stopped_levels_and_takes(system, chain):
     s = system
     _, first = s.start([s.weth], [10 * ETH], 15_000 * USDC, 750 * USDC)
