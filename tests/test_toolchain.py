@@ -29,3 +29,22 @@ def test_openzeppelin_token_compiles_and_runs(token, deployer, accounts):
 def test_openzeppelin_custom_error_decodes(token, deployer, accounts):
     with reverts(token.ERC20InsufficientBalance):
         token.transfer(deployer, 1, sender=accounts[2])
+
+
+EIP170_LIMIT = 24_576
+PROTOCOL_CONTRACTS = (
+    "MarginEngine",
+    "MarginEngineExtension",
+    "LPPool",
+    "OracleAdapter",
+    "DutchAuctionLiquidator",
+    "InsuranceFund",
+)
+
+
+@pytest.mark.parametrize("name", PROTOCOL_CONTRACTS)
+def test_protocol_contracts_fit_mainnet_code_size_limit(project, name):
+    """EIP-170: the optimized runtime code must stay deployable on mainnet, not only on Anvil."""
+    code = getattr(project, name).contract_type.runtime_bytecode.bytecode
+    size = (len(code) - 2) // 2
+    assert 0 < size <= EIP170_LIMIT, f"{name}: {size} bytes"
