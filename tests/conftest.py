@@ -21,8 +21,9 @@ def gas() -> GasReport:
 
 
 def pytest_collection_modifyitems(session, config, items):
-    """The fuzz campaign moves the shared Anvil's clock in ways snapshots do not undo; it runs
-    after every other test so their timestamps stay valid."""
+    """tests/fuzz switches ape to an Anvil of its own. ape keeps its block and transaction
+    containers per chain id, and both nodes are chain 31337, so a test that ran after it would
+    read the fuzz node's blocks and timestamps: the package runs after every other test."""
     items.sort(key=lambda item: "/tests/fuzz/" in str(item.path))
 
 

@@ -16,6 +16,7 @@ MAX_UINT = 2**256 - 1
 
 DEPLOYER, KEEPER, LP, STAKER = 0, 7, 5, 6
 TRADERS = (1, 2, 3, 4)  # account i of the engine belongs to dev account i
+ACTORS = 10  # dev accounts the campaign deploys, funds and signs with
 ASSETS = ("WETH", "WBTC")
 LP_SEED = 2_000_000 * USDC
 FUND_SEED = 20_000 * USDC
@@ -76,7 +77,7 @@ def build(project: Any, chain: Any, accounts: Any) -> FuzzSystem:
     return FuzzSystem(
         codec=codec,
         contracts=contracts,
-        actors=[a.address.lower() for a in list(accounts)[:10]],
+        actors=[a.address.lower() for a in list(accounts)[:ACTORS]],
         decimals={k: p.tokens[k].decimals() for k in ASSETS},
         weights=weights,
         markets=markets,

@@ -3,7 +3,7 @@
 from solvent.bench.fuzz_bench import measure
 
 
-def test_both_paths_run_the_same_campaign(project, chain, accounts):
+def test_both_paths_run_the_same_campaign(fuzz_node, project, chain, accounts):
     result = measure(project, chain, accounts, examples=1, steps=3)
     assert result["same_steps"], result
     assert result["naive"]["steps"] > 0
