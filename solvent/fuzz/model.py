@@ -126,10 +126,12 @@ class Shadow:
                 self._check_write_off(outcome)
             elif e.address == engine and e.name == "InsuranceFeesSwept":
                 self.fund += a.amount
-            elif e.address == liquidator and e.name == "KeeperRewarded":
+            elif e.address == fund and e.name == "KeeperRewardPaid":
+                # Booked where the quote leaves the fund: the liquidator pays start and reset
+                # rewards through it, and so does the engine when it writes off an account with
+                # no collateral to auction (that path emits no liquidator event).
                 self.fund -= a.paid
             elif e.address == liquidator and e.name == "AuctionReset":
-                self.fund -= a.rewardPaid
                 self.auction_prices.pop(a.id, None)
             elif e.address == fund and e.name == "Deposit":
                 self.fund += a.assets

@@ -1,0 +1,32 @@
+"""Failures the campaign found, replayed step by step so a fresh clone (with no Hypothesis
+example database) keeps checking them."""
+
+from __future__ import annotations
+
+from solvent.fuzz.machine import ProtocolMachine
+
+
+def test_write_off_without_collateral_books_the_keeper_reward(fast_driver, fuzz_system):
+    """Deep campaign, seed 85921637746194754806252689578711916069: a quote-only account wiped out
+    by a 50% drop is written off by the engine itself, which pays the keeper through the fund
+    with no liquidator event. The model had booked rewards from the liquidator's events only, so
+    the fund's balance drifted from it by the reward."""
+    machine = ProtocolMachine.bind(fast_driver, fuzz_system)()
+    try:
+        steps = [
+            lambda: machine.open_positions(
+                weth=10_000, quote=0, leverage=2, long=False, crash=False, withdraw_share=0
+            ),
+            lambda: machine.deposit(asset="quote", trader=4, usd=797),
+            lambda: machine.trade(long=True, market=0, trader=4, usd=7_819),
+            lambda: machine.move_price(asset="WETH", factor=5_000),
+            lambda: machine.liquidate(trader=4),
+        ]
+        for step in steps:
+            step()
+            machine.protocol_keeps_its_promises()
+        counts = machine.shadow.counts
+        assert counts.get("BadDebtWrittenOff", 0) == 1 and counts.get("HandedToAuction", 0) == 0
+        assert counts.get("KeeperRewardPaid", 0) == 1
+    finally:
+        machine.teardown()
