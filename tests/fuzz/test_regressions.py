@@ -30,3 +30,20 @@ def test_write_off_without_collateral_books_the_keeper_reward(fast_driver, fuzz_
         assert counts.get("KeeperRewardPaid", 0) == 1
     finally:
         machine.teardown()
+
+
+def test_opening_trades_are_judged_before_the_opening_gap(fast_driver, fuzz_system):
+    """CI campaign (a random `ci` example): with `crash=True` the set-up step opened positions
+    and gapped the prices against them before the step's invariant ran, so the last opening
+    trade's risk increase was judged at the gapped prices (initial health 0.99998; both accounts
+    still above maintenance) instead of at the prices it was taken at."""
+    machine = ProtocolMachine.bind(fast_driver, fuzz_system)()
+    try:
+        machine.open_positions(
+            weth=35_232, quote=8_491, leverage=2, long=False, crash=True, withdraw_share=0
+        )
+        machine.protocol_keeps_its_promises()
+        assert machine.branches.get("engine.trade:ok", 0) == 2
+        assert machine.branches.get("liquidate:healthy-refused", 0) == 2
+    finally:
+        machine.teardown()
