@@ -3,6 +3,8 @@ example database) keeps checking them."""
 
 from __future__ import annotations
 
+import pytest
+
 from solvent.fuzz.machine import ProtocolMachine
 
 
@@ -32,18 +34,26 @@ def test_write_off_without_collateral_books_the_keeper_reward(fast_driver, fuzz_
         machine.teardown()
 
 
-def test_opening_trades_are_judged_before_the_opening_gap(fast_driver, fuzz_system):
-    """CI campaign (a random `ci` example): with `crash=True` the set-up step opened positions
-    and gapped the prices against them before the step's invariant ran, so the last opening
-    trade's risk increase was judged at the gapped prices (initial health 0.99998; both accounts
-    still above maintenance) instead of at the prices it was taken at."""
+@pytest.mark.parametrize(
+    "opening",
+    [
+        # ci campaign: the last opening trade, judged at gapped prices (initial health 0.99998)
+        {"weth": 35_232, "quote": 8_491, "withdraw_share": 0},
+        # deep campaign, second run: the opening withdrawal, judged at gapped prices (0.48)
+        {"weth": 10_000, "quote": 6_763, "withdraw_share": 500_000},
+    ],
+)
+def test_opening_risk_is_judged_before_the_opening_gap(fast_driver, fuzz_system, opening):
+    """With `crash=True` the set-up step opened positions (and maybe withdrew), then gapped the
+    prices against them before the step's invariant ran, so the risk increases were judged at
+    the gapped prices instead of the prices they were taken at."""
     machine = ProtocolMachine.bind(fast_driver, fuzz_system)()
     try:
-        machine.open_positions(
-            weth=35_232, quote=8_491, leverage=2, long=False, crash=True, withdraw_share=0
-        )
+        machine.open_positions(leverage=2, long=False, crash=True, **opening)
         machine.protocol_keeps_its_promises()
         assert machine.branches.get("engine.trade:ok", 0) == 2
-        assert machine.branches.get("liquidate:healthy-refused", 0) == 2
+        assert machine.branches.get("engine.withdraw:ok", 0) == (
+            1 if opening["withdraw_share"] else 0
+        )
     finally:
         machine.teardown()
