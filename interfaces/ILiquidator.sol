@@ -17,7 +17,8 @@ interface ILiquidator {
     /// @dev Reverts when auctions are stopped or the debt would exceed the global or a
     /// per-collateral cap on debt under auction; the engine's liquidation then reverts too.
     /// Amounts are in quote-token units.
-    /// @return firstAuctionId The id of the first auction; the others follow consecutively.
+    /// @return firstAuctionId The id of the first lot's auction (each lot's id is in its
+    /// `AuctionStarted` event; ids are unique but not consecutive: auction slots are recycled).
     function startAuctions(
         uint256 accountId,
         address[] calldata tokens,

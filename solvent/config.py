@@ -165,6 +165,7 @@ class ProtocolConfig:
     liquidation: LiquidationSpec
     pool_reserve_ratio: int
     auction_global_hole: int
+    auction_slots: int
     insurance: InsuranceSpec
     sequencer: SequencerSpec | None
 
@@ -206,6 +207,7 @@ def parse(raw: dict[str, Any]) -> ProtocolConfig:
             ),
             pool_reserve_ratio=to_wad(raw["pool_reserve_ratio"]),
             auction_global_hole=to_units(raw["auction_global_hole"], q),
+            auction_slots=int(raw["auction_slots"]),
             insurance=InsuranceSpec(
                 cooldown=int(insurance["cooldown"]),
                 window=int(insurance["window"]),

@@ -127,6 +127,9 @@ def deploy(project: Any, chain: Any, config: ProtocolConfig, deployer: Any) -> P
     for asset in config.assets:
         liquidator.setCollateral(tokens[asset.key], _auction_params(asset, curves[asset.key]), **tx)
     liquidator.setGlobalHole(config.auction_global_hole, **tx)
+    max_prepare = liquidator.MAX_PREPARE()
+    for start in range(0, config.auction_slots, max_prepare):
+        liquidator.prepareAuctionSlots(min(max_prepare, config.auction_slots - start), **tx)
 
     market_ids = {}
     for asset in config.assets:

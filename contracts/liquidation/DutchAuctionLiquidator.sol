@@ -93,17 +93,22 @@ contract DutchAuctionLiquidator is ILiquidator, AccessControl, ReentrancyGuardTr
     event CollateralConfigured(address indexed token, CollateralParams params);
     event GlobalHoleSet(uint256 hole);
     event StoppedSet(uint8 level);
+    event AuctionSlotsPrepared(uint256 firstSlot, uint256 count);
 
     // ------------------------------------------------------------------ types
 
-    /// @dev Two slots (the token is stored as its 16-bit collateral id). `lot > 0` iff the
-    /// auction is active (finished auctions are deleted).
+    /// @dev One auction slot: two storage slots that are recycled, never cleared (the token is
+    /// stored as its 16-bit collateral id). `lot > 0` iff an auction runs in it. A finished
+    /// auction only zeroes its lot and links the slot into the free list; `version` (>= 1 once the
+    /// slot is used or prepared) keeps both words non-zero, so the next auction rewrites live
+    /// words (5k gas each) instead of creating them (22.1k each).
     struct Auction {
-        uint128 lot;
+        uint104 lot;
         uint32 startTime;
         uint16 collateralId;
         uint48 accountId;
-        uint32 listIndex;
+        uint32 version;
+        uint24 nextFree;
         uint80 tab;
         uint80 debt;
         uint96 startPrice;
@@ -124,19 +129,20 @@ contract DutchAuctionLiquidator is ILiquidator, AccessControl, ReentrancyGuardTr
         uint64 buf;
     }
 
-    /// @dev One slot, read by every auction operation.
+    /// @dev One slot, read by every auction operation. `freeHead` starts the free list of
+    /// auction slots (`NO_SLOT` when empty); `slotCount` slots (numbered from 1) exist.
     struct Globals {
         uint88 dirt;
         uint88 hole;
         uint8 stopped;
-        uint32 activeCount;
-        uint40 nextAuctionId;
+        uint24 activeCount;
+        uint24 freeHead;
+        uint24 slotCount;
     }
 
     /// @dev Running split of an account's debt and penalty across its lots.
     struct Split {
         uint256 accountId;
-        uint256 firstAuctionId;
         uint256 debt;
         uint256 penalty;
         uint256 debtLeft;
@@ -180,8 +186,12 @@ contract DutchAuctionLiquidator is ILiquidator, AccessControl, ReentrancyGuardTr
     bytes32 public constant GUARDIAN_ROLE = keccak256("GUARDIAN_ROLE");
 
     uint256 internal constant WAD = 1e18;
-    uint256 internal constant ID_BITS = 40;
-    uint256 internal constant IDS_PER_WORD = 6;
+    /// @dev An auction id is `version << SLOT_BITS | slot`: ids are never reused, while slots are.
+    uint256 internal constant SLOT_BITS = 24;
+    /// @dev End of the free list (slots are numbered from 1).
+    uint24 internal constant NO_SLOT = 0;
+    /// @dev Largest number of slots one `prepareAuctionSlots` call creates.
+    uint256 public constant MAX_PREPARE = 256;
     /// @dev Parameter bounds (WAD ratios, seconds); see docs/liquidation.md for guidance.
     uint256 public constant MIN_BUF = 1e18;
     uint256 public constant MAX_BUF = 2e18;
@@ -218,11 +228,8 @@ contract DutchAuctionLiquidator is ILiquidator, AccessControl, ReentrancyGuardTr
     mapping(uint256 collateralId => address token) public tokenOf;
     /// @notice Number of configured collaterals (the last id assigned).
     uint16 public collateralCount;
-    mapping(uint256 id => Auction) internal _auctions;
-    /// @dev The active list, six 40-bit ids per slot: positions `[0, activeCount)` hold the active
-    /// ids, positions beyond are stale and reused. Packing makes the lots of one liquidation share
-    /// a slot (a 2-lot start writes one new slot instead of two: -20k).
-    mapping(uint256 word => uint256 ids) internal _activeIdWords;
+    /// @dev Auction slots `1..slotCount`, recycled through the free list.
+    mapping(uint256 slot => Auction) internal _auctions;
 
     constructor(address engine_, IERC20 quote_, IOracleAdapter oracle_, IInsuranceFund fund_, address admin) {
         if (
@@ -238,7 +245,6 @@ contract DutchAuctionLiquidator is ILiquidator, AccessControl, ReentrancyGuardTr
         quoteDecimals = decimals_;
         maxTip = 10_000 * 10 ** decimals_;
         maxChost = 1_000_000 * 10 ** decimals_;
-        globals.nextAuctionId = 1;
         _grantRole(DEFAULT_ADMIN_ROLE, admin);
     }
 
@@ -259,10 +265,9 @@ contract DutchAuctionLiquidator is ILiquidator, AccessControl, ReentrancyGuardTr
         if (g.stopped >= STOP_STARTS) revert AuctionsStopped(g.stopped);
         uint256 n = tokens.length;
         if (n == 0 || n != lots.length || n != prices.length) revert InvalidLots();
-        Split memory split = _admit(g, accountId, n, debt, penalty);
-        _openAll(tokens, lots, prices, split, g);
+        Split memory split = _admit(g, accountId, debt, penalty);
+        firstAuctionId = _openAll(tokens, lots, prices, split, g);
         globals = g;
-        firstAuctionId = split.firstAuctionId;
         _payKeeper(firstAuctionId, keeper, Math.min(split.tip + split.chipReward, penalty));
     }
 
@@ -283,18 +288,17 @@ contract DutchAuctionLiquidator is ILiquidator, AccessControl, ReentrancyGuardTr
     {
         Globals memory g = globals;
         if (g.stopped >= STOP_TAKES) revert AuctionsStopped(g.stopped);
-        Auction memory a = _auctions[id];
-        // A zero lot is the deleted (finished or unknown) auction; lots only change through takes.
-        // slither-disable-next-line incorrect-equality
-        if (a.lot == 0) revert AuctionNotActive(id);
+        (uint256 slot, Auction memory a) = _running(id);
         if (maxAmount == 0) revert ZeroAmount();
         if (receiver == address(0)) revert ZeroAddress();
         address token = tokenOf[a.collateralId];
         uint256 price;
         (price, slice, owe) = _quoteTake(id, a, token, maxAmount, maxPrice);
-        uint256 debtRepaid = _bookTake(id, a, token, g, slice, owe);
+        uint256 debtRepaid = _bookTake(slot, a, token, g, slice, owe);
         emit Take(id, msg.sender, receiver, price, slice, owe, a.lot, a.tab);
 
+        // Exact zeros by construction: the take subtracts at most what is left of each.
+        // slither-disable-next-line incorrect-equality
         IAuctionSettlement.Settlement memory settlement = IAuctionSettlement.Settlement({
             accountId: a.accountId,
             token: token,
@@ -323,11 +327,8 @@ contract DutchAuctionLiquidator is ILiquidator, AccessControl, ReentrancyGuardTr
     function reset(uint256 id, address rewardRecipient) external nonReentrant {
         uint8 stopped = globals.stopped;
         if (stopped >= STOP_RESETS) revert AuctionsStopped(stopped);
-        Auction storage s = _auctions[id];
-        Auction memory a = s;
-        // A zero lot is the deleted (finished or unknown) auction; lots only change through takes.
-        // slither-disable-next-line incorrect-equality
-        if (a.lot == 0) revert AuctionNotActive(id);
+        (uint256 slot, Auction memory a) = _running(id);
+        Auction storage s = _auctions[slot];
         address token = tokenOf[a.collateralId];
         Collateral storage c = collaterals[token];
         uint256 elapsed = block.timestamp - a.startTime;
@@ -357,16 +358,13 @@ contract DutchAuctionLiquidator is ILiquidator, AccessControl, ReentrancyGuardTr
     /// debt part is written off through the engine's loss waterfall, its penalty part is dropped;
     /// whatever the recovered collateral later fetches is new income of the insurance fund.
     function cancel(uint256 id, address recipient) external nonReentrant onlyRole(GOVERNOR_ROLE) {
-        Auction memory a = _auctions[id];
-        // A zero lot is the deleted (finished or unknown) auction; lots only change through takes.
-        // slither-disable-next-line incorrect-equality
-        if (a.lot == 0) revert AuctionNotActive(id);
+        (uint256 slot, Auction memory a) = _running(id);
         if (recipient == address(0)) revert ZeroAddress();
         address token = tokenOf[a.collateralId];
         Globals memory g = globals;
         collaterals[token].dirt -= a.tab;
         g.dirt -= uint88(a.tab);
-        _remove(id, a.listIndex, g);
+        _free(slot, g);
         globals = g;
         emit AuctionCancelled(id, recipient, a.lot, a.tab, a.debt);
         emit AuctionEnded(id, a.accountId, 0, a.debt, a.tab - a.debt);
@@ -438,11 +436,46 @@ contract DutchAuctionLiquidator is ILiquidator, AccessControl, ReentrancyGuardTr
         emit StoppedSet(level);
     }
 
+    /// @notice Creates `count` auction slots ahead of need and puts them at the head of the free
+    /// list: an auction started in a prepared slot rewrites two live storage words instead of
+    /// creating them (about 34k gas less, paid here once; Uniswap v3 grows its oracle observations
+    /// the same way). Without prepared slots auctions still start, at the higher cost.
+    function prepareAuctionSlots(uint256 count) external nonReentrant onlyRole(GOVERNOR_ROLE) {
+        _checkRange("count", count, 1, MAX_PREPARE);
+        Globals memory g = globals;
+        uint256 first = uint256(g.slotCount) + 1;
+        uint256 next = g.freeHead;
+        for (uint256 slot = first + count - 1; slot >= first; --slot) {
+            // Version 1 and a start price of 1 wei only make both words non-zero; the lot is 0.
+            _auctions[slot] = Auction({
+                lot: 0,
+                startTime: 0,
+                collateralId: 0,
+                accountId: 0,
+                version: 1,
+                nextFree: uint24(next),
+                tab: 0,
+                debt: 0,
+                startPrice: 1
+            });
+            next = slot;
+        }
+        g.freeHead = uint24(first);
+        g.slotCount = (first + count - 1).toUint24();
+        globals = g;
+        emit AuctionSlotsPrepared(first, count);
+    }
+
     // ------------------------------------------------------------------ views
 
-    /// @notice Id the next auction will get (ids start at 1 and are never reused).
-    function nextAuctionId() external view returns (uint256) {
-        return globals.nextAuctionId;
+    /// @notice Number of auction slots (running, free or prepared); `activeAuctionIds` scans them.
+    function auctionSlotCount() external view returns (uint256) {
+        return globals.slotCount;
+    }
+
+    /// @notice The slot the next auction will use: the head of the free list, or a new slot (0).
+    function nextFreeSlot() external view returns (uint256) {
+        return globals.freeHead;
     }
 
     /// @notice Number of running auctions.
@@ -450,22 +483,22 @@ contract DutchAuctionLiquidator is ILiquidator, AccessControl, ReentrancyGuardTr
         return globals.activeCount;
     }
 
-    /// @notice Ids of all running auctions (unordered).
+    /// @notice Ids of all running auctions, by slot number (not by age).
     function activeAuctionIds() external view returns (uint256[] memory ids) {
-        uint256 n = globals.activeCount;
-        ids = new uint256[](n);
-        for (uint256 i; i < n; ++i) {
-            ids[i] = _activeIdAt(i);
+        Globals memory g = globals;
+        ids = new uint256[](g.activeCount);
+        uint256 found = 0;
+        for (uint256 slot = 1; found < ids.length; ++slot) {
+            Auction storage s = _auctions[slot];
+            if (s.lot != 0) ids[found++] = _idOf(slot, s.version);
         }
     }
 
     /// @notice State and current price of auction `id`; `active` is false for unknown or finished
     /// auctions (then every other field is zero).
     function status(uint256 id) external view returns (AuctionStatus memory st) {
-        Auction memory a = _auctions[id];
-        // A zero lot is the deleted (finished or unknown) auction; lots only change through takes.
-        // slither-disable-next-line incorrect-equality
-        if (a.lot == 0) return st;
+        (, Auction memory a, bool running) = _lookup(id);
+        if (!running) return st;
         st.token = tokenOf[a.collateralId];
         Collateral storage c = collaterals[st.token];
         uint256 elapsed = block.timestamp - a.startTime;
@@ -487,18 +520,15 @@ contract DutchAuctionLiquidator is ILiquidator, AccessControl, ReentrancyGuardTr
         view
         returns (uint256 price, uint256 slice, uint256 owe)
     {
-        Auction memory a = _auctions[id];
-        // A zero lot is the deleted (finished or unknown) auction; lots only change through takes.
-        // slither-disable-next-line incorrect-equality
-        if (a.lot == 0) revert AuctionNotActive(id);
+        (, Auction memory a) = _running(id);
         if (maxAmount == 0) revert ZeroAmount();
         return _quoteTake(id, a, tokenOf[a.collateralId], maxAmount, type(uint256).max);
     }
 
     // ------------------------------------------------------------------ internals
 
-    /// @dev Checks the tab against the global cap, books it and reserves `n` consecutive ids.
-    function _admit(Globals memory g, uint256 accountId, uint256 n, uint256 debt, uint256 penalty)
+    /// @dev Checks the tab against the global cap and books it.
+    function _admit(Globals memory g, uint256 accountId, uint256 debt, uint256 penalty)
         internal
         pure
         returns (Split memory split)
@@ -507,11 +537,8 @@ contract DutchAuctionLiquidator is ILiquidator, AccessControl, ReentrancyGuardTr
         uint256 dirt = g.dirt + debt + penalty;
         if (dirt > g.hole) revert GlobalCapExceeded(dirt, g.hole);
         g.dirt = uint88(dirt);
-        uint256 firstAuctionId = g.nextAuctionId;
-        g.nextAuctionId = (firstAuctionId + n).toUint40();
         split = Split({
             accountId: accountId,
-            firstAuctionId: firstAuctionId,
             debt: debt,
             penalty: penalty,
             debtLeft: debt,
@@ -534,7 +561,8 @@ contract DutchAuctionLiquidator is ILiquidator, AccessControl, ReentrancyGuardTr
         for (uint256 i; i < n; ++i) {
             if (lots[i] == 0) revert ZeroLot(tokens[i]);
             Collateral storage c = collaterals[tokens[i]];
-            if (address(c.curve) == address(0)) revert CollateralNotConfigured(tokens[i]);
+            // The id shares a slot with `scaleExp` (read next), the curve does not.
+            if (c.id == 0) revert CollateralNotConfigured(tokens[i]);
             values[i] = Math.mulDiv(lots[i], prices[i], 10 ** c.scaleExp);
             split.totalValue += values[i];
         }
@@ -561,18 +589,18 @@ contract DutchAuctionLiquidator is ILiquidator, AccessControl, ReentrancyGuardTr
         uint256[] calldata prices,
         Split memory split,
         Globals memory g
-    ) internal {
+    ) internal returns (uint256 firstAuctionId) {
         uint256[] memory values = _values(tokens, lots, prices, split);
         uint256 n = tokens.length;
         for (uint256 i; i < n; ++i) {
             (uint256 debtPart, uint256 penaltyPart) = _shares(split, values[i], i + 1 == n);
-            _open(split.firstAuctionId + i, tokens[i], lots[i], debtPart, penaltyPart, prices[i], split, g);
+            uint256 id = _open(tokens[i], lots[i], debtPart, penaltyPart, prices[i], split, g);
+            if (i == 0) firstAuctionId = id;
         }
     }
 
     /// @dev Creates one auction, checks its collateral's cap and adds its share of the reward.
     function _open(
-        uint256 id,
         address token,
         uint256 lot,
         uint256 debtPart,
@@ -580,7 +608,7 @@ contract DutchAuctionLiquidator is ILiquidator, AccessControl, ReentrancyGuardTr
         uint256 oraclePrice,
         Split memory split,
         Globals memory g
-    ) internal {
+    ) internal returns (uint256 id) {
         Collateral storage c = collaterals[token];
         uint256 tab = debtPart + penaltyPart;
         split.tip = Math.max(split.tip, c.tip);
@@ -589,19 +617,30 @@ contract DutchAuctionLiquidator is ILiquidator, AccessControl, ReentrancyGuardTr
         if (dirt > c.hole) revert CollateralCapExceeded(token, dirt, c.hole);
         c.dirt = uint80(dirt);
         uint256 startPrice = Math.mulDiv(oraclePrice, c.buf, WAD, Math.Rounding.Ceil);
-        _auctions[id] = Auction({
-            lot: lot.toUint128(),
-            startTime: uint32(block.timestamp),
-            collateralId: c.id,
-            accountId: split.accountId.toUint48(),
-            listIndex: g.activeCount,
-            tab: uint80(tab),
-            debt: uint80(debtPart),
-            startPrice: startPrice.toUint96()
-        });
-        _setActiveIdAt(g.activeCount, id);
-        g.activeCount += 1;
+        id = _store(
+            g,
+            Auction({
+                lot: lot.toUint104(),
+                startTime: uint32(block.timestamp),
+                collateralId: c.id,
+                accountId: split.accountId.toUint48(),
+                version: 0,
+                nextFree: NO_SLOT,
+                tab: uint80(tab),
+                debt: uint80(debtPart),
+                startPrice: startPrice.toUint96()
+            })
+        );
         emit AuctionStarted(id, split.accountId, token, lot, tab, debtPart, startPrice);
+    }
+
+    /// @dev Writes auction `a` into a slot from the free list (or a new one) and returns its id.
+    function _store(Globals memory g, Auction memory a) internal returns (uint256 id) {
+        uint256 slot;
+        (slot, a.version) = _allocate(g);
+        _auctions[slot] = a;
+        g.activeCount += 1;
+        id = _idOf(slot, a.version);
     }
 
     function _payKeeper(uint256 firstAuctionId, address keeper, uint256 reward) internal {
@@ -637,9 +676,9 @@ contract DutchAuctionLiquidator is ILiquidator, AccessControl, ReentrancyGuardTr
     }
 
     /// @dev Books a take before any transfer: lot, tab and debt of the auction (in storage and in
-    /// `a`), caps, and the active list when the auction ends.
+    /// `a`), caps, and the free list when the auction ends.
     function _bookTake(
-        uint256 id,
+        uint256 slot,
         Auction memory a,
         address token,
         Globals memory g,
@@ -647,7 +686,7 @@ contract DutchAuctionLiquidator is ILiquidator, AccessControl, ReentrancyGuardTr
         uint256 owe
     ) internal returns (uint256 debtRepaid) {
         debtRepaid = Math.min(owe, a.debt);
-        a.lot -= uint128(slice);
+        a.lot -= uint104(slice);
         a.tab -= uint80(owe);
         a.debt -= uint80(debtRepaid);
         // Exact zeros by construction: the take subtracts at most what is left of each.
@@ -658,9 +697,9 @@ contract DutchAuctionLiquidator is ILiquidator, AccessControl, ReentrancyGuardTr
         collaterals[token].dirt -= uint80(dirtOut);
         g.dirt -= uint88(dirtOut);
         if (ended) {
-            _remove(id, a.listIndex, g);
+            _free(slot, g);
         } else {
-            Auction storage s = _auctions[id];
+            Auction storage s = _auctions[slot];
             s.lot = a.lot;
             s.tab = a.tab;
             s.debt = a.debt;
@@ -692,6 +731,8 @@ contract DutchAuctionLiquidator is ILiquidator, AccessControl, ReentrancyGuardTr
     /// left the engine) or leaves its debt part as bad debt (lot exhausted); the unpaid penalty
     /// part is dropped. Storage is already cleared.
     function _end(uint256 id, Auction memory a, IAuctionSettlement.Settlement memory settlement) internal {
+        // Exact zero by construction: a take pays at most the tab.
+        // slither-disable-next-line incorrect-equality
         if (a.tab == 0) {
             settlement.returned = a.lot;
             emit AuctionEnded(id, a.accountId, a.lot, 0, 0);
@@ -701,32 +742,47 @@ contract DutchAuctionLiquidator is ILiquidator, AccessControl, ReentrancyGuardTr
         }
     }
 
-    /// @dev Deletes auction `id` and swaps the last active id into its list position.
-    function _remove(uint256 id, uint32 index, Globals memory g) internal {
-        uint32 last = g.activeCount - 1;
-        if (index != last) {
-            uint256 moved = _activeIdAt(last);
-            _setActiveIdAt(index, moved);
-            _auctions[moved].listIndex = index;
+    /// @dev The slot of auction `id`, a copy of it, and whether that auction is running (a free
+    /// slot has a zero lot; a slot holding a later auction has another version).
+    function _lookup(uint256 id) internal view returns (uint256 slot, Auction memory a, bool running) {
+        slot = uint24(id);
+        a = _auctions[slot];
+        // Identity, not an amount: the id must name the auction the slot holds now.
+        // slither-disable-next-line incorrect-equality
+        running = a.lot != 0 && a.version == id >> SLOT_BITS;
+    }
+
+    function _running(uint256 id) internal view returns (uint256 slot, Auction memory a) {
+        bool running;
+        (slot, a, running) = _lookup(id);
+        if (!running) revert AuctionNotActive(id);
+    }
+
+    function _idOf(uint256 slot, uint32 version) internal pure returns (uint256) {
+        return uint256(version) << SLOT_BITS | slot;
+    }
+
+    /// @dev Pops the free list, or opens a new slot when it is empty (its two words are created:
+    /// +34k gas, which `prepareAuctionSlots` pays in advance).
+    function _allocate(Globals memory g) internal view returns (uint256 slot, uint32 version) {
+        slot = g.freeHead;
+        if (slot == NO_SLOT) {
+            slot = uint256(g.slotCount) + 1;
+            g.slotCount = slot.toUint24();
+            return (slot, 1);
         }
-        g.activeCount = last;
-        delete _auctions[id];
+        Auction storage s = _auctions[slot];
+        g.freeHead = s.nextFree;
+        version = s.version + 1;
     }
 
-    function _activeIdAt(uint256 index) internal view returns (uint256) {
-        // Not randomness: the modulo is the id's position inside its packed word.
-        // slither-disable-next-line weak-prng
-        return uint40(_activeIdWords[index / IDS_PER_WORD] >> (ID_BITS * (index % IDS_PER_WORD)));
-    }
-
-    /// @dev Ids fit: `nextAuctionId` is a uint40.
-    function _setActiveIdAt(uint256 index, uint256 id) internal {
-        uint256 word = index / IDS_PER_WORD;
-        // Not randomness: the modulo is the id's position inside its packed word.
-        // slither-disable-next-line weak-prng
-        uint256 shift = ID_BITS * (index % IDS_PER_WORD);
-        uint256 packed = _activeIdWords[word] & ~(uint256(type(uint40).max) << shift);
-        _activeIdWords[word] = packed | (id << shift);
+    /// @dev Ends the auction in `slot`: its words stay non-zero, the slot heads the free list.
+    function _free(uint256 slot, Globals memory g) internal {
+        Auction storage s = _auctions[slot];
+        s.lot = 0;
+        s.nextFree = g.freeHead;
+        g.freeHead = uint24(slot);
+        g.activeCount -= 1;
     }
 
     function _needsReset(uint256 elapsed, uint256 price, uint256 startPrice, uint256 tail, uint256 cusp)

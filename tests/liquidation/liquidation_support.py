@@ -73,8 +73,12 @@ class System:
         tx = self.engine.liquidate(
             account, tokens, lots, debt, penalty, self.keeper, sender=self.deployer
         )
-        first = tx.events.filter(self.liquidator.AuctionStarted)[0].id
-        return tx, first
+        return tx, self.auction_ids(tx)[0]
+
+    def auction_ids(self, tx: Any) -> list[int]:
+        """Ids of the auctions a transaction started, lot by lot (slots are recycled, so ids are
+        unique but not consecutive)."""
+        return [e.id for e in tx.events.filter(self.liquidator.AuctionStarted)]
 
     def fund_taker(self, amount: int, taker: Any | None = None) -> Any:
         who = taker or self.taker

@@ -40,7 +40,8 @@ def test_crash_to_socialized_loss(system, chain, project, deployer):
     # Account 1 (solvent collateral): 20 ETH + 1 BTC = 75,000 USD against 60,000 debt.
     lots = [20 * ETH, BTC]
     debt, penalty = 60_000 * USDC, 3_000 * USDC
-    tx, first = s.start([s.weth, s.wbtc], lots, debt, penalty, account=1)
+    start, first = s.start([s.weth, s.wbtc], lots, debt, penalty, account=1)
+    tx = start
     values = [lots[0] * eth_px // SCALE_WETH, lots[1] * btc_px // SCALE_WBTC]
     debts, penalties = split_by_value(debt, values), split_by_value(penalty, values)
     tabs = [d + p for d, p in zip(debts, penalties, strict=True)]
@@ -78,7 +79,7 @@ def test_crash_to_socialized_loss(system, chain, project, deployer):
     chain.pending_timestamp = t0 + elapsed
     price = exponential_price(btc_top, elapsed, EXP_CUT)
     exp3 = ref_take(lots[1], tabs[1], debts[1], price, SCALE_WBTC, BTC, 100 * USDC)
-    tx = s.liquidator.take(first + 1, BTC, price, taker, b"", sender=taker)
+    tx = s.liquidator.take(s.auction_ids(start)[1], BTC, price, taker, b"", sender=taker)
     assert settled(tx, s.engine) == (exp3.debt_repaid, exp3.penalty_paid)
     assert ends(tx, s.engine) == [(1, s.wbtc.address, exp3.lot_left)]
     recovered = exp.owe + exp2.owe + exp3.owe

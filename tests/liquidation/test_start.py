@@ -41,22 +41,24 @@ def test_two_lots_split_by_value_and_recorded(system, chain):
     keeper_before = s.quote.balanceOf(s.keeper)
     fund_before = s.quote.balanceOf(s.fund)
     tx, first = s.start([s.weth, s.wbtc], lots, debt, penalty, account=42)
+    ids = s.auction_ids(tx)
+    assert ids[0] == first and len(ids) == 2
 
     debts = split_by_value(debt, _values(lots))
     penalties = split_by_value(penalty, _values(lots))
     assert sum(debts) == debt and sum(penalties) == penalty
     block_time = chain.blocks[-1].timestamp
     for i, (token, price) in enumerate([(s.weth, WETH_PRICE), (s.wbtc, WBTC_PRICE)]):
-        st_ = s.liquidator.status(first + i)
+        st_ = s.liquidator.status(ids[i])
         assert st_.active and not st_.needsReset
         assert (st_.accountId, st_.token, st_.lot) == (42, token.address, lots[i])
         assert (st_.tab, st_.debt) == (debts[i] + penalties[i], debts[i])
         assert st_.startPrice == start_price(price, BUF) == st_.price
         assert st_.startTime == block_time
         assert s.liquidator.collaterals(token).dirt == debts[i] + penalties[i]
-    assert sorted(s.liquidator.activeAuctionIds()) == [first, first + 1]
+    assert s.liquidator.activeAuctionIds() == ids
     assert s.liquidator.globals().dirt == debt + penalty == active_tabs(s.liquidator)
-    assert s.liquidator.nextAuctionId() == first + 2
+    assert s.liquidator.auctionSlotCount() == 2
 
     tabs = [d + p for d, p in zip(debts, penalties, strict=True)]
     reward = keeper_reward([TIP, TIP], [CHIP, CHIP], tabs, penalty)
@@ -84,11 +86,12 @@ def test_split_matches_reference(system, chain, weth_lot, wbtc_lot, debt, penalt
     with chain.isolate():
         lots = [weth_lot, wbtc_lot]
         keeper_before = s.quote.balanceOf(s.keeper)
-        _, first = s.start([s.weth, s.wbtc], lots, debt, penalty)
+        tx, _ = s.start([s.weth, s.wbtc], lots, debt, penalty)
+        ids = s.auction_ids(tx)
         debts = split_by_value(debt, _values(lots))
         penalties = split_by_value(penalty, _values(lots))
         for i in range(2):
-            st_ = s.liquidator.status(first + i)
+            st_ = s.liquidator.status(ids[i])
             assert (st_.debt, st_.tab) == (debts[i], debts[i] + penalties[i])
         tabs = [d + p for d, p in zip(debts, penalties, strict=True)]
         reward = keeper_reward([TIP, TIP], [CHIP, CHIP], tabs, penalty)
@@ -98,22 +101,23 @@ def test_split_matches_reference(system, chain, weth_lot, wbtc_lot, debt, penalt
 
 def test_worthless_lots_put_everything_on_the_last(system):
     s = system
-    _, first = s.start([s.weth, s.wbtc], [1, 1], 500 * USDC, 20 * USDC)
+    start, first = s.start([s.weth, s.wbtc], [1, 1], 500 * USDC, 20 * USDC)
+    second = s.auction_ids(start)[1]
     assert s.liquidator.status(first).tab == 0
-    assert s.liquidator.status(first + 1).tab == 520 * USDC
+    assert s.liquidator.status(second).tab == 520 * USDC
     # An auction with nothing to recover hands its lot back on the first take, for free.
     tx = s.liquidator.take(first, 1, 2**255, s.taker, b"", sender=s.taker)
     assert s.weth.balanceOf(s.taker) == 0 and s.weth.balanceOf(s.engine) == 1
     [end] = tx.events.filter(s.engine.AuctionEndReported)
     assert (end.token, end.returned) == (s.weth.address, 1)
-    assert s.liquidator.activeAuctionIds() == [first + 1]
+    assert s.liquidator.activeAuctionIds() == [second]
 
 
 def test_status_of_unknown_auction_is_inactive(system):
     s = system
     st_ = s.liquidator.status(12345)
     assert not st_.active and st_.lot == st_.tab == st_.price == 0
-    assert s.liquidator.nextAuctionId() == 1
+    assert s.liquidator.auctionSlotCount() == 0
 
 
 def test_keeper_reward_capped_by_penalty(system):

@@ -254,6 +254,9 @@ def test_rejects(system, chain):
     with ape.reverts(s.liquidator.AuctionNotActive):
         s.liquidator.take(first, ETH, TOP, taker, b"", sender=taker)
     _, second = s.start([s.weth], [ETH], 1_000 * USDC, 0)
+    assert second % 2**24 == first % 2**24  # the finished auction's slot, under a new id
+    with ape.reverts(s.liquidator.AuctionNotActive):
+        s.liquidator.take(first, ETH, TOP, taker, b"", sender=taker)
     with ape.reverts(s.liquidator.AuctionNeedsReset):
         _take_at(s, chain, second, TAIL + 1, ETH)
 
