@@ -37,6 +37,12 @@ GAS_LINES: tuple[GasLine, ...] = (
         "Maker bark 400,219; Aave liquidationCall 349,519",
     ),
     GasLine(
+        "system.liquidate_2pos_2col_unprepared",
+        "the same liquidation on a deployment without prepared auction slots (4 words created)",
+        None,
+        "Maker bark 400,219",
+    ),
+    GasLine(
         "system.complete_liquidation_2pos_2col",
         "complete liquidation: the engine call plus the takes of both lots",
         300_000,

@@ -2,6 +2,8 @@
 collaterals, the engine's liquidation with the hand-off to the real liquidator, then the takes
 that settle both auctions."""
 
+import dataclasses
+
 import pytest
 
 from solvent import config as configs
@@ -12,9 +14,8 @@ USDC = 10**6
 MAX = 2**256 - 1
 
 
-@pytest.fixture(scope="module")
-def breached(project, chain, deployer, accounts):
-    p = deploy(project, chain, configs.load("local"), deployer)
+def _breach(project, chain, deployer, accounts, config):
+    p = deploy(project, chain, config, deployer)
     lp, trader, keeper = accounts[1], accounts[2], accounts[3]
     p.quote.mint(lp, 1_000_000 * USDC, sender=deployer)
     p.quote.approve(p.pool, MAX, sender=lp)
@@ -34,6 +35,11 @@ def breached(project, chain, deployer, accounts):
     for feed in (p.feeds["WBTC"], p.secondary_feeds["WBTC"]):
         feed.setAnswer(51_000 * 10 ** feed.decimals(), sender=deployer)
     return p, account, keeper
+
+
+@pytest.fixture(scope="module")
+def breached(project, chain, deployer, accounts):
+    return _breach(project, chain, deployer, accounts, configs.load("local"))
 
 
 def test_gas_complete_liquidation_2_positions_2_collaterals(breached, chain, gas):
@@ -67,3 +73,14 @@ def test_gas_take_by_a_keeper_with_inventory(breached, chain, deployer, gas):
     assert bought.slice > 0 and token.balanceOf(keeper) == 1 + bought.slice
     assert not p.liquidator.status(first.id).active
     gas.record("system.take_lot_0_inventory", take)
+
+
+def test_gas_liquidation_without_prepared_auction_slots(project, chain, deployer, accounts, gas):
+    """Auction slots that were not prepared at deployment are created by the liquidation itself:
+    4 storage words at 22.1k instead of 5k each (docs/liquidation.md, "Auction slots")."""
+    unprepared = dataclasses.replace(configs.load("local"), auction_slots=0)
+    p, account, keeper = _breach(project, chain, deployer, accounts, unprepared)
+    assert p.liquidator.auctionSlotCount() == 0
+    liquidation = p.engine.liquidate(account, keeper, sender=keeper)
+    assert p.liquidator.auctionSlotCount() == 2
+    gas.record("system.liquidate_2pos_2col_unprepared", liquidation)
