@@ -139,10 +139,10 @@ abstract contract EngineBase is IMarginEngineEvents, AccessControl {
         returns (int72)
     {
         int256 updated = quoteBalance + delta;
-        ledger.poolCash -= int128(
+        ledger.poolCash -= SafeCast.toInt64(
             int256(MarginMath.positivePart(updated)) - int256(MarginMath.positivePart(quoteBalance))
         );
-        ledger.accountDebt = uint128(
+        ledger.accountDebt = SafeCast.toUint64(
             ledger.accountDebt + MarginMath.negativePart(updated) - MarginMath.negativePart(quoteBalance)
         );
         return updated.toInt72();
@@ -413,8 +413,8 @@ abstract contract EngineBase is IMarginEngineEvents, AccessControl {
         uint256 penaltyPaid = MarginMath.positivePart(account.quoteBalance);
         uint256 debt = MarginMath.negativePart(account.quoteBalance);
         uint256 unpaidPenalty = penaltyDue - penaltyPaid;
-        ledger.insuranceFees += uint128(penaltyPaid);
-        ledger.accountDebt -= uint128(debt);
+        ledger.insuranceFees += penaltyPaid.toUint64();
+        ledger.accountDebt -= debt.toUint64();
         account.quoteBalance = 0;
         reward = MarginMath.keeperReward(debt, penaltyDue, params.keeperTip, params.keeperChip);
 
@@ -428,7 +428,7 @@ abstract contract EngineBase is IMarginEngineEvents, AccessControl {
             return reward;
         }
 
-        ledger.debtInAuction += uint128(debt);
+        ledger.debtInAuction += debt.toUint64();
         _auction(account, accountId, ledger, debt, unpaidPenalty, cache, keeper);
     }
 
@@ -503,8 +503,8 @@ abstract contract EngineBase is IMarginEngineEvents, AccessControl {
         // What actually arrived counts; anything beyond the debt goes back to the fund's income.
         uint256 received = quote.balanceOf(address(this)) - before;
         uint256 covered = Math.min(received, debt);
-        ledger.poolCash += int128(int256(covered));
-        ledger.insuranceFees += uint128(received - covered);
+        ledger.poolCash += int256(covered).toInt64();
+        ledger.insuranceFees += (received - covered).toUint64();
         uint256 socialized = debt - covered;
         emit BadDebtWrittenOff(accountId, debt, covered, socialized);
         if (socialized != 0 && lpPool != address(0)) {

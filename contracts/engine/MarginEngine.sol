@@ -86,7 +86,7 @@ contract MarginEngine is EngineBase, IAuctionSettlement, IPoolLedger, Reentrancy
             } else {
                 // Repaying debt: the inflow passes through poolCash, then settles like any Δ.
                 Ledger memory ledger = _ledger;
-                ledger.poolCash += amount.toInt256().toInt128();
+                ledger.poolCash += amount.toInt256().toInt64();
                 account.quoteBalance = _moveQuote(ledger, account.quoteBalance, amount.toInt256());
                 _ledger = ledger;
             }
@@ -189,8 +189,8 @@ contract MarginEngine is EngineBase, IAuctionSettlement, IPoolLedger, Reentrancy
         account.quoteBalance =
             _moveQuote(ledger, account.quoteBalance, MarginMath.toQuoteFloor(realizedPnl) - int256(tradeFee));
         uint256 insuranceCut = tradeFee * insuranceFeeShare / WAD;
-        ledger.poolCash -= int128(int256(insuranceCut));
-        ledger.insuranceFees += uint128(insuranceCut);
+        ledger.poolCash -= int256(insuranceCut).toInt64();
+        ledger.insuranceFees += insuranceCut.toUint64();
         _ledger = ledger;
     }
 
@@ -221,7 +221,7 @@ contract MarginEngine is EngineBase, IAuctionSettlement, IPoolLedger, Reentrancy
             closure.keeperReward =
                 MarginMath.keeperReward(0, closure.penalty, params.keeperTip, params.keeperChip);
             account.quoteBalance -= int72(int256(closure.penalty));
-            ledger.insuranceFees += uint128(closure.penalty - closure.keeperReward);
+            ledger.insuranceFees += (closure.penalty - closure.keeperReward).toUint64();
             _ledger = ledger;
             _accounts[accountId] = account;
             if (closure.keeperReward != 0) quote.safeTransfer(keeper, closure.keeperReward);
@@ -281,9 +281,9 @@ contract MarginEngine is EngineBase, IAuctionSettlement, IPoolLedger, Reentrancy
         Ledger memory ledger = _ledger;
         uint256 debtOut = debtRepaid + badDebt;
         if (debtOut > ledger.debtInAuction) revert DebtInAuctionExceeded(ledger.debtInAuction, debtOut);
-        ledger.debtInAuction -= uint128(debtOut);
-        ledger.poolCash += int128(int256(debtRepaid));
-        ledger.insuranceFees += penaltyPaid.toUint128();
+        ledger.debtInAuction -= uint64(debtOut); // exact: debtOut <= debtInAuction
+        ledger.poolCash += int256(debtRepaid).toInt64();
+        ledger.insuranceFees += penaltyPaid.toUint64();
         if (debtRepaid != 0 || penaltyPaid != 0) emit AuctionProceeds(accountId, debtRepaid, penaltyPaid);
         _writeOff(ledger, accountId, badDebt);
         // The ledger is written after the fund and the pool are called because it books what the
@@ -314,7 +314,7 @@ contract MarginEngine is EngineBase, IAuctionSettlement, IPoolLedger, Reentrancy
 
     /// @inheritdoc IPoolLedger
     function creditPool(uint256 amount) external onlyPool nonReentrant {
-        _ledger.poolCash += amount.toInt256().toInt128();
+        _ledger.poolCash += amount.toInt256().toInt64();
         emit PoolDeposit(amount);
     }
 
@@ -322,7 +322,7 @@ contract MarginEngine is EngineBase, IAuctionSettlement, IPoolLedger, Reentrancy
     function payFromPool(address receiver, uint256 amount) external onlyPool nonReentrant {
         uint256 withdrawable = poolWithdrawable();
         if (amount > withdrawable) revert PoolLiquidityExceeded(withdrawable, amount);
-        _ledger.poolCash -= int128(int256(amount));
+        _ledger.poolCash -= int256(amount).toInt64();
         quote.safeTransfer(receiver, amount);
         emit PoolWithdrawal(receiver, amount);
     }

@@ -72,12 +72,14 @@ struct LiquidationParams {
     uint64 keeperTip;
 }
 
-/// @notice The engine's books of quote besides trader balances (quote units).
+/// @notice The engine's books of quote besides trader balances (quote units), in one slot:
+/// liquidations, settlements and trades touch several of them at once. 64 bits hold ±9.2e12 USD
+/// of a 6-decimal quote; what enters is cast with SafeCast, so an overflow reverts.
 struct Ledger {
-    int128 poolCash;
-    uint128 accountDebt;
-    uint128 debtInAuction;
-    uint128 insuranceFees;
+    int64 poolCash;
+    uint64 accountDebt;
+    uint64 debtInAuction;
+    uint64 insuranceFees;
 }
 
 /// @notice Margin of one account: equity and requirement, initial and maintenance (WAD), and the
