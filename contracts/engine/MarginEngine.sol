@@ -88,7 +88,7 @@ contract MarginEngine is EngineBase, IAuctionSettlement, IPoolLedger, Reentrancy
                 Ledger memory ledger = _ledger;
                 ledger.poolCash += amount.toInt256().toInt64();
                 account.quoteBalance = _moveQuote(ledger, account.quoteBalance, amount.toInt256());
-                _ledger = ledger;
+                _storeLedger(ledger);
             }
         } else {
             Collateral storage collateral = _listedCollateral(token);
@@ -99,7 +99,7 @@ contract MarginEngine is EngineBase, IAuctionSettlement, IPoolLedger, Reentrancy
             _collateralBalance[accountId][token] += amount;
             account.collateralMask |= uint8(1 << collateral.index);
         }
-        _accounts[accountId] = account;
+        _storeAccount(accountId, account);
         emit Deposited(accountId, token, msg.sender, amount);
     }
 
@@ -122,7 +122,7 @@ contract MarginEngine is EngineBase, IAuctionSettlement, IPoolLedger, Reentrancy
             collateral.totalDeposited -= uint128(amount);
             if (balance == amount) account.collateralMask &= ~uint8(1 << collateral.index);
         }
-        _accounts[accountId] = account;
+        _storeAccount(accountId, account);
         // slither-disable-next-line uninitialized-local
         PriceCache memory cache;
         _requireInitialHealth(account, accountId, cache);
@@ -173,7 +173,7 @@ contract MarginEngine is EngineBase, IAuctionSettlement, IPoolLedger, Reentrancy
 
         uint256 tradeFee = MarginMath.fee(MarginMath.notional(sizeDelta, price), market.feeRate);
         _settleFill(account, realizedPnl, tradeFee, market.insuranceFeeShare);
-        _accounts[accountId] = account;
+        _storeAccount(accountId, account);
         emit Traded(accountId, marketId, sizeDelta, price, tradeFee, realizedPnl);
     }
 
@@ -191,7 +191,7 @@ contract MarginEngine is EngineBase, IAuctionSettlement, IPoolLedger, Reentrancy
         uint256 insuranceCut = tradeFee * insuranceFeeShare / WAD;
         ledger.poolCash -= int256(insuranceCut).toInt64();
         ledger.insuranceFees += insuranceCut.toUint64();
-        _ledger = ledger;
+        _storeLedger(ledger);
     }
 
     // ------------------------------------------------------------------ liquidation
@@ -222,8 +222,8 @@ contract MarginEngine is EngineBase, IAuctionSettlement, IPoolLedger, Reentrancy
                 MarginMath.keeperReward(0, closure.penalty, params.keeperTip, params.keeperChip);
             account.quoteBalance -= int72(int256(closure.penalty));
             ledger.insuranceFees += (closure.penalty - closure.keeperReward).toUint64();
-            _ledger = ledger;
-            _accounts[accountId] = account;
+            _storeLedger(ledger);
+            _storeAccount(accountId, account);
             if (closure.keeperReward != 0) quote.safeTransfer(keeper, closure.keeperReward);
         } else {
             closure.keeperReward =
@@ -256,7 +256,7 @@ contract MarginEngine is EngineBase, IAuctionSettlement, IPoolLedger, Reentrancy
                 account.collateralMask |= uint8(1 << collateral.index);
             }
             account.activeAuctions -= 1;
-            _accounts[accountId] = account;
+            _storeAccount(accountId, account);
             emit AuctionEnded(accountId, token, returned);
         }
         if (settlement.released != 0) IERC20(token).safeTransfer(settlement.receiver, settlement.released);
@@ -291,7 +291,7 @@ contract MarginEngine is EngineBase, IAuctionSettlement, IPoolLedger, Reentrancy
         // (settleAuction, liquidate, creditPool, payFromPool, ...) holds the engine's lock; only
         // views could read the ledger mid-call.
         // slither-disable-next-line reentrancy-no-eth
-        _ledger = ledger;
+        _storeLedger(ledger);
     }
 
     /// @notice Units of `token` the account holds as collateral (not counting any in auction).
