@@ -52,6 +52,8 @@ abstract contract EngineBase is IMarginEngineEvents, AccessControl {
     /// (22.1k). Balances stay below 2^128 (`totalDeposited` is a uint128): the bit never mixes
     /// with an amount.
     uint256 internal constant SEIZED_MARK = 1 << 255;
+    /// @dev Storage slots of one `Market`, for `_marketAt`.
+    uint256 private constant MARKET_SLOTS = 5;
 
     IERC20 public immutable quote;
     IOracleAdapter public immutable oracle;
@@ -141,7 +143,25 @@ abstract contract EngineBase is IMarginEngineEvents, AccessControl {
 
     function _market(uint256 marketId) internal view returns (Market storage) {
         if (marketId >= _markets.length) revert UnknownMarket(marketId);
-        return _markets[marketId];
+        return _marketAt(marketId);
+    }
+
+    /// @dev `_markets[marketId]` without the length check (an SLOAD) for an id known to exist:
+    /// checked by `_market`, or taken from an account's market mask, which only holds existing ids.
+    function _marketAt(uint256 marketId) internal pure returns (Market storage market) {
+        assembly ("memory-safe") {
+            mstore(0, _markets.slot)
+            market.slot := add(keccak256(0, 0x20), mul(marketId, MARKET_SLOTS))
+        }
+    }
+
+    /// @dev `collateralTokens[index]` without the length check (an SLOAD) for an index taken from
+    /// an account's collateral mask, which only holds listed indexes.
+    function _collateralToken(uint256 index) internal view returns (address token) {
+        assembly ("memory-safe") {
+            mstore(0, collateralTokens.slot)
+            token := sload(add(keccak256(0, 0x20), index))
+        }
     }
 
     /// @dev Pulls exactly `amount`: a token that delivers less (fee on transfer) is rejected.
@@ -248,7 +268,7 @@ abstract contract EngineBase is IMarginEngineEvents, AccessControl {
         margin.maintenanceEquity = cash;
         for (uint256 mask = account.collateralMask; mask != 0; mask &= mask - 1) {
             uint256 index = _lowestBit(mask);
-            address token = collateralTokens[index];
+            address token = _collateralToken(index);
             Collateral storage collateral = _collaterals[token];
             uint256 amount = _collateralBalanceOf(accountId, token);
             uint256 price = _collateralPrice(cache, index, token);
@@ -262,7 +282,7 @@ abstract contract EngineBase is IMarginEngineEvents, AccessControl {
         }
         for (uint256 mask = account.marketMask; mask != 0; mask &= mask - 1) {
             uint256 marketId = _lowestBit(mask);
-            Market storage market = _markets[marketId];
+            Market storage market = _marketAt(marketId);
             Position memory position = _positions[accountId][marketId];
             uint256 price = _marketPrice(cache, marketId, market);
             (uint256 mmr, uint256 imr) = _marketRatios(cache, marketId, market);
@@ -400,7 +420,7 @@ abstract contract EngineBase is IMarginEngineEvents, AccessControl {
         closedNotional = MarginMath.notional(sizeDelta, price);
         if (write) {
             int256 newSize = position.size + sizeDelta;
-            _updateMarket(_markets[marketId], marketId, position, newSize, newOpenNotional);
+            _updateMarket(_marketAt(marketId), marketId, position, newSize, newOpenNotional);
             _storePosition(accountId, marketId, account, newSize, newOpenNotional);
         }
     }
@@ -493,7 +513,7 @@ abstract contract EngineBase is IMarginEngineEvents, AccessControl {
         prices = new uint256[](count);
         for (uint256 i; mask != 0; mask &= mask - 1) {
             uint256 index = _lowestBit(mask);
-            address token = collateralTokens[index];
+            address token = _collateralToken(index);
             uint256 lot = _collateralBalanceOf(accountId, token);
             _collateralBalance[accountId][token] = SEIZED_MARK;
             Collateral storage collateral = _collaterals[token];
@@ -537,7 +557,7 @@ abstract contract EngineBase is IMarginEngineEvents, AccessControl {
     function _traderPnlAndNetNotional() internal view returns (int256 traderPnl, uint256 netNotional) {
         uint256 count = _markets.length;
         for (uint256 m; m < count; ++m) {
-            Market storage market = _markets[m];
+            Market storage market = _marketAt(m);
             int256 netSize = market.netSize;
             if (netSize == 0 && market.netOpenNotional == 0) continue;
             uint256 price = oracle.price(market.asset);
