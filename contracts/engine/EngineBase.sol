@@ -321,10 +321,13 @@ abstract contract EngineBase is IMarginEngineEvents, AccessControl {
             longBefore + MarginMath.positivePart(newSize) - MarginMath.positivePart(position.size);
         uint256 shortOi =
             shortBefore + MarginMath.negativePart(newSize) - MarginMath.negativePart(position.size);
-        uint256 cap = market.openInterestCap;
         // Only a side that grows is capped: closing must work even after governance lowers a cap.
-        if ((longOi > longBefore && longOi > cap) || (shortOi > shortBefore && shortOi > cap)) {
-            revert OpenInterestCapExceeded(marketId, cap);
+        // A fill that grows neither side (every close, every liquidation) skips the cap's slot.
+        if (longOi > longBefore || shortOi > shortBefore) {
+            uint256 cap = market.openInterestCap;
+            if ((longOi > longBefore && longOi > cap) || (shortOi > shortBefore && shortOi > cap)) {
+                revert OpenInterestCapExceeded(marketId, cap);
+            }
         }
         market.longOpenInterest = uint128(longOi);
         market.shortOpenInterest = uint128(shortOi);
