@@ -313,8 +313,11 @@ abstract contract EngineBase is IMarginEngineEvents, AccessControl {
         int256 newSize,
         int256 newOpenNotional
     ) internal {
-        market.netSize += (newSize - position.size).toInt128();
-        market.netOpenNotional += (newOpenNotional - position.openNotional).toInt128();
+        int128 netSize = market.netSize + (newSize - position.size).toInt128();
+        int128 netOpenNotional = market.netOpenNotional + (newOpenNotional - position.openNotional).toInt128();
+        // Assigned back to back, the two halves of the slot are written by one SSTORE.
+        market.netSize = netSize;
+        market.netOpenNotional = netOpenNotional;
         uint256 longBefore = market.longOpenInterest;
         uint256 shortBefore = market.shortOpenInterest;
         uint256 longOi =
@@ -520,8 +523,11 @@ abstract contract EngineBase is IMarginEngineEvents, AccessControl {
             uint256 lot = _collateralBalanceOf(accountId, token);
             _collateralBalance[accountId][token] = SEIZED_MARK;
             Collateral storage collateral = _collaterals[token];
-            collateral.totalDeposited -= uint128(lot);
-            collateral.inAuction += uint128(lot);
+            uint128 deposited = collateral.totalDeposited - uint128(lot);
+            uint128 inAuction = collateral.inAuction + uint128(lot);
+            // Back to back: one SSTORE for both halves of the slot.
+            collateral.totalDeposited = deposited;
+            collateral.inAuction = inAuction;
             tokens[i] = token;
             prices[i] = _collateralPrice(cache, index, token);
             lots[i++] = lot;
