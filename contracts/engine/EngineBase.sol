@@ -291,8 +291,8 @@ abstract contract EngineBase is IMarginEngineEvents, AccessControl {
             margin.initialEquity += pnl;
             margin.maintenanceEquity += pnl;
             margin.notional += notional;
-            margin.initialRequirement += Math.mulDiv(notional, imr, WAD, Math.Rounding.Ceil);
-            margin.maintenanceRequirement += Math.mulDiv(notional, mmr, WAD, Math.Rounding.Ceil);
+            margin.initialRequirement += MarginMath.mulDivUp(notional, imr, WAD);
+            margin.maintenanceRequirement += MarginMath.mulDivUp(notional, mmr, WAD);
         }
     }
 
@@ -438,8 +438,8 @@ abstract contract EngineBase is IMarginEngineEvents, AccessControl {
         returns (int256)
     {
         uint256 held = MarginMath.abs(size);
-        uint256 closing = Math.mulDiv(held, fraction, WAD, Math.Rounding.Ceil);
-        if (closing > held || Math.mulDiv(held - closing, price, WAD, Math.Rounding.Ceil) < dustNotional) {
+        uint256 closing = MarginMath.mulDivUp(held, fraction, WAD);
+        if (closing > held || MarginMath.mulDivUp(held - closing, price, WAD) < dustNotional) {
             closing = held;
         }
         return size > 0 ? -int256(closing) : int256(closing);
