@@ -15,6 +15,8 @@ import {ISocializedLossSink} from "./IPoolLedger.sol";
 import {MarginMath} from "./libraries/MarginMath.sol";
 import {
     Account,
+    Closure,
+    ClosurePlan,
     Collateral,
     Ledger,
     LiquidationParams,
@@ -352,15 +354,42 @@ abstract contract EngineBase is IMarginEngineEvents, AccessControl {
         }
     }
 
-    /// @dev Checks the account is liquidatable and picks the fraction to close: the partial one, or
-    /// everything when health is below the full-liquidation threshold or when the account's quote
-    /// could not pay the penalty (its collateral then goes to auction, so nothing may stay open).
+    /// @dev Checks the account is liquidatable and closes the partial fraction, or everything when
+    /// health is below the full-liquidation threshold or when the account's quote could not pay the
+    /// partial closure's penalty (its collateral then goes to auction, so nothing may stay open). A
+    /// partial closure is computed once: checked, then written as computed.
+    function _closeForLiquidation(
+        Account memory account,
+        uint256 accountId,
+        PriceCache memory cache,
+        LiquidationParams memory params
+    ) internal returns (Closure memory closure) {
+        closure.fraction = _liquidationFraction(account, accountId, cache, params);
+        if (closure.fraction < WAD) {
+            // slither-disable-next-line uninitialized-local
+            ClosurePlan memory plan;
+            (closure.realizedPnl, closure.closedNotional) =
+                _planClosure(account, accountId, cache, closure.fraction, params.dustNotional, plan);
+            closure.penalty = MarginMath.penalty(closure.closedNotional, params.penaltyRate);
+            if (
+                account.quoteBalance + MarginMath.toQuoteFloor(closure.realizedPnl) >= int256(closure.penalty)
+            ) {
+                _applyClosure(account, accountId, plan);
+                return closure;
+            }
+            closure.fraction = WAD;
+        }
+        (closure.realizedPnl, closure.closedNotional) =
+            _closePositions(account, accountId, cache, WAD, params.dustNotional);
+        closure.penalty = MarginMath.penalty(closure.closedNotional, params.penaltyRate);
+    }
+
     function _liquidationFraction(
         Account memory account,
         uint256 accountId,
         PriceCache memory cache,
         LiquidationParams memory params
-    ) internal returns (uint256 fraction) {
+    ) internal view returns (uint256 fraction) {
         Margin memory margin = _margin(account, accountId, cache);
         uint256 health = MarginMath.health(
             margin.maintenanceEquity, margin.maintenanceRequirement, account.quoteBalance < 0
@@ -378,57 +407,85 @@ abstract contract EngineBase is IMarginEngineEvents, AccessControl {
                 params.penaltyRate,
                 params.targetHealth
             );
-        if (fraction < WAD) {
-            // Dry run: a partial closure whose quote cannot pay the penalty escalates to a full one.
-            (int256 realizedPnl, uint256 closedNotional) =
-                _closePositions(account, accountId, cache, fraction, params.dustNotional, false);
-            uint256 penaltyDue = MarginMath.penalty(closedNotional, params.penaltyRate);
-            if (account.quoteBalance + MarginMath.toQuoteFloor(realizedPnl) < int256(penaltyDue)) {
-                fraction = WAD;
-            }
-        }
     }
 
     /// @dev Closes `fraction` (WAD, up) of every position at the oracle price; a position whose rest
-    /// would be below `dustNotional` closes fully. With `write` false it only computes.
+    /// would be below `dustNotional` closes fully.
     function _closePositions(
         Account memory account,
         uint256 accountId,
         PriceCache memory cache,
         uint256 fraction,
-        uint256 dustNotional,
-        bool write
+        uint256 dustNotional
     ) internal returns (int256 realizedPnl, uint256 closedNotional) {
         for (uint256 mask = account.marketMask; mask != 0; mask &= mask - 1) {
             uint256 marketId = _lowestBit(mask);
-            (int256 pnl, uint256 notional) = _closePosition(
-                account, accountId, marketId, cache.marketPrice[marketId], fraction, dustNotional, write
-            );
+            Position memory position = _positions[accountId][marketId];
+            (int256 sizeDelta, int256 newOpenNotional, int256 pnl, uint256 notional) =
+                _closingFill(position, cache.marketPrice[marketId], fraction, dustNotional);
             realizedPnl += pnl;
             closedNotional += notional;
+            _writeFill(account, accountId, marketId, position, position.size + sizeDelta, newOpenNotional);
         }
     }
 
-    function _closePosition(
+    /// @dev `_closePositions` without writing: the fills go to `plan`.
+    function _planClosure(
+        Account memory account,
+        uint256 accountId,
+        PriceCache memory cache,
+        uint256 fraction,
+        uint256 dustNotional,
+        ClosurePlan memory plan
+    ) internal view returns (int256 realizedPnl, uint256 closedNotional) {
+        for (uint256 mask = account.marketMask; mask != 0; mask &= mask - 1) {
+            uint256 marketId = _lowestBit(mask);
+            (int256 sizeDelta, int256 newOpenNotional, int256 pnl, uint256 notional) = _closingFill(
+                _positions[accountId][marketId], cache.marketPrice[marketId], fraction, dustNotional
+            );
+            realizedPnl += pnl;
+            closedNotional += notional;
+            plan.sizeDelta[marketId] = sizeDelta;
+            plan.newOpenNotional[marketId] = newOpenNotional;
+        }
+    }
+
+    function _applyClosure(Account memory account, uint256 accountId, ClosurePlan memory plan) internal {
+        for (uint256 mask = account.marketMask; mask != 0; mask &= mask - 1) {
+            uint256 marketId = _lowestBit(mask);
+            Position memory position = _positions[accountId][marketId];
+            _writeFill(
+                account,
+                accountId,
+                marketId,
+                position,
+                position.size + plan.sizeDelta[marketId],
+                plan.newOpenNotional[marketId]
+            );
+        }
+    }
+
+    function _writeFill(
         Account memory account,
         uint256 accountId,
         uint256 marketId,
-        uint256 price,
-        uint256 fraction,
-        uint256 dustNotional,
-        bool write
-    ) internal returns (int256 realizedPnl, uint256 closedNotional) {
-        Position memory position = _positions[accountId][marketId];
-        int256 sizeDelta = _closingDelta(position.size, price, fraction, dustNotional);
-        int256 newOpenNotional;
+        Position memory position,
+        int256 newSize,
+        int256 newOpenNotional
+    ) internal {
+        _updateMarket(_marketAt(marketId), marketId, position, newSize, newOpenNotional);
+        _storePosition(accountId, marketId, account, newSize, newOpenNotional);
+    }
+
+    function _closingFill(Position memory position, uint256 price, uint256 fraction, uint256 dustNotional)
+        internal
+        pure
+        returns (int256 sizeDelta, int256 newOpenNotional, int256 realizedPnl, uint256 closedNotional)
+    {
+        sizeDelta = _closingDelta(position.size, price, fraction, dustNotional);
         (newOpenNotional, realizedPnl) =
             MarginMath.applyFill(position.size, position.openNotional, sizeDelta, price);
         closedNotional = MarginMath.notional(sizeDelta, price);
-        if (write) {
-            int256 newSize = position.size + sizeDelta;
-            _updateMarket(_marketAt(marketId), marketId, position, newSize, newOpenNotional);
-            _storePosition(accountId, marketId, account, newSize, newOpenNotional);
-        }
     }
 
     /// @dev The fill that closes `fraction` (up) of a position, or all of it when the rest is dust.

@@ -207,12 +207,7 @@ contract MarginEngine is EngineBase, IAuctionSettlement, IPoolLedger, Reentrancy
         LiquidationParams memory params = _liquidationParams;
         // slither-disable-next-line uninitialized-local
         PriceCache memory cache;
-        // slither-disable-next-line uninitialized-local
-        Closure memory closure;
-        closure.fraction = _liquidationFraction(account, accountId, cache, params);
-        (closure.realizedPnl, closure.closedNotional) =
-            _closePositions(account, accountId, cache, closure.fraction, params.dustNotional, true);
-        closure.penalty = MarginMath.penalty(closure.closedNotional, params.penaltyRate);
+        Closure memory closure = _closeForLiquidation(account, accountId, cache, params);
 
         Ledger memory ledger = _ledger;
         account.quoteBalance =

@@ -117,3 +117,10 @@ struct Closure {
     uint256 penalty;
     uint256 keeperReward;
 }
+
+/// @notice A partial liquidation's fills, by market id, computed before anything is written: the
+/// fill (WAD) and the open notional after it (WAD).
+struct ClosurePlan {
+    int256[8] sizeDelta;
+    int256[8] newOpenNotional;
+}
