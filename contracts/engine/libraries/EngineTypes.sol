@@ -31,16 +31,17 @@ struct Collateral {
     uint128 inAuction;
 }
 
-/// @notice A perpetual market. Slots 0-1 are what margin math reads.
+/// @notice A perpetual market. Slots 0-1 are what margin math reads; the fee rate shares slot 0
+/// with the asset, so a trade that only reduces (no margin check) does not read slot 1.
 struct Market {
     address asset;
     /// @dev Index + 1 of the listed collateral with the same oracle asset (0 if none): one price read.
     uint8 sharedCollateral;
-    uint64 baseMmr;
+    uint64 feeRate;
     uint64 volFactor;
     uint64 sigmaCap;
     uint64 imScale;
-    uint64 feeRate;
+    uint64 baseMmr;
     uint64 insuranceFeeShare;
     uint128 openInterestCap;
     int128 netSize;
