@@ -89,6 +89,9 @@ abstract contract EngineBase is IMarginEngineEvents, AccessControl {
     // slither-disable-next-line uninitialized-state
     address[] public collateralTokens;
     mapping(address token => Collateral) internal _collaterals;
+    // Created by the extension; the engine writes markets through `_marketAt`'s storage pointer
+    // (assembly), which Slither does not follow.
+    // slither-disable-next-line uninitialized-state
     Market[] internal _markets;
     // slither-disable-next-line uninitialized-state
     LiquidationParams internal _liquidationParams;
