@@ -32,7 +32,8 @@ struct Collateral {
 }
 
 /// @notice A perpetual market. Slots 0-1 are what margin math reads; the fee rate shares slot 0
-/// with the asset, so a trade that only reduces (no margin check) does not read slot 1.
+/// with the asset, so a trade that only reduces (no margin check) does not read slot 1. Five
+/// slots: `EngineBase.MARKET_SLOTS` must follow any change.
 struct Market {
     address asset;
     /// @dev Index + 1 of the listed collateral with the same oracle asset (0 if none): one price read.
