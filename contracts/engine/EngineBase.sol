@@ -15,6 +15,8 @@ import {ISocializedLossSink} from "./IPoolLedger.sol";
 import {MarginMath} from "./libraries/MarginMath.sol";
 import {
     Account,
+    Closure,
+    ClosurePlan,
     Collateral,
     Ledger,
     LiquidationParams,
@@ -52,6 +54,8 @@ abstract contract EngineBase is IMarginEngineEvents, AccessControl {
     /// (22.1k). Balances stay below 2^128 (`totalDeposited` is a uint128): the bit never mixes
     /// with an amount.
     uint256 internal constant SEIZED_MARK = 1 << 255;
+    /// @dev Storage slots of one `Market`, for `_marketAt`.
+    uint256 private constant MARKET_SLOTS = 5;
 
     IERC20 public immutable quote;
     IOracleAdapter public immutable oracle;
@@ -71,6 +75,8 @@ abstract contract EngineBase is IMarginEngineEvents, AccessControl {
 
     // slither-disable-next-line uninitialized-state
     uint256 public accountCount;
+    // Written by `_storeAccount` in one SSTORE (assembly), which Slither does not follow.
+    // slither-disable-next-line uninitialized-state
     mapping(uint256 accountId => Account) internal _accounts;
     mapping(address owner => mapping(uint256 subIndex => uint256 accountId)) public accountIdOf;
     // slither-disable-next-line uninitialized-state
@@ -83,6 +89,9 @@ abstract contract EngineBase is IMarginEngineEvents, AccessControl {
     // slither-disable-next-line uninitialized-state
     address[] public collateralTokens;
     mapping(address token => Collateral) internal _collaterals;
+    // Created by the extension; the engine writes markets through `_marketAt`'s storage pointer
+    // (assembly), which Slither does not follow.
+    // slither-disable-next-line uninitialized-state
     Market[] internal _markets;
     // slither-disable-next-line uninitialized-state
     LiquidationParams internal _liquidationParams;
@@ -108,6 +117,26 @@ abstract contract EngineBase is IMarginEngineEvents, AccessControl {
         }
     }
 
+    /// @dev One SSTORE: a struct assignment writes (and first reads back) the slot once per field.
+    function _storeAccount(uint256 accountId, Account memory account) internal {
+        uint256 word = uint256(uint160(account.owner)) | (uint256(account.collateralMask) << 160)
+            | (uint256(account.marketMask) << 168) | (uint256(account.activeAuctions) << 176)
+            | (uint256(uint72(account.quoteBalance)) << 184);
+        Account storage stored = _accounts[accountId];
+        assembly ("memory-safe") {
+            sstore(stored.slot, word)
+        }
+    }
+
+    /// @dev One SSTORE, as `_storeAccount`.
+    function _storeLedger(Ledger memory ledger) internal {
+        uint256 word = uint256(uint64(ledger.poolCash)) | (uint256(ledger.accountDebt) << 64)
+            | (uint256(ledger.debtInAuction) << 128) | (uint256(ledger.insuranceFees) << 192);
+        assembly ("memory-safe") {
+            sstore(_ledger.slot, word)
+        }
+    }
+
     function _collateralBalanceOf(uint256 accountId, address token) internal view returns (uint256) {
         return _collateralBalance[accountId][token] & ~SEIZED_MARK;
     }
@@ -119,7 +148,25 @@ abstract contract EngineBase is IMarginEngineEvents, AccessControl {
 
     function _market(uint256 marketId) internal view returns (Market storage) {
         if (marketId >= _markets.length) revert UnknownMarket(marketId);
-        return _markets[marketId];
+        return _marketAt(marketId);
+    }
+
+    /// @dev `_markets[marketId]` without the length check (an SLOAD) for an id known to exist:
+    /// checked by `_market`, or taken from an account's market mask, which only holds existing ids.
+    function _marketAt(uint256 marketId) internal pure returns (Market storage market) {
+        assembly ("memory-safe") {
+            mstore(0, _markets.slot)
+            market.slot := add(keccak256(0, 0x20), mul(marketId, MARKET_SLOTS))
+        }
+    }
+
+    /// @dev `collateralTokens[index]` without the length check (an SLOAD) for an index taken from
+    /// an account's collateral mask, which only holds listed indexes.
+    function _collateralToken(uint256 index) internal view returns (address token) {
+        assembly ("memory-safe") {
+            mstore(0, collateralTokens.slot)
+            token := sload(add(keccak256(0, 0x20), index))
+        }
     }
 
     /// @dev Pulls exactly `amount`: a token that delivers less (fee on transfer) is rejected.
@@ -139,10 +186,10 @@ abstract contract EngineBase is IMarginEngineEvents, AccessControl {
         returns (int72)
     {
         int256 updated = quoteBalance + delta;
-        ledger.poolCash -= int128(
+        ledger.poolCash -= SafeCast.toInt64(
             int256(MarginMath.positivePart(updated)) - int256(MarginMath.positivePart(quoteBalance))
         );
-        ledger.accountDebt = uint128(
+        ledger.accountDebt = SafeCast.toUint64(
             ledger.accountDebt + MarginMath.negativePart(updated) - MarginMath.negativePart(quoteBalance)
         );
         return updated.toInt72();
@@ -226,7 +273,7 @@ abstract contract EngineBase is IMarginEngineEvents, AccessControl {
         margin.maintenanceEquity = cash;
         for (uint256 mask = account.collateralMask; mask != 0; mask &= mask - 1) {
             uint256 index = _lowestBit(mask);
-            address token = collateralTokens[index];
+            address token = _collateralToken(index);
             Collateral storage collateral = _collaterals[token];
             uint256 amount = _collateralBalanceOf(accountId, token);
             uint256 price = _collateralPrice(cache, index, token);
@@ -240,7 +287,7 @@ abstract contract EngineBase is IMarginEngineEvents, AccessControl {
         }
         for (uint256 mask = account.marketMask; mask != 0; mask &= mask - 1) {
             uint256 marketId = _lowestBit(mask);
-            Market storage market = _markets[marketId];
+            Market storage market = _marketAt(marketId);
             Position memory position = _positions[accountId][marketId];
             uint256 price = _marketPrice(cache, marketId, market);
             (uint256 mmr, uint256 imr) = _marketRatios(cache, marketId, market);
@@ -249,8 +296,8 @@ abstract contract EngineBase is IMarginEngineEvents, AccessControl {
             margin.initialEquity += pnl;
             margin.maintenanceEquity += pnl;
             margin.notional += notional;
-            margin.initialRequirement += Math.mulDiv(notional, imr, WAD, Math.Rounding.Ceil);
-            margin.maintenanceRequirement += Math.mulDiv(notional, mmr, WAD, Math.Rounding.Ceil);
+            margin.initialRequirement += MarginMath.mulDivUp(notional, imr, WAD);
+            margin.maintenanceRequirement += MarginMath.mulDivUp(notional, mmr, WAD);
         }
     }
 
@@ -271,18 +318,24 @@ abstract contract EngineBase is IMarginEngineEvents, AccessControl {
         int256 newSize,
         int256 newOpenNotional
     ) internal {
-        market.netSize += (newSize - position.size).toInt128();
-        market.netOpenNotional += (newOpenNotional - position.openNotional).toInt128();
+        int128 netSize = market.netSize + (newSize - position.size).toInt128();
+        int128 netOpenNotional = market.netOpenNotional + (newOpenNotional - position.openNotional).toInt128();
+        // Assigned back to back, the two halves of the slot are written by one SSTORE.
+        market.netSize = netSize;
+        market.netOpenNotional = netOpenNotional;
         uint256 longBefore = market.longOpenInterest;
         uint256 shortBefore = market.shortOpenInterest;
         uint256 longOi =
             longBefore + MarginMath.positivePart(newSize) - MarginMath.positivePart(position.size);
         uint256 shortOi =
             shortBefore + MarginMath.negativePart(newSize) - MarginMath.negativePart(position.size);
-        uint256 cap = market.openInterestCap;
         // Only a side that grows is capped: closing must work even after governance lowers a cap.
-        if ((longOi > longBefore && longOi > cap) || (shortOi > shortBefore && shortOi > cap)) {
-            revert OpenInterestCapExceeded(marketId, cap);
+        // A fill that grows neither side (every close, every liquidation) skips the cap's slot.
+        if (longOi > longBefore || shortOi > shortBefore) {
+            uint256 cap = market.openInterestCap;
+            if ((longOi > longBefore && longOi > cap) || (shortOi > shortBefore && shortOi > cap)) {
+                revert OpenInterestCapExceeded(marketId, cap);
+            }
         }
         market.longOpenInterest = uint128(longOi);
         market.shortOpenInterest = uint128(shortOi);
@@ -304,15 +357,42 @@ abstract contract EngineBase is IMarginEngineEvents, AccessControl {
         }
     }
 
-    /// @dev Checks the account is liquidatable and picks the fraction to close: the partial one, or
-    /// everything when health is below the full-liquidation threshold or when the account's quote
-    /// could not pay the penalty (its collateral then goes to auction, so nothing may stay open).
+    /// @dev Checks the account is liquidatable and closes the partial fraction, or everything when
+    /// health is below the full-liquidation threshold or when the account's quote could not pay the
+    /// partial closure's penalty (its collateral then goes to auction, so nothing may stay open). A
+    /// partial closure is computed once: checked, then written as computed.
+    function _closeForLiquidation(
+        Account memory account,
+        uint256 accountId,
+        PriceCache memory cache,
+        LiquidationParams memory params
+    ) internal returns (Closure memory closure) {
+        closure.fraction = _liquidationFraction(account, accountId, cache, params);
+        if (closure.fraction < WAD) {
+            // slither-disable-next-line uninitialized-local
+            ClosurePlan memory plan;
+            (closure.realizedPnl, closure.closedNotional) =
+                _planClosure(account, accountId, cache, closure.fraction, params.dustNotional, plan);
+            closure.penalty = MarginMath.penalty(closure.closedNotional, params.penaltyRate);
+            if (
+                account.quoteBalance + MarginMath.toQuoteFloor(closure.realizedPnl) >= int256(closure.penalty)
+            ) {
+                _applyClosure(account, accountId, plan);
+                return closure;
+            }
+            closure.fraction = WAD;
+        }
+        (closure.realizedPnl, closure.closedNotional) =
+            _closePositions(account, accountId, cache, WAD, params.dustNotional);
+        closure.penalty = MarginMath.penalty(closure.closedNotional, params.penaltyRate);
+    }
+
     function _liquidationFraction(
         Account memory account,
         uint256 accountId,
         PriceCache memory cache,
         LiquidationParams memory params
-    ) internal returns (uint256 fraction) {
+    ) internal view returns (uint256 fraction) {
         Margin memory margin = _margin(account, accountId, cache);
         uint256 health = MarginMath.health(
             margin.maintenanceEquity, margin.maintenanceRequirement, account.quoteBalance < 0
@@ -330,57 +410,85 @@ abstract contract EngineBase is IMarginEngineEvents, AccessControl {
                 params.penaltyRate,
                 params.targetHealth
             );
-        if (fraction < WAD) {
-            // Dry run: a partial closure whose quote cannot pay the penalty escalates to a full one.
-            (int256 realizedPnl, uint256 closedNotional) =
-                _closePositions(account, accountId, cache, fraction, params.dustNotional, false);
-            uint256 penaltyDue = MarginMath.penalty(closedNotional, params.penaltyRate);
-            if (account.quoteBalance + MarginMath.toQuoteFloor(realizedPnl) < int256(penaltyDue)) {
-                fraction = WAD;
-            }
-        }
     }
 
     /// @dev Closes `fraction` (WAD, up) of every position at the oracle price; a position whose rest
-    /// would be below `dustNotional` closes fully. With `write` false it only computes.
+    /// would be below `dustNotional` closes fully.
     function _closePositions(
         Account memory account,
         uint256 accountId,
         PriceCache memory cache,
         uint256 fraction,
-        uint256 dustNotional,
-        bool write
+        uint256 dustNotional
     ) internal returns (int256 realizedPnl, uint256 closedNotional) {
         for (uint256 mask = account.marketMask; mask != 0; mask &= mask - 1) {
             uint256 marketId = _lowestBit(mask);
-            (int256 pnl, uint256 notional) = _closePosition(
-                account, accountId, marketId, cache.marketPrice[marketId], fraction, dustNotional, write
-            );
+            Position memory position = _positions[accountId][marketId];
+            (int256 sizeDelta, int256 newOpenNotional, int256 pnl, uint256 notional) =
+                _closingFill(position, cache.marketPrice[marketId], fraction, dustNotional);
             realizedPnl += pnl;
             closedNotional += notional;
+            _writeFill(account, accountId, marketId, position, position.size + sizeDelta, newOpenNotional);
         }
     }
 
-    function _closePosition(
+    /// @dev `_closePositions` without writing: the fills go to `plan`.
+    function _planClosure(
+        Account memory account,
+        uint256 accountId,
+        PriceCache memory cache,
+        uint256 fraction,
+        uint256 dustNotional,
+        ClosurePlan memory plan
+    ) internal view returns (int256 realizedPnl, uint256 closedNotional) {
+        for (uint256 mask = account.marketMask; mask != 0; mask &= mask - 1) {
+            uint256 marketId = _lowestBit(mask);
+            (int256 sizeDelta, int256 newOpenNotional, int256 pnl, uint256 notional) = _closingFill(
+                _positions[accountId][marketId], cache.marketPrice[marketId], fraction, dustNotional
+            );
+            realizedPnl += pnl;
+            closedNotional += notional;
+            plan.sizeDelta[marketId] = sizeDelta;
+            plan.newOpenNotional[marketId] = newOpenNotional;
+        }
+    }
+
+    function _applyClosure(Account memory account, uint256 accountId, ClosurePlan memory plan) internal {
+        for (uint256 mask = account.marketMask; mask != 0; mask &= mask - 1) {
+            uint256 marketId = _lowestBit(mask);
+            Position memory position = _positions[accountId][marketId];
+            _writeFill(
+                account,
+                accountId,
+                marketId,
+                position,
+                position.size + plan.sizeDelta[marketId],
+                plan.newOpenNotional[marketId]
+            );
+        }
+    }
+
+    function _writeFill(
         Account memory account,
         uint256 accountId,
         uint256 marketId,
-        uint256 price,
-        uint256 fraction,
-        uint256 dustNotional,
-        bool write
-    ) internal returns (int256 realizedPnl, uint256 closedNotional) {
-        Position memory position = _positions[accountId][marketId];
-        int256 sizeDelta = _closingDelta(position.size, price, fraction, dustNotional);
-        int256 newOpenNotional;
+        Position memory position,
+        int256 newSize,
+        int256 newOpenNotional
+    ) internal {
+        _updateMarket(_marketAt(marketId), marketId, position, newSize, newOpenNotional);
+        _storePosition(accountId, marketId, account, newSize, newOpenNotional);
+    }
+
+    function _closingFill(Position memory position, uint256 price, uint256 fraction, uint256 dustNotional)
+        internal
+        pure
+        returns (int256 sizeDelta, int256 newOpenNotional, int256 realizedPnl, uint256 closedNotional)
+    {
+        sizeDelta = _closingDelta(position.size, price, fraction, dustNotional);
         (newOpenNotional, realizedPnl) =
             MarginMath.applyFill(position.size, position.openNotional, sizeDelta, price);
         closedNotional = MarginMath.notional(sizeDelta, price);
-        if (write) {
-            int256 newSize = position.size + sizeDelta;
-            _updateMarket(_markets[marketId], marketId, position, newSize, newOpenNotional);
-            _storePosition(accountId, marketId, account, newSize, newOpenNotional);
-        }
     }
 
     /// @dev The fill that closes `fraction` (up) of a position, or all of it when the rest is dust.
@@ -390,8 +498,8 @@ abstract contract EngineBase is IMarginEngineEvents, AccessControl {
         returns (int256)
     {
         uint256 held = MarginMath.abs(size);
-        uint256 closing = Math.mulDiv(held, fraction, WAD, Math.Rounding.Ceil);
-        if (closing > held || Math.mulDiv(held - closing, price, WAD, Math.Rounding.Ceil) < dustNotional) {
+        uint256 closing = MarginMath.mulDivUp(held, fraction, WAD);
+        if (closing > held || MarginMath.mulDivUp(held - closing, price, WAD) < dustNotional) {
             closing = held;
         }
         return size > 0 ? -int256(closing) : int256(closing);
@@ -413,22 +521,22 @@ abstract contract EngineBase is IMarginEngineEvents, AccessControl {
         uint256 penaltyPaid = MarginMath.positivePart(account.quoteBalance);
         uint256 debt = MarginMath.negativePart(account.quoteBalance);
         uint256 unpaidPenalty = penaltyDue - penaltyPaid;
-        ledger.insuranceFees += uint128(penaltyPaid);
-        ledger.accountDebt -= uint128(debt);
+        ledger.insuranceFees += penaltyPaid.toUint64();
+        ledger.accountDebt -= debt.toUint64();
         account.quoteBalance = 0;
         reward = MarginMath.keeperReward(debt, penaltyDue, params.keeperTip, params.keeperChip);
 
         if (account.collateralMask == 0) {
             _writeOff(ledger, accountId, debt);
-            _ledger = ledger;
-            _accounts[accountId] = account;
+            _storeLedger(ledger);
+            _storeAccount(accountId, account);
             IInsuranceFund fund = insuranceFund;
             if (address(fund) == address(0)) revert InsuranceFundNotSet();
             if (reward != 0) reward = fund.payKeeperReward(keeper, reward);
             return reward;
         }
 
-        ledger.debtInAuction += uint128(debt);
+        ledger.debtInAuction += debt.toUint64();
         _auction(account, accountId, ledger, debt, unpaidPenalty, cache, keeper);
     }
 
@@ -447,8 +555,8 @@ abstract contract EngineBase is IMarginEngineEvents, AccessControl {
         (address[] memory tokens, uint256[] memory lots, uint256[] memory prices) =
             _seizeCollateral(account, accountId, cache);
         account.activeAuctions += uint8(tokens.length);
-        _ledger = ledger;
-        _accounts[accountId] = account;
+        _storeLedger(ledger);
+        _storeAccount(accountId, account);
         uint256 firstAuctionId =
             auctions.startAuctions(accountId, tokens, lots, prices, debt, unpaidPenalty, keeper);
         emit HandedToAuction(accountId, debt, unpaidPenalty, firstAuctionId);
@@ -471,12 +579,15 @@ abstract contract EngineBase is IMarginEngineEvents, AccessControl {
         prices = new uint256[](count);
         for (uint256 i; mask != 0; mask &= mask - 1) {
             uint256 index = _lowestBit(mask);
-            address token = collateralTokens[index];
+            address token = _collateralToken(index);
             uint256 lot = _collateralBalanceOf(accountId, token);
             _collateralBalance[accountId][token] = SEIZED_MARK;
             Collateral storage collateral = _collaterals[token];
-            collateral.totalDeposited -= uint128(lot);
-            collateral.inAuction += uint128(lot);
+            uint128 deposited = collateral.totalDeposited - uint128(lot);
+            uint128 inAuction = collateral.inAuction + uint128(lot);
+            // Back to back: one SSTORE for both halves of the slot.
+            collateral.totalDeposited = deposited;
+            collateral.inAuction = inAuction;
             tokens[i] = token;
             prices[i] = _collateralPrice(cache, index, token);
             lots[i++] = lot;
@@ -503,8 +614,8 @@ abstract contract EngineBase is IMarginEngineEvents, AccessControl {
         // What actually arrived counts; anything beyond the debt goes back to the fund's income.
         uint256 received = quote.balanceOf(address(this)) - before;
         uint256 covered = Math.min(received, debt);
-        ledger.poolCash += int128(int256(covered));
-        ledger.insuranceFees += uint128(received - covered);
+        ledger.poolCash += int256(covered).toInt64();
+        ledger.insuranceFees += (received - covered).toUint64();
         uint256 socialized = debt - covered;
         emit BadDebtWrittenOff(accountId, debt, covered, socialized);
         if (socialized != 0 && lpPool != address(0)) {
@@ -515,7 +626,7 @@ abstract contract EngineBase is IMarginEngineEvents, AccessControl {
     function _traderPnlAndNetNotional() internal view returns (int256 traderPnl, uint256 netNotional) {
         uint256 count = _markets.length;
         for (uint256 m; m < count; ++m) {
-            Market storage market = _markets[m];
+            Market storage market = _marketAt(m);
             int256 netSize = market.netSize;
             if (netSize == 0 && market.netOpenNotional == 0) continue;
             uint256 price = oracle.price(market.asset);

@@ -86,9 +86,9 @@ contract MarginEngine is EngineBase, IAuctionSettlement, IPoolLedger, Reentrancy
             } else {
                 // Repaying debt: the inflow passes through poolCash, then settles like any Δ.
                 Ledger memory ledger = _ledger;
-                ledger.poolCash += amount.toInt256().toInt128();
+                ledger.poolCash += amount.toInt256().toInt64();
                 account.quoteBalance = _moveQuote(ledger, account.quoteBalance, amount.toInt256());
-                _ledger = ledger;
+                _storeLedger(ledger);
             }
         } else {
             Collateral storage collateral = _listedCollateral(token);
@@ -99,7 +99,7 @@ contract MarginEngine is EngineBase, IAuctionSettlement, IPoolLedger, Reentrancy
             _collateralBalance[accountId][token] += amount;
             account.collateralMask |= uint8(1 << collateral.index);
         }
-        _accounts[accountId] = account;
+        _storeAccount(accountId, account);
         emit Deposited(accountId, token, msg.sender, amount);
     }
 
@@ -122,7 +122,7 @@ contract MarginEngine is EngineBase, IAuctionSettlement, IPoolLedger, Reentrancy
             collateral.totalDeposited -= uint128(amount);
             if (balance == amount) account.collateralMask &= ~uint8(1 << collateral.index);
         }
-        _accounts[accountId] = account;
+        _storeAccount(accountId, account);
         // slither-disable-next-line uninitialized-local
         PriceCache memory cache;
         _requireInitialHealth(account, accountId, cache);
@@ -173,7 +173,7 @@ contract MarginEngine is EngineBase, IAuctionSettlement, IPoolLedger, Reentrancy
 
         uint256 tradeFee = MarginMath.fee(MarginMath.notional(sizeDelta, price), market.feeRate);
         _settleFill(account, realizedPnl, tradeFee, market.insuranceFeeShare);
-        _accounts[accountId] = account;
+        _storeAccount(accountId, account);
         emit Traded(accountId, marketId, sizeDelta, price, tradeFee, realizedPnl);
     }
 
@@ -189,9 +189,9 @@ contract MarginEngine is EngineBase, IAuctionSettlement, IPoolLedger, Reentrancy
         account.quoteBalance =
             _moveQuote(ledger, account.quoteBalance, MarginMath.toQuoteFloor(realizedPnl) - int256(tradeFee));
         uint256 insuranceCut = tradeFee * insuranceFeeShare / WAD;
-        ledger.poolCash -= int128(int256(insuranceCut));
-        ledger.insuranceFees += uint128(insuranceCut);
-        _ledger = ledger;
+        ledger.poolCash -= int256(insuranceCut).toInt64();
+        ledger.insuranceFees += insuranceCut.toUint64();
+        _storeLedger(ledger);
     }
 
     // ------------------------------------------------------------------ liquidation
@@ -207,12 +207,7 @@ contract MarginEngine is EngineBase, IAuctionSettlement, IPoolLedger, Reentrancy
         LiquidationParams memory params = _liquidationParams;
         // slither-disable-next-line uninitialized-local
         PriceCache memory cache;
-        // slither-disable-next-line uninitialized-local
-        Closure memory closure;
-        closure.fraction = _liquidationFraction(account, accountId, cache, params);
-        (closure.realizedPnl, closure.closedNotional) =
-            _closePositions(account, accountId, cache, closure.fraction, params.dustNotional, true);
-        closure.penalty = MarginMath.penalty(closure.closedNotional, params.penaltyRate);
+        Closure memory closure = _closeForLiquidation(account, accountId, cache, params);
 
         Ledger memory ledger = _ledger;
         account.quoteBalance =
@@ -221,9 +216,9 @@ contract MarginEngine is EngineBase, IAuctionSettlement, IPoolLedger, Reentrancy
             closure.keeperReward =
                 MarginMath.keeperReward(0, closure.penalty, params.keeperTip, params.keeperChip);
             account.quoteBalance -= int72(int256(closure.penalty));
-            ledger.insuranceFees += uint128(closure.penalty - closure.keeperReward);
-            _ledger = ledger;
-            _accounts[accountId] = account;
+            ledger.insuranceFees += (closure.penalty - closure.keeperReward).toUint64();
+            _storeLedger(ledger);
+            _storeAccount(accountId, account);
             if (closure.keeperReward != 0) quote.safeTransfer(keeper, closure.keeperReward);
         } else {
             closure.keeperReward =
@@ -256,7 +251,7 @@ contract MarginEngine is EngineBase, IAuctionSettlement, IPoolLedger, Reentrancy
                 account.collateralMask |= uint8(1 << collateral.index);
             }
             account.activeAuctions -= 1;
-            _accounts[accountId] = account;
+            _storeAccount(accountId, account);
             emit AuctionEnded(accountId, token, returned);
         }
         if (settlement.released != 0) IERC20(token).safeTransfer(settlement.receiver, settlement.released);
@@ -281,9 +276,9 @@ contract MarginEngine is EngineBase, IAuctionSettlement, IPoolLedger, Reentrancy
         Ledger memory ledger = _ledger;
         uint256 debtOut = debtRepaid + badDebt;
         if (debtOut > ledger.debtInAuction) revert DebtInAuctionExceeded(ledger.debtInAuction, debtOut);
-        ledger.debtInAuction -= uint128(debtOut);
-        ledger.poolCash += int128(int256(debtRepaid));
-        ledger.insuranceFees += penaltyPaid.toUint128();
+        ledger.debtInAuction -= uint64(debtOut); // exact: debtOut <= debtInAuction
+        ledger.poolCash += int256(debtRepaid).toInt64();
+        ledger.insuranceFees += penaltyPaid.toUint64();
         if (debtRepaid != 0 || penaltyPaid != 0) emit AuctionProceeds(accountId, debtRepaid, penaltyPaid);
         _writeOff(ledger, accountId, badDebt);
         // The ledger is written after the fund and the pool are called because it books what the
@@ -291,7 +286,7 @@ contract MarginEngine is EngineBase, IAuctionSettlement, IPoolLedger, Reentrancy
         // (settleAuction, liquidate, creditPool, payFromPool, ...) holds the engine's lock; only
         // views could read the ledger mid-call.
         // slither-disable-next-line reentrancy-no-eth
-        _ledger = ledger;
+        _storeLedger(ledger);
     }
 
     /// @notice Units of `token` the account holds as collateral (not counting any in auction).
@@ -314,7 +309,7 @@ contract MarginEngine is EngineBase, IAuctionSettlement, IPoolLedger, Reentrancy
 
     /// @inheritdoc IPoolLedger
     function creditPool(uint256 amount) external onlyPool nonReentrant {
-        _ledger.poolCash += amount.toInt256().toInt128();
+        _ledger.poolCash += amount.toInt256().toInt64();
         emit PoolDeposit(amount);
     }
 
@@ -322,7 +317,7 @@ contract MarginEngine is EngineBase, IAuctionSettlement, IPoolLedger, Reentrancy
     function payFromPool(address receiver, uint256 amount) external onlyPool nonReentrant {
         uint256 withdrawable = poolWithdrawable();
         if (amount > withdrawable) revert PoolLiquidityExceeded(withdrawable, amount);
-        _ledger.poolCash -= int128(int256(amount));
+        _ledger.poolCash -= int256(amount).toInt64();
         quote.safeTransfer(receiver, amount);
         emit PoolWithdrawal(receiver, amount);
     }

@@ -31,16 +31,18 @@ struct Collateral {
     uint128 inAuction;
 }
 
-/// @notice A perpetual market. Slots 0-1 are what margin math reads.
+/// @notice A perpetual market. Slots 0-1 are what margin math reads; the fee rate shares slot 0
+/// with the asset, so a trade that only reduces (no margin check) does not read slot 1. Five
+/// slots: `EngineBase.MARKET_SLOTS` must follow any change.
 struct Market {
     address asset;
     /// @dev Index + 1 of the listed collateral with the same oracle asset (0 if none): one price read.
     uint8 sharedCollateral;
-    uint64 baseMmr;
+    uint64 feeRate;
     uint64 volFactor;
     uint64 sigmaCap;
     uint64 imScale;
-    uint64 feeRate;
+    uint64 baseMmr;
     uint64 insuranceFeeShare;
     uint128 openInterestCap;
     int128 netSize;
@@ -72,12 +74,14 @@ struct LiquidationParams {
     uint64 keeperTip;
 }
 
-/// @notice The engine's books of quote besides trader balances (quote units).
+/// @notice The engine's books of quote besides trader balances (quote units), in one slot:
+/// liquidations, settlements and trades touch several of them at once. 64 bits hold ±9.2e12 USD
+/// of a 6-decimal quote; what enters is cast with SafeCast, so an overflow reverts.
 struct Ledger {
-    int128 poolCash;
-    uint128 accountDebt;
-    uint128 debtInAuction;
-    uint128 insuranceFees;
+    int64 poolCash;
+    uint64 accountDebt;
+    uint64 debtInAuction;
+    uint64 insuranceFees;
 }
 
 /// @notice Margin of one account: equity and requirement, initial and maintenance (WAD), and the
@@ -114,4 +118,11 @@ struct Closure {
     uint256 closedNotional;
     uint256 penalty;
     uint256 keeperReward;
+}
+
+/// @notice A partial liquidation's fills, by market id, computed before anything is written: the
+/// fill (WAD) and the open notional after it (WAD).
+struct ClosurePlan {
+    int256[8] sizeDelta;
+    int256[8] newOpenNotional;
 }

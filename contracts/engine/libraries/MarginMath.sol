@@ -27,16 +27,36 @@ library MarginMath {
         return x < 0 ? uint256(-x) : 0;
     }
 
+    /// @notice floor(x * y / d), as `Math.mulDiv`, whose 512-bit product the margin math's values
+    /// never need: the 256-bit division is taken whenever x * y fits, and a margin pass runs dozens.
+    function mulDivDown(uint256 x, uint256 y, uint256 d) internal pure returns (uint256) {
+        unchecked {
+            uint256 product = x * y;
+            if (x == 0 || product / x == y) return product / d;
+        }
+        return Math.mulDiv(x, y, d);
+    }
+
+    /// @notice ceil(x * y / d), as `Math.mulDiv` rounding up (see `mulDivDown`).
+    function mulDivUp(uint256 x, uint256 y, uint256 d) internal pure returns (uint256) {
+        unchecked {
+            uint256 product = x * y;
+            // No overflow: with d = 1 there is no remainder, with d >= 2 the quotient is below 2^255.
+            if (x == 0 || product / x == y) return product / d + (product % d == 0 ? 0 : 1);
+        }
+        return Math.mulDiv(x, y, d, Math.Rounding.Ceil);
+    }
+
     /// @notice floor(x * y / d) for a signed x (toward minus infinity).
     function mulDivFloor(int256 x, uint256 y, uint256 d) internal pure returns (int256) {
-        if (x >= 0) return int256(Math.mulDiv(uint256(x), y, d));
-        return -int256(Math.mulDiv(uint256(-x), y, d, Math.Rounding.Ceil));
+        if (x >= 0) return int256(mulDivDown(uint256(x), y, d));
+        return -int256(mulDivUp(uint256(-x), y, d));
     }
 
     /// @notice ceil(x * y / d) for a signed x (toward plus infinity).
     function mulDivCeil(int256 x, uint256 y, uint256 d) internal pure returns (int256) {
-        if (x >= 0) return int256(Math.mulDiv(uint256(x), y, d, Math.Rounding.Ceil));
-        return -int256(Math.mulDiv(uint256(-x), y, d));
+        if (x >= 0) return int256(mulDivUp(uint256(x), y, d));
+        return -int256(mulDivDown(uint256(-x), y, d));
     }
 
     /// @notice A WAD amount the account receives, in quote units (toward minus infinity).
@@ -53,14 +73,14 @@ library MarginMath {
         uint256 sigmaCap,
         uint256 imScale
     ) internal pure returns (uint256 mmr, uint256 imr) {
-        uint256 volMmr = Math.mulDiv(volFactor, Math.min(sigma, sigmaCap), WAD, Math.Rounding.Ceil);
+        uint256 volMmr = mulDivUp(volFactor, Math.min(sigma, sigmaCap), WAD);
         mmr = Math.max(baseMmr, volMmr);
-        imr = Math.mulDiv(mmr, imScale, WAD, Math.Rounding.Ceil);
+        imr = mulDivUp(mmr, imScale, WAD);
     }
 
     /// @notice Notional |size| * price (WAD, up).
     function notional(int256 size, uint256 price) internal pure returns (uint256) {
-        return Math.mulDiv(abs(size), price, WAD, Math.Rounding.Ceil);
+        return mulDivUp(abs(size), price, WAD);
     }
 
     /// @notice Unrealized PnL size * price - openNotional (WAD, toward minus infinity).
@@ -74,7 +94,7 @@ library MarginMath {
         pure
         returns (uint256)
     {
-        return Math.mulDiv(Math.mulDiv(amount, price, unit), weight, WAD);
+        return mulDivDown(mulDivDown(amount, price, unit), weight, WAD);
     }
 
     /// @notice A position after a fill of `sizeDelta` at `price`. Increases add the fill's cost to
@@ -103,7 +123,7 @@ library MarginMath {
 
     /// @notice Trading fee in quote units: `notional * feeRate`, up.
     function fee(uint256 notionalWad, uint256 rate) internal pure returns (uint256) {
-        return Math.mulDiv(notionalWad, rate, WAD_TIMES_WAD_PER_QUOTE, Math.Rounding.Ceil);
+        return mulDivUp(notionalWad, rate, WAD_TIMES_WAD_PER_QUOTE);
     }
 
     /// @notice Health = equity / requirement (WAD, down); maximal without requirement and debt,
@@ -113,7 +133,7 @@ library MarginMath {
             return (equity == 0 && requirement == 0 && !hasDebt) ? type(uint256).max : 0;
         }
         if (requirement == 0) return type(uint256).max;
-        return Math.mulDiv(uint256(equity), WAD, requirement);
+        return mulDivDown(uint256(equity), WAD, requirement);
     }
 
     /// @notice Smallest fraction f (WAD, up) of every position to close so that maintenance
@@ -126,18 +146,18 @@ library MarginMath {
         uint256 penaltyRate,
         uint256 targetHealth
     ) internal pure returns (uint256) {
-        uint256 targetRequirement = Math.mulDiv(targetHealth, requirement, WAD, Math.Rounding.Ceil);
-        uint256 maxPenalty = Math.mulDiv(penaltyRate, notionalWad, WAD, Math.Rounding.Ceil);
+        uint256 targetRequirement = mulDivUp(targetHealth, requirement, WAD);
+        uint256 maxPenalty = mulDivUp(penaltyRate, notionalWad, WAD);
         if (targetRequirement <= maxPenalty || equity >= int256(targetRequirement)) return WAD;
         uint256 shortfall = uint256(int256(targetRequirement) - equity);
         uint256 relief = targetRequirement - maxPenalty;
         if (shortfall >= relief) return WAD;
-        return Math.mulDiv(shortfall, WAD, relief, Math.Rounding.Ceil);
+        return mulDivUp(shortfall, WAD, relief);
     }
 
     /// @notice Liquidation penalty in quote units: `penaltyRate * closedNotional`, up.
     function penalty(uint256 closedNotionalWad, uint256 penaltyRate) internal pure returns (uint256) {
-        return Math.mulDiv(closedNotionalWad, penaltyRate, WAD_TIMES_WAD_PER_QUOTE, Math.Rounding.Ceil);
+        return mulDivUp(closedNotionalWad, penaltyRate, WAD_TIMES_WAD_PER_QUOTE);
     }
 
     /// @notice Keeper reward `min(tip + chip * (debt + penalty), penalty)` in quote units (chip
@@ -147,6 +167,6 @@ library MarginMath {
         pure
         returns (uint256)
     {
-        return Math.min(tip + Math.mulDiv(chip, debt + penaltyQuote, WAD), penaltyQuote);
+        return Math.min(tip + mulDivDown(chip, debt + penaltyQuote, WAD), penaltyQuote);
     }
 }
