@@ -39,6 +39,20 @@ def test_lp_deposit_and_withdraw_round_trip(engine, admin, pool, usdc, lp, confi
     assert usdc.balanceOf(pool) == 0  # the engine holds everything
 
 
+def test_a_deposit_beyond_the_64_bit_ledger_reverts_and_moves_nothing(
+    engine, admin, pool, usdc, lp, deployer, configured
+):
+    """The quote ledger's books are 64-bit (docs/margin.md): an amount that would overflow
+    `poolCash` is refused by SafeCast instead of wrapping."""
+    huge = 2**63
+    usdc.mint(lp, huge, sender=deployer)
+    usdc.approve(pool, huge, sender=lp)
+    cash, held = admin.ledger().poolCash, usdc.balanceOf(engine)
+    with ape.reverts(engine.SafeCastOverflowedIntDowncast):
+        pool.deposit(huge, lp, sender=lp)
+    assert admin.ledger().poolCash == cash and usdc.balanceOf(engine) == held
+
+
 def test_donation_does_not_move_share_price(engine, pool, usdc, lp, configured):
     assets, share_price = pool.totalAssets(), pool.convertToAssets(10**12)
     usdc.transfer(engine, 50_000 * USDC, sender=lp)
