@@ -15,7 +15,7 @@ export PWD := $(CURDIR)
 PY_STAMP := $(VENV)/.installed
 NPM_STAMP := node_modules/.installed
 
-.PHONY: help setup solc test gas-snapshot lint analyze format demo bench sim fuzz freeze clean
+.PHONY: help setup node solc test gas-snapshot lint analyze format demo bench sim fuzz freeze clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -56,6 +56,9 @@ format: setup ## apply ruff and forge formatting
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 	forge fmt contracts interfaces
+
+node: setup ## a persistent local Anvil on :8545 (state in .anvil/); NODE_ARGS="--block-time 2 --fresh"
+	$(BIN)/ape run node $(NODE_ARGS)
 
 demo: setup ## the main job: deploy, 300 traders, a price crash, the keeper liquidating (reports/demo/)
 	$(BIN)/ape run demo $(DEMO_ARGS)

@@ -1,4 +1,4 @@
-"""ape run keeper --network ethereum:local:foundry --account TEST::0 [--metrics-port 9100]
+"""ape run keeper --network ethereum:anvil:node --account TEST::0 [--metrics-port 9100]
 
 Runs the Solvent keeper against the deployment recorded in deployments/<network>.json: liquidates,
 takes and resets auctions, pokes the volatility estimator. Signs with an ape account (a keystore
@@ -13,7 +13,7 @@ from ape import chain, project
 from ape.cli import ConnectedProviderCommand, account_option
 
 from solvent.abi import abis_from_project
-from solvent.deploy import read_record
+from solvent.deploy import addresses_without_code, read_record
 from solvent.keeper import logs
 from solvent.keeper.bot import CONTRACTS, Keeper, KeeperConfig
 from solvent.keeper.metrics import KeeperMetrics
@@ -44,12 +44,20 @@ def cli(
     poll_interval,
 ):
     logs.configure()
-    record = read_record(deployment or network.name)
+    try:
+        record = read_record(deployment or network.name)
+    except FileNotFoundError as exc:
+        raise click.UsageError(str(exc)) from exc
     if int(record["chain_id"]) != chain.chain_id:
         raise click.UsageError(
             f"the record is for chain {record['chain_id']}, not {chain.chain_id}"
         )
     provider = chain.provider
+    if missing := addresses_without_code(record, lambda a: provider.get_code(a).hex()):
+        raise click.UsageError(
+            f"no contract code at the record's {', '.join(missing)} on this node: the record "
+            "belongs to another chain or a node that was reset; deploy again"
+        )
     rpc_url = getattr(provider, "http_uri", None) or provider.uri
     config = KeeperConfig(
         rpc_url=rpc_url,

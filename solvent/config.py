@@ -176,11 +176,24 @@ class ProtocolConfig:
         raise KeyError(key)
 
 
+# Networks that deploy with another network's config: the persistent local node (`ape run node`,
+# ape-config.yaml's `anvil`) runs the local mocks and parameters.
+CONFIG_OF_NETWORK = {"anvil": "local"}
+
+
+def config_name_for(network: str) -> str:
+    """The config a deployment to `network` reads by default."""
+    return CONFIG_OF_NETWORK.get(network, network)
+
+
 def load(network: str, folder: Path = CONFIG_DIR) -> ProtocolConfig:
-    path = folder / f"{network}.yaml"
+    path = folder / f"{config_name_for(network)}.yaml"
     if not path.exists():
         known = sorted(p.stem for p in folder.glob("*.yaml"))
-        raise ConfigError(f"no config for network {network!r} (known: {', '.join(known)})")
+        raise ConfigError(
+            f"no config for network {network!r} (known: {', '.join(known)}; "
+            "choose one with --config NAME)"
+        )
     return parse(yaml.safe_load(path.read_text()))
 
 

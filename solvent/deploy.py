@@ -13,6 +13,7 @@ exactly as it would on the test network.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,10 @@ MOCK_STORAGE_SLOTS = 16  # the mocks keep their constructor-set state in their f
 
 class DeploymentExists(FileExistsError):
     """A deployment record exists for this network; pass force to replace it."""
+
+
+class RecordNotFound(FileNotFoundError):
+    """No deployment record for this network."""
 
 
 @dataclass
@@ -209,9 +214,7 @@ def write_record(
     force: bool = False,
 ) -> Path:
     """Writes deployments/<network>.json; refuses to replace an existing one unless `force`."""
-    path = folder / f"{network}.json"
-    if path.exists() and not force:
-        raise DeploymentExists(f"{path} exists: pass --force to replace it")
+    path = refuse_existing_record(network, force, folder)
     folder.mkdir(parents=True, exist_ok=True)
     record = {
         "network": network,
@@ -227,8 +230,34 @@ def write_record(
     return path
 
 
+def record_path(network: str, folder: Path = DEPLOYMENTS_DIR) -> Path:
+    return folder / f"{network}.json"
+
+
+def refuse_existing_record(network: str, force: bool, folder: Path = DEPLOYMENTS_DIR) -> Path:
+    """The record's path; raises `DeploymentExists` when one is there and `force` is not set.
+    Deploy calls it before sending anything, so a refused deployment spends no gas."""
+    path = record_path(network, folder)
+    if path.exists() and not force:
+        raise DeploymentExists(f"{path} exists: pass --force to replace it")
+    return path
+
+
 def read_record(network: str, folder: Path = DEPLOYMENTS_DIR) -> dict[str, Any]:
-    return json.loads((folder / f"{network}.json").read_text())
+    path = record_path(network, folder)
+    if not path.exists():
+        raise RecordNotFound(f"{path} not found: deploy first (ape run deploy --network ...)")
+    return json.loads(path.read_text())
+
+
+def addresses_without_code(record: dict[str, Any], code_at: Callable[[str], str]) -> list[str]:
+    """Names of the record's contracts that hold no code on the connected chain: a record from
+    another chain, or from a node that was reset since it was written."""
+    return [
+        name
+        for name, address in record["addresses"].items()
+        if code_at(address) in ("", "0x", "0x0", b"")
+    ]
 
 
 def attach(project: Any, record: dict[str, Any]) -> Protocol:

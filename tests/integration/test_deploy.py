@@ -6,9 +6,12 @@ import pytest
 from solvent import config as configs
 from solvent.deploy import (
     DeploymentExists,
+    RecordNotFound,
+    addresses_without_code,
     attach,
     deploy,
     read_record,
+    refuse_existing_record,
     stage_mocks_at_configured_addresses,
     write_record,
 )
@@ -51,6 +54,35 @@ def test_record_round_trips_and_refuses_to_overwrite(local, project, tmp_path):
     again = attach(project, record)
     assert again.engine.address == local.engine.address
     assert again.tokens["WETH"].address == local.tokens["WETH"].address
+
+
+def test_an_existing_record_is_refused_before_deploying_and_a_missing_one_named(tmp_path):
+    (tmp_path / "anvil.json").write_text("{}")
+    with pytest.raises(DeploymentExists, match="pass --force"):
+        refuse_existing_record("anvil", force=False, folder=tmp_path)
+    assert refuse_existing_record("anvil", force=True, folder=tmp_path) == tmp_path / "anvil.json"
+    with pytest.raises(RecordNotFound, match="deploy first"):
+        read_record("sepolia", folder=tmp_path)
+
+
+def test_record_addresses_without_code_are_named(local, chain, tmp_path):
+    config = configs.load("local")
+    write_record(local, config, "local", 31337, "0.8.28", folder=tmp_path)
+    record = read_record("local", folder=tmp_path)
+
+    def code_at(address):
+        return chain.provider.get_code(address).hex()
+
+    assert addresses_without_code(record, code_at) == []
+    record["addresses"]["engine"] = "0x000000000000000000000000000000000000dEaD"
+    assert addresses_without_code(record, code_at) == ["engine"]
+
+
+def test_the_persistent_node_deploys_with_the_local_config():
+    assert configs.config_name_for("anvil") == "local"
+    assert configs.load("anvil") == configs.load("local")
+    with pytest.raises(configs.ConfigError, match="--config NAME"):
+        configs.load("custom")
 
 
 def test_sepolia_config_rehearsed_on_anvil(project, chain, deployer):

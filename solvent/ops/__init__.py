@@ -1,0 +1,1 @@
+"""Operator commands on an existing local deployment (mock tokens and feeds only)."""
