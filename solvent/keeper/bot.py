@@ -26,6 +26,7 @@ WAD = 10**18
 BPS = 10_000
 MAX_UINT = 2**256 - 1
 HEALTH_FIELDS = 3  # AccountHealth(equity, requirement, health)
+READS = 6  # head, previous block, nonce, auctions, gas balance, quote balance; then prices
 GWEI = 10**9
 CONTRACTS = (
     "MarginEngine",
@@ -136,7 +137,8 @@ class Keeper:
     def _reset_state(self) -> None:
         self.accounts: set[int] = set()
         self.exposure: dict[str, set[int]] = {asset: set() for asset in self.assets.values()}
-        self.dirty: set[int] = set()
+        self.dirty: set[int] = set()  # accounts whose health must be read again
+        self.breached: set[int] = set()  # read below 1 and not read healthy since
         self.first_liquidatable: dict[int, int] = {}
         self.pending: dict[tuple[str, Any], PendingTx] = {}
         self.foreign: dict[tuple[str, Any], int] = {}  # in flight before a restart: key -> nonce
@@ -221,6 +223,8 @@ class Keeper:
     def run(self, stop: threading.Event, poll_interval_s: float = 0.2) -> None:
         """Steps at every new head until `stop` is set; RPC outages are waited out, never fatal."""
         synced = False
+        failing: str | None = None  # the repeated failure's text: its traceback is logged once
+        repeats = 0
         while not stop.is_set():
             try:
                 if not synced:
@@ -229,13 +233,23 @@ class Keeper:
                 self.step()
             except (RpcUnavailable, RpcError) as exc:
                 self.metrics.rpc_errors.inc()
+                self.metrics.step_failures.labels("rpc").inc()
                 log("keeper.rpc_error", logging.WARNING, error=str(exc))
                 stop.wait(max(poll_interval_s, 1.0))
                 continue
-            except Exception:  # a keeper that stops on a surprise lets accounts go unliquidated
-                logging.getLogger(LOGGER_NAME).exception("keeper.step_failed")
+            except Exception as exc:  # a keeper that stops on a surprise lets accounts go
+                self.metrics.step_failures.labels("error").inc()
+                if repr(exc) != failing:
+                    failing, repeats = repr(exc), 0
+                    logging.getLogger(LOGGER_NAME).exception("keeper.step_failed")
+                else:
+                    repeats += 1
+                    log("keeper.step_failed_again", logging.ERROR, error=failing, repeats=repeats)
                 stop.wait(max(poll_interval_s, 1.0))
                 continue
+            if failing is not None:
+                log("keeper.step_recovered", after_failures=repeats + 1)
+                failing = None
             stop.wait(poll_interval_s)
 
     def step(self) -> StepReport:
@@ -249,14 +263,15 @@ class Keeper:
                 ("eth_getBlockByNumber", [hex(max(self.last_block, 0)), False]),
                 ("eth_getTransactionCount", [self.me, "latest"]),
                 self._call(self._liq(), self.liquidator.encode("activeAuctionIds")),
+                ("eth_getBalance", [self.me, "latest"]),
                 self._call(self.quote.address, self.quote.encode("balanceOf", self.me)),
                 *(self._call(self.oracle.address, self.oracle.encode("price", a)) for a in assets),
             ]
         )
-        for answer in answers[:5]:
+        for answer in answers[:READS]:
             if isinstance(answer, RpcError):
                 raise answer
-        head, previous, nonce_hex, auctions_hex, balance_hex = answers[:5]
+        head, previous, nonce_hex, auctions_hex, gas_hex, balance_hex = answers[:READS]
         if previous is None or previous["hash"] != self.last_hash:
             log("keeper.chain_rewound", logging.WARNING, last_block=self.last_block)
             self.sync()
@@ -267,7 +282,7 @@ class Keeper:
         if block > self.last_block:
             self._index_logs(self.last_block + 1, block)
             self.last_block, self.last_hash = block, head["hash"]
-        self._note_prices(assets, answers[5:])
+        self._note_prices(assets, answers[READS:])
         self._settle(self.txm.poll(), report)
 
         actions = self._liquidations(block, report)
@@ -280,6 +295,10 @@ class Keeper:
         self._send(actions, report)
         report.accounts_tracked = len(self.accounts)
         self.metrics.accounts_tracked.set(len(self.accounts))
+        self.metrics.breached_pending.set(len(self.breached))
+        self.metrics.signer_balance.set(int(gas_hex, 16) / 10**18)
+        self.metrics.last_processed_block.set(block)
+        self.metrics.last_step_timestamp.set(time.time())
         return report
 
     # ------------------------------------------------------------------ index
@@ -342,7 +361,9 @@ class Keeper:
     def _liquidations(self, block: int, report: StepReport) -> list[_Action]:
         candidates = self._unhealthy(block, report)
         if block - self.last_full_scan >= self.config.full_scan_interval_blocks:
-            candidates |= self.liquidatable_ids()
+            found = self.liquidatable_ids()
+            self.breached |= found
+            candidates |= found
             self.last_full_scan = block
         for account in candidates:
             self.first_liquidatable.setdefault(account, block)
@@ -363,16 +384,21 @@ class Keeper:
         ]
 
     def _unhealthy(self, block: int, report: StepReport) -> set[int]:
+        """Accounts to liquidate: every breached account not yet seen healthy again. An account
+        leaves `dirty` only once its health was read, and `breached` only once it reads healthy,
+        so a step that fails anywhere (the scan's call, a later read, the send) loses nothing: the
+        next step starts from the same work."""
         ids = sorted(self.dirty)
-        self.dirty.clear()
         report.checked = len(ids)
         healths = self.health_of(ids)
-        # A chunk that failed (e.g. an oracle that cannot price) is retried at the next step.
-        self.dirty.update(a for a in ids if a not in healths)
+        # A chunk that failed (e.g. an oracle that cannot price) stays dirty for the next step.
+        self.dirty.difference_update(healths)
         unhealthy = {a for a, health in healths.items() if health < WAD}
         for account in healths.keys() - unhealthy:
             self.first_liquidatable.pop(account, None)
-        return unhealthy
+            self.breached.discard(account)
+        self.breached |= unhealthy
+        return set(self.breached)
 
     def health_of(self, ids: list[int]) -> dict[int, int]:
         """Maintenance health (WAD) of `ids`: `healthOf` over chunks of `scan_batch`, all chunks in

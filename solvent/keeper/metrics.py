@@ -43,6 +43,30 @@ class KeeperMetrics:
         self.rpc_errors = Counter(
             "solvent_keeper_rpc_errors", "RPC calls that failed after retries", registry=r
         )
+        self.step_failures = Counter(
+            "solvent_keeper_step_failures",
+            "Steps abandoned before their end, by cause (rpc or error); their work is retried",
+            ["cause"],
+            registry=r,
+        )
+        self.last_processed_block = Gauge(
+            "solvent_keeper_last_processed_block", "Head of the last step that ended", registry=r
+        )
+        self.last_step_timestamp = Gauge(
+            "solvent_keeper_last_step_timestamp_seconds",
+            "Wall-clock time of the last step that ended (alert when it stops moving)",
+            registry=r,
+        )
+        self.signer_balance = Gauge(
+            "solvent_keeper_signer_balance_eth",
+            "Native balance of the keeper's signer (ether)",
+            registry=r,
+        )
+        self.breached_pending = Gauge(
+            "solvent_keeper_breached_accounts",
+            "Accounts read below health 1 and not yet read healthy again",
+            registry=r,
+        )
 
     def exposition(self) -> str:
         return generate_latest(self.registry).decode()

@@ -66,10 +66,12 @@ def sent_by(w: World, address: str, from_block: int) -> list[dict[str, Any]]:
 
 class FlakyProxy:
     """An HTTP JSON-RPC proxy in front of a node that fails on demand: `down` answers every
-    request with 503, `fail_every` answers every n-th with 503, `stall_every` holds every n-th
-    request past the client's time-out before failing it."""
+    request with 503, `fail_every` answers every n-th with 503, `fail_when` every request whose
+    body contains those bytes (one call cut mid-step), `stall_every` holds every n-th request
+    past the client's time-out before failing it."""
 
     def __init__(self, target: str, fail_every: int = 0, stall_every: int = 0, stall_s: float = 0):
+        self.fail_when: bytes | None = None  # fail every request whose body contains these bytes
         import http.server
         import threading
 
@@ -94,6 +96,8 @@ class FlakyProxy:
                     import time
 
                     time.sleep(proxy.stall_s)
+                    return self._fail()
+                if proxy.fail_when is not None and proxy.fail_when in body:
                     return self._fail()
                 if proxy.down or (proxy.fail_every and n % proxy.fail_every == 0):
                     return self._fail()

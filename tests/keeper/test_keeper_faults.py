@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import time
 
+import pytest
 from keeper_support import FlakyProxy, crashed, drive, liquidation_counts, sent_by
 
 from solvent.anvil import start_anvil
@@ -20,6 +21,7 @@ from solvent.keeper.scenario import (
 )
 from solvent.keeper.signers import LocalKeySigner
 from solvent.keeper.transactions import FeePolicy
+from solvent.rpc import RpcUnavailable
 
 GWEI = 10**9
 
@@ -71,6 +73,35 @@ def test_rpc_errors_and_time_outs_are_retried(node, template):
         proxy.close()
 
 
+def test_a_scan_cut_mid_step_loses_no_breached_account(node, template):
+    """The health scan's call fails after every retry in the first step after the crash (the
+    head, the prices and the logs were read, then `healthOf` fails): the step is abandoned, and
+    the first step after the RPC recovers liquidates every breached account. Before, the re-check
+    set was cleared before the scan, so these accounts waited for the next price change or full
+    scan (this test then saw 0 of 24 liquidations sent)."""
+    proxy = FlakyProxy(node.url)
+    try:
+        w, _, breached, update_block = crashed(node, template)
+        config = KeeperConfig(
+            rpc_url=proxy.url, record=w.record, abis=w.abis, rpc_retries=2, rpc_backoff_s=0.01
+        )
+        keeper = Keeper(config, LocalKeySigner(dev_accounts(KEEPER + 1)[KEEPER]))
+        keeper.sync()  # every indexed account is to be read at the first step
+        selector = bytes.fromhex(keeper.views.selector("healthOf").removeprefix("0x"))
+        proxy.fail_when = selector.hex().encode()
+        with pytest.raises(RpcUnavailable):
+            keeper.step()
+        assert liquidatable(w) == sorted(breached)  # nothing was sent
+        proxy.fail_when = None
+        report = keeper.step()
+        assert report.liquidations_sent == len(breached)
+        mine_block(node)
+        keeper.step()
+        assert_each_liquidated_once(w, breached, update_block)
+    finally:
+        proxy.close()
+
+
 def test_outage_is_waited_out_by_the_run_loop(node, template):
     proxy = FlakyProxy(node.url)
     w, _, breached, update_block = crashed(node, template)
@@ -85,6 +116,8 @@ def test_outage_is_waited_out_by_the_run_loop(node, template):
     try:
         time.sleep(1.0)
         assert keeper.metrics.rpc_errors._value.get() >= 1
+        assert keeper.metrics.step_failures.labels("rpc")._value.get() >= 1
+        assert keeper.metrics.last_processed_block._value.get() == 0  # no step has ended
         proxy.down = False
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline and liquidatable(w):
@@ -96,6 +129,12 @@ def test_outage_is_waited_out_by_the_run_loop(node, template):
         proxy.close()
     assert not thread.is_alive()
     assert_each_liquidated_once(w, breached, update_block)
+    head = int(w.sender.rpc.call("eth_blockNumber"), 16)
+    processed = int(keeper.metrics.last_processed_block._value.get())
+    assert head - 1 <= processed <= head
+    assert keeper.metrics.last_step_timestamp._value.get() > time.time() - 60
+    balance = int(w.sender.rpc.call("eth_getBalance", keeper.me, hex(processed)), 16)
+    assert keeper.metrics.signer_balance._value.get() == pytest.approx(balance / 10**18, rel=1e-12)
 
 
 def test_nonce_gap_from_a_dropped_transaction_is_closed(node, template):
