@@ -1,8 +1,9 @@
-"""ape run keeper --network ethereum:anvil:node --account TEST::0 [--metrics-port 9100]
+"""ape run keeper --network ethereum:anvil:node --account TEST::0 [--metrics-port 9100] [...]
 
 Runs the Solvent keeper against the deployment recorded in deployments/<network>.json: liquidates,
 takes and resets auctions, pokes the volatility estimator. Signs with an ape account (a keystore
-alias; `TEST::0` on a local network): no key is ever read from a file. See docs/keeper.md.
+alias; `TEST::0` on a local network): no key is ever read from a file. Every tunable field of
+`KeeperConfig` and `FeePolicy` is an option (`--help`); docs/keeper.md says how to set them.
 """
 
 import signal
@@ -21,27 +22,57 @@ from solvent.keeper.signers import ApeAccountSigner
 from solvent.keeper.transactions import FeePolicy
 
 GWEI = 10**9
+DEFAULTS = KeeperConfig(rpc_url="", record={}, abis={})
+FEES = FeePolicy(max_fee_cap=500 * GWEI, priority_fee=2 * GWEI)
+# KeeperConfig fields an operator tunes, each an option `--field-name` with the dataclass default.
+TUNABLE = (
+    ("take_discount_bps", "take when the auction price <= oracle x (1 - discount)"),
+    ("poke_interval_s", "seconds of chain time between volatility pokes of an asset"),
+    ("scan_batch", "account ids per healthOf / liquidatableAccounts call"),
+    ("liquidation_gas", "gas limit of a liquidation"),
+    ("take_gas", "gas limit of a take"),
+    ("reset_gas", "gas limit of a reset"),
+    ("poke_gas", "gas limit of a poke"),
+    ("log_range", "blocks per eth_getLogs request"),
+    ("full_scan_interval_blocks", "blocks between full liquidatableAccounts scans"),
+    ("rpc_retries", "retries of a failed RPC request"),
+    ("rpc_backoff_s", "first retry delay in seconds (doubles)"),
+)
+
+
+def tunable_options(command):
+    for name, text in reversed(TUNABLE):
+        default = getattr(DEFAULTS, name)
+        option = "--" + name.replace("_", "-")
+        command = click.option(
+            option, name, type=type(default), default=default, help=text, show_default=True
+        )(command)
+    return command
 
 
 @click.command(cls=ConnectedProviderCommand)
 @account_option()
 @click.option("--deployment", default=None, help="deployments/<name>.json (default: network)")
 @click.option("--metrics-port", type=int, default=None, help="Serve Prometheus /metrics here")
-@click.option("--take-discount-bps", type=int, default=200, show_default=True)
-@click.option("--poke-interval", type=int, default=300, show_default=True, help="seconds")
-@click.option("--max-fee-gwei", type=float, default=500.0, show_default=True)
-@click.option("--priority-fee-gwei", type=float, default=2.0, show_default=True)
+@click.option("--max-fee-gwei", type=float, default=FEES.max_fee_cap / GWEI, show_default=True)
+@click.option(
+    "--priority-fee-gwei", type=float, default=FEES.priority_fee / GWEI, show_default=True
+)
+@click.option("--bump-factor", type=float, default=FEES.bump_factor, show_default=True)
+@click.option("--stuck-after-blocks", type=int, default=FEES.stuck_after_blocks, show_default=True)
 @click.option("--poll-interval", type=float, default=0.2, show_default=True, help="seconds")
+@tunable_options
 def cli(
     network,
     account,
     deployment,
     metrics_port,
-    take_discount_bps,
-    poke_interval,
     max_fee_gwei,
     priority_fee_gwei,
+    bump_factor,
+    stuck_after_blocks,
     poll_interval,
+    **tuned,
 ):
     logs.configure()
     try:
@@ -63,11 +94,13 @@ def cli(
         rpc_url=rpc_url,
         record=record,
         abis=abis_from_project(project, CONTRACTS),
-        take_discount_bps=take_discount_bps,
-        poke_interval_s=poke_interval,
         fee_policy=FeePolicy(
-            max_fee_cap=int(max_fee_gwei * GWEI), priority_fee=int(priority_fee_gwei * GWEI)
+            max_fee_cap=int(max_fee_gwei * GWEI),
+            priority_fee=int(priority_fee_gwei * GWEI),
+            bump_factor=bump_factor,
+            stuck_after_blocks=stuck_after_blocks,
         ),
+        **tuned,
     )
     metrics = KeeperMetrics()
     if metrics_port is not None:

@@ -139,6 +139,8 @@ class Keeper:
         self.exposure: dict[str, set[int]] = {asset: set() for asset in self.assets.values()}
         self.dirty: set[int] = set()  # accounts whose health must be read again
         self.breached: set[int] = set()  # read below 1 and not read healthy since
+        self.last_health: dict[int, int] = {}  # the latest health read of each account (WAD)
+        self.stepped_at: int | None = None  # head of the last step that ended
         self.first_liquidatable: dict[int, int] = {}
         self.pending: dict[tuple[str, Any], PendingTx] = {}
         self.foreign: dict[tuple[str, Any], int] = {}  # in flight before a restart: key -> nonce
@@ -221,7 +223,9 @@ class Keeper:
     # ------------------------------------------------------------------ the loop
 
     def run(self, stop: threading.Event, poll_interval_s: float = 0.2) -> None:
-        """Steps at every new head until `stop` is set; RPC outages are waited out, never fatal."""
+        """Steps at every new head until `stop` is set; RPC outages are waited out, never fatal.
+        Between heads it asks only `eth_blockNumber`, once per poll: a quiet chain costs one
+        call per poll, and the step's reads are spent once per block."""
         synced = False
         failing: str | None = None  # the repeated failure's text: its traceback is logged once
         repeats = 0
@@ -230,7 +234,8 @@ class Keeper:
                 if not synced:
                     self.sync()
                     synced = True
-                self.step()
+                if self._new_head() or failing is not None:
+                    self.step()
             except (RpcUnavailable, RpcError) as exc:
                 self.metrics.rpc_errors.inc()
                 self.metrics.step_failures.labels("rpc").inc()
@@ -251,6 +256,9 @@ class Keeper:
                 log("keeper.step_recovered", after_failures=repeats + 1)
                 failing = None
             stop.wait(poll_interval_s)
+
+    def _new_head(self) -> bool:
+        return int(self.rpc.call("eth_blockNumber"), 16) != self.stepped_at
 
     def step(self) -> StepReport:
         """One pass at the current head."""
@@ -297,6 +305,7 @@ class Keeper:
         self.metrics.accounts_tracked.set(len(self.accounts))
         self.metrics.breached_pending.set(len(self.breached))
         self.metrics.signer_balance.set(int(gas_hex, 16) / 10**18)
+        self.stepped_at = block
         self.metrics.last_processed_block.set(block)
         self.metrics.last_step_timestamp.set(time.time())
         return report
@@ -368,7 +377,13 @@ class Keeper:
         for account in candidates:
             self.first_liquidatable.setdefault(account, block)
         report.liquidatable = len(candidates)
-        fresh = sorted(a for a in candidates if not self._busy(("liquidation", a)))
+        # Most at risk first: when a crash breaches more accounts than a block holds, the deepest
+        # go in the first blocks (nonce order is inclusion order). Unknown health (found by the
+        # full scan only) counts as 0.
+        fresh = sorted(
+            (a for a in candidates if not self._busy(("liquidation", a))),
+            key=lambda a: (self.last_health.get(a, 0), a),
+        )
         return [
             _Action(
                 "liquidation",
@@ -393,6 +408,7 @@ class Keeper:
         healths = self.health_of(ids)
         # A chunk that failed (e.g. an oracle that cannot price) stays dirty for the next step.
         self.dirty.difference_update(healths)
+        self.last_health.update(healths)
         unhealthy = {a for a, health in healths.items() if health < WAD}
         for account in healths.keys() - unhealthy:
             self.first_liquidatable.pop(account, None)

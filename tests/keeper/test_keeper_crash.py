@@ -33,6 +33,12 @@ def test_crash_is_liquidated_within_two_blocks_and_auctions_settle(node, templat
     assert len(breached) > 20
     report = keeper.step()
     assert report.liquidations_sent == len(breached)
+    # Most at risk first: nonce (inclusion) order follows the health read, lowest first.
+    sent = sorted(
+        (tx.nonce, key[1]) for key, tx in keeper.pending.items() if key[0] == "liquidation"
+    )
+    healths = [keeper.last_health[account] for _, account in sent]
+    assert healths == sorted(healths) and healths[0] < healths[-1]
     assert report.checked < len(w.accounts) + 1
     mine_block(node)
     settled = keeper.step()
