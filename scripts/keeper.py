@@ -37,6 +37,8 @@ TUNABLE = (
     ("full_scan_interval_blocks", "blocks between full liquidatableAccounts scans"),
     ("rpc_retries", "retries of a failed RPC request"),
     ("rpc_backoff_s", "first retry delay in seconds (doubles)"),
+    ("flash_pool_fee", "with --flash-taker: the router pool's fee tier"),
+    ("flash_min_profit_bps", "with --flash-taker: least profit of a sale, bps of the quote owed"),
 )
 
 
@@ -61,6 +63,11 @@ def tunable_options(command):
 @click.option("--bump-factor", type=float, default=FEES.bump_factor, show_default=True)
 @click.option("--stuck-after-blocks", type=int, default=FEES.stuck_after_blocks, show_default=True)
 @click.option("--poll-interval", type=float, default=0.2, show_default=True, help="seconds")
+@click.option(
+    "--flash-taker",
+    default=None,
+    help="your FlashTaker (ape run flash_taker): takes sell through it and need no quote",
+)
 @tunable_options
 def cli(
     network,

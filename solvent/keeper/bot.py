@@ -36,6 +36,7 @@ CONTRACTS = (
     "MockERC20",
     "LPPool",
     "InsuranceFund",
+    "FlashTaker",
 )
 # Engine events that change an account's health or bring a new account into the index.
 ACCOUNT_EVENTS = (
@@ -70,6 +71,11 @@ class KeeperConfig:
     full_scan_interval_blocks: int = 1_000  # safety net: `liquidatableAccounts` over every id
     rpc_retries: int = 5
     rpc_backoff_s: float = 0.1
+    # A FlashTaker of the operator's (contracts/keeper/FlashTaker.sol): takes go through it and
+    # sell the collateral in the same transaction, so the keeper needs no quote.
+    flash_taker: str | None = None
+    flash_pool_fee: int = 3_000  # the router pool's fee tier (Uniswap v3: 500, 3000, 10000)
+    flash_min_profit_bps: int = 50  # the sale must yield the quote owed plus this share of it
 
 
 @dataclass
@@ -116,6 +122,11 @@ class Keeper:
         self.liquidator = ContractCodec(config.abis["DutchAuctionLiquidator"], a["liquidator"])
         self.oracle = ContractCodec(config.abis["OracleAdapter"], a["oracle"])
         self.quote = ContractCodec(config.abis["MockERC20"], a["quote"])
+        self.flash = (
+            ContractCodec(config.abis["FlashTaker"], config.flash_taker)
+            if config.flash_taker
+            else None
+        )
         symbols = sorted(name.split(".", 1)[1] for name in a if name.startswith("token."))
         self.assets = {s: a[f"token.{s}"].lower() for s in symbols}
         self.market_assets = {
@@ -216,6 +227,10 @@ class Keeper:
             decoded = self.oracle.decode_input(data)
             if decoded and decoded[0] == "poke":
                 return ("poke", str(decoded[1]["asset"]).lower())
+        if self.flash is not None and to == self.flash.address.lower():
+            decoded = self.flash.decode_input(data)
+            if decoded and decoded[0] == "take":
+                return ("take", int(decoded[1]["id"]))
         if to == self.quote.address.lower():
             return ("approve", None)
         return None
@@ -477,15 +492,30 @@ class Keeper:
                 continue
             scale = self.token_scale[str(token).lower()]
             cost = min(tab, -(-lot * price // scale))
+            self.auction_tokens[auction_id] = str(token).lower()
+            if self.flash is not None:  # the sale pays: no quote of ours is needed
+                request = self._flash_take(auction_id, lot, price, str(token), cost)
+                actions.append(_Action("take", auction_id, request))
+                continue
             amount = lot if cost <= budget else budget * scale // price
             if amount == 0:
                 continue
             budget -= min(cost, budget)
-            self.auction_tokens[auction_id] = str(token).lower()
             data = self.liquidator.encode("take", auction_id, amount, price, self.me, b"")
             request = TxRequest(self._liq(), data, self.config.take_gas, f"take:{auction_id}")
             actions.append(_Action("take", auction_id, request))
         return actions
+
+    def _flash_take(
+        self, auction_id: int, lot: int, price: int, token: str, cost: int
+    ) -> TxRequest:
+        """A take through the operator's FlashTaker: it reverts unless the router pays the quote
+        owed plus `flash_min_profit_bps` of it, so the simulation drops an unprofitable sale."""
+        assert self.flash is not None
+        min_profit = cost * self.config.flash_min_profit_bps // BPS
+        fee = self.config.flash_pool_fee
+        data = self.flash.encode("take", auction_id, lot, price, token, fee, min_profit)
+        return TxRequest(self.flash.address, data, self.config.take_gas, f"take:{auction_id}")
 
     def _pokes(self, timestamp: int) -> list[_Action]:
         actions = []
@@ -519,9 +549,11 @@ class Keeper:
         )
         survivors = []
         for action, result in zip(actions, simulated, strict=True):
-            # Takes need the approval that is sent in this same batch: do not simulate them then.
+            # Direct takes need the approval sent in this same batch: their simulation cannot
+            # pass before it (flash takes pay from the sale and need none).
             fails = isinstance(result, RpcError)
-            if fails and not (action.kind == "take" and not self.approved):
+            awaits_approval = action.kind == "take" and self.flash is None and not self.approved
+            if fails and not awaits_approval:
                 report.skipped += 1
                 log("keeper.simulation_failed", kind=action.kind, key=action.key, error=str(result))
                 continue
@@ -589,7 +621,7 @@ class Keeper:
             return
         profit = 0
         for item in outcome.receipt.get("logs", []):
-            for codec in (self.engine, self.liquidator):
+            for codec in (self.engine, self.liquidator, *([self.flash] if self.flash else [])):
                 if item["address"].lower() != codec.address.lower():
                     continue
                 decoded = codec.decode_log(item)
@@ -598,8 +630,10 @@ class Keeper:
                 name, args = decoded.name, decoded.args
                 if name == "Liquidated" and str(args["keeper"]).lower() == self.me.lower():
                     profit += int(args["keeperReward"])
-                elif name == "AuctionReset":
-                    profit += int(args.get("paid", 0))
+                elif name == "AuctionReset" and str(args["keeper"]).lower() == self.me.lower():
+                    profit += int(args["rewardPaid"])
+                elif name == "FlashTake":  # our FlashTaker's sale: what it kept
+                    profit += int(args["received"]) - int(args["owe"])
                 elif name == "Take" and str(args["taker"]).lower() == self.me.lower():
                     token = self.auction_tokens.get(int(args["id"]), "")
                     value = int(args["slice"]) * (self.prices.get(token) or int(args["price"]))
