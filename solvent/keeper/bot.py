@@ -19,7 +19,15 @@ from typing import Any
 from solvent.abi import ContractCodec, decode_static_tuple_array, encode_uint_array_call
 from solvent.keeper.logs import LOGGER_NAME, log
 from solvent.keeper.metrics import KeeperMetrics
-from solvent.keeper.transactions import FeePolicy, Outcome, PendingTx, Signer, TxManager, TxRequest
+from solvent.keeper.transactions import (
+    FeePolicy,
+    Outcome,
+    PendingTx,
+    SendRejected,
+    Signer,
+    TxManager,
+    TxRequest,
+)
 from solvent.rpc import RpcClient, RpcError, RpcUnavailable
 
 WAD = 10**18
@@ -27,6 +35,7 @@ BPS = 10_000
 MAX_UINT = 2**256 - 1
 HEALTH_FIELDS = 3  # AccountHealth(equity, requirement, health)
 READS = 6  # head, previous block, nonce, auctions, gas balance, quote balance; then prices
+REWIND_MEMORY = 4_096  # mined actions remembered to correct the counters after a rewind
 GWEI = 10**9
 CONTRACTS = (
     "MarginEngine",
@@ -91,6 +100,7 @@ class StepReport:
     skipped: int = 0  # dropped after a failed simulation (e.g. a competitor acted first)
     mined: int = 0
     competitor: int = 0  # our transactions reverted on chain: someone else acted first
+    reverted: int = 0  # reverted for another reason: stale, out of gas, other
     latencies: list[int] = field(default_factory=list)  # liquidations mined, in blocks
 
 
@@ -141,6 +151,7 @@ class Keeper:
         self._positions[("Deposited", "token")] = self.engine.indexed_position("Deposited", "token")
         chain_id = int(self.rpc.call("eth_chainId"), 16)
         self.txm = TxManager(self.rpc, signer, chain_id, config.fee_policy or DEFAULT_FEE_POLICY)
+        self.mined_blocks: list[tuple[int, str, str]] = []  # (block, hash, kind) of mined actions
         self._reset_state()
 
     # ------------------------------------------------------------------ state
@@ -295,8 +306,10 @@ class Keeper:
             if isinstance(answer, RpcError):
                 raise answer
         head, previous, nonce_hex, auctions_hex, gas_hex, balance_hex = answers[:READS]
+        self.metrics.signer_balance.set(int(gas_hex, 16) / 10**18)
         if previous is None or previous["hash"] != self.last_hash:
             log("keeper.chain_rewound", logging.WARNING, last_block=self.last_block)
+            self._count_rewound()
             self.sync()
             return self.step()
         block = int(head["number"], 16)
@@ -319,7 +332,6 @@ class Keeper:
         report.accounts_tracked = len(self.accounts)
         self.metrics.accounts_tracked.set(len(self.accounts))
         self.metrics.breached_pending.set(len(self.breached))
-        self.metrics.signer_balance.set(int(gas_hex, 16) / 10**18)
         self.stepped_at = block
         self.metrics.last_processed_block.set(block)
         self.metrics.last_step_timestamp.set(time.time())
@@ -555,10 +567,19 @@ class Keeper:
             awaits_approval = action.kind == "take" and self.flash is None and not self.approved
             if fails and not awaits_approval:
                 report.skipped += 1
-                log("keeper.simulation_failed", kind=action.kind, key=action.key, error=str(result))
+                log(
+                    "keeper.simulation_failed",
+                    kind=action.kind,
+                    key=action.key,
+                    error=self.error_name(result),
+                )
                 continue
             survivors.append(action)
-        txs = self.txm.submit_many([a.request for a in survivors])
+        rejected: SendRejected | None = None
+        try:
+            txs = self.txm.submit_many([a.request for a in survivors])
+        except SendRejected as exc:  # signed and registered, refused by the node: track them
+            txs, rejected = exc.txs, exc
         for action, tx in zip(survivors, txs, strict=True):
             self.pending[(action.kind, action.key)] = tx
             if action.kind == "approve":
@@ -572,6 +593,8 @@ class Keeper:
             if counter:
                 setattr(report, counter, getattr(report, counter) + 1)
             log("keeper.sent", kind=action.kind, key=action.key, nonce=tx.nonce)
+        if rejected is not None:
+            raise rejected.error
 
     def _settle(self, outcomes: list[Outcome], report: StepReport) -> None:
         by_nonce = {o.tx.nonce: o for o in outcomes}
@@ -580,20 +603,40 @@ class Keeper:
                 self._settled(key, by_nonce[tx.nonce], report)
                 del self.pending[key]
             elif tx.nonce not in self.txm.pending:
-                # Its nonce was consumed without a receipt we know of: re-check from chain state.
+                # Its nonce was consumed without a receipt we know of (a transaction of ours from
+                # before a restart took it): re-check from chain state.
                 del self.pending[key]
+                log("keeper.settled", kind=key[0], key=key[1], outcome="dropped", nonce=tx.nonce)
+                self.metrics.actions_dropped.labels(key[0]).inc()
                 if key[0] == "liquidation":
                     self.dirty.add(key[1])
 
     def _settled(self, key: tuple[str, Any], outcome: Outcome, report: StepReport) -> None:
+        """Every action ends here exactly once, with one terminal log line and one metric:
+        `mined`, `dropped` (cancelled before a re-broadcast: its simulation failed), or a revert
+        class: `competitor`, `stale`, `out_of_gas`, `other` (see `_revert_class`)."""
         kind, subject = key
         mined_at = int(outcome.receipt["blockNumber"], 16)
-        result = "mined" if outcome.succeeded else "competitor"
-        if outcome.succeeded:
+        error = None
+        if outcome.tx.cancelled:
+            result = "dropped"
+            if kind == "liquidation":
+                self.dirty.add(subject)
+        elif outcome.succeeded:
+            result = "mined"
             report.mined += 1
+            self.mined_blocks.append((mined_at, outcome.receipt["blockHash"], kind))
+            del self.mined_blocks[:-REWIND_MEMORY]
         else:
-            report.competitor += 1
-        log("keeper.settled", kind=kind, key=subject, outcome=result, block=mined_at)
+            result, error = self._revert_class(kind, subject, outcome)
+            if result == "competitor":
+                report.competitor += 1
+            else:
+                report.reverted += 1
+        log("keeper.settled", kind=kind, key=subject, outcome=result, block=mined_at, error=error)
+        if result == "dropped":
+            self.metrics.actions_dropped.labels(kind).inc()
+            return
         if kind == "liquidation":
             self.metrics.liquidations.labels(result).inc()
             self.dirty.add(subject)
@@ -615,6 +658,90 @@ class Keeper:
                 self.dirty |= self.accounts  # a new volatility moves every requirement
         elif kind == "approve" and not outcome.succeeded:
             self.approved = False
+
+    def _count_rewound(self) -> None:
+        """Actions we counted as mined in blocks the chain no longer has: counted again as
+        `rewound`, so `mined - rewound` is what the chain holds (Prometheus counters never go
+        down), and their accounts are re-read by the re-sync."""
+        if not self.mined_blocks:
+            return
+        numbers = sorted({number for number, _, _ in self.mined_blocks})
+        found = self.rpc.batch(("eth_getBlockByNumber", [hex(n), False]) for n in numbers)
+        live = {n: (b or {}).get("hash") for n, b in zip(numbers, found, strict=True)}
+        for number, block_hash, kind in self.mined_blocks:
+            if live[number] != block_hash:
+                self.metrics.actions_rewound.labels(kind).inc()
+                log("keeper.rewound", logging.WARNING, kind=kind, block=number)
+        self.mined_blocks.clear()
+
+    def _revert_class(self, kind: str, subject: Any, outcome: Outcome) -> tuple[str, str | None]:
+        """Why a mined action reverted: `out_of_gas` (it used its whole gas limit), `competitor`
+        (another transaction in the same block acted on the same account or auction first),
+        `stale` (nobody else acted, but the chain moved between simulation and inclusion: a
+        price, the clock, a health), `other` (no decodable reason). The reason is the error a
+        replay at the mined block gives, decoded with the protocol's ABIs."""
+        receipt = outcome.receipt
+        if int(receipt["gasUsed"], 16) >= outcome.tx.fields["gas"] * 63 // 64:
+            return "out_of_gas", None
+        block = receipt["blockNumber"]
+        fields = outcome.tx.fields
+        replay, logs = self.rpc.batch_results(
+            [
+                (
+                    "eth_call",
+                    [{"from": self.me, "to": fields["to"], "data": fields["data"]}, block],
+                ),
+                (
+                    "eth_getLogs",
+                    [
+                        {
+                            "fromBlock": block,
+                            "toBlock": block,
+                            "address": [self.engine.address, self._liq()],
+                        }
+                    ],
+                ),
+            ]
+        )
+        error = self.error_name(replay) if isinstance(replay, RpcError) else None
+        ours = receipt["transactionHash"].lower()
+        if not isinstance(logs, RpcError) and any(
+            item["transactionHash"].lower() != ours
+            and int(item["transactionIndex"], 16) < int(receipt["transactionIndex"], 16)
+            and self._acts_on(kind, subject, item)
+            for item in logs
+        ):
+            return "competitor", error
+        return ("stale" if error else "other"), error
+
+    def _acts_on(self, kind: str, subject: Any, item: dict[str, Any]) -> bool:
+        """Whether a log is another keeper's action on the same account or auction."""
+        for codec in (self.engine, self.liquidator):
+            if item["address"].lower() != codec.address.lower():
+                continue
+            decoded = codec.decode_log(item)
+            if decoded is None:
+                return False
+            args = decoded.args
+            if kind == "liquidation":
+                return decoded.name == "Liquidated" and int(args["accountId"]) == subject
+            if kind in ("take", "reset"):
+                return decoded.name in ("Take", "AuctionReset") and int(args["id"]) == subject
+        return False
+
+    def error_name(self, error: RpcError) -> str:
+        """The custom error a revert carries, by name, from any protocol contract's ABI."""
+        data = error.error.get("data")
+        if isinstance(data, dict):  # some nodes nest it
+            data = data.get("data")
+        if not isinstance(data, str) or len(data) < 10:
+            return error.message
+        raw = bytes.fromhex(data.removeprefix("0x"))
+        for codec in (self.engine, self.views, self.liquidator, self.oracle):
+            name = codec.error_name(raw)
+            if not name.startswith("0x"):
+                return name
+        return data[:10]
 
     def _add_profit(self, outcome: Outcome) -> None:
         if not outcome.succeeded:

@@ -43,6 +43,18 @@ class KeeperMetrics:
         self.rpc_errors = Counter(
             "solvent_keeper_rpc_errors", "RPC calls that failed after retries", registry=r
         )
+        self.actions_dropped = Counter(
+            "solvent_keeper_actions_dropped",
+            "Actions cancelled before a re-broadcast because their simulation failed, by kind",
+            ["kind"],
+            registry=r,
+        )
+        self.actions_rewound = Counter(
+            "solvent_keeper_actions_rewound",
+            "Actions counted as mined whose block a chain rewind removed, by kind",
+            ["kind"],
+            registry=r,
+        )
         self.step_failures = Counter(
             "solvent_keeper_step_failures",
             "Steps abandoned before their end, by cause (rpc or error); their work is retried",

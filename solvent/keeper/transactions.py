@@ -9,7 +9,6 @@ fees multiplied by `bump_factor` (at least the +10% nodes require for a replacem
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -19,6 +18,7 @@ from eth_utils import keccak
 from solvent.rpc import RpcClient, RpcError, RpcUnavailable
 
 MIN_REPLACEMENT_BUMP = 1.10
+CANCEL_GAS = 21_000  # a 0-value transfer to ourselves: fills a nonce, does nothing
 # Rejections that mean "not now": the transaction stays pending and is tried again on a later poll.
 RETRYABLE_REJECTIONS = (
     "nonce too low",  # our earlier version was mined meanwhile: poll settles it
@@ -26,6 +26,17 @@ RETRYABLE_REJECTIONS = (
     "replacement transaction underpriced",
     "already known",
 )
+
+
+class SendRejected(Exception):
+    """The node refused a batch for a reason other than "not now" (e.g. insufficient funds for
+    gas). The transactions are signed and hold their nonces; `poll` keeps re-broadcasting them,
+    so the caller must keep tracking `txs`."""
+
+    def __init__(self, txs: list[PendingTx], error: RpcError) -> None:
+        super().__init__(str(error))
+        self.txs = txs
+        self.error = error
 
 
 class Signer(Protocol):
@@ -88,6 +99,9 @@ class PendingTx:
     raw: str
     hashes: list[str] = field(default_factory=list)
     bumps: int = 0
+    # Re-simulated before a re-broadcast and found to revert: its nonce now carries a 0-value
+    # transfer to ourselves, so later nonces are not stuck behind a doomed transaction.
+    cancelled: bool = False
 
 
 @dataclass(frozen=True)
@@ -154,8 +168,12 @@ class TxManager:
             self.pending[tx.nonce] = tx
             txs.append(tx)
         # Registered and signed: if the node is unreachable, `poll` re-broadcasts them later.
-        with contextlib.suppress(RpcUnavailable):
+        try:
             self._broadcast_many(txs)
+        except RpcUnavailable:
+            pass
+        except RpcError as exc:  # refused (e.g. no gas): still ours, re-broadcast by `poll`
+            raise SendRejected(txs, exc) from exc
         return txs
 
     def _broadcast(self, tx: PendingTx, raw: str) -> None:
@@ -224,8 +242,43 @@ class TxManager:
         return [tx.nonce in known for tx in txs]
 
     def _resend(self, txs: Sequence[PendingTx]) -> None:
-        if txs:
-            self._broadcast_many(txs)
+        """Broadcasts again what the node forgot (a restart, an eviction). Each is simulated
+        first: the chain may have moved since it was signed (another keeper acted, prices or the
+        clock changed), and a doomed action is replaced by a cancellation of its nonce instead of
+        being mined as a revert."""
+        if not txs:
+            return
+        live = [tx for tx in txs if not tx.cancelled]
+        results = self.rpc.batch_results(
+            (
+                "eth_call",
+                [
+                    {
+                        "from": self.signer.address,
+                        "to": tx.fields["to"],
+                        "data": tx.fields["data"],
+                        "value": hex(tx.fields["value"]),
+                    },
+                    "latest",
+                ],
+            )
+            for tx in live
+        )
+        for tx, result in zip(live, results, strict=True):
+            if isinstance(result, RpcError):
+                self._cancel(tx)
+        self._broadcast_many(txs)
+
+    def _cancel(self, tx: PendingTx) -> None:
+        tx.fields = {
+            **tx.fields,
+            "to": self.signer.address,
+            "data": "0x",
+            "value": 0,
+            "gas": CANCEL_GAS,
+        }
+        tx.raw = self.signer.sign(tx.fields)
+        tx.cancelled = True
 
     def _known_to_node(self, tx: PendingTx) -> bool:
         return self._known_many([tx])[0]
@@ -234,7 +287,7 @@ class TxManager:
         fees = self.policy.bumped(tx.fields["maxFeePerGas"], tx.fields["maxPriorityFeePerGas"])
         if fees is None:
             if not self._known_to_node(tx):
-                self._broadcast(tx, tx.raw)
+                self._resend([tx])
             return
         tx.fields = {**tx.fields, "maxFeePerGas": fees[0], "maxPriorityFeePerGas": fees[1]}
         tx.bumps += 1

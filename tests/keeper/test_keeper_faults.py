@@ -18,10 +18,11 @@ from solvent.keeper.scenario import (
     liquidatable,
     logs,
     mine_block,
+    set_prices,
 )
 from solvent.keeper.signers import LocalKeySigner
 from solvent.keeper.transactions import FeePolicy
-from solvent.rpc import RpcUnavailable
+from solvent.rpc import RpcError, RpcUnavailable
 
 GWEI = 10**9
 
@@ -226,3 +227,70 @@ def test_keeper_crash_and_restart_mid_auction_does_not_act_twice(node, template)
     assert all(int(r["status"], 16) == 1 for r in receipts)  # no duplicate, so no revert
     assert len(logs(w, "liquidator", "Take", update_block)) == before.takes_sent
     assert restarted.foreign == {}
+
+
+def test_a_restarted_node_that_forgot_the_pool_gets_simulated_re_broadcasts(node, template):
+    """The node restarts from its saved state without its transaction pool, and by the time the
+    keeper re-broadcasts, prices have recovered: every forgotten liquidation is re-simulated,
+    found doomed and replaced by a cancellation of its nonce. Nothing is mined as a revert and
+    nothing is labelled `competitor`; every action ends in exactly one terminal line."""
+    w, keeper, breached, update_block = crashed(node, template)
+    assert keeper.step().liquidations_sent == len(breached)  # in the pool, not mined
+    node.stop()  # the state is dumped; the pool is not
+    restarted = start_anvil(node.options, port=node.port)
+    restarted.call("evm_setBlockGasLimit", hex(GAS_LIMIT))
+    w.node = restarted
+    try:
+        set_prices(w, eth=2_000, btc=60_000)  # recovered: nobody is liquidatable any more
+        assert liquidatable(w) == []
+        reports = [keeper.step(), *drive(w, keeper, 2)]
+        assert sum(r.competitor + r.reverted + r.mined for r in reports) == 0
+        assert keeper.metrics.actions_dropped.labels("liquidation")._value.get() == len(breached)
+        assert keeper.metrics.liquidations.labels("competitor")._value.get() == 0
+        assert not keeper.txm.pending and not keeper.pending  # every nonce was filled
+        assert logs(w, "engine", "Liquidated", update_block) == []
+        receipts = sent_by(w, keeper.me, update_block)
+        assert len(receipts) == len(breached)
+        assert all(int(r["status"], 16) == 1 and r["to"] == keeper.me.lower() for r in receipts)
+    finally:
+        restarted.kill()
+
+
+def test_a_rewound_chain_corrects_the_mined_count(node, template):
+    """The liquidations are mined, then the chain is rewound to before them (a reorg): the
+    keeper counts them as `rewound` (mined - rewound is what the chain holds), re-syncs, and
+    liquidates every breached account again, once."""
+    w, keeper, breached, update_block = crashed(node, template)
+    snapshot = node.call("evm_snapshot")
+    keeper.step()
+    mine_block(node)
+    keeper.step()
+    assert keeper.metrics.liquidations.labels("mined")._value.get() == len(breached)
+    node.call("evm_revert", snapshot)
+    for _ in range(3):  # the other branch grows past the old head
+        mine_block(node)
+    reports = [keeper.step(), *drive(w, keeper, 2)]
+    assert keeper.metrics.actions_rewound.labels("liquidation")._value.get() == len(breached)
+    assert sum(r.liquidations_sent for r in reports) == len(breached)
+    assert keeper.metrics.liquidations.labels("mined")._value.get() == 2 * len(breached)
+    assert_each_liquidated_once(w, breached, update_block)
+
+
+def test_an_empty_gas_balance_is_waited_out_and_loses_nothing(node, template):
+    """The signer has no gas when the crash comes: the sends are refused (insufficient funds),
+    the step fails and is counted, the balance gauge shows 0; once topped up, every breached
+    account is liquidated exactly once."""
+    w, keeper, breached, update_block = crashed(node, template)
+    node.call("anvil_setBalance", keeper.me, "0x0")
+    with pytest.raises(RpcError, match="(?i)insufficient funds"):
+        keeper.step()
+    assert keeper.metrics.signer_balance._value.get() == 0
+    mine_block(node)
+    with pytest.raises(RpcError, match="(?i)insufficient funds"):
+        keeper.step()  # the re-broadcast is refused again: nothing is lost meanwhile
+    assert liquidatable(w) == sorted(breached)
+    node.call("anvil_setBalance", keeper.me, hex(10**21))
+    reports = [keeper.step(), *drive(w, keeper, 2)]
+    assert sum(r.mined for r in reports) >= len(breached)
+    assert keeper.metrics.signer_balance._value.get() > 0
+    assert_each_liquidated_once(w, breached, update_block)
