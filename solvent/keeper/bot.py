@@ -163,6 +163,7 @@ class Keeper:
         self.breached: set[int] = set()  # read below 1 and not read healthy since
         self.last_health: dict[int, int] = {}  # the latest health read of each account (WAD)
         self.stepped_at: int | None = None  # head of the last step that ended
+        self.unseen_from = 0  # first block the current step sees for the first time
         self.first_liquidatable: dict[int, int] = {}
         self.pending: dict[tuple[str, Any], PendingTx] = {}
         self.foreign: dict[tuple[str, Any], int] = {}  # in flight before a restart: key -> nonce
@@ -315,6 +316,10 @@ class Keeper:
         block = int(head["number"], 16)
         report = StepReport(block=block)
         self._forget_settled_foreign(int(nonce_hex, 16))
+        # A breach found now happened in a block this keeper had not yet seen: latency counts
+        # from the first of them (the update's block when the keeper kept up; an upper bound
+        # after an outage, never an under-statement).
+        self.unseen_from = min(self.last_block + 1, block)
         if block > self.last_block:
             self._index_logs(self.last_block + 1, block)
             self.last_block, self.last_hash = block, head["hash"]
@@ -402,7 +407,7 @@ class Keeper:
             candidates |= found
             self.last_full_scan = block
         for account in candidates:
-            self.first_liquidatable.setdefault(account, block)
+            self.first_liquidatable.setdefault(account, self.unseen_from)
         report.liquidatable = len(candidates)
         # Most at risk first: when a crash breaches more accounts than a block holds, the deepest
         # go in the first blocks (nonce order is inclusion order). Unknown health (found by the

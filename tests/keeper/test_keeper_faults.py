@@ -282,11 +282,11 @@ def test_an_empty_gas_balance_is_waited_out_and_loses_nothing(node, template):
     account is liquidated exactly once."""
     w, keeper, breached, update_block = crashed(node, template)
     node.call("anvil_setBalance", keeper.me, "0x0")
-    with pytest.raises(RpcError, match="(?i)insufficient funds"):
+    with pytest.raises(RpcError, match=r"(?i)insufficient funds"):
         keeper.step()
     assert keeper.metrics.signer_balance._value.get() == 0
     mine_block(node)
-    with pytest.raises(RpcError, match="(?i)insufficient funds"):
+    with pytest.raises(RpcError, match=r"(?i)insufficient funds"):
         keeper.step()  # the re-broadcast is refused again: nothing is lost meanwhile
     assert liquidatable(w) == sorted(breached)
     node.call("anvil_setBalance", keeper.me, hex(10**21))
@@ -294,3 +294,15 @@ def test_an_empty_gas_balance_is_waited_out_and_loses_nothing(node, template):
     assert sum(r.mined for r in reports) >= len(breached)
     assert keeper.metrics.signer_balance._value.get() > 0
     assert_each_liquidated_once(w, breached, update_block)
+
+
+def test_latency_counts_from_the_update_when_the_keeper_was_late(node, template):
+    """The keeper misses five blocks after the crash: its latency counts from the first block it
+    had not seen (here the update's block), not from when it noticed (which said 1 block)."""
+    _, keeper, breached, update_block = crashed(node, template)
+    for _ in range(5):
+        mine_block(node)
+    assert keeper.step().liquidations_sent == len(breached)
+    mined_at = mine_block(node)
+    settled = keeper.step()
+    assert settled.latencies == [mined_at - update_block] * len(breached) == [6] * len(breached)
