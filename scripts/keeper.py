@@ -39,6 +39,7 @@ TUNABLE = (
     ("rpc_backoff_s", "first retry delay in seconds (doubles)"),
     ("flash_pool_fee", "with --flash-taker: the router pool's fee tier"),
     ("flash_min_profit_bps", "with --flash-taker: least profit of a sale, bps of the quote owed"),
+    ("liquidation_order", "risk (lowest health first) or account (by id: a baseline)"),
 )
 
 

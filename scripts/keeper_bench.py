@@ -1,7 +1,8 @@
 """ape run keeper_bench [--scan 10000] [--breach 2000] [--out reports/keeper_bench.json]
 
-The keeper benchmark (solvent/bench/keeper_bench.py) on ape's local network: prints the
-measurements as JSON and optionally writes them to a file.
+The keeper benchmark (solvent/bench/keeper_bench.py) on ape's local network: health scan,
+reaction latency and RPC calls per block, then the throughput at a real block gas limit (30M) for
+the risk order and the account order. Prints the measurements as JSON and optionally writes them.
 """
 
 import json
@@ -21,7 +22,9 @@ from solvent.bench import keeper_bench
 def cli(network, n_scan, n_breach, out):
     if not network.is_local:
         raise click.UsageError("the benchmark deploys mocks: local networks only")
-    result = keeper_bench.run(project, chain, accounts.test_accounts[0], n_scan, n_breach)
+    deployer = accounts.test_accounts[0]
+    result = keeper_bench.run(project, chain, deployer, n_scan, n_breach)
+    result["throughput"] = keeper_bench.throughput(project, chain, deployer, n_breach)
     text = json.dumps(result, indent=2)
     click.echo(text)
     if out is not None:

@@ -44,6 +44,8 @@ class RpcClient:
         self.backoff_s = backoff_s
         self.session = requests.Session()
         self._next_id = 0
+        self.requests = 0  # HTTP requests sent (a batch is one)
+        self.calls = 0  # JSON-RPC calls sent (a batch of n is n): what metered providers bill
 
     def call(self, method: str, *params: Any) -> Any:
         return self.batch([(method, list(params))])[0]
@@ -67,6 +69,8 @@ class RpcClient:
             )
         if not payload:
             return []
+        self.requests += 1
+        self.calls += len(payload)
         replies = self._post(payload)
         if isinstance(replies, dict):  # the node rejected the whole request (size, syntax)
             raise RpcError(payload[0]["method"], replies.get("error") or replies)

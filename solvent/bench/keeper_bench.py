@@ -20,6 +20,7 @@ from typing import Any
 
 from solvent.keeper.scenario import (
     liquidatable,
+    logs,
     mine_block,
     populate,
     set_prices,
@@ -29,6 +30,11 @@ from solvent.keeper.scenario import (
 )
 
 BENCH_GAS_LIMIT = 5_000_000_000
+IDLE_BLOCKS = 20  # quiet blocks after the crash has settled: the idle cost per block
+REAL_GAS_LIMIT = 30_000_000  # an L1 block: about 100 liquidations
+THROUGHPUT_LEVERAGE = (1.4, 3.2)  # from barely breached to bankrupt as the fall goes on
+CRASH = (1_300, 39_000)  # -35% from (2,000, 60,000)
+SLIDE_PER_BLOCK = 0.98  # after the gap, prices keep falling 2% a block
 SAFE_LEVERAGE = (0.2, 0.6)  # stays healthy through a 35% drop
 BREACH_LEVERAGE = (1.5, 1.8)  # breaches at a 35% drop without going bankrupt
 
@@ -93,17 +99,26 @@ def _measure(
     keeper.step()
     mine_block(node)
     keeper.step()
+    idle_calls = keeper.rpc.calls
+    for _ in range(IDLE_BLOCKS):  # quiet blocks: nothing moves, nothing is due
+        mine_block(node)
+        keeper.step()
+    idle_calls = (keeper.rpc.calls - idle_calls) / IDLE_BLOCKS
     set_prices(w, eth=1_300, btc=39_000)
+    busy_calls = keeper.rpc.calls
     breached = liquidatable(w)
     t0 = time.monotonic()
     report = keeper.step()
     react_s = time.monotonic() - t0
     latencies: list[int] = []
+    busy_steps = 1
     for _ in range(5):
         mine_block(node)
         latencies += keeper.step().latencies
+        busy_steps += 1
         if len(latencies) >= len(breached):
             break
+    busy_calls = (keeper.rpc.calls - busy_calls) / busy_steps
     return {
         "accounts": len(ids),
         "scan_batch": scan_batch,
@@ -120,4 +135,91 @@ def _measure(
         "latency_blocks_max": max(latencies, default=None),
         "latency_blocks_mean": statistics.mean(latencies) if latencies else None,
         "anvil_gas_limit": gas_limit,
+        # JSON-RPC calls per block (the keeper steps once per new head; between heads it asks
+        # only eth_blockNumber, once per poll interval, not counted here).
+        "rpc_calls_per_block_idle": idle_calls,
+        "rpc_calls_per_block_busy": busy_calls,
     }
+
+
+def throughput(
+    project: Any,
+    chain: Any,
+    deployer: Any,
+    n_breach: int = 2_000,
+    gas_limit: int = REAL_GAS_LIMIT,
+    max_blocks: int = 200,
+) -> dict[str, Any]:
+    """`n_breach` accounts breach at one update on a chain whose blocks hold `gas_limit` gas,
+    and prices keep sliding 2% a block: blocks until every breached account is liquidated, and
+    the bad debt accrued meanwhile (written off plus negative equity still open), for the keeper's
+    risk order and for the account-id order, each on a fresh copy of the same chain."""
+    with tempfile.TemporaryDirectory() as folder:
+        template = snapshot_deployment(project, chain, deployer, Path(folder))
+        return {
+            "gas_limit": gas_limit,
+            "population": n_breach,
+            **{
+                order: _clear(
+                    template, Path(folder) / order, order, n_breach, gas_limit, max_blocks
+                )
+                for order in ("risk", "account")
+            },
+        }
+
+
+def _clear(
+    template: Any, folder: Path, order: str, n_breach: int, gas_limit: int, max_blocks: int
+) -> dict[str, Any]:
+    folder.mkdir()
+    node = start_from(template, folder, gas_limit=gas_limit)
+    try:
+        w = world(node, template)
+        populate(w, n_breach, leverage=THROUGHPUT_LEVERAGE, seed=3)
+        keeper = w.keeper(liquidation_order=order)
+        keeper.sync()
+        mine_block(node)
+        keeper.step()
+        mine_block(node)
+        keeper.step()
+        eth, btc = CRASH
+        set_prices(w, eth=eth, btc=btc)
+        update_block = int(w.sender.rpc.call("eth_blockNumber"), 16)
+        breached = set(liquidatable(w))
+        blocks = 0
+        done: set[int] = set()
+        deficit = 0  # negative maintenance equity of each account in the block before its turn
+        while blocks < max_blocks:
+            keeper.step()
+            eth, btc = round(eth * SLIDE_PER_BLOCK), round(btc * SLIDE_PER_BLOCK)
+            set_prices(w, eth=eth, btc=btc, mine=False)  # in the next block, with the keeper's
+            mined = mine_block(node)
+            blocks += 1
+            now = {e["accountId"] for e in logs(w, "engine", "Liquidated", update_block)}
+            deficit += _deficit_before(w, sorted(now - done), mined)
+            done = now
+            if breached <= done:
+                break
+        open_ids = sorted(breached - done)
+        return {
+            "breached": len(breached),
+            "blocks_to_clear": blocks if breached <= done else None,
+            "liquidated": len(breached & done),
+            # What the collateral could not cover when each account's liquidation landed: the
+            # loss the wait let grow (the auctions realize it later as bad debt).
+            "deficit_at_liquidation_usd": deficit / 10**18,
+            "deficit_still_open_usd": _deficit_before(w, open_ids, mined + 1) / 10**18,
+        }
+    finally:
+        node.kill()
+
+
+def _deficit_before(w: Any, ids: list[int], block: int) -> int:
+    """Sum of max(0, -maintenance equity) of `ids` at the end of block `block - 1` (WAD USD)."""
+    if not ids:
+        return 0
+    views = w.c("views")
+    raw = w.sender.rpc.call(
+        "eth_call", {"to": views.address, "data": views.encode("healthOf", ids)}, hex(block - 1)
+    )
+    return sum(max(0, -int(h[0])) for h in views.decode("healthOf", raw)[0])

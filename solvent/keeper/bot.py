@@ -85,6 +85,9 @@ class KeeperConfig:
     flash_taker: str | None = None
     flash_pool_fee: int = 3_000  # the router pool's fee tier (Uniswap v3: 500, 3000, 10000)
     flash_min_profit_bps: int = 50  # the sale must yield the quote owed plus this share of it
+    # "risk": lowest health first (the default); "account": by account id, the baseline the
+    # throughput benchmark compares against.
+    liquidation_order: str = "risk"
 
 
 @dataclass
@@ -119,6 +122,8 @@ class Keeper:
         rpc: RpcClient | None = None,
         metrics: KeeperMetrics | None = None,
     ) -> None:
+        if config.liquidation_order not in ("risk", "account"):
+            raise ValueError(f"liquidation_order {config.liquidation_order!r}: risk or account")
         self.config = config
         self.signer = signer
         self.me = signer.address
@@ -412,9 +417,10 @@ class Keeper:
         # Most at risk first: when a crash breaches more accounts than a block holds, the deepest
         # go in the first blocks (nonce order is inclusion order). Unknown health (found by the
         # full scan only) counts as 0.
+        by_risk = self.config.liquidation_order == "risk"
         fresh = sorted(
             (a for a in candidates if not self._busy(("liquidation", a))),
-            key=lambda a: (self.last_health.get(a, 0), a),
+            key=lambda a: (self.last_health.get(a, 0) if by_risk else 0, a),
         )
         return [
             _Action(

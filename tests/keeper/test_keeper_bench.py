@@ -9,3 +9,18 @@ def test_keeper_bench_runs_and_reports(project, chain, deployer):
     assert result["breached"] == result["breached_expected"] == 12
     assert result["liquidated"] == 12 and result["latency_blocks_max"] == 1
     assert result["health_scan_s"] > 0 and result["anvil_gas_limit"] == keeper_bench.BENCH_GAS_LIMIT
+
+
+def test_throughput_bench_clears_every_breach_and_risk_order_accrues_less_bad_debt(
+    project, chain, deployer
+):
+    """A small population at a block gas limit that holds a handful of liquidations: both orders
+    clear every breached account, and the keeper's risk order leaves no more bad debt than the
+    account-id order (the deepest accounts go first, before the slide takes them further under)."""
+    result = keeper_bench.throughput(project, chain, deployer, n_breach=40, gas_limit=3_000_000)
+    risk, account = result["risk"], result["account"]
+    assert risk["liquidated"] == account["liquidated"] > 0
+    assert risk["blocks_to_clear"] is not None and account["blocks_to_clear"] is not None
+    assert risk["blocks_to_clear"] > 1  # the block limit really spreads the work
+    assert risk["deficit_still_open_usd"] == account["deficit_still_open_usd"] == 0
+    assert 0 < risk["deficit_at_liquidation_usd"] < account["deficit_at_liquidation_usd"]
