@@ -54,21 +54,24 @@ contract OracleAdapter is IOracleAdapter, AccessControl {
         uint128 maxPrice;
     }
 
-    /// @notice Volatility parameters (one slot), read by `poke`, `volatility` and `sigma`.
+    /// @notice Volatility parameters (one slot), read by `poke` and `volatility`.
     struct VolatilityParams {
         uint32 interval;
         uint64 lambdaWad;
         uint32 staleAfter;
         uint64 maxSampleRise;
-        uint64 maxRisePerHour;
     }
 
-    /// @notice The sigma margins use (one slot): a ramp from `fromSigma` (at `since`) toward the raw
-    /// estimate's sigma `targetSigma`, rising at most `maxRisePerHour` (docs/oracle.md).
+    /// @notice The sigma margins use, in one slot (`sigma` reads nothing else): a ramp from
+    /// `fromSigma` (at `since`) toward the raw estimate's sigma `targetSigma`, rising at most
+    /// `maxRisePerHour` (docs/oracle.md). `since` is set when the asset is listed, so `since == 0`
+    /// means not listed. Sigmas are WAD (uint80: up to 1.2 million; the raw estimate's maximum is
+    /// ~73,000), `since` a uint32 timestamp (until 2106).
     struct MarginSigma {
-        uint96 fromSigma;
-        uint96 targetSigma;
-        uint40 since;
+        uint80 fromSigma;
+        uint80 targetSigma;
+        uint32 since;
+        uint64 maxRisePerHour;
     }
 
     /// @notice Breaker and volatility state (three slots).
@@ -239,19 +242,18 @@ contract OracleAdapter is IOracleAdapter, AccessControl {
             minPrice: params.minPrice,
             maxPrice: params.maxPrice
         });
-        // A new rise rate applies from now on: the ramp restarts from today's margin sigma.
+        // A new rise rate applies from now on: the ramp restarts from today's margin sigma (a
+        // listing starts an empty ramp, which also marks the asset as listed for `sigma`).
         MarginSigma memory margin = _marginSigmas[asset];
-        if (margin.since != 0) {
-            margin.fromSigma = uint96(_rampedSigma(margin, _volParams[asset].maxRisePerHour));
-            margin.since = uint40(block.timestamp);
-            _marginSigmas[asset] = margin;
-        }
+        if (margin.since != 0) margin.fromSigma = uint80(_rampedSigma(margin));
+        margin.since = uint32(block.timestamp);
+        margin.maxRisePerHour = params.volMaxRisePerHour;
+        _marginSigmas[asset] = margin;
         _volParams[asset] = VolatilityParams({
             interval: params.volInterval,
             lambdaWad: params.volLambda,
             staleAfter: params.volStaleAfter,
-            maxSampleRise: params.volMaxSampleRise,
-            maxRisePerHour: params.volMaxRisePerHour
+            maxSampleRise: params.volMaxSampleRise
         });
         emit AssetConfigured(asset, params, tokenDecimals, primaryDecimals, secondaryDecimals);
     }
@@ -266,8 +268,9 @@ contract OracleAdapter is IOracleAdapter, AccessControl {
         AssetState storage state = _states[asset];
         state.variancePerSecond = SafeCast.toUint128(variance);
         state.hasVariance = true;
-        uint96 seeded = SafeCast.toUint96(OracleMath.annualizedSigma(variance));
-        _marginSigmas[asset] = MarginSigma(seeded, seeded, uint40(block.timestamp));
+        MarginSigma storage margin = _marginSigmas[asset];
+        uint80 seeded = SafeCast.toUint80(OracleMath.annualizedSigma(variance));
+        (margin.fromSigma, margin.targetSigma, margin.since) = (seeded, seeded, uint32(block.timestamp));
         emit VolatilitySeeded(asset, sigmaWad, variance);
     }
 
@@ -337,10 +340,9 @@ contract OracleAdapter is IOracleAdapter, AccessControl {
     /// @dev `min(target, from + ceil(maxRisePerHour * (now - since) / 3600))`: rises toward the raw
     /// estimate are phased in, decreases took effect at the poke that made them.
     function sigma(address asset) external view returns (uint256 sigmaWad) {
-        VolatilityParams memory params = _volParams[asset];
-        // Every listed asset has interval >= MIN_VOL_INTERVAL: zero means not listed.
-        if (params.interval == 0) revert UnknownAsset(asset);
-        return _rampedSigma(_marginSigmas[asset], params.maxRisePerHour);
+        MarginSigma memory margin = _marginSigmas[asset];
+        if (margin.since == 0) revert UnknownAsset(asset);
+        return _rampedSigma(margin);
     }
 
     /// @notice `asset`'s margin-sigma ramp (the state behind `sigma`).
@@ -564,7 +566,7 @@ contract OracleAdapter is IOracleAdapter, AccessControl {
             state.variancePerSecond = SafeCast.toUint128(variance);
             state.hasVariance = true;
             uint256 target = OracleMath.annualizedSigma(variance);
-            _rampMarginSigma(asset, params.maxRisePerHour, target);
+            _rampMarginSigma(asset, target);
             emit VolatilitySampled(asset, priceWad, variance, target);
         }
         state.lastSamplePrice = uint128(priceWad);
@@ -573,16 +575,17 @@ contract OracleAdapter is IOracleAdapter, AccessControl {
 
     /// @dev Restarts the ramp now, from today's margin sigma (or the new target when that is lower:
     /// decreases apply at once) toward `target`.
-    function _rampMarginSigma(address asset, uint256 maxRisePerHour, uint256 target) internal {
-        uint256 current = _rampedSigma(_marginSigmas[asset], maxRisePerHour);
-        _marginSigmas[asset] = MarginSigma(
-            uint96(Math.min(current, target)), SafeCast.toUint96(target), uint40(block.timestamp)
-        );
+    function _rampMarginSigma(address asset, uint256 target) internal {
+        MarginSigma memory margin = _marginSigmas[asset];
+        margin.fromSigma = uint80(Math.min(_rampedSigma(margin), target));
+        margin.targetSigma = SafeCast.toUint80(target);
+        margin.since = uint32(block.timestamp);
+        _marginSigmas[asset] = margin;
     }
 
-    function _rampedSigma(MarginSigma memory margin, uint256 maxRisePerHour) internal view returns (uint256) {
+    function _rampedSigma(MarginSigma memory margin) internal view returns (uint256) {
         return OracleMath.rampedSigma(
-            margin.fromSigma, margin.targetSigma, maxRisePerHour, block.timestamp - margin.since
+            margin.fromSigma, margin.targetSigma, margin.maxRisePerHour, block.timestamp - margin.since
         );
     }
 

@@ -100,9 +100,8 @@ def test_single_poke_cannot_spike_margin_into_a_full_liquidation(
 
 
 def _max_rise(oracle, asset, seconds: int) -> int:
-    """The margin sigma's largest rise over `seconds` (0 on code without a ramp)."""
-    params = oracle.volatilityParams(asset)
-    rate = int(getattr(params, "maxRisePerHour", 0))
+    """The margin sigma's largest rise over `seconds` (+1 wei for the rounding up)."""
+    rate = int(oracle.marginSigma(asset).maxRisePerHour)
     return rate * seconds // 3_600 + 1
 
 

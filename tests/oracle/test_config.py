@@ -32,7 +32,12 @@ def test_config_is_stored_with_decimals(adapter, listed, primary, secondary):
     assert (config.maxStaleness, config.secondaryMaxStaleness) == (4_200, 4_200)
     vol = adapter.volatilityParams(listed)
     assert (vol.interval, vol.lambdaWad, vol.staleAfter) == (3_600, 94 * 10**16, 10_800)
-    assert (vol.maxSampleRise, vol.maxRisePerHour) == (25 * 10**16, 25 * 10**16)
+    assert vol.maxSampleRise == 25 * 10**16
+    margin = adapter.marginSigma(listed)
+    assert margin.maxRisePerHour == 25 * 10**16
+    assert margin.since != 0  # the listing marks the asset as known to `sigma`
+    assert (margin.fromSigma, margin.targetSigma) == (0, 0)
+    assert adapter.sigma(listed) == 0
 
 
 def test_config_change_emits_event(adapter, weth, primary, deployer):

@@ -51,12 +51,16 @@ def poke_at(chain, adapter, feed, token, deployer, keeper, answer, gap):
 
 def model_for(adapter, token) -> oracle_math.VolatilityState:
     params = adapter.volatilityParams(token)
+    margin = adapter.marginSigma(token)
     return oracle_math.VolatilityState(
         interval=params.interval,
         lam=params.lambdaWad,
         stale_after=params.staleAfter,
         max_sample_rise=params.maxSampleRise,
-        max_rise_per_hour=params.maxRisePerHour,
+        max_rise_per_hour=margin.maxRisePerHour,
+        ramp_from=margin.fromSigma,
+        ramp_target=margin.targetSigma,
+        ramp_since=margin.since,
     )
 
 
