@@ -303,7 +303,8 @@ contract OracleAdapter is IOracleAdapter, AccessControl {
 
     /// @inheritdoc IOracleAdapter
     /// @dev Also false while no price can be accepted, and while the current price is already beyond
-    /// the breaker threshold from the window's reference price (a move nobody has poked yet).
+    /// the breaker threshold from the window's reference price or from the last accepted price (a
+    /// move nobody has poked yet, including one right after the window expired).
     function riskIncreaseAllowed(address asset) external view returns (bool) {
         AssetConfig memory config = _config(asset);
         if (sequencerRestricted()) return false;

@@ -115,3 +115,39 @@ def test_ramp_rises_at_most_at_its_rate(start, target, rate, t1, gap):
     assert first <= second <= max(start, target)
     assert second - first <= oracle_math.ceil_div(rate * gap, 3_600) + 1
     assert oracle_math.ramped_sigma(start, target, rate, 0) == min(start, target)
+
+
+@given(
+    seed=st.integers(10**16, 10 * WAD),
+    rate=st.integers(10**16, WAD),
+    rise=st.integers(10**16, 2 * WAD),
+    steps=st.lists(
+        st.tuples(st.integers(1, 20_000), st.integers(50 * WAD, 200 * WAD)), min_size=1, max_size=12
+    ),
+)
+def test_no_poke_moves_the_margin_sigma_up(seed, rate, rise, steps):
+    """The margin sigma never jumps up at a poke, and over any stretch rises at most at its rate
+    (one wei of rounding per restart of the ramp), whatever prices and timing a poker chooses."""
+    state = oracle_math.VolatilityState(
+        interval=300,
+        lam=94 * 10**16,
+        stale_after=3_600,
+        max_sample_rise=rise,
+        max_rise_per_hour=rate,
+    )
+    now = 1_000_000
+    state.seed(seed, now)
+    state.poke(100 * WAD, now)
+    start_sigma, start_time = state.margin_sigma(now), now
+    for restarts, (gap, price) in enumerate(steps, start=1):
+        now += gap
+        before = state.margin_sigma(now)
+        sampled_before = state.last_sample_time
+        state.poke(price, now)
+        after = state.margin_sigma(now)
+        if state.last_sample_time == sampled_before:  # early: no sample, nothing moves
+            assert after == before
+        else:  # a sample restarts the ramp where it stood, or lower (a decrease applies at once)
+            assert after == min(before, state.ramp_target)
+        bound = start_sigma + oracle_math.ceil_div(rate * (now - start_time), 3_600) + restarts
+        assert after <= bound
