@@ -130,3 +130,27 @@ def test_jump_right_after_the_breaker_window_expires_is_flagged(system, attack, 
     assert not oracle.riskIncreaseAllowed(weth)
     with ape.reverts(system.engine.RiskIncreaseBlockedByOracle):
         attack.trade(trader, account, ETH, 50 * WAD)
+
+
+def test_the_issues_five_minute_poke_takes_no_sample(system, attack, trader, keeper, lp):
+    """The issue's exact timing (the wick poked 5 minutes after the previous sample) no longer
+    samples at all: samples are at least 4/5 of the feed's staleness limit (one heartbeat) apart,
+    so the poke only updates the breaker and neither sigma moves."""
+    oracle, weth = system.oracle, system.tokens[ETH]
+    attack.fund_pool(lp, 5_000_000)
+    oracle.poke(weth, sender=keeper)
+    account = attack.open_account(trader)
+    attack.deposit(trader, account, "quote", DEPOSIT_USD * USDC)
+    attack.trade(trader, account, ETH, SIZE)
+    raw_before, _ = oracle.volatility(weth)
+    sigma_before = oracle.sigma(weth)
+    attack.advance(MOVE_SECONDS)
+    attack.set_price(ETH, 1_900)
+    before = attack.health(account).health
+    tx = oracle.poke(weth, sender=keeper)
+    assert not tx.events.filter(oracle.VolatilitySampled)
+    assert oracle.volatility(weth)[0] == raw_before
+    assert oracle.sigma(weth) == sigma_before
+    assert attack.health(account).health == before
+    with ape.reverts(system.engine.AccountHealthy):
+        system.engine.liquidate(account, keeper, sender=keeper)
