@@ -26,8 +26,9 @@ interface IOracleAdapter {
     /// never decays: it is the last value.
     function volatility(address asset) external view returns (uint256 sigmaWad, bool stale);
 
-    /// @notice The sigma of `volatility(asset)` without the staleness flag, in one storage read
-    /// instead of three: for the margin engine, which uses the last estimate either way.
+    /// @notice The sigma margins use (WAD): it follows `volatility(asset)`'s estimate down at once and
+    /// up at most at the asset's `volMaxRisePerHour`, so no single poke can spike margins; no
+    /// staleness flag (the engine uses the last estimate either way).
     function sigma(address asset) external view returns (uint256 sigmaWad);
 
     /// @notice Permissionless: records the current price for the volatility estimate (at most

@@ -79,6 +79,8 @@ class OracleSpec:
     vol_interval: int
     vol_lambda: int
     vol_stale_after: int
+    vol_max_sample_rise: int
+    vol_max_rise_per_hour: int
     seed_sigma: int
 
 
@@ -260,6 +262,8 @@ def _asset(key: str, raw: dict[str, Any], quote_decimals: int) -> AssetSpec:
             vol_interval=int(oracle["vol_interval"]),
             vol_lambda=to_wad(oracle["vol_lambda"]),
             vol_stale_after=int(oracle["vol_stale_after"]),
+            vol_max_sample_rise=to_wad(oracle["vol_max_sample_rise"]),
+            vol_max_rise_per_hour=to_wad(oracle["vol_max_rise_per_hour"]),
             seed_sigma=to_wad(oracle["seed_sigma"]),
         ),
         collateral=CollateralSpec(

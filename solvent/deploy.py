@@ -338,6 +338,8 @@ def _oracle_params(asset: AssetSpec, primary: Any, secondary: Any | None) -> tup
         o.vol_interval,
         o.vol_lambda,
         o.vol_stale_after,
+        o.vol_max_sample_rise,
+        o.vol_max_rise_per_hour,
     )
 
 

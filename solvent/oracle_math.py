@@ -63,9 +63,66 @@ def variance_sample(previous_price: int, price: int, dt: int) -> int:
     return ceil_div(mul_div_up(r, r, WAD), dt)
 
 
-def ewma(variance: int, sample: int, lam: int) -> int:
-    """ceil((lam * variance + (1e18 - lam) * sample) / 1e18)."""
-    return ceil_div(lam * variance + (WAD - lam) * sample, WAD)
+def ewma(variance: int, sample: int, weight: int) -> int:
+    """ceil((weight * variance + (1e18 - weight) * sample) / 1e18), weight the old estimate's."""
+    return ceil_div(weight * variance + (WAD - weight) * sample, WAD)
+
+
+def pow_down(x: int, n: int) -> int:
+    """x^n for a WAD x <= 1e18 by squaring, each product rounded down (OracleMath.powDown)."""
+    result = WAD
+    while n != 0 and result != 0:
+        if n & 1:
+            result = result * x // WAD
+        n >>= 1
+        if n != 0:
+            x = x * x // WAD
+    return result
+
+
+def ln_inverse(x: int) -> int:
+    """ln(1e18 / x), WAD, as 2 * atanh((1 - x) / (1 + x)) summed until a term rounds to zero."""
+    z = (WAD - x) * WAD // (WAD + x)
+    z_squared = z * z // WAD
+    total, k = 0, 1
+    while z != 0:
+        total += z // k
+        z = z * z_squared // WAD
+        k += 2
+    return 2 * total
+
+
+def exp_neg(y: int) -> int:
+    """exp(-y), WAD, for 0 <= y < 1e18: the Taylor series until a term rounds to zero."""
+    total = term = WAD
+    k = 1
+    while True:
+        term = term * y // (k * WAD)
+        if term == 0:
+            return total
+        total = total - term if k % 2 == 1 else total + term
+        k += 1
+
+
+def decay(lam: int, dt: int, interval: int) -> int:
+    """The old estimate's share after dt seconds: lam^(dt / interval), WAD (OracleMath.decay)."""
+    weight = pow_down(lam, dt // interval)
+    rest = dt % interval
+    if rest != 0 and weight != 0:
+        weight = weight * exp_neg(ln_inverse(lam) * rest // interval) // WAD
+    return weight
+
+
+def sample_cap(variance: int, max_rise: int) -> int:
+    """The largest variance one sample may leave: sigma(variance) + max_rise, back to variance."""
+    return variance_from_sigma(annualized_sigma(variance) + max_rise)
+
+
+def ramped_sigma(start: int, target: int, rate_per_hour: int, elapsed: int) -> int:
+    """Margin sigma `elapsed` s into a ramp: min(target, start + ceil(rate * elapsed / 3600))."""
+    if target <= start:
+        return target
+    return min(target, start + ceil_div(rate_per_hour * elapsed, 3600))
 
 
 def annualized_sigma(variance_per_second: int) -> int:
@@ -85,14 +142,27 @@ class VolatilityState:
     interval: int
     lam: int
     stale_after: int
+    max_sample_rise: int
+    max_rise_per_hour: int
     variance: int = 0
     has_variance: bool = False
     last_sample_price: int = 0
     last_sample_time: int = 0
+    # The margin sigma's ramp: from `ramp_from` at `ramp_since` toward `ramp_target`.
+    ramp_from: int = 0
+    ramp_target: int = 0
+    ramp_since: int = 0
 
-    def seed(self, sigma_wad: int) -> None:
+    def seed(self, sigma_wad: int, now: int) -> None:
         self.variance = variance_from_sigma(sigma_wad)
         self.has_variance = True
+        seeded = annualized_sigma(self.variance)
+        self.ramp_from, self.ramp_target, self.ramp_since = seeded, seeded, now
+
+    def margin_sigma(self, now: int) -> int:
+        """The sigma margins use at `now` (the adapter's `sigma`)."""
+        elapsed = now - self.ramp_since
+        return ramped_sigma(self.ramp_from, self.ramp_target, self.max_rise_per_hour, elapsed)
 
     def poke(self, price_wad: int, now: int) -> bool:
         """Applies a poke at `now`; returns whether the price was recorded (interval passed)."""
@@ -103,11 +173,16 @@ class VolatilityState:
             sample = variance_sample(self.last_sample_price, price_wad, dt)
             updated = sample
             if self.has_variance:
-                updated = ewma(self.variance, sample, self.lam)
+                updated = ewma(self.variance, sample, decay(self.lam, dt, self.interval))
                 if dt > self.stale_after:
                     updated = max(updated, self.variance)
+                updated = min(updated, sample_cap(self.variance, self.max_sample_rise))
+            current = self.margin_sigma(now)
             self.variance = updated
             self.has_variance = True
+            self.ramp_target = annualized_sigma(updated)
+            self.ramp_from = min(current, self.ramp_target)
+            self.ramp_since = now
         self.last_sample_price = price_wad
         self.last_sample_time = now
         return True

@@ -30,6 +30,8 @@ contract OracleAdapter is IOracleAdapter, AccessControl {
         uint32 volInterval; // min seconds between volatility samples
         uint64 volLambda; // WAD EWMA decay
         uint32 volStaleAfter; // seconds without a sample before the estimate is stale
+        uint64 volMaxSampleRise; // WAD: one sample raises the annualized sigma by at most this
+        uint64 volMaxRisePerHour; // WAD: the sigma margins use rises by at most this per hour
     }
 
     /// @notice What a price read needs, packed into three slots (the engine reads prices often).
@@ -52,14 +54,27 @@ contract OracleAdapter is IOracleAdapter, AccessControl {
         uint128 maxPrice;
     }
 
-    /// @notice Volatility parameters (one slot), read only by `poke` and `volatility`.
+    /// @notice Volatility parameters (one slot), read by `poke` and `volatility`.
     struct VolatilityParams {
         uint32 interval;
         uint64 lambdaWad;
         uint32 staleAfter;
+        uint64 maxSampleRise;
     }
 
-    /// @notice Breaker and volatility state (two slots).
+    /// @notice The sigma margins use, in one slot (`sigma` reads nothing else): a ramp from
+    /// `fromSigma` (at `since`) toward the raw estimate's sigma `targetSigma`, rising at most
+    /// `maxRisePerHour` (docs/oracle.md). `since` is set when the asset is listed, so `since == 0`
+    /// means not listed. Sigmas are WAD (uint80: up to 1.2 million; the raw estimate's maximum is
+    /// ~73,000), `since` a uint32 timestamp (until 2106).
+    struct MarginSigma {
+        uint80 fromSigma;
+        uint80 targetSigma;
+        uint32 since;
+        uint64 maxRisePerHour;
+    }
+
+    /// @notice Breaker and volatility state (three slots).
     struct AssetState {
         // slot 0: the breaker's reference price for the current window, and the sample clock
         uint128 anchorPrice;
@@ -70,6 +85,8 @@ contract OracleAdapter is IOracleAdapter, AccessControl {
         // slot 1
         uint128 lastSamplePrice;
         uint128 variancePerSecond;
+        // slot 2: the last accepted price (the breaker compares every poke with it)
+        uint128 lastPrice;
     }
 
     /// @notice Why a feed reading was rejected (None = accepted).
@@ -112,6 +129,14 @@ contract OracleAdapter is IOracleAdapter, AccessControl {
     uint64 public constant MIN_VOL_LAMBDA = 0.5e18;
     uint64 public constant MAX_VOL_LAMBDA = 0.9999e18;
     uint32 public constant MAX_VOL_STALE_AFTER = 7 days;
+    /// @notice `volInterval >= maxStaleness * 4/5` (capped at MAX_VOL_INTERVAL): with the staleness
+    /// limit set to the heartbeat + up to 25%, every sample spans at least one heartbeat.
+    uint32 public constant VOL_INTERVAL_STALENESS_NUM = 4;
+    uint32 public constant VOL_INTERVAL_STALENESS_DEN = 5;
+    uint64 public constant MIN_VOL_MAX_SAMPLE_RISE = 0.01e18;
+    uint64 public constant MAX_VOL_MAX_SAMPLE_RISE = 2e18;
+    uint64 public constant MIN_VOL_MAX_RISE_PER_HOUR = 0.01e18;
+    uint64 public constant MAX_VOL_MAX_RISE_PER_HOUR = 1e18;
     uint256 public constant MIN_SEED_SIGMA = 0.01e18;
     uint256 public constant MAX_SEED_SIGMA = 10e18;
     uint32 public constant MIN_GRACE_PERIOD = 5 minutes;
@@ -144,6 +169,9 @@ contract OracleAdapter is IOracleAdapter, AccessControl {
     error VolIntervalOutOfRange(uint32 interval);
     error VolLambdaOutOfRange(uint64 lambda);
     error VolStaleAfterOutOfRange(uint32 staleAfter);
+    error VolIntervalBelowHeartbeat(uint32 interval, uint32 minInterval);
+    error VolMaxSampleRiseOutOfRange(uint64 maxSampleRise);
+    error VolMaxRisePerHourOutOfRange(uint64 maxRisePerHour);
     error SeedSigmaOutOfRange(uint256 sigmaWad);
     error GracePeriodOutOfRange(uint32 gracePeriod);
 
@@ -180,6 +208,7 @@ contract OracleAdapter is IOracleAdapter, AccessControl {
     mapping(address asset => AssetConfig) internal _configs;
     mapping(address asset => VolatilityParams) internal _volParams;
     mapping(address asset => AssetState) internal _states;
+    mapping(address asset => MarginSigma) internal _marginSigmas;
 
     /// @notice The deployer becomes admin and governor.
     constructor() {
@@ -213,14 +242,25 @@ contract OracleAdapter is IOracleAdapter, AccessControl {
             minPrice: params.minPrice,
             maxPrice: params.maxPrice
         });
+        // A new rise rate applies from now on: the ramp restarts from today's margin sigma (a
+        // listing starts an empty ramp, which also marks the asset as listed for `sigma`).
+        MarginSigma memory margin = _marginSigmas[asset];
+        if (margin.since != 0) margin.fromSigma = uint80(_rampedSigma(margin));
+        margin.since = uint32(block.timestamp);
+        margin.maxRisePerHour = params.volMaxRisePerHour;
+        _marginSigmas[asset] = margin;
         _volParams[asset] = VolatilityParams({
-            interval: params.volInterval, lambdaWad: params.volLambda, staleAfter: params.volStaleAfter
+            interval: params.volInterval,
+            lambdaWad: params.volLambda,
+            staleAfter: params.volStaleAfter,
+            maxSampleRise: params.volMaxSampleRise
         });
         emit AssetConfigured(asset, params, tokenDecimals, primaryDecimals, secondaryDecimals);
     }
 
     /// @notice Sets `asset`'s volatility estimate to `sigmaWad` (annualized), so margins are sane
-    /// before samples exist; later samples update it through the EWMA.
+    /// before samples exist; later samples update it through the EWMA. The margin sigma takes the
+    /// seeded value at once (a governance decision, not a sample: no ramp).
     function seedVolatility(address asset, uint256 sigmaWad) external onlyRole(GOVERNOR_ROLE) {
         _requireKnown(asset);
         if (sigmaWad < MIN_SEED_SIGMA || sigmaWad > MAX_SEED_SIGMA) revert SeedSigmaOutOfRange(sigmaWad);
@@ -228,6 +268,9 @@ contract OracleAdapter is IOracleAdapter, AccessControl {
         AssetState storage state = _states[asset];
         state.variancePerSecond = SafeCast.toUint128(variance);
         state.hasVariance = true;
+        MarginSigma storage margin = _marginSigmas[asset];
+        uint80 seeded = SafeCast.toUint80(OracleMath.annualizedSigma(variance));
+        (margin.fromSigma, margin.targetSigma, margin.since) = (seeded, seeded, uint32(block.timestamp));
         emit VolatilitySeeded(asset, sigmaWad, variance);
     }
 
@@ -260,7 +303,8 @@ contract OracleAdapter is IOracleAdapter, AccessControl {
 
     /// @inheritdoc IOracleAdapter
     /// @dev Also false while no price can be accepted, and while the current price is already beyond
-    /// the breaker threshold from the window's reference price (a move nobody has poked yet).
+    /// the breaker threshold from the window's reference price or from the last accepted price (a
+    /// move nobody has poked yet, including one right after the window expired).
     function riskIncreaseAllowed(address asset) external view returns (bool) {
         AssetConfig memory config = _config(asset);
         if (sequencerRestricted()) return false;
@@ -268,8 +312,7 @@ contract OracleAdapter is IOracleAdapter, AccessControl {
         if (block.timestamp < state.trippedUntil) return false;
         (uint256 priceWad, Outcome outcome,) = _resolve(config);
         if (outcome == Outcome.Deviation || outcome == Outcome.AllFailed) return false;
-        return !(_anchorInWindow(state, config)
-                && OracleMath.movedBeyond(state.anchorPrice, priceWad, config.breakerThresholdBps));
+        return _breakerReference(state, config, priceWad) == 0;
     }
 
     /// @inheritdoc IOracleAdapter
@@ -295,9 +338,17 @@ contract OracleAdapter is IOracleAdapter, AccessControl {
     }
 
     /// @inheritdoc IOracleAdapter
+    /// @dev `min(target, from + ceil(maxRisePerHour * (now - since) / 3600))`: rises toward the raw
+    /// estimate are phased in, decreases took effect at the poke that made them.
     function sigma(address asset) external view returns (uint256 sigmaWad) {
-        _requireKnown(asset);
-        return OracleMath.annualizedSigma(_states[asset].variancePerSecond);
+        MarginSigma memory margin = _marginSigmas[asset];
+        if (margin.since == 0) revert UnknownAsset(asset);
+        return _rampedSigma(margin);
+    }
+
+    /// @notice `asset`'s margin-sigma ramp (the state behind `sigma`).
+    function marginSigma(address asset) external view returns (MarginSigma memory) {
+        return _marginSigmas[asset];
     }
 
     /// @notice `asset`'s stored configuration (decimals included).
@@ -451,28 +502,52 @@ contract OracleAdapter is IOracleAdapter, AccessControl {
         return state.anchorTime != 0 && block.timestamp - state.anchorTime <= config.breakerWindow;
     }
 
+    /// @dev The reference `priceWad` moved beyond the threshold from, or 0 when none: the window's
+    /// anchor while the window lasts, and the last accepted price always (so a jump right after the
+    /// window expires, or between two pokes of a window, is compared too).
+    function _breakerReference(AssetState memory state, AssetConfig memory config, uint256 priceWad)
+        internal
+        view
+        returns (uint256)
+    {
+        uint256 threshold = config.breakerThresholdBps;
+        if (_anchorInWindow(state, config) && OracleMath.movedBeyond(state.anchorPrice, priceWad, threshold))
+        {
+            return state.anchorPrice;
+        }
+        if (state.lastPrice != 0 && OracleMath.movedBeyond(state.lastPrice, priceWad, threshold)) {
+            return state.lastPrice;
+        }
+        return 0;
+    }
+
     /// @dev The anchor is the window's reference price: it is replaced when older than the window or
     /// when the breaker trips, never by an ordinary poke, so poking after every small step cannot
-    /// walk the reference along a large move.
+    /// walk the reference along a large move. Every poke also compares with the last accepted price.
     function _updateBreaker(
         address asset,
         AssetConfig memory config,
         AssetState memory state,
         uint256 priceWad
     ) internal {
-        if (_anchorInWindow(state, config)) {
-            if (!OracleMath.movedBeyond(state.anchorPrice, priceWad, config.breakerThresholdBps)) return;
+        uint256 tripFrom = _breakerReference(state, config, priceWad);
+        if (tripFrom != 0) {
             uint256 trippedUntil = block.timestamp + config.breakerCooldown;
-            emit CircuitBreakerTripped(asset, state.anchorPrice, priceWad, trippedUntil);
+            emit CircuitBreakerTripped(asset, tripFrom, priceWad, trippedUntil);
             state.trippedUntil = uint40(trippedUntil);
         }
-        state.anchorPrice = uint128(priceWad);
-        state.anchorTime = uint40(block.timestamp);
+        if (tripFrom != 0 || !_anchorInWindow(state, config)) {
+            state.anchorPrice = uint128(priceWad);
+            state.anchorTime = uint40(block.timestamp);
+        }
+        state.lastPrice = uint128(priceWad);
     }
 
     /// @dev At most one sample per `interval`. The first observation only records the price; the
-    /// first return replaces the variance unless governance seeded it; a sample taken after a stale
-    /// gap (dt > staleAfter) can only raise the estimate.
+    /// first return replaces the variance unless governance seeded it. Otherwise the old estimate
+    /// weighs `lambda^(dt / interval)`; a sample taken after a stale gap (dt > staleAfter) can only
+    /// raise the estimate, and no sample raises the annualized sigma by more than `maxSampleRise`.
+    /// The margin sigma then ramps from its current value toward the new estimate.
     function _sampleVolatility(address asset, AssetState memory state, uint256 priceWad) internal {
         VolatilityParams memory params = _volParams[asset];
         uint256 last = state.lastSampleTime;
@@ -482,15 +557,37 @@ contract OracleAdapter is IOracleAdapter, AccessControl {
             uint256 sample = OracleMath.varianceSample(state.lastSamplePrice, priceWad, dt);
             uint256 variance = sample;
             if (state.hasVariance) {
-                variance = OracleMath.ewma(state.variancePerSecond, sample, params.lambdaWad);
-                if (dt > params.staleAfter) variance = Math.max(variance, state.variancePerSecond);
+                uint256 previous = state.variancePerSecond;
+                variance = OracleMath.ewma(
+                    previous, sample, OracleMath.decay(params.lambdaWad, dt, params.interval)
+                );
+                if (dt > params.staleAfter) variance = Math.max(variance, previous);
+                variance = Math.min(variance, OracleMath.sampleCap(previous, params.maxSampleRise));
             }
             state.variancePerSecond = SafeCast.toUint128(variance);
             state.hasVariance = true;
-            emit VolatilitySampled(asset, priceWad, variance, OracleMath.annualizedSigma(variance));
+            uint256 target = OracleMath.annualizedSigma(variance);
+            _rampMarginSigma(asset, target);
+            emit VolatilitySampled(asset, priceWad, variance, target);
         }
         state.lastSamplePrice = uint128(priceWad);
         state.lastSampleTime = uint40(block.timestamp);
+    }
+
+    /// @dev Restarts the ramp now, from today's margin sigma (or the new target when that is lower:
+    /// decreases apply at once) toward `target`.
+    function _rampMarginSigma(address asset, uint256 target) internal {
+        MarginSigma memory margin = _marginSigmas[asset];
+        margin.fromSigma = uint80(Math.min(_rampedSigma(margin), target));
+        margin.targetSigma = SafeCast.toUint80(target);
+        margin.since = uint32(block.timestamp);
+        _marginSigmas[asset] = margin;
+    }
+
+    function _rampedSigma(MarginSigma memory margin) internal view returns (uint256) {
+        return OracleMath.rampedSigma(
+            margin.fromSigma, margin.targetSigma, margin.maxRisePerHour, block.timestamp - margin.since
+        );
     }
 
     // ------------------------------------------------------------------ internals: configuration
@@ -522,8 +619,27 @@ contract OracleAdapter is IOracleAdapter, AccessControl {
         if (p.volLambda < MIN_VOL_LAMBDA || p.volLambda > MAX_VOL_LAMBDA) {
             revert VolLambdaOutOfRange(p.volLambda);
         }
+        uint32 heartbeatInterval = uint32(
+            Math.min(
+                Math.ceilDiv(
+                    uint256(p.maxStaleness) * VOL_INTERVAL_STALENESS_NUM, VOL_INTERVAL_STALENESS_DEN
+                ),
+                MAX_VOL_INTERVAL
+            )
+        );
+        if (p.volInterval < heartbeatInterval) {
+            revert VolIntervalBelowHeartbeat(p.volInterval, heartbeatInterval);
+        }
         if (p.volStaleAfter < p.volInterval || p.volStaleAfter > MAX_VOL_STALE_AFTER) {
             revert VolStaleAfterOutOfRange(p.volStaleAfter);
+        }
+        if (p.volMaxSampleRise < MIN_VOL_MAX_SAMPLE_RISE || p.volMaxSampleRise > MAX_VOL_MAX_SAMPLE_RISE) {
+            revert VolMaxSampleRiseOutOfRange(p.volMaxSampleRise);
+        }
+        if (
+            p.volMaxRisePerHour < MIN_VOL_MAX_RISE_PER_HOUR || p.volMaxRisePerHour > MAX_VOL_MAX_RISE_PER_HOUR
+        ) {
+            revert VolMaxRisePerHourOutOfRange(p.volMaxRisePerHour);
         }
     }
 

@@ -46,9 +46,75 @@ library OracleMath {
         return Math.ceilDiv(Math.mulDiv(r, r, WAD, Math.Rounding.Ceil), dt);
     }
 
-    /// @notice EWMA step in WAD: `ceil((lambda * variance + (1e18 - lambda) * sample) / 1e18)`.
-    function ewma(uint256 variance, uint256 sample, uint256 lambda) internal pure returns (uint256) {
-        return Math.ceilDiv(lambda * variance + (WAD - lambda) * sample, WAD);
+    /// @notice EWMA step in WAD: `ceil((weight * variance + (1e18 - weight) * sample) / 1e18)`, with
+    /// `weight` the old estimate's share (`decay(lambda, dt, interval)`).
+    function ewma(uint256 variance, uint256 sample, uint256 weight) internal pure returns (uint256) {
+        return Math.ceilDiv(weight * variance + (WAD - weight) * sample, WAD);
+    }
+
+    /// @notice The old estimate's share after `dt` seconds, `lambda^(dt / interval)` (WAD), evaluated
+    /// exactly as `lambda^q * exp(-(r / interval) * ln(1 / lambda))` with `dt = q * interval + r`:
+    /// the whole powers by squaring, the fraction by the series of `ln` and `exp`, every product
+    /// and quotient rounded down. A sample one interval apart weighs exactly `1 - lambda`.
+    /// Requires `0 < lambda < 1e18` and `interval > 0`.
+    function decay(uint256 lambda, uint256 dt, uint256 interval) internal pure returns (uint256 weight) {
+        weight = powDown(lambda, dt / interval);
+        uint256 rest = dt % interval;
+        if (rest != 0 && weight != 0) {
+            weight = weight * expNeg(lnInverse(lambda) * rest / interval) / WAD;
+        }
+    }
+
+    /// @notice `x^n` for a WAD `x <= 1e18`, by squaring, each product rounded down.
+    function powDown(uint256 x, uint256 n) internal pure returns (uint256 result) {
+        result = WAD;
+        while (n != 0 && result != 0) {
+            if (n & 1 != 0) result = result * x / WAD;
+            n >>= 1;
+            if (n != 0) x = x * x / WAD;
+        }
+    }
+
+    /// @notice `ln(1e18 / x)` (WAD) for `0 < x <= 1e18`, as `2 * atanh(z)`, `z = (1 - x) / (1 + x)`:
+    /// `2 * sum(z^(2k+1) / (2k+1))` until a term rounds to zero (z <= 1/3 for x >= 0.5).
+    function lnInverse(uint256 x) internal pure returns (uint256) {
+        uint256 z = (WAD - x) * WAD / (WAD + x);
+        uint256 zSquared = z * z / WAD;
+        uint256 sum;
+        for (uint256 k = 1; z != 0; k += 2) {
+            sum += z / k;
+            z = z * zSquared / WAD;
+        }
+        return 2 * sum;
+    }
+
+    /// @notice `exp(-y)` (WAD) for `0 <= y < 1e18`, by its Taylor series until a term rounds to zero
+    /// (alternating with shrinking terms, so every partial sum stays in (0, 1e18]).
+    function expNeg(uint256 y) internal pure returns (uint256 sum) {
+        sum = WAD;
+        uint256 term = WAD;
+        for (uint256 k = 1;; ++k) {
+            term = term * y / (k * WAD);
+            if (term == 0) return sum;
+            sum = k % 2 == 1 ? sum - term : sum + term;
+        }
+    }
+
+    /// @notice The largest variance one sample may leave: the variance of the current annualized
+    /// sigma plus `maxRise`, `varianceFromSigma(annualizedSigma(variance) + maxRise)`.
+    function sampleCap(uint256 variance, uint256 maxRise) internal pure returns (uint256) {
+        return varianceFromSigma(annualizedSigma(variance) + maxRise);
+    }
+
+    /// @notice The sigma margins use at `elapsed` seconds into a ramp from `from` toward `target`:
+    /// `min(target, from + ceil(ratePerHour * elapsed / 3600))`.
+    function rampedSigma(uint256 from, uint256 target, uint256 ratePerHour, uint256 elapsed)
+        internal
+        pure
+        returns (uint256)
+    {
+        if (target <= from) return target;
+        return Math.min(target, from + Math.ceilDiv(ratePerHour * elapsed, 1 hours));
     }
 
     /// @notice Annualized volatility (WAD) of a variance per second (WAD):

@@ -66,7 +66,8 @@ def read_state(driver: Driver, system: FuzzSystem) -> State:
         address = codec.address(token)
         add(("cparams", token), "admin", "collaterals", address)
         add(("price", token), "oracle", "price", address)
-        add(("sigma", token), "oracle", "volatility", address)
+        # The margin's sigma (phased in toward the raw estimate), as the engine reads it.
+        add(("sigma", token), "oracle", "sigma", address)
         add(("auction_collateral", token), "liquidator", "collaterals", address)
     add(("globals",), "liquidator", "globals")
     add(("active",), "liquidator", "activeAuctionIds")
@@ -89,7 +90,7 @@ def read_state(driver: Driver, system: FuzzSystem) -> State:
         collateral_params={t: _ok(values[("cparams", t)]) for t in ASSETS},
         markets={m: _ok(values[("market", m)]) for m in system.markets},
         prices={t: _optional(values[("price", t)]) for t in ASSETS},
-        sigmas={t: _ok(values[("sigma", t)]).sigmaWad for t in ASSETS},
+        sigmas={t: int(_ok(values[("sigma", t)])) for t in ASSETS},
         health={a: v[0] if isinstance(v := values[("health", a)], list) else v for a in TRADERS},
         initial_health={a: values[("initial", a)] for a in TRADERS},
         auctions={i: _ok(s) for i, s in zip(active, statuses, strict=True)},

@@ -24,6 +24,8 @@ PARAM_FIELDS = (
     "volInterval",
     "volLambda",
     "volStaleAfter",
+    "volMaxSampleRise",
+    "volMaxRisePerHour",
 )
 
 DEFAULT_PARAMS: dict[str, Any] = {
@@ -36,9 +38,11 @@ DEFAULT_PARAMS: dict[str, Any] = {
     "breakerThresholdBps": 1_000,
     "breakerWindow": 3_600,
     "breakerCooldown": 1_800,
-    "volInterval": 300,
+    "volInterval": 3_600,  # >= 4/5 of maxStaleness
     "volLambda": 94 * 10**16,
-    "volStaleAfter": 3_600,
+    "volStaleAfter": 10_800,
+    "volMaxSampleRise": 25 * 10**16,
+    "volMaxRisePerHour": 25 * 10**16,
 }
 
 

@@ -31,15 +31,22 @@ def test_config_is_stored_with_decimals(adapter, listed, primary, secondary):
     assert (config.primaryDecimals, config.secondaryDecimals, config.tokenDecimals) == (8, 8, 18)
     assert (config.maxStaleness, config.secondaryMaxStaleness) == (4_200, 4_200)
     vol = adapter.volatilityParams(listed)
-    assert (vol.interval, vol.lambdaWad, vol.staleAfter) == (300, 94 * 10**16, 3_600)
+    assert (vol.interval, vol.lambdaWad, vol.staleAfter) == (3_600, 94 * 10**16, 10_800)
+    assert vol.maxSampleRise == 25 * 10**16
+    margin = adapter.marginSigma(listed)
+    assert margin.maxRisePerHour == 25 * 10**16
+    assert margin.since != 0  # the listing marks the asset as known to `sigma`
+    assert (margin.fromSigma, margin.targetSigma) == (0, 0)
+    assert adapter.sigma(listed) == 0
 
 
 def test_config_change_emits_event(adapter, weth, primary, deployer):
-    tx = adapter.setAssetConfig(weth, asset_params(primary, maxStaleness=90_000), sender=deployer)
+    daily = {"maxStaleness": 90_000, "volInterval": 72_000, "volStaleAfter": 216_000}
+    tx = adapter.setAssetConfig(weth, asset_params(primary, **daily), sender=deployer)
     events = tx.events.filter(adapter.AssetConfigured)
     assert len(events) == 1
     assert events[0].asset == weth
-    assert list(events[0].params) == list(asset_params(primary, maxStaleness=90_000))
+    assert list(events[0].params) == list(asset_params(primary, **daily))
     assert events[0].tokenDecimals == 18
     assert events[0].primaryDecimals == 8
     assert adapter.assetConfig(weth).maxStaleness == 90_000
@@ -85,8 +92,15 @@ OUT_OF_RANGE = [
     ("VolIntervalOutOfRange", {"volInterval": 86_401, "volStaleAfter": 100_000}),
     ("VolLambdaOutOfRange", {"volLambda": 5 * 10**17 - 1}),
     ("VolLambdaOutOfRange", {"volLambda": 9_999 * 10**14 + 1}),
-    ("VolStaleAfterOutOfRange", {"volInterval": 600, "volStaleAfter": 599}),
+    ("VolStaleAfterOutOfRange", {"maxStaleness": 600, "volInterval": 600, "volStaleAfter": 599}),
     ("VolStaleAfterOutOfRange", {"volStaleAfter": 7 * 86_400 + 1}),
+    # maxStaleness 4,200 s: samples at least 3,360 s apart (4/5 of it).
+    ("VolIntervalBelowHeartbeat", {"volInterval": 3_359}),
+    ("VolIntervalBelowHeartbeat", {"maxStaleness": 72 * 3600, "volInterval": 86_399}),
+    ("VolMaxSampleRiseOutOfRange", {"volMaxSampleRise": 10**16 - 1}),
+    ("VolMaxSampleRiseOutOfRange", {"volMaxSampleRise": 2 * WAD + 1}),
+    ("VolMaxRisePerHourOutOfRange", {"volMaxRisePerHour": 10**16 - 1}),
+    ("VolMaxRisePerHourOutOfRange", {"volMaxRisePerHour": WAD + 1}),
 ]
 
 
@@ -116,6 +130,8 @@ def test_bounds_themselves_are_accepted(adapter, weth, primary, deployer):
         "volInterval": 60,
         "volLambda": 5 * 10**17,
         "volStaleAfter": 60,
+        "volMaxSampleRise": 10**16,
+        "volMaxRisePerHour": 10**16,
     }
     high = {
         "maxStaleness": 72 * 3600,
@@ -128,8 +144,11 @@ def test_bounds_themselves_are_accepted(adapter, weth, primary, deployer):
         "volInterval": 86_400,
         "volLambda": 9_999 * 10**14,
         "volStaleAfter": 7 * 86_400,
+        "volMaxSampleRise": 2 * WAD,
+        "volMaxRisePerHour": WAD,
     }
-    for overrides in (low, high):
+    heartbeat = {"maxStaleness": 4_200, "volInterval": 3_360}  # exactly 4/5
+    for overrides in (low, high, heartbeat):
         adapter.setAssetConfig(weth, asset_params(primary, **overrides), sender=deployer)
         assert adapter.assetConfig(weth).maxStaleness == overrides["maxStaleness"]
 

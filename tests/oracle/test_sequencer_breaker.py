@@ -131,19 +131,53 @@ def test_anchor_cannot_be_walked_by_frequent_pokes(
     assert not adapter.riskIncreaseAllowed(listed)
 
 
-def test_move_after_the_window_re_anchors_without_tripping(
+def test_jump_right_after_the_window_is_compared_with_the_last_price(
+    adapter, listed, primary, secondary, deployer, keeper, chain
+):
+    """The rollover blind spot: the first poke after the window expired used to re-anchor without
+    comparing. It is now compared with the last accepted price (view and poke)."""
+    adapter.poke(listed, sender=keeper)
+    window = adapter.assetConfig(listed).breakerWindow
+    advance(chain, window + 1)
+    refresh(deployer, primary, secondary, answer=ETH_PRICE * 2)
+    assert not adapter.riskIncreaseAllowed(listed)  # the unpoked jump is flagged
+    tx = adapter.poke(listed, sender=keeper)
+    now = chain.blocks.head.timestamp
+    event = tx.events.filter(adapter.CircuitBreakerTripped)[0]
+    assert (event.anchorPrice, event.priceWad) == (2_000 * WAD, 4_000 * WAD)
+    state = adapter.assetState(listed)
+    assert (state.anchorPrice, state.anchorTime, state.lastPrice) == (4_000 * WAD, now, 4_000 * WAD)
+    assert state.trippedUntil == now + adapter.assetConfig(listed).breakerCooldown
+    assert not adapter.riskIncreaseAllowed(listed)
+
+
+def test_small_move_after_the_window_re_anchors_without_tripping(
     adapter, listed, primary, secondary, deployer, keeper, chain
 ):
     adapter.poke(listed, sender=keeper)
     window = adapter.assetConfig(listed).breakerWindow
     advance(chain, window + 1)
-    refresh(deployer, primary, secondary, answer=ETH_PRICE * 2)
-    assert adapter.riskIncreaseAllowed(listed)  # the reference is outside the window
+    refresh(deployer, primary, secondary, answer=ETH_PRICE * 105 // 100)
+    assert adapter.riskIncreaseAllowed(listed)
     tx = adapter.poke(listed, sender=keeper)
     assert not tx.events.filter(adapter.CircuitBreakerTripped)
     state = adapter.assetState(listed)
-    assert state.anchorPrice == 4_000 * WAD
+    assert (state.anchorPrice, state.lastPrice) == (2_100 * WAD, 2_100 * WAD)
     assert state.anchorTime == chain.blocks.head.timestamp
+
+
+def test_jump_between_two_pokes_of_a_window_trips_even_near_the_anchor(
+    adapter, listed, primary, secondary, deployer, keeper, chain
+):
+    """Anchor $2,000; +8% poked (no trip); then -9%: 1.7% from the anchor but -15.7% from the
+    last accepted price, beyond the 10% threshold."""
+    adapter.poke(listed, sender=keeper)
+    refresh(deployer, primary, secondary, answer=ETH_PRICE * 108 // 100)
+    assert not adapter.poke(listed, sender=keeper).events.filter(adapter.CircuitBreakerTripped)
+    refresh(deployer, primary, secondary, answer=ETH_PRICE * 91 // 100)
+    assert not adapter.riskIncreaseAllowed(listed)
+    event = adapter.poke(listed, sender=keeper).events.filter(adapter.CircuitBreakerTripped)[0]
+    assert (event.anchorPrice, event.priceWad) == (2_160 * WAD, 1_820 * WAD)
 
 
 def test_risk_not_allowed_while_no_price_can_be_accepted(
