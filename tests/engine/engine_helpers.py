@@ -43,6 +43,8 @@ LIQ = LiquidationParams(
     keeper_chip=WAD // 1000,
     dust_notional=100 * WAD,
     keeper_tip=5 * USDC,
+    liquidation_fee=2 * WAD // 100,
+    min_position_margin=50 * WAD,
 )
 KEEPER_TIP = LIQ.keeper_tip
 KEEPER_CHIP = LIQ.keeper_chip
@@ -69,6 +71,8 @@ def liquidation_tuple(p: LiquidationParams) -> tuple:
         p.keeper_chip,
         p.dust_notional,
         p.keeper_tip,
+        p.liquidation_fee,
+        p.min_position_margin,
     )
 
 
