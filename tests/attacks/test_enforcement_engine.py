@@ -1,5 +1,5 @@
-"""Issue 12, engine side: nothing planted or unpriceable shields an account, a tripped breaker on any
-asset the account holds blocks its risk increases, and a debt-only account pays its keeper.
+"""Issue 12, engine side: nothing planted or unpriceable shields an account, a tripped breaker on
+any asset the account holds blocks its risk increases, and a debt-only account pays its keeper.
 
 Replayed on the real deployment (config/local.yaml: WETH $2,000, WBTC $60,000, feeds stale after
 4,500 s, breaker at 15%, penalty 2.5%, keeper tip $5, chip 0.1%). Each docstring records what the
