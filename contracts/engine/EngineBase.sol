@@ -217,10 +217,7 @@ abstract contract EngineBase is IMarginEngineEvents, AccessControl {
     /// markets in `marketMask`, which includes the market being traded) to allow it: initial health
     /// values all of them, so a tripped breaker on any one blocks (docs/margin.md, "Risk gates").
     /// An account holding only quote waits for the sequencer alone.
-    function _checkRiskIncrease(uint256 accountId, Account memory account, uint256 marketMask)
-        internal
-        view
-    {
+    function _checkRiskIncrease(uint256 accountId, Account memory account, uint256 marketMask) internal view {
         if (account.activeAuctions != 0) revert AccountUnderAuction(accountId);
         if (riskPaused) revert RiskIncreasePaused();
         uint256 collateralMask = account.collateralMask;

@@ -80,10 +80,6 @@ contract MarginEngine is EngineBase, IAuctionSettlement, IPoolLedger, Reentrancy
     function deposit(uint256 accountId, address token, uint256 amount) external nonReentrant {
         if (amount == 0) revert ZeroAmount();
         Account memory account = _existingAccount(accountId);
-        if (
-            token != address(quote) && msg.sender != account.owner
-                && !isOperator[account.owner][msg.sender]
-        ) revert CollateralDepositNotAuthorized(accountId, msg.sender);
         if (token == address(quote)) {
             _pullExact(token, amount);
             if (account.quoteBalance >= 0) {
@@ -97,6 +93,10 @@ contract MarginEngine is EngineBase, IAuctionSettlement, IPoolLedger, Reentrancy
                 _storeLedger(ledger);
             }
         } else {
+            address owner = account.owner;
+            if (msg.sender != owner && !isOperator[owner][msg.sender]) {
+                revert CollateralDepositNotAuthorized(accountId, msg.sender);
+            }
             Collateral storage collateral = _listedCollateral(token);
             uint256 deposited = collateral.totalDeposited;
             uint256 cap = collateral.depositCap;
