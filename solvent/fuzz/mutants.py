@@ -48,8 +48,7 @@ MUTANTS = (
         "            _requireInitialHealth(account, accountId, cache);\n"
         "        }\n"
         "        IERC20(token).safeTransfer(to, amount);",
-        "        }\n"
-        "        IERC20(token).safeTransfer(to, amount);",
+        "        }\n        IERC20(token).safeTransfer(to, amount);",
     ),
     Mutant(
         "take ignores maxPrice",
