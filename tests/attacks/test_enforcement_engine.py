@@ -65,9 +65,97 @@ def test_own_dust_wbtc_and_a_stale_btc_feed_do_not_block_liquidation(system, att
     assert _position(system, account, "WETH").size == 0
     event = receipt.events.filter(system.admin.Liquidated)[0]
     assert event.fraction == WAD and event.closedNotional == 300 * 1_600 * WAD
+    # Quote cannot cover the penalty, and the WBTC cannot go to auction without a price: the pool
+    # lends the penalty, the keeper is paid from it, the debt waits on the account.
+    [deferred] = receipt.events.filter(system.admin.HandOffDeferred)
+    assert deferred.asset == system.tokens["WBTC"]
+    quote_after = int(system.admin.accounts(account).quoteBalance)
+    assert deferred.quoteBalance == quote_after < 0
+    assert event.penalty == 300 * 1_600 * 25 // 1000 * USDC  # 2.5% of the closed notional
+    assert event.keeperReward == 5 * USDC + event.penalty // 1000  # tip + chip x penalty
+
     # The loss is realized at $1,600: the whale can no longer wait for a rebound.
     attack.set_price("WETH", 2_100)
     assert int(system.admin.accounts(account).marketMask) == 0
+    # With a debt it is no idle account: its collateral stays while the BTC feed is down.
+    with ape.reverts(system.admin.RiskIncreaseBlockedByOracle):
+        system.engine.withdraw(account, system.tokens["WBTC"], SATOSHI, whale, sender=whale)
+
+    # Once the BTC feed is back, the debt-only account goes to auction with the fee on its debt.
+    attack.set_price("WBTC", 60_000)
+    receipt = system.engine.liquidate(account, keeper, sender=keeper)
+    [handed] = receipt.events.filter(system.admin.HandedToAuction)
+    assert handed.debt == -quote_after
+    [event] = receipt.events.filter(system.admin.Liquidated)
+    assert event.penalty == -(quote_after * 2 // 100)  # ceil(2% of the debt)
+
+
+def test_deviation_between_feeds_cannot_block_liquidating_an_underwater_account(
+    system, attack, actors
+):
+    """A manipulable secondary feed: the whale moves BTC's backup feed 10% away from the primary
+    (deviation 3% allowed), so every BTC read reverts `PriceDeviation`, then hopes its 0.1 WBTC
+    shields its under-water ETH position. The WBTC counts 0 and the position closes."""
+    lp, whale, keeper = actors["lp"], actors["whale"], actors["keeper"]
+    attack.fund_pool(lp, 2_000_000)
+    attack.fund_insurance(actors["staker"], 100_000)
+    account = attack.open_account(whale)
+    attack.deposit(whale, account, "quote", 100_000 * USDC)
+    attack.deposit(whale, account, "WBTC", 10**7)
+    attack.trade(whale, account, "WETH", 300 * WAD)
+    attack.set_price("WETH", 1_600)
+    system.secondary_feeds["WBTC"].setAnswer(66_000 * 10**6, sender=attack.deployer)
+    system.feeds["WBTC"].setAnswer(60_000 * 10**8, sender=attack.deployer)
+    with ape.reverts(system.oracle.PriceDeviation):
+        system.oracle.price(system.tokens["WBTC"])
+
+    receipt = system.engine.liquidate(account, keeper, sender=keeper)
+    assert _position(system, account, "WETH").size == 0
+    assert len(receipt.events.filter(system.admin.HandOffDeferred)) == 1
+
+
+def test_nothing_to_close_and_no_price_is_a_named_revert(system, attack, actors):
+    """A debt-only account whose only collateral has no price: nothing can be closed and nothing
+    auctioned, so `liquidate` reverts `PriceUnavailable(WBTC)` (the account's own holdings), and
+    charges no penalty a keeper could farm block by block."""
+    lp, whale, keeper = actors["lp"], actors["whale"], actors["keeper"]
+    attack.fund_pool(lp, 2_000_000)
+    account = attack.open_account(whale)
+    attack.deposit(whale, account, "WBTC", 10**7)  # $6,000
+    attack.trade(whale, account, "WETH", 10 * WAD)
+    attack.set_price("WETH", 1_400)  # -$6,000
+    attack.trade(whale, account, "WETH", -10 * WAD)
+    assert int(system.admin.accounts(account).quoteBalance) < -6_000 * USDC
+    _stale_btc(attack, 1_400)
+
+    assert attack.health(account).health == 0  # the WBTC counts 0
+    with ape.reverts(system.admin.PriceUnavailable, asset=system.tokens["WBTC"]):
+        system.engine.liquidate(account, keeper, sender=keeper)
+
+
+def test_governance_lists_only_what_the_oracle_knows(system, project, attack):
+    """`listCollateral` and `createMarket` require the oracle's configuration for the token."""
+    stray = attack.deployer.deploy(project.MockERC20, "Stray", "STRAY", 18)
+    market = (65 * WAD // 1000, 8 * WAD // 100, 3 * WAD, 15385 * WAD // 10000, 0, 0, WAD)
+    with ape.reverts(system.admin.OracleUnknownAsset, asset=stray):
+        system.admin.listCollateral(stray, WAD // 2, WAD // 2, 10**24, sender=attack.deployer)
+    with ape.reverts(system.admin.OracleUnknownAsset, asset=stray):
+        system.admin.createMarket(stray, market, sender=attack.deployer)
+
+
+def test_absurd_amounts_end_in_named_errors(system, attack, actors):
+    """A uint256-max collateral deposit overflowed `totalDeposited + amount` before the cap check
+    (`Panic(0x11)`); a size beyond int128 overflowed the position arithmetic."""
+    whale = actors["whale"]
+    account = attack.open_account(whale)
+    attack.deposit(whale, account, "quote", 1_000 * USDC)
+    weth = system.tokens["WETH"]
+    weth.approve(system.engine, 2**256 - 1, sender=whale)
+    with ape.reverts(system.admin.DepositCapExceeded):
+        system.engine.deposit(account, weth, 2**256 - 1, sender=whale)
+    for size in (2**255 - 1, -(2**255) + 1, 2**120 + 1):
+        with ape.reverts(system.admin.SizeTooLarge):
+            system.engine.trade(account, 0, size, 2**256 - 1 if size > 0 else 0, sender=whale)
 
 
 def test_a_stranger_cannot_plant_collateral(system, attack, actors):
