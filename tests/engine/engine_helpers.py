@@ -83,7 +83,7 @@ def read_portfolio(engine, admin, oracle, weth, wbtc, account_id: int) -> Portfo
     for token, params in ((weth, WETH_PARAMS), (wbtc, WBTC_PARAMS)):
         amount = engine.collateralBalance(account_id, token)
         if amount:
-            collaterals.append(CollateralHolding(amount, oracle.prices(token), params))
+            collaterals.append(CollateralHolding(amount, oracle.prices(token) or None, params))
     positions = []
     for market_id, (token, params) in enumerate(((weth, ETH_MARKET), (wbtc, BTC_MARKET))):
         position = admin.positions(account_id, market_id)
@@ -92,7 +92,7 @@ def read_portfolio(engine, admin, oracle, weth, wbtc, account_id: int) -> Portfo
                 PositionState(
                     position.size,
                     position.openNotional,
-                    oracle.prices(token),
+                    oracle.prices(token) or None,  # 0: the mock reverts PriceNotSet
                     oracle.sigmas(token),
                     params,
                 )
