@@ -90,7 +90,7 @@ def test_fraction_with_minimum_margins_restores_the_target(
     equity, variable, positions, minimum, notional_ratio, penalty_rate, target
 ):
     """The per-position minimum margins F stay while the positions stay open: the fraction must
-    reach T·((1 − f)·(R − F) + F) (issue 12)."""
+    reach T·((1 - f)·(R - F) + F) (issue 12)."""
     fixed = positions * minimum
     requirement = variable + fixed
     total_notional = variable * notional_ratio
