@@ -342,7 +342,8 @@ abstract contract EngineBase is IMarginEngineEvents, AccessControl {
             );
         }
         uint256 mask = account.marketMask;
-        uint256 minMargin = mask == 0 ? 0 : _minPositionMargin;
+        uint256 minMargin = cache.minPositionMargin;
+        if (minMargin == 0 && mask != 0) minMargin = _minPositionMargin;
         for (; mask != 0; mask &= mask - 1) {
             uint256 marketId = _lowestBit(mask);
             Market storage market = _marketAt(marketId);

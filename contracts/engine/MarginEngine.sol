@@ -226,6 +226,7 @@ contract MarginEngine is EngineBase, IAuctionSettlement, IPoolLedger, Reentrancy
         // slither-disable-next-line uninitialized-local
         PriceCache memory cache;
         cache.lenient = true;
+        cache.minPositionMargin = params.minPositionMargin;
         Closure memory closure = _closeForLiquidation(account, accountId, cache, params);
 
         Ledger memory ledger = _ledger;

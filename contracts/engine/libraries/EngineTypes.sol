@@ -111,6 +111,8 @@ struct PriceCache {
     uint256[8] marketImr;
     bool lenient;
     address unpriced;
+    /// @dev `minPositionMargin` when the caller has it in memory already (0: read it from storage).
+    uint256 minPositionMargin;
 }
 
 /// @notice Health of one account as the keeper sees it.
