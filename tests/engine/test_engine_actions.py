@@ -109,16 +109,22 @@ def test_withdraw_rejects(
 
 
 def test_operator_can_trade_and_withdraw_once_approved(
-    engine, usdc, trader, other, funded_trader, deployer
+    engine, usdc, weth, trader, other, funded_trader, deployer
 ):
     usdc.mint(other, 10_000 * USDC, sender=deployer)
     usdc.approve(engine, MAX, sender=other)
-    engine.deposit(funded_trader, usdc, 10_000 * USDC, sender=other)  # anyone may deposit
+    engine.deposit(funded_trader, usdc, 10_000 * USDC, sender=other)  # anyone may deposit quote
+    weth.mint(other, WAD, sender=deployer)
+    weth.approve(engine, MAX, sender=other)
+    with ape.reverts(engine.CollateralDepositNotAuthorized):  # ...but not other collateral
+        engine.deposit(funded_trader, weth, WAD, sender=other)
     with ape.reverts(engine.NotAuthorized):
         engine.trade(funded_trader, 0, WAD, MAX, sender=other)
     with ape.reverts(engine.ZeroAddress):
         engine.setOperator(ape.utils.ZERO_ADDRESS, True, sender=trader)
     engine.setOperator(other, True, sender=trader)
+    engine.deposit(funded_trader, weth, WAD, sender=other)  # an operator may
+    assert engine.collateralBalance(funded_trader, weth) == WAD
     engine.trade(funded_trader, 0, WAD, MAX, sender=other)
     engine.withdraw(funded_trader, usdc, 100 * USDC, other, sender=other)
     engine.setOperator(other, False, sender=trader)
