@@ -221,7 +221,7 @@ abstract contract EngineBase is IMarginEngineEvents, AccessControl {
         if (account.activeAuctions != 0) revert AccountUnderAuction(accountId);
         if (riskPaused) revert RiskIncreasePaused();
         uint256 collateralMask = account.collateralMask;
-        bool checked;
+        bool checked = false;
         for (uint256 mask = collateralMask; mask != 0; mask &= mask - 1) {
             _requireRiskIncreaseAllowed(_collateralToken(_lowestBit(mask)));
             checked = true;

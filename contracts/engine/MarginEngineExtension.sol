@@ -283,6 +283,8 @@ contract MarginEngineExtension is EngineBase {
     /// @dev The oracle has a configuration for `asset` (`sigma` reverts `UnknownAsset` otherwise and
     /// reads no feed, so a stale feed does not block governance).
     function _requireOracleKnows(address asset) internal view {
+        // Only whether it reverts matters: the value is not needed.
+        // slither-disable-next-line unused-return
         try oracle.sigma(asset) returns (uint256) {}
         catch {
             revert OracleUnknownAsset(asset);
