@@ -144,6 +144,8 @@ class LiquidationSpec:
     dust_notional: int  # WAD USD
     keeper_tip: int  # quote units
     keeper_chip: int
+    liquidation_fee: int  # WAD, on the debt handed to auction
+    min_position_margin: int  # WAD USD per open position
 
 
 @dataclass(frozen=True)
@@ -219,6 +221,8 @@ def parse(raw: dict[str, Any]) -> ProtocolConfig:
                 dust_notional=to_wad(liq["dust_notional"]),
                 keeper_tip=to_units(liq["keeper_tip"], q),
                 keeper_chip=to_wad(liq["keeper_chip"]),
+                liquidation_fee=to_wad(liq["liquidation_fee"]),
+                min_position_margin=to_wad(liq["min_position_margin"]),
             ),
             pool_reserve_ratio=to_wad(raw["pool_reserve_ratio"]),
             auction_global_hole=to_units(raw["auction_global_hole"], q),

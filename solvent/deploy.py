@@ -152,6 +152,8 @@ def deploy(project: Any, chain: Any, config: ProtocolConfig, deployer: Any) -> P
             liq.keeper_chip,
             liq.dust_notional,
             liq.keeper_tip,
+            liq.liquidation_fee,
+            liq.min_position_margin,
         ),
         **tx,
     )

@@ -60,16 +60,20 @@ class MarketParams:
 
 @dataclass(frozen=True)
 class CollateralHolding:
+    """`price` None: the oracle rejects every feed (a liquidation values the holding at 0)."""
+
     amount: int
-    price: int
+    price: int | None
     params: CollateralParams
 
 
 @dataclass(frozen=True)
 class PositionState:
+    """`price` None: the oracle rejects every feed (a liquidation leaves the market out)."""
+
     size: int
     open_notional: int
-    price: int
+    price: int | None
     sigma: int
     params: MarketParams
 
@@ -88,6 +92,7 @@ class Margin:
     maintenance_equity: int
     maintenance_requirement: int
     notional: int
+    minimum_margin: int = 0
 
 
 @dataclass(frozen=True)
@@ -99,6 +104,8 @@ class LiquidationParams:
     keeper_chip: int
     dust_notional: int
     keeper_tip: int
+    liquidation_fee: int = 0  # WAD, on the debt handed to auction (Maker's chop - 1)
+    min_position_margin: int = 0  # WAD USD, added to both requirements per open position
 
 
 def margin_ratios(params: MarketParams, sigma: int) -> tuple[int, int]:
@@ -120,24 +127,31 @@ def collateral_value(amount: int, price: int, decimals: int, weight: int) -> int
     return mul_div_down(mul_div_down(amount, price, 10**decimals), weight, WAD)
 
 
-def margin(portfolio: Portfolio) -> Margin:
-    """Equity and requirement, initial and maintenance (WAD), and the total notional."""
+def margin(portfolio: Portfolio, min_position_margin: int = 0) -> Margin:
+    """Equity and requirement, initial and maintenance (WAD), the total notional and the minimum
+    margins in the requirements. As a liquidation reads it: a collateral without a price counts 0,
+    a market without one is left out (MarginEngine's lenient `_margin`)."""
     cash = portfolio.quote_balance * WAD_PER_QUOTE
     im_equity = mm_equity = cash
-    im_req = mm_req = total_notional = 0
+    im_req = mm_req = total_notional = minimum = 0
     for c in portfolio.collaterals:
+        if c.price is None:
+            continue
         im_equity += collateral_value(c.amount, c.price, c.params.decimals, c.params.im_weight)
         mm_equity += collateral_value(c.amount, c.price, c.params.decimals, c.params.mm_weight)
     for p in portfolio.positions:
+        if p.price is None:
+            continue
         mmr, imr = margin_ratios(p.params, p.sigma)
         pnl = unrealized_pnl(p.size, p.open_notional, p.price)
         n = notional(p.size, p.price)
         im_equity += pnl
         mm_equity += pnl
         total_notional += n
-        im_req += mul_div_up(n, imr, WAD)
-        mm_req += mul_div_up(n, mmr, WAD)
-    return Margin(im_equity, im_req, mm_equity, mm_req, total_notional)
+        im_req += mul_div_up(n, imr, WAD) + min_position_margin
+        mm_req += mul_div_up(n, mmr, WAD) + min_position_margin
+        minimum += min_position_margin
+    return Margin(im_equity, im_req, mm_equity, mm_req, total_notional, minimum)
 
 
 def health(equity: int, requirement: int, has_debt: bool) -> int:
@@ -149,13 +163,13 @@ def health(equity: int, requirement: int, has_debt: bool) -> int:
     return mul_div_down(equity, WAD, requirement)
 
 
-def maintenance_health(portfolio: Portfolio) -> int:
-    m = margin(portfolio)
+def maintenance_health(portfolio: Portfolio, min_position_margin: int = 0) -> int:
+    m = margin(portfolio, min_position_margin)
     return health(m.maintenance_equity, m.maintenance_requirement, portfolio.quote_balance < 0)
 
 
-def initial_health(portfolio: Portfolio) -> int:
-    m = margin(portfolio)
+def initial_health(portfolio: Portfolio, min_position_margin: int = 0) -> int:
+    m = margin(portfolio, min_position_margin)
     return health(m.initial_equity, m.initial_requirement, portfolio.quote_balance < 0)
 
 
@@ -190,15 +204,22 @@ def increases_risk(size: int, new_size: int) -> bool:
 
 
 def liquidation_fraction(
-    equity: int, requirement: int, total_notional: int, penalty_rate: int, target_health: int
+    equity: int,
+    requirement: int,
+    total_notional: int,
+    penalty_rate: int,
+    target_health: int,
+    fixed_requirement: int = 0,
 ) -> int:
-    """Smallest f (WAD, up) with E - f*p*N >= T*(1-f)*R: f = (T*R - E) / (T*R - p*N)."""
+    """Smallest f (WAD, up) with E - f*p*N >= T*((1-f)*(R - F) + F), F the minimum margins that a
+    partial closure keeps: f = (T*R - E) / (T*(R - F) - p*N)."""
     target_req = mul_div_up(target_health, requirement, WAD)
+    variable_target = mul_div_up(target_health, requirement - fixed_requirement, WAD)
     max_penalty = mul_div_up(penalty_rate, total_notional, WAD)
-    if target_req <= max_penalty or equity >= target_req:
+    if variable_target <= max_penalty or equity >= target_req:
         return WAD
     shortfall = target_req - equity
-    relief = target_req - max_penalty
+    relief = variable_target - max_penalty
     if shortfall >= relief:
         return WAD
     return mul_div_up(shortfall, WAD, relief)
@@ -213,8 +234,17 @@ def closing_delta(size: int, price: int, fraction: int, dust_notional: int) -> i
     return -closing if size > 0 else closing
 
 
-def penalty(closed_notional: int, penalty_rate: int) -> int:
-    return mul_div_up(closed_notional, penalty_rate, WAD * WAD_PER_QUOTE)
+def penalty(
+    closed_notional: int, penalty_rate: int, debt: int = 0, fee: int = 0, floor: int = 0
+) -> int:
+    """penaltyRate * closed notional + fee * debt (quote units, each part up), at least `floor`
+    (the keeper tip) once anything is closed or any debt recovered."""
+    if closed_notional == 0 and debt == 0:
+        return 0
+    charged = mul_div_up(closed_notional, penalty_rate, WAD * WAD_PER_QUOTE) + mul_div_up(
+        debt, fee, WAD
+    )
+    return max(charged, floor)
 
 
 def keeper_reward(debt: int, penalty_quote: int, tip: int, chip: int) -> int:
@@ -223,6 +253,10 @@ def keeper_reward(debt: int, penalty_quote: int, tip: int, chip: int) -> int:
 
 @dataclass(frozen=True)
 class LiquidationOutcome:
+    """`penalty` is what the liquidation charges: with the fee on the debt when it hands off.
+    `deferred`: an asset without a price keeps the collateral from auction, so the pool lends the
+    penalty and the debt stays on the account. `size_deltas` is 0 for a market without a price."""
+
     fraction: int
     size_deltas: list[int]
     realized_pnl: int
@@ -230,11 +264,18 @@ class LiquidationOutcome:
     penalty: int
     quote_after_pnl: int
     handed_off: bool
+    deferred: bool = False
+
+
+class PriceUnavailableError(Exception):
+    """`MarginEngine.liquidate` reverts `PriceUnavailable`: nothing can be closed and an asset
+    without a price keeps the collateral from auction."""
 
 
 def plan_liquidation(portfolio: Portfolio, params: LiquidationParams) -> LiquidationOutcome | None:
-    """What `MarginEngine.liquidate` does to `portfolio`, or None if it is not liquidatable."""
-    m = margin(portfolio)
+    """What `MarginEngine.liquidate` does to `portfolio`, or None if it is not liquidatable.
+    Raises PriceUnavailableError where the engine reverts `PriceUnavailable`."""
+    m = margin(portfolio, params.min_position_margin)
     h = health(m.maintenance_equity, m.maintenance_requirement, portfolio.quote_balance < 0)
     if h >= WAD:
         return None
@@ -247,22 +288,42 @@ def plan_liquidation(portfolio: Portfolio, params: LiquidationParams) -> Liquida
             m.notional,
             params.penalty_rate,
             params.target_health,
+            m.minimum_margin,
         )
 
     def size(f: int) -> tuple[list[int], int, int, int]:
         deltas, realized, closed = [], 0, 0
         for p in portfolio.positions:
+            if p.price is None:
+                deltas.append(0)
+                continue
             d = closing_delta(p.size, p.price, f, params.dust_notional)
             realized += apply_fill(p.size, p.open_notional, d, p.price)[1]
             closed += notional(d, p.price)
             deltas.append(d)
-        return deltas, realized, closed, penalty(closed, params.penalty_rate)
+        return (
+            deltas,
+            realized,
+            closed,
+            penalty(closed, params.penalty_rate, floor=params.keeper_tip),
+        )
 
     deltas, realized, closed, pen = size(fraction)
     if fraction < WAD and portfolio.quote_balance + to_quote_floor(realized) < pen:
         fraction = WAD
         deltas, realized, closed, pen = size(fraction)
     quote_after = portfolio.quote_balance + to_quote_floor(realized)
-    return LiquidationOutcome(
-        fraction, deltas, realized, closed, pen, quote_after, handed_off=quote_after < pen
+    unpriced = any(c.price is None for c in portfolio.collaterals) or any(
+        p.price is None for p in portfolio.positions
     )
+    if quote_after >= pen:
+        return LiquidationOutcome(fraction, deltas, realized, closed, pen, quote_after, False)
+    if unpriced:
+        if closed == 0:
+            raise PriceUnavailableError
+        return LiquidationOutcome(
+            fraction, deltas, realized, closed, pen, quote_after, False, deferred=True
+        )
+    debt = max(-quote_after, 0)
+    pen = penalty(closed, params.penalty_rate, debt, params.liquidation_fee, params.keeper_tip)
+    return LiquidationOutcome(fraction, deltas, realized, closed, pen, quote_after, True)

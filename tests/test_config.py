@@ -21,6 +21,8 @@ def test_local_config_is_all_mocks_with_two_assets():
     assert config.asset("WBTC").market.name == "BTC-PERP"
     assert weth.auction.tip == 5 * 10**6 and weth.auction.curve.kind == "stairstep"
     assert config.liquidation.keeper_tip == 5_000_000
+    assert config.liquidation.liquidation_fee == 2 * WAD // 100
+    assert config.liquidation.min_position_margin == 50 * WAD
 
 
 def test_sepolia_config_names_public_addresses_and_no_mocks():

@@ -49,6 +49,20 @@ abstract contract EngineBase is IMarginEngineEvents, AccessControl {
     uint256 internal constant MAX_TARGET_HEALTH = 2e18;
     uint256 internal constant MAX_KEEPER_CHIP = 0.1e18;
     uint256 internal constant MAX_KEEPER_TIP = 1000e6;
+    /// @dev Keepers must always be paid something: 0.5% of closed notional at least.
+    uint256 internal constant MIN_PENALTY_RATE = 0.005e18;
+    /// @dev Below this, a restricted sequencer would freeze (almost) every liquidation.
+    uint256 internal constant MIN_RESTRICTED_HEALTH = 0.5e18;
+    uint256 internal constant MAX_DUST_NOTIONAL = 100_000e18;
+    uint256 internal constant MIN_LIQUIDATION_FEE = 0.001e18;
+    uint256 internal constant MAX_LIQUIDATION_FEE = 0.2e18;
+    uint256 internal constant MAX_MIN_POSITION_MARGIN = 1000e18;
+    /// @dev Open interest caps (and so every market aggregate) stay below 2^120 WAD: with sizes
+    /// bounded the same way, no signed 128-bit aggregate can overflow.
+    uint256 internal constant MAX_OPEN_INTEREST_CAP = 1 << 120;
+    int256 internal constant MAX_SIZE_DELTA = int256(1 << 120);
+    /// @dev Memoized in a `PriceCache` for a price a liquidation could not read.
+    uint256 internal constant UNPRICED = type(uint256).max;
     /// @dev A seizure leaves this bit in the account's balance slot instead of zeroing it, so the
     /// return of an auction's leftover updates a live slot (2.9k gas) instead of re-creating it
     /// (22.1k). Balances stay below 2^128 (`totalDeposited` is a uint128): the bit never mixes
@@ -70,6 +84,10 @@ abstract contract EngineBase is IMarginEngineEvents, AccessControl {
     address public lpPool;
     // slither-disable-next-line uninitialized-state,constable-states
     bool public riskPaused;
+    /// @dev `LiquidationParams.minPositionMargin` (WAD USD), kept here as well: it shares the slot
+    /// of `riskPaused`, which every risk increase reads before its margin check.
+    // slither-disable-next-line uninitialized-state,constable-states
+    uint88 internal _minPositionMargin;
     // slither-disable-next-line uninitialized-state,constable-states
     uint256 public poolReserveRatio;
 
@@ -195,13 +213,32 @@ abstract contract EngineBase is IMarginEngineEvents, AccessControl {
         return updated.toInt72();
     }
 
-    function _checkRiskIncrease(uint256 accountId, Account memory account, address asset) internal view {
+    /// @dev A risk increase needs every asset the account holds (collateral in `account`'s mask,
+    /// markets in `marketMask`, which includes the market being traded) to allow it: initial health
+    /// values all of them, so a tripped breaker on any one blocks (docs/margin.md, "Risk gates").
+    /// An account holding only quote waits for the sequencer alone.
+    function _checkRiskIncrease(uint256 accountId, Account memory account, uint256 marketMask) internal view {
         if (account.activeAuctions != 0) revert AccountUnderAuction(accountId);
         if (riskPaused) revert RiskIncreasePaused();
-        // Quote has no price feed: withdrawing it only waits for the sequencer.
-        bool allowed =
-            asset == address(quote) ? !oracle.sequencerRestricted() : oracle.riskIncreaseAllowed(asset);
-        if (!allowed) revert RiskIncreaseBlockedByOracle(asset);
+        uint256 collateralMask = account.collateralMask;
+        bool checked = false;
+        for (uint256 mask = collateralMask; mask != 0; mask &= mask - 1) {
+            _requireRiskIncreaseAllowed(_collateralToken(_lowestBit(mask)));
+            checked = true;
+        }
+        for (uint256 mask = marketMask; mask != 0; mask &= mask - 1) {
+            Market storage market = _marketAt(_lowestBit(mask));
+            uint256 shared = market.sharedCollateral;
+            // Its asset was checked as collateral already.
+            if (shared != 0 && collateralMask & (1 << (shared - 1)) != 0) continue;
+            _requireRiskIncreaseAllowed(market.asset);
+            checked = true;
+        }
+        if (!checked && oracle.sequencerRestricted()) revert RiskIncreaseBlockedByOracle(address(quote));
+    }
+
+    function _requireRiskIncreaseAllowed(address asset) internal view {
+        if (!oracle.riskIncreaseAllowed(asset)) revert RiskIncreaseBlockedByOracle(asset);
     }
 
     function _requireInitialHealth(Account memory account, uint256 accountId, PriceCache memory cache)
@@ -230,8 +267,23 @@ abstract contract EngineBase is IMarginEngineEvents, AccessControl {
     {
         p = cache.collateralPrice[index];
         if (p == 0) {
-            p = oracle.price(token);
+            p = _readPrice(cache, token);
             cache.collateralPrice[index] = p;
+        }
+    }
+
+    /// @dev The oracle's price; in a lenient (liquidation) read, `UNPRICED` when the oracle rejects
+    /// every feed (stale, deviation, bounds...). A revert without data (out of gas, a call to no
+    /// code) is not a rejected price: it propagates, so a keeper cannot starve the oracle call of
+    /// gas to have collateral valued at 0.
+    function _readPrice(PriceCache memory cache, address asset) internal view returns (uint256) {
+        if (!cache.lenient) return oracle.price(asset);
+        try oracle.price(asset) returns (uint256 p) {
+            return p;
+        } catch (bytes memory reason) {
+            if (reason.length == 0) revert PriceReadFailed(asset);
+            if (cache.unpriced == address(0)) cache.unpriced = asset;
+            return UNPRICED;
         }
     }
 
@@ -244,7 +296,7 @@ abstract contract EngineBase is IMarginEngineEvents, AccessControl {
         if (p != 0) return p;
         address asset = market.asset;
         uint256 shared = market.sharedCollateral;
-        p = shared != 0 ? _collateralPrice(cache, shared - 1, asset) : oracle.price(asset);
+        p = shared != 0 ? _collateralPrice(cache, shared - 1, asset) : _readPrice(cache, asset);
         cache.marketPrice[marketId] = p;
     }
 
@@ -263,6 +315,9 @@ abstract contract EngineBase is IMarginEngineEvents, AccessControl {
     }
 
     /// @dev Equity and requirement, initial and maintenance, in one pass over the account's bitmasks.
+    /// Each open position adds `minPositionMargin` to both requirements. A lenient read (liquidation)
+    /// values a collateral without a price at 0 and leaves a market without a price out (its
+    /// position can be neither valued nor closed; docs/margin.md, "Unpriceable assets").
     function _margin(Account memory account, uint256 accountId, PriceCache memory cache)
         internal
         view
@@ -277,6 +332,7 @@ abstract contract EngineBase is IMarginEngineEvents, AccessControl {
             Collateral storage collateral = _collaterals[token];
             uint256 amount = _collateralBalanceOf(accountId, token);
             uint256 price = _collateralPrice(cache, index, token);
+            if (price == UNPRICED) continue;
             uint256 unit = 10 ** collateral.decimals;
             margin.initialEquity += int256(
                 MarginMath.collateralValue(amount, price, unit, collateral.imWeight)
@@ -285,19 +341,24 @@ abstract contract EngineBase is IMarginEngineEvents, AccessControl {
                 MarginMath.collateralValue(amount, price, unit, collateral.mmWeight)
             );
         }
-        for (uint256 mask = account.marketMask; mask != 0; mask &= mask - 1) {
+        uint256 mask = account.marketMask;
+        uint256 minMargin = cache.minPositionMargin;
+        if (minMargin == 0 && mask != 0) minMargin = _minPositionMargin;
+        for (; mask != 0; mask &= mask - 1) {
             uint256 marketId = _lowestBit(mask);
             Market storage market = _marketAt(marketId);
-            Position memory position = _positions[accountId][marketId];
             uint256 price = _marketPrice(cache, marketId, market);
+            if (price == UNPRICED) continue;
+            Position memory position = _positions[accountId][marketId];
             (uint256 mmr, uint256 imr) = _marketRatios(cache, marketId, market);
             int256 pnl = MarginMath.unrealizedPnl(position.size, position.openNotional, price);
             uint256 notional = MarginMath.notional(position.size, price);
             margin.initialEquity += pnl;
             margin.maintenanceEquity += pnl;
             margin.notional += notional;
-            margin.initialRequirement += MarginMath.mulDivUp(notional, imr, WAD);
-            margin.maintenanceRequirement += MarginMath.mulDivUp(notional, mmr, WAD);
+            margin.initialRequirement += MarginMath.mulDivUp(notional, imr, WAD) + minMargin;
+            margin.maintenanceRequirement += MarginMath.mulDivUp(notional, mmr, WAD) + minMargin;
+            margin.minimumMargin += minMargin;
         }
     }
 
@@ -373,7 +434,8 @@ abstract contract EngineBase is IMarginEngineEvents, AccessControl {
             ClosurePlan memory plan;
             (closure.realizedPnl, closure.closedNotional) =
                 _planClosure(account, accountId, cache, closure.fraction, params.dustNotional, plan);
-            closure.penalty = MarginMath.penalty(closure.closedNotional, params.penaltyRate);
+            closure.penalty =
+                MarginMath.penalty(closure.closedNotional, params.penaltyRate, 0, 0, params.keeperTip);
             if (
                 account.quoteBalance + MarginMath.toQuoteFloor(closure.realizedPnl) >= int256(closure.penalty)
             ) {
@@ -384,7 +446,8 @@ abstract contract EngineBase is IMarginEngineEvents, AccessControl {
         }
         (closure.realizedPnl, closure.closedNotional) =
             _closePositions(account, accountId, cache, WAD, params.dustNotional);
-        closure.penalty = MarginMath.penalty(closure.closedNotional, params.penaltyRate);
+        closure.penalty =
+            MarginMath.penalty(closure.closedNotional, params.penaltyRate, 0, 0, params.keeperTip);
     }
 
     function _liquidationFraction(
@@ -407,6 +470,7 @@ abstract contract EngineBase is IMarginEngineEvents, AccessControl {
                 margin.maintenanceEquity,
                 margin.maintenanceRequirement,
                 margin.notional,
+                margin.minimumMargin,
                 params.penaltyRate,
                 params.targetHealth
             );
@@ -423,9 +487,11 @@ abstract contract EngineBase is IMarginEngineEvents, AccessControl {
     ) internal returns (int256 realizedPnl, uint256 closedNotional) {
         for (uint256 mask = account.marketMask; mask != 0; mask &= mask - 1) {
             uint256 marketId = _lowestBit(mask);
+            uint256 price = cache.marketPrice[marketId];
+            if (price == UNPRICED) continue;
             Position memory position = _positions[accountId][marketId];
             (int256 sizeDelta, int256 newOpenNotional, int256 pnl, uint256 notional) =
-                _closingFill(position, cache.marketPrice[marketId], fraction, dustNotional);
+                _closingFill(position, price, fraction, dustNotional);
             realizedPnl += pnl;
             closedNotional += notional;
             _writeFill(account, accountId, marketId, position, position.size + sizeDelta, newOpenNotional);
@@ -443,6 +509,7 @@ abstract contract EngineBase is IMarginEngineEvents, AccessControl {
     ) internal view returns (int256 realizedPnl, uint256 closedNotional) {
         for (uint256 mask = account.marketMask; mask != 0; mask &= mask - 1) {
             uint256 marketId = _lowestBit(mask);
+            if (cache.marketPrice[marketId] == UNPRICED) continue;
             (int256 sizeDelta, int256 newOpenNotional, int256 pnl, uint256 notional) = _closingFill(
                 _positions[accountId][marketId], cache.marketPrice[marketId], fraction, dustNotional
             );
@@ -456,6 +523,8 @@ abstract contract EngineBase is IMarginEngineEvents, AccessControl {
     function _applyClosure(Account memory account, uint256 accountId, ClosurePlan memory plan) internal {
         for (uint256 mask = account.marketMask; mask != 0; mask &= mask - 1) {
             uint256 marketId = _lowestBit(mask);
+            // No fill planned: the market has no price (a planned closing fill is never 0).
+            if (plan.sizeDelta[marketId] == 0) continue;
             Position memory position = _positions[accountId][marketId];
             _writeFill(
                 account,
@@ -507,19 +576,25 @@ abstract contract EngineBase is IMarginEngineEvents, AccessControl {
 
     // ------------------------------------------------------------------ internals: hand-off & waterfall
 
-    /// @dev Quote does not cover the penalty: cash pays what it can of it, the debt leaves the
+    /// @dev Quote does not cover the penalty: the penalty grows by the fee on the debt recovered
+    /// (`liquidationFee * debt`, Maker's chop), cash pays what it can of it, the debt leaves the
     /// account for auction with the collateral, or is written off at once when there is none.
+    /// Returns the keeper's reward as actually paid (the insurance fund fronts it and may pay less).
     function _handOff(
         Account memory account,
         uint256 accountId,
         Ledger memory ledger,
-        uint256 penaltyDue,
+        Closure memory closure,
         LiquidationParams memory params,
         PriceCache memory cache,
         address keeper
     ) internal returns (uint256 reward) {
         uint256 penaltyPaid = MarginMath.positivePart(account.quoteBalance);
         uint256 debt = MarginMath.negativePart(account.quoteBalance);
+        uint256 penaltyDue = MarginMath.penalty(
+            closure.closedNotional, params.penaltyRate, debt, params.liquidationFee, params.keeperTip
+        );
+        closure.penalty = penaltyDue;
         uint256 unpaidPenalty = penaltyDue - penaltyPaid;
         ledger.insuranceFees += penaltyPaid.toUint64();
         ledger.accountDebt -= debt.toUint64();
@@ -537,7 +612,11 @@ abstract contract EngineBase is IMarginEngineEvents, AccessControl {
         }
 
         ledger.debtInAuction += debt.toUint64();
+        // The liquidator has the fund pay the keeper; what arrived is what the event reports.
+        uint256 before = quote.balanceOf(keeper);
         _auction(account, accountId, ledger, debt, unpaidPenalty, cache, keeper);
+        uint256 received = quote.balanceOf(keeper);
+        reward = received > before ? received - before : 0;
     }
 
     /// @dev Seizes the collateral and hands it, the debt and the unpaid penalty to the liquidator.

@@ -17,6 +17,8 @@ interface IMarginEngineEvents {
     error OpenInterestCapExceeded(uint256 marketId, uint256 cap);
     error SlippageExceeded(uint256 price, uint256 acceptablePrice);
     error FeeOnTransferNotSupported(address token);
+    error CollateralDepositNotAuthorized(uint256 accountId, address caller);
+    error SizeTooLarge(int256 sizeDelta);
     // --- risk gates ---
     error InsufficientMargin(uint256 initialHealth);
     error RiskIncreasePaused();
@@ -24,6 +26,8 @@ interface IMarginEngineEvents {
     error AccountUnderAuction(uint256 accountId);
     error AccountHealthy(uint256 health);
     error SequencerRestrictedLiquidation(uint256 health);
+    error PriceUnavailable(address asset);
+    error PriceReadFailed(address asset);
     // --- governance ---
     error CollateralAlreadyListed(address token);
     error TooManyCollaterals();
@@ -33,6 +37,13 @@ interface IMarginEngineEvents {
     error InvalidMarginParams();
     error InvalidFeeParams();
     error InvalidLiquidationParams();
+    error InvalidPenaltyRate(uint256 penaltyRate);
+    error InvalidRestrictedLiquidationHealth(uint256 restrictedLiquidationHealth);
+    error InvalidDustNotional(uint256 dustNotional);
+    error InvalidLiquidationFee(uint256 liquidationFee);
+    error InvalidMinPositionMargin(uint256 minPositionMargin);
+    error InvalidOpenInterestCap(uint256 openInterestCap);
+    error OracleUnknownAsset(address asset);
     error InvalidPoolParams();
     error AlreadySet();
     error InvalidExtension();
@@ -66,6 +77,9 @@ interface IMarginEngineEvents {
         uint256 penalty,
         uint256 keeperReward
     );
+    /// @dev A liquidation that closed positions but could not hand the collateral to auction because
+    /// `asset` has no price: the debt stays on the account until the price returns.
+    event HandOffDeferred(uint256 indexed accountId, address asset, int256 quoteBalance);
     event HandedToAuction(
         uint256 indexed accountId, uint256 debt, uint256 unpaidPenalty, uint256 firstAuctionId
     );
@@ -98,7 +112,9 @@ interface IMarginEngineEvents {
         uint256 restrictedLiquidationHealth,
         uint256 dustNotional,
         uint256 keeperTip,
-        uint256 keeperChip
+        uint256 keeperChip,
+        uint256 liquidationFee,
+        uint256 minPositionMargin
     );
     event PoolReserveRatioSet(uint256 reserveRatio);
     event LiquidatorSet(address liquidator);

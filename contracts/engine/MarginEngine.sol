@@ -73,8 +73,10 @@ contract MarginEngine is EngineBase, IAuctionSettlement, IPoolLedger, Reentrancy
         emit OperatorSet(msg.sender, operator, approved);
     }
 
-    /// @notice Deposits `amount` of `token` (the quote token or listed collateral) into an account;
-    /// anyone may deposit or repay for any account. Always allowed, even paused or under auction.
+    /// @notice Deposits `amount` of `token` (the quote token or listed collateral) into an account.
+    /// Anyone may deposit or repay quote for any account; other collateral only the owner or its
+    /// operators (a planted asset could otherwise bind the account to its feed). Always allowed,
+    /// even paused or under auction.
     function deposit(uint256 accountId, address token, uint256 amount) external nonReentrant {
         if (amount == 0) revert ZeroAmount();
         Account memory account = _existingAccount(accountId);
@@ -91,11 +93,17 @@ contract MarginEngine is EngineBase, IAuctionSettlement, IPoolLedger, Reentrancy
                 _storeLedger(ledger);
             }
         } else {
+            address owner = account.owner;
+            if (msg.sender != owner && !isOperator[owner][msg.sender]) {
+                revert CollateralDepositNotAuthorized(accountId, msg.sender);
+            }
             Collateral storage collateral = _listedCollateral(token);
-            uint256 total = collateral.totalDeposited + amount;
-            if (total > collateral.depositCap) revert DepositCapExceeded(token, collateral.depositCap);
+            uint256 deposited = collateral.totalDeposited;
+            uint256 cap = collateral.depositCap;
+            // Compared without adding first: an absurd amount must not overflow before the check.
+            if (deposited > cap || amount > cap - deposited) revert DepositCapExceeded(token, cap);
             _pullExact(token, amount);
-            collateral.totalDeposited = uint128(total);
+            collateral.totalDeposited = uint128(deposited + amount);
             _collateralBalance[accountId][token] += amount;
             account.collateralMask |= uint8(1 << collateral.index);
         }
@@ -103,13 +111,17 @@ contract MarginEngine is EngineBase, IAuctionSettlement, IPoolLedger, Reentrancy
         emit Deposited(accountId, token, msg.sender, amount);
     }
 
-    /// @notice Withdraws `amount` of `token` to `to`. Risk-increasing: initial health must stay >= 1.
-    /// Quote can only be withdrawn from a positive balance (no borrowing of quote).
+    /// @notice Withdraws `amount` of `token` to `to`. Risk-increasing: every asset the account holds
+    /// must allow risk increases and initial health must stay >= 1, except for an account without
+    /// positions, debt or auctions, whose withdrawals depend on no feed and no pause. Quote can only
+    /// be withdrawn from a positive balance (no borrowing of quote).
     function withdraw(uint256 accountId, address token, uint256 amount, address to) external nonReentrant {
         if (amount == 0) revert ZeroAmount();
         if (to == address(0)) revert ZeroAddress();
         Account memory account = _authorizedAccount(accountId);
-        _checkRiskIncrease(accountId, account, token);
+        // Nothing owed and nothing at risk: every asset is the owner's, whatever the feeds say.
+        bool idle = account.marketMask == 0 && account.quoteBalance >= 0 && account.activeAuctions == 0;
+        if (!idle) _checkRiskIncrease(accountId, account, account.marketMask);
         if (token == address(quote)) {
             uint256 available = MarginMath.positivePart(account.quoteBalance);
             if (amount > available) revert InsufficientBalance(available, amount);
@@ -123,9 +135,11 @@ contract MarginEngine is EngineBase, IAuctionSettlement, IPoolLedger, Reentrancy
             if (balance == amount) account.collateralMask &= ~uint8(1 << collateral.index);
         }
         _storeAccount(accountId, account);
-        // slither-disable-next-line uninitialized-local
-        PriceCache memory cache;
-        _requireInitialHealth(account, accountId, cache);
+        if (!idle) {
+            // slither-disable-next-line uninitialized-local
+            PriceCache memory cache;
+            _requireInitialHealth(account, accountId, cache);
+        }
         IERC20(token).safeTransfer(to, amount);
         emit Withdrawn(accountId, token, to, amount);
     }
@@ -140,6 +154,7 @@ contract MarginEngine is EngineBase, IAuctionSettlement, IPoolLedger, Reentrancy
         nonReentrant
     {
         if (sizeDelta == 0) revert ZeroAmount();
+        if (sizeDelta > MAX_SIZE_DELTA || sizeDelta < -MAX_SIZE_DELTA) revert SizeTooLarge(sizeDelta);
         Account memory account = _authorizedAccount(accountId);
         Market storage market = _market(marketId);
         // slither-disable-next-line uninitialized-local
@@ -164,7 +179,7 @@ contract MarginEngine is EngineBase, IAuctionSettlement, IPoolLedger, Reentrancy
         Position memory position = _positions[accountId][marketId];
         int256 newSize = position.size + sizeDelta;
         increasesRisk = _increasesRisk(position.size, newSize);
-        if (increasesRisk) _checkRiskIncrease(accountId, account, market.asset);
+        if (increasesRisk) _checkRiskIncrease(accountId, account, account.marketMask | (1 << marketId));
 
         (int256 newOpenNotional, int256 realizedPnl) =
             MarginMath.applyFill(position.size, position.openNotional, sizeDelta, price);
@@ -200,29 +215,40 @@ contract MarginEngine is EngineBase, IAuctionSettlement, IPoolLedger, Reentrancy
     /// threshold while the sequencer is restricted): closes the smallest equal fraction of every
     /// position that restores the target health (everything when deeply unhealthy, for dust, or when
     /// its quote cannot pay the penalty), charges the penalty and pays `keeper`; hands the
-    /// collateral and the debt to auction when quote does not cover the penalty.
+    /// collateral and the debt to auction when quote does not cover the penalty. Prices are read
+    /// leniently: a collateral without a price counts 0 and a market without one stays open; when
+    /// such an asset keeps the collateral from auction, the pool lends the penalty and the debt
+    /// waits on the account (reverts `PriceUnavailable` if nothing could be closed).
     function liquidate(uint256 accountId, address keeper) external nonReentrant {
         if (keeper == address(0)) revert ZeroAddress();
         Account memory account = _existingAccount(accountId);
         LiquidationParams memory params = _liquidationParams;
         // slither-disable-next-line uninitialized-local
         PriceCache memory cache;
+        cache.lenient = true;
+        cache.minPositionMargin = params.minPositionMargin;
         Closure memory closure = _closeForLiquidation(account, accountId, cache, params);
 
         Ledger memory ledger = _ledger;
         account.quoteBalance =
             _moveQuote(ledger, account.quoteBalance, MarginMath.toQuoteFloor(closure.realizedPnl));
-        if (account.quoteBalance >= int256(closure.penalty)) {
+        address unpriced = cache.unpriced;
+        bool covered = account.quoteBalance >= int256(closure.penalty);
+        if (covered || unpriced != address(0)) {
+            if (!covered && closure.closedNotional == 0) revert PriceUnavailable(unpriced);
             closure.keeperReward =
                 MarginMath.keeperReward(0, closure.penalty, params.keeperTip, params.keeperChip);
-            account.quoteBalance -= int72(int256(closure.penalty));
+            // Paid from quote; or lent by the pool, when the penalty goes into a debt that waits for
+            // the price (`ledger.poolCash` pays it to the fund, `accountDebt` gets it back).
+            account.quoteBalance = _moveQuote(ledger, account.quoteBalance, -int256(closure.penalty));
+            ledger.poolCash -= int256(closure.penalty).toInt64();
             ledger.insuranceFees += (closure.penalty - closure.keeperReward).toUint64();
             _storeLedger(ledger);
             _storeAccount(accountId, account);
+            if (!covered) emit HandOffDeferred(accountId, unpriced, account.quoteBalance);
             if (closure.keeperReward != 0) quote.safeTransfer(keeper, closure.keeperReward);
         } else {
-            closure.keeperReward =
-                _handOff(account, accountId, ledger, closure.penalty, params, cache, keeper);
+            closure.keeperReward = _handOff(account, accountId, ledger, closure, params, cache, keeper);
         }
         emit Liquidated(
             accountId,

@@ -34,10 +34,12 @@ contract MarginEngineExtension is EngineBase {
 
     // ------------------------------------------------------------------ views
 
-    /// @notice Maintenance equity, requirement and health of each account, oracle reads shared.
+    /// @notice Maintenance equity, requirement and health of each account, oracle reads shared, as
+    /// `liquidate` sees them: a collateral without a price counts 0, a market without one is left out.
     function healthOf(uint256[] calldata accountIds) external view returns (AccountHealth[] memory healths) {
         // slither-disable-next-line uninitialized-local
         PriceCache memory cache;
+        cache.lenient = true;
         healths = new AccountHealth[](accountIds.length);
         for (uint256 i; i < accountIds.length; ++i) {
             Account memory account = _existingAccount(accountIds[i]);
@@ -74,6 +76,7 @@ contract MarginEngineExtension is EngineBase {
             oracle.sequencerRestricted() ? _liquidationParams.restrictedLiquidationHealth : WAD;
         // slither-disable-next-line uninitialized-local
         PriceCache memory cache;
+        cache.lenient = true;
         ids = new uint256[](toId - fromId + 1);
         uint256 found;
         for (uint256 id = fromId; id <= toId; ++id) {
@@ -132,12 +135,14 @@ contract MarginEngineExtension is EngineBase {
 
     // ------------------------------------------------------------------ governance
 
-    /// @notice Lists `token` as collateral (it is also its own oracle asset).
+    /// @notice Lists `token` as collateral (it is also its own oracle asset, which the oracle must
+    /// know already).
     function listCollateral(address token, uint256 imWeight, uint256 mmWeight, uint256 depositCap)
         external
         onlyRole(GOVERNOR_ROLE)
     {
         if (token == address(0) || token == address(quote)) revert InvalidCollateral(token);
+        _requireOracleKnows(token);
         if (_collaterals[token].listed) revert CollateralAlreadyListed(token);
         uint256 index = collateralTokens.length;
         if (index == MAX_ASSETS) revert TooManyCollaterals();
@@ -172,6 +177,7 @@ contract MarginEngineExtension is EngineBase {
         returns (uint256 marketId)
     {
         if (asset == address(0)) revert ZeroAddress();
+        _requireOracleKnows(asset);
         marketId = _markets.length;
         if (marketId == MAX_ASSETS) revert TooManyMarkets();
         Market storage market = _markets.push();
@@ -194,12 +200,29 @@ contract MarginEngineExtension is EngineBase {
     /// @notice Sets the liquidation parameters (bounds in docs/margin.md).
     function setLiquidationParams(LiquidationParams calldata params) external onlyRole(GOVERNOR_ROLE) {
         if (
-            params.penaltyRate > MAX_PENALTY_RATE || params.targetHealth < WAD
-                || params.targetHealth > MAX_TARGET_HEALTH || params.fullLiquidationHealth > WAD
-                || params.restrictedLiquidationHealth > WAD || params.keeperChip > MAX_KEEPER_CHIP
+            params.targetHealth < WAD || params.targetHealth > MAX_TARGET_HEALTH
+                || params.fullLiquidationHealth > WAD || params.keeperChip > MAX_KEEPER_CHIP
                 || params.keeperTip > MAX_KEEPER_TIP
         ) revert InvalidLiquidationParams();
+        if (params.penaltyRate < MIN_PENALTY_RATE || params.penaltyRate > MAX_PENALTY_RATE) {
+            revert InvalidPenaltyRate(params.penaltyRate);
+        }
+        if (
+            params.restrictedLiquidationHealth < MIN_RESTRICTED_HEALTH
+                || params.restrictedLiquidationHealth < params.fullLiquidationHealth
+                || params.restrictedLiquidationHealth > WAD
+        ) revert InvalidRestrictedLiquidationHealth(params.restrictedLiquidationHealth);
+        if (params.dustNotional > MAX_DUST_NOTIONAL) revert InvalidDustNotional(params.dustNotional);
+        if (params.liquidationFee < MIN_LIQUIDATION_FEE || params.liquidationFee > MAX_LIQUIDATION_FEE) {
+            revert InvalidLiquidationFee(params.liquidationFee);
+        }
+        // The minimum margin must hold at least the penalty's floor (the keeper tip, in WAD USD).
+        if (
+            params.minPositionMargin > MAX_MIN_POSITION_MARGIN
+                || params.minPositionMargin < uint256(params.keeperTip) * MarginMath.WAD_PER_QUOTE
+        ) revert InvalidMinPositionMargin(params.minPositionMargin);
         _liquidationParams = params;
+        _minPositionMargin = uint88(params.minPositionMargin); // <= MAX_MIN_POSITION_MARGIN
         emit LiquidationParamsSet(
             params.penaltyRate,
             params.targetHealth,
@@ -207,7 +230,9 @@ contract MarginEngineExtension is EngineBase {
             params.restrictedLiquidationHealth,
             params.dustNotional,
             params.keeperTip,
-            params.keeperChip
+            params.keeperChip,
+            params.liquidationFee,
+            params.minPositionMargin
         );
     }
 
@@ -255,6 +280,17 @@ contract MarginEngineExtension is EngineBase {
 
     // ------------------------------------------------------------------ internals: governance
 
+    /// @dev The oracle has a configuration for `asset` (`sigma` reverts `UnknownAsset` otherwise and
+    /// reads no feed, so a stale feed does not block governance).
+    function _requireOracleKnows(address asset) internal view {
+        // Only whether it reverts matters: the value is not needed.
+        // slither-disable-next-line unused-return
+        try oracle.sigma(asset) returns (uint256) {}
+        catch {
+            revert OracleUnknownAsset(asset);
+        }
+    }
+
     function _setCollateralParams(address token, uint256 imWeight, uint256 mmWeight, uint256 depositCap)
         internal
     {
@@ -274,6 +310,9 @@ contract MarginEngineExtension is EngineBase {
                 || params.sigmaCap > MAX_SIGMA_CAP || params.imScale < WAD || params.imScale > MAX_IM_SCALE
         ) revert InvalidMarginParams();
         if (params.feeRate > MAX_FEE_RATE || params.insuranceFeeShare > WAD) revert InvalidFeeParams();
+        if (params.openInterestCap == 0 || params.openInterestCap > MAX_OPEN_INTEREST_CAP) {
+            revert InvalidOpenInterestCap(params.openInterestCap);
+        }
         Market storage market = _markets[marketId];
         market.baseMmr = uint64(params.baseMmr);
         market.volFactor = uint64(params.volFactor);

@@ -12,7 +12,15 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, pr
 
 from solvent import margin as ref
 from solvent.fuzz.driver import Call, Driver, Outcome, Reverted
-from solvent.fuzz.model import UNPRICED, Plan, Shadow, plan_liquidation, portfolio, require
+from solvent.fuzz.model import (
+    UNPRICED,
+    Plan,
+    Shadow,
+    min_position_margin,
+    plan_liquidation,
+    portfolio,
+    require,
+)
 from solvent.fuzz.state import State, read_state
 from solvent.fuzz.system import ASSETS, KEEPER, LP, MAX_UINT, STAKER, TRADERS, USDC, WAD, FuzzSystem
 
@@ -244,7 +252,7 @@ class ProtocolMachine(RuleBasedStateMachine):
         for trader in TRADERS:
             folio = portfolio(self.state, self.system, trader)
             if folio is not None:
-                healths[trader] = ref.maintenance_health(folio)
+                healths[trader] = ref.maintenance_health(folio, min_position_margin(self.system))
         if healths:
             self.liquidate(min(healths, key=lambda t: healths[t]))
 

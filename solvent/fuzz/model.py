@@ -24,15 +24,18 @@ def require(condition: bool, message: str) -> None:
         raise InvariantViolation(message)
 
 
-def portfolio(state: State, system: FuzzSystem, account: int) -> ref.Portfolio | None:
-    """The account as solvent.margin sees it; None when a price it needs is unavailable."""
+def portfolio(
+    state: State, system: FuzzSystem, account: int, lenient: bool = False
+) -> ref.Portfolio | None:
+    """The account as solvent.margin sees it; None when a price it needs is unavailable, unless
+    `lenient` (as a liquidation reads it: the price is left None)."""
     holdings, positions = [], []
     for token in ASSETS:
         amount = state.collateral[(account, token)]
         if amount == 0:
             continue
         price = state.prices[token]
-        if price is None:
+        if price is None and not lenient:
             return None
         im, mm = system.weights[token]
         params = ref.CollateralParams(system.decimals[token], im, mm)
@@ -42,7 +45,7 @@ def portfolio(state: State, system: FuzzSystem, account: int) -> ref.Portfolio |
         if position.size == 0:
             continue
         price = state.prices[info.asset]
-        if price is None:
+        if price is None and not lenient:
             return None
         params = ref.MarketParams(
             info.base_mmr, info.vol_factor, info.sigma_cap, info.im_scale, info.fee_rate
@@ -61,18 +64,25 @@ class Plan:
 
     outcome: ref.LiquidationOutcome
     markets: list[int]
-    prices: list[int]
+    prices: list[int | None]
 
 
 UNPRICED = "unpriced"
 
 
+def min_position_margin(system: FuzzSystem) -> int:
+    return ref.LiquidationParams(*system.liquidation).min_position_margin
+
+
 def plan_liquidation(state: State, system: FuzzSystem, account: int) -> Plan | str | None:
-    """The model's liquidation; None when the account is healthy; UNPRICED without a price."""
-    folio = portfolio(state, system, account)
-    if folio is None:
+    """The model's liquidation; None when the account is healthy; UNPRICED where the engine
+    reverts `PriceUnavailable` (nothing to close, and an asset without a price)."""
+    folio = portfolio(state, system, account, lenient=True)
+    assert folio is not None
+    try:
+        outcome = ref.plan_liquidation(folio, ref.LiquidationParams(*system.liquidation))
+    except ref.PriceUnavailableError:
         return UNPRICED
-    outcome = ref.plan_liquidation(folio, ref.LiquidationParams(*system.liquidation))
     if outcome is None:
         return None
     markets = [m for m in system.markets if state.positions[(account, m)].size != 0]
@@ -161,6 +171,8 @@ class Shadow:
         want = (o.fraction, o.closed_notional, o.realized_pnl, o.penalty)
         require(got == want, f"liquidation (f, closed, pnl, penalty) {got}, model {want}")
         for market_id, delta, price in zip(plan.markets, o.size_deltas, plan.prices, strict=True):
+            if price is None:  # a market without a price stays open
+                continue
             size, open_notional = self.positions[(a.accountId, market_id)]
             new_open, _ = ref.apply_fill(size, open_notional, delta, price)
             self.positions[(a.accountId, market_id)] = (size + delta, new_open)
@@ -282,7 +294,7 @@ class Shadow:
             folio = portfolio(state, self.system, account)
             if folio is None:
                 continue
-            m = ref.margin(folio)
+            m = ref.margin(folio, min_position_margin(self.system))
             debt = folio.quote_balance < 0
             for got, equity, requirement in (
                 (state.health[account], m.maintenance_equity, m.maintenance_requirement),
@@ -295,8 +307,11 @@ class Shadow:
                 require(have == want, f"health of {account}: contract {have}, model {want}")
 
     def _risk_increase_allowed(self, state: State, account: int) -> None:
+        a = state.accounts[account]
+        if a.marketMask == 0 and a.quoteBalance >= 0 and a.activeAuctions == 0:
+            return  # an idle account withdraws whatever the feeds say: nothing is at risk
         folio = portfolio(state, self.system, account)
         require(folio is not None, f"account {account} added risk without a price")
         assert folio is not None
-        h = ref.initial_health(folio)
+        h = ref.initial_health(folio, min_position_margin(self.system))
         require(h >= WAD, f"account {account} added risk and is left at initial health {h}")

@@ -45,9 +45,10 @@ MUTANTS = (
         "MarginEngine",
         "contracts/engine/MarginEngine.sol",
         "contracts/engine/MarginEngine.sol",
-        "        _requireInitialHealth(account, accountId, cache);\n"
+        "            _requireInitialHealth(account, accountId, cache);\n"
+        "        }\n"
         "        IERC20(token).safeTransfer(to, amount);",
-        "        IERC20(token).safeTransfer(to, amount);",
+        "        }\n        IERC20(token).safeTransfer(to, amount);",
     ),
     Mutant(
         "take ignores maxPrice",

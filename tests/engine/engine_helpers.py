@@ -43,6 +43,8 @@ LIQ = LiquidationParams(
     keeper_chip=WAD // 1000,
     dust_notional=100 * WAD,
     keeper_tip=5 * USDC,
+    liquidation_fee=2 * WAD // 100,
+    min_position_margin=50 * WAD,
 )
 KEEPER_TIP = LIQ.keeper_tip
 KEEPER_CHIP = LIQ.keeper_chip
@@ -69,6 +71,8 @@ def liquidation_tuple(p: LiquidationParams) -> tuple:
         p.keeper_chip,
         p.dust_notional,
         p.keeper_tip,
+        p.liquidation_fee,
+        p.min_position_margin,
     )
 
 
@@ -79,7 +83,7 @@ def read_portfolio(engine, admin, oracle, weth, wbtc, account_id: int) -> Portfo
     for token, params in ((weth, WETH_PARAMS), (wbtc, WBTC_PARAMS)):
         amount = engine.collateralBalance(account_id, token)
         if amount:
-            collaterals.append(CollateralHolding(amount, oracle.prices(token), params))
+            collaterals.append(CollateralHolding(amount, oracle.prices(token) or None, params))
     positions = []
     for market_id, (token, params) in enumerate(((weth, ETH_MARKET), (wbtc, BTC_MARKET))):
         position = admin.positions(account_id, market_id)
@@ -88,7 +92,7 @@ def read_portfolio(engine, admin, oracle, weth, wbtc, account_id: int) -> Portfo
                 PositionState(
                     position.size,
                     position.openNotional,
-                    oracle.prices(token),
+                    oracle.prices(token) or None,  # 0: the mock reverts PriceNotSet
                     oracle.sigmas(token),
                     params,
                 )

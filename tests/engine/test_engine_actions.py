@@ -109,16 +109,22 @@ def test_withdraw_rejects(
 
 
 def test_operator_can_trade_and_withdraw_once_approved(
-    engine, usdc, trader, other, funded_trader, deployer
+    engine, usdc, weth, trader, other, funded_trader, deployer
 ):
     usdc.mint(other, 10_000 * USDC, sender=deployer)
     usdc.approve(engine, MAX, sender=other)
-    engine.deposit(funded_trader, usdc, 10_000 * USDC, sender=other)  # anyone may deposit
+    engine.deposit(funded_trader, usdc, 10_000 * USDC, sender=other)  # anyone may deposit quote
+    weth.mint(other, WAD, sender=deployer)
+    weth.approve(engine, MAX, sender=other)
+    with ape.reverts(engine.CollateralDepositNotAuthorized):  # ...but not other collateral
+        engine.deposit(funded_trader, weth, WAD, sender=other)
     with ape.reverts(engine.NotAuthorized):
         engine.trade(funded_trader, 0, WAD, MAX, sender=other)
     with ape.reverts(engine.ZeroAddress):
         engine.setOperator(ape.utils.ZERO_ADDRESS, True, sender=trader)
     engine.setOperator(other, True, sender=trader)
+    engine.deposit(funded_trader, weth, WAD, sender=other)  # an operator may
+    assert engine.collateralBalance(funded_trader, weth) == WAD
     engine.trade(funded_trader, 0, WAD, MAX, sender=other)
     engine.withdraw(funded_trader, usdc, 100 * USDC, other, sender=other)
     engine.setOperator(other, False, sender=trader)
@@ -260,18 +266,49 @@ def test_governance_rejects_and_bounds(
         admin.setMarketParams(9, market_tuple(ETH_MARKET), sender=deployer)
     with ape.reverts(admin.ZeroAddress):
         admin.createMarket(ape.utils.ZERO_ADDRESS, market_tuple(ETH_MARKET), sender=deployer)
-    for field, value in (
-        ("penalty_rate", WAD // 5 + 1),
-        ("target_health", WAD - 1),
-        ("target_health", 2 * WAD + 1),
-        ("full_liquidation_health", WAD + 1),
-        ("restricted_liquidation_health", WAD + 1),
-        ("keeper_chip", WAD // 10 + 1),
-        ("keeper_tip", 1_000 * USDC + 1),
+    for field, value, error in (
+        ("target_health", WAD - 1, admin.InvalidLiquidationParams),
+        ("target_health", 2 * WAD + 1, admin.InvalidLiquidationParams),
+        ("full_liquidation_health", WAD + 1, admin.InvalidLiquidationParams),
+        ("keeper_chip", WAD // 10 + 1, admin.InvalidLiquidationParams),
+        ("keeper_tip", 1_000 * USDC + 1, admin.InvalidLiquidationParams),
+        # Issue 12: a zero penalty leaves keepers unpaid; a zero restricted threshold freezes every
+        # liquidation while the sequencer is restricted.
+        ("penalty_rate", WAD // 5 + 1, admin.InvalidPenaltyRate),
+        ("penalty_rate", 0, admin.InvalidPenaltyRate),
+        ("penalty_rate", WAD // 200 - 1, admin.InvalidPenaltyRate),
+        ("restricted_liquidation_health", WAD + 1, admin.InvalidRestrictedLiquidationHealth),
+        ("restricted_liquidation_health", 0, admin.InvalidRestrictedLiquidationHealth),
+        ("restricted_liquidation_health", WAD // 2 - 1, admin.InvalidRestrictedLiquidationHealth),
+        ("dust_notional", 100_000 * WAD + 1, admin.InvalidDustNotional),
+        ("liquidation_fee", 0, admin.InvalidLiquidationFee),
+        ("liquidation_fee", WAD // 5 + 1, admin.InvalidLiquidationFee),
+        ("min_position_margin", 1_000 * WAD + 1, admin.InvalidMinPositionMargin),
+        ("min_position_margin", LIQ.keeper_tip * 10**12 - 1, admin.InvalidMinPositionMargin),
     ):
         params = LIQ.__class__(**{**LIQ.__dict__, field: value})
-        with ape.reverts(admin.InvalidLiquidationParams):
+        with ape.reverts(error):
             admin.setLiquidationParams(liquidation_tuple(params), sender=deployer)
+    # The restricted threshold may not sit below the full-liquidation threshold either.
+    params = LIQ.__class__(
+        **{
+            **LIQ.__dict__,
+            "full_liquidation_health": 9 * WAD // 10,
+            "restricted_liquidation_health": 8 * WAD // 10,
+        }
+    )
+    with ape.reverts(admin.InvalidRestrictedLiquidationHealth):
+        admin.setLiquidationParams(liquidation_tuple(params), sender=deployer)
+    for oi_cap in (0, 2**120 + 1):
+        with ape.reverts(admin.InvalidOpenInterestCap):
+            admin.setMarketParams(0, market_tuple(ETH_MARKET, oi_cap=oi_cap), sender=deployer)
+    tx = admin.setLiquidationParams(liquidation_tuple(LIQ), sender=deployer)
+    [logged] = tx.events.filter(admin.LiquidationParamsSet)
+    assert (logged.liquidationFee, logged.minPositionMargin) == (
+        LIQ.liquidation_fee,
+        LIQ.min_position_margin,
+    )
+    assert admin.liquidationParams().minPositionMargin == LIQ.min_position_margin
     with ape.reverts(admin.InvalidPoolParams):
         admin.setPoolReserveRatio(WAD + 1, sender=deployer)
     with ape.reverts(admin.AlreadySet):

@@ -252,13 +252,14 @@ def test_cash_short_of_the_penalty_escalates_to_full_handoff(
     engine.trade(account_id, 0, 100 * WAD, MAX, sender=trader)
     oracle.setPrice(wbtc, 20_000 * WAD, sender=keeper)  # the collateral falls, not the position
     portfolio = read_portfolio(engine, admin, oracle, weth, wbtc, account_id)
-    margin = model.margin(portfolio)
+    margin = model.margin(portfolio, LIQ.min_position_margin)
     partial = model.liquidation_fraction(
         margin.maintenance_equity,
         margin.maintenance_requirement,
         margin.notional,
         LIQ.penalty_rate,
         LIQ.target_health,
+        margin.minimum_margin,
     )
     assert 0 < partial < WAD  # a partial closure would restore health...
     plan = model.plan_liquidation(portfolio, LIQ)
@@ -271,5 +272,36 @@ def test_cash_short_of_the_penalty_escalates_to_full_handoff(
     assert (handed.debt, handed.unpaidPenalty) == (0, plan.penalty - cash)
     assert admin.ledger().insuranceFees == fees_before + cash
     assert admin.accounts(account_id).activeAuctions == 1
+    held, owed = ledger_sum(engine, admin, usdc)
+    assert held == owed
+
+
+def test_unpriceable_assets_neither_shield_nor_block_and_the_hand_off_waits(
+    engine, admin, oracle, weth, wbtc, usdc, trader, keeper, open_account
+):
+    """Issue 12: WBTC collateral and a BTC position whose price the oracle rejects. The WBTC counts
+    0, the BTC market is left out and stays open, the ETH position closes; quote cannot pay the
+    penalty and the WBTC cannot be auctioned without a price, so the pool lends the penalty and
+    the debt waits on the account (`HandOffDeferred`), as the model plans it."""
+    account_id = open_account(trader, quote=5_000 * USDC, wbtc_amount=10**7, sub=2)
+    engine.trade(account_id, 0, 20 * WAD, MAX, sender=trader)
+    engine.trade(account_id, 1, WAD // 10, MAX, sender=trader)
+    oracle.setPrice(weth, 2_500 * WAD, sender=keeper)
+    oracle.setPrice(wbtc, 0, sender=keeper)  # the mock then reverts PriceNotSet
+    [health] = admin.healthOf([account_id])
+    portfolio = read_portfolio(engine, admin, oracle, weth, wbtc, account_id)
+    margin = model.margin(portfolio, LIQ.min_position_margin)
+    assert (health.equity, health.requirement) == (
+        margin.maintenance_equity,
+        margin.maintenance_requirement,
+    )
+    btc_before = admin.positions(account_id, 1)
+    tx, plan = _liquidate_and_compare(engine, admin, oracle, weth, wbtc, usdc, account_id, keeper)
+    assert plan.deferred and plan.fraction == WAD
+    [deferred] = tx.events.filter(engine.HandOffDeferred)
+    assert deferred.asset == wbtc
+    assert admin.positions(account_id, 0).size == 0
+    assert admin.positions(account_id, 1) == btc_before
+    assert admin.accounts(account_id).activeAuctions == 0
     held, owed = ledger_sum(engine, admin, usdc)
     assert held == owed

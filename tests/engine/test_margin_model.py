@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from engine_helpers import BTC_MARKET, ETH_MARKET, USDC, WAD, read_portfolio
+from engine_helpers import BTC_MARKET, ETH_MARKET, LIQ, USDC, WAD, read_portfolio
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -57,7 +57,7 @@ def test_random_portfolios_match_model(
         oracle.setVolatility(wbtc, a["btc_sigma"], sender=trader)
 
         portfolio = read_portfolio(engine, admin, oracle, weth, wbtc, account_id)
-        expected = model.margin(portfolio)
+        expected = model.margin(portfolio, LIQ.min_position_margin)
         has_debt = portfolio.quote_balance < 0
         [maintenance] = admin.healthOf([account_id])
         initial = admin.initialHealthOf(account_id)
@@ -105,11 +105,14 @@ def test_vol_scaled_margin_ratio_kicks_in_above_base(
     high = admin.healthOf([funded_trader])[0].requirement
     mmr, _ = model.margin_ratios(ETH_MARKET, 2 * WAD)
     assert mmr == 16 * WAD // 100
-    assert high == model.mul_div_up(model.notional(10 * WAD, oracle.prices(weth)), mmr, WAD)
+    minimum = LIQ.min_position_margin  # one position
+    assert (
+        high == model.mul_div_up(model.notional(10 * WAD, oracle.prices(weth)), mmr, WAD) + minimum
+    )
     assert high > low
     oracle.setVolatility(weth, 50 * WAD, sender=trader)  # capped at sigmaCap = 3.0
     assert model.margin_ratios(ETH_MARKET, 50 * WAD)[0] == 24 * WAD // 100
-    assert admin.healthOf([funded_trader])[0].requirement == model.mul_div_up(
+    assert admin.healthOf([funded_trader])[0].requirement == minimum + model.mul_div_up(
         model.notional(10 * WAD, oracle.prices(weth)), 24 * WAD // 100, WAD
     )
     assert BTC_MARKET.base_mmr == ETH_MARKET.base_mmr

@@ -75,3 +75,103 @@ def test_health_edges():
     assert model.health(3, 2, False) == 3 * WAD // 2
     assert model.increases_risk(5, -1) and not model.increases_risk(5, 0)
     assert model.increases_risk(-5, -6) and not model.increases_risk(-5, -4)
+
+
+@given(
+    equity=st.integers(min_value=-(10**24), max_value=10**24),
+    variable=st.integers(min_value=WAD, max_value=10**24),
+    positions=st.integers(min_value=1, max_value=8),
+    minimum=st.integers(min_value=0, max_value=1_000 * WAD),
+    notional_ratio=st.integers(min_value=2, max_value=50),
+    penalty_rate=st.integers(min_value=0, max_value=WAD // 5),
+    target=st.integers(min_value=WAD, max_value=2 * WAD),
+)
+def test_fraction_with_minimum_margins_restores_the_target(
+    equity, variable, positions, minimum, notional_ratio, penalty_rate, target
+):
+    """The per-position minimum margins F stay while the positions stay open: the fraction must
+    reach T·((1 - f)·(R - F) + F) (issue 12)."""
+    fixed = positions * minimum
+    requirement = variable + fixed
+    total_notional = variable * notional_ratio
+    f = model.liquidation_fraction(equity, requirement, total_notional, penalty_rate, target, fixed)
+    assert 0 < f <= WAD
+    if f == WAD:
+        return
+    x = Fraction(f, WAD)
+    t, p = Fraction(target, WAD), Fraction(penalty_rate, WAD)
+    assert equity - x * p * total_notional >= t * ((1 - x) * variable + fixed)
+    smaller = Fraction(f - 2, WAD)
+    assert equity - smaller * p * total_notional < t * ((1 - smaller) * variable + fixed)
+
+
+@given(
+    closed=st.integers(min_value=0, max_value=10**30),
+    debt=st.integers(min_value=0, max_value=10**15),
+    rate=st.integers(min_value=WAD // 200, max_value=WAD // 5),
+    fee=st.integers(min_value=WAD // 1000, max_value=WAD // 5),
+)
+def test_penalty_is_rate_plus_fee_at_least_the_tip(closed, debt, rate, fee):
+    tip = 5 * 10**6
+    charged = model.penalty(closed, rate, debt, fee, tip)
+    if closed == 0 and debt == 0:
+        assert charged == 0
+        return
+    exact = Fraction(closed * rate, WAD * model.WAD_PER_QUOTE) + Fraction(debt * fee, WAD)
+    assert charged >= max(exact, tip)
+    assert charged < max(exact, tip) + 2  # two parts, each rounded up once
+
+
+def _liq(**over: int) -> model.LiquidationParams:
+    base = dict(
+        penalty_rate=25 * WAD // 1000,
+        target_health=115 * WAD // 100,
+        full_liquidation_health=WAD // 2,
+        restricted_liquidation_health=9 * WAD // 10,
+        keeper_chip=WAD // 1000,
+        dust_notional=100 * WAD,
+        keeper_tip=5 * 10**6,
+        liquidation_fee=2 * WAD // 100,
+        min_position_margin=50 * WAD,
+    )
+    return model.LiquidationParams(**{**base, **over})
+
+
+ETH = model.MarketParams(65 * WAD // 1000, 8 * WAD // 100, 3 * WAD, 15385 * WAD // 10000)
+WBTC = model.CollateralParams(8, 75 * WAD // 100, 8 * WAD // 10)
+
+
+def _long_eth(quote: int, price: int | None, wbtc_price: int | None) -> model.Portfolio:
+    """300 ETH long opened at $2,000, 1 satoshi of WBTC, `quote` USDC units."""
+    return model.Portfolio(
+        quote,
+        [model.CollateralHolding(1, wbtc_price, WBTC)],
+        [model.PositionState(300 * WAD, 600_000 * WAD, price, 8 * WAD // 10, ETH)],
+    )
+
+
+def test_unpriceable_collateral_counts_zero_and_defers_the_hand_off():
+    priced = model.margin(_long_eth(100_000 * 10**6, 1_600 * WAD, 60_000 * WAD), 50 * WAD)
+    unpriced = model.margin(_long_eth(100_000 * 10**6, 1_600 * WAD, None), 50 * WAD)
+    assert unpriced.maintenance_equity == priced.maintenance_equity - 480 * 10**12  # 1 sat, 80%
+    assert unpriced.maintenance_requirement == priced.maintenance_requirement
+    assert priced.minimum_margin == 50 * WAD
+    plan = model.plan_liquidation(_long_eth(100_000 * 10**6, 1_600 * WAD, None), _liq())
+    assert plan is not None and plan.deferred and not plan.handed_off
+    assert plan.penalty == 12_000 * 10**6  # 2.5% of $480,000, no fee: no debt is recovered
+    plan = model.plan_liquidation(_long_eth(100_000 * 10**6, 1_600 * WAD, 60_000 * WAD), _liq())
+    assert plan is not None and plan.handed_off and not plan.deferred
+    debt = -plan.quote_after_pnl
+    assert plan.penalty == 12_000 * 10**6 + model.mul_div_up(debt, 2 * WAD // 100, WAD)
+
+
+def test_unpriceable_market_is_left_out_and_nothing_to_close_raises():
+    folio = _long_eth(-1_000 * 10**6, None, None)
+    m = model.margin(folio, 50 * WAD)
+    assert (m.maintenance_requirement, m.notional, m.minimum_margin) == (0, 0, 0)
+    try:
+        model.plan_liquidation(folio, _liq())
+    except model.PriceUnavailableError:
+        pass
+    else:
+        raise AssertionError("an account with nothing priceable to close must raise")

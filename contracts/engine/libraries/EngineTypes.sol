@@ -62,8 +62,10 @@ struct MarketParams {
     uint256 openInterestCap;
 }
 
-/// @notice Liquidation parameters in two slots (WAD unless named: `dustNotional` WAD USD, `keeperTip`
-/// quote units).
+/// @notice Liquidation parameters in three slots (WAD unless named: `dustNotional` and
+/// `minPositionMargin` WAD USD, `keeperTip` quote units). `liquidationFee` is the fee on the debt a
+/// liquidation hands to auction (Maker's `chop - 1` on the tab); `minPositionMargin` is added to both
+/// requirements once per open position (docs/margin.md, "Keeper pay").
 struct LiquidationParams {
     uint64 penaltyRate;
     uint64 targetHealth;
@@ -72,6 +74,8 @@ struct LiquidationParams {
     uint64 keeperChip;
     uint128 dustNotional;
     uint64 keeperTip;
+    uint64 liquidationFee;
+    uint128 minPositionMargin;
 }
 
 /// @notice The engine's books of quote besides trader balances (quote units), in one slot:
@@ -85,22 +89,30 @@ struct Ledger {
 }
 
 /// @notice Margin of one account: equity and requirement, initial and maintenance (WAD), and the
-/// total notional of its positions (WAD, for the liquidation fraction).
+/// total notional of its positions and the part of the requirements that is the per-position minimum
+/// margin (WAD, for the liquidation fraction: a partial closure does not shrink it).
 struct Margin {
     int256 initialEquity;
     uint256 initialRequirement;
     int256 maintenanceEquity;
     uint256 maintenanceRequirement;
     uint256 notional;
+    uint256 minimumMargin;
 }
 
 /// @notice Oracle reads memoized for one call: prices by collateral index and by market id, margin
-/// ratios by market id (0 = not read yet; the adapter never returns a zero price).
+/// ratios by market id (0 = not read yet; the adapter never returns a zero price). A liquidation
+/// reads prices leniently: an unavailable price is memoized as `EngineBase.UNPRICED` and the first
+/// such asset is kept in `unpriced`.
 struct PriceCache {
     uint256[8] collateralPrice;
     uint256[8] marketPrice;
     uint256[8] marketMmr;
     uint256[8] marketImr;
+    bool lenient;
+    address unpriced;
+    /// @dev `minPositionMargin` when the caller has it in memory already (0: read it from storage).
+    uint256 minPositionMargin;
 }
 
 /// @notice Health of one account as the keeper sees it.

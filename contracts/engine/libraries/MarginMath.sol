@@ -137,27 +137,41 @@ library MarginMath {
     }
 
     /// @notice Smallest fraction f (WAD, up) of every position to close so that maintenance
-    /// health returns to `targetHealth` after a penalty `penaltyRate * f * notional`:
-    /// `f = (T*R - E) / (T*R - p*N)`. Returns WAD (close everything) when no f < 1 gets there.
+    /// health returns to `targetHealth` after a penalty `penaltyRate * f * notional`, when `fixed`
+    /// of the requirement R (the per-position minimum margins) does not shrink with f:
+    /// `f = (T*R - E) / (T*(R - fixed) - p*N)`. Returns WAD (close everything) when no f < 1 gets
+    /// there.
     function liquidationFraction(
         int256 equity,
         uint256 requirement,
         uint256 notionalWad,
+        uint256 fixedRequirement,
         uint256 penaltyRate,
         uint256 targetHealth
     ) internal pure returns (uint256) {
         uint256 targetRequirement = mulDivUp(targetHealth, requirement, WAD);
+        uint256 variableTarget = mulDivUp(targetHealth, requirement - fixedRequirement, WAD);
         uint256 maxPenalty = mulDivUp(penaltyRate, notionalWad, WAD);
-        if (targetRequirement <= maxPenalty || equity >= int256(targetRequirement)) return WAD;
+        if (variableTarget <= maxPenalty || equity >= int256(targetRequirement)) return WAD;
         uint256 shortfall = uint256(int256(targetRequirement) - equity);
-        uint256 relief = targetRequirement - maxPenalty;
+        uint256 relief = variableTarget - maxPenalty;
         if (shortfall >= relief) return WAD;
         return mulDivUp(shortfall, WAD, relief);
     }
 
-    /// @notice Liquidation penalty in quote units: `penaltyRate * closedNotional`, up.
-    function penalty(uint256 closedNotionalWad, uint256 penaltyRate) internal pure returns (uint256) {
-        return mulDivUp(closedNotionalWad, penaltyRate, WAD_TIMES_WAD_PER_QUOTE);
+    /// @notice Liquidation penalty in quote units: `penaltyRate * closedNotional + fee * debt` (each
+    /// part up), at least `floor` (the keeper tip) once anything is closed or any debt recovered.
+    function penalty(
+        uint256 closedNotionalWad,
+        uint256 penaltyRate,
+        uint256 debt,
+        uint256 liquidationFee,
+        uint256 floor
+    ) internal pure returns (uint256 charged) {
+        if (closedNotionalWad == 0 && debt == 0) return 0;
+        charged = mulDivUp(closedNotionalWad, penaltyRate, WAD_TIMES_WAD_PER_QUOTE)
+            + mulDivUp(debt, liquidationFee, WAD);
+        if (charged < floor) charged = floor;
     }
 
     /// @notice Keeper reward `min(tip + chip * (debt + penalty), penalty)` in quote units (chip
