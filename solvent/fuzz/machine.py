@@ -39,6 +39,9 @@ PRICE_FACTORS_BPS = (
 TIME_STEPS = (12, 60, 300, 1_800, 5_000)  # 5,000 s: beyond maxStaleness (4,500 s), feeds go stale
 EXCHANGE_PREMIUM_BPS = 12_000  # the toy DEX pays 1.2x the oracle: flash takes are profitable
 PPM = 1_000_000
+# The only reasons a liquidation of an account under water may fail: its own market has no price
+# and nothing else of it can be closed (docs/margin.md, "Unpriceable assets").
+OWN_STATE_REASONS = frozenset({"PriceUnavailable"})
 
 traders = st.sampled_from(TRADERS)
 assets = st.sampled_from(ASSETS)
@@ -322,6 +325,30 @@ class ProtocolMachine(RuleBasedStateMachine):
         self.state = read_state(self.driver, self.system)
         self.shadow.check(self.state, self.risk_increased)
         self.risk_increased = None
+        self._every_unhealthy_account_can_be_liquidated()
+
+    def _every_unhealthy_account_can_be_liquidated(self) -> None:
+        """Nothing blocks enforcement (issue 12): every account whose maintenance health reads
+        below 1 can be liquidated now. `liquidate` is simulated for each (eth_call, nothing is
+        sent); it must succeed, or fail only with a reason of that account's own state
+        (`OWN_STATE_REASONS`), never with one of the auctions' caps, a breaker, another
+        account's asset or a panic."""
+        unhealthy = [
+            trader
+            for trader, health in self.state.health.items()
+            if not isinstance(health, Reverted) and health.health < WAD
+        ]
+        keeper = self.system.actors[KEEPER]
+        results = self.driver.views([_call("engine", "liquidate", t, keeper) for t in unhealthy])
+        for trader, result in zip(unhealthy, results, strict=True):
+            if isinstance(result, Reverted):
+                require(
+                    result.error in OWN_STATE_REASONS,
+                    f"unhealthy account {trader} cannot be liquidated: {result.error}",
+                )
+                self.branch(f"liquidatable-check:{result.error}")
+            else:
+                self.branch("liquidatable-check:ok")
 
 
 def _call(target: str, fn: str, *args: Any) -> Call:
