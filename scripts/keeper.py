@@ -40,6 +40,8 @@ TUNABLE = (
     ("flash_pool_fee", "with --flash-taker: the router pool's fee tier"),
     ("flash_min_profit_bps", "with --flash-taker: least profit of a sale, bps of the quote owed"),
     ("liquidation_order", "risk (lowest health first) or account (by id: a baseline)"),
+    ("native_asset", 'the gas token\'s asset key, for the profitability gate ("" = off)'),
+    ("min_profit_margin_bps", "send only when reward >= gas cost x (1 + margin)"),
 )
 
 

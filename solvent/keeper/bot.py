@@ -88,6 +88,11 @@ class KeeperConfig:
     # "risk": lowest health first (the default); "account": by account id, the baseline the
     # throughput benchmark compares against.
     liquidation_order: str = "risk"
+    # Profitability gate: a liquidation, take or reset is sent only if its simulated reward (from
+    # the logs of `eth_simulateV1`) covers its simulated gas at the current fee, priced in the
+    # oracle's `native_asset` (the chain's gas token), plus this margin. "" turns the gate off.
+    native_asset: str = "WETH"
+    min_profit_margin_bps: int = 0
 
 
 @dataclass
@@ -104,6 +109,7 @@ class StepReport:
     mined: int = 0
     competitor: int = 0  # our transactions reverted on chain: someone else acted first
     reverted: int = 0  # reverted for another reason: stale, out of gas, other
+    unprofitable: int = 0  # not sent: the simulated reward does not cover the gas
     latencies: list[int] = field(default_factory=list)  # liquidations mined, in blocks
 
 
@@ -157,6 +163,9 @@ class Keeper:
         chain_id = int(self.rpc.call("eth_chainId"), 16)
         self.txm = TxManager(self.rpc, signer, chain_id, config.fee_policy or DEFAULT_FEE_POLICY)
         self.mined_blocks: list[tuple[int, str, str]] = []  # (block, hash, kind) of mined actions
+        self.gate_on = True  # the profitability gate, until the node lacks eth_simulateV1
+        self.base_fee = 0
+        self.wad_per_quote = 10**12
         self._reset_state()
 
     # ------------------------------------------------------------------ state
@@ -206,6 +215,7 @@ class Keeper:
         )
         answers = self.rpc.batch(calls)
         quote_decimals = self.quote.decode("decimals", answers[0])[0]
+        self.wad_per_quote = 10 ** (18 - quote_decimals)
         for token, answer in zip(tokens, answers[1:-1], strict=True):
             decimals = self.quote.decode("decimals", answer)[0]
             self.token_scale[token] = 10 ** (decimals + 18 - quote_decimals)
@@ -319,6 +329,7 @@ class Keeper:
             self.sync()
             return self.step()
         block = int(head["number"], 16)
+        self.base_fee = int(head.get("baseFeePerGas", "0x0"), 16)
         report = StepReport(block=block)
         self._forget_settled_foreign(int(nonce_hex, 16))
         # A breach found now happened in a block this keeper had not yet seen: latency counts
@@ -586,6 +597,7 @@ class Keeper:
                 )
                 continue
             survivors.append(action)
+        survivors = self._profitable(survivors, report)
         rejected: SendRejected | None = None
         try:
             txs = self.txm.submit_many([a.request for a in survivors])
@@ -606,6 +618,87 @@ class Keeper:
             log("keeper.sent", kind=action.kind, key=action.key, nonce=tx.nonce)
         if rejected is not None:
             raise rejected.error
+
+    def _profitable(self, actions: list[_Action], report: StepReport) -> list[_Action]:
+        """Drops the liquidations, takes and resets whose reward does not cover their gas. Each
+        is simulated alone with `eth_simulateV1` (its logs give the reward the contracts would
+        pay us, its gasUsed the gas); the cost is gasUsed x min(base fee + tip, fee cap) in the
+        native asset, at the oracle's price. A node without `eth_simulateV1` turns the gate off
+        (logged once): everything that passed simulation is sent."""
+        native = self.assets.get(self.config.native_asset) if self.config.native_asset else None
+        gated = [a for a in actions if a.kind in ("liquidation", "take", "reset")]
+        if native is None or self.prices.get(native) is None or not gated or not self.gate_on:
+            return actions
+        answers = self.rpc.batch_results(
+            (
+                "eth_simulateV1",
+                [
+                    {
+                        "blockStateCalls": [
+                            {
+                                "calls": [
+                                    {"from": self.me, "to": a.request.to, "data": a.request.data}
+                                ]
+                            }
+                        ],
+                        "validation": False,
+                    },
+                    "latest",
+                ],
+            )
+            for a in gated
+        )
+        if any(isinstance(a, RpcError) and _method_missing(a) for a in answers):
+            self.gate_on = False
+            log("keeper.profit_gate_off", logging.WARNING, reason="no eth_simulateV1 on the node")
+            return actions
+        policy = self.txm.policy
+        fee = min(policy.max_fee_cap, self.base_fee + policy.priority_fee)
+        native_price = self.prices[native] or 0
+        dropped = set()
+        for action, answer in zip(gated, answers, strict=True):
+            if isinstance(answer, RpcError):
+                continue  # eth_call passed: let the chain decide
+            call = answer[0]["calls"][0]
+            if int(call.get("status", "0x0"), 16) != 1:
+                continue  # e.g. a direct take before its approval is mined: eth_call judged it
+            reward = self._reward_in_logs(call.get("logs", []))
+            cost = int(call["gasUsed"], 16) * fee * native_price // WAD // self.wad_per_quote
+            if reward * BPS < cost * (BPS + self.config.min_profit_margin_bps):
+                dropped.add(id(action))
+                report.unprofitable += 1
+                self.metrics.actions_unprofitable.labels(action.kind).inc()
+                log(
+                    "keeper.unprofitable",
+                    kind=action.kind,
+                    key=action.key,
+                    reward=reward,
+                    cost=cost,
+                )
+        return [a for a in actions if id(a) not in dropped]
+
+    def _reward_in_logs(self, logs: list[dict[str, Any]]) -> int:
+        """What the logs of one of our actions pay us, in quote units (takes at the oracle)."""
+        reward = 0
+        for item in logs:
+            for codec in (self.engine, self.liquidator, *([self.flash] if self.flash else [])):
+                if item["address"].lower() != codec.address.lower():
+                    continue
+                decoded = codec.decode_log(item)
+                if decoded is None:
+                    continue
+                name, args = decoded.name, decoded.args
+                if name == "Liquidated" and str(args["keeper"]).lower() == self.me.lower():
+                    reward += int(args["keeperReward"])
+                elif name == "AuctionReset" and str(args["keeper"]).lower() == self.me.lower():
+                    reward += int(args["rewardPaid"])
+                elif name == "FlashTake":
+                    reward += int(args["received"]) - int(args["owe"])
+                elif name == "Take" and str(args["taker"]).lower() == self.me.lower():
+                    token = self.auction_tokens.get(int(args["id"]), "")
+                    value = int(args["slice"]) * (self.prices.get(token) or int(args["price"]))
+                    reward += value // self.token_scale.get(token, 1) - int(args["owe"])
+        return reward
 
     def _settle(self, outcomes: list[Outcome], report: StepReport) -> None:
         by_nonce = {o.tx.nonce: o for o in outcomes}
@@ -755,28 +848,7 @@ class Keeper:
         return data[:10]
 
     def _add_profit(self, outcome: Outcome) -> None:
-        if not outcome.succeeded:
-            return
-        profit = 0
-        for item in outcome.receipt.get("logs", []):
-            for codec in (self.engine, self.liquidator, *([self.flash] if self.flash else [])):
-                if item["address"].lower() != codec.address.lower():
-                    continue
-                decoded = codec.decode_log(item)
-                if decoded is None:
-                    continue
-                name, args = decoded.name, decoded.args
-                if name == "Liquidated" and str(args["keeper"]).lower() == self.me.lower():
-                    profit += int(args["keeperReward"])
-                elif name == "AuctionReset" and str(args["keeper"]).lower() == self.me.lower():
-                    profit += int(args["rewardPaid"])
-                elif name == "FlashTake":  # our FlashTaker's sale: what it kept
-                    profit += int(args["received"]) - int(args["owe"])
-                elif name == "Take" and str(args["taker"]).lower() == self.me.lower():
-                    token = self.auction_tokens.get(int(args["id"]), "")
-                    value = int(args["slice"]) * (self.prices.get(token) or int(args["price"]))
-                    profit += value // self.token_scale.get(token, 1) - int(args["owe"])
-        if profit:
+        if outcome.succeeded and (profit := self._reward_in_logs(outcome.receipt.get("logs", []))):
             self.metrics.profit_quote.inc(profit)
 
     # ------------------------------------------------------------------ helpers
@@ -801,3 +873,12 @@ class Keeper:
     @staticmethod
     def _call(to: str, data: str) -> tuple[str, list[Any]]:
         return ("eth_call", [{"to": to, "data": data}, "latest"])
+
+
+def _method_missing(error: RpcError) -> bool:
+    """The node does not offer the method (JSON-RPC -32601, or its wording for it)."""
+    message = error.message.lower()
+    return error.error.get("code") == -32601 or any(
+        words in message
+        for words in ("not found", "does not exist", "not supported", "unsupported")
+    )

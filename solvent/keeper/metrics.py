@@ -49,6 +49,12 @@ class KeeperMetrics:
             ["kind"],
             registry=r,
         )
+        self.actions_unprofitable = Counter(
+            "solvent_keeper_actions_unprofitable",
+            "Actions not sent: their simulated reward did not cover their gas, by kind",
+            ["kind"],
+            registry=r,
+        )
         self.actions_rewound = Counter(
             "solvent_keeper_actions_rewound",
             "Actions counted as mined whose block a chain rewind removed, by kind",

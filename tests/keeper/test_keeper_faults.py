@@ -306,3 +306,24 @@ def test_latency_counts_from_the_update_when_the_keeper_was_late(node, template)
     mined_at = mine_block(node)
     settled = keeper.step()
     assert settled.latencies == [mined_at - update_block] * len(breached) == [6] * len(breached)
+
+
+def test_the_profitability_gate_holds_liquidations_while_gas_costs_more_than_they_pay(
+    node, template
+):
+    """A fee spike (base fee 2,000 gwei, the keeper's cap 5,000 gwei): each liquidation's
+    simulated reward is below its gas at that fee and the ETH price, so nothing is sent and each
+    is counted `unprofitable`; the accounts stay breached. When the fee falls back, they go."""
+    policy = FeePolicy(max_fee_cap=5_000 * GWEI, priority_fee=GWEI)
+    w, keeper, breached, update_block = crashed(node, template, fee_policy=policy)
+    node.call("anvil_setNextBlockBaseFeePerGas", hex(2_000 * GWEI))
+    mine_block(node)
+    held = keeper.step()
+    assert held.liquidations_sent == 0 and held.unprofitable == len(breached)
+    assert keeper.metrics.actions_unprofitable.labels("liquidation")._value.get() == len(breached)
+    assert keeper.breached == set(breached) and liquidatable(w) == sorted(breached)
+    node.call("anvil_setNextBlockBaseFeePerGas", hex(GWEI))
+    mine_block(node)
+    reports = [keeper.step(), *drive(w, keeper, 2)]
+    assert sum(r.liquidations_sent for r in reports) == len(breached)
+    assert_each_liquidated_once(w, breached, update_block)
