@@ -70,3 +70,17 @@ def test_benchmarks_page_renders_keeper_fuzz_and_simulation_sections():
     assert "Ratio 54.1x in one run (within the ≥ 20x target)" in page
     assert "| march_2020 | 300 | 12 | 0 | 12.5 | 0 | -5 | 0.97 | 1 / 1 |" in page
     assert "Not measured" not in page
+
+
+def test_every_listed_gas_change_is_the_snapshot_and_every_large_rise_says_why():
+    from solvent.bench.gas_table import GAS_CHANGES, RISE_NEEDING_A_REASON, render_changes
+    from solvent.gas import load_snapshot
+
+    snapshot = load_snapshot()
+    for change in GAS_CHANGES:
+        assert snapshot[change.name] == change.after, change.name
+        if change.after > change.before * (1 + RISE_NEEDING_A_REASON):
+            assert len(change.why) > 20, change.name
+    if GAS_CHANGES:
+        table = render_changes()
+        assert all(f"`{c.name}`" in table for c in GAS_CHANGES)

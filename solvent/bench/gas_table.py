@@ -92,6 +92,38 @@ GAS_LINES: tuple[GasLine, ...] = (
 )
 
 
+@dataclass(frozen=True)
+class GasChange:
+    """A row of gas-snapshot.json that moved in the latest round, with the reason."""
+
+    name: str
+    before: int
+    after: int
+    why: str
+
+
+# The latest round's moves (issue 12: enforcement that nothing can block). A rise above 10% must
+# say why here; tests/test_bench_gas_table.py checks that `after` is the snapshot's figure.
+GAS_CHANGES: tuple[GasChange, ...] = ()
+RISE_NEEDING_A_REASON = 0.10
+
+
+def render_changes(changes: tuple[GasChange, ...] = GAS_CHANGES) -> str:
+    """The table of the latest round's gas moves, each with its reason."""
+    if not changes:
+        return ""
+    rows = [
+        "| operation | before | after | change | why |",
+        "|---|---:|---:|---:|---|",
+    ]
+    for c in changes:
+        rows.append(
+            f"| `{c.name}` | {c.before:,} | {c.after:,} | {(c.after - c.before) / c.before:+.1%} "
+            f"| {c.why} |"
+        )
+    return "\n".join(rows) + "\n"
+
+
 def render(measured: dict[str, int]) -> str:
     """A markdown table of every known operation that was measured, plus any other measured one."""
     rows = [

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from solvent.bench.gas_table import render as render_gas
+from solvent.bench.gas_table import render_changes
 
 HEALTH_SCAN_TARGET_S = 0.5
 LATENCY_TARGET_BLOCKS = 1
@@ -45,6 +46,15 @@ def render(
         "",
         render_gas(gas),
     ]
+    if changes := render_changes():
+        parts += [
+            "### Gas changes in the latest round",
+            "",
+            "Rows of `gas-snapshot.json` that moved, before and after, with the reason; a rise "
+            "above 10% is never left without one.",
+            "",
+            changes,
+        ]
     parts += _keeper(keeper) + _fuzz(fuzz) + _sims(sims)
     return "\n".join(parts)
 
