@@ -14,7 +14,18 @@ from solvent import margin as ref
 from solvent.fuzz.driver import Call, Driver, Outcome, Reverted
 from solvent.fuzz.model import UNPRICED, Plan, Shadow, plan_liquidation, portfolio, require
 from solvent.fuzz.state import State, read_state
-from solvent.fuzz.system import ASSETS, KEEPER, LP, MAX_UINT, STAKER, TRADERS, USDC, WAD, FuzzSystem
+from solvent.fuzz.system import (
+    ASSETS,
+    DEPLOYER,
+    KEEPER,
+    LP,
+    MAX_UINT,
+    STAKER,
+    TRADERS,
+    USDC,
+    WAD,
+    FuzzSystem,
+)
 
 PRICE_FACTORS_BPS = (
     5_000,
@@ -56,6 +67,7 @@ class ProtocolMachine(RuleBasedStateMachine):
         self.feed_prices = {a: p for a, p in self.state.prices.items() if p is not None}
         self.risk_increased: int | None = None
         self.branches: dict[str, int] = {}
+        self.initial_hole: int = self.state.liquidator_globals.hole
 
     def teardown(self) -> None:
         self.driver.revert(self.snapshot_id)
@@ -297,6 +309,23 @@ class ProtocolMachine(RuleBasedStateMachine):
     def reset(self, pick: int) -> None:
         auction_id, _ = self._auction(pick)
         self._tx(KEEPER, "liquidator", "reset", auction_id, self.system.actors[KEEPER])
+
+    @rule(tight=st.booleans())
+    def set_global_hole(self, tight: bool) -> None:
+        """Governance: Hole just above what runs now (a crash fills it) or back to the config.
+        Liquidations must still close positions; their lots wait in the queue."""
+        dirt = self.state.liquidator_globals.dirt
+        hole = dirt + 2_000 * USDC if tight else self.initial_hole
+        self._tx(DEPLOYER, "liquidator", "setGlobalHole", hole)
+
+    @precondition(lambda self: any(q.lot for q in self.state.queued.values()))
+    @rule(pick=st.integers(0, 7))
+    def start_queued(self, pick: int) -> None:
+        """Anyone: starts a waiting lot, whole or the part that fits the room; refused only with
+        a named reason (no room, starts stopped, oracle)."""
+        waiting = sorted(q for q, r in self.state.queued.items() if r.lot)
+        outcome = self._tx(KEEPER, "liquidator", "startQueued", waiting[pick % len(waiting)])
+        require(outcome.ok or bool(outcome.error), "startQueued failed without a named error")
 
     @rule()
     def sweep_fees(self) -> None:
