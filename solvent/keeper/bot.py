@@ -89,7 +89,7 @@ class StepReport:
 
 @dataclass
 class _Action:
-    kind: str  # liquidation, take, reset, poke, approve
+    kind: str  # liquidation, take, reset, start_queued, poke, approve
     key: Any  # account id, auction id or asset
     request: TxRequest
 
@@ -250,13 +250,14 @@ class Keeper:
                 ("eth_getTransactionCount", [self.me, "latest"]),
                 self._call(self._liq(), self.liquidator.encode("activeAuctionIds")),
                 self._call(self.quote.address, self.quote.encode("balanceOf", self.me)),
+                self._call(self._liq(), self.liquidator.encode("queuedLotIds")),
                 *(self._call(self.oracle.address, self.oracle.encode("price", a)) for a in assets),
             ]
         )
-        for answer in answers[:5]:
+        for answer in answers[:6]:
             if isinstance(answer, RpcError):
                 raise answer
-        head, previous, nonce_hex, auctions_hex, balance_hex = answers[:5]
+        head, previous, nonce_hex, auctions_hex, balance_hex, queued_hex = answers[:6]
         if previous is None or previous["hash"] != self.last_hash:
             log("keeper.chain_rewound", logging.WARNING, last_block=self.last_block)
             self.sync()
@@ -267,13 +268,14 @@ class Keeper:
         if block > self.last_block:
             self._index_logs(self.last_block + 1, block)
             self.last_block, self.last_hash = block, head["hash"]
-        self._note_prices(assets, answers[5:])
+        self._note_prices(assets, answers[6:])
         self._settle(self.txm.poll(), report)
 
         actions = self._liquidations(block, report)
         auction_ids = self.liquidator.decode("activeAuctionIds", auctions_hex)[0]
         budget = self.quote.decode("balanceOf", balance_hex)[0]
         actions += self._auction_actions(list(auction_ids), budget)
+        actions += self._queued_starts(list(self.liquidator.decode("queuedLotIds", queued_hex)[0]))
         actions += self._pokes(int(head["timestamp"], 16))
         if not self.approved:
             actions.insert(0, self._approve_action())
@@ -444,6 +446,23 @@ class Keeper:
             request = TxRequest(self._liq(), data, self.config.take_gas, f"take:{auction_id}")
             actions.append(_Action("take", auction_id, request))
         return actions
+
+    def _queued_starts(self, queue_ids: list[int]) -> list[_Action]:
+        """Lots waiting for room under the caps: `startQueued` for each one that can start now.
+        A pre-check (one batched eth_call) keeps lots without room from being logged as failed
+        simulations at every step."""
+        ids = [q for q in queue_ids if not self._busy(("start_queued", q))]
+        data = {q: self.liquidator.encode("startQueued", q) for q in ids}
+        answers = self.rpc.batch_results(self._call(self._liq(), data[q]) for q in ids)
+        return [
+            _Action(
+                "start_queued",
+                q,
+                TxRequest(self._liq(), data[q], self.config.reset_gas, f"start_queued:{q}"),
+            )
+            for q, answer in zip(ids, answers, strict=True)
+            if not isinstance(answer, RpcError)
+        ]
 
     def _pokes(self, timestamp: int) -> list[_Action]:
         actions = []

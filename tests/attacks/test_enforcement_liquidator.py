@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import ape
 import pytest
 
 WAD = 10**18
@@ -45,10 +46,11 @@ def _fill_taker(attack: Any, taker: Any, usd: int) -> None:
 
 def test_capped_hole_liquidation_closes_the_position(attack, actors):
     """On the landed code, with Hole lowered to $10k, `liquidate` reverted
-    `GlobalCapExceeded(123037e6, 10000e6)` (the issue: 123000e6) and the position stayed open:
-    equity -$58.5k at $1,210 went on to -$73.5k at $1,110 and kept falling. Now the position
-    closes at once, a $10k piece of the lot starts within the room, the rest waits in the queue,
-    and the next piece starts (anyone may start it) when the first one's tab is repaid."""
+    `GlobalCapExceeded(123187.5e6, 10000e6)` (the issue: 123000e6) and the 150 ETH position
+    stayed open: equity -$67,225 at $1,210 went on to -$86,475 at $1,110 and kept falling.
+    Now the position closes at once, a $10k piece of the lot starts within the room, the rest
+    waits in the queue, and the next piece starts (anyone may start it) when the first one's
+    tab is repaid."""
     s = attack.system
     s.liquidator.setGlobalHole(SMALL_HOLE, sender=attack.deployer)
     account = _crash(attack, actors, 50 * ETH, 150 * ETH, 1_210)
@@ -68,7 +70,7 @@ def test_capped_hole_liquidation_closes_the_position(attack, actors):
     assert attack.health(account).equity == equity  # no position left to lose on
 
     # Room is full: nothing more can start until the piece sells.
-    with pytest.raises(Exception, match="NoRoom"):
+    with ape.reverts(s.liquidator.NoRoom):
         s.liquidator.startQueued(queued.queueId, sender=actors["taker"])
     _fill_taker(attack, actors["taker"], 50_000)
     s.liquidator.take(started.id, MAX, MAX, actors["taker"], b"", sender=actors["taker"])
@@ -78,7 +80,8 @@ def test_capped_hole_liquidation_closes_the_position(attack, actors):
 
 
 def test_stopped_auctions_do_not_stop_liquidation(attack, actors):
-    """Breaker level 1 (stop starts) used to make `liquidate` revert `AuctionsStopped(1)`; now it
+    """Breaker level 1 (stop starts) made `liquidate` revert `AuctionsStopped(1)` on the landed
+    code (same account as above, position left open); now it
     stops auctions only: the position closes and the whole lot waits."""
     s = attack.system
     s.liquidator.setStopped(1, sender=attack.deployer)
@@ -105,8 +108,9 @@ def _small_auction(attack: Any, actors: dict[str, Any]) -> Any:
 
 
 def test_reset_farm_earns_at_most_the_penalty(attack, actors):
-    """On the landed code, 11 resets of this auction (tab $50.43, penalty part $22.50) paid
-    11 x $5.05 = $55.55 from the insurance fund: more than the auction could ever repay it.
+    """On the landed code, 11 resets of this auction (tab $50.750001, penalty part $7.25) paid
+    11 x $5.05075 = $55.55825 from the insurance fund (the issue: $55.55): more than the
+    auction could ever repay it.
     Now all resets together earn at most the auction's penalty part."""
     s = attack.system
     started = _small_auction(attack, actors)
@@ -126,8 +130,9 @@ def test_reset_farm_earns_at_most_the_penalty(attack, actors):
 
 def test_dust_auction_ends_at_once(attack, actors):
     """On the landed code a take of all but 1 wei of the lot left an auction with a 1-wei lot and
-    a $58.5k tab that lingered, counted at par in Dirt and used up Hole. Now that take ends it:
-    the 1 wei goes with the slice and the rest of the debt is booked as bad debt."""
+    a $56,637.50 tab that lingered (active, counted at par: Dirt $56,637.50) and used up Hole.
+    Now that take ends it: the 1 wei goes with the slice and the rest of the debt is booked as
+    bad debt."""
     s = attack.system
     account = _crash(attack, actors, 50 * ETH, 150 * ETH, 1_210)
     tx = s.engine.liquidate(account, actors["keeper"], sender=actors["keeper"])

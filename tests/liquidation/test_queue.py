@@ -197,7 +197,7 @@ def test_a_piece_that_runs_out_books_its_bad_debt_without_ending_the_lot(system,
     [started] = _started(s, tx)
     [(queue_id, *_)] = _queued(s, tx)
     taker = s.fund_taker(10_000 * USDC)
-    chain.pending_timestamp = started.startTime + 1
+    chain.pending_timestamp = s.liquidator.status(started.id).startTime + 1
     tx = s.liquidator.take(started.id, MAX, MAX, taker, b"", sender=taker)
     [take] = tx.events.filter(s.liquidator.Take)
     assert take.lotLeft == 0 and take.tabLeft > 0
