@@ -393,8 +393,9 @@ contract DutchAuctionLiquidator is ILiquidator, AccessControl, ReentrancyGuardTr
     }
 
     /// @notice Restarts a stale auction (older than `tail`, or decayed below `cusp * startPrice`)
-    /// at the fresh oracle price times `buf`. Pays `rewardRecipient` `tip + chip * tab` (capped by
-    /// the auction's unpaid penalty) unless the tab or the lot's oracle value is below `chost`.
+    /// at the fresh oracle price times `buf`. Pays `rewardRecipient` `tip + chip * tab` unless the
+    /// tab or the lot's oracle value is below `chost`; all rewarded resets of one auction together
+    /// earn at most its penalty part `tab - debt` (`_resetReward`).
     function reset(uint256 id, address rewardRecipient) external nonReentrant {
         uint8 stopped = globals.stopped;
         if (stopped >= STOP_RESETS) revert AuctionsStopped(stopped);
