@@ -104,9 +104,17 @@ class ProtocolMachine(RuleBasedStateMachine):
         long=st.booleans(),
         crash=st.booleans(),
         withdraw_share=st.sampled_from((0, PPM // 4, PPM // 2, 3 * PPM // 4, 9 * PPM // 10)),
+        hole_full=st.booleans(),
     )
     def open_positions(
-        self, weth: int, quote: int, leverage: int, long: bool, crash: bool, withdraw_share: int
+        self,
+        weth: int,
+        quote: int,
+        leverage: int,
+        long: bool,
+        crash: bool,
+        withdraw_share: int,
+        hole_full: bool = False,
     ) -> None:
         """Two traders start collateralized and leveraged (one in each market), so that price
         moves make accounts liquidatable within a few steps; leverage above the initial margin
@@ -136,6 +144,8 @@ class ProtocolMachine(RuleBasedStateMachine):
                     asset, self.feed_prices[asset] * (5_000 if long else 16_000) // 10_000
                 )
             self.state = read_state(self.driver, self.system)
+            if hole_full:  # the crash meets a full Hole: the lots must wait in the queue
+                self.set_global_hole(True)
             for trader in TRADERS[:2]:
                 self.liquidate(trader)
             self.state = read_state(self.driver, self.system)
@@ -312,10 +322,9 @@ class ProtocolMachine(RuleBasedStateMachine):
 
     @rule(tight=st.booleans())
     def set_global_hole(self, tight: bool) -> None:
-        """Governance: Hole just above what runs now (a crash fills it) or back to the config.
+        """Governance: Hole at what runs now (full, as in a crash) or back to the config.
         Liquidations must still close positions; their lots wait in the queue."""
-        dirt = self.state.liquidator_globals.dirt
-        hole = dirt + 2_000 * USDC if tight else self.initial_hole
+        hole = self.state.liquidator_globals.dirt if tight else self.initial_hole
         self._tx(DEPLOYER, "liquidator", "setGlobalHole", hole)
 
     @precondition(lambda self: any(q.lot for q in self.state.queued.values()))
