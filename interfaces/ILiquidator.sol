@@ -14,11 +14,14 @@ interface ILiquidator {
     /// `prices[i]` is `IOracleAdapter.price(tokens[i])` as the engine read it in this same
     /// transaction (WAD USD per whole token): passing it saves the liquidator a second oracle
     /// read per lot (~7.7k gas each); only the engine may call, so the values are trusted.
-    /// @dev Reverts when auctions are stopped or the debt would exceed the global or a
-    /// per-collateral cap on debt under auction; the engine's liquidation then reverts too.
-    /// Amounts are in quote-token units.
-    /// @return firstAuctionId The id of the first lot's auction (each lot's id is in its
-    /// `AuctionStarted` event; ids are unique but not consecutive: auction slots are recycled).
+    /// @dev Never refuses because of the caps on debt under auction, the auction breaker or a
+    /// collateral the liquidator does not know: a lot that does not fit waits in the engine's
+    /// custody in the liquidator's queue (or starts for the part that fits) and anyone starts it
+    /// later (`startQueued`); its debt stays in the engine's debt under auction. Reverts only for
+    /// the caller and the shape of the call. Amounts are in quote-token units.
+    /// @return firstAuctionId The id of the first auction started (each lot's id is in its
+    /// `AuctionStarted` event; ids are unique but not consecutive: auction slots are recycled);
+    /// 0 when every lot waits in the queue.
     function startAuctions(
         uint256 accountId,
         address[] calldata tokens,

@@ -5,8 +5,10 @@ import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
 import {ERC20} from "@openzeppelin/contracts/token/ERC20/ERC20.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {ERC4626} from "@openzeppelin/contracts/token/ERC20/extensions/ERC4626.sol";
+import {IERC20Metadata} from "@openzeppelin/contracts/token/ERC20/extensions/IERC20Metadata.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
+import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {IInsuranceFund} from "../../interfaces/IInsuranceFund.sol";
 
 /// @title InsuranceFund
@@ -57,6 +59,13 @@ contract InsuranceFund is IInsuranceFund, ERC4626, AccessControl {
     uint256 public constant MAX_COOLDOWN = 30 days;
     uint256 public constant MIN_WINDOW = 1 hours;
     uint256 public constant MAX_WINDOW = 14 days;
+    /// @notice Largest `target`, in whole quote tokens (one trillion): above any fund that can
+    /// exist, so a typo (an amount given in WAD, say) is refused instead of silently blocking
+    /// every sweep.
+    uint256 public constant MAX_TARGET_WHOLE = 1e12;
+
+    /// @notice Largest `target` in quote units: `MAX_TARGET_WHOLE * 10**quoteDecimals`.
+    uint256 public immutable maxTarget;
 
     /// @notice Seconds between a withdrawal request and the start of its window.
     uint256 public cooldown;
@@ -76,6 +85,8 @@ contract InsuranceFund is IInsuranceFund, ERC4626, AccessControl {
         if (admin == address(0) || treasury_ == address(0)) revert ZeroAddress();
         _grantRole(DEFAULT_ADMIN_ROLE, admin);
         treasury = treasury_;
+        uint8 quoteDecimals = IERC20Metadata(address(quote_)).decimals();
+        maxTarget = quoteDecimals > 36 ? type(uint256).max : MAX_TARGET_WHOLE * 10 ** quoteDecimals;
         _setCooldown(cooldown_, window_);
     }
 
@@ -108,8 +119,9 @@ contract InsuranceFund is IInsuranceFund, ERC4626, AccessControl {
         if (shares > balance) revert InsufficientShares(balance, shares);
         uint256 unlockTime = block.timestamp + cooldown;
         uint256 expiry = unlockTime + window;
+        // Named SafeCast errors, never a silent truncation, for absurd share counts.
         withdrawalRequests[msg.sender] =
-            WithdrawalRequest(uint128(shares), uint64(unlockTime), uint64(expiry));
+            WithdrawalRequest(SafeCast.toUint128(shares), uint64(unlockTime), uint64(expiry));
         emit WithdrawalRequested(msg.sender, shares, unlockTime, expiry);
     }
 
@@ -164,8 +176,10 @@ contract InsuranceFund is IInsuranceFund, ERC4626, AccessControl {
         emit SurplusSwept(treasury, amount);
     }
 
-    /// @notice Sets the size (quote units) above which income may be swept to the treasury.
+    /// @notice Sets the size (quote units) above which income may be swept to the treasury; at
+    /// most `maxTarget` (`ParameterOutOfRange` beyond).
     function setTarget(uint256 target_) external onlyRole(GOVERNOR_ROLE) {
+        if (target_ > maxTarget) revert ParameterOutOfRange("target", target_);
         target = target_;
         emit TargetSet(target_);
     }

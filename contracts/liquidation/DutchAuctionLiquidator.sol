@@ -36,8 +36,8 @@ contract DutchAuctionLiquidator is ILiquidator, AccessControl, ReentrancyGuardTr
     error ZeroLot(address token);
     error ZeroTab();
     error CollateralNotConfigured(address token);
-    error GlobalCapExceeded(uint256 dirt, uint256 hole);
-    error CollateralCapExceeded(address token, uint256 dirt, uint256 hole);
+    error QueuedLotNotFound(uint256 queueId);
+    error NoRoom(address token, uint256 room, uint256 needed);
     error AuctionNotActive(uint256 id);
     error ZeroAmount();
     error ZeroAddress();
@@ -94,6 +94,23 @@ contract DutchAuctionLiquidator is ILiquidator, AccessControl, ReentrancyGuardTr
     event GlobalHoleSet(uint256 hole);
     event StoppedSet(uint8 level);
     event AuctionSlotsPrepared(uint256 firstSlot, uint256 count);
+    event LotQueued(
+        uint256 indexed queueId,
+        uint256 indexed accountId,
+        address indexed token,
+        uint256 lot,
+        uint256 tab,
+        uint256 debt
+    );
+    event LotDequeued(
+        uint256 indexed queueId,
+        uint256 indexed auctionId,
+        uint256 lot,
+        uint256 tab,
+        uint256 lotLeft,
+        uint256 tabLeft
+    );
+    event DustLotCleared(uint256 indexed id, address indexed receiver, uint256 lot);
 
     // ------------------------------------------------------------------ types
 
@@ -101,14 +118,16 @@ contract DutchAuctionLiquidator is ILiquidator, AccessControl, ReentrancyGuardTr
     /// stored as its 16-bit collateral id). `lot > 0` iff an auction runs in it. A finished
     /// auction only zeroes its lot and links the slot into the free list; `version` (>= 1 once the
     /// slot is used or prepared) keeps both words non-zero, so the next auction rewrites live
-    /// words (5k gas each) instead of creating them (22.1k each).
+    /// words (5k gas each) instead of creating them (22.1k each). `link` is the next free slot
+    /// while the slot is free, and while an auction runs the id of the queued lot it was started
+    /// from (0: started whole at hand-off, nothing of its lot waits in the queue).
     struct Auction {
         uint104 lot;
         uint32 startTime;
         uint16 collateralId;
         uint48 accountId;
         uint32 version;
-        uint24 nextFree;
+        uint24 link;
         uint80 tab;
         uint80 debt;
         uint96 startPrice;
@@ -150,6 +169,28 @@ contract DutchAuctionLiquidator is ILiquidator, AccessControl, ReentrancyGuardTr
         uint256 totalValue;
         uint256 tip;
         uint256 chipReward;
+    }
+
+    /// @notice A handed-off lot that waits in the engine's custody for room under the caps (or
+    /// for starts to resume, or for its collateral to be configured). Its `lot`, `tab` and `debt`
+    /// are what still waits; `pieces` auctions started from it run; `leftover` is collateral
+    /// those pieces left after paying their tabs, credited back to the account when the last
+    /// piece ends with nothing left waiting (the engine counts one auction per handed lot).
+    struct QueuedLot {
+        address token;
+        uint48 accountId;
+        uint16 pieces;
+        uint104 lot;
+        uint104 leftover;
+        uint80 tab;
+        uint80 debt;
+    }
+
+    /// @dev Reset rewards paid so far to the auction of `version` in a slot (a slot's book is
+    /// stale once a later auction uses the slot; `prepareAuctionSlots` writes a stale one).
+    struct ResetBook {
+        uint32 version;
+        uint80 paid;
     }
 
     /// @notice Governance input for one collateral. WAD ratios; quote units for tip/chost/hole.
@@ -230,6 +271,15 @@ contract DutchAuctionLiquidator is ILiquidator, AccessControl, ReentrancyGuardTr
     uint16 public collateralCount;
     /// @dev Auction slots `1..slotCount`, recycled through the free list.
     mapping(uint256 slot => Auction) internal _auctions;
+    /// @notice Queued lots by id (ids from 1): what still waits, pieces running, leftover kept. A
+    /// record lives until its last piece ends (then it reads all zero, as an unknown id does).
+    mapping(uint256 queueId => QueuedLot) public queuedLots;
+    /// @notice Last queue id assigned (ids are never reused; 24 bits, as `Auction.link`).
+    uint24 public lastQueueId;
+    /// @notice Number of queued lots with collateral still waiting to start.
+    uint24 public waitingLots;
+    /// @dev Reset rewards paid per auction slot, for the cumulative cap.
+    mapping(uint256 slot => ResetBook) internal _resetBooks;
 
     constructor(address engine_, IERC20 quote_, IOracleAdapter oracle_, IInsuranceFund fund_, address admin) {
         if (
@@ -251,6 +301,11 @@ contract DutchAuctionLiquidator is ILiquidator, AccessControl, ReentrancyGuardTr
     // ------------------------------------------------------------------ engine entry point
 
     /// @inheritdoc ILiquidator
+    /// @dev Never refuses for the caps, the breaker or an unconfigured collateral: each lot whose
+    /// tab fits the room under both caps starts at once; a larger one starts for the part that
+    /// fits (`_piece`) and the rest waits in the queue; a lot that cannot start at all waits
+    /// whole. Returns the first auction started (0 when every lot waits). Reverts only for the
+    /// caller and the shape of the call (`NotEngine`, `InvalidLots`, `ZeroLot`, `ZeroTab`).
     function startAuctions(
         uint256 accountId,
         address[] calldata tokens,
@@ -261,14 +316,42 @@ contract DutchAuctionLiquidator is ILiquidator, AccessControl, ReentrancyGuardTr
         address keeper
     ) external nonReentrant returns (uint256 firstAuctionId) {
         if (msg.sender != engine) revert NotEngine(msg.sender);
-        Globals memory g = globals;
-        if (g.stopped >= STOP_STARTS) revert AuctionsStopped(g.stopped);
         uint256 n = tokens.length;
         if (n == 0 || n != lots.length || n != prices.length) revert InvalidLots();
-        Split memory split = _admit(g, accountId, debt, penalty);
+        if (debt + penalty == 0) revert ZeroTab();
+        Globals memory g = globals;
+        Split memory split = Split({
+            accountId: accountId,
+            debt: debt,
+            penalty: penalty,
+            debtLeft: debt,
+            penaltyLeft: penalty,
+            totalValue: 0,
+            tip: 0,
+            chipReward: 0
+        });
         firstAuctionId = _openAll(tokens, lots, prices, split, g);
         globals = g;
         _payKeeper(firstAuctionId, keeper, Math.min(split.tip + split.chipReward, penalty));
+    }
+
+    /// @notice Starts an auction for queued lot `queueId` (anyone may call): for its whole
+    /// waiting tab when it fits the room under the global and its collateral's cap, else for the
+    /// part that fits (the rest keeps waiting). The start price is the oracle's price now times
+    /// `buf`. Starting pays no reward (the liquidation that queued the lot paid its keeper).
+    /// @return id The auction started.
+    function startQueued(uint256 queueId) external nonReentrant returns (uint256 id) {
+        Globals memory g = globals;
+        if (g.stopped >= STOP_STARTS) revert AuctionsStopped(g.stopped);
+        QueuedLot memory w = _queued(queueId);
+        Collateral storage c = collaterals[w.token];
+        if (c.id == 0) revert CollateralNotConfigured(w.token);
+        uint256 room = _room(g, c);
+        QueuedLot memory piece = _piece(w, room, c.chost);
+        // slither-disable-next-line incorrect-equality
+        if (piece.lot == 0) revert NoRoom(w.token, room, Math.min(w.tab, Math.max(c.chost, 1)));
+        id = _startPiece(queueId, w, piece, c, oracle.price(w.token), g);
+        globals = g;
     }
 
     // ------------------------------------------------------------------ keepers
@@ -286,44 +369,33 @@ contract DutchAuctionLiquidator is ILiquidator, AccessControl, ReentrancyGuardTr
         nonReentrant
         returns (uint256 slice, uint256 owe)
     {
-        Globals memory g = globals;
-        if (g.stopped >= STOP_TAKES) revert AuctionsStopped(g.stopped);
+        uint8 stopped = globals.stopped;
+        if (stopped >= STOP_TAKES) revert AuctionsStopped(stopped);
         (uint256 slot, Auction memory a) = _running(id);
         if (maxAmount == 0) revert ZeroAmount();
         if (receiver == address(0)) revert ZeroAddress();
-        address token = tokenOf[a.collateralId];
-        uint256 price;
-        (price, slice, owe) = _quoteTake(id, a, token, maxAmount, maxPrice);
-        uint256 debtRepaid = _bookTake(slot, a, token, g, slice, owe);
-        emit Take(id, msg.sender, receiver, price, slice, owe, a.lot, a.tab);
-
-        // Exact zeros by construction: the take subtracts at most what is left of each.
-        // slither-disable-next-line incorrect-equality
-        IAuctionSettlement.Settlement memory settlement = IAuctionSettlement.Settlement({
-            accountId: a.accountId,
-            token: token,
-            receiver: receiver,
-            released: slice,
-            debtRepaid: debtRepaid,
-            penaltyPaid: owe - debtRepaid,
-            badDebt: 0,
-            returned: 0,
-            ended: a.tab == 0 || a.lot == 0
-        });
+        IAuctionSettlement.Settlement memory settlement;
+        (slice, owe, settlement) = _executeTake(id, slot, a, maxAmount, maxPrice, receiver);
+        address token = settlement.token;
         if (data.length != 0) {
             // The receiver holds the collateral before its callback sells it.
-            if (slice != 0) IAuctionSettlement(engine).releaseCollateral(token, receiver, slice);
+            if (settlement.released != 0) {
+                IAuctionSettlement(engine).releaseCollateral(token, receiver, settlement.released);
+            }
             settlement.released = 0;
             IAuctionTaker(receiver).onAuctionTake(msg.sender, owe, slice, data);
         }
         if (owe != 0) quote.safeTransferFrom(msg.sender, engine, owe);
-        if (settlement.ended) _end(id, a, settlement);
+        // Exact zeros by construction: the take subtracts at most what is left of each.
+        // slither-disable-next-line incorrect-equality
+        if (a.tab == 0 || a.lot == 0) _end(id, a, settlement);
         IAuctionSettlement(engine).settleAuction(settlement);
     }
 
     /// @notice Restarts a stale auction (older than `tail`, or decayed below `cusp * startPrice`)
-    /// at the fresh oracle price times `buf`. Pays `rewardRecipient` `tip + chip * tab` (capped by
-    /// the auction's unpaid penalty) unless the tab or the lot's oracle value is below `chost`.
+    /// at the fresh oracle price times `buf`. Pays `rewardRecipient` `tip + chip * tab` unless the
+    /// tab or the lot's oracle value is below `chost`; all rewarded resets of one auction together
+    /// earn at most its penalty part `tab - debt` (`_resetReward`).
     function reset(uint256 id, address rewardRecipient) external nonReentrant {
         uint8 stopped = globals.stopped;
         if (stopped >= STOP_RESETS) revert AuctionsStopped(stopped);
@@ -340,14 +412,13 @@ contract DutchAuctionLiquidator is ILiquidator, AccessControl, ReentrancyGuardTr
         s.startTime = uint32(block.timestamp);
         s.startPrice = startPrice.toUint96();
 
-        uint256 reward = 0;
-        uint256 chost = c.chost;
-        if (a.tab >= chost && Math.mulDiv(a.lot, oraclePrice, 10 ** c.scaleExp) >= chost) {
-            reward = Math.min(c.tip + Math.mulDiv(c.chip, a.tab, WAD), a.tab - a.debt);
-        }
+        (uint256 reward, ResetBook memory book) = _resetReward(slot, a, c, oraclePrice);
         uint256 paid = 0;
         if (reward != 0 && rewardRecipient != address(0)) {
             paid = insuranceFund.payKeeperReward(rewardRecipient, reward);
+            // paid <= reward <= tab - debt - paid before: the sum stays below the tab (uint80).
+            book.paid += uint80(paid);
+            _resetBooks[slot] = book;
         }
         emit AuctionReset(id, msg.sender, startPrice, reward, paid);
     }
@@ -378,8 +449,9 @@ contract DutchAuctionLiquidator is ILiquidator, AccessControl, ReentrancyGuardTr
             penaltyPaid: 0,
             badDebt: a.debt,
             returned: 0,
-            ended: true
+            ended: false
         });
+        _closeLink(a.link, settlement, 0);
         IAuctionSettlement(engine).settleAuction(settlement);
     }
 
@@ -398,7 +470,8 @@ contract DutchAuctionLiquidator is ILiquidator, AccessControl, ReentrancyGuardTr
         _checkRange("chip", p.chip, 0, MAX_CHIP);
         _checkRange("tip", p.tip, 0, maxTip);
         _checkRange("chost", p.chost, 0, maxChost);
-        _checkRange("hole", p.hole, 0, type(uint80).max);
+        // A cap below chost could never start a piece of a tab above it (pieces are >= chost).
+        _checkRange("hole", p.hole, p.chost, type(uint80).max);
         uint8 tokenDecimals = IERC20Metadata(token).decimals();
         if (tokenDecimals > 36) revert UnsupportedDecimals(token, tokenDecimals);
 
@@ -453,11 +526,14 @@ contract DutchAuctionLiquidator is ILiquidator, AccessControl, ReentrancyGuardTr
                 collateralId: 0,
                 accountId: 0,
                 version: 1,
-                nextFree: uint24(next),
+                link: uint24(next),
                 tab: 0,
                 debt: 0,
                 startPrice: 1
             });
+            // A live reset book too (a version no auction of this slot has yet): the first
+            // rewarded reset in the slot rewrites it (~5k) instead of creating it (22.1k).
+            _resetBooks[slot].version = type(uint32).max;
             next = slot;
         }
         g.freeHead = uint24(first);
@@ -494,6 +570,16 @@ contract DutchAuctionLiquidator is ILiquidator, AccessControl, ReentrancyGuardTr
         }
     }
 
+    /// @notice Ids of the queued lots with collateral still waiting, oldest first (keepers start
+    /// them with `startQueued` when `room` allows).
+    function queuedLotIds() external view returns (uint256[] memory ids) {
+        ids = new uint256[](waitingLots);
+        uint256 found = 0;
+        for (uint256 queueId = 1; found < ids.length; ++queueId) {
+            if (queuedLots[queueId].lot != 0) ids[found++] = queueId;
+        }
+    }
+
     /// @notice State and current price of auction `id`; `active` is false for unknown or finished
     /// auctions (then every other field is zero).
     function status(uint256 id) external view returns (AuctionStatus memory st) {
@@ -522,34 +608,13 @@ contract DutchAuctionLiquidator is ILiquidator, AccessControl, ReentrancyGuardTr
     {
         (, Auction memory a) = _running(id);
         if (maxAmount == 0) revert ZeroAmount();
-        return _quoteTake(id, a, tokenOf[a.collateralId], maxAmount, type(uint256).max);
+        (price, slice, owe,) = _quoteTake(id, a, tokenOf[a.collateralId], maxAmount, type(uint256).max);
     }
 
     // ------------------------------------------------------------------ internals
 
-    /// @dev Checks the tab against the global cap and books it.
-    function _admit(Globals memory g, uint256 accountId, uint256 debt, uint256 penalty)
-        internal
-        pure
-        returns (Split memory split)
-    {
-        if (debt + penalty == 0) revert ZeroTab();
-        uint256 dirt = g.dirt + debt + penalty;
-        if (dirt > g.hole) revert GlobalCapExceeded(dirt, g.hole);
-        g.dirt = uint88(dirt);
-        split = Split({
-            accountId: accountId,
-            debt: debt,
-            penalty: penalty,
-            debtLeft: debt,
-            penaltyLeft: penalty,
-            totalValue: 0,
-            tip: 0,
-            chipReward: 0
-        });
-    }
-
     /// @dev Oracle value of each lot (down), from the prices the engine read in this transaction.
+    /// A collateral the liquidator does not know yet is valued with its token's decimals.
     function _values(
         address[] calldata tokens,
         uint256[] calldata lots,
@@ -562,10 +627,16 @@ contract DutchAuctionLiquidator is ILiquidator, AccessControl, ReentrancyGuardTr
             if (lots[i] == 0) revert ZeroLot(tokens[i]);
             Collateral storage c = collaterals[tokens[i]];
             // The id shares a slot with `scaleExp` (read next), the curve does not.
-            if (c.id == 0) revert CollateralNotConfigured(tokens[i]);
-            values[i] = Math.mulDiv(lots[i], prices[i], 10 ** c.scaleExp);
+            uint256 scaleExp = c.id != 0 ? c.scaleExp : _scaleExp(tokens[i]);
+            // An unusable scale (absurd decimals) values the lot at 0: it still waits in the queue.
+            values[i] = scaleExp > 77 ? 0 : Math.mulDiv(lots[i], prices[i], 10 ** scaleExp);
             split.totalValue += values[i];
         }
+    }
+
+    /// @dev Exponent of `10**(tokenDecimals + 18 - quoteDecimals)` for a token not configured.
+    function _scaleExp(address token) internal view returns (uint256) {
+        return uint256(IERC20Metadata(token).decimals()) + 18 - quoteDecimals;
     }
 
     /// @dev Debt and penalty parts of one lot, floored in proportion to its value; the last lot
@@ -594,13 +665,14 @@ contract DutchAuctionLiquidator is ILiquidator, AccessControl, ReentrancyGuardTr
         uint256 n = tokens.length;
         for (uint256 i; i < n; ++i) {
             (uint256 debtPart, uint256 penaltyPart) = _shares(split, values[i], i + 1 == n);
-            uint256 id = _open(tokens[i], lots[i], debtPart, penaltyPart, prices[i], split, g);
-            if (i == 0) firstAuctionId = id;
+            uint256 id = _handOff(tokens[i], lots[i], debtPart, penaltyPart, prices[i], split, g);
+            if (firstAuctionId == 0) firstAuctionId = id;
         }
     }
 
-    /// @dev Creates one auction, checks its collateral's cap and adds its share of the reward.
-    function _open(
+    /// @dev One handed-off lot: adds its share of the keeper reward, then starts it whole when
+    /// its tab fits the room, else queues it and starts the part that fits (if any).
+    function _handOff(
         address token,
         uint256 lot,
         uint256 debtPart,
@@ -613,9 +685,115 @@ contract DutchAuctionLiquidator is ILiquidator, AccessControl, ReentrancyGuardTr
         uint256 tab = debtPart + penaltyPart;
         split.tip = Math.max(split.tip, c.tip);
         split.chipReward += Math.mulDiv(c.chip, tab, WAD);
-        uint256 dirt = c.dirt + tab;
-        if (dirt > c.hole) revert CollateralCapExceeded(token, dirt, c.hole);
-        c.dirt = uint80(dirt);
+        bool startable = c.id != 0 && g.stopped < STOP_STARTS;
+        uint256 room = startable ? _room(g, c) : 0;
+        if (startable && tab <= room) {
+            return _open(token, c, lot, tab, debtPart, oraclePrice, split.accountId, 0, g);
+        }
+        uint256 queueId = _enqueue(token, split.accountId, lot, tab, debtPart);
+        if (!startable) return 0;
+        QueuedLot memory w = _queued(queueId);
+        QueuedLot memory piece = _piece(w, room, c.chost);
+        // slither-disable-next-line incorrect-equality
+        if (piece.lot == 0) return 0;
+        id = _startPiece(queueId, w, piece, c, oraclePrice, g);
+    }
+
+    /// @dev Room under both caps now: `min(Hole - Dirt, hole - dirt)`, 0 when either is full (a
+    /// cap lowered below its dirt leaves no room, never an underflow).
+    function _room(Globals memory g, Collateral storage c) internal view returns (uint256) {
+        uint256 globalRoom = g.hole > g.dirt ? g.hole - g.dirt : 0;
+        uint256 hole = c.hole;
+        uint256 dirt = c.dirt;
+        return Math.min(globalRoom, hole > dirt ? hole - dirt : 0);
+    }
+
+    /// @dev The part of waiting lot `w` that can start within `room` (Maker's `dog.bark` room
+    /// rule): all of it when `tab <= room`; else `t = room`, cut to `tab - chost` when the rest
+    /// would be below `chost`, and nothing when `t < chost` (or `t == 0`) or its lot share
+    /// `floor(lot * t / tab)` is 0. The debt share is `floor(debt * t / tab)`, so what keeps
+    /// waiting keeps `debt <= tab`. Only `lot`, `tab` and `debt` of `piece` are set; a zero
+    /// `piece.lot` means nothing can start.
+    function _piece(QueuedLot memory w, uint256 room, uint256 chost)
+        internal
+        pure
+        returns (QueuedLot memory piece)
+    {
+        if (w.tab <= room) {
+            // A fresh struct, not `w` itself: the caller subtracts the piece from `w`.
+            (piece.lot, piece.tab, piece.debt) = (w.lot, w.tab, w.debt);
+            return piece;
+        }
+        uint256 tab = room;
+        if (w.tab - tab < chost) tab = w.tab > chost ? w.tab - chost : 0;
+        if (tab == 0 || tab < chost) return piece;
+        piece.lot = uint104(Math.mulDiv(w.lot, tab, w.tab)); // tab < w.tab: below w.lot
+        piece.tab = uint80(tab);
+        piece.debt = uint80(Math.mulDiv(w.debt, tab, w.tab));
+    }
+
+    /// @dev Queued lot `queueId` with collateral still waiting; reverts `QueuedLotNotFound` else.
+    function _queued(uint256 queueId) internal view returns (QueuedLot memory w) {
+        w = queuedLots[queueId];
+        // slither-disable-next-line incorrect-equality
+        if (w.lot == 0) revert QueuedLotNotFound(queueId);
+    }
+
+    /// @dev Stores a lot that waits (the collateral stays where it is: in the engine's custody).
+    function _enqueue(address token, uint256 accountId, uint256 lot, uint256 tab, uint256 debt)
+        internal
+        returns (uint256 queueId)
+    {
+        queueId = uint256(lastQueueId) + 1;
+        lastQueueId = queueId.toUint24();
+        waitingLots += 1;
+        queuedLots[queueId] = QueuedLot({
+            token: token,
+            accountId: accountId.toUint48(),
+            pieces: 0,
+            lot: lot.toUint104(),
+            leftover: 0,
+            tab: tab.toUint80(),
+            debt: debt.toUint80()
+        });
+        emit LotQueued(queueId, accountId, token, lot, tab, debt);
+    }
+
+    /// @dev Moves `piece` out of waiting lot `queueId` (read into `w`) into a new auction linked
+    /// to it.
+    function _startPiece(
+        uint256 queueId,
+        QueuedLot memory w,
+        QueuedLot memory piece,
+        Collateral storage c,
+        uint256 oraclePrice,
+        Globals memory g
+    ) internal returns (uint256 id) {
+        id = _open(w.token, c, piece.lot, piece.tab, piece.debt, oraclePrice, w.accountId, queueId, g);
+        emit LotDequeued(queueId, id, piece.lot, piece.tab, w.lot - piece.lot, w.tab - piece.tab);
+        w.lot -= piece.lot;
+        w.tab -= piece.tab;
+        w.debt -= piece.debt;
+        w.pieces += 1;
+        // slither-disable-next-line incorrect-equality
+        if (w.lot == 0) waitingLots -= 1;
+        queuedLots[queueId] = w;
+    }
+
+    /// @dev Creates one auction within the room the caller checked and books its tab in both caps.
+    function _open(
+        address token,
+        Collateral storage c,
+        uint256 lot,
+        uint256 tab,
+        uint256 debt,
+        uint256 oraclePrice,
+        uint256 accountId,
+        uint256 queueId,
+        Globals memory g
+    ) internal returns (uint256 id) {
+        c.dirt = uint80(c.dirt + tab); // within room: dirt + tab <= hole <= uint80 max
+        g.dirt = uint88(g.dirt + tab);
         uint256 startPrice = Math.mulDiv(oraclePrice, c.buf, WAD, Math.Rounding.Ceil);
         id = _store(
             g,
@@ -623,15 +801,15 @@ contract DutchAuctionLiquidator is ILiquidator, AccessControl, ReentrancyGuardTr
                 lot: lot.toUint104(),
                 startTime: uint32(block.timestamp),
                 collateralId: c.id,
-                accountId: split.accountId.toUint48(),
+                accountId: accountId.toUint48(),
                 version: 0,
-                nextFree: NO_SLOT,
+                link: uint24(queueId),
                 tab: uint80(tab),
-                debt: uint80(debtPart),
+                debt: uint80(debt),
                 startPrice: startPrice.toUint96()
             })
         );
-        emit AuctionStarted(id, split.accountId, token, lot, tab, debtPart, startPrice);
+        emit AuctionStarted(id, accountId, token, lot, tab, debt, startPrice);
     }
 
     /// @dev Writes auction `a` into a slot from the free list (or a new one) and returns its id.
@@ -649,6 +827,23 @@ contract DutchAuctionLiquidator is ILiquidator, AccessControl, ReentrancyGuardTr
         emit KeeperRewarded(firstAuctionId, keeper, reward, paid);
     }
 
+    /// @dev Reward of a reset: none on dust (tab or the lot's oracle value below `chost`), else
+    /// `min(tip + chip * tab, (tab - debt) - paidBefore)`: all resets of one auction together
+    /// earn at most its penalty part. Also returns the auction's book of rewards paid so far.
+    function _resetReward(uint256 slot, Auction memory a, Collateral storage c, uint256 oraclePrice)
+        internal
+        view
+        returns (uint256 reward, ResetBook memory book)
+    {
+        uint256 chost = c.chost;
+        if (a.tab < chost || Math.mulDiv(a.lot, oraclePrice, 10 ** c.scaleExp) < chost) return (0, book);
+        book = _resetBooks[slot];
+        if (book.version != a.version) book = ResetBook({version: a.version, paid: 0});
+        uint256 budget = a.tab - a.debt;
+        budget = budget > book.paid ? budget - book.paid : 0;
+        reward = Math.min(c.tip + Math.mulDiv(c.chip, a.tab, WAD), budget);
+    }
+
     /// @dev Current price; reverts when the auction must be reset first or the price is zero.
     function _livePrice(uint256 id, Auction memory a, Collateral storage c)
         internal
@@ -663,28 +858,67 @@ contract DutchAuctionLiquidator is ILiquidator, AccessControl, ReentrancyGuardTr
         if (price == 0) revert ZeroPrice(id);
     }
 
-    /// @dev Price check and amounts of a take (no state change).
+    /// @dev Price check and amounts of a take (no state change). `dust` is the lot the take would
+    /// leave when it is worth less than `max(chost, 1)` quote units at this price while tab is
+    /// left: the take then clears it too and the auction ends (0 otherwise).
     function _quoteTake(uint256 id, Auction memory a, address token, uint256 maxAmount, uint256 maxPrice)
         internal
         view
-        returns (uint256 price, uint256 slice, uint256 owe)
+        returns (uint256 price, uint256 slice, uint256 owe, uint256 dust)
     {
         Collateral storage c = collaterals[token];
         price = _livePrice(id, a, c);
         if (price > maxPrice) revert PriceAboveMax(price, maxPrice);
-        (slice, owe) = _takeAmounts(a, price, maxAmount, c.chost, c.scaleExp);
+        uint256 chost = c.chost;
+        uint8 scaleExp = c.scaleExp;
+        (slice, owe) = _takeAmounts(a, price, maxAmount, chost, scaleExp);
+        uint256 lotLeft = a.lot - slice;
+        if (lotLeft != 0 && owe < a.tab && Math.mulDiv(lotLeft, price, 10 ** scaleExp) < Math.max(chost, 1)) {
+            dust = lotLeft;
+        }
+    }
+
+    /// @dev Quotes and books a take (`_quoteTake`, `_bookTake`), emits it and returns its
+    /// settlement before any transfer (`ended` is set by `_end` when the auction is over).
+    function _executeTake(
+        uint256 id,
+        uint256 slot,
+        Auction memory a,
+        uint256 maxAmount,
+        uint256 maxPrice,
+        address receiver
+    ) internal returns (uint256 slice, uint256 owe, IAuctionSettlement.Settlement memory settlement) {
+        settlement.accountId = a.accountId;
+        settlement.token = tokenOf[a.collateralId];
+        settlement.receiver = receiver;
+        uint256 price;
+        uint256 dust;
+        (price, slice, owe, dust) = _quoteTake(id, a, settlement.token, maxAmount, maxPrice);
+        settlement.released = slice + dust;
+        settlement.debtRepaid = _bookTake(slot, a, settlement.token, slice + dust, owe);
+        settlement.penaltyPaid = owe - settlement.debtRepaid;
+        _emitTake(id, receiver, price, slice, owe, a);
+        if (dust != 0) emit DustLotCleared(id, receiver, dust);
+    }
+
+    function _emitTake(
+        uint256 id,
+        address receiver,
+        uint256 price,
+        uint256 slice,
+        uint256 owe,
+        Auction memory a
+    ) internal {
+        emit Take(id, msg.sender, receiver, price, slice, owe, a.lot, a.tab);
     }
 
     /// @dev Books a take before any transfer: lot, tab and debt of the auction (in storage and in
     /// `a`), caps, and the free list when the auction ends.
-    function _bookTake(
-        uint256 slot,
-        Auction memory a,
-        address token,
-        Globals memory g,
-        uint256 slice,
-        uint256 owe
-    ) internal returns (uint256 debtRepaid) {
+    function _bookTake(uint256 slot, Auction memory a, address token, uint256 slice, uint256 owe)
+        internal
+        returns (uint256 debtRepaid)
+    {
+        Globals memory g = globals;
         debtRepaid = Math.min(owe, a.debt);
         a.lot -= uint104(slice);
         a.tab -= uint80(owe);
@@ -728,18 +962,46 @@ contract DutchAuctionLiquidator is ILiquidator, AccessControl, ReentrancyGuardTr
     }
 
     /// @dev An ended auction gives its leftover lot back to the account (tab paid; the lot never
-    /// left the engine) or leaves its debt part as bad debt (lot exhausted); the unpaid penalty
-    /// part is dropped. Storage is already cleared.
+    /// left the engine) or leaves its debt part as bad debt (lot exhausted or dust); the unpaid
+    /// penalty part is dropped. Storage is already cleared.
     function _end(uint256 id, Auction memory a, IAuctionSettlement.Settlement memory settlement) internal {
         // Exact zero by construction: a take pays at most the tab.
         // slither-disable-next-line incorrect-equality
         if (a.tab == 0) {
-            settlement.returned = a.lot;
             emit AuctionEnded(id, a.accountId, a.lot, 0, 0);
+            _closeLink(a.link, settlement, a.lot);
         } else {
             settlement.badDebt = a.debt;
             emit AuctionEnded(id, a.accountId, 0, a.debt, a.tab - a.debt);
+            _closeLink(a.link, settlement, 0);
         }
+    }
+
+    /// @dev The end of an auction as the engine sees it: the engine counts one auction per
+    /// handed lot, so an auction started from a queued lot reports `ended` (and returns its
+    /// leftover) only when it is that lot's last piece and nothing of the lot still waits;
+    /// before that its leftover is kept for the lot's final settlement.
+    function _closeLink(uint256 queueId, IAuctionSettlement.Settlement memory settlement, uint256 returned)
+        internal
+    {
+        // slither-disable-next-line incorrect-equality
+        if (queueId == 0) {
+            settlement.returned = returned;
+            settlement.ended = true;
+            return;
+        }
+        QueuedLot memory w = queuedLots[queueId];
+        w.pieces -= 1;
+        // slither-disable-next-line incorrect-equality
+        if (w.pieces == 0 && w.lot == 0) {
+            // The lot's final settlement returns every leftover its pieces kept.
+            settlement.returned = w.leftover + returned;
+            settlement.ended = true;
+            delete queuedLots[queueId];
+            return;
+        }
+        w.leftover += uint104(returned); // returned <= lot: within the handed lot
+        queuedLots[queueId] = w;
     }
 
     /// @dev The slot of auction `id`, a copy of it, and whether that auction is running (a free
@@ -772,7 +1034,7 @@ contract DutchAuctionLiquidator is ILiquidator, AccessControl, ReentrancyGuardTr
             return (slot, 1);
         }
         Auction storage s = _auctions[slot];
-        g.freeHead = s.nextFree;
+        g.freeHead = s.link;
         version = s.version + 1;
     }
 
@@ -780,7 +1042,7 @@ contract DutchAuctionLiquidator is ILiquidator, AccessControl, ReentrancyGuardTr
     function _free(uint256 slot, Globals memory g) internal {
         Auction storage s = _auctions[slot];
         s.lot = 0;
-        s.nextFree = g.freeHead;
+        s.link = g.freeHead;
         g.freeHead = uint24(slot);
         g.activeCount -= 1;
     }

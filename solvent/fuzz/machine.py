@@ -22,7 +22,18 @@ from solvent.fuzz.model import (
     require,
 )
 from solvent.fuzz.state import State, read_state
-from solvent.fuzz.system import ASSETS, KEEPER, LP, MAX_UINT, STAKER, TRADERS, USDC, WAD, FuzzSystem
+from solvent.fuzz.system import (
+    ASSETS,
+    DEPLOYER,
+    KEEPER,
+    LP,
+    MAX_UINT,
+    STAKER,
+    TRADERS,
+    USDC,
+    WAD,
+    FuzzSystem,
+)
 
 PRICE_FACTORS_BPS = (
     5_000,
@@ -67,6 +78,7 @@ class ProtocolMachine(RuleBasedStateMachine):
         self.feed_prices = {a: p for a, p in self.state.prices.items() if p is not None}
         self.risk_increased: int | None = None
         self.branches: dict[str, int] = {}
+        self.initial_hole: int = self.state.liquidator_globals.hole
 
     def teardown(self) -> None:
         self.driver.revert(self.snapshot_id)
@@ -103,9 +115,17 @@ class ProtocolMachine(RuleBasedStateMachine):
         long=st.booleans(),
         crash=st.booleans(),
         withdraw_share=st.sampled_from((0, PPM // 4, PPM // 2, 3 * PPM // 4, 9 * PPM // 10)),
+        hole_full=st.booleans(),
     )
     def open_positions(
-        self, weth: int, quote: int, leverage: int, long: bool, crash: bool, withdraw_share: int
+        self,
+        weth: int,
+        quote: int,
+        leverage: int,
+        long: bool,
+        crash: bool,
+        withdraw_share: int,
+        hole_full: bool = False,
     ) -> None:
         """Two traders start collateralized and leveraged (one in each market), so that price
         moves make accounts liquidatable within a few steps; leverage above the initial margin
@@ -135,6 +155,8 @@ class ProtocolMachine(RuleBasedStateMachine):
                     asset, self.feed_prices[asset] * (5_000 if long else 16_000) // 10_000
                 )
             self.state = read_state(self.driver, self.system)
+            if hole_full:  # the crash meets a full Hole: the lots must wait in the queue
+                self.set_global_hole(True)
             for trader in TRADERS[:2]:
                 self.liquidate(trader)
             self.state = read_state(self.driver, self.system)
@@ -308,6 +330,22 @@ class ProtocolMachine(RuleBasedStateMachine):
     def reset(self, pick: int) -> None:
         auction_id, _ = self._auction(pick)
         self._tx(KEEPER, "liquidator", "reset", auction_id, self.system.actors[KEEPER])
+
+    @rule(tight=st.booleans())
+    def set_global_hole(self, tight: bool) -> None:
+        """Governance: Hole at what runs now (full, as in a crash) or back to the config.
+        Liquidations must still close positions; their lots wait in the queue."""
+        hole = self.state.liquidator_globals.dirt if tight else self.initial_hole
+        self._tx(DEPLOYER, "liquidator", "setGlobalHole", hole)
+
+    @precondition(lambda self: any(q.lot for q in self.state.queued.values()))
+    @rule(pick=st.integers(0, 7))
+    def start_queued(self, pick: int) -> None:
+        """Anyone: starts a waiting lot, whole or the part that fits the room; refused only with
+        a named reason (no room, starts stopped, oracle)."""
+        waiting = sorted(q for q, r in self.state.queued.items() if r.lot)
+        outcome = self._tx(KEEPER, "liquidator", "startQueued", waiting[pick % len(waiting)])
+        require(outcome.ok or bool(outcome.error), "startQueued failed without a named error")
 
     @rule()
     def sweep_fees(self) -> None:

@@ -230,6 +230,8 @@ class Shadow:
             address = codec.address(token).lower()
             deposited = sum(state.collateral[(a, token)] for a in TRADERS)
             lots = sum(s.lot for s in state.auctions.values() if s.token == address)
+            # Queued lots (waiting, and leftovers kept for their final settlement) never moved.
+            lots += sum(q.lot + q.leftover for q in state.queued.values() if q.token == address)
             # Seized collateral stays in the engine's custody until a take or cancel releases it.
             require(
                 state.balances[token][engine] == deposited + lots
@@ -251,6 +253,8 @@ class Shadow:
             c = state.auction_collaterals[token]
             mine = sum(s.tab for s in state.auctions.values() if s.token == address)
             require(mine == c.dirt <= c.hole, f"{token}: tabs {mine}, dirt {c.dirt}, hole {c.hole}")
+        for queue_id, q in state.queued.items():
+            require(q.debt <= q.tab, f"queued lot {queue_id}: debt {q.debt} above tab {q.tab}")
         for auction_id, s in state.auctions.items():
             before = self.auction_prices.get(auction_id)
             if before is not None and before[0] == s.startTime:

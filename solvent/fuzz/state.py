@@ -28,6 +28,7 @@ class State:
     health: dict[int, Record | Reverted]
     initial_health: dict[int, Record | Reverted]
     auctions: dict[int, Record]
+    queued: dict[int, Record]  # every live queued-lot record (waiting, or pieces still running)
     liquidator_globals: Record
     auction_collaterals: dict[str, Record]
     pool_assets: int | None  # None: it needs a price that is unavailable
@@ -71,12 +72,18 @@ def read_state(driver: Driver, system: FuzzSystem) -> State:
         add(("auction_collateral", token), "liquidator", "collaterals", address)
     add(("globals",), "liquidator", "globals")
     add(("active",), "liquidator", "activeAuctionIds")
+    add(("last_queue_id",), "liquidator", "lastQueueId")
     add(("pool_assets",), "pool", "totalAssets")
     add(("pool_supply",), "pool", "totalSupply")
     add(("fund_assets",), "fund", "totalAssets")
     values = dict(zip(keys, driver.views(calls), strict=True))
     active = _ok(values[("active",)])
-    statuses = driver.views([Call("liquidator", "status", (i,)) for i in active])
+    queue_ids = range(1, _ok(values[("last_queue_id",)]) + 1)
+    second = driver.views(
+        [Call("liquidator", "status", (i,)) for i in active]
+        + [Call("liquidator", "queuedLots", (q,)) for q in queue_ids]
+    )
+    statuses, records = second[: len(active)], [_ok(r) for r in second[len(active) :]]
 
     return State(
         balances={t: {h: _ok(values[("balance", t, h)]) for h in holders} for t in TOKENS},
@@ -94,6 +101,7 @@ def read_state(driver: Driver, system: FuzzSystem) -> State:
         health={a: v[0] if isinstance(v := values[("health", a)], list) else v for a in TRADERS},
         initial_health={a: values[("initial", a)] for a in TRADERS},
         auctions={i: _ok(s) for i, s in zip(active, statuses, strict=True)},
+        queued={q: r for q, r in zip(queue_ids, records, strict=True) if r.lot or r.pieces},
         liquidator_globals=_ok(values[("globals",)]),
         auction_collaterals={t: _ok(values[("auction_collateral", t)]) for t in ASSETS},
         pool_assets=_optional(values[("pool_assets",)]),

@@ -34,7 +34,7 @@ WAD = 10**18
 BPS = 10_000
 MAX_UINT = 2**256 - 1
 HEALTH_FIELDS = 3  # AccountHealth(equity, requirement, health)
-READS = 6  # head, previous block, nonce, auctions, gas balance, quote balance; then prices
+READS = 7  # head, previous block, nonce, auctions, gas, quote balance, queued lots; then prices
 REWIND_MEMORY = 4_096  # mined actions remembered to correct the counters after a rewind
 GWEI = 10**9
 CONTRACTS = (
@@ -115,7 +115,7 @@ class StepReport:
 
 @dataclass
 class _Action:
-    kind: str  # liquidation, take, reset, poke, approve
+    kind: str  # liquidation, take, reset, start_queued, poke, approve
     key: Any  # account id, auction id or asset
     request: TxRequest
 
@@ -315,13 +315,14 @@ class Keeper:
                 self._call(self._liq(), self.liquidator.encode("activeAuctionIds")),
                 ("eth_getBalance", [self.me, "latest"]),
                 self._call(self.quote.address, self.quote.encode("balanceOf", self.me)),
+                self._call(self._liq(), self.liquidator.encode("queuedLotIds")),
                 *(self._call(self.oracle.address, self.oracle.encode("price", a)) for a in assets),
             ]
         )
         for answer in answers[:READS]:
             if isinstance(answer, RpcError):
                 raise answer
-        head, previous, nonce_hex, auctions_hex, gas_hex, balance_hex = answers[:READS]
+        head, previous, nonce_hex, auctions_hex, gas_hex, balance_hex, queued_hex = answers[:READS]
         self.metrics.signer_balance.set(int(gas_hex, 16) / 10**18)
         if previous is None or previous["hash"] != self.last_hash:
             log("keeper.chain_rewound", logging.WARNING, last_block=self.last_block)
@@ -346,6 +347,7 @@ class Keeper:
         auction_ids = self.liquidator.decode("activeAuctionIds", auctions_hex)[0]
         budget = self.quote.decode("balanceOf", balance_hex)[0]
         actions += self._auction_actions(list(auction_ids), budget)
+        actions += self._queued_starts(list(self.liquidator.decode("queuedLotIds", queued_hex)[0]))
         actions += self._pokes(int(head["timestamp"], 16))
         if not self.approved:
             actions.insert(0, self._approve_action())
@@ -550,6 +552,23 @@ class Keeper:
         fee = self.config.flash_pool_fee
         data = self.flash.encode("take", auction_id, lot, price, token, fee, min_profit)
         return TxRequest(self.flash.address, data, self.config.take_gas, f"take:{auction_id}")
+
+    def _queued_starts(self, queue_ids: list[int]) -> list[_Action]:
+        """Lots waiting for room under the caps: `startQueued` for each one that can start now.
+        A pre-check (one batched eth_call) keeps lots without room from being logged as failed
+        simulations at every step."""
+        ids = [q for q in queue_ids if not self._busy(("start_queued", q))]
+        data = {q: self.liquidator.encode("startQueued", q) for q in ids}
+        answers = self.rpc.batch_results(self._call(self._liq(), data[q]) for q in ids)
+        return [
+            _Action(
+                "start_queued",
+                q,
+                TxRequest(self._liq(), data[q], self.config.reset_gas, f"start_queued:{q}"),
+            )
+            for q, answer in zip(ids, answers, strict=True)
+            if not isinstance(answer, RpcError)
+        ]
 
     def _pokes(self, timestamp: int) -> list[_Action]:
         actions = []

@@ -7,10 +7,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from solvent.auction import (
+    NO_PIECE,
     DustRemainder,
+    QueuedLot,
+    dust_left,
     keeper_reward,
     needs_reset,
+    piece,
     reset_reward,
+    room,
     split_by_value,
     take,
 )
@@ -82,3 +87,65 @@ def test_take_rules(lot, tab, debt_share, price, max_amount, chost):
 def test_dust_remainder_example():
     with pytest.raises(DustRemainder):
         take(lot=10, tab=50, debt=50, price=SCALE, scale=SCALE, max_amount=1, chost=100)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    lot=st.integers(1, 10**24),
+    tab=st.integers(0, 10**13),
+    debt_share=st.integers(0, 1_000),
+    room_=st.integers(0, 10**13),
+    chost=st.integers(0, 10**9),
+)
+def test_a_piece_fits_the_room_and_leaves_a_startable_rest(lot, tab, debt_share, room_, chost):
+    debt = tab * debt_share // 1_000
+    p = piece(lot, tab, debt, room_, chost)
+    if p == NO_PIECE:
+        assert tab > room_  # a lot that fits always starts
+        return
+    assert p.tab <= room_ and 0 < p.lot <= lot and p.debt <= p.tab
+    rest_tab, rest_debt = tab - p.tab, debt - p.debt
+    assert rest_tab == 0 or (rest_tab >= chost and p.tab >= chost)  # never a dust part
+    assert 0 <= rest_debt <= rest_tab and (rest_tab > 0) == (lot - p.lot > 0)
+
+
+def test_room_is_the_smaller_cap_and_never_negative():
+    assert room(100, 30, 50, 45) == 5
+    assert room(100, 120, 50, 0) == 0  # Hole lowered below Dirt
+    assert room(100, 0, 50, 60) == 0
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    reset_count=st.integers(1, 30),
+    tab=st.integers(0, 10**12),
+    debt_share=st.integers(0, 1_000),
+    tip=st.integers(0, 10**10),
+    chip=st.integers(0, WAD // 20),
+)
+def test_reset_rewards_together_stay_within_the_penalty_part(
+    reset_count, tab, debt_share, tip, chip
+):
+    debt = tab * debt_share // 1_000
+    paid = 0
+    for _ in range(reset_count):
+        paid += reset_reward(tab, debt, tab, 0, tip, chip, paid)
+    assert paid <= tab - debt
+
+
+def test_dust_is_a_lot_worth_less_than_chost_with_tab_left():
+    price = 2_000 * WAD
+    assert dust_left(10**18, 1_000, 10**18 - 1, 500, price, SCALE, 50) == 1
+    keep = 50 * SCALE // price  # 50 quote units at the price, exactly
+    assert dust_left(10**18, 1_000, 10**18 - keep, 500, price, SCALE, 50) == 0
+    assert dust_left(10**18, 1_000, 10**18 - 1, 1_000, price, SCALE, 50) == 0  # tab paid
+    assert dust_left(10**18, 1_000, 10**18 - 1, 500, price, SCALE, 0) == 1  # worth 0: max(chost, 1)
+
+
+def test_one_end_per_handed_lot():
+    q = QueuedLot(lot=10, tab=100, debt=80)
+    first = piece(10, 100, 80, 50, 10)
+    q.start(first)
+    assert q.end_piece(2) == (False, 0)  # the rest still waits
+    q.start(piece(q.lot, q.tab, q.debt, 100, 10))
+    assert q.lot == 0 and q.end_piece(3) == (True, 5)

@@ -1,7 +1,8 @@
 """Gas of the keeper-facing operations, measured in a warm steady state (recorded, not asserted).
 
 Steady state: other auctions are running (caps are non-zero), keepers and the engine already hold
-the tokens involved, and the new auctions reuse the slots of finished ones.
+the tokens involved, auction slots are prepared (as `solvent/deploy.py` does) and the new
+auctions reuse the slots of finished ones.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from liquidation_support import BTC, BUF, ETH, TAIL, USDC, WBTC_PRICE, WETH_PRIC
 @pytest.fixture(scope="module")
 def warm(system, project, chain):
     s = system
+    s.liquidator.prepareAuctionSlots(4, sender=s.deployer)  # as a deployment does
     taker = s.fund_taker(1_000_000 * USDC)
     s.quote.mint(s.keeper, USDC, sender=s.deployer)
     s.weth.mint(taker, 1, sender=s.deployer)

@@ -7,6 +7,7 @@ import pytest
 from liquidation_support import (
     BTC,
     BUF,
+    CHOST,
     ETH,
     HOLE,
     USDC,
@@ -34,6 +35,7 @@ OUT_OF_RANGE = [
     {"tip": 10_000 * USDC + 1},
     {"chost": 1_000_000 * USDC + 1},
     {"hole": 2**80},
+    {"hole": CHOST - 1},  # below chost no piece of a larger tab could ever start
 ]
 
 

@@ -223,3 +223,22 @@ def test_payouts_never_exceed_balance(system, fund, chain, calls):
             assert paid == min(amount, balance)
             balance -= paid
             assert fund.totalAssets() == balance == s.quote.balanceOf(fund) >= 0
+
+
+def test_target_is_bounded(system, fund):
+    """A target above a trillion whole quote tokens is a typo (an amount in WAD, say): refused
+    with a named error, the old target kept."""
+    s = system
+    assert fund.maxTarget() == 10**12 * USDC
+    fund.setTarget(fund.maxTarget(), sender=s.deployer)
+    before = fund.target()
+    for absurd in (10**12 * USDC + 1, 90_000 * 10**18, 2**256 - 1):
+        with ape.reverts(fund.ParameterOutOfRange):
+            fund.setTarget(absurd, sender=s.deployer)
+    assert fund.target() == before
+
+
+def test_an_absurd_withdrawal_request_is_refused(system, fund):
+    s = system
+    with ape.reverts(fund.InsufficientShares):
+        fund.requestWithdrawal(2**256 - 1, sender=s.staker)

@@ -169,3 +169,40 @@ def test_reset_matches_reference(system, chain, lot, debt, penalty, new_price):
         after = s.liquidator.status(first)
         assert after.startPrice == start_price(new_price, BUF) == after.price
         assert (after.lot, after.tab, after.debt) == (a.lot, a.tab, a.debt)
+
+
+def test_reset_rewards_together_never_exceed_the_penalty_part(system, chain):
+    """Six resets of a 500 tab whose penalty part is 20: 5.5 + 5.5 + 5.5 + 3.5, then nothing."""
+    s = system
+    _, first = s.start([s.weth], [10 * ETH], 480 * USDC, 20 * USDC)
+    paid_before = 0
+    rewards = []
+    for _ in range(6):
+        a = s.liquidator.status(first)
+        _at(chain, a.startTime + TAIL + 1)
+        value = 10 * ETH * WETH_PRICE // SCALE_WETH
+        want = reset_reward(a.tab, a.debt, value, CHOST, TIP, CHIP, paid_before)
+        tx = s.liquidator.reset(first, s.keeper, sender=s.keeper)
+        [event] = tx.events.filter(s.liquidator.AuctionReset)
+        assert event.rewardRequested == event.rewardPaid == want
+        paid_before += want
+        rewards.append(want)
+    step = TIP + CHIP * 500 * USDC // WAD
+    assert rewards == [step, step, step, 20 * USDC - 3 * step, 0, 0]
+    assert paid_before == 20 * USDC
+
+
+def test_reset_book_is_per_auction(system, chain):
+    """A later auction in a recycled slot starts with a fresh budget."""
+    s = system
+    _, first = s.start([s.weth], [10 * ETH], 480 * USDC, 20 * USDC)
+    for _ in range(4):
+        _at(chain, s.liquidator.status(first).startTime + TAIL + 1)
+        s.liquidator.reset(first, s.keeper, sender=s.keeper)
+    s.liquidator.cancel(first, s.deployer, sender=s.deployer)
+    _, second = s.start([s.weth], [10 * ETH], 480 * USDC, 20 * USDC)
+    assert second % 2**24 == first % 2**24 and second != first  # same slot, new auction
+    _at(chain, s.liquidator.status(second).startTime + TAIL + 1)
+    tx = s.liquidator.reset(second, s.keeper, sender=s.keeper)
+    [event] = tx.events.filter(s.liquidator.AuctionReset)
+    assert event.rewardPaid == TIP + CHIP * 500 * USDC // WAD

@@ -1,4 +1,5 @@
-"""startAuctions: split by value, auction records, keeper reward, caps and reject paths."""
+"""startAuctions: split by value, auction records, keeper reward and reject paths (caps, the
+breaker and unconfigured collateral queue the lot: tests/liquidation/test_queue.py)."""
 
 from __future__ import annotations
 
@@ -10,8 +11,6 @@ from liquidation_support import (
     BUF,
     CHIP,
     ETH,
-    GLOBAL_HOLE,
-    HOLE,
     SCALE_WBTC,
     SCALE_WETH,
     TIP,
@@ -19,7 +18,6 @@ from liquidation_support import (
     WBTC_PRICE,
     WETH_PRICE,
     active_tabs,
-    collateral_params,
     start_price,
 )
 
@@ -169,43 +167,3 @@ def test_rejects_bad_lots(system):
         s.engine.liquidate(1, [s.weth, s.weth], [ETH, 0], USDC, 0, s.keeper, sender=s.deployer)
     with ape.reverts(s.liquidator.ZeroTab):
         s.engine.liquidate(1, [s.weth], [ETH], 0, 0, s.keeper, sender=s.deployer)
-
-
-def test_rejects_unconfigured_collateral(system, project):
-    s = system
-    other = s.deployer.deploy(project.MockERC20, "Other", "OTH", 18)
-    s.oracle.setPrice(other, WETH_PRICE, sender=s.deployer)
-    with ape.reverts(s.liquidator.CollateralNotConfigured):
-        s.start([other], [ETH], USDC, 0)
-
-
-def test_global_cap(system):
-    s = system
-    weth_params = collateral_params(s.stairstep, hole=GLOBAL_HOLE)
-    s.liquidator.setCollateral(s.weth, weth_params, sender=s.deployer)
-    s.start([s.weth], [ETH], GLOBAL_HOLE - 10 * USDC, 0)
-    with ape.reverts(s.liquidator.GlobalCapExceeded):
-        s.start([s.wbtc], [BTC], 10 * USDC, 1)
-    s.start([s.wbtc], [BTC], 10 * USDC, 0)  # exactly at the cap
-    assert s.liquidator.globals().dirt == GLOBAL_HOLE == active_tabs(s.liquidator)
-
-
-def test_collateral_cap(system):
-    s = system
-    s.start([s.weth], [ETH], HOLE, 0)
-    with ape.reverts(s.liquidator.CollateralCapExceeded):
-        s.start([s.weth], [ETH], 1, 0)
-    s.liquidator.setCollateral(
-        s.weth, collateral_params(s.stairstep, hole=HOLE + 1), sender=s.deployer
-    )
-    s.start([s.weth], [ETH], 1, 0)
-    assert s.liquidator.collaterals(s.weth).dirt == HOLE + 1
-
-
-def test_stopped_level_one_blocks_starts(system):
-    s = system
-    s.liquidator.setStopped(1, sender=s.deployer)
-    with ape.reverts(s.liquidator.AuctionsStopped):
-        s.start([s.weth], [ETH], USDC, 0)
-    s.liquidator.setStopped(0, sender=s.deployer)
-    s.start([s.weth], [ETH], USDC, 0)

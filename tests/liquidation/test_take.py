@@ -213,7 +213,7 @@ def test_take_matches_reference(system, chain, lot, debt, penalty, steps, fracti
                 _take_at(s, chain, first, elapsed, max_amount)
             return
         tx = _take_at(s, chain, first, elapsed, max_amount, max_price=price)
-        assert s.weth.balanceOf(taker) == exp.slice
+        assert s.weth.balanceOf(taker) == exp.slice + exp.dust
         assert s.quote.balanceOf(taker) == 3_000_000 * USDC - exp.owe
         assert settled(tx, s.engine) == (exp.debt_repaid, exp.penalty_paid)
         a = s.liquidator.status(first)
@@ -228,7 +228,7 @@ def test_take_matches_reference(system, chain, lot, debt, penalty, steps, fracti
         # seized = taken + (returned + still in auction, both in the engine)
         held = s.engine.collateralInAuction(s.weth)
         assert held == (0 if exp.tab_left == 0 or exp.lot_left == 0 else exp.lot_left)
-        assert exp.slice + s.weth.balanceOf(s.engine) == lot
+        assert exp.slice + exp.dust + s.weth.balanceOf(s.engine) == lot
 
 
 def _expected_or_none(s, first, elapsed, max_amount):
@@ -318,3 +318,35 @@ def test_preview_take_matches_the_take(system, chain):
         s.liquidator.previewTake(first + 1, ETH)
     with ape.reverts(s.liquidator.ZeroAmount):
         s.liquidator.previewTake(first, 0)
+
+
+def test_a_take_that_leaves_dust_ends_the_auction(system, chain):
+    """Taking all but 1 wei of a 1 ETH lot with 750 of tab left: the 1 wei (worth 0 < chost)
+    goes with the slice, the auction ends at once and its remaining debt is bad debt."""
+    s = system
+    _, first = s.start([s.weth], [ETH], 3_000 * USDC, 150 * USDC)
+    taker = s.fund_taker(5_000 * USDC)
+    price, exp = _expected(s, first, 1, ETH - 1)
+    assert exp.dust == 1 and exp.lot_left == 0 and exp.tab_left == 750 * USDC
+    tx = _take_at(s, chain, first, 1, ETH - 1)
+    [event] = tx.events.filter(s.liquidator.Take)
+    assert (event.slice, event.lotLeft, event.tabLeft) == (ETH - 1, 0, 750 * USDC)
+    [dust] = tx.events.filter(s.liquidator.DustLotCleared)
+    assert (dust.id, dust.receiver, dust.lot) == (first, taker.address, 1)
+    assert s.weth.balanceOf(taker) == ETH
+    assert bad_debt(tx, s.engine) == [(exp.debt_left, exp.debt_left, 0)]
+    assert ends(tx, s.engine) == [(7, s.weth.address, 0)]
+    assert not s.liquidator.status(first).active
+    assert s.liquidator.globals().dirt == 0 == s.liquidator.collaterals(s.weth).dirt
+    assert price == TOP
+
+
+def test_a_lot_left_worth_chost_is_not_dust(system, chain):
+    s = system
+    _, first = s.start([s.weth], [ETH], 3_000 * USDC, 150 * USDC)
+    s.fund_taker(5_000 * USDC)
+    keep = -(-CHOST * SCALE_WETH // TOP)  # worth exactly chost at the price, rounded up
+    _, exp = _expected(s, first, 1, ETH - keep)
+    assert exp.dust == 0 and exp.lot_left == keep
+    tx = _take_at(s, chain, first, 1, ETH - keep)
+    assert ends(tx, s.engine) == [] and s.liquidator.status(first).lot == keep
