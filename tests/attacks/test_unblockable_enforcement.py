@@ -396,10 +396,11 @@ def test_stopped_auctions_do_not_stop_liquidation(attack, auction_actors):
 
 
 def _small_auction(attack: Any, auction_actors: dict[str, Any]) -> Any:
-    """A small account (1/24 WETH, long 1/6 ONE_ETH-PERP) liquidated after a 13% fall: its
-    collateral goes to a ~$50 auction. Returns its AuctionStarted event."""
+    """A small account (1/16 WETH, long 1/6 ETH-PERP: the $50 minimum position margin needs the
+    extra collateral) liquidated after a 13% fall: its collateral goes to a ~$50 auction.
+    Returns its AuctionStarted event."""
     s = attack.system
-    account = _crash(attack, auction_actors, ONE_ETH // 24, ONE_ETH // 6, 1_740)
+    account = _crash(attack, auction_actors, ONE_ETH // 16, ONE_ETH // 6, 1_740)
     tx = s.engine.liquidate(account, auction_actors["keeper"], sender=auction_actors["keeper"])
     [started] = tx.events.filter(s.liquidator.AuctionStarted)
     return started
