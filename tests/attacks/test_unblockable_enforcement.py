@@ -496,10 +496,14 @@ def test_single_poke_cannot_spike_margin_into_a_full_liquidation(
     attack.trade(trader, account, "WETH", SIZE)
 
     interval = int(oracle.volatilityParams(weth).interval)
-    if interval > MOVE_SECONDS:  # the best timing: the wick ends exactly one interval later
-        attack.advance(interval - MOVE_SECONDS - 1)
+    # The best timing, on the chain's clock (not the wall clock's pace): the wick ends, and the
+    # poke lands, one interval after the last sample (blocks mined within the same wall-clock
+    # second keep the timestamp set here, or move it by a second or two under load).
+    last_sample = int(oracle.assetState(weth).lastSampleTime)
+    if interval > MOVE_SECONDS:
+        attack.chain.mine(timestamp=last_sample + interval - MOVE_SECONDS)
         attack.set_price(ETH_KEY, 2_000)
-    attack.advance(MOVE_SECONDS)
+    attack.chain.mine(timestamp=last_sample + interval)
     attack.set_price(ETH_KEY, 1_900)
     sigma_before = int(oracle.sigma(weth))
     before = attack.health(account)
