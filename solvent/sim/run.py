@@ -9,6 +9,7 @@ account liquidatable. Automine is off for the run, so a block holds exactly one 
 from __future__ import annotations
 
 import random
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from statistics import mean
@@ -17,7 +18,7 @@ from typing import Any
 from solvent.fastpath import Tx, succeeded
 from solvent.sim.keepers import KeeperAgent, KeeperModel, decide, observe
 from solvent.sim.paths import PricePath
-from solvent.sim.population import PopulationSpec, open_population
+from solvent.sim.population import PopulationSpec, Trader, open_population
 from solvent.sim.world import MAX_UINT, OPERATOR, World
 
 WAD = 10**18
@@ -48,16 +49,26 @@ class Scenario:
 class SimResult:
     summary: dict[str, Any]
     series: dict[str, list[float]] = field(default_factory=dict)
+    traders: list[Trader] = field(default_factory=list)  # the population as set up
+    liquidated: list[tuple[int, int]] = field(default_factory=list)  # (step, account id) each
 
 
 def run(
     world: World, scenario: Scenario, progress: Callable[[int, int], None] | None = None
 ) -> SimResult:
-    rng = random.Random(scenario.seed)
-    prices0 = {key: path.prices[0] for key, path in scenario.paths.items()}
-    world.set_prices(prices0)
-    traders = open_population(world, scenario.population, prices0)
-    agents = _hire_keepers(world, scenario.keepers, rng)
+    """Sets the scenario up on a fresh deployment, then runs its path."""
+    traders, agents = set_up(world, scenario)
+    return run_path(world, scenario, traders, agents, progress)
+
+
+def run_path(
+    world: World,
+    scenario: Scenario,
+    traders: list[Trader],
+    agents: list[KeeperAgent],
+    progress: Callable[[int, int], None] | None = None,
+) -> SimResult:
+    """The path, block by block, from the state `set_up` left."""
     account_count = int(world.read(world.engine, "accountCount"))
 
     fund0 = int(world.read(world.quote, "balanceOf", world.fund.address))
@@ -112,6 +123,9 @@ def run(
         "seed": scenario.seed,
         "accounts": len(traders),
         "accounts_with_positions": sum(1 for t in traders if t.positions),
+        "trades_refused": dict(
+            sorted(Counter(e for t in traders for e in t.refused.values()).items())
+        ),
         "keepers": [k.__dict__ for k in scenario.keepers],
         "blocks": len(series["block"]),
         "max_drawdown": {k: round(p.max_drawdown(), 4) for k, p in scenario.paths.items()},
@@ -130,7 +144,7 @@ def run(
         else None,
         "breach_to_liquidation_blocks_max": max(tally.latency, default=None),
     }
-    return SimResult(summary, series)
+    return SimResult(summary, series, traders, tally.liquidated)
 
 
 @dataclass
@@ -142,6 +156,7 @@ class _Tally:
     socialized: int = 0
     clearing: list[float] = field(default_factory=list)
     latency: list[int] = field(default_factory=list)
+    liquidated: list[tuple[int, int]] = field(default_factory=list)
 
     def absorb(
         self,
@@ -156,6 +171,7 @@ class _Tally:
                 continue
             for event in world.engine.events("Liquidated", receipt):
                 self.liquidations += 1
+                self.liquidated.append((step, int(event["accountId"])))
                 if event["accountId"] in first_seen:
                     self.latency.append(step - first_seen.pop(event["accountId"]))
             for event in world.engine.events("BadDebtWrittenOff", receipt):
@@ -167,6 +183,17 @@ class _Tally:
                 oracle = oracle_by_auction.get(event["id"])
                 if oracle:
                     self.clearing.append(event["price"] / oracle)
+
+
+def set_up(world: World, scenario: Scenario) -> tuple[list[Trader], list[KeeperAgent]]:
+    """The scenario's first prices, its population and its keepers. Every set-up transaction is
+    mined when this returns and succeeded, or was a trade the engine refused by name (see
+    `population.REFUSALS`); anything else raises `SetupFailed` with the decoded reason."""
+    rng = random.Random(scenario.seed)
+    prices0 = {key: path.prices[0] for key, path in scenario.paths.items()}
+    world.set_prices(prices0)
+    traders = open_population(world, scenario.population, prices0)
+    return traders, _hire_keepers(world, scenario.keepers, rng)
 
 
 def _hire_keepers(
