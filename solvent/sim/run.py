@@ -16,6 +16,7 @@ from statistics import mean
 from typing import Any
 
 from solvent.fastpath import Tx, succeeded
+from solvent.sim.episodes import LIQUIDATED, OPEN, RECOVERED, BreachEpisodes, Episode
 from solvent.sim.keepers import KeeperAgent, KeeperModel, decide, observe
 from solvent.sim.paths import PricePath
 from solvent.sim.population import PopulationSpec, Trader, open_population
@@ -51,6 +52,7 @@ class SimResult:
     series: dict[str, list[float]] = field(default_factory=dict)
     traders: list[Trader] = field(default_factory=list)  # the population as set up
     liquidated: list[tuple[int, int]] = field(default_factory=list)  # (step, account id) each
+    episodes: list[Episode] = field(default_factory=list)  # breach episodes (episodes.py)
 
 
 def run(
@@ -73,16 +75,24 @@ def run_path(
 
     fund0 = int(world.read(world.quote, "balanceOf", world.fund.address))
     pool0 = int(world.read(world.pool, "totalAssets"))
-    series: dict[str, list[float]] = {"block": [], "liquidatable": [], "fund": [], "pool": []}
+    series: dict[str, list[float]] = {
+        "block": [],
+        "chain_block": [],
+        "liquidatable": [],
+        "fund": [],
+        "pool": [],
+        "bad_debt": [],
+    }
+    ids = list(range(1, account_count + 1))
     for key in scenario.paths:
         series[f"price_{key}"] = []
     tally = _Tally()
-    first_seen: dict[int, int] = {}
+    episodes = BreachEpisodes()
     pending: list[str] = []
     _, now = world.block()
     world.set_automine(False)
     try:
-        seen = observe(world, 0, account_count, first_seen)
+        seen = observe(world, 0, account_count, episodes)
         total = scenario.steps + (SETTLEMENT_BLOCKS if agents else 0)
         for step in range(1, total):
             now += scenario.step_seconds
@@ -97,13 +107,19 @@ def run_path(
             receipts = world.sender.receipts(pending) if pending else []
             pending = [h for h, r in zip(pending, receipts, strict=True) if r is None]
             tally.absorb(
-                world, [r for r in receipts if r is not None], step, first_seen, oracle_at_decision
+                world, [r for r in receipts if r is not None], step, episodes, oracle_at_decision
             )
-            seen = observe(world, step, account_count, first_seen)
-            fund, pool = world.read_many(
-                [(world.quote, "balanceOf", (world.fund.address,)), (world.pool, "totalAssets", ())]
+            seen = observe(world, step, account_count, episodes)
+            fund, pool, healths = world.read_many(
+                [
+                    (world.quote, "balanceOf", (world.fund.address,)),
+                    (world.pool, "totalAssets", ()),
+                    (world.admin, "healthOf", (ids,)),
+                ]
             )
             series["block"].append(step)
+            series["chain_block"].append(world.block()[0])
+            series["bad_debt"].append(tally.bad_debt / QUOTE + _shortfall(healths))
             series["liquidatable"].append(len(seen.liquidatable))
             series["fund"].append(fund / QUOTE)
             series["pool"].append(pool / QUOTE)
@@ -117,6 +133,8 @@ def run_path(
         world.set_automine(True)
 
     outstanding = _negative_equity(world, account_count)
+    all_episodes = episodes.all()
+    outcomes = Counter(e.outcome for e in all_episodes)
     fund_min = min(series["fund"], default=fund0 / QUOTE)
     summary = {
         "scenario": scenario.name,
@@ -130,12 +148,14 @@ def run_path(
         "blocks": len(series["block"]),
         "max_drawdown": {k: round(p.max_drawdown(), 4) for k, p in scenario.paths.items()},
         "liquidations": tally.liquidations,
+        "liquidated_accounts": len({account for _, account in tally.liquidated}),
         "auctions_taken": tally.takes,
         "bad_debt_realized_usd": tally.bad_debt / QUOTE,
         "covered_by_insurance_usd": tally.covered / QUOTE,
         "socialized_usd": tally.socialized / QUOTE,
         "outstanding_negative_equity_usd": outstanding,
         "bad_debt_usd": tally.bad_debt / QUOTE + outstanding,
+        "bad_debt_peak_usd": max(series["bad_debt"], default=0.0),
         "insurance_drawdown_usd": fund0 / QUOTE - fund_min,
         "lp_loss_usd": (pool0 - int(world.read(world.pool, "totalAssets"))) / QUOTE,
         "clearing_price_vs_oracle": round(mean(tally.clearing), 4) if tally.clearing else None,
@@ -143,8 +163,9 @@ def run_path(
         if tally.latency
         else None,
         "breach_to_liquidation_blocks_max": max(tally.latency, default=None),
+        "breach_episodes": {k: outcomes[k] for k in (LIQUIDATED, RECOVERED, OPEN)},
     }
-    return SimResult(summary, series, traders, tally.liquidated)
+    return SimResult(summary, series, traders, tally.liquidated, all_episodes)
 
 
 @dataclass
@@ -163,7 +184,7 @@ class _Tally:
         world: World,
         receipts: list[dict],
         step: int,
-        first_seen: dict[int, int],
+        episodes: BreachEpisodes,
         oracle_by_auction: dict[int, int],
     ) -> None:
         for receipt in receipts:
@@ -172,8 +193,9 @@ class _Tally:
             for event in world.engine.events("Liquidated", receipt):
                 self.liquidations += 1
                 self.liquidated.append((step, int(event["accountId"])))
-                if event["accountId"] in first_seen:
-                    self.latency.append(step - first_seen.pop(event["accountId"]))
+                episode = episodes.liquidated(step, int(event["accountId"]))
+                if episode is not None and episode.blocks is not None:
+                    self.latency.append(episode.blocks)
             for event in world.engine.events("BadDebtWrittenOff", receipt):
                 self.bad_debt += event["debt"]
                 self.covered += event["coveredByInsurance"]
@@ -223,5 +245,9 @@ def _poke_txs(world: World) -> list[Tx]:
 def _negative_equity(world: World, account_count: int) -> float:
     """Sum of negative maintenance equity of accounts still open: losses nobody realized."""
     ids = list(range(1, account_count + 1))
-    healths = world.read(world.admin, "healthOf", ids) if ids else []
+    return _shortfall(world.read(world.admin, "healthOf", ids) if ids else [])
+
+
+def _shortfall(healths: list[Any]) -> float:
+    """USD of negative maintenance equity in `healthOf` results."""
     return sum(max(0, -int(h[0])) for h in healths) / WAD
