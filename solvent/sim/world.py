@@ -110,7 +110,8 @@ class World:
         return names
 
     def describe(self, tx: Tx) -> str:
-        """`Contract.function` of a transaction and who sent it, for error messages."""
+        """A transaction's function name (its selector when no ABI here knows it), target and
+        sender, for error messages."""
         data = tx.data if isinstance(tx.data, str) else "0x" + tx.data.hex()
         fn = data[:10]
         for codec in self._codecs():
