@@ -27,6 +27,7 @@ DEFAULT_GAS_LIMIT = 1_000_000
 MAX_FEE_PER_GAS = 100 * 10**9
 PRIORITY_FEE_PER_GAS = 10**9
 MAX_WAIT_BLOCKS = 256  # a batch that needs more blocks than this is a bug, not a big batch
+SEND_ORDER_SPAN = 10**8  # wei of fee bid above the base fee that orders transactions in blocks
 
 
 def dev_accounts(count: int, mnemonic: str = TEST_MNEMONIC) -> list[LocalAccount]:
@@ -74,12 +75,26 @@ class Failure:
 
 
 class FastSender:
-    """Signs and sends batches of transactions for a fixed set of local accounts."""
+    """Signs and sends batches of transactions for a fixed set of local accounts.
 
-    def __init__(self, url: str, signers: Sequence[LocalAccount], chain_id: int = 31337):
+    With `in_send_order`, blocks take the transactions in the order they were signed. A node
+    orders a block by fee, ties by arrival, and the arrival order of a batch's transactions
+    varies with the node's load (it handles a batch's calls concurrently): two runs of one seed
+    then opened the same accounts under different ids. So each transaction bids 1 wei (on the
+    priority fee and the fee cap) less than the one signed before it."""
+
+    def __init__(
+        self,
+        url: str,
+        signers: Sequence[LocalAccount],
+        chain_id: int = 31337,
+        in_send_order: bool = False,
+    ):
         self.rpc = RpcClient(url, timeout_s=60)
         self.signers = list(signers)
         self.chain_id = chain_id
+        self.in_send_order = in_send_order
+        self.signed = 0
         self.nonces = [
             int(n, 16)
             for n in self.rpc.batch(
@@ -89,12 +104,14 @@ class FastSender:
 
     def sign(self, tx: Tx) -> str:
         signer = self.signers[tx.sender]
+        bid = max(0, SEND_ORDER_SPAN - self.signed) if self.in_send_order else 0
+        self.signed += 1
         fields: dict[str, Any] = {
             "chainId": self.chain_id,
             "nonce": self.nonces[tx.sender],
             "gas": tx.gas,
-            "maxFeePerGas": MAX_FEE_PER_GAS,
-            "maxPriorityFeePerGas": PRIORITY_FEE_PER_GAS,
+            "maxFeePerGas": MAX_FEE_PER_GAS + bid,
+            "maxPriorityFeePerGas": PRIORITY_FEE_PER_GAS + bid,
             "value": tx.value,
             "data": tx.data,
             "type": 2,

@@ -140,3 +140,14 @@ def test_failures_return_the_revert_data_of_each_reverted_transaction():
 
 
 ZERO_ONE = "0x0000000000000000000000000000000000000001"
+
+
+def test_in_send_order_a_block_takes_a_batch_in_the_order_it_was_signed():
+    # Equal fees leave the order to arrival, which a loaded node varies within one batch.
+    with running_anvil(AnvilOptions(no_mining=True)) as node:
+        sender = FastSender(node.url, dev_accounts(10), in_send_order=True)
+        txs = [Tx(sender=(7 * i) % 10, to=ZERO_ONE, data="0x", gas=21_000) for i in range(300)]
+        hashes = sender.send(txs)
+        sender.mine()
+        block = sender.rpc.call("eth_getBlockByNumber", "latest", False)
+        assert block["transactions"] == hashes

@@ -67,6 +67,7 @@ def observe(world: World, block: int, account_count: int, episodes: BreachEpisod
             "token": s[3],
             "lot": int(s[4]),
             "tab": int(s[5]),
+            "debt": int(s[6]),
             "price": int(s[7]),
             "oracle": int(oracle_prices[s[3]]),
         }

@@ -17,13 +17,14 @@ from typing import Any
 
 from solvent.fastpath import Tx, succeeded
 from solvent.sim.episodes import LIQUIDATED, OPEN, RECOVERED, BreachEpisodes, Episode
-from solvent.sim.keepers import KeeperAgent, KeeperModel, decide, observe
+from solvent.sim.keepers import KeeperAgent, KeeperModel, Observation, decide, observe
 from solvent.sim.paths import PricePath
 from solvent.sim.population import PopulationSpec, Trader, open_population
 from solvent.sim.world import MAX_UINT, OPERATOR, World
 
 WAD = 10**18
-QUOTE = 10**6
+QUOTE_DECIMALS = 6
+QUOTE = 10**QUOTE_DECIMALS
 KEEPER_CAPITAL_USD = 50_000_000
 SETTLEMENT_BLOCKS = 240  # blocks after the path for auctions to finish at the last price
 FIRST_KEEPER_ACCOUNT = 10
@@ -119,7 +120,9 @@ def run_path(
             )
             series["block"].append(step)
             series["chain_block"].append(world.block()[0])
-            series["bad_debt"].append(tally.bad_debt / QUOTE + _shortfall(healths))
+            series["bad_debt"].append(
+                tally.bad_debt / QUOTE + _shortfall(healths) + auction_shortfall(world, seen)
+            )
             series["liquidatable"].append(len(seen.liquidatable))
             series["fund"].append(fund / QUOTE)
             series["pool"].append(pool / QUOTE)
@@ -246,6 +249,18 @@ def _negative_equity(world: World, account_count: int) -> float:
     """Sum of negative maintenance equity of accounts still open: losses nobody realized."""
     ids = list(range(1, account_count + 1))
     return _shortfall(world.read(world.admin, "healthOf", ids) if ids else [])
+
+
+def auction_shortfall(world: World, seen: Observation) -> float:
+    """USD by which the debt of each account's running auctions exceeds its lots' value at the
+    oracle price: a loss the auctions will write off unless prices recover. A liquidated account
+    hands its debt to the auctions, so its negative equity leaves `healthOf` until they end."""
+    decimals = {codec.address: world.decimals[key] for key, codec in world.tokens.items()}
+    by_account: dict[int, int] = {}
+    for a in seen.auctions:
+        value = a["lot"] * a["oracle"] // 10 ** (decimals[a["token"]] + 18 - QUOTE_DECIMALS)
+        by_account[a["account"]] = by_account.get(a["account"], 0) + a["debt"] - value
+    return sum(max(0, gap) for gap in by_account.values()) / QUOTE
 
 
 def _shortfall(healths: list[Any]) -> float:

@@ -212,7 +212,7 @@ def world_from_protocol(project: Any, chain: Any, protocol: Protocol, accounts: 
             )
     return World(
         rpc=rpc,
-        sender=FastSender(url, dev_accounts(accounts), chain_id=chain.chain_id),
+        sender=FastSender(url, dev_accounts(accounts), chain_id=chain.chain_id, in_send_order=True),
         engine=ContractCodec(abis["MarginEngine"], protocol.engine.address),
         admin=ContractCodec(abis["MarginEngineExtension"], protocol.engine.address),
         liquidator=ContractCodec(abis["DutchAuctionLiquidator"], protocol.liquidator.address),

@@ -3,6 +3,8 @@ each breach episode is a span the account really was liquidatable, no keeper liq
 its latency counted from the episode's start, and liquidations are counted as events and as
 accounts exactly as the engine's `Liquidated` logs show them."""
 
+from types import SimpleNamespace
+
 import pytest
 
 from solvent import config as configs
@@ -10,8 +12,8 @@ from solvent.anvil import AnvilOptions, ape_on_own_anvil
 from solvent.deploy import deploy
 from solvent.sim import scenarios
 from solvent.sim.episodes import LIQUIDATED
-from solvent.sim.keepers import KeeperModel
-from solvent.sim.run import run
+from solvent.sim.keepers import KeeperModel, Observation
+from solvent.sim.run import auction_shortfall, run
 from solvent.sim.world import World, world_from_protocol
 
 ACCOUNTS = 40
@@ -113,3 +115,35 @@ def test_liquidations_count_events_and_accounts_as_the_logs_show(slow_run):
     assert result.summary["liquidations"] == len(liquidations) > 0
     assert result.summary["liquidated_accounts"] == len({a for _, a in liquidations})
     assert result.summary["liquidated_accounts"] <= result.summary["liquidations"]
+
+
+def test_bad_debt_series_ends_at_the_final_figure_and_peaks_at_its_maximum(slow_run):
+    result = slow_run[0]
+    series, summary = result.series["bad_debt"], result.summary
+    assert summary["bad_debt_peak_usd"] == max(series) >= summary["bad_debt_usd"]
+    assert series[-1] == pytest.approx(summary["bad_debt_usd"], abs=1e-6)  # no auction left
+
+
+def test_running_auctions_count_the_debt_their_lots_no_longer_cover():
+    # A liquidated account's debt sits in its auctions until they end: marked at the oracle.
+    weth, wbtc = "0x" + "aa" * 20, "0x" + "bb" * 20
+    world = SimpleNamespace(
+        decimals={"WETH": 18, "WBTC": 8},
+        tokens={"WETH": SimpleNamespace(address=weth), "WBTC": SimpleNamespace(address=wbtc)},
+    )
+
+    def auction(account, token, lot, debt, oracle_usd):
+        return {"account": account, "token": token, "lot": lot, "debt": debt, "oracle": oracle_usd}
+
+    seen = Observation(
+        block=1,
+        liquidatable=[],
+        auctions=[
+            # account 1: 0.4 ETH at $2,000 and 0.01 BTC at $50,000 against $1,600 of debt
+            auction(1, weth, 4 * 10**17, 1_000 * 10**6, 2_000 * 10**18),
+            auction(1, wbtc, 10**6, 600 * 10**6, 50_000 * 10**18),
+            # account 2: 1 ETH covers its $1,500 of debt with room to spare
+            auction(2, weth, 10**18, 1_500 * 10**6, 2_000 * 10**18),
+        ],
+    )
+    assert auction_shortfall(world, seen) == 1_600 - 800 - 500  # 300; account 2 adds nothing
