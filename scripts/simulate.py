@@ -40,7 +40,8 @@ def cli(names, out, **options):
         files = write(result, out / name)
         s = result.summary
         click.echo(
-            f"  bad debt ${s['bad_debt_usd']:,.0f}  liquidations {s['liquidations']}  "
+            f"  bad debt ${s['bad_debt_usd']:,.0f} (peak ${s['bad_debt_peak_usd']:,.0f})  "
+            f"liquidations {s['liquidations']} ({s['liquidated_accounts']} accounts)  "
             f"fund drawdown ${s['insurance_drawdown_usd']:,.0f}  report {files[0].parent}"
         )
         summaries.append(s)

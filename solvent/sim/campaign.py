@@ -70,6 +70,9 @@ def write(result: SimResult, folder: Path) -> list[Path]:
             "insurance_fund": [Series("insurance fund (USD)", blocks, s["fund"])],
             "lp_pool": [Series("LP pool assets (USD)", blocks, s["pool"])],
             "liquidatable_accounts": [Series("liquidatable accounts", blocks, s["liquidatable"])],
+            "bad_debt": [
+                Series("bad debt: written off + negative equity (USD)", blocks, s["bad_debt"])
+            ],
         },
     )
     return report.write(folder)

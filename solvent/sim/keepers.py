@@ -11,6 +11,7 @@ import random
 from dataclasses import dataclass, field
 
 from solvent.fastpath import Tx
+from solvent.sim.episodes import BreachEpisodes
 from solvent.sim.world import World
 
 LIQUIDATION_GAS = 1_500_000
@@ -40,20 +41,18 @@ class Observation:
     block: int
     liquidatable: list[int]
     auctions: list[dict]  # status fields plus the oracle price of the lot's token
-    first_seen: dict[int, int] = field(default_factory=dict)
+    first_seen: dict[int, int] = field(default_factory=dict)  # account -> its episode's start
 
 
-def observe(
-    world: World, block: int, account_count: int, first_seen: dict[int, int]
-) -> Observation:
-    """What every keeper sees after `block`: liquidatable accounts and live auctions."""
+def observe(world: World, block: int, account_count: int, episodes: BreachEpisodes) -> Observation:
+    """What every keeper sees after `block`: liquidatable accounts (each with the start of its
+    breach episode, which `episodes` keeps) and live auctions."""
     chunks = [
         (world.admin, "liquidatableAccounts", (start, min(start + SCAN_CHUNK - 1, account_count)))
         for start in range(1, account_count + 1, SCAN_CHUNK)
     ]
     liquidatable = [int(i) for ids in world.read_many(chunks) for i in ids] if chunks else []
-    for account in liquidatable:
-        first_seen.setdefault(account, block)
+    episodes.observe(block, liquidatable)
     ids = world.read(world.liquidator, "activeAuctionIds")
     statuses = world.read_many([(world.liquidator, "status", (i,)) for i in ids])
     tokens = sorted({s[3] for s in statuses})
@@ -68,13 +67,14 @@ def observe(
             "token": s[3],
             "lot": int(s[4]),
             "tab": int(s[5]),
+            "debt": int(s[6]),
             "price": int(s[7]),
             "oracle": int(oracle_prices[s[3]]),
         }
         for i, s in zip(ids, statuses, strict=True)
         if s[0]
     ]
-    return Observation(block, liquidatable, auctions, first_seen)
+    return Observation(block, liquidatable, auctions, episodes.open)
 
 
 def decide(world: World, agent: KeeperAgent, seen: Observation) -> list[Tx]:

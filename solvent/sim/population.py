@@ -1,13 +1,22 @@
 """A seeded population of trader accounts with random collateral mixes and leverage, opened in a
-few batches of pre-signed transactions."""
+few batches of pre-signed transactions.
+
+Every batch goes through `World.send_all`, which mines until each transaction of it is mined, so
+the population is complete when this returns: an account holds a planned position exactly when
+its trade succeeded, and a trade that did not succeed was refused by the engine with a named
+error (`REFUSALS`); any other failure stops the set-up with its decoded reason."""
 
 from __future__ import annotations
 
 import random
 from dataclasses import dataclass
 
-from solvent.fastpath import Tx, succeeded
-from solvent.sim.world import MAX_UINT, OPERATOR, World
+from solvent.fastpath import Tx
+from solvent.sim.world import MAX_UINT, OPERATOR, World, raise_failures
+
+# The engine's refusals of a trade for the account's risk: a planned position that would breach
+# initial margin or a market's open-interest cap is not opened; the account keeps its collateral.
+REFUSALS = frozenset({"InsufficientMargin", "OpenInterestCapExceeded"})
 
 COLLATERAL_MIXES: tuple[tuple[str, ...], ...] = (
     ("quote",),
@@ -38,11 +47,12 @@ class Trader:
     collateral_usd: float
     leverage: float
     positions: dict[str, float]  # market key -> signed size in whole units
+    refused: dict[str, str]  # market key -> the engine's error for a planned trade it refused
 
 
 def open_population(world: World, spec: PopulationSpec, prices: dict[str, float]) -> list[Trader]:
     """Funds the LP pool and the insurance fund, then opens `spec.accounts` leveraged accounts.
-    A trade the engine refuses (initial margin) leaves that account without the position."""
+    A trade the engine refuses (`REFUSALS`) leaves that account without the position."""
     rng = random.Random(spec.seed)
     _seed_pool_and_fund(world, spec)
     owners = range(1, spec.owners + 1)
@@ -89,16 +99,27 @@ def open_population(world: World, spec: PopulationSpec, prices: dict[str, float]
                 )
             )
             owners_of.append((account_id, market))
-    receipts = world.send(trades)
+    outcomes = world.send_all(trades)
+    raise_failures(
+        world, [o for o in outcomes if not o.ok and o.error not in REFUSALS], len(trades)
+    )
     opened: dict[int, dict[str, float]] = {}
-    for (account_id, market), receipt, plan_trade in zip(
-        owners_of, receipts, _flat_positions(plans), strict=True
+    refused: dict[int, dict[str, str]] = {}
+    for (account_id, market), outcome, plan_trade in zip(
+        owners_of, outcomes, _flat_positions(plans), strict=True
     ):
-        if receipt is not None and succeeded(receipt):
+        if outcome.ok:
             opened.setdefault(account_id, {})[market] = plan_trade
+        else:
+            refused.setdefault(account_id, {})[market] = str(outcome.error)
     return [
         Trader(
-            account_id, p["owner"], p["collateral_usd"], p["leverage"], opened.get(account_id, {})
+            account_id,
+            p["owner"],
+            p["collateral_usd"],
+            p["leverage"],
+            opened.get(account_id, {}),
+            refused.get(account_id, {}),
         )
         for p, account_id in zip(plans, ids, strict=True)
     ]

@@ -9,19 +9,22 @@ account liquidatable. Automine is off for the run, so a block holds exactly one 
 from __future__ import annotations
 
 import random
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from statistics import mean
 from typing import Any
 
 from solvent.fastpath import Tx, succeeded
-from solvent.sim.keepers import KeeperAgent, KeeperModel, decide, observe
+from solvent.sim.episodes import LIQUIDATED, OPEN, RECOVERED, BreachEpisodes, Episode
+from solvent.sim.keepers import KeeperAgent, KeeperModel, Observation, decide, observe
 from solvent.sim.paths import PricePath
-from solvent.sim.population import PopulationSpec, open_population
+from solvent.sim.population import PopulationSpec, Trader, open_population
 from solvent.sim.world import MAX_UINT, OPERATOR, World
 
 WAD = 10**18
-QUOTE = 10**6
+QUOTE_DECIMALS = 6
+QUOTE = 10**QUOTE_DECIMALS
 KEEPER_CAPITAL_USD = 50_000_000
 SETTLEMENT_BLOCKS = 240  # blocks after the path for auctions to finish at the last price
 FIRST_KEEPER_ACCOUNT = 10
@@ -48,30 +51,49 @@ class Scenario:
 class SimResult:
     summary: dict[str, Any]
     series: dict[str, list[float]] = field(default_factory=dict)
+    traders: list[Trader] = field(default_factory=list)  # the population as set up
+    liquidated: list[tuple[int, int]] = field(default_factory=list)  # (step, account id) each
+    episodes: list[Episode] = field(default_factory=list)  # breach episodes (episodes.py)
 
 
 def run(
     world: World, scenario: Scenario, progress: Callable[[int, int], None] | None = None
 ) -> SimResult:
-    rng = random.Random(scenario.seed)
-    prices0 = {key: path.prices[0] for key, path in scenario.paths.items()}
-    world.set_prices(prices0)
-    traders = open_population(world, scenario.population, prices0)
-    agents = _hire_keepers(world, scenario.keepers, rng)
+    """Sets the scenario up on a fresh deployment, then runs its path."""
+    traders, agents = set_up(world, scenario)
+    return run_path(world, scenario, traders, agents, progress)
+
+
+def run_path(
+    world: World,
+    scenario: Scenario,
+    traders: list[Trader],
+    agents: list[KeeperAgent],
+    progress: Callable[[int, int], None] | None = None,
+) -> SimResult:
+    """The path, block by block, from the state `set_up` left."""
     account_count = int(world.read(world.engine, "accountCount"))
 
     fund0 = int(world.read(world.quote, "balanceOf", world.fund.address))
     pool0 = int(world.read(world.pool, "totalAssets"))
-    series: dict[str, list[float]] = {"block": [], "liquidatable": [], "fund": [], "pool": []}
+    series: dict[str, list[float]] = {
+        "block": [],
+        "chain_block": [],
+        "liquidatable": [],
+        "fund": [],
+        "pool": [],
+        "bad_debt": [],
+    }
+    ids = list(range(1, account_count + 1))
     for key in scenario.paths:
         series[f"price_{key}"] = []
     tally = _Tally()
-    first_seen: dict[int, int] = {}
+    episodes = BreachEpisodes()
     pending: list[str] = []
     _, now = world.block()
     world.set_automine(False)
     try:
-        seen = observe(world, 0, account_count, first_seen)
+        seen = observe(world, 0, account_count, episodes)
         total = scenario.steps + (SETTLEMENT_BLOCKS if agents else 0)
         for step in range(1, total):
             now += scenario.step_seconds
@@ -86,13 +108,21 @@ def run(
             receipts = world.sender.receipts(pending) if pending else []
             pending = [h for h, r in zip(pending, receipts, strict=True) if r is None]
             tally.absorb(
-                world, [r for r in receipts if r is not None], step, first_seen, oracle_at_decision
+                world, [r for r in receipts if r is not None], step, episodes, oracle_at_decision
             )
-            seen = observe(world, step, account_count, first_seen)
-            fund, pool = world.read_many(
-                [(world.quote, "balanceOf", (world.fund.address,)), (world.pool, "totalAssets", ())]
+            seen = observe(world, step, account_count, episodes)
+            fund, pool, healths = world.read_many(
+                [
+                    (world.quote, "balanceOf", (world.fund.address,)),
+                    (world.pool, "totalAssets", ()),
+                    (world.admin, "healthOf", (ids,)),
+                ]
             )
             series["block"].append(step)
+            series["chain_block"].append(world.block()[0])
+            series["bad_debt"].append(
+                tally.bad_debt / QUOTE + _shortfall(healths) + auction_shortfall(world, seen)
+            )
             series["liquidatable"].append(len(seen.liquidatable))
             series["fund"].append(fund / QUOTE)
             series["pool"].append(pool / QUOTE)
@@ -106,22 +136,29 @@ def run(
         world.set_automine(True)
 
     outstanding = _negative_equity(world, account_count)
+    all_episodes = episodes.all()
+    outcomes = Counter(e.outcome for e in all_episodes)
     fund_min = min(series["fund"], default=fund0 / QUOTE)
     summary = {
         "scenario": scenario.name,
         "seed": scenario.seed,
         "accounts": len(traders),
         "accounts_with_positions": sum(1 for t in traders if t.positions),
+        "trades_refused": dict(
+            sorted(Counter(e for t in traders for e in t.refused.values()).items())
+        ),
         "keepers": [k.__dict__ for k in scenario.keepers],
         "blocks": len(series["block"]),
         "max_drawdown": {k: round(p.max_drawdown(), 4) for k, p in scenario.paths.items()},
         "liquidations": tally.liquidations,
+        "liquidated_accounts": len({account for _, account in tally.liquidated}),
         "auctions_taken": tally.takes,
         "bad_debt_realized_usd": tally.bad_debt / QUOTE,
         "covered_by_insurance_usd": tally.covered / QUOTE,
         "socialized_usd": tally.socialized / QUOTE,
         "outstanding_negative_equity_usd": outstanding,
         "bad_debt_usd": tally.bad_debt / QUOTE + outstanding,
+        "bad_debt_peak_usd": max(series["bad_debt"], default=0.0),
         "insurance_drawdown_usd": fund0 / QUOTE - fund_min,
         "lp_loss_usd": (pool0 - int(world.read(world.pool, "totalAssets"))) / QUOTE,
         "clearing_price_vs_oracle": round(mean(tally.clearing), 4) if tally.clearing else None,
@@ -129,8 +166,9 @@ def run(
         if tally.latency
         else None,
         "breach_to_liquidation_blocks_max": max(tally.latency, default=None),
+        "breach_episodes": {k: outcomes[k] for k in (LIQUIDATED, RECOVERED, OPEN)},
     }
-    return SimResult(summary, series)
+    return SimResult(summary, series, traders, tally.liquidated, all_episodes)
 
 
 @dataclass
@@ -142,13 +180,14 @@ class _Tally:
     socialized: int = 0
     clearing: list[float] = field(default_factory=list)
     latency: list[int] = field(default_factory=list)
+    liquidated: list[tuple[int, int]] = field(default_factory=list)
 
     def absorb(
         self,
         world: World,
         receipts: list[dict],
         step: int,
-        first_seen: dict[int, int],
+        episodes: BreachEpisodes,
         oracle_by_auction: dict[int, int],
     ) -> None:
         for receipt in receipts:
@@ -156,8 +195,10 @@ class _Tally:
                 continue
             for event in world.engine.events("Liquidated", receipt):
                 self.liquidations += 1
-                if event["accountId"] in first_seen:
-                    self.latency.append(step - first_seen.pop(event["accountId"]))
+                self.liquidated.append((step, int(event["accountId"])))
+                episode = episodes.liquidated(step, int(event["accountId"]))
+                if episode is not None and episode.blocks is not None:
+                    self.latency.append(episode.blocks)
             for event in world.engine.events("BadDebtWrittenOff", receipt):
                 self.bad_debt += event["debt"]
                 self.covered += event["coveredByInsurance"]
@@ -167,6 +208,17 @@ class _Tally:
                 oracle = oracle_by_auction.get(event["id"])
                 if oracle:
                     self.clearing.append(event["price"] / oracle)
+
+
+def set_up(world: World, scenario: Scenario) -> tuple[list[Trader], list[KeeperAgent]]:
+    """The scenario's first prices, its population and its keepers. Every set-up transaction is
+    mined when this returns and succeeded, or was a trade the engine refused by name (see
+    `population.REFUSALS`); anything else raises `SetupFailed` with the decoded reason."""
+    rng = random.Random(scenario.seed)
+    prices0 = {key: path.prices[0] for key, path in scenario.paths.items()}
+    world.set_prices(prices0)
+    traders = open_population(world, scenario.population, prices0)
+    return traders, _hire_keepers(world, scenario.keepers, rng)
 
 
 def _hire_keepers(
@@ -196,5 +248,21 @@ def _poke_txs(world: World) -> list[Tx]:
 def _negative_equity(world: World, account_count: int) -> float:
     """Sum of negative maintenance equity of accounts still open: losses nobody realized."""
     ids = list(range(1, account_count + 1))
-    healths = world.read(world.admin, "healthOf", ids) if ids else []
+    return _shortfall(world.read(world.admin, "healthOf", ids) if ids else [])
+
+
+def auction_shortfall(world: World, seen: Observation) -> float:
+    """USD by which the debt of each account's running auctions exceeds its lots' value at the
+    oracle price: a loss the auctions will write off unless prices recover. A liquidated account
+    hands its debt to the auctions, so its negative equity leaves `healthOf` until they end."""
+    decimals = {codec.address: world.decimals[key] for key, codec in world.tokens.items()}
+    by_account: dict[int, int] = {}
+    for a in seen.auctions:
+        value = a["lot"] * a["oracle"] // 10 ** (decimals[a["token"]] + 18 - QUOTE_DECIMALS)
+        by_account[a["account"]] = by_account.get(a["account"], 0) + a["debt"] - value
+    return sum(max(0, gap) for gap in by_account.values()) / QUOTE
+
+
+def _shortfall(healths: list[Any]) -> float:
+    """USD of negative maintenance equity in `healthOf` results."""
     return sum(max(0, -int(h[0])) for h in healths) / WAD

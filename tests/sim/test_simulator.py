@@ -47,6 +47,8 @@ def test_without_keepers_the_same_crash_leaves_bad_debt(project, networks):
     summary = simulate(project, networks, "march_2020", ())
     assert summary["liquidations"] == 0
     assert summary["bad_debt_usd"] > 0
+    # the loss is deepest at the low (hour 25), not at the end of the path (prices recover)
+    assert summary["bad_debt_peak_usd"] > summary["bad_debt_usd"]
 
 
 def test_a_seed_reproduces_the_run(project, networks, march_with_keepers):
