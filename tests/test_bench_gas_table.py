@@ -80,7 +80,7 @@ def test_every_listed_gas_change_is_the_snapshot_and_every_large_rise_says_why()
     for change in GAS_CHANGES:
         assert snapshot[change.name] == change.after, change.name
         if change.after > change.before * (1 + RISE_NEEDING_A_REASON):
-            assert len(change.why) > 20, change.name
+            assert len(change.why) > 60, change.name
     if GAS_CHANGES:
         table = render_changes()
         assert all(f"`{c.name}`" in table for c in GAS_CHANGES)
