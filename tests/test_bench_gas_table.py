@@ -84,3 +84,16 @@ def test_every_listed_gas_change_is_the_snapshot_and_every_large_rise_says_why()
     if GAS_CHANGES:
         table = render_changes()
         assert all(f"`{c.name}`" in table for c in GAS_CHANGES)
+
+
+def test_the_gas_section_is_rewritten_and_every_other_section_kept():
+    from solvent.bench.render import render as render_page
+    from solvent.bench.render import replace_gas_section
+
+    page = render_page({"oracle.poke": 1}, keeper=None)
+    again = replace_gas_section(page, {"oracle.poke": 2})
+    assert "`oracle.poke`) | 2 |" in again and "`oracle.poke`) | 1 |" not in again
+    assert again.count("## Gas per operation") == 1
+    assert again.split("## Keeper")[1] == page.split("## Keeper")[1]
+    assert again.count("Gas section regenerated") == 1
+    assert replace_gas_section(again, {"oracle.poke": 3}).count("Gas section regenerated") == 1

@@ -115,7 +115,7 @@ GAS_CHANGES: tuple[GasChange, ...] = (
         "oracle.poke",
         54_248,
         66_488,
-        "+22.6%: the breaker compares every poke with the last accepted price (a slot of its own, "
+        "the breaker compares every poke with the last accepted price (a slot of its own, "
         "+5k), the margin sigma's phased-in ramp is written (+5k), and a sample weighted by its "
         "elapsed time evaluates lambda^(dt/tau) with short ln/exp series (+2k). Pokes are a "
         "keeper's periodic duty, not a user's cost; docs/oracle.md has the breakdown",
@@ -139,7 +139,7 @@ GAS_CHANGES: tuple[GasChange, ...] = (
         "liquidator.reset",
         61_399,
         67_408,
-        "+9.8%: the per-auction record of reset rewards paid (the cumulative cap), pre-written by "
+        "the per-auction record of reset rewards paid (the cumulative cap), pre-written by "
         "prepareAuctionSlots",
     ),
     GasChange("liquidator.take_full", 87_977, 89_105, _DUST),

@@ -37,6 +37,14 @@ def render(
         f"Python {platform.python_version()}, anvil 1.7.1, solc 0.8.28 (optimizer 1000 runs).",
         *([f"Inputs: {sources}."] if sources else []),
         "",
+        *_gas_section(gas),
+    ]
+    parts += _keeper(keeper) + _fuzz(fuzz) + _sims(sims)
+    return "\n".join(parts)
+
+
+def _gas_section(gas: dict[str, int]) -> list[str]:
+    parts = [
         "## Gas per operation",
         "",
         "Execution gas of one transaction: gas used minus the 21,000 intrinsic base and the "
@@ -55,8 +63,21 @@ def render(
             "",
             changes,
         ]
-    parts += _keeper(keeper) + _fuzz(fuzz) + _sims(sims)
-    return "\n".join(parts)
+    return parts
+
+
+def replace_gas_section(page: str, gas: dict[str, int]) -> str:
+    """`page` with its gas section rendered again from `gas` (e.g. gas-snapshot.json, the same
+    figures the suite measures) and every other section kept as its last full run wrote it."""
+    start = page.index("## Gas per operation")
+    end = page.index("\n## ", start + 1) + 1
+    stamp = (
+        f"Gas section regenerated {datetime.now(UTC):%Y-%m-%d %H:%M} UTC from `gas-snapshot.json`"
+        " (`make bench-gas`); the other sections are from the full run dated above."
+    )
+    head = page[:start].rstrip("\n").split("\n")
+    head = [line for line in head if not line.startswith("Gas section regenerated")]
+    return "\n".join([*head, stamp, "", *_gas_section(gas)]) + page[end - 1 :]
 
 
 def _keeper(data: dict[str, Any] | None) -> list[str]:
@@ -223,7 +244,14 @@ def main() -> None:
     parser.add_argument("--fuzz", type=Path)
     parser.add_argument("--sim", type=Path)
     parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument(
+        "--gas-only", action="store_true", help="rewrite only the gas section of --out"
+    )
     args = parser.parse_args()
+    if args.gas_only:
+        args.out.write_text(replace_gas_section(args.out.read_text(), _load(args.gas)))
+        print(f"wrote the gas section of {args.out}")
+        return
     given = {"gas": args.gas, "keeper": args.keeper, "fuzz": args.fuzz, "simulations": args.sim}
     sources = "; ".join(f"{name} from `{path}`" for name, path in given.items() if path)
     page = render(_load(args.gas), _load(args.keeper), _load(args.fuzz), _load(args.sim), sources)
