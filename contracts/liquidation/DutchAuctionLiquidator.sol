@@ -726,6 +726,8 @@ contract DutchAuctionLiquidator is ILiquidator, AccessControl, ReentrancyGuardTr
         }
         uint256 tab = room;
         if (w.tab - tab < chost) tab = w.tab > chost ? w.tab - chost : 0;
+        // An exact zero by construction (no room, or nothing left above chost).
+        // slither-disable-next-line incorrect-equality
         if (tab == 0 || tab < chost) return piece;
         piece.lot = uint104(Math.mulDiv(w.lot, tab, w.tab)); // tab < w.tab: below w.lot
         piece.tab = uint80(tab);
@@ -1028,6 +1030,8 @@ contract DutchAuctionLiquidator is ILiquidator, AccessControl, ReentrancyGuardTr
     /// +34k gas, which `prepareAuctionSlots` pays in advance).
     function _allocate(Globals memory g) internal view returns (uint256 slot, uint32 version) {
         slot = g.freeHead;
+        // An identity check: the free list's sentinel, not an amount.
+        // slither-disable-next-line incorrect-equality
         if (slot == NO_SLOT) {
             slot = uint256(g.slotCount) + 1;
             g.slotCount = slot.toUint24();

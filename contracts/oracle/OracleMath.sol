@@ -68,9 +68,13 @@ library OracleMath {
     /// @notice `x^n` for a WAD `x <= 1e18`, by squaring, each product rounded down.
     function powDown(uint256 x, uint256 n) internal pure returns (uint256 result) {
         result = WAD;
+        // Flooring every square and product is the specified rounding (solvent.oracle_math
+        // mirrors it), as in WadPow.pow.
         while (n != 0 && result != 0) {
+            // slither-disable-next-line divide-before-multiply
             if (n & 1 != 0) result = result * x / WAD;
             n >>= 1;
+            // slither-disable-next-line divide-before-multiply
             if (n != 0) x = x * x / WAD;
         }
     }
@@ -78,11 +82,14 @@ library OracleMath {
     /// @notice `ln(1e18 / x)` (WAD) for `0 < x <= 1e18`, as `2 * atanh(z)`, `z = (1 - x) / (1 + x)`:
     /// `2 * sum(z^(2k+1) / (2k+1))` until a term rounds to zero (z <= 1/3 for x >= 0.5).
     function lnInverse(uint256 x) internal pure returns (uint256) {
+        // Each power of z is floored, the specified rounding of the series (mirrored in Python).
         uint256 z = (WAD - x) * WAD / (WAD + x);
+        // slither-disable-next-line divide-before-multiply
         uint256 zSquared = z * z / WAD;
-        uint256 sum;
+        uint256 sum = 0;
         for (uint256 k = 1; z != 0; k += 2) {
             sum += z / k;
+            // slither-disable-next-line divide-before-multiply
             z = z * zSquared / WAD;
         }
         return 2 * sum;
