@@ -16,8 +16,7 @@ from solvent.deploy import (
     stage_mocks_at_configured_addresses,
     write_record,
 )
-
-LOCAL_NODES = ("anvil",)  # ape-config.yaml's persistent local node (`ape run node`)
+from solvent.ops.cli import is_local
 
 
 @click.command(cls=ConnectedProviderCommand)
@@ -34,7 +33,7 @@ def cli(network, account, config_name, deployment, rehearse, force):
         raise click.UsageError(str(exc)) from exc
     config = configs.load(config_name or network.name)
     if rehearse:
-        if not (network.is_local or network.name in LOCAL_NODES):
+        if not is_local(network):
             raise click.UsageError("--rehearse only works on a local network")
         staged = stage_mocks_at_configured_addresses(project, chain, config, account)
         click.echo(f"placed {len(staged)} mocks at the addresses of config '{config.network}'")

@@ -11,7 +11,8 @@ import click
 from ape import chain, project
 from ape.cli import ConnectedProviderCommand, account_option
 
-from solvent.deploy import attach, read_record
+from solvent.deploy import attach
+from solvent.ops.cli import is_local, record_for
 
 MOCK_ROUTER_QUOTE = 50_000_000  # whole quote tokens the mock router can pay out
 
@@ -24,17 +25,10 @@ MOCK_ROUTER_QUOTE = 50_000_000  # whole quote tokens the mock router can pay out
 def cli(network, account, deployment, router, mock_router):
     if bool(router) == mock_router:
         raise click.UsageError("give exactly one of --router ADDRESS and --mock-router")
-    try:
-        record = read_record(deployment or network.name)
-    except FileNotFoundError as exc:
-        raise click.UsageError(str(exc)) from exc
-    if int(record["chain_id"]) != chain.chain_id:
-        raise click.UsageError(
-            f"the record is for chain {record['chain_id']}, not {chain.chain_id}"
-        )
+    record = record_for(network, chain, deployment)
     protocol = attach(project, record)
     if mock_router:
-        if not (network.is_local or network.name == "anvil"):
+        if not is_local(network):
             raise click.UsageError("--mock-router only works on a local node")
         mock = account.deploy(project.MockSwapRouter, protocol.quote)
         decimals = int(protocol.quote.decimals())

@@ -14,12 +14,12 @@ from ape import chain, project
 from ape.cli import ConnectedProviderCommand, account_option
 
 from solvent.abi import abis_from_project
-from solvent.deploy import addresses_without_code, read_record
 from solvent.keeper import logs
 from solvent.keeper.bot import CONTRACTS, Keeper, KeeperConfig
 from solvent.keeper.metrics import KeeperMetrics
 from solvent.keeper.signers import ApeAccountSigner
 from solvent.keeper.transactions import FeePolicy
+from solvent.ops.cli import record_for
 
 GWEI = 10**9
 DEFAULTS = KeeperConfig(rpc_url="", record={}, abis={})
@@ -85,20 +85,8 @@ def cli(
     **tuned,
 ):
     logs.configure()
-    try:
-        record = read_record(deployment or network.name)
-    except FileNotFoundError as exc:
-        raise click.UsageError(str(exc)) from exc
-    if int(record["chain_id"]) != chain.chain_id:
-        raise click.UsageError(
-            f"the record is for chain {record['chain_id']}, not {chain.chain_id}"
-        )
+    record = record_for(network, chain, deployment, check_code=True)
     provider = chain.provider
-    if missing := addresses_without_code(record, lambda a: provider.get_code(a).hex()):
-        raise click.UsageError(
-            f"no contract code at the record's {', '.join(missing)} on this node: the record "
-            "belongs to another chain or a node that was reset; deploy again"
-        )
     rpc_url = getattr(provider, "http_uri", None) or provider.uri
     config = KeeperConfig(
         rpc_url=rpc_url,

@@ -19,8 +19,9 @@ import click
 from ape import chain, project
 from ape.cli import ConnectedProviderCommand, account_option
 
-from solvent.deploy import attach, read_record
+from solvent.deploy import attach
 from solvent.ops import mocks
+from solvent.ops.cli import is_local, record_for
 
 deployment_option = click.option(
     "--deployment", default=None, help="deployments/<name>.json (default: network)"
@@ -28,15 +29,7 @@ deployment_option = click.option(
 
 
 def _protocol(network, deployment):
-    try:
-        record = read_record(deployment or network.name)
-    except FileNotFoundError as exc:
-        raise click.UsageError(str(exc)) from exc
-    if int(record["chain_id"]) != chain.chain_id:
-        raise click.UsageError(
-            f"the record is for chain {record['chain_id']}, not {chain.chain_id}"
-        )
-    return attach(project, record)
+    return attach(project, record_for(network, chain, deployment))
 
 
 @click.group()
@@ -117,7 +110,7 @@ def traders(network, account, deployment, **options):
 @click.argument("seconds", type=int)
 def advance(network, seconds):
     """Move the local chain's clock SECONDS forward and mine a block (auctions decay with time)."""
-    if not (network.is_local or network.name == "anvil"):
+    if not is_local(network):
         raise click.UsageError("advance only works on a local node")
     # Plain JSON-RPC: ape's generic node provider has no time travel of its own.
     chain.provider.make_request("evm_increaseTime", [seconds])
