@@ -34,7 +34,9 @@ def test_benchmarks_page_renders_keeper_fuzz_and_simulation_sections():
         "scenario": "march_2020",
         "accounts": 300,
         "liquidations": 12,
+        "liquidated_accounts": 9,
         "bad_debt_usd": 0.0,
+        "bad_debt_peak_usd": 40.0,
         "insurance_drawdown_usd": 12.5,
         "socialized_usd": 0.0,
         "lp_loss_usd": -5.0,
@@ -55,6 +57,22 @@ def test_benchmarks_page_renders_keeper_fuzz_and_simulation_sections():
         "latency_blocks_mean": 1.0,
         "step_with_breaches_s": 9.0,
         "anvil_gas_limit": 5_000_000_000,
+        "rpc_calls_per_block_idle": 10.0,
+        "rpc_calls_per_block_busy": 5023.5,
+        "throughput": {
+            "gas_limit": 30_000_000,
+            "population": 2_000,
+            **{
+                order: {
+                    "breached": 2_000,
+                    "liquidated": 2_000,
+                    "blocks_to_clear": 18,
+                    "deficit_at_liquidation_usd": deficit,
+                    "deficit_still_open_usd": 0.0,
+                }
+                for order, deficit in (("risk", 6_514_367.6), ("account", 6_603_264.5))
+            },
+        },
     }
     fuzz = {
         "naive": {"steps": 180, "seconds": 190.0, "steps_per_s": 0.95},
@@ -68,7 +86,11 @@ def test_benchmarks_page_renders_keeper_fuzz_and_simulation_sections():
     assert "| breaching accounts liquidated | 2,000 of 2,000 | | |" in page
     assert "an Anvil without tracing | 180 | 3.5 | 51.43 |" in page
     assert "Ratio 54.1x in one run (within the ≥ 20x target)" in page
-    assert "| march_2020 | 300 | 12 | 0 | 12.5 | 0 | -5 | 0.97 | 1 / 1 |" in page
+    assert "| march_2020 | 300 | 12 (9) | 0 | 40 | 12.5 | 0 | -5 | 0.97 | 1 / 1 |" in page
+    assert "| JSON-RPC calls per block, idle (one step per new head) | 10.0 | | |" in page
+    assert "### 2,000 breaching accounts at a 30,000,000-gas block limit" in page
+    assert "| risk | 2,000 | 2,000 | 18 | 6,514,368 | 0 |" in page
+    assert "| account | 2,000 | 2,000 | 18 | 6,603,264 | 0 |" in page
     assert "Not measured" not in page
 
 

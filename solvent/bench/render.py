@@ -187,8 +187,9 @@ def _judged(label: str, value: str, target: str, ok: bool) -> str:
 SIM_COLUMNS = (
     ("scenario", "scenario"),
     ("accounts", "accounts"),
-    ("liquidations", "liquidations"),
-    ("bad debt $", "bad_debt_usd"),
+    ("liquidations (accounts)", "liquidations_and_accounts"),
+    ("bad debt $ (final)", "bad_debt_usd"),
+    ("bad debt $ (peak)", "bad_debt_peak_usd"),
     ("fund drawdown $", "insurance_drawdown_usd"),
     ("socialized $", "socialized_usd"),
     ("LP loss $", "lp_loss_usd"),
@@ -210,12 +211,17 @@ def _sims(sims: list[dict[str, Any]] | None) -> list[str]:
             **s,
             "latency": f"{_fmt(s['breach_to_liquidation_blocks_mean'])} / "
             f"{_fmt(s['breach_to_liquidation_blocks_max'])}",
+            "liquidations_and_accounts": f"{_fmt(s['liquidations'])}"
+            + (f" ({_fmt(s['liquidated_accounts'])})" if "liquidated_accounts" in s else ""),
         }
         rows.append("| " + " | ".join(_fmt(s.get(key)) for _, key in SIM_COLUMNS) + " |")
     notes = [
         "",
         "Bad debt = debt written off at liquidation or auction end + negative equity of accounts "
-        "still open at the end (losses nobody realized: what keepers that never come leave). "
+        "still open at the end (losses nobody realized: what keepers that never come leave); the "
+        "peak is its largest value over the run (docs/simulator.md). Liquidations count events, "
+        "with the distinct accounts in brackets; breach-to-liquidation latency is per breach "
+        "episode. "
         "LP loss < 0 is a gain. Each block is 5 minutes of the price path; keepers see a block "
         "and act in the next one.",
         "",
