@@ -96,9 +96,12 @@ def test_a_scan_cut_mid_step_loses_no_breached_account(node, template):
         proxy.fail_when = None
         report = keeper.step()
         assert report.liquidations_sent == len(breached)
+        assert keeper.metrics.breached_pending._value.get() == len(breached)
         mine_block(node)
         keeper.step()
         assert_each_liquidated_once(w, breached, update_block)
+        assert keeper.metrics.liquidations.labels("mined")._value.get() == len(breached)
+        assert keeper.metrics.breached_pending._value.get() == 0  # read healthy again
     finally:
         proxy.close()
 
