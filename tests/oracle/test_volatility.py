@@ -142,9 +142,13 @@ def test_fresh_quiet_samples_do_decay_the_estimate(adapter, vol_asset, deployer,
     token, feed = vol_asset
     adapter.seedVolatility(token, SEED, sender=deployer)
     seeded = adapter.assetState(token).variancePerSecond
-    poke_at(chain, adapter, feed, token, deployer, keeper, PRICE, 1)
-    poke_at(chain, adapter, feed, token, deployer, keeper, PRICE, INTERVAL)
-    decayed = oracle_math.ewma(seeded, 0, LAMBDA)  # one interval apart: weight exactly lambda
+    _, t0 = poke_at(chain, adapter, feed, token, deployer, keeper, PRICE, 1)
+    _, t1 = poke_at(chain, adapter, feed, token, deployer, keeper, PRICE, INTERVAL)
+    # About one interval apart (the poke's block may land a second after the feed's, with the
+    # wall clock): the quiet sample weighs lambda^(dt/interval), exactly lambda at dt = interval.
+    weight = oracle_math.decay(LAMBDA, t1 - t0, INTERVAL)
+    assert INTERVAL <= t1 - t0 <= INTERVAL + 2
+    decayed = oracle_math.ewma(seeded, 0, weight)
     assert adapter.assetState(token).variancePerSecond == decayed
     # Decreases reach the margin at once.
     assert adapter.sigma(token) == oracle_math.annualized_sigma(decayed) < SEED
