@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 from fractions import Fraction
 
+from engine_helpers import LIQ
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -123,18 +125,8 @@ def test_penalty_is_rate_plus_fee_at_least_the_tip(closed, debt, rate, fee):
 
 
 def _liq(**over: int) -> model.LiquidationParams:
-    base = dict(
-        penalty_rate=25 * WAD // 1000,
-        target_health=115 * WAD // 100,
-        full_liquidation_health=WAD // 2,
-        restricted_liquidation_health=9 * WAD // 10,
-        keeper_chip=WAD // 1000,
-        dust_notional=100 * WAD,
-        keeper_tip=5 * 10**6,
-        liquidation_fee=2 * WAD // 100,
-        min_position_margin=50 * WAD,
-    )
-    return model.LiquidationParams(**{**base, **over})
+    """The engine tests' liquidation parameters (engine_helpers.LIQ), with `over` changed."""
+    return dataclasses.replace(LIQ, **over)
 
 
 ETH = model.MarketParams(65 * WAD // 1000, 8 * WAD // 100, 3 * WAD, 15385 * WAD // 10000)

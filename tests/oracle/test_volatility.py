@@ -21,22 +21,31 @@ PRICE = 100 * 10**8  # $100, 8-decimals feed
 SEED = 8 * 10**17
 
 
+def _vol_params(feed, **over):
+    """The test asset's config: a single feed accepting any price path, this file's volatility
+    parameters, `over` changed."""
+    return asset_params(
+        feed,
+        **{
+            "minPrice": 1,
+            "maxPrice": 2**128 - 1,
+            "volInterval": INTERVAL,
+            "volLambda": LAMBDA,
+            "volStaleAfter": STALE_AFTER,
+            "maxStaleness": MAX_STALENESS,
+            "volMaxSampleRise": MAX_SAMPLE_RISE,
+            "volMaxRisePerHour": MAX_RISE_PER_HOUR,
+            **over,
+        },
+    )
+
+
 @pytest.fixture(scope="module")
 def vol_asset(project, adapter, deployer):
     """An asset with a single feed, so any price path is accepted."""
     token = deployer.deploy(project.MockERC20, "Volatile", "VOL", 18)
     feed = deployer.deploy(project.MockAggregator, 8, "VOL / USD", PRICE)
-    params = asset_params(
-        feed,
-        minPrice=1,
-        maxPrice=2**128 - 1,
-        volInterval=INTERVAL,
-        volLambda=LAMBDA,
-        volStaleAfter=STALE_AFTER,
-        maxStaleness=MAX_STALENESS,
-        volMaxSampleRise=MAX_SAMPLE_RISE,
-        volMaxRisePerHour=MAX_RISE_PER_HOUR,
-    )
+    params = _vol_params(feed)
     adapter.setAssetConfig(token, params, sender=deployer)
     return token, feed
 
@@ -218,17 +227,7 @@ def test_rate_change_restarts_the_ramp_from_the_current_sigma(
     poke_at(chain, adapter, feed, token, deployer, keeper, PRICE, 1)
     _, t1 = poke_at(chain, adapter, feed, token, deployer, keeper, PRICE * 95 // 100, INTERVAL)
     chain.pending_timestamp = t1 + 720
-    params = asset_params(
-        feed,
-        minPrice=1,
-        maxPrice=2**128 - 1,
-        volInterval=INTERVAL,
-        volLambda=LAMBDA,
-        volStaleAfter=STALE_AFTER,
-        maxStaleness=MAX_STALENESS,
-        volMaxSampleRise=MAX_SAMPLE_RISE,
-        volMaxRisePerHour=WAD,
-    )
+    params = _vol_params(feed, volMaxRisePerHour=WAD)
     tx = adapter.setAssetConfig(token, params, sender=deployer)
     now = chain.blocks[tx.block_number].timestamp
     rose = oracle_math.ceil_div(MAX_RISE_PER_HOUR * (now - t1), 3_600)
