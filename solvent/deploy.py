@@ -73,8 +73,15 @@ class Protocol:
         return out
 
 
-def deploy(project: Any, chain: Any, config: ProtocolConfig, deployer: Any) -> Protocol:
-    """Deploys every contract of `config` from `deployer`, who receives every role."""
+def deploy(
+    project: Any,
+    chain: Any,
+    config: ProtocolConfig,
+    deployer: Any,
+    order_book: Any | None = None,
+) -> Protocol:
+    """Deploys every contract of `config` from `deployer`, who receives every role. The engine's
+    order book (the only caller of `fillOrder`/`chargeOrderFee`) is wired only when one is given."""
     tx = {"sender": deployer}
     deploy_block = chain.blocks.head.number
     quote = _token(project, config.quote, deployer)
@@ -161,6 +168,8 @@ def deploy(project: Any, chain: Any, config: ProtocolConfig, deployer: Any) -> P
     admin.setInsuranceFund(fund, **tx)
     admin.setLiquidator(liquidator, **tx)
     admin.setLPPool(pool, **tx)
+    if order_book is not None:
+        admin.setOrderBook(order_book, **tx)
 
     return Protocol(
         quote=quote,
@@ -355,6 +364,10 @@ def _market_params(asset: AssetSpec) -> tuple:
         m.fee_rate,
         m.insurance_fee_share,
         m.open_interest_cap,
+        m.skew_scale,
+        m.max_funding_velocity,
+        m.funding_deadband,
+        m.max_funding_rate,
     )
 
 
