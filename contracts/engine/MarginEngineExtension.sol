@@ -310,7 +310,11 @@ contract MarginEngineExtension is EngineBase, IPoolLedger, IAuctionSettlement {
     }
 
     /// @notice The borrow rate parameters (annual WAD rates and WAD utilization).
-    function borrowParams() external view returns (uint256 baseRate, uint256 optimalUtilization, uint256 maxRate) {
+    function borrowParams()
+        external
+        view
+        returns (uint256 baseRate, uint256 optimalUtilization, uint256 maxRate)
+    {
         BorrowState memory state = _borrow;
         return (
             uint256(state.baseRate) * BORROW_PARAM_UNIT,

@@ -142,9 +142,8 @@ contract MarginEngineGovernance is EngineBase {
     {
         if (
             optimalUtilization == 0 || optimalUtilization >= WAD || baseRate > maxRate
-                || maxRate > MAX_BORROW_RATE
-                || baseRate % BORROW_PARAM_UNIT != 0 || optimalUtilization % BORROW_PARAM_UNIT != 0
-                || maxRate % BORROW_PARAM_UNIT != 0
+                || maxRate > MAX_BORROW_RATE || baseRate % BORROW_PARAM_UNIT != 0
+                || optimalUtilization % BORROW_PARAM_UNIT != 0 || maxRate % BORROW_PARAM_UNIT != 0
         ) {
             revert InvalidBorrowParams();
         }
