@@ -101,6 +101,10 @@ class MarketSpec:
     fee_rate: int
     insurance_fee_share: int
     open_interest_cap: int  # size, WAD of the underlying
+    skew_scale: int  # size, WAD of the underlying
+    max_funding_velocity: int  # WAD per day per day
+    funding_deadband: int  # WAD fraction of skew_scale
+    max_funding_rate: int  # WAD per day
 
 
 @dataclass(frozen=True)
@@ -149,6 +153,15 @@ class LiquidationSpec:
 
 
 @dataclass(frozen=True)
+class BorrowSpec:
+    """The borrow rate on quote debt: annual WAD rates, kinked at the optimal utilization."""
+
+    base_rate: int
+    optimal_utilization: int
+    max_rate: int
+
+
+@dataclass(frozen=True)
 class InsuranceSpec:
     cooldown: int
     window: int
@@ -168,6 +181,7 @@ class ProtocolConfig:
     assets: tuple[AssetSpec, ...]
     liquidation: LiquidationSpec
     pool_reserve_ratio: int
+    borrow: BorrowSpec
     auction_global_hole: int
     auction_slots: int
     insurance: InsuranceSpec
@@ -225,6 +239,11 @@ def parse(raw: dict[str, Any]) -> ProtocolConfig:
                 min_position_margin=to_wad(liq["min_position_margin"]),
             ),
             pool_reserve_ratio=to_wad(raw["pool_reserve_ratio"]),
+            borrow=BorrowSpec(
+                base_rate=to_wad(raw["borrow"]["base_rate"]),
+                optimal_utilization=to_wad(raw["borrow"]["optimal_utilization"]),
+                max_rate=to_wad(raw["borrow"]["max_rate"]),
+            ),
             auction_global_hole=to_units(raw["auction_global_hole"], q),
             auction_slots=int(raw["auction_slots"]),
             insurance=InsuranceSpec(
@@ -284,6 +303,10 @@ def _asset(key: str, raw: dict[str, Any], quote_decimals: int) -> AssetSpec:
             fee_rate=to_wad(market["fee_rate"]),
             insurance_fee_share=to_wad(market["insurance_fee_share"]),
             open_interest_cap=to_wad(market["open_interest_cap"]),
+            skew_scale=to_wad(market["skew_scale"]),
+            max_funding_velocity=to_wad(market["max_funding_velocity"]),
+            funding_deadband=to_wad(market["funding_deadband"]),
+            max_funding_rate=to_wad(market["max_funding_rate"]),
         ),
         auction=AuctionSpec(
             curve=CurveSpec(

@@ -73,8 +73,15 @@ class Protocol:
         return out
 
 
-def deploy(project: Any, chain: Any, config: ProtocolConfig, deployer: Any) -> Protocol:
-    """Deploys every contract of `config` from `deployer`, who receives every role."""
+def deploy(
+    project: Any,
+    chain: Any,
+    config: ProtocolConfig,
+    deployer: Any,
+    order_book: Any | None = None,
+) -> Protocol:
+    """Deploys every contract of `config` from `deployer`, who receives every role. The engine's
+    order book (the only caller of `fillOrder`/`chargeOrderFee`) is wired only when one is given."""
     tx = {"sender": deployer}
     deploy_block = chain.blocks.head.number
     quote = _token(project, config.quote, deployer)
@@ -158,9 +165,13 @@ def deploy(project: Any, chain: Any, config: ProtocolConfig, deployer: Any) -> P
         **tx,
     )
     admin.setPoolReserveRatio(config.pool_reserve_ratio, **tx)
+    b = config.borrow
+    admin.setBorrowParams(b.base_rate, b.optimal_utilization, b.max_rate, **tx)
     admin.setInsuranceFund(fund, **tx)
     admin.setLiquidator(liquidator, **tx)
     admin.setLPPool(pool, **tx)
+    if order_book is not None:
+        admin.setOrderBook(order_book, **tx)
 
     return Protocol(
         quote=quote,
@@ -352,9 +363,12 @@ def _market_params(asset: AssetSpec) -> tuple:
         m.vol_factor,
         m.sigma_cap,
         m.im_scale,
-        m.fee_rate,
         m.insurance_fee_share,
         m.open_interest_cap,
+        m.skew_scale,
+        m.max_funding_velocity,
+        m.funding_deadband,
+        m.max_funding_rate,
     )
 
 

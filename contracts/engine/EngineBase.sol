@@ -6,6 +6,7 @@ import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
+import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 
 import {IOracleAdapter} from "../../interfaces/IOracleAdapter.sol";
 import {ILiquidator} from "../../interfaces/ILiquidator.sol";
@@ -15,6 +16,7 @@ import {ISocializedLossSink} from "./IPoolLedger.sol";
 import {MarginMath} from "./libraries/MarginMath.sol";
 import {
     Account,
+    BorrowState,
     Closure,
     ClosurePlan,
     Collateral,
@@ -30,7 +32,7 @@ import {
 /// @notice Storage and internal logic shared by the margin engine and its extension, which runs
 /// by delegatecall in the engine's storage (the engine alone would exceed the 24 KiB code limit).
 /// Neither declares storage of its own.
-abstract contract EngineBase is IMarginEngineEvents, AccessControl {
+abstract contract EngineBase is IMarginEngineEvents, AccessControl, ReentrancyGuardTransient {
     using SafeERC20 for IERC20;
     using SafeCast for uint256;
     using SafeCast for int256;
@@ -44,7 +46,6 @@ abstract contract EngineBase is IMarginEngineEvents, AccessControl {
     uint256 internal constant MAX_VOL_FACTOR = 1e18;
     uint256 internal constant MAX_SIGMA_CAP = 10e18;
     uint256 internal constant MAX_IM_SCALE = 5e18;
-    uint256 internal constant MAX_FEE_RATE = 0.01e18;
     uint256 internal constant MAX_PENALTY_RATE = 0.2e18;
     uint256 internal constant MAX_TARGET_HEALTH = 2e18;
     uint256 internal constant MAX_KEEPER_CHIP = 0.1e18;
@@ -57,9 +58,23 @@ abstract contract EngineBase is IMarginEngineEvents, AccessControl {
     uint256 internal constant MIN_LIQUIDATION_FEE = 0.001e18;
     uint256 internal constant MAX_LIQUIDATION_FEE = 0.2e18;
     uint256 internal constant MAX_MIN_POSITION_MARGIN = 1000e18;
-    /// @dev Open interest caps (and so every market aggregate) stay below 2^120 WAD: with sizes
-    /// bounded the same way, no signed 128-bit aggregate can overflow.
-    uint256 internal constant MAX_OPEN_INTEREST_CAP = 1 << 120;
+    /// @dev Open interest caps stay below 2^94 WAD (1.9e10 units): every position size and open
+    /// interest fits the 96-bit fields of `Position` and `Market`.
+    uint256 internal constant MAX_OPEN_INTEREST_CAP = 1 << 94;
+    uint256 internal constant MAX_FUNDING_VELOCITY = 18e18;
+    uint256 internal constant MAX_FUNDING_RATE = 1e18;
+    /// @dev Funding index units (nano-USD per whole unit) per WAD USD per whole unit.
+    int256 internal constant FUNDING_INDEX_PER_WAD = 1e9;
+    /// @dev Δindex = (rate0 + rate1) · dt · price / (2 · 1 day · 1e27): WAD rates per day, WAD price.
+    int256 internal constant FUNDING_ACCRUAL_DIVISOR = 2 * 86_400 * 1e27;
+    /// @dev size (WAD) · Δindex (nano-USD per unit) / 1e21 = quote units.
+    int256 internal constant FUNDING_QUOTE_DIVISOR = 1e21;
+    /// @dev Annual WAD rate · seconds.
+    uint256 internal constant YEAR_WAD = 365 days * 1e18;
+    uint256 internal constant MAX_BORROW_RATE = 10e18;
+    /// @dev Borrow parameters are stored in millionths of a WAD.
+    uint256 internal constant BORROW_PARAM_UNIT = 1e12;
+    uint256 internal constant MAX_SKEW_SCALE = 1 << 88;
     int256 internal constant MAX_SIZE_DELTA = int256(1 << 120);
     /// @dev Memoized in a `PriceCache` for a price a liquidation could not read.
     uint256 internal constant UNPRICED = type(uint256).max;
@@ -69,7 +84,7 @@ abstract contract EngineBase is IMarginEngineEvents, AccessControl {
     /// with an amount.
     uint256 internal constant SEIZED_MARK = 1 << 255;
     /// @dev Storage slots of one `Market`, for `_marketAt`.
-    uint256 private constant MARKET_SLOTS = 5;
+    uint256 private constant MARKET_SLOTS = 6;
 
     IERC20 public immutable quote;
     IOracleAdapter public immutable oracle;
@@ -114,11 +129,30 @@ abstract contract EngineBase is IMarginEngineEvents, AccessControl {
     // slither-disable-next-line uninitialized-state
     LiquidationParams internal _liquidationParams;
     Ledger internal _ledger;
+    /// @notice The order book: the only caller of `fillOrder` and `chargeOrderFee`.
+    // slither-disable-next-line uninitialized-state,constable-states
+    address public orderBook;
+    BorrowState internal _borrow;
+    /// @dev The borrow index at the account's last touch while it owed quote.
+    mapping(uint256 accountId => uint256) internal _borrowIndexOf;
 
     constructor(IERC20 quote_, IOracleAdapter oracle_) {
         if (address(quote_) == address(0) || address(oracle_) == address(0)) revert ZeroAddress();
         quote = quote_;
         oracle = oracle_;
+        _borrow = BorrowState(uint88(WAD), uint32(block.timestamp), 0, 0, 0, 0);
+    }
+
+    /// @dev Runs the call's calldata on `target`'s code in this contract's storage and returns or
+    /// reverts with its result.
+    function _delegate(address target) internal {
+        assembly ("memory-safe") {
+            calldatacopy(0, 0, calldatasize())
+            let ok := delegatecall(gas(), target, 0, calldatasize(), 0, 0)
+            returndatacopy(0, 0, returndatasize())
+            if iszero(ok) { revert(0, returndatasize()) }
+            return(0, returndatasize())
+        }
     }
 
     // ------------------------------------------------------------------ internals: accounts
@@ -323,7 +357,11 @@ abstract contract EngineBase is IMarginEngineEvents, AccessControl {
         view
         returns (Margin memory margin)
     {
-        int256 cash = int256(account.quoteBalance) * int256(MarginMath.WAD_PER_QUOTE);
+        int256 quoteBalance = account.quoteBalance;
+        if (quoteBalance < 0 && !cache.interestSettled) {
+            quoteBalance -= int256(_pendingInterest(accountId, quoteBalance, cache));
+        }
+        int256 cash = quoteBalance * int256(MarginMath.WAD_PER_QUOTE);
         margin.initialEquity = cash;
         margin.maintenanceEquity = cash;
         for (uint256 mask = account.collateralMask; mask != 0; mask &= mask - 1) {
@@ -351,7 +389,9 @@ abstract contract EngineBase is IMarginEngineEvents, AccessControl {
             if (price == UNPRICED) continue;
             Position memory position = _positions[accountId][marketId];
             (uint256 mmr, uint256 imr) = _marketRatios(cache, marketId, market);
-            int256 pnl = MarginMath.unrealizedPnl(position.size, position.openNotional, price);
+            int256 pnl = MarginMath.unrealizedPnl(position.size, position.openNotional, price)
+                - _fundingOwed(position.size, position.fundingEntry, _fundingIndexNow(market, price))
+                * int256(MarginMath.WAD_PER_QUOTE);
             uint256 notional = MarginMath.notional(position.size, price);
             margin.initialEquity += pnl;
             margin.maintenanceEquity += pnl;
@@ -370,20 +410,273 @@ abstract contract EngineBase is IMarginEngineEvents, AccessControl {
         }
     }
 
+    // ------------------------------------------------------------------ internals: funding
+
+    /// @dev Funding owed by a position since `entry` (quote units, positive: the account pays),
+    /// rounded against the account: up when owed, down when received.
+    function _fundingOwed(int256 size, int256 entry, int256 index) internal pure returns (int256) {
+        return MarginMath.ceilDiv(size * (index - entry), FUNDING_QUOTE_DIVISOR);
+    }
+
+    /// @dev The market's funding index now at `price`, without writing it.
+    function _fundingIndexNow(Market storage market, uint256 price) internal view returns (int256 index) {
+        uint256 last = market.lastFundingTime;
+        // No position since `last` (or ever): nothing accrues to anyone.
+        if (last == 0 || last == block.timestamp) return market.fundingIndex;
+        (, index) = _fundingStep(market, price, block.timestamp - last);
+    }
+
+    /// @dev Accrues the market's funding up to now at the oracle `price` (docs/funding.md):
+    /// `rate' = clamp(rate + velocity · dt / 1 day, ±maxFundingRate)`, the index grows by the
+    /// trapezoid `(rate + rate') / 2 · dt / 1 day · price`. Returns the index.
+    function _accrueFunding(Market storage market, uint256 price) internal returns (int256 index) {
+        uint256 last = market.lastFundingTime;
+        if (last == block.timestamp) return market.fundingIndex;
+        if (last == 0) {
+            // The market had no position: the index restarts from 0 (nobody holds an entry in it)
+            // and the rate, which a zero skew does not move, stays.
+            market.lastFundingTime = uint32(block.timestamp);
+            return 0;
+        }
+        int256 rate;
+        (rate, index) = _fundingStep(market, price, block.timestamp - last);
+        market.lastFundingTime = uint32(block.timestamp);
+        market.fundingIndex = index.toInt64();
+        // |rate| <= maxFundingRate <= MAX_FUNDING_RATE. The slot is rewritten only when it moves.
+        if (rate != market.fundingRate) market.fundingRate = int64(rate);
+    }
+
+    function _fundingStep(Market storage market, uint256 price, uint256 elapsed)
+        internal
+        view
+        returns (int256 rate, int256 index)
+    {
+        int256 rate0 = market.fundingRate;
+        int256 bound = int256(uint256(market.maxFundingRate));
+        rate = rate0 + _fundingVelocity(market) * int256(elapsed) / 1 days;
+        if (rate > bound) rate = bound;
+        else if (rate < -bound) rate = -bound;
+        index = market.fundingIndex
+            + MarginMath.floorDiv((rate0 + rate) * int256(elapsed) * int256(price), FUNDING_ACCRUAL_DIVISOR);
+    }
+
+    /// @dev `clamp(skew / skewScale, -1, 1) · maxFundingVelocity` (WAD per day per day, toward
+    /// zero), 0 while |skew / skewScale| is below the dead-band.
+    function _fundingVelocity(Market storage market) internal view returns (int256) {
+        int256 proportion = _netSize(market) * int256(WAD) / int256(uint256(market.skewScale));
+        if (proportion > int256(WAD)) proportion = int256(WAD);
+        else if (proportion < -int256(WAD)) proportion = -int256(WAD);
+        if (MarginMath.abs(proportion) < market.fundingDeadband) return 0;
+        return proportion * int256(uint256(market.maxFundingVelocity)) / int256(WAD);
+    }
+
+    /// @dev Settles the funding of every priced position of the account into its quote (a market
+    /// without a price keeps its funding pending; it is left out of the margin as well).
+    function _settleFunding(
+        Account memory account,
+        uint256 accountId,
+        Ledger memory ledger,
+        PriceCache memory cache
+    ) internal {
+        int256 owedTotal;
+        for (uint256 mask = account.marketMask; mask != 0; mask &= mask - 1) {
+            uint256 marketId = _lowestBit(mask);
+            Market storage market = _marketAt(marketId);
+            uint256 price = _marketPrice(cache, marketId, market);
+            if (price == UNPRICED) continue;
+            int256 index = _accrueFunding(market, price);
+            Position storage position = _positions[accountId][marketId];
+            int256 size = position.size;
+            int256 entry = position.fundingEntry;
+            if (index == entry) continue;
+            int256 owed = _fundingOwed(size, entry, index);
+            market.fundingEntrySum =
+                (market.fundingEntrySum + _entryShare(size, index) - _entryShare(size, entry)).toInt112();
+            position.fundingEntry = int64(index);
+            if (owed != 0) emit FundingSettled(accountId, marketId, owed);
+            owedTotal += owed;
+        }
+        if (owedTotal != 0) account.quoteBalance = _moveQuote(ledger, account.quoteBalance, -owedTotal);
+    }
+
+    // ------------------------------------------------------------------ internals: borrow
+
+    /// @dev The borrow state now, without writing it: between two accruals the index grows by
+    /// simple interest at the rate of the utilization at the accrual (rounded up), and all debt
+    /// (booked and pending) earns the pool `debt · Δindex / index` (rounded down).
+    function _borrowNow(Ledger memory ledger) internal view returns (BorrowState memory state) {
+        state = _borrow;
+        uint256 elapsed = block.timestamp - state.lastTime;
+        if (elapsed == 0) return state;
+        state.lastTime = uint32(block.timestamp);
+        uint256 debt = uint256(ledger.accountDebt) + state.pendingInterest;
+        if (debt == 0) return state;
+        uint256 rate = _borrowRate(state, ledger.poolCash, debt);
+        if (rate == 0) return state;
+        uint256 index = state.index;
+        uint256 grown = index + MarginMath.mulDivUp(index, rate * elapsed, YEAR_WAD);
+        state.pendingInterest += MarginMath.mulDivDown(debt, grown - index, index).toUint64();
+        if (grown > type(uint88).max) revert SafeCast.SafeCastOverflowedUintDowncast(88, grown);
+        state.index = uint88(grown);
+    }
+
+    /// @dev Kinked on utilization `u = debt / (poolCash + debt)` (up; 1 when the pool has no cash):
+    /// `u / opt · base` up to the optimal utilization, `base + (u - opt) / (1 - opt) · (max - base)`
+    /// above it (annual WAD, up).
+    function _borrowRate(BorrowState memory state, int256 poolCash, uint256 debt)
+        internal
+        pure
+        returns (uint256)
+    {
+        uint256 optimal = uint256(state.optimalUtilization) * BORROW_PARAM_UNIT;
+        if (optimal == 0) return 0; // never configured
+        uint256 utilization = poolCash <= 0 ? WAD : MarginMath.mulDivUp(debt, WAD, uint256(poolCash) + debt);
+        uint256 base = uint256(state.baseRate) * BORROW_PARAM_UNIT;
+        if (utilization <= optimal) return MarginMath.mulDivUp(utilization, base, optimal);
+        uint256 maxRate = uint256(state.maxRate) * BORROW_PARAM_UNIT;
+        return base + MarginMath.mulDivUp(utilization - optimal, maxRate - base, WAD - optimal);
+    }
+
+    /// @dev Accrues the borrow index and charges the account the interest on its debt since its
+    /// last touch (`debt · index / indexThen - debt`, up): it joins the debt, income of the pool.
+    /// The caller records the index (`_recordBorrowIndex`) once the account's quote is final, and
+    /// marks its margin cache `interestSettled`.
+    function _touchBorrow(Account memory account, uint256 accountId, Ledger memory ledger)
+        internal
+        returns (uint256 index)
+    {
+        BorrowState memory state = _borrowNow(ledger);
+        index = state.index;
+        int256 quoteBalance = account.quoteBalance;
+        if (quoteBalance < 0) {
+            uint256 interest = _interest(accountId, quoteBalance, index);
+            if (interest != 0) {
+                account.quoteBalance = _moveQuote(ledger, quoteBalance, -int256(interest));
+                uint256 pending = state.pendingInterest;
+                state.pendingInterest = uint64(interest < pending ? pending - interest : 0);
+                emit InterestCharged(accountId, interest);
+            }
+        }
+        _borrow = state;
+    }
+
+    /// @dev Records the borrow index for an account that owes quote after a touch.
+    function _recordBorrowIndex(Account memory account, uint256 accountId, uint256 index) internal {
+        if (account.quoteBalance < 0 && _borrowIndexOf[accountId] != index) {
+            _borrowIndexOf[accountId] = index;
+        }
+    }
+
+    function _interest(uint256 accountId, int256 quoteBalance, uint256 index)
+        internal
+        view
+        returns (uint256)
+    {
+        uint256 from = _borrowIndexOf[accountId];
+        if (from == 0 || from >= index) return 0;
+        uint256 debt = uint256(-quoteBalance);
+        return MarginMath.mulDivUp(debt, index, from) - debt;
+    }
+
+    /// @dev Interest the account owes now and has not been charged (quote units).
+    function _pendingInterest(uint256 accountId, int256 quoteBalance, PriceCache memory cache)
+        internal
+        view
+        returns (uint256)
+    {
+        uint256 index = cache.borrowIndex;
+        if (index == 0) {
+            index = _borrowNow(_ledger).index;
+            cache.borrowIndex = index;
+        }
+        return _interest(accountId, quoteBalance, index);
+    }
+
+    // ------------------------------------------------------------------ internals: fills
+
+    /// @dev Applies a fill at `price` to the position, the market aggregates and the quote books,
+    /// after charging the account's borrow interest and settling the position's funding (accrued at
+    /// the oracle price).
+    function _fill(
+        Account memory account,
+        uint256 accountId,
+        Market storage market,
+        uint256 marketId,
+        int256 sizeDelta,
+        uint256 price,
+        uint256 tradeFee,
+        PriceCache memory cache
+    ) internal returns (bool increasesRisk) {
+        Position memory position = _positions[accountId][marketId];
+        increasesRisk = _increasesRisk(position.size, position.size + sizeDelta);
+        if (increasesRisk) _checkRiskIncrease(accountId, account, account.marketMask | (1 << marketId));
+
+        Ledger memory ledger = _ledger;
+        cache.borrowIndex = _touchBorrow(account, accountId, ledger);
+        cache.interestSettled = true;
+        (int256 realizedPnl, int256 funding) =
+            _movePosition(account, accountId, market, marketId, position, sizeDelta, price, cache);
+        account.quoteBalance = _moveQuote(
+            ledger, account.quoteBalance, MarginMath.toQuoteFloor(realizedPnl) - int256(tradeFee) - funding
+        );
+        uint256 insuranceCut = tradeFee * market.insuranceFeeShare / WAD;
+        ledger.poolCash -= int256(insuranceCut).toInt64();
+        ledger.insuranceFees += insuranceCut.toUint64();
+        _storeLedger(ledger);
+        _storeAccount(accountId, account);
+        _recordBorrowIndex(account, accountId, cache.borrowIndex);
+        emit Traded(accountId, marketId, sizeDelta, price, tradeFee, realizedPnl);
+    }
+
+    /// @dev The position and the market after the fill; returns the PnL it realizes (WAD) and the
+    /// funding the position owed up to now (quote units), accrued at the oracle price.
+    function _movePosition(
+        Account memory account,
+        uint256 accountId,
+        Market storage market,
+        uint256 marketId,
+        Position memory position,
+        int256 sizeDelta,
+        uint256 price,
+        PriceCache memory cache
+    ) internal returns (int256 realizedPnl, int256 funding) {
+        int256 index = market.lastFundingTime == block.timestamp
+            ? int256(market.fundingIndex)
+            : _accrueFunding(market, _marketPrice(cache, marketId, market));
+        funding = _fundingOwed(position.size, position.fundingEntry, index);
+        if (funding != 0) emit FundingSettled(accountId, marketId, funding);
+        int256 newSize = position.size + sizeDelta;
+        int256 newOpenNotional;
+        (newOpenNotional, realizedPnl) =
+            MarginMath.applyFill(position.size, position.openNotional, sizeDelta, price);
+        _updateMarket(market, marketId, position, newSize, newOpenNotional, index);
+        _storePosition(accountId, marketId, account, newSize, newOpenNotional, index);
+    }
+
     // ------------------------------------------------------------------ internals: positions
 
+    /// @dev The traders' net size (WAD, long > 0): the skew the pool carries.
+    function _netSize(Market storage market) internal view returns (int256) {
+        return int256(uint256(market.longOpenInterest)) - int256(uint256(market.shortOpenInterest));
+    }
+
+    /// @dev The market's aggregates after a position moves from `position` to `newSize` with open
+    /// notional `newOpenNotional` and funding entry `index` (its funding is settled up to `index`).
     function _updateMarket(
         Market storage market,
         uint256 marketId,
         Position memory position,
         int256 newSize,
-        int256 newOpenNotional
+        int256 newOpenNotional,
+        int256 index
     ) internal {
-        int128 netSize = market.netSize + (newSize - position.size).toInt128();
-        int128 netOpenNotional = market.netOpenNotional + (newOpenNotional - position.openNotional).toInt128();
-        // Assigned back to back, the two halves of the slot are written by one SSTORE.
-        market.netSize = netSize;
-        market.netOpenNotional = netOpenNotional;
+        int256 netOpenNotional =
+            market.netOpenNotional + newOpenNotional - position.openNotional;
+        int256 entrySum = market.fundingEntrySum + _entryShare(newSize, index)
+            - _entryShare(position.size, position.fundingEntry);
+        // Assigned back to back, the fields of the slot are written by one SSTORE.
+        market.netOpenNotional = netOpenNotional.toInt112();
+        market.fundingEntrySum = entrySum.toInt112();
         uint256 longBefore = market.longOpenInterest;
         uint256 shortBefore = market.shortOpenInterest;
         uint256 longOi =
@@ -398,8 +691,20 @@ abstract contract EngineBase is IMarginEngineEvents, AccessControl {
                 revert OpenInterestCapExceeded(marketId, cap);
             }
         }
-        market.longOpenInterest = uint128(longOi);
-        market.shortOpenInterest = uint128(shortOi);
+        // Both <= cap <= MAX_OPEN_INTEREST_CAP, or no larger than before.
+        market.longOpenInterest = uint96(longOi);
+        market.shortOpenInterest = uint96(shortOi);
+        if (longOi == 0 && shortOi == 0) {
+            // The last position closed (its open notional and entry share with it): the funding
+            // clock and index restart with the next position, and both slots return to zero.
+            market.lastFundingTime = 0;
+            market.fundingIndex = 0;
+        }
+    }
+
+    /// @dev A position's share of `Market.fundingEntrySum`: floor(size · index / 1e9) (WAD USD).
+    function _entryShare(int256 size, int256 index) internal pure returns (int256) {
+        return MarginMath.floorDiv(size * index, FUNDING_INDEX_PER_WAD);
     }
 
     function _storePosition(
@@ -407,13 +712,15 @@ abstract contract EngineBase is IMarginEngineEvents, AccessControl {
         uint256 marketId,
         Account memory account,
         int256 newSize,
-        int256 newOpenNotional
+        int256 newOpenNotional,
+        int256 index
     ) internal {
         if (newSize == 0) {
             delete _positions[accountId][marketId];
             account.marketMask &= ~uint8(1 << marketId);
         } else {
-            _positions[accountId][marketId] = Position(newSize.toInt128(), newOpenNotional.toInt128());
+            _positions[accountId][marketId] =
+                Position(newSize.toInt96(), newOpenNotional.toInt96(), index.toInt64());
             account.marketMask |= uint8(1 << marketId);
         }
     }
@@ -545,8 +852,10 @@ abstract contract EngineBase is IMarginEngineEvents, AccessControl {
         int256 newSize,
         int256 newOpenNotional
     ) internal {
-        _updateMarket(_marketAt(marketId), marketId, position, newSize, newOpenNotional);
-        _storePosition(accountId, marketId, account, newSize, newOpenNotional);
+        Market storage market = _marketAt(marketId);
+        int256 index = market.fundingIndex;
+        _updateMarket(market, marketId, position, newSize, newOpenNotional, index);
+        _storePosition(accountId, marketId, account, newSize, newOpenNotional, index);
     }
 
     function _closingFill(Position memory position, uint256 price, uint256 fraction, uint256 dustNotional)
@@ -706,10 +1015,14 @@ abstract contract EngineBase is IMarginEngineEvents, AccessControl {
         uint256 count = _markets.length;
         for (uint256 m; m < count; ++m) {
             Market storage market = _marketAt(m);
-            int256 netSize = market.netSize;
-            if (netSize == 0 && market.netOpenNotional == 0) continue;
+            int256 netSize = _netSize(market);
+            if (netSize == 0 && market.netOpenNotional == 0 && market.fundingEntrySum == 0) continue;
             uint256 price = oracle.price(market.asset);
-            traderPnl += MarginMath.mulDivCeil(netSize, price, WAD) - market.netOpenNotional;
+            // The traders' unsettled funding (what they owe the pool) lowers their PnL.
+            int256 owed = MarginMath.floorDiv(
+                    netSize * _fundingIndexNow(market, price), FUNDING_INDEX_PER_WAD
+                ) - market.fundingEntrySum;
+            traderPnl += MarginMath.mulDivCeil(netSize, price, WAD) - market.netOpenNotional - owed;
             netNotional += MarginMath.notional(netSize, price);
         }
     }

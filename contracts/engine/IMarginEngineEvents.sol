@@ -15,10 +15,10 @@ interface IMarginEngineEvents {
     error InsufficientBalance(uint256 available, uint256 requested);
     error DepositCapExceeded(address token, uint256 cap);
     error OpenInterestCapExceeded(uint256 marketId, uint256 cap);
-    error SlippageExceeded(uint256 price, uint256 acceptablePrice);
     error FeeOnTransferNotSupported(address token);
     error CollateralDepositNotAuthorized(uint256 accountId, address caller);
     error SizeTooLarge(int256 sizeDelta);
+    error InvalidFillPrice();
     // --- risk gates ---
     error InsufficientMargin(uint256 initialHealth);
     error RiskIncreasePaused();
@@ -43,6 +43,8 @@ interface IMarginEngineEvents {
     error InvalidLiquidationFee(uint256 liquidationFee);
     error InvalidMinPositionMargin(uint256 minPositionMargin);
     error InvalidOpenInterestCap(uint256 openInterestCap);
+    error InvalidFundingParams();
+    error InvalidBorrowParams();
     error OracleUnknownAsset(address asset);
     error InvalidPoolParams();
     error AlreadySet();
@@ -50,6 +52,7 @@ interface IMarginEngineEvents {
     // --- parts ---
     error OnlyLiquidator();
     error OnlyPool();
+    error OnlyOrderBook();
     error LiquidatorNotSet();
     error InsuranceFundNotSet();
     error PoolLiquidityExceeded(uint256 withdrawable, uint256 requested);
@@ -89,6 +92,12 @@ interface IMarginEngineEvents {
     event AuctionProceeds(uint256 indexed accountId, uint256 debtRepaid, uint256 penaltyPaid);
     event AuctionEnded(uint256 indexed accountId, address indexed token, uint256 returned);
     event InsuranceFeesSwept(address indexed fund, uint256 amount);
+    /// @dev Funding settled into the account's quote (positive: the account paid the pool).
+    event FundingSettled(uint256 indexed accountId, uint256 indexed marketId, int256 amount);
+    /// @dev Borrow interest charged on the account's quote debt (income of the pool).
+    event InterestCharged(uint256 indexed accountId, uint256 amount);
+    /// @dev The order book charged the account `fee` (settlement fee) and paid it to `to`.
+    event OrderFeeCharged(uint256 indexed accountId, address indexed to, uint256 fee);
     event PoolDeposit(uint256 amount);
     event PoolWithdrawal(address indexed receiver, uint256 amount);
 
@@ -101,9 +110,15 @@ interface IMarginEngineEvents {
         uint256 volFactor,
         uint256 sigmaCap,
         uint256 imScale,
-        uint256 feeRate,
         uint256 insuranceFeeShare,
         uint256 openInterestCap
+    );
+    event FundingParamsSet(
+        uint256 indexed marketId,
+        uint256 skewScale,
+        uint256 maxFundingVelocity,
+        uint256 fundingDeadband,
+        uint256 maxFundingRate
     );
     event LiquidationParamsSet(
         uint256 penaltyRate,
@@ -117,8 +132,10 @@ interface IMarginEngineEvents {
         uint256 minPositionMargin
     );
     event PoolReserveRatioSet(uint256 reserveRatio);
+    event BorrowParamsSet(uint256 baseRate, uint256 optimalUtilization, uint256 maxRate);
     event LiquidatorSet(address liquidator);
     event InsuranceFundSet(address fund);
     event LPPoolSet(address pool);
+    event OrderBookSet(address orderBook);
     event RiskPausedSet(bool paused);
 }

@@ -4,11 +4,8 @@ pragma solidity 0.8.28;
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
-import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 
 import {IOracleAdapter} from "../../interfaces/IOracleAdapter.sol";
-import {IAuctionSettlement} from "../../interfaces/IAuctionSettlement.sol";
-import {IPoolLedger} from "./IPoolLedger.sol";
 import {EngineBase} from "./EngineBase.sol";
 import {MarginMath} from "./libraries/MarginMath.sol";
 import {
@@ -27,7 +24,7 @@ import {
 /// margin and partial liquidation. The engine is the single ledger of quote (docs/ARCHITECTURE.md);
 /// every formula is in docs/margin.md and mirrored by solvent/margin.py. Governance and keeper
 /// views live in `MarginEngineExtension`, reached through the fallback by delegatecall.
-contract MarginEngine is EngineBase, IAuctionSettlement, IPoolLedger, ReentrancyGuardTransient {
+contract MarginEngine is EngineBase {
     using SafeERC20 for IERC20;
     using SafeCast for uint256;
     using SafeCast for int256;
@@ -44,13 +41,8 @@ contract MarginEngine is EngineBase, IAuctionSettlement, IPoolLedger, Reentrancy
         _grantRole(DEFAULT_ADMIN_ROLE, admin);
     }
 
-    modifier onlyLiquidator() {
-        if (msg.sender != address(liquidator)) revert OnlyLiquidator();
-        _;
-    }
-
-    modifier onlyPool() {
-        if (msg.sender != lpPool) revert OnlyPool();
+    modifier onlyOrderBook() {
+        if (msg.sender != orderBook) revert OnlyOrderBook();
         _;
     }
 
@@ -86,11 +78,14 @@ contract MarginEngine is EngineBase, IAuctionSettlement, IPoolLedger, Reentrancy
                 int256 credited = account.quoteBalance + amount.toInt256();
                 account.quoteBalance = credited.toInt72();
             } else {
-                // Repaying debt: the inflow passes through poolCash, then settles like any Δ.
+                // Repaying debt (with its interest): the inflow passes through poolCash, then settles
+                // like any Δ.
                 Ledger memory ledger = _ledger;
+                uint256 borrowIndex = _touchBorrow(account, accountId, ledger);
                 ledger.poolCash += amount.toInt256().toInt64();
                 account.quoteBalance = _moveQuote(ledger, account.quoteBalance, amount.toInt256());
                 _storeLedger(ledger);
+                _recordBorrowIndex(account, accountId, borrowIndex);
             }
         } else {
             address owner = account.owner;
@@ -111,102 +106,52 @@ contract MarginEngine is EngineBase, IAuctionSettlement, IPoolLedger, Reentrancy
         emit Deposited(accountId, token, msg.sender, amount);
     }
 
-    /// @notice Withdraws `amount` of `token` to `to`. Risk-increasing: every asset the account holds
-    /// must allow risk increases and initial health must stay >= 1, except for an account without
-    /// positions, debt or auctions, whose withdrawals depend on no feed and no pause. Quote can only
-    /// be withdrawn from a positive balance (no borrowing of quote).
-    function withdraw(uint256 accountId, address token, uint256 amount, address to) external nonReentrant {
-        if (amount == 0) revert ZeroAmount();
-        if (to == address(0)) revert ZeroAddress();
-        Account memory account = _authorizedAccount(accountId);
-        // Nothing owed and nothing at risk: every asset is the owner's, whatever the feeds say.
-        bool idle = account.marketMask == 0 && account.quoteBalance >= 0 && account.activeAuctions == 0;
-        if (!idle) _checkRiskIncrease(accountId, account, account.marketMask);
-        if (token == address(quote)) {
-            uint256 available = MarginMath.positivePart(account.quoteBalance);
-            if (amount > available) revert InsufficientBalance(available, amount);
-            account.quoteBalance -= int72(int256(amount));
-        } else {
-            Collateral storage collateral = _listedCollateral(token);
-            uint256 balance = _collateralBalanceOf(accountId, token);
-            if (amount > balance) revert InsufficientBalance(balance, amount);
-            _collateralBalance[accountId][token] = balance - amount;
-            collateral.totalDeposited -= uint128(amount);
-            if (balance == amount) account.collateralMask &= ~uint8(1 << collateral.index);
-        }
-        _storeAccount(accountId, account);
-        if (!idle) {
-            // slither-disable-next-line uninitialized-local
-            PriceCache memory cache;
-            _requireInitialHealth(account, accountId, cache);
-        }
-        IERC20(token).safeTransfer(to, amount);
-        emit Withdrawn(accountId, token, to, amount);
+    /// @notice Withdraws `amount` of `token` to `to` (runs in the extension: see its NatSpec).
+    function withdraw(uint256, address, uint256, address) external {
+        _delegate(extension);
     }
 
     // ------------------------------------------------------------------ trading
 
-    /// @notice Trades `sizeDelta` (WAD, long > 0) of `marketId` against the LP pool at the oracle
-    /// price. Reverts when a buy would fill above `acceptablePrice` or a sell below it. Reducing is
-    /// always allowed; increasing or flipping needs initial health >= 1 afterwards.
-    function trade(uint256 accountId, uint256 marketId, int256 sizeDelta, uint256 acceptablePrice)
-        external
-        nonReentrant
-    {
+    /// @notice Fills `sizeDelta` (WAD, long > 0) of `marketId` for the account at `fillPrice` (WAD),
+    /// charging `tradeFee` (quote units; its insurance share goes to the insurance fund). Order book
+    /// only: it has checked the order and priced the fill. Realized PnL is taken at the fill price;
+    /// a fill that increases risk needs initial health >= 1 afterwards at the oracle price.
+    function fillOrder(
+        uint256 accountId,
+        uint256 marketId,
+        int256 sizeDelta,
+        uint256 fillPrice,
+        uint256 tradeFee
+    ) external onlyOrderBook nonReentrant {
         if (sizeDelta == 0) revert ZeroAmount();
         if (sizeDelta > MAX_SIZE_DELTA || sizeDelta < -MAX_SIZE_DELTA) revert SizeTooLarge(sizeDelta);
-        Account memory account = _authorizedAccount(accountId);
+        if (fillPrice == 0) revert InvalidFillPrice();
+        Account memory account = _existingAccount(accountId);
         Market storage market = _market(marketId);
         // slither-disable-next-line uninitialized-local
         PriceCache memory cache;
-        uint256 price = _marketPrice(cache, marketId, market);
-        if (sizeDelta > 0 ? price > acceptablePrice : price < acceptablePrice) {
-            revert SlippageExceeded(price, acceptablePrice);
-        }
-        bool increasesRisk = _fill(account, accountId, market, marketId, sizeDelta, price);
+        bool increasesRisk =
+            _fill(account, accountId, market, marketId, sizeDelta, fillPrice, tradeFee, cache);
         if (increasesRisk) _requireInitialHealth(account, accountId, cache);
     }
 
-    /// @dev Applies a fill to the position, the market aggregates and the quote books.
-    function _fill(
-        Account memory account,
-        uint256 accountId,
-        Market storage market,
-        uint256 marketId,
-        int256 sizeDelta,
-        uint256 price
-    ) internal returns (bool increasesRisk) {
-        Position memory position = _positions[accountId][marketId];
-        int256 newSize = position.size + sizeDelta;
-        increasesRisk = _increasesRisk(position.size, newSize);
-        if (increasesRisk) _checkRiskIncrease(accountId, account, account.marketMask | (1 << marketId));
-
-        (int256 newOpenNotional, int256 realizedPnl) =
-            MarginMath.applyFill(position.size, position.openNotional, sizeDelta, price);
-        _updateMarket(market, marketId, position, newSize, newOpenNotional);
-        _storePosition(accountId, marketId, account, newSize, newOpenNotional);
-
-        uint256 tradeFee = MarginMath.fee(MarginMath.notional(sizeDelta, price), market.feeRate);
-        _settleFill(account, realizedPnl, tradeFee, market.insuranceFeeShare);
-        _storeAccount(accountId, account);
-        emit Traded(accountId, marketId, sizeDelta, price, tradeFee, realizedPnl);
-    }
-
-    /// @dev Realized PnL and the fee settle against the pool; the insurance share of the fee moves
-    /// from poolCash to insuranceFees.
-    function _settleFill(
-        Account memory account,
-        int256 realizedPnl,
-        uint256 tradeFee,
-        uint256 insuranceFeeShare
-    ) internal {
+    /// @notice Moves `fee` quote units from the account to `to` (the order's settler). Order book
+    /// only. The account's quote may go negative: the pool lends the fee, as it lends a penalty.
+    /// A zero fee does nothing.
+    function chargeOrderFee(uint256 accountId, uint256 fee, address to) external onlyOrderBook nonReentrant {
+        if (to == address(0)) revert ZeroAddress();
+        if (fee == 0) return;
+        Account memory account = _existingAccount(accountId);
         Ledger memory ledger = _ledger;
-        account.quoteBalance =
-            _moveQuote(ledger, account.quoteBalance, MarginMath.toQuoteFloor(realizedPnl) - int256(tradeFee));
-        uint256 insuranceCut = tradeFee * insuranceFeeShare / WAD;
-        ledger.poolCash -= int256(insuranceCut).toInt64();
-        ledger.insuranceFees += insuranceCut.toUint64();
+        uint256 borrowIndex = _touchBorrow(account, accountId, ledger);
+        account.quoteBalance = _moveQuote(ledger, account.quoteBalance, -int256(fee));
+        ledger.poolCash -= int256(fee).toInt64();
         _storeLedger(ledger);
+        _storeAccount(accountId, account);
+        _recordBorrowIndex(account, accountId, borrowIndex);
+        quote.safeTransfer(to, fee);
+        emit OrderFeeCharged(accountId, to, fee);
     }
 
     // ------------------------------------------------------------------ liquidation
@@ -227,9 +172,12 @@ contract MarginEngine is EngineBase, IAuctionSettlement, IPoolLedger, Reentrancy
         PriceCache memory cache;
         cache.lenient = true;
         cache.minPositionMargin = params.minPositionMargin;
+        Ledger memory ledger = _ledger;
+        cache.borrowIndex = _touchBorrow(account, accountId, ledger);
+        cache.interestSettled = true;
+        _settleFunding(account, accountId, ledger, cache);
         Closure memory closure = _closeForLiquidation(account, accountId, cache, params);
 
-        Ledger memory ledger = _ledger;
         account.quoteBalance =
             _moveQuote(ledger, account.quoteBalance, MarginMath.toQuoteFloor(closure.realizedPnl));
         address unpriced = cache.unpriced;
@@ -245,6 +193,7 @@ contract MarginEngine is EngineBase, IAuctionSettlement, IPoolLedger, Reentrancy
             ledger.insuranceFees += (closure.penalty - closure.keeperReward).toUint64();
             _storeLedger(ledger);
             _storeAccount(accountId, account);
+            _recordBorrowIndex(account, accountId, cache.borrowIndex);
             if (!covered) emit HandOffDeferred(accountId, unpriced, account.quoteBalance);
             if (closure.keeperReward != 0) quote.safeTransfer(keeper, closure.keeperReward);
         } else {
@@ -261,122 +210,8 @@ contract MarginEngine is EngineBase, IAuctionSettlement, IPoolLedger, Reentrancy
         );
     }
 
-    /// @inheritdoc IAuctionSettlement
-    function settleAuction(Settlement calldata settlement) external onlyLiquidator nonReentrant {
-        uint256 accountId = settlement.accountId;
-        address token = settlement.token;
-        Collateral storage collateral = _collaterals[token];
-        _releaseFromCustody(collateral, token, settlement.released + settlement.returned);
-        _settleQuote(accountId, settlement.debtRepaid, settlement.penaltyPaid, settlement.badDebt);
-        if (settlement.ended) {
-            Account memory account = _existingAccount(accountId);
-            uint256 returned = settlement.returned;
-            if (returned != 0) {
-                collateral.totalDeposited += returned.toUint128();
-                _collateralBalance[accountId][token] += returned;
-                account.collateralMask |= uint8(1 << collateral.index);
-            }
-            account.activeAuctions -= 1;
-            _storeAccount(accountId, account);
-            emit AuctionEnded(accountId, token, returned);
-        }
-        if (settlement.released != 0) IERC20(token).safeTransfer(settlement.receiver, settlement.released);
-    }
-
-    /// @inheritdoc IAuctionSettlement
-    function releaseCollateral(address token, address to, uint256 amount)
-        external
-        onlyLiquidator
-        nonReentrant
-    {
-        _releaseFromCustody(_collaterals[token], token, amount);
-        IERC20(token).safeTransfer(to, amount);
-    }
-
-    /// @dev An auction's proceeds repay debt under auction to the pool and the penalty to the fund;
-    /// its unrecovered debt leaves debt under auction through the loss waterfall.
-    function _settleQuote(uint256 accountId, uint256 debtRepaid, uint256 penaltyPaid, uint256 badDebt)
-        internal
-    {
-        if (debtRepaid == 0 && penaltyPaid == 0 && badDebt == 0) return;
-        Ledger memory ledger = _ledger;
-        uint256 debtOut = debtRepaid + badDebt;
-        if (debtOut > ledger.debtInAuction) revert DebtInAuctionExceeded(ledger.debtInAuction, debtOut);
-        ledger.debtInAuction -= uint64(debtOut); // exact: debtOut <= debtInAuction
-        ledger.poolCash += int256(debtRepaid).toInt64();
-        ledger.insuranceFees += penaltyPaid.toUint64();
-        if (debtRepaid != 0 || penaltyPaid != 0) emit AuctionProceeds(accountId, debtRepaid, penaltyPaid);
-        _writeOff(ledger, accountId, badDebt);
-        // The ledger is written after the fund and the pool are called because it books what the
-        // fund actually paid. Both are governance-set protocol contracts, and every ledger writer
-        // (settleAuction, liquidate, creditPool, payFromPool, ...) holds the engine's lock; only
-        // views could read the ledger mid-call.
-        // slither-disable-next-line reentrancy-no-eth
-        _storeLedger(ledger);
-    }
-
-    /// @notice Units of `token` the account holds as collateral (not counting any in auction).
-    function collateralBalance(uint256 accountId, address token) external view returns (uint256) {
-        return _collateralBalanceOf(accountId, token);
-    }
-
-    /// @notice Sends the fees accrued to the insurance fund; anyone may call it.
-    function sweepInsuranceFees() external nonReentrant {
-        address fund = address(insuranceFund);
-        if (fund == address(0)) revert InsuranceFundNotSet();
-        uint256 amount = _ledger.insuranceFees;
-        if (amount == 0) revert ZeroAmount();
-        _ledger.insuranceFees = 0;
-        quote.safeTransfer(fund, amount);
-        emit InsuranceFeesSwept(fund, amount);
-    }
-
-    // ------------------------------------------------------------------ LP pool ledger
-
-    /// @inheritdoc IPoolLedger
-    function creditPool(uint256 amount) external onlyPool nonReentrant {
-        _ledger.poolCash += amount.toInt256().toInt64();
-        emit PoolDeposit(amount);
-    }
-
-    /// @inheritdoc IPoolLedger
-    function payFromPool(address receiver, uint256 amount) external onlyPool nonReentrant {
-        uint256 withdrawable = poolWithdrawable();
-        if (amount > withdrawable) revert PoolLiquidityExceeded(withdrawable, amount);
-        _ledger.poolCash -= int256(amount).toInt64();
-        quote.safeTransfer(receiver, amount);
-        emit PoolWithdrawal(receiver, amount);
-    }
-
-    /// @inheritdoc IPoolLedger
-    function poolAssets() external view returns (uint256) {
-        Ledger memory ledger = _ledger;
-        (int256 traderPnl,) = _traderPnlAndNetNotional();
-        int256 assets = int256(ledger.poolCash) + int256(uint256(ledger.accountDebt))
-            + int256(uint256(ledger.debtInAuction))
-            - MarginMath.mulDivCeil(traderPnl, 1, MarginMath.WAD_PER_QUOTE);
-        return MarginMath.positivePart(assets);
-    }
-
-    /// @inheritdoc IPoolLedger
-    /// @dev `poolCash - max(traderPnl, 0) - reserveRatio * Σ|netSize|·price`, clamped at zero.
-    function poolWithdrawable() public view returns (uint256) {
-        (int256 traderPnl, uint256 netNotional) = _traderPnlAndNetNotional();
-        int256 locked = MarginMath.mulDivCeil(
-            traderPnl > 0 ? traderPnl : int256(0), 1, MarginMath.WAD_PER_QUOTE
-        ) + int256(MarginMath.fee(netNotional, poolReserveRatio));
-        return MarginMath.positivePart(int256(_ledger.poolCash) - locked);
-    }
-
     /// @notice Everything else (governance, keeper views, getters) runs in the extension.
     fallback() external {
-        address target = extension;
-        assembly ("memory-safe") {
-            calldatacopy(0, 0, calldatasize())
-            let ok := delegatecall(gas(), target, 0, calldatasize(), 0, 0)
-            returndatacopy(0, 0, returndatasize())
-            if iszero(ok) { revert(0, returndatasize()) }
-            return(0, returndatasize())
-        }
+        _delegate(extension);
     }
 }

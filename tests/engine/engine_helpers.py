@@ -9,6 +9,7 @@ from solvent.margin import (
     MarketParams,
     Portfolio,
     PositionState,
+    trade_fee,
 )
 
 WAD = 10**18
@@ -35,6 +36,10 @@ BTC_MARKET = MarketParams(
     insurance_fee_share=2 * WAD // 10,
 )
 OI_CAP = 100_000 * WAD
+# Funding parameters of both test markets (config/local.yaml's ETH-PERP): skewScale, velocity (per
+# day per day), dead-band (fraction of skewScale), |rate| bound (per day).
+SKEW_SCALE = 350_000 * WAD
+FUNDING = (SKEW_SCALE, 9 * WAD, WAD // 1000, WAD // 100)
 LIQ = LiquidationParams(
     penalty_rate=25 * WAD // 1000,
     target_health=115 * WAD // 100,
@@ -50,16 +55,44 @@ KEEPER_TIP = LIQ.keeper_tip
 KEEPER_CHIP = LIQ.keeper_chip
 
 
-def market_tuple(p: MarketParams, oi_cap: int = OI_CAP) -> tuple:
+def market_tuple(p: MarketParams, oi_cap: int = OI_CAP, funding: tuple = FUNDING) -> tuple:
     return (
         p.base_mmr,
         p.vol_factor,
         p.sigma_cap,
         p.im_scale,
-        p.fee_rate,
         p.insurance_fee_share,
         oi_cap,
+        *funding,
     )
+
+
+# The trading fee the engine tests charge through the order book (5 bps of notional, the old
+# market fee rate): the order book owns fee rates now.
+FEE_RATE = 5 * WAD // 10000
+
+
+class Book:
+    """A test account playing the order book: fills at the oracle price with a 5 bps fee, as
+    `engine.trade` did before the order book (its signature, minus the checks the order book
+    makes now: authorization and the acceptable price)."""
+
+    def __init__(self, engine, oracle, account, price_of) -> None:
+        self.engine = engine
+        self.oracle = oracle
+        self.account = account
+        self._price_of = price_of
+
+    def price(self, market_id: int) -> int:
+        return self._price_of(market_id)
+
+    def trade(self, account_id, market_id, size, limit=None, sender=None, fee_rate=FEE_RATE):
+        """`fillOrder` at the oracle price (1 when the oracle has none: the engine then fails on
+        its own read), charging `fee_rate` of the notional."""
+        del limit, sender
+        price = self.price(market_id) or WAD
+        fee = trade_fee(size, price, fee_rate) if size else 0
+        return self.engine.fillOrder(account_id, market_id, size, price, fee, sender=self.account)
 
 
 def liquidation_tuple(p: LiquidationParams) -> tuple:
@@ -81,7 +114,7 @@ def read_portfolio(engine, admin, oracle, weth, wbtc, account_id: int) -> Portfo
     account = admin.accounts(account_id)
     collaterals = []
     for token, params in ((weth, WETH_PARAMS), (wbtc, WBTC_PARAMS)):
-        amount = engine.collateralBalance(account_id, token)
+        amount = admin.collateralBalance(account_id, token)
         if amount:
             collaterals.append(CollateralHolding(amount, oracle.prices(token) or None, params))
     positions = []

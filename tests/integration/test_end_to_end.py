@@ -30,9 +30,11 @@ def actors(accounts):
 
 
 @pytest.fixture(scope="module")
-def system(project, chain, deployer, actors):
+def system(project, chain, deployer, actors, accounts):
     config = configs.load("local")
-    p = deploy(project, chain, config, deployer)
+    # A test account plays the order book: it fills at the oracle price with a 5 bps fee.
+    book = accounts[9]
+    p = deploy(project, chain, config, deployer, order_book=book)
     usdc, weth = p.quote, p.tokens["WETH"]
     lp, keeper, staker = actors["lp"], actors["keeper"], actors["staker"]
     usdc.mint(lp, 1_000_000 * USDC, sender=deployer)
@@ -49,20 +51,28 @@ def system(project, chain, deployer, actors):
         p.engine.openAccount(0, sender=trader)
         account = p.engine.accountIdOf(trader, 0)
         p.engine.deposit(account, weth, collateral * WAD, sender=trader)
-        p.engine.trade(account, p.market_ids["WBTC"], btc_size * WAD, MAX, sender=trader)
+        fill(p, book, account, "WBTC", btc_size * WAD)
     cash_only = actors["cash_only"]
     usdc.mint(cash_only, 10_000 * USDC, sender=deployer)
     usdc.approve(p.engine, MAX, sender=cash_only)
     p.engine.openAccount(0, sender=cash_only)
     account = p.engine.accountIdOf(cash_only, 0)
     p.engine.deposit(account, usdc, 10_000 * USDC, sender=cash_only)
-    p.engine.trade(account, p.market_ids["WETH"], 40 * WAD, MAX, sender=cash_only)
+    fill(p, book, account, "WETH", 40 * WAD)
     exchange = deployer.deploy(project.MockExchange, usdc)
     exchange.setPrice(weth, 2_000 * WAD, sender=deployer)
     usdc.mint(exchange, 1_000_000 * USDC, sender=deployer)
     swap_taker = deployer.deploy(project.SwapTaker, p.liquidator, exchange)
     p.extra.update(exchange=exchange, swap_taker=swap_taker, config=config)
     return p
+
+
+def fill(p, book, account, key, size):
+    """`fillOrder` from the test order book at the oracle price, 5 bps fee (notional up, fee up)."""
+    price = p.oracle.price(p.tokens[key])
+    notional = -(-abs(size) * price // WAD)
+    fee = -(-notional * 5 // (10_000 * 10**12))
+    return p.engine.fillOrder(account, p.market_ids[key], size, price, fee, sender=book)
 
 
 def advance(chain, seconds):
@@ -91,7 +101,7 @@ def test_crash_liquidation_takes_and_leftover(system, chain, deployer, actors):
     p, keeper = system, actors["keeper"]
     usdc, weth = p.quote, p.tokens["WETH"]
     rich = account_of(p, actors["rich"])
-    assert p.engine.collateralBalance(rich, weth) == 50 * WAD
+    assert p.admin.collateralBalance(rich, weth) == 50 * WAD
 
     # 1. BTC -10%: the 10 BTC long breaches maintenance; the account has no quote to pay the
     #    penalty, so the engine closes it fully and hands its WETH to auction.
@@ -106,7 +116,7 @@ def test_crash_liquidation_takes_and_leftover(system, chain, deployer, actors):
     auction = started.id
     assert started.lot == 50 * WAD and started.accountId == rich
     assert started.tab == handed.debt + handed.unpaidPenalty and started.debt == handed.debt
-    assert p.engine.collateralBalance(rich, weth) == 0
+    assert p.admin.collateralBalance(rich, weth) == 0
     assert p.admin.collateralInAuction(weth) == 50 * WAD
     assert p.admin.ledger().debtInAuction == handed.debt
     assert usdc.balanceOf(keeper) - keeper_before == rewarded.paid > 0
@@ -135,7 +145,7 @@ def test_crash_liquidation_takes_and_leftover(system, chain, deployer, actors):
     [take] = tx.events.filter(p.liquidator.Take)
     assert (take.slice, take.owe, take.tabLeft) == (want.slice, want.owe, 0)
     assert usdc.balanceOf(p.engine) - engine_quote == want.owe
-    assert p.engine.collateralBalance(rich, weth) == status.lot - want.slice
+    assert p.admin.collateralBalance(rich, weth) == status.lot - want.slice
     assert p.admin.collateralInAuction(weth) == 0
     assert weth.balanceOf(p.extra["exchange"]) == want.slice
     assert p.admin.ledger().debtInAuction == 0
@@ -185,7 +195,7 @@ def test_lot_exhausted_fund_exhausted_loss_socialized(system, chain, deployer, a
     # No position is open any more, so the pool loses exactly what was socialized.
     assert pool_assets - p.pool.totalAssets() == shortfall - fund_balance
     assert p.admin.ledger().debtInAuction == 0
-    assert p.engine.collateralBalance(poor, weth) == 0
+    assert p.admin.collateralBalance(poor, weth) == 0
 
 
 def test_cash_only_account_written_off_at_liquidation(system, chain, deployer, actors):
