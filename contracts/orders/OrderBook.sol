@@ -60,7 +60,8 @@ contract OrderBook is IOrderBook, AccessControl, ReentrancyGuardTransient {
     /// @inheritdoc IOrderBook
     /// @dev Opens the market for orders (its asset is read from the engine). Bounds: delay
     /// [1 s, 1 h], window [10 s, 1 day], settlement fee <= $100, fee rates <= 1% with maker <= taker,
-    /// commit margin [1%, 100%] of notional.
+    /// commit margin [1%, 100%] of notional. The first configuration also records the oracle's
+    /// price as the pre-check's reference price (when it has one).
     function setMarketOrders(uint256 marketId, OrderConfig calldata config) external onlyRole(GOVERNOR_ROLE) {
         if (marketId > type(uint8).max) revert UnknownMarket(marketId);
         address asset = IEngineMarkets(address(engine)).markets(marketId).asset;
@@ -90,6 +91,13 @@ contract OrderBook is IOrderBook, AccessControl, ReentrancyGuardTransient {
         market.commitMarginBps = uint16(config.commitMarginBps);
         market.makerFeeRate = uint64(config.makerFeeRate);
         market.takerFeeRate = uint64(config.takerFeeRate);
+        // The pre-check's reference price until the first settlement (a commit then reads no feed);
+        // without a price now, commits read the oracle until one settles.
+        if (market.referencePrice == 0) {
+            try IOracleAdapter(address(oracle)).price(asset) returns (uint256 priceWad) {
+                market.referencePrice = uint128(priceWad);
+            } catch {}
+        }
         emit MarketOrdersSet(marketId, asset, config);
     }
 
