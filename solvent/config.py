@@ -101,6 +101,10 @@ class MarketSpec:
     fee_rate: int
     insurance_fee_share: int
     open_interest_cap: int  # size, WAD of the underlying
+    skew_scale: int  # size, WAD of the underlying
+    max_funding_velocity: int  # WAD per day per day
+    funding_deadband: int  # WAD fraction of skew_scale
+    max_funding_rate: int  # WAD per day
 
 
 @dataclass(frozen=True)
@@ -297,6 +301,10 @@ def _asset(key: str, raw: dict[str, Any], quote_decimals: int) -> AssetSpec:
             fee_rate=to_wad(market["fee_rate"]),
             insurance_fee_share=to_wad(market["insurance_fee_share"]),
             open_interest_cap=to_wad(market["open_interest_cap"]),
+            skew_scale=to_wad(market["skew_scale"]),
+            max_funding_velocity=to_wad(market["max_funding_velocity"]),
+            funding_deadband=to_wad(market["funding_deadband"]),
+            max_funding_rate=to_wad(market["max_funding_rate"]),
         ),
         auction=AuctionSpec(
             curve=CurveSpec(

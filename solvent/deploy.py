@@ -77,8 +77,16 @@ class Protocol:
         return out
 
 
-def deploy(project: Any, chain: Any, config: ProtocolConfig, deployer: Any) -> Protocol:
-    """Deploys every contract of `config` from `deployer`, who receives every role."""
+def deploy(
+    project: Any,
+    chain: Any,
+    config: ProtocolConfig,
+    deployer: Any,
+    order_book: Any | None = None,
+) -> Protocol:
+    """Deploys every contract of `config` from `deployer`, who receives every role, and the
+    OrderBook, the engine's only caller of `fillOrder`/`chargeOrderFee`. Tests of the engine alone
+    may pass another `order_book` (an account driving the entry points directly) instead."""
     tx = {"sender": deployer}
     deploy_block = chain.blocks.head.number
     quote = _token(project, config.quote, deployer)
@@ -165,7 +173,11 @@ def deploy(project: Any, chain: Any, config: ProtocolConfig, deployer: Any) -> P
     admin.setInsuranceFund(fund, **tx)
     admin.setLiquidator(liquidator, **tx)
     admin.setLPPool(pool, **tx)
-    orders = _order_book(project, config, engine, oracle, admin, market_ids, deployer)
+    orders = None
+    if order_book is None:
+        orders = _order_book(project, config, engine, oracle, admin, market_ids, deployer)
+    else:
+        admin.setOrderBook(order_book, **tx)
 
     return Protocol(
         quote=quote,
@@ -393,6 +405,10 @@ def _market_params(asset: AssetSpec) -> tuple:
         m.fee_rate,
         m.insurance_fee_share,
         m.open_interest_cap,
+        m.skew_scale,
+        m.max_funding_velocity,
+        m.funding_deadband,
+        m.max_funding_rate,
     )
 
 

@@ -156,7 +156,19 @@ def test_nothing_to_close_and_no_price_is_a_named_revert(system, attack, actors)
 def test_governance_lists_only_what_the_oracle_knows(system, project, attack):
     """`listCollateral` and `createMarket` require the oracle's configuration for the token."""
     stray = attack.deployer.deploy(project.MockERC20, "Stray", "STRAY", 18)
-    market = (65 * WAD // 1000, 8 * WAD // 100, 3 * WAD, 15385 * WAD // 10000, 0, 0, WAD)
+    market = (
+        65 * WAD // 1000,
+        8 * WAD // 100,
+        3 * WAD,
+        15385 * WAD // 10000,
+        0,
+        0,
+        WAD,
+        WAD,
+        0,
+        0,
+        0,
+    )
     with ape.reverts(system.admin.OracleUnknownAsset, asset=stray):
         system.admin.listCollateral(stray, WAD // 2, WAD // 2, 10**24, sender=attack.deployer)
     with ape.reverts(system.admin.OracleUnknownAsset, asset=stray):
@@ -195,7 +207,7 @@ def test_a_stranger_cannot_plant_collateral(system, attack, actors):
         system.admin.CollateralDepositNotAuthorized, accountId=account, caller=stranger
     ):
         system.engine.deposit(account, wbtc, SATOSHI, sender=stranger)
-    assert system.engine.collateralBalance(account, wbtc) == 0
+    assert system.admin.collateralBalance(account, wbtc) == 0
 
     # Quote stays open to anyone (repaying someone's debt is always welcome).
     attack.deposit(stranger, account, "quote", 1 * USDC)
