@@ -13,6 +13,8 @@ import {OrderMath} from "./OrderMath.sol";
 /// @dev The engine's market getter (its struct follows the engine's `Market`).
 interface IEngineMarkets {
     function markets(uint256 marketId) external view returns (Market memory);
+
+    function marketCount() external view returns (uint256);
 }
 
 /// @title OrderBook
@@ -37,6 +39,8 @@ contract OrderBook is IOrderBook, AccessControl, ReentrancyGuardTransient {
     uint256 public constant MAX_COMMIT_MARGIN_BPS = 10_000;
     /// @notice Largest |sizeDelta| of one order (fits the order's int96 slot): 3.9e10 whole units.
     int256 public constant MAX_ORDER_SIZE = type(int96).max;
+    /// @notice The pre-check's reference price is rewritten when a settlement's price is further.
+    uint256 public constant REFERENCE_PRICE_TOLERANCE_BPS = 100;
 
     IOrderEngine public immutable engine;
     IRoundOracle public immutable oracle;
@@ -63,9 +67,8 @@ contract OrderBook is IOrderBook, AccessControl, ReentrancyGuardTransient {
     /// commit margin [1%, 100%] of notional. The first configuration also records the oracle's
     /// price as the pre-check's reference price (when it has one).
     function setMarketOrders(uint256 marketId, OrderConfig calldata config) external onlyRole(GOVERNOR_ROLE) {
-        if (marketId > type(uint8).max) revert UnknownMarket(marketId);
+        if (marketId >= IEngineMarkets(address(engine)).marketCount()) revert UnknownMarket(marketId);
         address asset = IEngineMarkets(address(engine)).markets(marketId).asset;
-        if (asset == address(0)) revert UnknownMarket(marketId);
         if (config.settlementDelay < MIN_SETTLEMENT_DELAY || config.settlementDelay > MAX_SETTLEMENT_DELAY) {
             revert SettlementDelayOutOfRange(config.settlementDelay);
         }
@@ -175,7 +178,11 @@ contract OrderBook is IOrderBook, AccessControl, ReentrancyGuardTransient {
         uint256 oraclePrice = oracle.roundPrice(market.asset, roundId, target);
 
         _orders[orderId].commitTime = 0;
-        _markets[marketId].referencePrice = uint128(oraclePrice);
+        // The pre-check's reference follows the settlements, rewritten only when it is more than 1%
+        // off (a conservative pre-check needs no exact price; a settlement saves the write).
+        if (!OrderMath.within(market.referencePrice, oraclePrice, REFERENCE_PRICE_TOLERANCE_BPS)) {
+            _markets[marketId].referencePrice = uint128(oraclePrice);
+        }
         (bool filled, uint256 fillPrice, uint256 tradeFee) =
             _fillOrCancel(orderId, order, market, oraclePrice);
         if (!filled) return;

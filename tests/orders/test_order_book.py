@@ -139,6 +139,7 @@ def test_settle_fills_at_the_determined_round(funded, chain, deployer, trader, k
     rid = orders.find_round(system.feeds[ETH], target)
     assert rid == int(system.feeds[ETH].roundId())
     skew, scale = system.admin.marketSkew(0)
+    system.quote.mint(keeper, 1 * USDC, sender=deployer)  # a keeper holds quote already
     keeper_before = system.quote.balanceOf(keeper)
     quote_before = _quote(system, account)
 
