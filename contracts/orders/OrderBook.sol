@@ -127,8 +127,8 @@ contract OrderBook is IOrderBook, AccessControl, ReentrancyGuardTransient {
         if (accountId > type(uint248).max) revert UnknownAccount(accountId);
         orderId = accountId << 8 | marketId;
         Order memory pending = _orders[orderId];
-        if (pending.commitTime != 0) {
-            uint256 expiry = _expiry(pending.commitTime, market);
+        if (pending.targetTime != 0) {
+            uint256 expiry = pending.targetTime + market.settlementWindow;
             if (block.timestamp <= expiry) revert OrderPending(orderId, expiry);
             emit OrderCancelled(orderId, CancelReason.Expired, msg.sender, 0, "");
         }
@@ -142,16 +142,9 @@ contract OrderBook is IOrderBook, AccessControl, ReentrancyGuardTransient {
         }
 
         uint256 capped = acceptablePrice > type(uint120).max ? type(uint120).max : acceptablePrice;
-        _orders[orderId] = Order(int96(sizeDelta), uint120(capped), uint40(block.timestamp));
-        emit OrderCommitted(
-            orderId,
-            accountId,
-            marketId,
-            sizeDelta,
-            capped,
-            block.timestamp,
-            block.timestamp + market.settlementDelay
-        );
+        uint256 target = block.timestamp + market.settlementDelay;
+        _orders[orderId] = Order(int96(sizeDelta), uint120(capped), uint40(target));
+        emit OrderCommitted(orderId, accountId, marketId, sizeDelta, capped, block.timestamp, target);
     }
 
     /// @inheritdoc IOrderBook
@@ -168,16 +161,16 @@ contract OrderBook is IOrderBook, AccessControl, ReentrancyGuardTransient {
     /// pool never lends a settlement fee to an account with nothing at stake).
     function settleOrder(uint256 orderId, uint80 roundId) external nonReentrant {
         Order memory order = _orders[orderId];
-        if (order.commitTime == 0) revert OrderNotPending(orderId);
+        if (order.targetTime == 0) revert OrderNotPending(orderId);
         uint256 marketId = orderId & 0xff;
         MarketOrders memory market = _markets[marketId];
-        uint256 target = uint256(order.commitTime) + market.settlementDelay;
+        uint256 target = order.targetTime;
         if (block.timestamp < target) revert SettlementTooEarly(orderId, target);
         uint256 expiry = target + market.settlementWindow;
         if (block.timestamp > expiry) revert OrderExpired(orderId, expiry);
         uint256 oraclePrice = oracle.roundPrice(market.asset, roundId, target);
 
-        _orders[orderId].commitTime = 0;
+        _orders[orderId].targetTime = 0;
         // The pre-check's reference follows the settlements, rewritten only when it is more than 1%
         // off (a conservative pre-check needs no exact price; a settlement saves the write).
         if (!OrderMath.within(market.referencePrice, oraclePrice, REFERENCE_PRICE_TOLERANCE_BPS)) {
@@ -206,10 +199,10 @@ contract OrderBook is IOrderBook, AccessControl, ReentrancyGuardTransient {
     /// settled. A new commit for the same account and market replaces an expired order as well.
     function cancelOrder(uint256 orderId) external nonReentrant {
         Order memory order = _orders[orderId];
-        if (order.commitTime == 0) revert OrderNotPending(orderId);
-        uint256 expiry = _expiry(order.commitTime, _markets[orderId & 0xff]);
+        if (order.targetTime == 0) revert OrderNotPending(orderId);
+        uint256 expiry = order.targetTime + _markets[orderId & 0xff].settlementWindow;
         if (block.timestamp <= expiry) revert OrderNotExpired(orderId, expiry);
-        _orders[orderId].commitTime = 0;
+        _orders[orderId].targetTime = 0;
         emit OrderCancelled(orderId, CancelReason.Expired, msg.sender, 0, "");
     }
 
@@ -220,7 +213,7 @@ contract OrderBook is IOrderBook, AccessControl, ReentrancyGuardTransient {
         return _markets[marketId];
     }
 
-    /// @notice The order `orderId` (`commitTime == 0`: none pending).
+    /// @notice The order `orderId` (`targetTime == 0`: none pending).
     function orders(uint256 orderId) external view returns (Order memory) {
         return _orders[orderId];
     }
@@ -233,10 +226,9 @@ contract OrderBook is IOrderBook, AccessControl, ReentrancyGuardTransient {
     /// @notice When a pending order can be settled (target time) and when it expires (0, 0: none).
     function settlementTimes(uint256 orderId) external view returns (uint256 targetTime, uint256 expiry) {
         Order memory order = _orders[orderId];
-        if (order.commitTime == 0) return (0, 0);
-        MarketOrders memory market = _markets[orderId & 0xff];
-        targetTime = uint256(order.commitTime) + market.settlementDelay;
-        expiry = targetTime + market.settlementWindow;
+        if (order.targetTime == 0) return (0, 0);
+        targetTime = order.targetTime;
+        expiry = targetTime + _markets[orderId & 0xff].settlementWindow;
     }
 
     /// @notice The fill price and trade fee an order of `sizeDelta` would get at `oraclePrice` with
@@ -256,10 +248,6 @@ contract OrderBook is IOrderBook, AccessControl, ReentrancyGuardTransient {
     }
 
     // ------------------------------------------------------------------ internals
-
-    function _expiry(uint256 commitTime, MarketOrders memory market) internal pure returns (uint256) {
-        return commitTime + market.settlementDelay + market.settlementWindow;
-    }
 
     /// @dev False only for an order that shrinks an existing position on the same side.
     function _mayIncreaseRisk(Account memory account, uint256 accountId, uint256 marketId, int256 sizeDelta)

@@ -52,13 +52,18 @@ def test_commit_records_the_order(funded, chain, deployer, trader, config, gas):
     assert (event.sizeDelta, event.acceptablePrice) == (10 * WAD, 2_100 * WAD)
     assert (event.commitTime, event.targetTime) == (now, now + delay)
     order = system.orders.orders(oid)
-    assert (order.sizeDelta, order.acceptablePrice, order.commitTime) == (
+    assert (order.sizeDelta, order.acceptablePrice, order.targetTime) == (
         10 * WAD,
         2_100 * WAD,
-        now,
+        now + delay,
     )
     window = config.asset(ETH).orders.settlement_window
     assert orders.settlement_times(system, oid) == (now + delay, now + delay + window)
+    # The commit fixed the target: a later change of the market's delay does not move it.
+    spec = config.asset(ETH).orders
+    changed = (60, window, spec.settlement_fee, spec.maker_fee_rate, spec.taker_fee_rate, 1_000)
+    system.orders.setMarketOrders(0, changed, sender=deployer)
+    assert orders.settlement_times(system, oid)[0] == now + delay
 
 
 def test_commit_rejects_bad_inputs(funded, deployer, trader, stranger):
@@ -157,7 +162,7 @@ def test_settle_fills_at_the_determined_round(funded, chain, deployer, trader, k
     assert system.quote.balanceOf(keeper) - keeper_before == spec.settlement_fee
     assert _size(system, account) == 100 * WAD
     assert quote_before - _quote(system, account) == expected.trade_fee + spec.settlement_fee
-    assert system.orders.orders(oid).commitTime == 0
+    assert system.orders.orders(oid).targetTime == 0
     with ape.reverts(system.orders.OrderNotPending, orderId=oid):
         system.orders.settleOrder(oid, rid, sender=keeper)
 
@@ -201,7 +206,7 @@ def test_unacceptable_price_cancels_and_pays_the_settler(funded, chain, deployer
     [event] = receipt.events.filter(system.orders.OrderCancelled)
     assert event.reason == 1  # AcceptablePrice
     assert event.settlementFee == 2 * USDC == system.quote.balanceOf(keeper) - before
-    assert _size(system, account) == 0 and system.orders.orders(oid).commitTime == 0
+    assert _size(system, account) == 0 and system.orders.orders(oid).targetTime == 0
 
 
 def test_a_fill_the_engine_refuses_cancels_the_order(funded, chain, deployer, trader, keeper):
@@ -241,7 +246,7 @@ def test_nobody_cancels_before_expiry_anyone_after(
     for who in (trader, stranger):
         with ape.reverts(book.OrderNotExpired, orderId=oid, expiry=expiry):
             book.cancelOrder(oid, sender=who)
-    chain.mine(timestamp=expiry)
+    chain.mine(timestamp=expiry - 1)  # the next block is at most at expiry: still live
     with ape.reverts(book.OrderNotExpired):
         book.cancelOrder(oid, sender=stranger)
     chain.mine(timestamp=expiry + 1)
