@@ -5,6 +5,7 @@ solvent/model/orders.py to the wei over random order sequences (Hypothesis)."""
 from __future__ import annotations
 
 import ape
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
