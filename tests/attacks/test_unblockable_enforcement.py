@@ -27,8 +27,10 @@ SATOSHI = 1
 SMALL_HOLE = 10_000 * USDC  # the issue's "Hole full": GlobalCapExceeded(123000e6, 10000e6)
 ETH_KEY = "WETH"
 # ≈ $60k of equity and maintenance health ≈ 1.21 at $1,900 with sigma 0.8 (MMR 6.5%): the long is
-# opened at $2,000 with $100,550 of quote (initial health ≈ 1.25), then ETH falls 5%.
-DEPOSIT_USD = 100_550
+# opened at $2,000 with $100,550 of quote (initial health ≈ 1.25), then ETH falls 5%. Trades settle
+# through the order book (issue 14): the fill's skew premium (200.75 / 350,000 of $803k = $461) and
+# the $2 settlement fee come out of equity, so the deposit carries them to keep the same health.
+DEPOSIT_USD = 100_550 + 461 + 2
 SIZE = 4015 * WAD // 10  # 401.5 ETH, $803k notional at $2,000
 MOVE_SECONDS = 300  # the wick: -5% over 5 minutes
 
@@ -105,7 +107,9 @@ def test_own_dust_wbtc_and_a_stale_btc_feed_do_not_block_liquidation(system, att
     attack.set_price("WBTC", 60_000)
     receipt = system.engine.liquidate(account, keeper, sender=keeper)
     [handed] = receipt.events.filter(system.admin.HandedToAuction)
-    assert handed.debt == -quote_after
+    # The debt handed over is the deferred one plus the borrow interest it accrued in between
+    # (issue 14: debt owed to the pool carries the kinked borrow rate; a few seconds here).
+    assert -quote_after <= handed.debt <= -quote_after + -quote_after // 10**6
     [event] = receipt.events.filter(system.admin.Liquidated)
     assert event.penalty == -(quote_after * 2 // 100)  # ceil(2% of the debt)
 
@@ -176,7 +180,8 @@ def test_governance_lists_only_what_the_oracle_knows(system, project, attack):
 
 def test_absurd_amounts_end_in_named_errors(system, attack, actors):
     """A uint256-max collateral deposit overflowed `totalDeposited + amount` before the cap check
-    (`Panic(0x11)`); a size beyond int128 overflowed the position arithmetic."""
+    (`Panic(0x11)`); a size beyond int128 overflowed the position arithmetic. Trades now go
+    through the order book (issue 14), whose commit refuses a size beyond an order's int96."""
     whale = actors["whale"]
     account = attack.open_account(whale)
     attack.deposit(whale, account, "quote", 1_000 * USDC)
@@ -185,8 +190,8 @@ def test_absurd_amounts_end_in_named_errors(system, attack, actors):
     with ape.reverts(system.admin.DepositCapExceeded):
         system.engine.deposit(account, weth, 2**256 - 1, sender=whale)
     for size in (2**255 - 1, -(2**255) + 1, 2**120 + 1):
-        with ape.reverts(system.admin.SizeTooLarge):
-            system.engine.trade(account, 0, size, 2**256 - 1 if size > 0 else 0, sender=whale)
+        with ape.reverts(system.orders.SizeTooLarge, sizeDelta=size):
+            system.orders.commitOrder(account, 0, size, 2**256 - 1 if size > 0 else 0, sender=whale)
 
 
 def test_a_stranger_cannot_plant_collateral(system, attack, actors):
@@ -593,11 +598,16 @@ def test_the_issues_five_minute_poke_takes_no_sample(system, attack, trader, kee
     sigma_before = oracle.sigma(weth)
     attack.advance(MOVE_SECONDS)
     attack.set_price(ETH_KEY, 1_900)
-    before = attack.health(account).health
+    before = attack.health(account)
     tx = oracle.poke(weth, sender=keeper)
     assert not tx.events.filter(oracle.VolatilitySampled)
     assert oracle.volatility(weth)[0] == raw_before
     assert oracle.sigma(weth) == sigma_before
-    assert attack.health(account).health == before
+    # No sample, so the requirement (price x the margin's sigma) is unchanged to the wei; equity
+    # moves only by the funding accrued over the poke's block (issue 14: the trader's 401.5 ETH is a
+    # skew outside the dead-band), a billionth of the health.
+    after = attack.health(account)
+    assert after.requirement == before.requirement
+    assert abs(after.health - before.health) <= before.health // 10**8
     with ape.reverts(system.engine.AccountHealthy):
         system.engine.liquidate(account, keeper, sender=keeper)
