@@ -15,20 +15,16 @@ from statistics import mean
 from typing import Any
 
 from solvent import config as configs
-from solvent.abi import abis_from_project
 from solvent.anvil import AnvilOptions, ape_on_own_anvil
-from solvent.deploy import deploy, read_record, write_record
-from solvent.fastpath import dev_accounts
-from solvent.keeper.bot import CONTRACTS, Keeper, KeeperConfig
-from solvent.keeper.signers import LocalKeySigner
+from solvent.deploy import deploy, write_record
+from solvent.harness.population import PopulationSpec, hire_keepers, open_population
+from solvent.harness.world import DEV_ACCOUNTS, KEEPER, World, world_from_protocol
+from solvent.keeper.bot import Keeper
 from solvent.report import Report, Series
-from solvent.sim.population import PopulationSpec, open_population
-from solvent.sim.world import OPERATOR, World, world_from_protocol
 
 WAD = 10**18
 QUOTE = 10**6
-KEEPER_ACCOUNT = 10
-KEEPER_CAPITAL = 20_000_000 * QUOTE
+KEEPER_CAPITAL_USD = 20_000_000
 HEALTH_PLOT_CAP = 5.0
 
 
@@ -62,7 +58,7 @@ def run_demo(
         "WETH": start["WETH"] * (1 - options.eth_drop),
         "WBTC": start["WBTC"] * (1 - options.btc_drop),
     }
-    with ape_on_own_anvil(networks, AnvilOptions(accounts=20, gas_limit=1_000_000_000)) as node:
+    with ape_on_own_anvil(networks, AnvilOptions(accounts=DEV_ACCOUNTS, gas_limit=1_000_000_000)):
         from ape import accounts, chain
 
         protocol = deploy(project, chain, config, accounts.test_accounts[0])
@@ -75,9 +71,9 @@ def run_demo(
             folder=options.out,
             force=True,
         )
-        world = world_from_protocol(project, chain, protocol, accounts=KEEPER_ACCOUNT + 1)
+        world = world_from_protocol(project, chain, protocol)
         traders = open_population(world, PopulationSpec(options.accounts, options.seed), start)
-        keeper = _hire_keeper(world, node.url, read_record("demo", folder=options.out), project)
+        keeper = _hire_keeper(world)
         ids = [t.account_id for t in traders]
         health_before = _healths(world, ids)
         fund_before = _balance(world, world.fund.address)
@@ -150,14 +146,9 @@ def run_demo(
     return DemoResult(summary, report.write(options.out))
 
 
-def _hire_keeper(world: World, url: str, record: dict[str, Any], project: Any) -> Keeper:
-    account = dev_accounts(KEEPER_ACCOUNT + 1)[KEEPER_ACCOUNT]
-    world.rpc.call("anvil_setBalance", account.address, hex(10**24))
-    world.send_ok([world.tx(OPERATOR, world.quote, "mint", account.address, KEEPER_CAPITAL)])
-    keeper = Keeper(
-        KeeperConfig(rpc_url=url, record=record, abis=abis_from_project(project, CONTRACTS)),
-        LocalKeySigner(account),
-    )
+def _hire_keeper(world: World) -> Keeper:
+    hire_keepers(world, [KEEPER], KEEPER_CAPITAL_USD, approve=False)  # it approves by itself
+    keeper: Keeper = world.keeper(KEEPER)
     keeper.sync()
     return keeper
 

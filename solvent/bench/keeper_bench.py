@@ -18,22 +18,15 @@ import time
 from pathlib import Path
 from typing import Any
 
-from solvent.keeper.scenario import (
-    liquidatable,
-    logs,
-    mine_block,
-    populate,
-    set_prices,
-    snapshot_deployment,
-    start_from,
-    world,
-)
+from solvent.harness.nodes import crowd, snapshot_deployment, start_from
+from solvent.harness.population import open_population, weth_longs
+from solvent.harness.world import World
 
 BENCH_GAS_LIMIT = 5_000_000_000
 IDLE_BLOCKS = 20  # quiet blocks after the crash has settled: the idle cost per block
 REAL_GAS_LIMIT = 30_000_000  # an L1 block: about 100 liquidations
 THROUGHPUT_LEVERAGE = (1.4, 3.2)  # from barely breached to bankrupt as the fall goes on
-CRASH = (1_300, 39_000)  # -35% from (2,000, 60,000)
+CRASH = {"WETH": 1_300, "WBTC": 39_000}  # -35% from (2,000, 60,000)
 SLIDE_PER_BLOCK = 0.98  # after the gap, prices keep falling 2% a block
 SAFE_LEVERAGE = (0.2, 0.6)  # stays healthy through a 35% drop
 BREACH_LEVERAGE = (1.5, 1.8)  # breaches at a 35% drop without going bankrupt
@@ -68,13 +61,11 @@ def _measure(
     gas_limit: int,
 ) -> dict[str, Any]:
     started = time.monotonic()
-    w = world(node, template)
-    # Breaching accounts first (seeded leverage range), the healthy rest after.
-    populate(w, n_breach, leverage=BREACH_LEVERAGE, seed=1)
-    breach_ids = list(w.accounts)
-    populate(
-        w, n_scan - n_breach, leverage=SAFE_LEVERAGE, seed=2, first_sub=n_breach
-    )  # > subs used
+    w, _ = crowd(node, template, weth_longs(n_breach, 1, BREACH_LEVERAGE))
+    # Breaching accounts first (seeded leverage range), the healthy rest after (past their subs).
+    prices = w.oracle_prices()
+    safe = weth_longs(n_scan - n_breach, 2, SAFE_LEVERAGE, first_sub=n_breach, fund=False)
+    open_population(w, safe, prices)
     setup_s = time.monotonic() - started
 
     keeper = w.keeper(scan_batch=scan_batch)
@@ -95,25 +86,25 @@ def _measure(
         keeper.liquidatable_ids()
         full_times.append(time.monotonic() - t0)
 
-    mine_block(node)
+    w.mine_block()
     keeper.step()
-    mine_block(node)
+    w.mine_block()
     keeper.step()
     idle_calls = keeper.rpc.calls
     for _ in range(IDLE_BLOCKS):  # quiet blocks: nothing moves, nothing is due
-        mine_block(node)
+        w.mine_block()
         keeper.step()
     idle_calls = (keeper.rpc.calls - idle_calls) / IDLE_BLOCKS
-    set_prices(w, eth=1_300, btc=39_000)
+    w.set_prices(CRASH)
     busy_calls = keeper.rpc.calls
-    breached = liquidatable(w)
+    breached = w.liquidatable()
     t0 = time.monotonic()
     report = keeper.step()
     react_s = time.monotonic() - t0
     latencies: list[int] = []
     busy_steps = 1
     for _ in range(5):
-        mine_block(node)
+        w.mine_block()
         latencies += keeper.step().latencies
         busy_steps += 1
         if len(latencies) >= len(breached):
@@ -128,7 +119,7 @@ def _measure(
         "sync_from_logs_s": sync_s,
         "setup_s": setup_s,
         "breached": len(breached),
-        "breached_expected": len(breach_ids),
+        "breached_expected": n_breach,
         "liquidations_sent": report.liquidations_sent,
         "step_with_breaches_s": react_s,
         "liquidated": len(latencies),
@@ -174,28 +165,27 @@ def _clear(
     folder.mkdir()
     node = start_from(template, folder, gas_limit=gas_limit)
     try:
-        w = world(node, template)
-        populate(w, n_breach, leverage=THROUGHPUT_LEVERAGE, seed=3)
+        w, _ = crowd(node, template, weth_longs(n_breach, 3, THROUGHPUT_LEVERAGE))
         keeper = w.keeper(liquidation_order=order)
         keeper.sync()
-        mine_block(node)
+        w.mine_block()
         keeper.step()
-        mine_block(node)
+        w.mine_block()
         keeper.step()
-        eth, btc = CRASH
-        set_prices(w, eth=eth, btc=btc)
-        update_block = int(w.sender.rpc.call("eth_blockNumber"), 16)
-        breached = set(liquidatable(w))
+        prices = dict(CRASH)
+        w.set_prices(prices)
+        update_block = w.block()[0]
+        breached = set(w.liquidatable())
         blocks = 0
         done: set[int] = set()
         deficit = 0  # negative maintenance equity of each account in the block before its turn
         while blocks < max_blocks:
             keeper.step()
-            eth, btc = round(eth * SLIDE_PER_BLOCK), round(btc * SLIDE_PER_BLOCK)
-            set_prices(w, eth=eth, btc=btc, mine=False)  # in the next block, with the keeper's
-            mined = mine_block(node)
+            prices = {k: round(p * SLIDE_PER_BLOCK) for k, p in prices.items()}
+            w.post(w.price_txs(prices))  # in the next block, with the keeper's
+            mined = w.mine_block()
             blocks += 1
-            now = {e["accountId"] for e in logs(w, "engine", "Liquidated", update_block)}
+            now = {e["accountId"] for e in w.logs("engine", "Liquidated", update_block)}
             deficit += _deficit_before(w, sorted(now - done), mined)
             done = now
             if breached <= done:
@@ -214,12 +204,12 @@ def _clear(
         node.kill()
 
 
-def _deficit_before(w: Any, ids: list[int], block: int) -> int:
+def _deficit_before(w: World, ids: list[int], block: int) -> int:
     """Sum of max(0, -maintenance equity) of `ids` at the end of block `block - 1` (WAD USD)."""
     if not ids:
         return 0
-    views = w.c("views")
-    raw = w.sender.rpc.call(
+    views = w.admin
+    raw = w.rpc.call(
         "eth_call", {"to": views.address, "data": views.encode("healthOf", ids)}, hex(block - 1)
     )
     return sum(max(0, -int(h[0])) for h in views.decode("healthOf", raw)[0])

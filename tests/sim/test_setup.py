@@ -14,11 +14,11 @@ import pytest
 from solvent import config as configs
 from solvent.anvil import AnvilOptions, ape_on_own_anvil
 from solvent.deploy import deploy
+from solvent.harness.population import REFUSALS, PopulationSpec, Trader, open_population
+from solvent.harness.world import OPERATOR, SetupFailed, World, world_from_protocol
 from solvent.sim import scenarios
 from solvent.sim.campaign import CampaignOptions, run_scenario
-from solvent.sim.population import REFUSALS, PopulationSpec, Trader, open_population
 from solvent.sim.run import FIRST_KEEPER_ACCOUNT, SimResult, run_path, set_up
-from solvent.sim.world import OPERATOR, SetupFailed, World, world_from_protocol
 
 DEFAULT = CampaignOptions()  # what `make sim` runs: 300 accounts, seed 2020, 2 keepers
 # The whole default set takes minutes (docs/simulator.md, "Tests"): the regular suite runs the
