@@ -213,3 +213,113 @@ def _deficit_before(w: World, ids: list[int], block: int) -> int:
         "eth_call", {"to": views.address, "data": views.encode("healthOf", ids)}, hex(block - 1)
     )
     return sum(max(0, -int(h[0])) for h in views.decode("healthOf", raw)[0])
+
+
+ORDER_LEVERAGE = (0.5, 1.5)  # accounts with room for a small increase (the commit pre-check)
+GWEI = 10**9
+
+
+def orders(
+    project: Any,
+    chain: Any,
+    deployer: Any,
+    n_orders: int = 500,
+    gas_limit: int = BENCH_GAS_LIMIT,
+) -> dict[str, Any]:
+    """`n_orders` orders committed in one block (one per account, a tenth of its position off
+    or a small increase on alternate accounts), then the round that determines them is
+    published: blocks from that round to each settlement (target: 1), the keeper's gas per
+    settlement, and the settlement fee against that gas at the keeper's fee (does the fee cover
+    the gas, and up to which gas price)."""
+    with tempfile.TemporaryDirectory() as folder:
+        template = snapshot_deployment(project, chain, deployer, Path(folder))
+        node = start_from(template, Path(folder), gas_limit=gas_limit)
+        try:
+            return _settle_orders(template, node, n_orders)
+        finally:
+            node.kill()
+
+
+def _settle_orders(template: Any, node: Any, n_orders: int) -> dict[str, Any]:
+    from solvent.harness.trading import TradeRequest, commit_orders, publish_rounds
+
+    w, traders = crowd(node, template, weth_longs(n_orders, 4, ORDER_LEVERAGE))
+    keeper = w.keeper()
+    keeper.sync()
+    w.mine_block()
+    keeper.step()
+    w.mine_block()
+    keeper.step()
+    markets = w.market_ids
+    held = [(t, m) for t in traders for m in list(t.positions)[:1]]
+    sizes = w.read_many([(w.admin, "positions", (t.account_id, markets[m])) for t, m in held])
+    requests = [
+        TradeRequest(t.owner, t.account_id, m, (1 if n % 2 else -1) * (abs(int(s[0])) // 10))
+        for n, ((t, m), s) in enumerate(zip(held, sizes, strict=True))
+    ]
+    automine = bool(w.rpc.call("anvil_getAutomine"))
+    assert not automine, "the benchmark's node mines only when told"
+    _, committed, targets = commit_orders(w, requests)
+    commit_blocks = {int(o.receipt["blockNumber"], 16) for o in committed if o.ok}
+    keeper.step()
+    published = publish_rounds(w, sorted({m for _, m in held}), max(targets.values()))
+    t0 = time.monotonic()
+    report = keeper.step()
+    step_s = time.monotonic() - t0
+    latencies: list[int] = []
+    for _ in range(5):
+        w.mine_block()
+        latencies += keeper.step().settle_latencies
+        if len(latencies) >= len(targets):
+            break
+    settled = w.logs("order_book", "OrderSettled", published)
+    cancelled = [
+        e for e in w.logs("order_book", "OrderCancelled", published) if e["orderId"] in targets
+    ]
+    hashes = _settle_hashes(w, published)
+    receipts = w.sender.receipts(hashes)
+    gas = [int(r["gasUsed"], 16) for r in receipts]
+    gas_price = [int(r["effectiveGasPrice"], 16) for r in receipts]
+    fee_quote = int(w.read("order_book", "marketOrders", markets["WETH"])[3])
+    eth_usd = w.oracle_prices()["WETH"]
+    mean_gas = statistics.mean(gas) if gas else 0
+    cost_usd = [g * p / 10**18 * eth_usd for g, p in zip(gas, gas_price, strict=True)]
+    fee_usd = fee_quote / 10**6
+    return {
+        "orders": len(requests),
+        "committed": len(targets),
+        "commit_blocks": len(commit_blocks),
+        "settlements_sent_in_one_step": report.settlements_sent,
+        "step_with_settlements_s": step_s,
+        "settled": len(settled),
+        "cancelled_at_settlement": len(cancelled),
+        "latency_blocks_max": max(latencies, default=None),
+        "latency_blocks_mean": statistics.mean(latencies) if latencies else None,
+        "settle_gas_mean": mean_gas,
+        "settle_gas_max": max(gas, default=None),
+        "effective_gas_price_gwei": statistics.mean(gas_price) / GWEI if gas_price else None,
+        "eth_usd": eth_usd,
+        "settlement_fee_usd": fee_usd,
+        "settle_cost_usd_mean": statistics.mean(cost_usd) if cost_usd else None,
+        "fee_covers_gas": bool(cost_usd) and max(cost_usd) <= fee_usd,
+        "settle_cost_usd_at_10_gwei": mean_gas * 10 * GWEI / 10**18 * eth_usd,
+        "settle_cost_usd_at_30_gwei": mean_gas * 30 * GWEI / 10**18 * eth_usd,
+        # the highest gas price at which the fee still pays for a mean settlement
+        "break_even_gas_price_gwei": fee_usd / (mean_gas * eth_usd) * 10**9 if mean_gas else None,
+    }
+
+
+def _settle_hashes(w: World, from_block: int) -> list[str]:
+    """Transactions that settled orders since `from_block` (one OrderSettled or OrderCancelled
+    each)."""
+    book = w.c("order_book")
+    raw = w.rpc.call(
+        "eth_getLogs",
+        {
+            "address": book.address,
+            "fromBlock": hex(from_block),
+            "toBlock": "latest",
+            "topics": [[book.topic("OrderSettled"), book.topic("OrderCancelled")]],
+        },
+    )
+    return sorted({item["transactionHash"] for item in raw})

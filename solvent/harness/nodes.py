@@ -16,7 +16,7 @@ from solvent import config as configs
 from solvent.abi import abis_from_project
 from solvent.anvil import AnvilNode, AnvilOptions, start_anvil
 from solvent.deploy import deploy, write_record
-from solvent.harness.population import PopulationSpec, hire_keepers, open_population
+from solvent.harness.population import PopulationSpec, Trader, hire_keepers, open_population
 from solvent.harness.world import (
     BLOCK_SECONDS,
     COMPETITOR,
@@ -82,11 +82,11 @@ def world_on(node: AnvilNode, template: Template) -> World:
     return connect(node.url, template.record, template.abis, node=node)
 
 
-def crowd(node: AnvilNode, template: Template, spec: PopulationSpec) -> tuple[World, list[int]]:
+def crowd(node: AnvilNode, template: Template, spec: PopulationSpec) -> tuple[World, list[Trader]]:
     """A World on `node` with the population `spec` opened at the oracle's prices and two funded
     keeper accounts (KEEPER, COMPETITOR; the production keeper approves by itself); returns the
-    world and the population's account ids."""
+    world and the population's traders."""
     w = world_on(node, template)
     traders = open_population(w, spec, w.oracle_prices())
     hire_keepers(w, [KEEPER, COMPETITOR], KEEPER_CAPITAL_USD, approve=False)
-    return w, [t.account_id for t in traders]
+    return w, traders

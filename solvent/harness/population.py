@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from solvent.fastpath import Tx
-from solvent.harness.trading import REFUSALS, TradeRequest, trade
+from solvent.harness.trading import REFUSALS, Settler, TradeRequest, trade
 from solvent.harness.world import MAX_UINT, OPERATOR, World
 
 __all__ = ["REFUSALS", "PopulationSpec", "Trader", "hire_keepers", "open_population"]
@@ -57,9 +57,15 @@ class Trader:
     refused: dict[str, str]  # market key -> the engine's error for a planned trade it refused
 
 
-def open_population(world: World, spec: PopulationSpec, prices: dict[str, float]) -> list[Trader]:
-    """Funds the LP pool and the insurance fund, then opens `spec.accounts` leveraged accounts.
-    A trade the engine refuses (`REFUSALS`) leaves that account without the position."""
+def open_population(
+    world: World,
+    spec: PopulationSpec,
+    prices: dict[str, float],
+    settle_with: Settler | None = None,
+) -> list[Trader]:
+    """Funds the LP pool and the insurance fund, then opens `spec.accounts` leveraged accounts
+    (through `trading.trade`: `settle_with` settles their orders, the harness when None). A trade
+    the protocol refuses (`REFUSALS`) leaves that account without the position."""
     rng = random.Random(spec.seed)
     _seed_pool_and_fund(world, spec)
     owners = range(1, spec.owners + 1)
@@ -101,7 +107,7 @@ def open_population(world: World, spec: PopulationSpec, prices: dict[str, float]
         for plan, account_id in zip(plans, ids, strict=True)
         for market, size in plan["positions"].items()
     ]
-    outcomes = trade(world, requests)
+    outcomes = trade(world, requests, settle_with)
     opened: dict[int, dict[str, float]] = {}
     refused: dict[int, dict[str, str]] = {}
     planned = [size for plan in plans for size in plan["positions"].values()]

@@ -52,6 +52,7 @@ _ABI_OF_PREFIX = {
     "token": "MockERC20",
     "feed": "MockAggregator",
     "secondary_feed": "MockAggregator",
+    "order_book": "OrderBook",
 }
 _CODEC_NAME = {"lp_pool": "pool", "insurance_fund": "fund"}
 

@@ -10,7 +10,8 @@ from solvent.harness.world import KEEPER
 
 
 def test_crash_is_liquidated_within_two_blocks_and_auctions_settle(node, template):
-    w, ids = crowd(node, template, weth_longs(200))
+    w, traders = crowd(node, template, weth_longs(200))
+    ids = [t.account_id for t in traders]
     keeper = w.keeper()
     keeper.sync()
     assert keeper.accounts == set(ids)
