@@ -74,9 +74,12 @@ def cli(accounts, seed, eth_drop, btc_drop, out):
                 f"settlement ${orders['settlement_fees_usd']:,.2f} (to the keeper)",
             )
         )
-    for key, label in (("funding", "funding"), ("borrow", "borrow interest")):
-        if s.get(key) is not None:
-            rows.append((label, s[key]))
+    for key, label in (
+        ("funding_to_pool_usd", "funding paid to the pool"),
+        ("borrow_interest_to_pool_usd", "borrow interest paid to the pool"),
+    ):
+        value = s.get(key)
+        rows.append((label, "n/a (engine without it)" if value is None else f"${value:,.2f}"))
     for label, value in rows:
         click.echo(f"  {label:<34} {value}")
     click.echo(f"\n  report: {', '.join(str(f) for f in result.files)}")
