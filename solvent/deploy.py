@@ -3,7 +3,8 @@
 Order (the liquidator needs the engine's address, the engine learns the liquidator afterwards):
 tokens and feeds (mocks on local chains) -> OracleAdapter -> MarginEngine (+ its extension) ->
 LPPool -> InsuranceFund -> DutchAuctionLiquidator and one price curve per collateral -> roles ->
-collaterals, markets and liquidation parameters.
+collaterals, markets and liquidation parameters -> OrderBook (one configuration per market; the
+engine trades only through it).
 
 On a local chain a test-network configuration can be rehearsed: mocks are placed at the
 configured token and feed addresses (`anvil_setCode` plus their storage), then the deployment runs
@@ -50,6 +51,7 @@ class Protocol:
     market_ids: dict[str, int]
     deploy_block: int
     sequencer_feed: Any | None = None
+    orders: Any | None = None  # the OrderBook: every trade is committed and settled through it
     extra: dict[str, Any] = field(default_factory=dict)
 
     def addresses(self) -> dict[str, str]:
@@ -70,11 +72,21 @@ class Protocol:
                 out[f"secondary_feed.{key}"] = self.secondary_feeds[key].address
         if self.sequencer_feed is not None:
             out["sequencer_feed"] = self.sequencer_feed.address
+        if self.orders is not None:
+            out["order_book"] = self.orders.address
         return out
 
 
-def deploy(project: Any, chain: Any, config: ProtocolConfig, deployer: Any) -> Protocol:
-    """Deploys every contract of `config` from `deployer`, who receives every role."""
+def deploy(
+    project: Any,
+    chain: Any,
+    config: ProtocolConfig,
+    deployer: Any,
+    order_book: Any | None = None,
+) -> Protocol:
+    """Deploys every contract of `config` from `deployer`, who receives every role, and the
+    OrderBook, the engine's only caller of `fillOrder`/`chargeOrderFee`. Tests of the engine alone
+    may pass another `order_book` (an account driving the entry points directly) instead."""
     tx = {"sender": deployer}
     deploy_block = chain.blocks.head.number
     quote = _token(project, config.quote, deployer)
@@ -161,6 +173,11 @@ def deploy(project: Any, chain: Any, config: ProtocolConfig, deployer: Any) -> P
     admin.setInsuranceFund(fund, **tx)
     admin.setLiquidator(liquidator, **tx)
     admin.setLPPool(pool, **tx)
+    orders = None
+    if order_book is None:
+        orders = _order_book(project, config, engine, oracle, admin, market_ids, deployer)
+    else:
+        admin.setOrderBook(order_book, **tx)
 
     return Protocol(
         quote=quote,
@@ -177,6 +194,38 @@ def deploy(project: Any, chain: Any, config: ProtocolConfig, deployer: Any) -> P
         market_ids=market_ids,
         deploy_block=deploy_block,
         sequencer_feed=sequencer_feed,
+        orders=orders,
+    )
+
+
+def _order_book(
+    project: Any,
+    config: ProtocolConfig,
+    engine: Any,
+    oracle: Any,
+    admin: Any,
+    market_ids: dict[str, int],
+    deployer: Any,
+) -> Any:
+    """Deploys the OrderBook, opens every market for orders and makes it the engine's only way
+    to trade (docs/orders.md)."""
+    tx = {"sender": deployer}
+    orders = deployer.deploy(project.OrderBook, engine, oracle, deployer)
+    for asset in config.assets:
+        orders.setMarketOrders(market_ids[asset.key], _order_params(asset), **tx)
+    admin.setOrderBook(orders, **tx)
+    return orders
+
+
+def _order_params(asset: AssetSpec) -> tuple:
+    o = asset.orders
+    return (
+        o.settlement_delay,
+        o.settlement_window,
+        o.settlement_fee,
+        o.maker_fee_rate,
+        o.taker_fee_rate,
+        o.commit_margin_bps,
     )
 
 
@@ -288,6 +337,7 @@ def attach(project: Any, record: dict[str, Any]) -> Protocol:
         sequencer_feed=project.MockSequencerFeed.at(a["sequencer_feed"])
         if "sequencer_feed" in a
         else None,
+        orders=project.OrderBook.at(a["order_book"]) if "order_book" in a else None,
     )
 
 
@@ -355,6 +405,10 @@ def _market_params(asset: AssetSpec) -> tuple:
         m.fee_rate,
         m.insurance_fee_share,
         m.open_interest_cap,
+        m.skew_scale,
+        m.max_funding_velocity,
+        m.funding_deadband,
+        m.max_funding_rate,
     )
 
 

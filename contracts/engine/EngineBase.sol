@@ -6,6 +6,7 @@ import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
+import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 
 import {IOracleAdapter} from "../../interfaces/IOracleAdapter.sol";
 import {ILiquidator} from "../../interfaces/ILiquidator.sol";
@@ -30,7 +31,7 @@ import {
 /// @notice Storage and internal logic shared by the margin engine and its extension, which runs
 /// by delegatecall in the engine's storage (the engine alone would exceed the 24 KiB code limit).
 /// Neither declares storage of its own.
-abstract contract EngineBase is IMarginEngineEvents, AccessControl {
+abstract contract EngineBase is IMarginEngineEvents, AccessControl, ReentrancyGuardTransient {
     using SafeERC20 for IERC20;
     using SafeCast for uint256;
     using SafeCast for int256;
@@ -57,9 +58,13 @@ abstract contract EngineBase is IMarginEngineEvents, AccessControl {
     uint256 internal constant MIN_LIQUIDATION_FEE = 0.001e18;
     uint256 internal constant MAX_LIQUIDATION_FEE = 0.2e18;
     uint256 internal constant MAX_MIN_POSITION_MARGIN = 1000e18;
-    /// @dev Open interest caps (and so every market aggregate) stay below 2^120 WAD: with sizes
-    /// bounded the same way, no signed 128-bit aggregate can overflow.
-    uint256 internal constant MAX_OPEN_INTEREST_CAP = 1 << 120;
+    /// @dev Open interest caps stay below 2^94 WAD (1.9e10 units): every position size and open
+    /// interest fits the 96-bit fields of `Position` and `Market`.
+    uint256 internal constant MAX_OPEN_INTEREST_CAP = 1 << 94;
+    uint256 internal constant MAX_FUNDING_VELOCITY = 18e18;
+    uint256 internal constant MAX_FUNDING_RATE = 1e18;
+    /// @dev Funding index units (nano-USD per whole unit) per WAD USD per whole unit.
+    int256 internal constant FUNDING_INDEX_PER_WAD = 1e9;
     int256 internal constant MAX_SIZE_DELTA = int256(1 << 120);
     /// @dev Memoized in a `PriceCache` for a price a liquidation could not read.
     uint256 internal constant UNPRICED = type(uint256).max;
@@ -69,7 +74,7 @@ abstract contract EngineBase is IMarginEngineEvents, AccessControl {
     /// with an amount.
     uint256 internal constant SEIZED_MARK = 1 << 255;
     /// @dev Storage slots of one `Market`, for `_marketAt`.
-    uint256 private constant MARKET_SLOTS = 5;
+    uint256 private constant MARKET_SLOTS = 7;
 
     IERC20 public immutable quote;
     IOracleAdapter public immutable oracle;
@@ -114,6 +119,9 @@ abstract contract EngineBase is IMarginEngineEvents, AccessControl {
     // slither-disable-next-line uninitialized-state
     LiquidationParams internal _liquidationParams;
     Ledger internal _ledger;
+    /// @notice The order book: the only caller of `fillOrder` and `chargeOrderFee`.
+    // slither-disable-next-line uninitialized-state,constable-states
+    address public orderBook;
 
     constructor(IERC20 quote_, IOracleAdapter oracle_) {
         if (address(quote_) == address(0) || address(oracle_) == address(0)) revert ZeroAddress();
@@ -372,18 +380,28 @@ abstract contract EngineBase is IMarginEngineEvents, AccessControl {
 
     // ------------------------------------------------------------------ internals: positions
 
+    /// @dev The traders' net size (WAD, long > 0): the skew the pool carries.
+    function _netSize(Market storage market) internal view returns (int256) {
+        return int256(uint256(market.longOpenInterest)) - int256(uint256(market.shortOpenInterest));
+    }
+
+    /// @dev The market's aggregates after a position moves from `position` to `newSize` with open
+    /// notional `newOpenNotional` and funding entry `index` (its funding is settled up to `index`).
     function _updateMarket(
         Market storage market,
         uint256 marketId,
         Position memory position,
         int256 newSize,
-        int256 newOpenNotional
+        int256 newOpenNotional,
+        int256 index
     ) internal {
-        int128 netSize = market.netSize + (newSize - position.size).toInt128();
-        int128 netOpenNotional = market.netOpenNotional + (newOpenNotional - position.openNotional).toInt128();
-        // Assigned back to back, the two halves of the slot are written by one SSTORE.
-        market.netSize = netSize;
-        market.netOpenNotional = netOpenNotional;
+        int256 netOpenNotional =
+            market.netOpenNotional + newOpenNotional - position.openNotional;
+        int256 entrySum = market.fundingEntrySum + _entryShare(newSize, index)
+            - _entryShare(position.size, position.fundingEntry);
+        // Assigned back to back, the fields of the slot are written by one SSTORE.
+        market.netOpenNotional = netOpenNotional.toInt112();
+        market.fundingEntrySum = entrySum.toInt112();
         uint256 longBefore = market.longOpenInterest;
         uint256 shortBefore = market.shortOpenInterest;
         uint256 longOi =
@@ -398,8 +416,14 @@ abstract contract EngineBase is IMarginEngineEvents, AccessControl {
                 revert OpenInterestCapExceeded(marketId, cap);
             }
         }
-        market.longOpenInterest = uint128(longOi);
-        market.shortOpenInterest = uint128(shortOi);
+        // Both <= cap <= MAX_OPEN_INTEREST_CAP, or no larger than before.
+        market.longOpenInterest = uint96(longOi);
+        market.shortOpenInterest = uint96(shortOi);
+    }
+
+    /// @dev A position's share of `Market.fundingEntrySum`: floor(size · index / 1e9) (WAD USD).
+    function _entryShare(int256 size, int256 index) internal pure returns (int256) {
+        return MarginMath.floorDiv(size * index, FUNDING_INDEX_PER_WAD);
     }
 
     function _storePosition(
@@ -407,13 +431,15 @@ abstract contract EngineBase is IMarginEngineEvents, AccessControl {
         uint256 marketId,
         Account memory account,
         int256 newSize,
-        int256 newOpenNotional
+        int256 newOpenNotional,
+        int256 index
     ) internal {
         if (newSize == 0) {
             delete _positions[accountId][marketId];
             account.marketMask &= ~uint8(1 << marketId);
         } else {
-            _positions[accountId][marketId] = Position(newSize.toInt128(), newOpenNotional.toInt128());
+            _positions[accountId][marketId] =
+                Position(newSize.toInt96(), newOpenNotional.toInt96(), index.toInt64());
             account.marketMask |= uint8(1 << marketId);
         }
     }
@@ -545,8 +571,10 @@ abstract contract EngineBase is IMarginEngineEvents, AccessControl {
         int256 newSize,
         int256 newOpenNotional
     ) internal {
-        _updateMarket(_marketAt(marketId), marketId, position, newSize, newOpenNotional);
-        _storePosition(accountId, marketId, account, newSize, newOpenNotional);
+        Market storage market = _marketAt(marketId);
+        int256 index = market.fundingIndex;
+        _updateMarket(market, marketId, position, newSize, newOpenNotional, index);
+        _storePosition(accountId, marketId, account, newSize, newOpenNotional, index);
     }
 
     function _closingFill(Position memory position, uint256 price, uint256 fraction, uint256 dustNotional)
@@ -706,7 +734,7 @@ abstract contract EngineBase is IMarginEngineEvents, AccessControl {
         uint256 count = _markets.length;
         for (uint256 m; m < count; ++m) {
             Market storage market = _marketAt(m);
-            int256 netSize = market.netSize;
+            int256 netSize = _netSize(market);
             if (netSize == 0 && market.netOpenNotional == 0) continue;
             uint256 price = oracle.price(market.asset);
             traderPnl += MarginMath.mulDivCeil(netSize, price, WAD) - market.netOpenNotional;

@@ -19,6 +19,7 @@ interface IMarginEngineEvents {
     error FeeOnTransferNotSupported(address token);
     error CollateralDepositNotAuthorized(uint256 accountId, address caller);
     error SizeTooLarge(int256 sizeDelta);
+    error InvalidFillPrice();
     // --- risk gates ---
     error InsufficientMargin(uint256 initialHealth);
     error RiskIncreasePaused();
@@ -43,6 +44,7 @@ interface IMarginEngineEvents {
     error InvalidLiquidationFee(uint256 liquidationFee);
     error InvalidMinPositionMargin(uint256 minPositionMargin);
     error InvalidOpenInterestCap(uint256 openInterestCap);
+    error InvalidFundingParams();
     error OracleUnknownAsset(address asset);
     error InvalidPoolParams();
     error AlreadySet();
@@ -50,6 +52,7 @@ interface IMarginEngineEvents {
     // --- parts ---
     error OnlyLiquidator();
     error OnlyPool();
+    error OnlyOrderBook();
     error LiquidatorNotSet();
     error InsuranceFundNotSet();
     error PoolLiquidityExceeded(uint256 withdrawable, uint256 requested);
@@ -89,6 +92,8 @@ interface IMarginEngineEvents {
     event AuctionProceeds(uint256 indexed accountId, uint256 debtRepaid, uint256 penaltyPaid);
     event AuctionEnded(uint256 indexed accountId, address indexed token, uint256 returned);
     event InsuranceFeesSwept(address indexed fund, uint256 amount);
+    /// @dev The order book charged the account `fee` (settlement fee) and paid it to `to`.
+    event OrderFeeCharged(uint256 indexed accountId, address indexed to, uint256 fee);
     event PoolDeposit(uint256 amount);
     event PoolWithdrawal(address indexed receiver, uint256 amount);
 
@@ -105,6 +110,13 @@ interface IMarginEngineEvents {
         uint256 insuranceFeeShare,
         uint256 openInterestCap
     );
+    event FundingParamsSet(
+        uint256 indexed marketId,
+        uint256 skewScale,
+        uint256 maxFundingVelocity,
+        uint256 fundingDeadband,
+        uint256 maxFundingRate
+    );
     event LiquidationParamsSet(
         uint256 penaltyRate,
         uint256 targetHealth,
@@ -120,5 +132,6 @@ interface IMarginEngineEvents {
     event LiquidatorSet(address liquidator);
     event InsuranceFundSet(address fund);
     event LPPoolSet(address pool);
+    event OrderBookSet(address orderBook);
     event RiskPausedSet(bool paused);
 }

@@ -4,11 +4,9 @@ pragma solidity 0.8.28;
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
-import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 
 import {IOracleAdapter} from "../../interfaces/IOracleAdapter.sol";
 import {IAuctionSettlement} from "../../interfaces/IAuctionSettlement.sol";
-import {IPoolLedger} from "./IPoolLedger.sol";
 import {EngineBase} from "./EngineBase.sol";
 import {MarginMath} from "./libraries/MarginMath.sol";
 import {
@@ -27,7 +25,7 @@ import {
 /// margin and partial liquidation. The engine is the single ledger of quote (docs/ARCHITECTURE.md);
 /// every formula is in docs/margin.md and mirrored by solvent/margin.py. Governance and keeper
 /// views live in `MarginEngineExtension`, reached through the fallback by delegatecall.
-contract MarginEngine is EngineBase, IAuctionSettlement, IPoolLedger, ReentrancyGuardTransient {
+contract MarginEngine is EngineBase, IAuctionSettlement {
     using SafeERC20 for IERC20;
     using SafeCast for uint256;
     using SafeCast for int256;
@@ -49,8 +47,8 @@ contract MarginEngine is EngineBase, IAuctionSettlement, IPoolLedger, Reentrancy
         _;
     }
 
-    modifier onlyPool() {
-        if (msg.sender != lpPool) revert OnlyPool();
+    modifier onlyOrderBook() {
+        if (msg.sender != orderBook) revert OnlyOrderBook();
         _;
     }
 
@@ -163,8 +161,49 @@ contract MarginEngine is EngineBase, IAuctionSettlement, IPoolLedger, Reentrancy
         if (sizeDelta > 0 ? price > acceptablePrice : price < acceptablePrice) {
             revert SlippageExceeded(price, acceptablePrice);
         }
-        bool increasesRisk = _fill(account, accountId, market, marketId, sizeDelta, price);
+        uint256 tradeFee = MarginMath.fee(MarginMath.notional(sizeDelta, price), market.feeRate);
+        bool increasesRisk = _fill(account, accountId, market, marketId, sizeDelta, price, tradeFee);
         if (increasesRisk) _requireInitialHealth(account, accountId, cache);
+    }
+
+    /// @notice Fills `sizeDelta` (WAD, long > 0) of `marketId` for the account at `fillPrice` (WAD),
+    /// charging `tradeFee` (quote units; its insurance share goes to the insurance fund). Order book
+    /// only: it has checked the order and priced the fill. Realized PnL is taken at the fill price;
+    /// a fill that increases risk needs initial health >= 1 afterwards at the oracle price.
+    function fillOrder(
+        uint256 accountId,
+        uint256 marketId,
+        int256 sizeDelta,
+        uint256 fillPrice,
+        uint256 tradeFee
+    ) external onlyOrderBook nonReentrant {
+        if (sizeDelta == 0) revert ZeroAmount();
+        if (sizeDelta > MAX_SIZE_DELTA || sizeDelta < -MAX_SIZE_DELTA) revert SizeTooLarge(sizeDelta);
+        if (fillPrice == 0) revert InvalidFillPrice();
+        Account memory account = _existingAccount(accountId);
+        Market storage market = _market(marketId);
+        bool increasesRisk = _fill(account, accountId, market, marketId, sizeDelta, fillPrice, tradeFee);
+        if (increasesRisk) {
+            // slither-disable-next-line uninitialized-local
+            PriceCache memory cache;
+            _requireInitialHealth(account, accountId, cache);
+        }
+    }
+
+    /// @notice Moves `fee` quote units from the account to `to` (the order's settler). Order book
+    /// only. The account's quote may go negative: the pool lends the fee, as it lends a penalty.
+    /// A zero fee does nothing.
+    function chargeOrderFee(uint256 accountId, uint256 fee, address to) external onlyOrderBook nonReentrant {
+        if (to == address(0)) revert ZeroAddress();
+        if (fee == 0) return;
+        Account memory account = _existingAccount(accountId);
+        Ledger memory ledger = _ledger;
+        account.quoteBalance = _moveQuote(ledger, account.quoteBalance, -int256(fee));
+        ledger.poolCash -= int256(fee).toInt64();
+        _storeLedger(ledger);
+        _storeAccount(accountId, account);
+        quote.safeTransfer(to, fee);
+        emit OrderFeeCharged(accountId, to, fee);
     }
 
     /// @dev Applies a fill to the position, the market aggregates and the quote books.
@@ -174,7 +213,8 @@ contract MarginEngine is EngineBase, IAuctionSettlement, IPoolLedger, Reentrancy
         Market storage market,
         uint256 marketId,
         int256 sizeDelta,
-        uint256 price
+        uint256 price,
+        uint256 tradeFee
     ) internal returns (bool increasesRisk) {
         Position memory position = _positions[accountId][marketId];
         int256 newSize = position.size + sizeDelta;
@@ -183,10 +223,10 @@ contract MarginEngine is EngineBase, IAuctionSettlement, IPoolLedger, Reentrancy
 
         (int256 newOpenNotional, int256 realizedPnl) =
             MarginMath.applyFill(position.size, position.openNotional, sizeDelta, price);
-        _updateMarket(market, marketId, position, newSize, newOpenNotional);
-        _storePosition(accountId, marketId, account, newSize, newOpenNotional);
+        int256 index = market.fundingIndex;
+        _updateMarket(market, marketId, position, newSize, newOpenNotional, index);
+        _storePosition(accountId, marketId, account, newSize, newOpenNotional, index);
 
-        uint256 tradeFee = MarginMath.fee(MarginMath.notional(sizeDelta, price), market.feeRate);
         _settleFill(account, realizedPnl, tradeFee, market.insuranceFeeShare);
         _storeAccount(accountId, account);
         emit Traded(accountId, marketId, sizeDelta, price, tradeFee, realizedPnl);
@@ -313,59 +353,6 @@ contract MarginEngine is EngineBase, IAuctionSettlement, IPoolLedger, Reentrancy
         // views could read the ledger mid-call.
         // slither-disable-next-line reentrancy-no-eth
         _storeLedger(ledger);
-    }
-
-    /// @notice Units of `token` the account holds as collateral (not counting any in auction).
-    function collateralBalance(uint256 accountId, address token) external view returns (uint256) {
-        return _collateralBalanceOf(accountId, token);
-    }
-
-    /// @notice Sends the fees accrued to the insurance fund; anyone may call it.
-    function sweepInsuranceFees() external nonReentrant {
-        address fund = address(insuranceFund);
-        if (fund == address(0)) revert InsuranceFundNotSet();
-        uint256 amount = _ledger.insuranceFees;
-        if (amount == 0) revert ZeroAmount();
-        _ledger.insuranceFees = 0;
-        quote.safeTransfer(fund, amount);
-        emit InsuranceFeesSwept(fund, amount);
-    }
-
-    // ------------------------------------------------------------------ LP pool ledger
-
-    /// @inheritdoc IPoolLedger
-    function creditPool(uint256 amount) external onlyPool nonReentrant {
-        _ledger.poolCash += amount.toInt256().toInt64();
-        emit PoolDeposit(amount);
-    }
-
-    /// @inheritdoc IPoolLedger
-    function payFromPool(address receiver, uint256 amount) external onlyPool nonReentrant {
-        uint256 withdrawable = poolWithdrawable();
-        if (amount > withdrawable) revert PoolLiquidityExceeded(withdrawable, amount);
-        _ledger.poolCash -= int256(amount).toInt64();
-        quote.safeTransfer(receiver, amount);
-        emit PoolWithdrawal(receiver, amount);
-    }
-
-    /// @inheritdoc IPoolLedger
-    function poolAssets() external view returns (uint256) {
-        Ledger memory ledger = _ledger;
-        (int256 traderPnl,) = _traderPnlAndNetNotional();
-        int256 assets = int256(ledger.poolCash) + int256(uint256(ledger.accountDebt))
-            + int256(uint256(ledger.debtInAuction))
-            - MarginMath.mulDivCeil(traderPnl, 1, MarginMath.WAD_PER_QUOTE);
-        return MarginMath.positivePart(assets);
-    }
-
-    /// @inheritdoc IPoolLedger
-    /// @dev `poolCash - max(traderPnl, 0) - reserveRatio * Σ|netSize|·price`, clamped at zero.
-    function poolWithdrawable() public view returns (uint256) {
-        (int256 traderPnl, uint256 netNotional) = _traderPnlAndNetNotional();
-        int256 locked = MarginMath.mulDivCeil(
-            traderPnl > 0 ? traderPnl : int256(0), 1, MarginMath.WAD_PER_QUOTE
-        ) + int256(MarginMath.fee(netNotional, poolReserveRatio));
-        return MarginMath.positivePart(int256(_ledger.poolCash) - locked);
     }
 
     /// @notice Everything else (governance, keeper views, getters) runs in the extension.

@@ -4,11 +4,13 @@ pragma solidity 0.8.28;
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {IERC20Metadata} from "@openzeppelin/contracts/token/ERC20/extensions/IERC20Metadata.sol";
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
+import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 
 import {IOracleAdapter} from "../../interfaces/IOracleAdapter.sol";
 import {ILiquidator} from "../../interfaces/ILiquidator.sol";
 import {IInsuranceFund} from "../../interfaces/IInsuranceFund.sol";
 import {EngineBase} from "./EngineBase.sol";
+import {IPoolLedger} from "./IPoolLedger.sol";
 import {MarginMath} from "./libraries/MarginMath.sol";
 import {
     Account,
@@ -24,13 +26,73 @@ import {
 } from "./libraries/EngineTypes.sol";
 
 /// @title MarginEngineExtension
-/// @notice Governance, keeper views and getters of the margin engine. Only meaningful through the
-/// engine's fallback (delegatecall): it then reads and writes the engine's storage. Called
-/// directly it only touches its own, unused, storage.
-contract MarginEngineExtension is EngineBase {
+/// @notice Governance, keeper views, getters, the LP pool's ledger and the insurance fee sweep of
+/// the margin engine. Only meaningful through the engine's fallback (delegatecall): it then reads
+/// and writes the engine's storage. Called directly it only touches its own, unused, storage.
+contract MarginEngineExtension is EngineBase, IPoolLedger {
+    using SafeERC20 for IERC20;
     using SafeCast for uint256;
+    using SafeCast for int256;
 
     constructor(IERC20 quote_, IOracleAdapter oracle_) EngineBase(quote_, oracle_) {}
+
+    modifier onlyPool() {
+        if (msg.sender != lpPool) revert OnlyPool();
+        _;
+    }
+
+    // ------------------------------------------------------------------ insurance fees and LP pool ledger
+
+    /// @notice Units of `token` the account holds as collateral (not counting any in auction).
+    function collateralBalance(uint256 accountId, address token) external view returns (uint256) {
+        return _collateralBalanceOf(accountId, token);
+    }
+
+    /// @notice Sends the fees accrued to the insurance fund; anyone may call it.
+    function sweepInsuranceFees() external nonReentrant {
+        address fund = address(insuranceFund);
+        if (fund == address(0)) revert InsuranceFundNotSet();
+        uint256 amount = _ledger.insuranceFees;
+        if (amount == 0) revert ZeroAmount();
+        _ledger.insuranceFees = 0;
+        quote.safeTransfer(fund, amount);
+        emit InsuranceFeesSwept(fund, amount);
+    }
+
+    /// @inheritdoc IPoolLedger
+    function creditPool(uint256 amount) external onlyPool nonReentrant {
+        _ledger.poolCash += amount.toInt256().toInt64();
+        emit PoolDeposit(amount);
+    }
+
+    /// @inheritdoc IPoolLedger
+    function payFromPool(address receiver, uint256 amount) external onlyPool nonReentrant {
+        uint256 withdrawable = poolWithdrawable();
+        if (amount > withdrawable) revert PoolLiquidityExceeded(withdrawable, amount);
+        _ledger.poolCash -= int256(amount).toInt64();
+        quote.safeTransfer(receiver, amount);
+        emit PoolWithdrawal(receiver, amount);
+    }
+
+    /// @inheritdoc IPoolLedger
+    function poolAssets() external view returns (uint256) {
+        Ledger memory ledger = _ledger;
+        (int256 traderPnl,) = _traderPnlAndNetNotional();
+        int256 assets = int256(ledger.poolCash) + int256(uint256(ledger.accountDebt))
+            + int256(uint256(ledger.debtInAuction))
+            - MarginMath.mulDivCeil(traderPnl, 1, MarginMath.WAD_PER_QUOTE);
+        return MarginMath.positivePart(assets);
+    }
+
+    /// @inheritdoc IPoolLedger
+    /// @dev `poolCash - max(traderPnl, 0) - reserveRatio * Σ|netSize|·price`, clamped at zero.
+    function poolWithdrawable() public view returns (uint256) {
+        (int256 traderPnl, uint256 netNotional) = _traderPnlAndNetNotional();
+        int256 locked = MarginMath.mulDivCeil(
+            traderPnl > 0 ? traderPnl : int256(0), 1, MarginMath.WAD_PER_QUOTE
+        ) + int256(MarginMath.fee(netNotional, poolReserveRatio));
+        return MarginMath.positivePart(int256(_ledger.poolCash) - locked);
+    }
 
     // ------------------------------------------------------------------ views
 
@@ -128,6 +190,13 @@ contract MarginEngineExtension is EngineBase {
         return _liquidationParams;
     }
 
+    /// @notice The traders' net size (WAD, long > 0) in `marketId` and the market's skew scale
+    /// (WAD size): what the order book prices a fill's skew premium with.
+    function marketSkew(uint256 marketId) external view returns (int256 netSize, uint256 skewScale) {
+        Market storage market = _market(marketId);
+        return (_netSize(market), market.skewScale);
+    }
+
     /// @notice The quote books: poolCash, accountDebt, debtInAuction, insuranceFees.
     function ledger() external view returns (Ledger memory) {
         return _ledger;
@@ -182,13 +251,14 @@ contract MarginEngineExtension is EngineBase {
         if (marketId == MAX_ASSETS) revert TooManyMarkets();
         Market storage market = _markets.push();
         market.asset = asset;
+        market.lastFundingTime = uint32(block.timestamp);
         Collateral storage collateral = _collaterals[asset];
         if (collateral.listed) market.sharedCollateral = collateral.index + 1;
         emit MarketCreated(marketId, asset);
         _setMarketParams(marketId, params);
     }
 
-    /// @notice Sets a market's margin, fee and open-interest parameters.
+    /// @notice Sets a market's margin, fee, open-interest and funding parameters.
     function setMarketParams(uint256 marketId, MarketParams calldata params)
         external
         onlyRole(GOVERNOR_ROLE)
@@ -257,6 +327,13 @@ contract MarginEngineExtension is EngineBase {
         emit InsuranceFundSet(address(fund));
     }
 
+    /// @notice Sets the order book, the only caller of `fillOrder` and `chargeOrderFee`.
+    function setOrderBook(address book) external onlyRole(GOVERNOR_ROLE) {
+        if (book == address(0)) revert ZeroAddress();
+        orderBook = book;
+        emit OrderBookSet(book);
+    }
+
     /// @notice Sets the LP pool, once: its share price depends on the ledger it is bound to.
     function setLPPool(address pool) external onlyRole(GOVERNOR_ROLE) {
         if (pool == address(0)) revert ZeroAddress();
@@ -313,6 +390,11 @@ contract MarginEngineExtension is EngineBase {
         if (params.openInterestCap == 0 || params.openInterestCap > MAX_OPEN_INTEREST_CAP) {
             revert InvalidOpenInterestCap(params.openInterestCap);
         }
+        if (
+            params.skewScale == 0 || params.skewScale > MAX_OPEN_INTEREST_CAP
+                || params.maxFundingVelocity > MAX_FUNDING_VELOCITY || params.fundingDeadband > WAD
+                || params.maxFundingRate > MAX_FUNDING_RATE
+        ) revert InvalidFundingParams();
         Market storage market = _markets[marketId];
         market.baseMmr = uint64(params.baseMmr);
         market.volFactor = uint64(params.volFactor);
@@ -320,7 +402,11 @@ contract MarginEngineExtension is EngineBase {
         market.imScale = uint64(params.imScale);
         market.feeRate = uint64(params.feeRate);
         market.insuranceFeeShare = uint64(params.insuranceFeeShare);
-        market.openInterestCap = params.openInterestCap.toUint128();
+        market.openInterestCap = uint96(params.openInterestCap); // <= MAX_OPEN_INTEREST_CAP
+        market.skewScale = uint96(params.skewScale);
+        market.maxFundingVelocity = uint64(params.maxFundingVelocity);
+        market.fundingDeadband = uint64(params.fundingDeadband);
+        market.maxFundingRate = uint64(params.maxFundingRate);
         emit MarketParamsSet(
             marketId,
             params.baseMmr,
@@ -330,6 +416,13 @@ contract MarginEngineExtension is EngineBase {
             params.feeRate,
             params.insuranceFeeShare,
             params.openInterestCap
+        );
+        emit FundingParamsSet(
+            marketId,
+            params.skewScale,
+            params.maxFundingVelocity,
+            params.fundingDeadband,
+            params.maxFundingRate
         );
     }
 }

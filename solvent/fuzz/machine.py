@@ -349,7 +349,7 @@ class ProtocolMachine(RuleBasedStateMachine):
 
     @rule()
     def sweep_fees(self) -> None:
-        self._tx(KEEPER, "engine", "sweepInsuranceFees")
+        self._tx(KEEPER, "admin", "sweepInsuranceFees")
 
     def _auction(self, pick: int) -> tuple[int, Any]:
         ids = sorted(self.state.auctions)

@@ -283,7 +283,8 @@ class Shadow:
             m = state.markets[market_id]
             price = state.prices[info.asset]
             assert price is not None
-            trader_pnl += ref.signed_mul_div_ceil(m.netSize, price, WAD) - m.netOpenNotional
+            net_size = m.longOpenInterest - m.shortOpenInterest
+            trader_pnl += ref.signed_mul_div_ceil(net_size, price, WAD) - m.netOpenNotional
         pnl_quote_up = -(-trader_pnl // ref.WAD_PER_QUOTE)
         want = max(book - pnl_quote_up, 0)
         require(state.pool_assets == want, f"pool totalAssets {state.pool_assets}, model {want}")

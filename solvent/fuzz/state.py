@@ -60,7 +60,7 @@ def read_state(driver: Driver, system: FuzzSystem) -> State:
         for m in system.markets:
             add(("position", a, m), "admin", "positions", a, m)
         for token in ASSETS:
-            add(("collateral", a, token), "engine", "collateralBalance", a, codec.address(token))
+            add(("collateral", a, token), "admin", "collateralBalance", a, codec.address(token))
     for m in system.markets:
         add(("market", m), "admin", "markets", m)
     for token in ASSETS:

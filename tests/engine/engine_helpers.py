@@ -35,6 +35,10 @@ BTC_MARKET = MarketParams(
     insurance_fee_share=2 * WAD // 10,
 )
 OI_CAP = 100_000 * WAD
+# Funding parameters of both test markets (config/local.yaml's ETH-PERP): skewScale, velocity (per
+# day per day), dead-band (fraction of skewScale), |rate| bound (per day).
+SKEW_SCALE = 350_000 * WAD
+FUNDING = (SKEW_SCALE, 9 * WAD, WAD // 1000, WAD // 100)
 LIQ = LiquidationParams(
     penalty_rate=25 * WAD // 1000,
     target_health=115 * WAD // 100,
@@ -50,7 +54,7 @@ KEEPER_TIP = LIQ.keeper_tip
 KEEPER_CHIP = LIQ.keeper_chip
 
 
-def market_tuple(p: MarketParams, oi_cap: int = OI_CAP) -> tuple:
+def market_tuple(p: MarketParams, oi_cap: int = OI_CAP, funding: tuple = FUNDING) -> tuple:
     return (
         p.base_mmr,
         p.vol_factor,
@@ -59,6 +63,7 @@ def market_tuple(p: MarketParams, oi_cap: int = OI_CAP) -> tuple:
         p.fee_rate,
         p.insurance_fee_share,
         oi_cap,
+        *funding,
     )
 
 
@@ -81,7 +86,7 @@ def read_portfolio(engine, admin, oracle, weth, wbtc, account_id: int) -> Portfo
     account = admin.accounts(account_id)
     collaterals = []
     for token, params in ((weth, WETH_PARAMS), (wbtc, WBTC_PARAMS)):
-        amount = engine.collateralBalance(account_id, token)
+        amount = admin.collateralBalance(account_id, token)
         if amount:
             collaterals.append(CollateralHolding(amount, oracle.prices(token) or None, params))
     positions = []

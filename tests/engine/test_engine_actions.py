@@ -48,7 +48,7 @@ def test_deposit_and_withdraw_move_balances_and_gas(
     tx = engine.deposit(funded_trader, weth, WAD, sender=trader)
     gas.record("engine.deposit", tx)
     engine.deposit(funded_trader, usdc, 1_000 * USDC, sender=trader)
-    assert engine.collateralBalance(funded_trader, weth) == 2 * WAD
+    assert admin.collateralBalance(funded_trader, weth) == 2 * WAD
     assert admin.accounts(funded_trader).quoteBalance == 1_000 * USDC
     assert admin.accounts(funded_trader).collateralMask == 1
     assert admin.collaterals(weth).totalDeposited == 2 * WAD
@@ -109,7 +109,7 @@ def test_withdraw_rejects(
 
 
 def test_operator_can_trade_and_withdraw_once_approved(
-    engine, usdc, weth, trader, other, funded_trader, deployer
+    engine, admin, usdc, weth, trader, other, funded_trader, deployer
 ):
     usdc.mint(other, 10_000 * USDC, sender=deployer)
     usdc.approve(engine, MAX, sender=other)
@@ -124,7 +124,7 @@ def test_operator_can_trade_and_withdraw_once_approved(
         engine.setOperator(ape.utils.ZERO_ADDRESS, True, sender=trader)
     engine.setOperator(other, True, sender=trader)
     engine.deposit(funded_trader, weth, WAD, sender=other)  # an operator may
-    assert engine.collateralBalance(funded_trader, weth) == WAD
+    assert admin.collateralBalance(funded_trader, weth) == WAD
     engine.trade(funded_trader, 0, WAD, MAX, sender=other)
     engine.withdraw(funded_trader, usdc, 100 * USDC, other, sender=other)
     engine.setOperator(other, False, sender=trader)
@@ -153,7 +153,7 @@ def test_trade_open_close_realizes_pnl_and_fees_as_modelled(
     assert position.size == size
     assert position.openNotional == 30_000 * WAD
     assert admin.accounts(funded_trader).quoteBalance == 20_000 * USDC - fee_open
-    assert admin.markets(0).netSize == size + WAD
+    assert admin.marketSkew(0).netSize == size + WAD
     assert admin.markets(0).longOpenInterest == size + WAD
     ledger = admin.ledger()
     assert ledger.insuranceFees == fees_before + model.insurance_cut(
@@ -324,15 +324,15 @@ def test_governance_rejects_and_bounds(
     assert len(tx.events.filter(admin.RiskPausedSet)) == 1
 
 
-def test_parts_hooks_are_restricted(engine, trader, configured):
+def test_parts_hooks_are_restricted(engine, admin, trader, configured):
     with ape.reverts(engine.OnlyLiquidator):
         engine.settleAuction(settlement(1, trader, debtRepaid=1), sender=trader)
     with ape.reverts(engine.OnlyLiquidator):
         engine.releaseCollateral(trader, trader, 1, sender=trader)
     with ape.reverts(engine.OnlyPool):
-        engine.creditPool(1, sender=trader)
+        admin.creditPool(1, sender=trader)
     with ape.reverts(engine.OnlyPool):
-        engine.payFromPool(trader, 1, sender=trader)
+        admin.payFromPool(trader, 1, sender=trader)
 
 
 def test_liquidator_cannot_release_collateral_outside_auction_custody(
@@ -358,13 +358,13 @@ def test_liquidator_cannot_release_collateral_outside_auction_custody(
 
 def test_sweep_insurance_fees(engine, admin, usdc, fund, trader, funded_trader):
     with ape.reverts(engine.ZeroAmount):
-        engine.sweepInsuranceFees(sender=trader)
+        admin.sweepInsuranceFees(sender=trader)
     engine.deposit(funded_trader, usdc, 10_000 * USDC, sender=trader)
     engine.trade(funded_trader, 0, 10 * WAD, MAX, sender=trader)
     fees = admin.ledger().insuranceFees
     assert fees > 0
     before = usdc.balanceOf(fund)
-    engine.sweepInsuranceFees(sender=trader)
+    admin.sweepInsuranceFees(sender=trader)
     assert usdc.balanceOf(fund) == before + fees
     assert admin.ledger().insuranceFees == 0
     held, owed = ledger_sum(engine, admin, usdc)

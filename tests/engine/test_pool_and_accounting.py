@@ -18,7 +18,10 @@ def expected_pool_assets(engine, admin, oracle) -> int:
     for market_id in range(admin.marketCount()):
         market = admin.markets(market_id)
         price = oracle.prices(market.asset)
-        trader_pnl += model.signed_mul_div_ceil(market.netSize, price, WAD) - market.netOpenNotional
+        trader_pnl += (
+            model.signed_mul_div_ceil(admin.marketSkew(market_id).netSize, price, WAD)
+            - market.netOpenNotional
+        )
     assets = (
         ledger.poolCash
         + ledger.accountDebt
@@ -40,7 +43,7 @@ def test_lp_deposit_and_withdraw_round_trip(engine, admin, pool, usdc, lp, confi
 
 
 def test_a_deposit_beyond_the_64_bit_ledger_reverts_and_moves_nothing(
-    engine, admin, pool, usdc, lp, deployer, configured
+    project, engine, admin, pool, usdc, lp, deployer, configured
 ):
     """The quote ledger's books are 64-bit (docs/margin.md): an amount that would overflow
     `poolCash` is refused by SafeCast instead of wrapping."""
@@ -48,7 +51,9 @@ def test_a_deposit_beyond_the_64_bit_ledger_reverts_and_moves_nothing(
     usdc.mint(lp, huge, sender=deployer)
     usdc.approve(pool, huge, sender=lp)
     cash, held = admin.ledger().poolCash, usdc.balanceOf(engine)
-    with ape.reverts(engine.SafeCastOverflowedIntDowncast):
+    # `creditPool` runs in the extension (through the engine's fallback), which raises it.
+    extension = project.MarginEngineExtension.at(engine.extension())
+    with ape.reverts(extension.SafeCastOverflowedIntDowncast):
         pool.deposit(huge, lp, sender=lp)
     assert admin.ledger().poolCash == cash and usdc.balanceOf(engine) == held
 
@@ -73,7 +78,7 @@ def test_pool_value_tracks_trader_pnl_and_withdrawals_keep_profits_covered(
     oracle.setPrice(weth, ETH_PRICE + 1_000 * WAD, sender=trader)  # trader +100k
     assert pool.totalAssets() == expected_pool_assets(engine, admin, oracle)
     assert pool.totalAssets() < 500_000 * USDC - 99_000 * USDC
-    withdrawable = engine.poolWithdrawable()
+    withdrawable = admin.poolWithdrawable()
     net_notional = 100 * (ETH_PRICE + 1_000 * WAD)  # WAD USD
     locked = 100_000 * USDC + model.mul_div_up(net_notional, WAD // 10, WAD * 10**12)
     assert withdrawable == admin.ledger().poolCash - locked
@@ -165,7 +170,7 @@ def test_random_sequences_conserve_quote(
                 elif action == "liq":
                     engine.liquidate(funded_trader, keeper, sender=keeper)
                 elif action == "sweep":
-                    engine.sweepInsuranceFees(sender=keeper)
+                    admin.sweepInsuranceFees(sender=keeper)
             except ape.exceptions.ContractLogicError:
                 pass  # a rejected action moves nothing; the books must still balance
             held, owed = ledger_sum(engine, admin, usdc)

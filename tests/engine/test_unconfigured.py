@@ -47,7 +47,7 @@ def test_extension_must_share_quote_and_oracle(project, chain, deployer, usdc, w
 
 
 def test_missing_parts_are_named(bare, deployer, trader, keeper, usdc, weth, oracle):
-    engine, _ = bare
+    engine, admin = bare
     weth.mint(trader, 10 * WAD, sender=deployer)
     weth.approve(engine, MAX, sender=trader)
     engine.openAccount(0, sender=trader)
@@ -55,7 +55,7 @@ def test_missing_parts_are_named(bare, deployer, trader, keeper, usdc, weth, ora
     engine.deposit(account_id, weth, 10 * WAD, sender=trader)
     engine.trade(account_id, 0, 60 * WAD, MAX, sender=trader)
     with ape.reverts(engine.InsuranceFundNotSet):
-        engine.sweepInsuranceFees(sender=keeper)
+        admin.sweepInsuranceFees(sender=keeper)
     oracle.setPrice(weth, 2_600 * WAD, sender=keeper)
     with ape.reverts(engine.LiquidatorNotSet):
         engine.liquidate(account_id, keeper, sender=keeper)
@@ -111,11 +111,11 @@ def test_pool_cannot_be_paid_beyond_its_withdrawable_cash(bare, deployer, other,
     engine, admin = bare
     admin.setLPPool(other, sender=deployer)
     usdc.mint(engine, 1_000 * USDC, sender=deployer)
-    engine.creditPool(1_000 * USDC, sender=other)
-    assert engine.poolWithdrawable() == 1_000 * USDC
+    admin.creditPool(1_000 * USDC, sender=other)
+    assert admin.poolWithdrawable() == 1_000 * USDC
     with ape.reverts(engine.PoolLiquidityExceeded):
-        engine.payFromPool(other, 1_000 * USDC + 1, sender=other)
+        admin.payFromPool(other, 1_000 * USDC + 1, sender=other)
     assert usdc.balanceOf(other) == 0
-    engine.payFromPool(other, 1_000 * USDC, sender=other)
+    admin.payFromPool(other, 1_000 * USDC, sender=other)
     assert usdc.balanceOf(other) == 1_000 * USDC
-    assert engine.poolWithdrawable() == 0
+    assert admin.poolWithdrawable() == 0

@@ -91,7 +91,7 @@ def test_crash_liquidation_takes_and_leftover(system, chain, deployer, actors):
     p, keeper = system, actors["keeper"]
     usdc, weth = p.quote, p.tokens["WETH"]
     rich = account_of(p, actors["rich"])
-    assert p.engine.collateralBalance(rich, weth) == 50 * WAD
+    assert p.admin.collateralBalance(rich, weth) == 50 * WAD
 
     # 1. BTC -10%: the 10 BTC long breaches maintenance; the account has no quote to pay the
     #    penalty, so the engine closes it fully and hands its WETH to auction.
@@ -106,7 +106,7 @@ def test_crash_liquidation_takes_and_leftover(system, chain, deployer, actors):
     auction = started.id
     assert started.lot == 50 * WAD and started.accountId == rich
     assert started.tab == handed.debt + handed.unpaidPenalty and started.debt == handed.debt
-    assert p.engine.collateralBalance(rich, weth) == 0
+    assert p.admin.collateralBalance(rich, weth) == 0
     assert p.admin.collateralInAuction(weth) == 50 * WAD
     assert p.admin.ledger().debtInAuction == handed.debt
     assert usdc.balanceOf(keeper) - keeper_before == rewarded.paid > 0
@@ -135,7 +135,7 @@ def test_crash_liquidation_takes_and_leftover(system, chain, deployer, actors):
     [take] = tx.events.filter(p.liquidator.Take)
     assert (take.slice, take.owe, take.tabLeft) == (want.slice, want.owe, 0)
     assert usdc.balanceOf(p.engine) - engine_quote == want.owe
-    assert p.engine.collateralBalance(rich, weth) == status.lot - want.slice
+    assert p.admin.collateralBalance(rich, weth) == status.lot - want.slice
     assert p.admin.collateralInAuction(weth) == 0
     assert weth.balanceOf(p.extra["exchange"]) == want.slice
     assert p.admin.ledger().debtInAuction == 0
@@ -185,7 +185,7 @@ def test_lot_exhausted_fund_exhausted_loss_socialized(system, chain, deployer, a
     # No position is open any more, so the pool loses exactly what was socialized.
     assert pool_assets - p.pool.totalAssets() == shortfall - fund_balance
     assert p.admin.ledger().debtInAuction == 0
-    assert p.engine.collateralBalance(poor, weth) == 0
+    assert p.admin.collateralBalance(poor, weth) == 0
 
 
 def test_cash_only_account_written_off_at_liquidation(system, chain, deployer, actors):

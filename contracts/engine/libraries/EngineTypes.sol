@@ -11,10 +11,13 @@ struct Account {
     int72 quoteBalance;
 }
 
-/// @notice A position: signed size (WAD of the underlying) and signed open notional (WAD USD).
+/// @notice A position in one slot: signed size (WAD of the underlying), signed open notional (WAD
+/// USD) and the market's funding index when its funding was last settled (nano-USD per whole unit,
+/// docs/funding.md). Sizes stay below 2^95 (the open interest cap's bound).
 struct Position {
-    int128 size;
-    int128 openNotional;
+    int96 size;
+    int96 openNotional;
+    int64 fundingEntry;
 }
 
 /// @notice A listed collateral token. Slot 0 is all that margin math reads. Slot 1 holds what the
@@ -31,27 +34,46 @@ struct Collateral {
     uint128 inAuction;
 }
 
-/// @notice A perpetual market. Slots 0-1 are what margin math reads; the fee rate shares slot 0
-/// with the asset, so a trade that only reduces (no margin check) does not read slot 1. Five
-/// slots: `EngineBase.MARKET_SLOTS` must follow any change.
+/// @notice A perpetual market in seven slots (`EngineBase.MARKET_SLOTS` must follow any change).
+/// Slot 0 holds the asset and the time funding was last accrued (every accrual reads the asset for
+/// its price); slot 1 is what margin math reads; slot 2 holds the caps and the skew scale; slots 3-4
+/// are written by every fill and carry the funding aggregates that change with it (the net size is
+/// `longOpenInterest - shortOpenInterest`); slot 5 holds the funding parameters and the current
+/// rate, written only when the rate moves (docs/funding.md); slot 6 the fee rate of `trade`.
 struct Market {
     address asset;
     /// @dev Index + 1 of the listed collateral with the same oracle asset (0 if none): one price read.
     uint8 sharedCollateral;
-    uint64 feeRate;
+    uint32 lastFundingTime;
     uint64 volFactor;
     uint64 sigmaCap;
     uint64 imScale;
     uint64 baseMmr;
     uint64 insuranceFeeShare;
-    uint128 openInterestCap;
-    int128 netSize;
-    int128 netOpenNotional;
-    uint128 longOpenInterest;
-    uint128 shortOpenInterest;
+    uint96 openInterestCap;
+    /// @dev Size (WAD) at which the skew reaches 100%: funding velocity and the fill premium.
+    uint96 skewScale;
+    int112 netOpenNotional;
+    /// @dev Σ floor(size · fundingEntry / 1e9) over the market's positions (WAD USD): with the
+    /// index, the traders' unsettled funding in aggregate (the pool's side of it).
+    int112 fundingEntrySum;
+    uint96 longOpenInterest;
+    uint96 shortOpenInterest;
+    /// @dev Funding paid per whole unit held long since the market opened (nano-USD per unit).
+    int64 fundingIndex;
+    /// @dev WAD per day per day at a skew of ±skewScale.
+    uint64 maxFundingVelocity;
+    /// @dev WAD fraction of skewScale under which the rate does not move.
+    uint64 fundingDeadband;
+    /// @dev Bound on |fundingRate| (WAD per day).
+    uint64 maxFundingRate;
+    /// @dev Current funding rate (WAD per day; positive: longs pay).
+    int64 fundingRate;
+    uint64 feeRate;
 }
 
-/// @notice Governance input for a market (all WAD except the cap, which is a size in WAD).
+/// @notice Governance input for a market (all WAD; the cap and the skew scale are sizes in WAD,
+/// the funding velocity is WAD per day per day, the funding rate bound WAD per day).
 struct MarketParams {
     uint256 baseMmr;
     uint256 volFactor;
@@ -60,6 +82,10 @@ struct MarketParams {
     uint256 feeRate;
     uint256 insuranceFeeShare;
     uint256 openInterestCap;
+    uint256 skewScale;
+    uint256 maxFundingVelocity;
+    uint256 fundingDeadband;
+    uint256 maxFundingRate;
 }
 
 /// @notice Liquidation parameters in three slots (WAD unless named: `dustNotional` and

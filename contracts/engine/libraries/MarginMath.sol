@@ -59,6 +59,18 @@ library MarginMath {
         return -int256(mulDivDown(uint256(-x), y, d));
     }
 
+    /// @notice floor(x / d) for a signed x and d > 0 (toward minus infinity).
+    function floorDiv(int256 x, int256 d) internal pure returns (int256 q) {
+        q = x / d;
+        if (x % d < 0) --q;
+    }
+
+    /// @notice ceil(x / d) for a signed x and d > 0 (toward plus infinity).
+    function ceilDiv(int256 x, int256 d) internal pure returns (int256 q) {
+        q = x / d;
+        if (x % d > 0) ++q;
+    }
+
     /// @notice A WAD amount the account receives, in quote units (toward minus infinity).
     function toQuoteFloor(int256 wad) internal pure returns (int256) {
         return mulDivFloor(wad, 1, WAD_PER_QUOTE);
