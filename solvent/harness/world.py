@@ -30,6 +30,7 @@ CONTRACTS = (
     "LPPool",
     "InsuranceFund",
     "FlashTaker",
+    "OrderBook",
 )
 # Dev account roles, the same in every harness run: the deployer operates the mock feeds and
 # funds the pool; trader accounts belong to owners 1..8 (population.py); keepers come after.

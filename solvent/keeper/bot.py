@@ -58,6 +58,7 @@ CONTRACTS = (
     "LPPool",
     "InsuranceFund",
     "FlashTaker",
+    "OrderBook",
 )
 # Order book events the keeper follows (pending orders, market windows).
 ORDER_EVENTS = ("OrderCommitted", "OrderSettled", "OrderCancelled", "MarketOrdersSet")
@@ -495,7 +496,9 @@ class Keeper:
         elif decoded.name in ("OrderSettled", "OrderCancelled"):
             self.order_index.closed(int(args["orderId"]))
         elif decoded.name == "MarketOrdersSet":
-            self.order_index.windows[int(args["marketId"])] = int(args["config"][1])
+            config = args["config"]
+            window = config["settlementWindow"] if isinstance(config, dict) else config[1]
+            self.order_index.windows[int(args["marketId"])] = int(window)
 
     def _note_prices(self, assets: list[str], answers: list[Any]) -> None:
         for asset, answer in zip(assets, answers, strict=True):
