@@ -226,6 +226,8 @@ contract OrderBook is IOrderBook, AccessControl, ReentrancyGuardTransient {
     /// @notice When a pending order can be settled (target time) and when it expires (0, 0: none).
     function settlementTimes(uint256 orderId) external view returns (uint256 targetTime, uint256 expiry) {
         Order memory order = _orders[orderId];
+        // A zero target time is the "nothing pending" sentinel, not a time comparison.
+        // slither-disable-next-line incorrect-equality
         if (order.targetTime == 0) return (0, 0);
         targetTime = order.targetTime;
         expiry = targetTime + _markets[orderId & 0xff].settlementWindow;

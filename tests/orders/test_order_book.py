@@ -5,6 +5,7 @@ solvent/model/orders.py to the wei over random order sequences (Hypothesis)."""
 from __future__ import annotations
 
 import ape
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -355,3 +356,34 @@ def test_fills_and_fees_equal_the_model(funded, chain, deployer, accounts, confi
         [event] = receipt.events.filter(system.orders.OrderSettled)
         assert (event.fillPrice, event.tradeFee) == (expected.fill_price, expected.trade_fee)
         assert system.admin.marketSkew(0)[0] == skew + delta
+
+
+def test_a_settler_cannot_starve_the_fill_to_cancel_it(funded, chain, deployer, trader, keeper):
+    """A settler sends the settlement with every gas limit from too little to enough: the fill
+    never ends as a cancellation. When the engine runs out of gas (a revert without data) the
+    settlement reverts `FillFailedWithoutReason` instead, and with enough gas the order fills."""
+    system = funded
+    account = _account(system, deployer, trader)
+    orders.commit(system, trader, account, ETH, 100 * WAD)
+    oid = orders.order_id(account, 0)
+    target, _ = orders.settlement_times(system, oid)
+    chain.mine(timestamp=target)
+    orders.publish_current_round(system, ETH, deployer)
+    rid = orders.find_round(system.feeds[ETH], target)
+    starved = 0
+    for limit in range(190_000, 400_000, 10_000):
+        try:
+            receipt = system.orders.settleOrder(oid, rid, sender=keeper, gas=limit)
+        except ape.exceptions.ContractLogicError as error:
+            if "FillFailedWithoutReason" in type(error).__name__:
+                starved += 1
+            continue
+        except ape.exceptions.VirtualMachineError:
+            continue  # out of gas outside the fill
+        assert not list(receipt.events.filter(system.orders.OrderCancelled))
+        assert len(receipt.events.filter(system.orders.OrderSettled)) == 1
+        break
+    else:
+        pytest.fail("never settled")
+    assert starved > 0
+    assert _size(system, account) == 100 * WAD
