@@ -65,9 +65,7 @@ def start_from(template: Template, folder: Path, gas_limit: int = GAS_LIMIT) -> 
     )
     try:
         node.call("evm_setBlockGasLimit", hex(gas_limit))
-        # Blocks mined without a timestamp (a set-up batch) come BLOCK_SECONDS apart, so that
-        # chain time never depends on how long the set-up took on this machine.
-        node.call("anvil_setBlockTimestampInterval", BLOCK_SECONDS)
+        _chain_clock(node)
         head = node.call("eth_getBlockByNumber", "latest", False)
         start = max(template.timestamp, int(head["timestamp"], 16), int(time.time())) + 5
         node.call("evm_setNextBlockTimestamp", hex(start))
@@ -76,6 +74,29 @@ def start_from(template: Template, folder: Path, gas_limit: int = GAS_LIMIT) -> 
         node.kill()
         raise
     return node
+
+
+def restart(node: AnvilNode, gas_limit: int = GAS_LIMIT) -> AnvilNode:
+    """The node started again from the state it saved (`--state`), on the same port, with the
+    same block gas limit and chain clock: its next block comes BLOCK_SECONDS after the saved head
+    (a restarted Anvil would otherwise take the wall clock, earlier than our chain's time, and
+    time would run backwards for the contracts)."""
+    again = start_anvil(node.options, port=node.port)
+    try:
+        again.call("evm_setBlockGasLimit", hex(gas_limit))
+        head = again.call("eth_getBlockByNumber", "latest", False)
+        again.call("evm_setNextBlockTimestamp", hex(int(head["timestamp"], 16) + BLOCK_SECONDS))
+        _chain_clock(again)
+    except Exception:
+        again.kill()
+        raise
+    return again
+
+
+def _chain_clock(node: AnvilNode) -> None:
+    """Blocks mined without a timestamp (a set-up batch) come BLOCK_SECONDS apart, so that chain
+    time never depends on how long the set-up took on this machine."""
+    node.call("anvil_setBlockTimestampInterval", BLOCK_SECONDS)
 
 
 def world_on(node: AnvilNode, template: Template) -> World:

@@ -8,9 +8,8 @@ import time
 import pytest
 from keeper_support import FlakyProxy, crashed, drive, liquidation_counts, sent_by
 
-from solvent.anvil import start_anvil
 from solvent.fastpath import dev_accounts
-from solvent.harness.nodes import GAS_LIMIT
+from solvent.harness.nodes import restart
 from solvent.harness.world import COMPETITOR, KEEPER
 from solvent.keeper.bot import Keeper, KeeperConfig
 from solvent.keeper.signers import LocalKeySigner
@@ -29,15 +28,13 @@ def assert_each_liquidated_once(w, breached, update_block):
 def test_anvil_killed_and_restarted_mid_run(node, template):
     w, keeper, breached, update_block = crashed(node, template)
     node.stop()  # persists the state up to the update block
-    restarted = start_anvil(node.options, port=node.port)
-    restarted.call("evm_setBlockGasLimit", hex(GAS_LIMIT))
+    restarted = restart(node)
     w.node = restarted
     try:
         report = keeper.step()  # the crash is still on chain: liquidations go out
         assert report.liquidations_sent == len(breached)
         restarted.kill()  # crash: the pool and everything after the last dump are gone
-        again = start_anvil(node.options, port=node.port)
-        again.call("evm_setBlockGasLimit", hex(GAS_LIMIT))
+        again = restart(node)
         w.node = again
         reports = drive(w, keeper, 3)
         assert sum(r.mined for r in reports) == len(breached)
@@ -233,8 +230,7 @@ def test_a_restarted_node_that_forgot_the_pool_gets_simulated_re_broadcasts(node
     w, keeper, breached, update_block = crashed(node, template)
     assert keeper.step().liquidations_sent == len(breached)  # in the pool, not mined
     node.stop()  # the state is dumped; the pool is not
-    restarted = start_anvil(node.options, port=node.port)
-    restarted.call("evm_setBlockGasLimit", hex(GAS_LIMIT))
+    restarted = restart(node)
     w.node = restarted
     try:
         w.set_prices({"WETH": 2_000, "WBTC": 60_000})  # recovered: nobody is liquidatable any more
