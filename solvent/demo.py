@@ -19,7 +19,7 @@ from solvent.anvil import AnvilOptions, ape_on_own_anvil
 from solvent.deploy import deploy, write_record
 from solvent.harness.population import PopulationSpec, Trader, hire_keepers, open_population
 from solvent.harness.trading import TradeRequest, commit_txs, keeper_settles
-from solvent.harness.world import DEV_ACCOUNTS, KEEPER, World, world_from_protocol
+from solvent.harness.world import DEV_ACCOUNTS, KEEPER, World, pool_income, world_from_protocol
 from solvent.keeper.bot import Keeper
 from solvent.report import Report, Series
 
@@ -146,7 +146,7 @@ def run_demo(
             first_block,
         )
         summary["orders"] = _order_summary(world, settle_latencies) if orders else None
-        summary.update(_pool_income(world, ids))
+        summary.update(pool_income(world, ids))
         summary["deployment_record"] = str(record_path)
 
     report = Report(
@@ -207,30 +207,6 @@ def _order_summary(world: World, settle_latencies: list[int]) -> dict[str, Any]:
         if settle_latencies
         else None,
     }
-
-
-def _pool_income(world: World, ids: list[int]) -> dict[str, Any]:
-    """Funding and borrow interest paid to the pool over the run: what the engine settled
-    (`FundingSettled`, positive when the account paid; `InterestCharged`) plus what the open
-    positions and debts owe and have not settled yet (`pendingCharges`). A figure the engine
-    does not report (an engine without funding or borrow) is None."""
-    admin = world.admin
-    events = {name for name in world.engine.topics.values()} | set(admin.topics.values())
-    out: dict[str, Any] = {"funding_to_pool_usd": None, "borrow_interest_to_pool_usd": None}
-    pending_funding = pending_interest = 0
-    if "pendingCharges" in admin.functions and ids:
-        markets = list(world.market_ids.values())
-        owed = world.read_many([(admin, "pendingCharges", (i, m)) for i in ids for m in markets])
-        pending_funding = sum(int(f) for f, _ in owed)
-        # one interest figure per account (the same in every market's answer)
-        pending_interest = sum(int(owed[k * len(markets)][1]) for k in range(len(ids)))
-    if "FundingSettled" in events:
-        settled = sum(int(e["amount"]) for e in world.logs(world.engine, "FundingSettled"))
-        out["funding_to_pool_usd"] = round((settled + pending_funding) / QUOTE, 2)
-    if "InterestCharged" in events:
-        charged = sum(int(e["amount"]) for e in world.logs(world.engine, "InterestCharged"))
-        out["borrow_interest_to_pool_usd"] = round((charged + pending_interest) / QUOTE, 2)
-    return out
 
 
 def _healths(world: World, ids: list[int]) -> list[float]:

@@ -17,7 +17,7 @@ from eth_abi import decode as abi_decode
 from solvent.abi import ContractCodec, abis_from_project
 from solvent.deploy import Protocol
 from solvent.fastpath import Failure, FastSender, NotMined, Tx, dev_accounts, succeeded
-from solvent.rpc import RpcClient
+from solvent.rpc import RpcClient, RpcError
 
 # The harness's contracts (the keeper's list, the extension, the mock feeds).
 CONTRACTS = (
@@ -301,6 +301,41 @@ class World:
 
         config = KeeperConfig(rpc_url=self.rpc.url, record=self.record, abis=self.abis, **overrides)
         return Keeper(config, LocalKeySigner(dev_accounts(index + 1)[index]))
+
+
+def pool_income(world: World, ids: list[int]) -> dict[str, Any]:
+    """Funding and borrow interest paid to the pool over the run: what the engine settled
+    (`FundingSettled`, positive when the account paid; `InterestCharged`) plus what the open
+    positions and debts owe and have not settled yet (`pendingCharges`). A figure the engine
+    does not report (an engine without funding or borrow) is None."""
+    admin = world.admin
+    events = {name for name in world.engine.topics.values()} | set(admin.topics.values())
+    out: dict[str, Any] = {"funding_to_pool_usd": None, "borrow_interest_to_pool_usd": None}
+    pending_funding = pending_interest = 0
+    if "pendingCharges" in admin.functions and ids:
+        markets = list(world.market_ids.values())
+        calls = [admin.call("pendingCharges", i, m) for i in ids for m in markets]
+        answers = world.rpc.batch_results(
+            ("eth_call", [{"to": to, "data": data}, "latest"]) for to, data in calls
+        )
+        owed = [
+            (0, 0) if isinstance(a, RpcError) else admin.decode("pendingCharges", a)
+            for a in answers
+        ]  # an account the view cannot price (a stale feed) counts nothing pending
+        pending_funding = sum(int(f) for f, _ in owed)
+        # one interest figure per account (the same in every market's answer)
+        pending_interest = sum(int(owed[k * len(markets)][1]) for k in range(len(ids)))
+    if "FundingSettled" in events:
+        settled = sum(int(e["amount"]) for e in world.logs(world.engine, "FundingSettled"))
+        out["funding_to_pool_usd"] = round(
+            (settled + pending_funding) / 10 ** world.decimals["quote"], 2
+        )
+    if "InterestCharged" in events:
+        charged = sum(int(e["amount"]) for e in world.logs(world.engine, "InterestCharged"))
+        out["borrow_interest_to_pool_usd"] = round(
+            (charged + pending_interest) / 10 ** world.decimals["quote"], 2
+        )
+    return out
 
 
 def raise_failures(world: World, failed: list[Outcome], total: int) -> None:

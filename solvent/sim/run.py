@@ -17,7 +17,7 @@ from typing import Any
 
 from solvent.fastpath import Tx, succeeded
 from solvent.harness.population import PopulationSpec, Trader, hire_keepers, open_population
-from solvent.harness.world import KEEPER, OPERATOR, World
+from solvent.harness.world import KEEPER, OPERATOR, World, pool_income
 from solvent.sim.episodes import LIQUIDATED, OPEN, RECOVERED, BreachEpisodes, Episode
 from solvent.sim.keepers import KeeperAgent, KeeperModel, Observation, decide, observe
 from solvent.sim.paths import PricePath
@@ -167,6 +167,8 @@ def run_path(
         else None,
         "breach_to_liquidation_blocks_max": max(tally.latency, default=None),
         "breach_episodes": {k: outcomes[k] for k in (LIQUIDATED, RECOVERED, OPEN)},
+        # funding and borrow interest the pool received over the run (settled plus still owed)
+        **pool_income(world, ids),
     }
     return SimResult(summary, series, traders, tally.liquidated, all_episodes)
 
