@@ -51,8 +51,37 @@ def cli(accounts, seed, eth_drop, btc_drop, out):
             f"max {s['reaction_latency_blocks_max']}",
         ),
     ]
+    orders = s.get("orders")
+    if orders:
+        rows.append(
+            (
+                "orders (commit -> round -> keeper)",
+                f"{orders['committed']} committed, {orders['settled']} settled, "
+                f"{orders['cancelled']} cancelled, {orders['pending']} pending",
+            )
+        )
+        rows.append(
+            (
+                "order settlement latency",
+                f"mean {orders['settle_latency_blocks_mean']} blocks, "
+                f"max {orders['settle_latency_blocks_max']} (from the price's block)",
+            )
+        )
+        rows.append(
+            (
+                "order fees",
+                f"trade ${orders['trade_fees_usd']:,.2f}, "
+                f"settlement ${orders['settlement_fees_usd']:,.2f} (to the keeper)",
+            )
+        )
+    for key, label in (
+        ("funding_to_pool_usd", "funding paid to the pool"),
+        ("borrow_interest_to_pool_usd", "borrow interest paid to the pool"),
+    ):
+        value = s.get(key)
+        rows.append((label, "n/a (engine without it)" if value is None else f"${value:,.2f}"))
     for label, value in rows:
-        click.echo(f"  {label:<32} {value}")
+        click.echo(f"  {label:<34} {value}")
     click.echo(f"\n  report: {', '.join(str(f) for f in result.files)}")
 
 

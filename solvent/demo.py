@@ -15,20 +15,17 @@ from statistics import mean
 from typing import Any
 
 from solvent import config as configs
-from solvent.abi import abis_from_project
 from solvent.anvil import AnvilOptions, ape_on_own_anvil
-from solvent.deploy import deploy, read_record, write_record
-from solvent.fastpath import dev_accounts
-from solvent.keeper.bot import CONTRACTS, Keeper, KeeperConfig
-from solvent.keeper.signers import LocalKeySigner
+from solvent.deploy import deploy, write_record
+from solvent.harness.population import PopulationSpec, Trader, hire_keepers, open_population
+from solvent.harness.trading import TradeRequest, commit_txs, keeper_settles
+from solvent.harness.world import DEV_ACCOUNTS, KEEPER, World, pool_income, world_from_protocol
+from solvent.keeper.bot import Keeper
 from solvent.report import Report, Series
-from solvent.sim.population import PopulationSpec, open_population
-from solvent.sim.world import OPERATOR, World, world_from_protocol
 
 WAD = 10**18
 QUOTE = 10**6
-KEEPER_ACCOUNT = 10
-KEEPER_CAPITAL = 20_000_000 * QUOTE
+KEEPER_CAPITAL_USD = 20_000_000
 HEALTH_PLOT_CAP = 5.0
 
 
@@ -41,6 +38,8 @@ class DemoOptions:
     crash_blocks: int = 20
     max_settle_blocks: int = 400
     block_seconds: int = 12
+    close_share: float = 0.2  # traders who close a position through an order during the crash
+    close_step: int = 3  # the crash block their orders are committed in
     out: Path = Path("reports/demo")
 
 
@@ -62,7 +61,7 @@ def run_demo(
         "WETH": start["WETH"] * (1 - options.eth_drop),
         "WBTC": start["WBTC"] * (1 - options.btc_drop),
     }
-    with ape_on_own_anvil(networks, AnvilOptions(accounts=20, gas_limit=1_000_000_000)) as node:
+    with ape_on_own_anvil(networks, AnvilOptions(accounts=DEV_ACCOUNTS, gas_limit=1_000_000_000)):
         from ape import accounts, chain
 
         protocol = deploy(project, chain, config, accounts.test_accounts[0])
@@ -75,9 +74,15 @@ def run_demo(
             folder=options.out,
             force=True,
         )
-        world = world_from_protocol(project, chain, protocol, accounts=KEEPER_ACCOUNT + 1)
-        traders = open_population(world, PopulationSpec(options.accounts, options.seed), start)
-        keeper = _hire_keeper(world, node.url, read_record("demo", folder=options.out), project)
+        world = world_from_protocol(project, chain, protocol)
+        keeper = _hire_keeper(world)
+        orders = "order_book" in world.codecs
+        traders = open_population(
+            world,
+            PopulationSpec(options.accounts, options.seed),
+            start,
+            settle_with=keeper_settles(keeper) if orders else None,  # the keeper settles
+        )
         ids = [t.account_id for t in traders]
         health_before = _healths(world, ids)
         fund_before = _balance(world, world.fund.address)
@@ -91,6 +96,7 @@ def run_demo(
             "pool": [],
         }
         latencies: list[int] = []
+        settle_latencies: list[int] = []
         world.set_automine(False)
         try:
             total = options.crash_blocks + options.max_settle_blocks
@@ -98,9 +104,12 @@ def run_demo(
                 weight = min(step / options.crash_blocks, 1.0)
                 prices = {k: start[k] + (end[k] - start[k]) * weight for k in start}
                 now += options.block_seconds
+                if orders and step == options.close_step:  # in this block, with the prices
+                    world.post(_closing_commits(world, traders, options.close_share))
                 world.set_prices_in_block(prices, now)
                 report = keeper.step()
                 latencies += report.latencies
+                settle_latencies += report.settle_latencies
                 fund, pool = world.read_many(
                     [
                         (world.quote, "balanceOf", (world.fund.address,)),
@@ -116,6 +125,7 @@ def run_demo(
                     phase = "crash" if step <= options.crash_blocks else "settling"
                     progress(phase, step, total)
                 settled = step > options.crash_blocks and report.liquidatable == 0
+                settled = settled and not keeper.order_index.pending
                 if settled and not world.read(world.liquidator, "activeAuctionIds"):
                     break
             world.mine_at(now + options.block_seconds)  # the keeper's last transactions
@@ -135,6 +145,8 @@ def run_demo(
             world,
             first_block,
         )
+        summary["orders"] = _order_summary(world, settle_latencies) if orders else None
+        summary.update(pool_income(world, ids))
         summary["deployment_record"] = str(record_path)
 
     report = Report(
@@ -150,16 +162,51 @@ def run_demo(
     return DemoResult(summary, report.write(options.out))
 
 
-def _hire_keeper(world: World, url: str, record: dict[str, Any], project: Any) -> Keeper:
-    account = dev_accounts(KEEPER_ACCOUNT + 1)[KEEPER_ACCOUNT]
-    world.rpc.call("anvil_setBalance", account.address, hex(10**24))
-    world.send_ok([world.tx(OPERATOR, world.quote, "mint", account.address, KEEPER_CAPITAL)])
-    keeper = Keeper(
-        KeeperConfig(rpc_url=url, record=record, abis=abis_from_project(project, CONTRACTS)),
-        LocalKeySigner(account),
-    )
+def _hire_keeper(world: World) -> Keeper:
+    hire_keepers(world, [KEEPER], KEEPER_CAPITAL_USD, approve=False)  # it approves by itself
+    keeper: Keeper = world.keeper(KEEPER)
     keeper.sync()
     return keeper
+
+
+def _closing_commits(world: World, traders: list[Trader], share: float) -> list[Any]:
+    """Orders closing the first position of every `1/share`-th trader still holding it (reduce
+    orders: no commit pre-check; the keeper settles them once their round is published)."""
+    every = max(1, round(1 / share)) if share > 0 else 0
+    chosen = [t for t in traders[::every] if t.positions] if every else []
+    held = [(t, next(iter(t.positions))) for t in chosen]
+    sizes = world.read_many(
+        [(world.admin, "positions", (t.account_id, world.market_ids[m])) for t, m in held]
+    )
+    return commit_txs(
+        world,
+        [
+            TradeRequest(t.owner, t.account_id, m, -int(size[0]))
+            for (t, m), size in zip(held, sizes, strict=True)
+            if int(size[0]) != 0
+        ],
+    )
+
+
+def _order_summary(world: World, settle_latencies: list[int]) -> dict[str, Any]:
+    """Orders over the whole run (the population's and the crash's closes): committed, settled,
+    cancelled, and the blocks from each crash order's price to its settlement."""
+    book = world.c("order_book")
+    committed = world.logs(book, "OrderCommitted")
+    settled = world.logs(book, "OrderSettled")
+    cancelled = world.logs(book, "OrderCancelled")
+    return {
+        "committed": len(committed),
+        "settled": len(settled),
+        "cancelled": len(cancelled),
+        "pending": len(committed) - len(settled) - len(cancelled),
+        "settlement_fees_usd": sum(e["settlementFee"] for e in settled + cancelled) / QUOTE,
+        "trade_fees_usd": sum(e["tradeFee"] for e in settled) / QUOTE,
+        "settle_latency_blocks_max": max(settle_latencies, default=None),
+        "settle_latency_blocks_mean": round(mean(settle_latencies), 2)
+        if settle_latencies
+        else None,
+    }
 
 
 def _healths(world: World, ids: list[int]) -> list[float]:

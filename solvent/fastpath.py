@@ -17,6 +17,7 @@ from typing import Any
 
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
+from eth_utils import keccak
 
 from solvent.anvil import TEST_MNEMONIC
 from solvent.rpc import RpcClient
@@ -28,6 +29,7 @@ MAX_FEE_PER_GAS = 100 * 10**9
 PRIORITY_FEE_PER_GAS = 10**9
 MAX_WAIT_BLOCKS = 256  # a batch that needs more blocks than this is a bug, not a big batch
 SEND_ORDER_SPAN = 10**8  # wei of fee bid above the base fee that orders transactions in blocks
+SEND_CHUNK = 2_000  # transactions per JSON-RPC request: a 30,000-transaction set-up in a few posts
 
 
 def dev_accounts(count: int, mnemonic: str = TEST_MNEMONIC) -> list[LocalAccount]:
@@ -89,21 +91,19 @@ class FastSender:
         signers: Sequence[LocalAccount],
         chain_id: int = 31337,
         in_send_order: bool = False,
+        node_signs: bool = False,
     ):
         self.rpc = RpcClient(url, timeout_s=60)
         self.signers = list(signers)
         self.chain_id = chain_id
         self.in_send_order = in_send_order
+        self.node_signs = node_signs
         self.signed = 0
-        self.nonces = [
-            int(n, 16)
-            for n in self.rpc.batch(
-                ("eth_getTransactionCount", [s.address, "pending"]) for s in self.signers
-            )
-        ]
+        self.nonces: list[int] = []
+        self.resync_nonces()
 
-    def sign(self, tx: Tx) -> str:
-        signer = self.signers[tx.sender]
+    def _fields(self, tx: Tx) -> dict[str, Any]:
+        """The transaction's fields with the next nonce of its sender (taken here)."""
         bid = max(0, SEND_ORDER_SPAN - self.signed) if self.in_send_order else 0
         self.signed += 1
         fields: dict[str, Any] = {
@@ -119,12 +119,61 @@ class FastSender:
         if tx.to is not None:
             fields["to"] = tx.to
         self.nonces[tx.sender] += 1
-        return "0x" + signer.sign_transaction(fields).raw_transaction.hex().removeprefix("0x")
+        return fields
+
+    def sign(self, tx: Tx) -> str:
+        fields = self._fields(tx)
+        signed = self.signers[tx.sender].sign_transaction(fields)
+        return "0x" + signed.raw_transaction.hex().removeprefix("0x")
+
+    def _request(self, tx: Tx) -> tuple[str, list[Any]]:
+        """The JSON-RPC call that submits `tx`: signed here, or by the node (`node_signs`)."""
+        if not self.node_signs:
+            return ("eth_sendRawTransaction", [self.sign(tx)])
+        fields = self._fields(tx)
+        unsigned = {
+            "from": self.signers[tx.sender].address,
+            "nonce": hex(fields["nonce"]),
+            "gas": hex(fields["gas"]),
+            "maxFeePerGas": hex(fields["maxFeePerGas"]),
+            "maxPriorityFeePerGas": hex(fields["maxPriorityFeePerGas"]),
+            "value": hex(fields["value"]),
+            "data": _hex(fields["data"]),
+        }
+        if tx.to is not None:
+            unsigned["to"] = tx.to
+        return ("eth_sendTransaction", [unsigned])
 
     def send(self, txs: Iterable[Tx]) -> list[str]:
-        """Signs every transaction (nonces in order per sender) and sends them in one batch."""
-        raw = [self.sign(tx) for tx in txs]
-        return self.rpc.batch(("eth_sendRawTransaction", [r]) for r in raw)
+        """Submits every transaction (nonces in order per sender, explicit, so the order inside a
+        request does not matter) in batched requests of `SEND_CHUNK`; returns their hashes."""
+        calls = [self._request(tx) for tx in txs]
+        return [
+            h
+            for start in range(0, len(calls), SEND_CHUNK)
+            for h in self.rpc.batch(calls[start : start + SEND_CHUNK])
+        ]
+
+    def send_automined(self, tx: Tx) -> dict[str, Any]:
+        """One locally signed transaction to an automining node, and its receipt, in one request
+        (the node mines it before answering the send); returns the receipt."""
+        raw = self.sign(tx)
+        tx_hash = "0x" + keccak(hexstr=raw).hex().removeprefix("0x")
+        _, receipt = self.rpc.batch(
+            [("eth_sendRawTransaction", [raw]), ("eth_getTransactionReceipt", [tx_hash])]
+        )
+        while receipt is None:  # automine includes it right after answering the send
+            receipt = self.rpc.call("eth_getTransactionReceipt", tx_hash)
+        return dict(receipt)
+
+    def resync_nonces(self) -> None:
+        """Reads every sender's nonce from the node again (after `evm_revert`, say)."""
+        self.nonces = [
+            int(n, 16)
+            for n in self.rpc.batch(
+                ("eth_getTransactionCount", [s.address, "pending"]) for s in self.signers
+            )
+        ]
 
     def mine(self, blocks: int = 1) -> None:
         self.rpc.batch([("anvil_mine", [hex(blocks)])])

@@ -126,7 +126,53 @@ def _keeper(data: dict[str, Any] | None) -> list[str]:
         "next table runs at a real chain's limit). Between heads the keeper asks only "
         "`eth_blockNumber`, once per `--poll-interval`."
     )
-    return [*head, *rows, "", note, "", *_throughput(data.get("throughput"))]
+    return [
+        *head,
+        *rows,
+        "",
+        note,
+        "",
+        *_throughput(data.get("throughput")),
+        *_orders(data.get("orders")),
+    ]
+
+
+def _orders(data: dict[str, Any] | None) -> list[str]:
+    """The keeper settling orders: latency from the price to the settlement, gas, fee vs gas."""
+    if not data:
+        return []
+    rows = [
+        f"### {_fmt(data['orders'])} orders committed in one block, settled by the keeper",
+        "",
+        "| measurement | measured | target | met |",
+        "|---|---:|---|---|",
+        _judged(
+            "blocks from the determining round to the settlement, worst order",
+            _fmt(data["latency_blocks_max"]),
+            "≤ 1 block",
+            data["latency_blocks_max"] is not None
+            and data["latency_blocks_max"] <= LATENCY_TARGET_BLOCKS
+            and data["settled"] + data["cancelled_at_settlement"] == data["committed"],
+        ),
+        f"| orders settled (filled) / cancelled at settlement | {_fmt(data['settled'])} / "
+        f"{_fmt(data['cancelled_at_settlement'])} of {_fmt(data['committed'])} | | |",
+        f"| settlements sent by one keeper step | {_fmt(data['settlements_sent_in_one_step'])} "
+        f"({data['step_with_settlements_s']:.1f} s) | | |",
+        f"| gas per settlement, mean / max | {_fmt(round(data['settle_gas_mean']))} / "
+        f"{_fmt(data['settle_gas_max'])} | | |",
+        _judged(
+            f"settlement fee ${data['settlement_fee_usd']:.2f} vs the keeper's gas at its fee "
+            f"({data['effective_gas_price_gwei']:.2f} gwei, ETH ${_fmt(round(data['eth_usd']))})",
+            f"${data['settle_cost_usd_mean']:.4f}",
+            "fee ≥ gas",
+            bool(data["fee_covers_gas"]),
+        ),
+        f"| same gas at 10 / 30 gwei | ${data['settle_cost_usd_at_10_gwei']:.2f} / "
+        f"${data['settle_cost_usd_at_30_gwei']:.2f} | | |",
+        f"| gas price at which the fee stops covering a mean settlement | "
+        f"{data['break_even_gas_price_gwei']:.1f} gwei | | |",
+    ]
+    return [*rows, ""]
 
 
 def _throughput(data: dict[str, Any] | None) -> list[str]:

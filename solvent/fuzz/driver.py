@@ -8,8 +8,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from eth_utils import keccak
-
 from solvent.abi import CodecSet, Event, shape_outputs
 from solvent.fastpath import FastSender, Tx, dev_accounts
 from solvent.rpc import RpcClient, RpcError
@@ -76,13 +74,7 @@ class FastDriver:
     def transact(self, sender: int, target: str, fn: str, *args: Any) -> Outcome:
         to = self.codec.address(target)
         data = self.codec.encode(target, fn, args)
-        raw = self.sender.sign(Tx(sender=sender, to=to, data=data, gas=TX_GAS))
-        tx_hash = "0x" + keccak(hexstr=raw).hex()
-        _, receipt = self.rpc.batch(
-            [("eth_sendRawTransaction", [raw]), ("eth_getTransactionReceipt", [tx_hash])]
-        )
-        while receipt is None:  # automine includes it right after answering the send
-            receipt = self.rpc.call("eth_getTransactionReceipt", tx_hash)
+        receipt = self.sender.send_automined(Tx(sender=sender, to=to, data=data, gas=TX_GAS))
         if int(receipt["status"], 16) == 1:
             return Outcome(True, events=self.codec.decode_logs(receipt["logs"]))
         return Outcome(False, error=self._revert_reason(sender, to, data))
@@ -140,12 +132,7 @@ class FastDriver:
         self.resync_nonces()
 
     def resync_nonces(self) -> None:
-        self.sender.nonces = [
-            int(n, 16)
-            for n in self.rpc.batch(
-                ("eth_getTransactionCount", [s.address, "pending"]) for s in self.sender.signers
-            )
-        ]
+        self.sender.resync_nonces()
 
 
 def _batch_tolerant(rpc: RpcClient, payload: list[tuple[str, list[Any]]]) -> list[Any]:

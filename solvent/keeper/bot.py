@@ -5,7 +5,10 @@ keeper's quote balance and nonce; the engine's logs since the last step update t
 only accounts touched by those logs, exposed to an asset whose price moved, or everything after a
 volatility poke are re-checked with the extension's `healthOf` (batched eth_calls); liquidations,
 takes and resets are simulated with eth_call first and then signed and sent in one batch through
-the TxManager. Why not silverback: see docs/keeper.md.
+the TxManager. With an order book in the deployment record, the keeper also follows its events
+and settles each pending order in the block after its price exists (the first round of the
+market's feed at or after the order's target time), batched, and cancels expired orders
+(solvent/keeper/orders.py). Why not silverback: see docs/keeper.md.
 """
 
 from __future__ import annotations
@@ -19,6 +22,15 @@ from typing import Any
 from solvent.abi import ContractCodec, decode_static_tuple_array, encode_uint_array_call
 from solvent.keeper.logs import LOGGER_NAME, log
 from solvent.keeper.metrics import KeeperMetrics
+from solvent.keeper.orders import (
+    AGGREGATOR_ABI,
+    OrderIndex,
+    PendingOrder,
+    Round,
+    determining_rounds,
+    parse_round_id,
+    round_id,
+)
 from solvent.keeper.transactions import (
     FeePolicy,
     Outcome,
@@ -46,7 +58,10 @@ CONTRACTS = (
     "LPPool",
     "InsuranceFund",
     "FlashTaker",
+    "OrderBook",
 )
+# Order book events the keeper follows (pending orders, market windows).
+ORDER_EVENTS = ("OrderCommitted", "OrderSettled", "OrderCancelled", "MarketOrdersSet")
 # Engine events that change an account's health or bring a new account into the index.
 ACCOUNT_EVENTS = (
     "AccountOpened",
@@ -93,6 +108,8 @@ class KeeperConfig:
     # oracle's `native_asset` (the chain's gas token), plus this margin. "" turns the gate off.
     native_asset: str = "WETH"
     min_profit_margin_bps: int = 0
+    settle_gas: int = 600_000  # an order's settlement (fill, funding, fees); ~130-250k used
+    cancel_order_gas: int = 150_000
 
 
 @dataclass
@@ -111,11 +128,17 @@ class StepReport:
     reverted: int = 0  # reverted for another reason: stale, out of gas, other
     unprofitable: int = 0  # not sent: the simulated reward does not cover the gas
     latencies: list[int] = field(default_factory=list)  # liquidations mined, in blocks
+    orders_pending: int = 0
+    settlements_sent: int = 0
+    order_cancels_sent: int = 0
+    settlements_mined: int = 0
+    # settlements mined: blocks from the first block in which the order's price existed
+    settle_latencies: list[int] = field(default_factory=list)
 
 
 @dataclass
 class _Action:
-    kind: str  # liquidation, take, reset, start_queued, poke, approve
+    kind: str  # liquidation, take, reset, start_queued, poke, approve, settle, cancel_order
     key: Any  # account id, auction id or asset
     request: TxRequest
 
@@ -154,6 +177,18 @@ class Keeper:
             int(i): self.assets[s] for s, i in config.record["market_ids"].items()
         }
         self.deploy_block = int(config.record["deploy_block"])
+        # The order book and each market's primary feed (the feed the book settles on), when the
+        # deployment has one.
+        self.book = (
+            ContractCodec(config.abis["OrderBook"], a["order_book"])
+            if "order_book" in a and "OrderBook" in config.abis
+            else None
+        )
+        self.order_feeds = {
+            int(i): ContractCodec(AGGREGATOR_ABI, a[f"feed.{s}"])
+            for s, i in config.record["market_ids"].items()
+            if self.book is not None and f"feed.{s}" in a
+        }
         self._positions = {
             (event, "accountId"): self.engine.indexed_position(event, "accountId")
             for event in ACCOUNT_EVENTS
@@ -189,6 +224,8 @@ class Keeper:
         self.approved = False
         self.token_scale: dict[str, int] = {}
         self.auction_tokens: dict[int, str] = {}
+        self.order_index = OrderIndex()
+        self.first_priced: dict[int, int] = {}  # order id -> first block its price existed in
 
     def sync(self) -> None:
         """Rebuilds the account index from the engine's logs since the deployment block and adopts
@@ -213,7 +250,17 @@ class Keeper:
         calls.append(
             self._call(self.quote.address, self.quote.encode("allowance", self.me, self._liq()))
         )
+        markets = sorted(self.order_feeds) if self.book is not None else []
+        if self.book is not None:
+            calls += [
+                self._call(self.book.address, self.book.encode("marketOrders", m)) for m in markets
+            ]
         answers = self.rpc.batch(calls)
+        for market, answer in zip(markets, answers[len(answers) - len(markets) :], strict=True):
+            stored = self.book.decode("marketOrders", answer)[0] if self.book else None
+            if stored is not None and int(stored[0], 16) != 0:  # the market is open for orders
+                self.order_index.windows[market] = int(stored[2])
+        answers = answers[: len(answers) - len(markets)]
         quote_decimals = self.quote.decode("decimals", answers[0])[0]
         self.wad_per_quote = 10 ** (18 - quote_decimals)
         for token, answer in zip(tokens, answers[1:-1], strict=True):
@@ -254,6 +301,12 @@ class Keeper:
             decoded = self.oracle.decode_input(data)
             if decoded and decoded[0] == "poke":
                 return ("poke", str(decoded[1]["asset"]).lower())
+        if self.book is not None and to == self.book.address.lower():
+            decoded = self.book.decode_input(data)
+            if decoded and decoded[0] == "settleOrder":
+                return ("settle", int(decoded[1]["orderId"]))
+            if decoded and decoded[0] == "cancelOrder":
+                return ("cancel_order", int(decoded[1]["orderId"]))
         if self.flash is not None and to == self.flash.address.lower():
             decoded = self.flash.decode_input(data)
             if decoded and decoded[0] == "take":
@@ -307,6 +360,7 @@ class Keeper:
         if self.last_hash is None:
             self.sync()
         assets = list(self.assets.values())
+        markets = sorted(self.order_feeds)
         answers = self.rpc.batch_results(
             [
                 ("eth_getBlockByNumber", ["latest", False]),
@@ -317,6 +371,12 @@ class Keeper:
                 self._call(self.quote.address, self.quote.encode("balanceOf", self.me)),
                 self._call(self._liq(), self.liquidator.encode("queuedLotIds")),
                 *(self._call(self.oracle.address, self.oracle.encode("price", a)) for a in assets),
+                *(
+                    self._call(
+                        self.order_feeds[m].address, self.order_feeds[m].encode("latestRoundData")
+                    )
+                    for m in markets
+                ),
             ]
         )
         for answer in answers[:READS]:
@@ -340,8 +400,9 @@ class Keeper:
         if block > self.last_block:
             self._index_logs(self.last_block + 1, block)
             self.last_block, self.last_hash = block, head["hash"]
-        self._note_prices(assets, answers[READS:])
+        self._note_prices(assets, answers[READS : READS + len(assets)])
         self._settle(self.txm.poll(), report)
+        latest_rounds = self._latest_rounds(markets, answers[READS + len(assets) :])
 
         actions = self._liquidations(block, report)
         auction_ids = self.liquidator.decode("activeAuctionIds", auctions_hex)[0]
@@ -349,12 +410,15 @@ class Keeper:
         actions += self._auction_actions(list(auction_ids), budget)
         actions += self._queued_starts(list(self.liquidator.decode("queuedLotIds", queued_hex)[0]))
         actions += self._pokes(int(head["timestamp"], 16))
+        actions += self._order_actions(int(head["timestamp"], 16), latest_rounds)
+        report.orders_pending = len(self.order_index.pending)
         if not self.approved:
             actions.insert(0, self._approve_action())
         self._send(actions, report)
         report.accounts_tracked = len(self.accounts)
         self.metrics.accounts_tracked.set(len(self.accounts))
         self.metrics.breached_pending.set(len(self.breached))
+        self.metrics.orders_pending.set(len(self.order_index.pending))
         self.stepped_at = block
         self.metrics.last_processed_block.set(block)
         self.metrics.last_step_timestamp.set(time.time())
@@ -370,23 +434,23 @@ class Keeper:
             end = min(start + self.config.log_range - 1, to_block)
             ranges.append((start, end))
             start = end + 1
+        queries = [(self.engine.address, topics)]
+        if self.book is not None:
+            queries.append((self.book.address, [[self.book.topic(name) for name in ORDER_EVENTS]]))
         results = self.rpc.batch(
             (
                 "eth_getLogs",
-                [
-                    {
-                        "address": self.engine.address,
-                        "fromBlock": hex(a),
-                        "toBlock": hex(b),
-                        "topics": topics,
-                    }
-                ],
+                [{"address": address, "fromBlock": hex(a), "toBlock": hex(b), "topics": t}],
             )
+            for address, t in queries
             for a, b in ranges
         )
-        for logs in results:
+        for logs in results[: len(ranges)]:
             for item in logs:
                 self._index_log(item)
+        for logs in results[len(ranges) :]:
+            for item in logs:
+                self._index_order_log(item)
 
     def _index_log(self, item: dict[str, Any]) -> None:
         """Every field the index needs is an indexed argument: read from the topics (at the
@@ -407,6 +471,34 @@ class Keeper:
             token = "0x" + topics[self._positions[("Deposited", "token")]][-40:].lower()
             if token in self.exposure:
                 self.exposure[token].add(account)
+
+    def _index_order_log(self, item: dict[str, Any]) -> None:
+        """The order book's events, in chain order: a commit adds a pending order (a commit that
+        replaces an expired one comes after that one's `OrderCancelled`), a settlement or a
+        cancellation removes it, a market's new configuration updates its window."""
+        assert self.book is not None
+        decoded = self.book.decode_log(item)
+        if decoded is None:
+            return
+        args = decoded.args
+        if decoded.name == "OrderCommitted":
+            oid = int(args["orderId"])
+            self.order_index.committed(
+                PendingOrder(
+                    oid,
+                    int(args["accountId"]),
+                    int(args["marketId"]),
+                    int(args["targetTime"]),
+                    int(item["blockNumber"], 16),
+                )
+            )
+            self.first_priced.pop(oid, None)
+        elif decoded.name in ("OrderSettled", "OrderCancelled"):
+            self.order_index.closed(int(args["orderId"]))
+        elif decoded.name == "MarketOrdersSet":
+            config = args["config"]
+            window = config["settlementWindow"] if isinstance(config, dict) else config[1]
+            self.order_index.windows[int(args["marketId"])] = int(window)
 
     def _note_prices(self, assets: list[str], answers: list[Any]) -> None:
         for asset, answer in zip(assets, answers, strict=True):
@@ -582,6 +674,93 @@ class Keeper:
             actions.append(_Action("poke", asset, request))
         return actions
 
+    # ------------------------------------------------------------------ orders
+
+    def _latest_rounds(self, markets: list[int], answers: list[Any]) -> dict[int, Round | None]:
+        rounds: dict[int, Round | None] = {}
+        for market, answer in zip(markets, answers, strict=True):
+            if isinstance(answer, RpcError):
+                rounds[market] = None
+                continue
+            rid, _, _, updated_at, _ = self.order_feeds[market].decode("latestRoundData", answer)
+            rounds[market] = Round(int(rid), int(updated_at))
+        return rounds
+
+    def _order_actions(self, timestamp: int, latest: dict[int, Round | None]) -> list[_Action]:
+        """A settlement for every pending order whose price exists (named by its determining
+        round, found once per market and target time), a cancellation for every expired one."""
+        if self.book is None:
+            return []
+        priced, expired = self.order_index.due(timestamp, latest)
+        priced = [o for o in priced if not self._busy(("settle", o.order_id))]
+        by_market: dict[int, set[int]] = {}
+        for order in priced:
+            by_market.setdefault(order.market_id, set()).add(order.target_time)
+            self.first_priced.setdefault(order.order_id, self.unseen_from)
+        rounds = {
+            market: self._determining_rounds(market, latest[market], targets)
+            for market, targets in by_market.items()
+            if latest.get(market) is not None
+        }
+        actions = []
+        for order in priced:
+            rid = rounds.get(order.market_id, {}).get(order.target_time)
+            if rid is None:
+                continue
+            data = self.book.encode("settleOrder", order.order_id, rid)
+            request = TxRequest(
+                self.book.address, data, self.config.settle_gas, f"settle:{order.order_id}"
+            )
+            actions.append(_Action("settle", order.order_id, request))
+        for order in expired:
+            if self._busy(("cancel_order", order.order_id)):
+                continue
+            data = self.book.encode("cancelOrder", order.order_id)
+            request = TxRequest(
+                self.book.address, data, self.config.cancel_order_gas, f"cancel:{order.order_id}"
+            )
+            actions.append(_Action("cancel_order", order.order_id, request))
+        return actions
+
+    def _determining_rounds(
+        self, market: int, latest: Round | None, targets: set[int]
+    ) -> dict[int, int]:
+        """Target time -> the round that settles orders with it, walking the market's feed back
+        from its latest round (one batched request per walk step, usually one in all)."""
+        if latest is None:
+            return {}
+        feed = self.order_feeds[market]
+
+        def fetch(ids: list[int]) -> dict[int, int]:
+            answers = self.rpc.batch_results(
+                self._call(feed.address, feed.encode("getRoundData", i)) for i in ids
+            )
+            return {
+                i: int(feed.decode("getRoundData", answer)[3])
+                for i, answer in zip(ids, answers, strict=True)
+                if not isinstance(answer, RpcError)
+            }
+
+        def phase_last(phase: int) -> Round | None:
+            try:
+                aggregator = feed.decode(
+                    "phaseAggregators",
+                    self.rpc.call(
+                        *self._call(feed.address, feed.encode("phaseAggregators", phase))
+                    ),
+                )[0]
+                if int(aggregator, 16) == 0:
+                    return None
+                raw = self.rpc.call(*self._call(aggregator, feed.encode("latestRoundData")))
+            except RpcError:
+                return None  # not a proxy (no phases), or the phase's aggregator is gone
+            rid, _, _, updated_at, _ = feed.decode("latestRoundData", raw)
+            if int(updated_at) == 0:
+                return None
+            return Round(round_id(phase, parse_round_id(int(rid))[1]), int(updated_at))
+
+        return determining_rounds(latest, targets, fetch, phase_last)
+
     def _approve_action(self) -> _Action:
         data = self.quote.encode("approve", self._liq(), MAX_UINT)
         request = TxRequest(self.quote.address, data, self.config.approve_gas, "approve")
@@ -631,6 +810,8 @@ class Keeper:
                 "take": "takes_sent",
                 "reset": "resets_sent",
                 "poke": "pokes_sent",
+                "settle": "settlements_sent",
+                "cancel_order": "order_cancels_sent",
             }.get(action.kind)
             if counter:
                 setattr(report, counter, getattr(report, counter) + 1)
@@ -700,7 +881,13 @@ class Keeper:
         """What the logs of one of our actions pay us, in quote units (takes at the oracle)."""
         reward = 0
         for item in logs:
-            for codec in (self.engine, self.liquidator, *([self.flash] if self.flash else [])):
+            codecs = (
+                self.engine,
+                self.liquidator,
+                *([self.flash] if self.flash else []),
+                *([self.book] if self.book else []),
+            )
+            for codec in codecs:
                 if item["address"].lower() != codec.address.lower():
                     continue
                 decoded = codec.decode_log(item)
@@ -711,6 +898,11 @@ class Keeper:
                     reward += int(args["keeperReward"])
                 elif name == "AuctionReset" and str(args["keeper"]).lower() == self.me.lower():
                     reward += int(args["rewardPaid"])
+                elif (
+                    name in ("OrderSettled", "OrderCancelled")
+                    and str(args["settler"]).lower() == self.me.lower()
+                ):
+                    reward += int(args["settlementFee"])
                 elif name == "FlashTake":
                     reward += int(args["received"]) - int(args["owe"])
                 elif name == "Take" and str(args["taker"]).lower() == self.me.lower():
@@ -781,6 +973,17 @@ class Keeper:
                 self.dirty |= self.accounts  # a new volatility moves every requirement
         elif kind == "approve" and not outcome.succeeded:
             self.approved = False
+        elif kind == "settle":
+            self.metrics.order_settlements.labels(result).inc()
+            first = self.first_priced.pop(subject, None)
+            if outcome.succeeded:
+                report.settlements_mined += 1
+                if first is not None:
+                    report.settle_latencies.append(mined_at - first)
+                    self.metrics.settle_latency_blocks.observe(mined_at - first)
+            self._add_profit(outcome)
+        elif kind == "cancel_order":
+            self.metrics.order_cancels.labels(result).inc()
 
     def _count_rewound(self) -> None:
         """Actions we counted as mined in blocks the chain no longer has: counted again as
@@ -820,7 +1023,11 @@ class Keeper:
                         {
                             "fromBlock": block,
                             "toBlock": block,
-                            "address": [self.engine.address, self._liq()],
+                            "address": [
+                                self.engine.address,
+                                self._liq(),
+                                *([self.book.address] if self.book else []),
+                            ],
                         }
                     ],
                 ),
@@ -839,13 +1046,18 @@ class Keeper:
 
     def _acts_on(self, kind: str, subject: Any, item: dict[str, Any]) -> bool:
         """Whether a log is another keeper's action on the same account or auction."""
-        for codec in (self.engine, self.liquidator):
+        for codec in (self.engine, self.liquidator, *([self.book] if self.book else [])):
             if item["address"].lower() != codec.address.lower():
                 continue
             decoded = codec.decode_log(item)
             if decoded is None:
                 return False
             args = decoded.args
+            if kind in ("settle", "cancel_order"):
+                return (
+                    decoded.name in ("OrderSettled", "OrderCancelled")
+                    and int(args["orderId"]) == subject
+                )
             if kind == "liquidation":
                 return decoded.name == "Liquidated" and int(args["accountId"]) == subject
             if kind in ("take", "reset"):
@@ -860,7 +1072,9 @@ class Keeper:
         if not isinstance(data, str) or len(data) < 10:
             return error.message
         raw = bytes.fromhex(data.removeprefix("0x"))
-        for codec in (self.engine, self.views, self.liquidator, self.oracle):
+        for codec in (self.engine, self.views, self.liquidator, self.oracle, self.book):
+            if codec is None:
+                continue
             name = codec.error_name(raw)
             if not name.startswith("0x"):
                 return name

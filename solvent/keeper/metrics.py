@@ -80,6 +80,29 @@ class KeeperMetrics:
             "Native balance of the keeper's signer (ether)",
             registry=r,
         )
+        self.orders_pending = Gauge(
+            "solvent_keeper_orders_pending",
+            "Orders committed to the order book and neither settled nor cancelled",
+            registry=r,
+        )
+        self.order_settlements = Counter(
+            "solvent_keeper_order_settlements",
+            "Order settlements sent, by outcome",
+            ["outcome"],
+            registry=r,
+        )
+        self.order_cancels = Counter(
+            "solvent_keeper_order_cancels",
+            "Cancellations of expired orders sent, by outcome",
+            ["outcome"],
+            registry=r,
+        )
+        self.settle_latency_blocks = Histogram(
+            "solvent_keeper_settle_latency_blocks",
+            "Blocks from the first block in which an order's price existed to its settlement",
+            buckets=LATENCY_BUCKETS_BLOCKS,
+            registry=r,
+        )
         self.breached_pending = Gauge(
             "solvent_keeper_breached_accounts",
             "Accounts read below health 1 and not yet read healthy again",

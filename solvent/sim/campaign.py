@@ -11,11 +11,11 @@ from typing import Any
 from solvent import config as configs
 from solvent.anvil import AnvilOptions, ape_on_own_anvil
 from solvent.deploy import deploy
+from solvent.harness.world import world_from_protocol
 from solvent.report import Report, Series
 from solvent.sim import scenarios
 from solvent.sim.keepers import KeeperModel
 from solvent.sim.run import SimResult, run
-from solvent.sim.world import world_from_protocol
 
 DEFAULT_SET = ("march_2020", "march_2020_no_keepers", "gap_30", "gap_50", "gbm_jumps")
 NO_KEEPERS_SUFFIX = "_no_keepers"

@@ -11,8 +11,8 @@ import random
 from dataclasses import dataclass, field
 
 from solvent.fastpath import Tx
+from solvent.harness.world import World
 from solvent.sim.episodes import BreachEpisodes
-from solvent.sim.world import World
 
 LIQUIDATION_GAS = 1_500_000
 TAKE_GAS = 600_000

@@ -16,18 +16,18 @@ from statistics import mean
 from typing import Any
 
 from solvent.fastpath import Tx, succeeded
+from solvent.harness.population import PopulationSpec, Trader, hire_keepers, open_population
+from solvent.harness.world import KEEPER, OPERATOR, World, pool_income
 from solvent.sim.episodes import LIQUIDATED, OPEN, RECOVERED, BreachEpisodes, Episode
 from solvent.sim.keepers import KeeperAgent, KeeperModel, Observation, decide, observe
 from solvent.sim.paths import PricePath
-from solvent.sim.population import PopulationSpec, Trader, open_population
-from solvent.sim.world import MAX_UINT, OPERATOR, World
 
 WAD = 10**18
 QUOTE_DECIMALS = 6
 QUOTE = 10**QUOTE_DECIMALS
 KEEPER_CAPITAL_USD = 50_000_000
 SETTLEMENT_BLOCKS = 240  # blocks after the path for auctions to finish at the last price
-FIRST_KEEPER_ACCOUNT = 10
+FIRST_KEEPER_ACCOUNT = KEEPER
 
 
 @dataclass(frozen=True)
@@ -167,6 +167,8 @@ def run_path(
         else None,
         "breach_to_liquidation_blocks_max": max(tally.latency, default=None),
         "breach_episodes": {k: outcomes[k] for k in (LIQUIDATED, RECOVERED, OPEN)},
+        # funding and borrow interest the pool received over the run (settled plus still owed)
+        **pool_income(world, ids),
     }
     return SimResult(summary, series, traders, tally.liquidated, all_episodes)
 
@@ -224,18 +226,12 @@ def set_up(world: World, scenario: Scenario) -> tuple[list[Trader], list[KeeperA
 def _hire_keepers(
     world: World, models: tuple[KeeperModel, ...], rng: random.Random
 ) -> list[KeeperAgent]:
-    agents = []
-    setup: list[Tx] = []
-    for i, model in enumerate(models):
-        sender = FIRST_KEEPER_ACCOUNT + i
-        address = world.sender.signers[sender].address
-        world.rpc.call("anvil_setBalance", address, hex(10**24))
-        setup.append(world.tx(OPERATOR, world.quote, "mint", address, KEEPER_CAPITAL_USD * QUOTE))
-        setup.append(world.tx(sender, world.quote, "approve", world.liquidator.address, MAX_UINT))
-        agents.append(KeeperAgent(model, sender, random.Random(rng.random())))
-    if setup:
-        world.send_ok(setup)
-    return agents
+    senders = [FIRST_KEEPER_ACCOUNT + i for i in range(len(models))]
+    hire_keepers(world, senders, KEEPER_CAPITAL_USD, approve=True)
+    return [
+        KeeperAgent(model, sender, random.Random(rng.random()))
+        for model, sender in zip(models, senders, strict=True)
+    ]
 
 
 def _poke_txs(world: World) -> list[Tx]:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from solvent.harness.population import PopulationSpec
 from solvent.sim.keepers import KeeperModel
 from solvent.sim.paths import gap, gbm_with_jumps, march_2020
-from solvent.sim.population import PopulationSpec
 from solvent.sim.run import Scenario
 
 ETH0, BTC0 = 2_000.0, 60_000.0

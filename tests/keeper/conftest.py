@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from solvent.keeper.scenario import Template, snapshot_deployment, start_from
+from solvent.harness.nodes import Template, snapshot_deployment, start_from
 
 
 @pytest.fixture(scope="session")

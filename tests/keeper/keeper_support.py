@@ -1,42 +1,35 @@
-"""Test-only helpers on top of solvent.keeper.scenario: crashed worlds, a flaky RPC proxy."""
+"""Test-only helpers on top of the harness (solvent.harness): crashed worlds, a flaky RPC proxy."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from solvent.harness.nodes import crowd
+from solvent.harness.population import weth_longs
+from solvent.harness.world import BLOCK_SECONDS, World
 from solvent.keeper.bot import Keeper
-from solvent.keeper.scenario import (
-    BLOCK_SECONDS,
-    World,
-    liquidatable,
-    logs,
-    mine_block,
-    populate,
-    set_prices,
-    world,
-)
 
 
 def crashed(node: Any, template: Any, n_accounts: int = 40, **keeper_config: Any):
     """A populated world, a synced keeper that has approved and poked, and a 35% crash mined:
     returns (world, keeper, accounts liquidatable now, the update block)."""
-    w = populate(world(node, template), n_accounts)
+    w, _ = crowd(node, template, weth_longs(n_accounts))
     keeper = w.keeper(**keeper_config)
     keeper.sync()
-    mine_block(node)
+    w.mine_block()
     keeper.step()
-    mine_block(node)
+    w.mine_block()
     keeper.step()
-    set_prices(w, eth=1_300, btc=39_000)
-    update_block = int(w.sender.rpc.call("eth_blockNumber"), 16)
-    breached = liquidatable(w)
+    w.set_prices({"WETH": 1_300, "WBTC": 39_000})
+    update_block = w.block()[0]
+    breached = w.liquidatable()
     assert breached
     return w, keeper, breached, update_block
 
 
 def liquidation_counts(w: World, from_block: int) -> dict[int, int]:
     counts: dict[int, int] = {}
-    for event in logs(w, "engine", "Liquidated", from_block):
+    for event in w.logs("engine", "Liquidated", from_block):
         counts[event["accountId"]] = counts.get(event["accountId"], 0) + 1
     return counts
 
@@ -44,7 +37,7 @@ def liquidation_counts(w: World, from_block: int) -> dict[int, int]:
 def drive(w: World, keeper: Keeper, blocks: int, seconds: int = BLOCK_SECONDS) -> list[Any]:
     reports = []
     for _ in range(blocks):
-        mine_block(w.node, seconds)
+        w.mine_block(seconds)
         reports.append(keeper.step())
     return reports
 

@@ -24,3 +24,15 @@ def test_throughput_bench_clears_every_breach_and_risk_order_accrues_less_bad_de
     assert risk["blocks_to_clear"] > 1  # the block limit really spreads the work
     assert risk["deficit_still_open_usd"] == account["deficit_still_open_usd"] == 0
     assert 0 < risk["deficit_at_liquidation_usd"] < account["deficit_at_liquidation_usd"]
+
+
+def test_orders_bench_settles_every_order_within_one_block_of_its_price(project, chain, deployer):
+    """The orders benchmark at a small size: every order committed in one block, all settled in
+    the block after their round, the gas and fee figures measured."""
+    result = keeper_bench.orders(project, chain, deployer, n_orders=30)
+    assert result is not None
+    assert result["committed"] == result["orders"] > 0 and result["commit_blocks"] == 1
+    assert result["settlements_sent_in_one_step"] == result["committed"]
+    assert result["settled"] + result["cancelled_at_settlement"] == result["committed"]
+    assert result["latency_blocks_max"] == 1
+    assert result["settle_gas_mean"] > 0 and result["break_even_gas_price_gwei"] > 0

@@ -8,18 +8,10 @@ import time
 import pytest
 from keeper_support import FlakyProxy, crashed, drive, liquidation_counts, sent_by
 
-from solvent.anvil import start_anvil
 from solvent.fastpath import dev_accounts
+from solvent.harness.nodes import restart
+from solvent.harness.world import COMPETITOR, KEEPER
 from solvent.keeper.bot import Keeper, KeeperConfig
-from solvent.keeper.scenario import (
-    COMPETITOR,
-    GAS_LIMIT,
-    KEEPER,
-    liquidatable,
-    logs,
-    mine_block,
-    set_prices,
-)
 from solvent.keeper.signers import LocalKeySigner
 from solvent.keeper.transactions import FeePolicy
 from solvent.rpc import RpcError, RpcUnavailable
@@ -30,27 +22,25 @@ GWEI = 10**9
 def assert_each_liquidated_once(w, breached, update_block):
     counts = liquidation_counts(w, update_block)
     assert {a: counts.get(a, 0) for a in breached} == {a: 1 for a in breached}
-    assert liquidatable(w) == []
+    assert w.liquidatable() == []
 
 
 def test_anvil_killed_and_restarted_mid_run(node, template):
     w, keeper, breached, update_block = crashed(node, template)
     node.stop()  # persists the state up to the update block
-    restarted = start_anvil(node.options, port=node.port)
-    restarted.call("evm_setBlockGasLimit", hex(GAS_LIMIT))
+    restarted = restart(node)
     w.node = restarted
     try:
         report = keeper.step()  # the crash is still on chain: liquidations go out
         assert report.liquidations_sent == len(breached)
         restarted.kill()  # crash: the pool and everything after the last dump are gone
-        again = start_anvil(node.options, port=node.port)
-        again.call("evm_setBlockGasLimit", hex(GAS_LIMIT))
+        again = restart(node)
         w.node = again
         reports = drive(w, keeper, 3)
         assert sum(r.mined for r in reports) == len(breached)
         assert sum(r.competitor for r in reports) == 0
         assert_each_liquidated_once(w, breached, update_block)
-        mine_block(again)
+        w.mine_block()
         assert keeper.step().liquidations_sent == 0
     finally:
         w.node.kill()
@@ -92,12 +82,12 @@ def test_a_scan_cut_mid_step_loses_no_breached_account(node, template):
         proxy.fail_when = selector.hex().encode()
         with pytest.raises(RpcUnavailable):
             keeper.step()
-        assert liquidatable(w) == sorted(breached)  # nothing was sent
+        assert w.liquidatable() == sorted(breached)  # nothing was sent
         proxy.fail_when = None
         report = keeper.step()
         assert report.liquidations_sent == len(breached)
         assert keeper.metrics.breached_pending._value.get() == len(breached)
-        mine_block(node)
+        w.mine_block()
         keeper.step()
         assert_each_liquidated_once(w, breached, update_block)
         assert keeper.metrics.liquidations.labels("mined")._value.get() == len(breached)
@@ -124,9 +114,9 @@ def test_outage_is_waited_out_by_the_run_loop(node, template):
         assert keeper.metrics.last_processed_block._value.get() == 0  # no step has ended
         proxy.down = False
         deadline = time.monotonic() + 30
-        while time.monotonic() < deadline and liquidatable(w):
+        while time.monotonic() < deadline and w.liquidatable():
             time.sleep(0.5)
-            mine_block(node)
+            w.mine_block()
     finally:
         stop.set()
         thread.join(timeout=30)
@@ -146,7 +136,7 @@ def test_nonce_gap_from_a_dropped_transaction_is_closed(node, template):
     keeper.step()
     first = min(keeper.txm.pending.values(), key=lambda tx: tx.nonce)
     node.call("anvil_dropTransaction", first.hashes[-1])
-    mine_block(node)
+    w.mine_block()
     assert (
         keeper.step().mined == 0
     )  # nothing after the gap can be mined; the dropped one is re-sent
@@ -162,7 +152,7 @@ def test_gas_price_spike_above_the_cap_is_waited_out(node, template):
     keeper.step()
     for _ in range(3):
         node.call("anvil_setNextBlockBaseFeePerGas", hex(100 * GWEI))
-        mine_block(node)
+        w.mine_block()
         assert keeper.step().mined == 0
     assert all(tx.fields["maxFeePerGas"] <= cap for tx in keeper.txm.pending.values())
     node.call("anvil_setNextBlockBaseFeePerGas", hex(GWEI))
@@ -176,11 +166,11 @@ def test_gas_price_spike_above_the_cap_is_waited_out(node, template):
 def _until_takes_profitable(w, max_blocks=40):
     """Mines a minute per block, keepers idle, until an auction is cheap enough to take."""
     for _ in range(max_blocks):
-        mine_block(w.node, 60)
-        ids = w.call("liquidator", "activeAuctionIds")[0]
+        w.mine_block(60)
+        ids = w.read("liquidator", "activeAuctionIds")
         for i in ids:
-            status = w.call("liquidator", "status", i)[0]
-            oracle = w.call("oracle", "price", status[3])[0]
+            status = w.read("liquidator", "status", i)
+            oracle = w.read("oracle", "price", status[3])
             if status[7] * 10_000 <= oracle * 9_800:
                 return list(ids)
     raise AssertionError("auction prices never fell below the take threshold")
@@ -197,11 +187,11 @@ def test_competing_keeper_wins_the_takes(node, template):
     ours = keeper.step()
     theirs = rival.step()
     assert ours.takes_sent > 0 and theirs.takes_sent > 0
-    mine_block(node)
+    w.mine_block()
     settled = keeper.step()
     assert settled.competitor > 0  # the rival's higher tip went first: our takes reverted
     assert keeper.metrics.takes.labels("competitor")._value.get() == settled.competitor
-    takes = logs(w, "liquidator", "Take", update_block)
+    takes = w.logs("liquidator", "Take", update_block)
     by_auction = {}
     for t in takes:
         by_auction.setdefault(t["id"], []).append(t["taker"])
@@ -224,11 +214,11 @@ def test_keeper_crash_and_restart_mid_auction_does_not_act_twice(node, template)
     after = restarted.step()
     assert after.takes_sent == 0 and after.liquidations_sent == 0
     assert len(restarted.foreign) == in_flight
-    mine_block(node)
+    w.mine_block()
     restarted.step()
     receipts = sent_by(w, restarted.me, update_block)
     assert all(int(r["status"], 16) == 1 for r in receipts)  # no duplicate, so no revert
-    assert len(logs(w, "liquidator", "Take", update_block)) == before.takes_sent
+    assert len(w.logs("liquidator", "Take", update_block)) == before.takes_sent
     assert restarted.foreign == {}
 
 
@@ -240,18 +230,17 @@ def test_a_restarted_node_that_forgot_the_pool_gets_simulated_re_broadcasts(node
     w, keeper, breached, update_block = crashed(node, template)
     assert keeper.step().liquidations_sent == len(breached)  # in the pool, not mined
     node.stop()  # the state is dumped; the pool is not
-    restarted = start_anvil(node.options, port=node.port)
-    restarted.call("evm_setBlockGasLimit", hex(GAS_LIMIT))
+    restarted = restart(node)
     w.node = restarted
     try:
-        set_prices(w, eth=2_000, btc=60_000)  # recovered: nobody is liquidatable any more
-        assert liquidatable(w) == []
+        w.set_prices({"WETH": 2_000, "WBTC": 60_000})  # recovered: nobody is liquidatable any more
+        assert w.liquidatable() == []
         reports = [keeper.step(), *drive(w, keeper, 2)]
         assert sum(r.competitor + r.reverted + r.mined for r in reports) == 0
         assert keeper.metrics.actions_dropped.labels("liquidation")._value.get() == len(breached)
         assert keeper.metrics.liquidations.labels("competitor")._value.get() == 0
         assert not keeper.txm.pending and not keeper.pending  # every nonce was filled
-        assert logs(w, "engine", "Liquidated", update_block) == []
+        assert w.logs("engine", "Liquidated", update_block) == []
         receipts = sent_by(w, keeper.me, update_block)
         assert len(receipts) == len(breached)
         assert all(int(r["status"], 16) == 1 and r["to"] == keeper.me.lower() for r in receipts)
@@ -266,12 +255,12 @@ def test_a_rewound_chain_corrects_the_mined_count(node, template):
     w, keeper, breached, update_block = crashed(node, template)
     snapshot = node.call("evm_snapshot")
     keeper.step()
-    mine_block(node)
+    w.mine_block()
     keeper.step()
     assert keeper.metrics.liquidations.labels("mined")._value.get() == len(breached)
     node.call("evm_revert", snapshot)
     for _ in range(3):  # the other branch grows past the old head
-        mine_block(node)
+        w.mine_block()
     reports = [keeper.step(), *drive(w, keeper, 2)]
     assert keeper.metrics.actions_rewound.labels("liquidation")._value.get() == len(breached)
     assert sum(r.liquidations_sent for r in reports) == len(breached)
@@ -288,10 +277,10 @@ def test_an_empty_gas_balance_is_waited_out_and_loses_nothing(node, template):
     with pytest.raises(RpcError, match=r"(?i)insufficient funds"):
         keeper.step()
     assert keeper.metrics.signer_balance._value.get() == 0
-    mine_block(node)
+    w.mine_block()
     with pytest.raises(RpcError, match=r"(?i)insufficient funds"):
         keeper.step()  # the re-broadcast is refused again: nothing is lost meanwhile
-    assert liquidatable(w) == sorted(breached)
+    assert w.liquidatable() == sorted(breached)
     node.call("anvil_setBalance", keeper.me, hex(10**21))
     reports = [keeper.step(), *drive(w, keeper, 2)]
     assert sum(r.mined for r in reports) >= len(breached)
@@ -302,11 +291,11 @@ def test_an_empty_gas_balance_is_waited_out_and_loses_nothing(node, template):
 def test_latency_counts_from_the_update_when_the_keeper_was_late(node, template):
     """The keeper misses five blocks after the crash: its latency counts from the first block it
     had not seen (here the update's block), not from when it noticed (which said 1 block)."""
-    _, keeper, breached, update_block = crashed(node, template)
+    w, keeper, breached, update_block = crashed(node, template)
     for _ in range(5):
-        mine_block(node)
+        w.mine_block()
     assert keeper.step().liquidations_sent == len(breached)
-    mined_at = mine_block(node)
+    mined_at = w.mine_block()
     settled = keeper.step()
     assert settled.latencies == [mined_at - update_block] * len(breached) == [6] * len(breached)
 
@@ -320,13 +309,13 @@ def test_the_profitability_gate_holds_liquidations_while_gas_costs_more_than_the
     policy = FeePolicy(max_fee_cap=5_000 * GWEI, priority_fee=GWEI)
     w, keeper, breached, update_block = crashed(node, template, fee_policy=policy)
     node.call("anvil_setNextBlockBaseFeePerGas", hex(2_000 * GWEI))
-    mine_block(node)
+    w.mine_block()
     held = keeper.step()
     assert held.liquidations_sent == 0 and held.unprofitable == len(breached)
     assert keeper.metrics.actions_unprofitable.labels("liquidation")._value.get() == len(breached)
-    assert keeper.breached == set(breached) and liquidatable(w) == sorted(breached)
+    assert keeper.breached == set(breached) and w.liquidatable() == sorted(breached)
     node.call("anvil_setNextBlockBaseFeePerGas", hex(GWEI))
-    mine_block(node)
+    w.mine_block()
     reports = [keeper.step(), *drive(w, keeper, 2)]
     assert sum(r.liquidations_sent for r in reports) == len(breached)
     assert_each_liquidated_once(w, breached, update_block)

@@ -6,11 +6,11 @@ profit makes the take revert in simulation, so nothing unprofitable is sent."""
 from __future__ import annotations
 
 from eth_abi import encode
-from keeper_support import crashed, drive, mine_block
+from keeper_support import crashed, drive
 
 from solvent.fastpath import Tx, dev_accounts
+from solvent.harness.world import OPERATOR
 from solvent.keeper.bot import Keeper, KeeperConfig
-from solvent.keeper.scenario import DEPLOYER
 from solvent.keeper.signers import LocalKeySigner
 
 FLASH_KEEPER = 9  # a dev account that never received quote
@@ -20,12 +20,12 @@ MAX = 2**256 - 1
 def _deploy(w, project, name: str, types: list[str], args: list) -> str:
     code = project.get_contract(name).contract_type.deployment_bytecode.bytecode
     data = code + encode(types, args).hex()
-    [receipt] = w.send([Tx(DEPLOYER, None, data, gas=5_000_000)])
+    [receipt] = w.send_ok([Tx(OPERATOR, None, data, gas=5_000_000)])
     return receipt["contractAddress"]
 
 
 def _router_and_taker(w, project, owner: str) -> tuple[str, str]:
-    usdc = w.c("usdc").address
+    usdc = w.c("quote").address
     router = _deploy(w, project, "MockSwapRouter", ["address"], [usdc])
     taker = _deploy(
         w,
@@ -36,12 +36,12 @@ def _router_and_taker(w, project, owner: str) -> tuple[str, str]:
     )
     router_codec = project.MockSwapRouter.contract_type
     w.codecs["router"] = _codec(router_codec, router)
-    setup = [w.tx(DEPLOYER, "usdc", "mint", router, 50_000_000 * 10**6)]
+    setup = [w.tx(OPERATOR, "quote", "mint", router, 50_000_000 * 10**6)]
     for asset in ("WETH", "WBTC"):
         token = w.record["addresses"][f"token.{asset}"]
-        price = w.call("oracle", "price", token)[0]
-        setup.append(w.tx(DEPLOYER, "router", "setPrice", token, price))
-    w.send(setup)
+        price = w.read("oracle", "price", token)
+        setup.append(w.tx(OPERATOR, "router", "setPrice", token, price))
+    w.send_ok(setup)
     return router, taker
 
 
@@ -53,10 +53,10 @@ def _codec(contract_type, address):
 
 def _cheap_enough(w, blocks: int = 40) -> None:
     for _ in range(blocks):
-        mine_block(w.node, 60)
-        for auction_id in w.call("liquidator", "activeAuctionIds")[0]:
-            status = w.call("liquidator", "status", auction_id)[0]
-            if status[7] * 10_000 <= w.call("oracle", "price", status[3])[0] * 9_800:
+        w.mine_block(60)
+        for auction_id in w.read("liquidator", "activeAuctionIds"):
+            status = w.read("liquidator", "status", auction_id)
+            if status[7] * 10_000 <= w.read("oracle", "price", status[3]) * 9_800:
                 return
     raise AssertionError("no auction became cheap enough to take")
 
@@ -65,11 +65,11 @@ def test_a_keeper_without_quote_takes_every_auction_through_the_router(node, tem
     w, keeper, _, _ = crashed(node, template)
     keeper.step()
     drive(w, keeper, 1)  # liquidated and handed to auction; this keeper takes no more part
-    running = w.call("liquidator", "activeAuctionIds")[0]
+    running = w.read("liquidator", "activeAuctionIds")
     assert running
     signer = dev_accounts(FLASH_KEEPER + 1)[FLASH_KEEPER]
     _, taker = _router_and_taker(w, project, signer.address)
-    assert w.call("usdc", "balanceOf", signer.address)[0] == 0
+    assert w.read("quote", "balanceOf", signer.address) == 0
     w.node.call("anvil_setBalance", signer.address, hex(10**20))  # gas only
     config = KeeperConfig(
         rpc_url=w.node.url, record=w.record, abis=w.abis, flash_taker=taker, flash_min_profit_bps=10
@@ -81,15 +81,15 @@ def test_a_keeper_without_quote_takes_every_auction_through_the_router(node, tem
     for _ in range(40):
         report = flash.step()
         taken += report.takes_sent
-        if not w.call("liquidator", "activeAuctionIds")[0]:
+        if not w.read("liquidator", "activeAuctionIds"):
             break
-        mine_block(w.node, 60)
+        w.mine_block(60)
     flash.step()
     assert taken >= len(running)
-    assert not w.call("liquidator", "activeAuctionIds")[0]
+    assert not w.read("liquidator", "activeAuctionIds")
     assert flash.metrics.takes.labels("mined")._value.get() == taken
-    assert w.call("usdc", "balanceOf", signer.address)[0] == 0  # never needed any quote
-    profit = w.call("usdc", "balanceOf", taker)[0]
+    assert w.read("quote", "balanceOf", signer.address) == 0  # never needed any quote
+    profit = w.read("quote", "balanceOf", taker)
     assert profit > 0  # the sales' surplus stays in the FlashTaker for its owner
     assert flash.metrics.profit_quote._value.get() == profit
 
@@ -100,7 +100,7 @@ def test_an_unprofitable_sale_is_never_sent(node, template, project):
     drive(w, keeper, 1)
     signer = dev_accounts(FLASH_KEEPER + 1)[FLASH_KEEPER]
     _, taker = _router_and_taker(w, project, signer.address)
-    w.send([w.tx(DEPLOYER, "router", "setSlippageBps", 3_000)])  # the pool pays 30% below oracle
+    w.send_ok([w.tx(OPERATOR, "router", "setSlippageBps", 3_000)])  # the pool pays 30% below oracle
     w.node.call("anvil_setBalance", signer.address, hex(10**20))
     config = KeeperConfig(rpc_url=w.node.url, record=w.record, abis=w.abis, flash_taker=taker)
     flash = Keeper(config, LocalKeySigner(signer))
@@ -108,6 +108,6 @@ def test_an_unprofitable_sale_is_never_sent(node, template, project):
     _cheap_enough(w)
     report = flash.step()
     assert report.takes_sent == 0 and report.skipped > 0  # simulation: TooLittleReceived
-    assert w.call("liquidator", "activeAuctionIds")[0]
+    assert w.read("liquidator", "activeAuctionIds")
     nonce = int(w.sender.rpc.call("eth_getTransactionCount", signer.address, "latest"), 16)
     assert nonce <= 1  # at most the quote approval: no take went out

@@ -10,11 +10,11 @@ import pytest
 from solvent import config as configs
 from solvent.anvil import AnvilOptions, ape_on_own_anvil
 from solvent.deploy import deploy
+from solvent.harness.world import World, world_from_protocol
 from solvent.sim import scenarios
 from solvent.sim.episodes import LIQUIDATED
 from solvent.sim.keepers import KeeperModel, Observation
 from solvent.sim.run import auction_shortfall, run
-from solvent.sim.world import World, world_from_protocol
 
 ACCOUNTS = 40
 STEP = 900

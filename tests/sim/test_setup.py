@@ -14,11 +14,11 @@ import pytest
 from solvent import config as configs
 from solvent.anvil import AnvilOptions, ape_on_own_anvil
 from solvent.deploy import deploy
+from solvent.harness.population import REFUSALS, PopulationSpec, Trader, open_population
+from solvent.harness.world import OPERATOR, SetupFailed, World, world_from_protocol
 from solvent.sim import scenarios
 from solvent.sim.campaign import CampaignOptions, run_scenario
-from solvent.sim.population import REFUSALS, PopulationSpec, Trader, open_population
 from solvent.sim.run import FIRST_KEEPER_ACCOUNT, SimResult, run_path, set_up
-from solvent.sim.world import OPERATOR, SetupFailed, World, world_from_protocol
 
 DEFAULT = CampaignOptions()  # what `make sim` runs: 300 accounts, seed 2020, 2 keepers
 # The whole default set takes minutes (docs/simulator.md, "Tests"): the regular suite runs the
@@ -47,7 +47,8 @@ def positions_on_chain(world: World, traders: list[Trader]) -> dict[tuple[int, s
         for market in MARKETS
     ]
     keys = [(t.account_id, market) for t in traders for market in MARKETS]
-    return {key: int(size) for key, (size, _) in zip(keys, world.read_many(calls), strict=True)}
+    # Position(size, entry price, ...): the size first
+    return {key: int(p[0]) for key, p in zip(keys, world.read_many(calls), strict=True)}
 
 
 @pytest.fixture(scope="module")
@@ -106,14 +107,15 @@ def bare_world(project, networks) -> Iterator[World]:
 
 
 def test_a_trade_the_engine_refuses_is_named_not_lost(bare_world):
-    # Leverage 40-50x breaches initial margin: every trade is refused with the engine's error.
+    # Leverage 40-50x breaches initial margin: every trade is refused by name, here by the order
+    # book's pre-check at the commit (the engine would refuse the fill at settlement).
     world = bare_world
     spec = PopulationSpec(accounts=6, seed=3, min_leverage=40, max_leverage=50)
     prices = {"WETH": scenarios.ETH0, "WBTC": scenarios.BTC0}
     world.set_prices(prices)
     traders = open_population(world, spec, prices)
     assert [t.positions for t in traders] == [{}] * 6
-    assert {e for t in traders for e in t.refused.values()} == {"InsufficientMargin"}
+    assert {e for t in traders for e in t.refused.values()} == {"InsufficientMarginForOrder"}
     assert all(t.refused for t in traders)
 
 

@@ -8,10 +8,10 @@ import pytest
 from solvent import config as configs
 from solvent.anvil import AnvilOptions, ape_on_own_anvil
 from solvent.deploy import deploy
+from solvent.harness.world import world_from_protocol
 from solvent.sim import scenarios
 from solvent.sim.keepers import KeeperModel
 from solvent.sim.run import run
-from solvent.sim.world import world_from_protocol
 
 ACCOUNTS = 40
 STEP = 900
