@@ -102,7 +102,7 @@ def liquidity(network, account, deployment, pool_usd, fund_usd):
 def traders(network, account, deployment, **options):
     """Open leveraged trader accounts (sub-accounts of the signer)."""
     protocol = _protocol(network, deployment)
-    ids = mocks.open_traders(protocol, account, mocks.TraderPlan(**options))
+    ids = mocks.open_traders(protocol, chain, account, mocks.TraderPlan(**options))
     click.echo(f"opened accounts {ids[0]}..{ids[-1]}" if ids else "opened none")
 
 

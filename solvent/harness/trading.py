@@ -18,7 +18,14 @@ from typing import Any
 from eth_abi import decode as abi_decode
 
 from solvent.fastpath import Tx
-from solvent.harness.world import MAX_UINT, OPERATOR, Outcome, World, raise_failures
+from solvent.harness.world import (
+    MAX_UINT,
+    OPERATOR,
+    Outcome,
+    SetupFailed,
+    World,
+    raise_failures,
+)
 
 # The protocol's refusals of a trade for the account's risk: a planned position that would breach
 # initial margin (at commit: the order book's pre-check; at settlement: the engine's check) or a
@@ -62,30 +69,11 @@ def trade(
     with its decoded reason. At most one request per account and market per call (the order
     book keeps one pending order per pair)."""
     if "order_book" not in world.codecs:
-        return _trade_immediately(world, requests)
+        raise SetupFailed("the deployment has no order book: every trade is a committed order")
     pairs = [(r.account_id, r.market) for r in requests]
     if len(set(pairs)) != len(pairs):
         raise ValueError("one request per account and market per trade() call")
     return _trade_through_orders(world, requests, settle_with)
-
-
-def _trade_immediately(world: World, requests: list[TradeRequest]) -> list[Outcome]:
-    txs = [
-        world.tx(
-            r.owner,
-            world.engine,
-            "trade",
-            r.account_id,
-            world.market_ids[r.market],
-            r.size,
-            _acceptable(r),
-            gas=TRADE_GAS,
-        )
-        for r in requests
-    ]
-    outcomes = world.send_all(txs)
-    raise_failures(world, [o for o in outcomes if not o.ok and o.error not in REFUSALS], len(txs))
-    return outcomes
 
 
 def _trade_through_orders(

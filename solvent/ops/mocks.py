@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from solvent import orders
 from solvent.deploy import Protocol
 
 WAD = 10**18
@@ -94,9 +95,12 @@ class TraderPlan:
     short: bool = False
 
 
-def open_traders(protocol: Protocol, signer: Any, plan: TraderPlan) -> list[int]:
+def open_traders(protocol: Protocol, chain: Any, signer: Any, plan: TraderPlan) -> list[int]:
     """Opens `plan.count` sub-accounts of the signer, each with `collateral_usd` of collateral and
-    a position of `leverage` times that in `plan.market`. Returns the new account ids."""
+    a position of `leverage` times that in `plan.market`, through the order book: every order is
+    committed, the clock passes the settlement delay, the mock feed publishes a round at its
+    current price and the signer settles the orders (earning their settlement fees back). Returns
+    the new account ids."""
     engine = protocol.engine
     collateral = token(protocol, plan.collateral)
     collateral_price = (
@@ -117,6 +121,16 @@ def open_traders(protocol: Protocol, signer: Any, plan: TraderPlan) -> list[int]
         engine.openAccount(sub, sender=signer)
         account_id = int(engine.accountIdOf(signer, sub))
         engine.deposit(account_id, collateral, per_account, sender=signer)
-        engine.trade(account_id, market_id, size, limit, sender=signer)
+        orders.commit(protocol, signer, account_id, plan.market, size, limit)
         ids.append(account_id)
+    oids = [orders.order_id(account_id, market_id) for account_id in ids]
+    target = max(orders.settlement_times(protocol, oid)[0] for oid in oids)
+    # Plain JSON-RPC time travel: ape's generic node provider (`make node`) has none of its own.
+    wait = target - int(chain.blocks.head.timestamp)
+    if wait > 0:
+        chain.provider.make_request("evm_increaseTime", [wait])
+    chain.provider.make_request("evm_mine", [])
+    orders.publish_current_round(protocol, plan.market, signer)
+    for oid in oids:
+        orders.settle(protocol, signer, oid, plan.market)
     return ids
