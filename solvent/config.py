@@ -108,6 +108,18 @@ class MarketSpec:
 
 
 @dataclass(frozen=True)
+class OrderSpec:
+    """A market's two-step order parameters (OrderBook.setMarketOrders; docs/orders.md)."""
+
+    settlement_delay: int  # seconds from the commit to the price that settles it
+    settlement_window: int  # seconds after the target time in which it can settle
+    settlement_fee: int  # quote units, paid by the trader to the settler
+    maker_fee_rate: int  # WAD, on the part of a fill that reduces |skew|
+    taker_fee_rate: int  # WAD, on the part that extends it
+    commit_margin_bps: int  # commit pre-check: free initial margin >= this share of notional
+
+
+@dataclass(frozen=True)
 class CurveSpec:
     kind: str  # linear | exponential | stairstep
     tau: int = 0
@@ -137,6 +149,7 @@ class AssetSpec:
     collateral: CollateralSpec
     market: MarketSpec
     auction: AuctionSpec
+    orders: OrderSpec
 
 
 @dataclass(frozen=True)
@@ -308,4 +321,16 @@ def _asset(key: str, raw: dict[str, Any], quote_decimals: int) -> AssetSpec:
             chost=to_units(auction["chost"], quote_decimals),
             hole=to_units(auction["hole"], quote_decimals),
         ),
+        orders=_orders(raw["orders"], quote_decimals),
+    )
+
+
+def _orders(raw: dict[str, Any], quote_decimals: int) -> OrderSpec:
+    return OrderSpec(
+        settlement_delay=int(raw["settlement_delay"]),
+        settlement_window=int(raw["settlement_window"]),
+        settlement_fee=to_units(raw["settlement_fee"], quote_decimals),
+        maker_fee_rate=to_wad(raw["maker_fee_rate"]),
+        taker_fee_rate=to_wad(raw["taker_fee_rate"]),
+        commit_margin_bps=int(raw["commit_margin_bps"]),
     )

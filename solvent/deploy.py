@@ -3,7 +3,8 @@
 Order (the liquidator needs the engine's address, the engine learns the liquidator afterwards):
 tokens and feeds (mocks on local chains) -> OracleAdapter -> MarginEngine (+ its extension) ->
 LPPool -> InsuranceFund -> DutchAuctionLiquidator and one price curve per collateral -> roles ->
-collaterals, markets and liquidation parameters.
+collaterals, markets and liquidation parameters -> OrderBook (one configuration per market; the
+engine trades only through it).
 
 On a local chain a test-network configuration can be rehearsed: mocks are placed at the
 configured token and feed addresses (`anvil_setCode` plus their storage), then the deployment runs
@@ -50,6 +51,7 @@ class Protocol:
     market_ids: dict[str, int]
     deploy_block: int
     sequencer_feed: Any | None = None
+    orders: Any | None = None  # the OrderBook: every trade is committed and settled through it
     extra: dict[str, Any] = field(default_factory=dict)
 
     def addresses(self) -> dict[str, str]:
@@ -70,6 +72,8 @@ class Protocol:
                 out[f"secondary_feed.{key}"] = self.secondary_feeds[key].address
         if self.sequencer_feed is not None:
             out["sequencer_feed"] = self.sequencer_feed.address
+        if self.orders is not None:
+            out["order_book"] = self.orders.address
         return out
 
 
@@ -168,7 +172,8 @@ def deploy(
     admin.setInsuranceFund(fund, **tx)
     admin.setLiquidator(liquidator, **tx)
     admin.setLPPool(pool, **tx)
-    if order_book is not None:
+    orders = _order_book(project, config, engine, oracle, admin, market_ids, deployer)
+    if order_book is not None:  # tests drive the engine's order entry points themselves
         admin.setOrderBook(order_book, **tx)
 
     return Protocol(
@@ -186,6 +191,38 @@ def deploy(
         market_ids=market_ids,
         deploy_block=deploy_block,
         sequencer_feed=sequencer_feed,
+        orders=orders,
+    )
+
+
+def _order_book(
+    project: Any,
+    config: ProtocolConfig,
+    engine: Any,
+    oracle: Any,
+    admin: Any,
+    market_ids: dict[str, int],
+    deployer: Any,
+) -> Any:
+    """Deploys the OrderBook, opens every market for orders and makes it the engine's only way
+    to trade (docs/orders.md)."""
+    tx = {"sender": deployer}
+    orders = deployer.deploy(project.OrderBook, engine, oracle, deployer)
+    for asset in config.assets:
+        orders.setMarketOrders(market_ids[asset.key], _order_params(asset), **tx)
+    admin.setOrderBook(orders, **tx)
+    return orders
+
+
+def _order_params(asset: AssetSpec) -> tuple:
+    o = asset.orders
+    return (
+        o.settlement_delay,
+        o.settlement_window,
+        o.settlement_fee,
+        o.maker_fee_rate,
+        o.taker_fee_rate,
+        o.commit_margin_bps,
     )
 
 
@@ -297,6 +334,7 @@ def attach(project: Any, record: dict[str, Any]) -> Protocol:
         sequencer_feed=project.MockSequencerFeed.at(a["sequencer_feed"])
         if "sequencer_feed" in a
         else None,
+        orders=project.OrderBook.at(a["order_book"]) if "order_book" in a else None,
     )
 
 

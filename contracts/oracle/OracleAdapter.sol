@@ -5,6 +5,8 @@ import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
 import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {IOracleAdapter} from "../../interfaces/IOracleAdapter.sol";
+import {IRoundOracle} from "../../interfaces/IRoundOracle.sol";
+import {IAggregatorV3} from "../../interfaces/IAggregatorV3.sol";
 import {FeedReader} from "./FeedReader.sol";
 import {OracleMath} from "./OracleMath.sol";
 
@@ -12,7 +14,7 @@ import {OracleMath} from "./OracleMath.sol";
 /// @notice Validated Chainlink-compatible prices (staleness, bounds, fallback feed, deviation), an
 /// L2 sequencer guard, a per-asset price circuit breaker and an on-chain realized volatility
 /// estimate. Formulas, policies and parameter guidance: docs/oracle.md.
-contract OracleAdapter is IOracleAdapter, AccessControl {
+contract OracleAdapter is IOracleAdapter, IRoundOracle, AccessControl {
     // ------------------------------------------------------------------ types
 
     /// @notice Governance input for one asset; every field is bounded (see the *_MIN/*_MAX constants).
@@ -153,6 +155,16 @@ contract OracleAdapter is IOracleAdapter, AccessControl {
     error PriceBelowMin(address feed, uint256 priceWad, uint256 minPrice);
     error PriceAboveMax(address feed, uint256 priceWad, uint256 maxPrice);
     error PriceDeviation(address asset, uint256 primaryPrice, uint256 secondaryPrice);
+    /// @notice `getRoundData(roundId)` reverted, returned short data or a round never published.
+    error RoundUnavailable(address feed, uint80 roundId);
+    /// @notice The round was published before the target time: it cannot settle the order.
+    error RoundBeforeTarget(address feed, uint80 roundId, uint256 updatedAt, uint256 notBefore);
+    /// @notice The round's predecessor was published at or after the target time already: an
+    /// earlier round is the first one, and only it settles the order.
+    error NotFirstRound(address feed, uint80 roundId, uint80 predecessor, uint256 predecessorUpdatedAt);
+    /// @notice The predecessor of the round (previous phase's aggregator) cannot be read: whether the
+    /// round is the first one at or after the target cannot be checked.
+    error PredecessorUnavailable(address feed, uint80 roundId);
 
     error PrimaryFeedZero();
     error SecondaryEqualsPrimary(address feed);
@@ -289,6 +301,45 @@ contract OracleAdapter is IOracleAdapter, AccessControl {
     /// @inheritdoc IOracleAdapter
     function price(address asset) public view returns (uint256 priceWad) {
         (priceWad,,) = _acceptedPrice(asset, _config(asset));
+    }
+
+    /// @inheritdoc IRoundOracle
+    /// @dev Round ids follow Chainlink's proxy: `phaseId << 64 | aggregatorRoundId`, aggregator ids
+    /// consecutive from 1 within a phase. The round must be readable with `updatedAt` in
+    /// [notBefore, now]; round `k > 1` of a phase needs round `k - 1` before `notBefore`; every round of
+    /// phase `p > 0` needs the last round of the latest earlier phase that published (read from the
+    /// proxy's `phaseAggregators`) before `notBefore` — for round 1 that is its predecessor, for later
+    /// rounds it keeps the first round unique even if an old aggregator kept publishing after the
+    /// switch. No staleness limit (the round is a past price by design; the order book bounds how late
+    /// it settles) and no fallback to the secondary feed (its price is not determined by the target
+    /// time); the secondary, when valid now, bounds the deviation as in `price`.
+    function roundPrice(address asset, uint80 roundId, uint256 notBefore)
+        external
+        view
+        returns (uint256 priceWad)
+    {
+        AssetConfig memory config = _config(asset);
+        address feed = config.primaryFeed;
+        (bool ok, int256 answer, uint256 updatedAt) = FeedReader.roundData(feed, roundId);
+        if (!ok || updatedAt == 0) revert RoundUnavailable(feed, roundId);
+        if (updatedAt < notBefore) revert RoundBeforeTarget(feed, roundId, updatedAt, notBefore);
+        if (updatedAt > block.timestamp) revert UpdatedAtInFuture(feed, updatedAt);
+        _requireFirstRound(feed, roundId, notBefore);
+        if (answer <= 0) revert NonPositiveAnswer(feed, answer);
+        priceWad = OracleMath.normalize(uint256(answer), config.primaryDecimals);
+        if (priceWad < config.minPrice) revert PriceBelowMin(feed, priceWad, config.minPrice);
+        if (priceWad > config.maxPrice) revert PriceAboveMax(feed, priceWad, config.maxPrice);
+        if (config.secondaryFeed != address(0)) {
+            (FeedFailure failure, uint256 secondaryPrice) = _readFeed(
+                config, config.secondaryFeed, config.secondaryDecimals, config.secondaryMaxStaleness
+            );
+            if (
+                failure == FeedFailure.None
+                    && !OracleMath.withinDeviation(priceWad, secondaryPrice, config.maxDeviationBps)
+            ) {
+                revert PriceDeviation(asset, priceWad, secondaryPrice);
+            }
+        }
     }
 
     /// @inheritdoc IOracleAdapter
@@ -466,6 +517,48 @@ contract OracleAdapter is IOracleAdapter, AccessControl {
         priceWad = OracleMath.normalize(uint256(answer), decimals);
         if (priceWad < config.minPrice) return (FeedFailure.BelowMinPrice, priceWad);
         if (priceWad > config.maxPrice) return (FeedFailure.AboveMaxPrice, priceWad);
+    }
+
+    /// @dev Reverts unless every round before `roundId` (in the proxy's order: phases ascending,
+    /// rounds ascending within a phase) that could be later than it was published before
+    /// `notBefore`: the previous round of its phase, and the last round of the latest earlier phase
+    /// that published. Phases are walked back past aggregators that never published; a feed that is
+    /// not a proxy (phase 0 only) has no earlier phase.
+    function _requireFirstRound(address feed, uint80 roundId, uint256 notBefore) internal view {
+        uint64 aggregatorRound = uint64(roundId);
+        if (aggregatorRound > 1) {
+            uint80 previous = roundId - 1;
+            (bool ok,, uint256 previousUpdatedAt) = FeedReader.roundData(feed, previous);
+            if (!ok) revert PredecessorUnavailable(feed, roundId);
+            if (previousUpdatedAt >= notBefore) {
+                revert NotFirstRound(feed, roundId, previous, previousUpdatedAt);
+            }
+        }
+        for (uint256 phase = uint256(roundId) >> 64; phase != 0;) {
+            --phase;
+            (bool found, address aggregator) = FeedReader.phaseAggregator(feed, uint16(phase));
+            if (!found) revert PredecessorUnavailable(feed, roundId);
+            if (aggregator == address(0)) return; // no earlier aggregator (Chainlink's phase 0)
+            (bool ok,,, uint256 lastUpdatedAt) = FeedReader.latestRound(aggregator);
+            if (!ok) revert PredecessorUnavailable(feed, roundId);
+            if (lastUpdatedAt == 0) continue; // that aggregator never published: look further back
+            if (lastUpdatedAt >= notBefore) {
+                (, uint80 lastRound) = _latestRoundId(aggregator);
+                revert NotFirstRound(feed, roundId, uint80(phase << 64) | lastRound, lastUpdatedAt);
+            }
+            return;
+        }
+    }
+
+    /// @dev The round id an aggregator reports as its latest, without phase bits (diagnostics only).
+    function _latestRoundId(address aggregator) internal view returns (bool ok, uint80 roundId) {
+        try IAggregatorV3(aggregator).latestRoundData() returns (
+            uint80 id, int256, uint256, uint256, uint80
+        ) {
+            return (true, uint80(uint64(id)));
+        } catch {
+            return (false, 0);
+        }
     }
 
     // The revert paths re-read the feeds for their diagnostics, so the happy path carries none.

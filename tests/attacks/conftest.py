@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from solvent import config as configs
+from solvent import orders
 from solvent.deploy import Protocol, deploy
 
 WAD = 10**18
@@ -65,10 +66,23 @@ class Attack:
         self.system.engine.deposit(account, self.token(key), amount, sender=owner)
 
     def trade(self, owner: Any, account: int, market: str, size_wad: int) -> Any:
-        limit = MAX if size_wad > 0 else 0
-        return self.system.engine.trade(
-            account, self.system.market_ids[market], size_wad, limit, sender=owner
+        """Trades through the order book, as every trade now goes: commit, let the settlement
+        delay pass, publish a fresh round at the current price on the market's mock feeds,
+        settle (the deployer settles and earns the settlement fee). A fill the order book
+        cancels is raised as the engine's error (or `OrderNotFilled`), so a refused trade still
+        reads as a revert. Returns the settlement's receipt."""
+        receipt = orders.trade(
+            self.system,
+            self.chain,
+            owner,
+            account,
+            market,
+            size_wad,
+            settler=self.deployer,
+            publisher=self.deployer,
         )
+        _raise_if_cancelled(self.system, receipt)
+        return receipt
 
     def set_price(self, key: str, usd: float, secondary: bool = True) -> None:
         """Writes the price into the primary feed (and the secondary, unless told not to)."""
@@ -89,3 +103,34 @@ class Attack:
 @pytest.fixture(scope="module")
 def attack(system, chain, deployer) -> Attack:
     return Attack(system, chain, deployer)
+
+
+# ------------------------------------------------------------------ orders (issue 14)
+
+
+class OrderNotFilled(AssertionError):
+    """The order book cancelled an order for a reason other than the engine's refusal."""
+
+
+def _raise_if_cancelled(system: Protocol, receipt: Any) -> None:
+    """Re-raises the engine's refusal carried by an `OrderCancelled` event as that error
+    (an instance of `system.engine.<Error>`), so `ape.reverts(system.engine.X)` matches it."""
+    cancelled = list(receipt.events.filter(system.orders.OrderCancelled))
+    if not cancelled:
+        return
+    event = cancelled[0]
+    data = bytes(event.engineError)
+    if not data:
+        raise OrderNotFilled(f"order {event.orderId} cancelled: reason {event.reason}")
+    from eth_abi import decode
+    from eth_utils import keccak, to_checksum_address
+
+    for abi in system.engine.contract_type.errors:
+        if keccak(text=abi.selector)[:4] == data[:4]:
+            values = decode([i.canonical_type for i in abi.inputs], data[4:])
+            inputs = {
+                i.name: to_checksum_address(v) if i.canonical_type == "address" else v
+                for i, v in zip(abi.inputs, values, strict=True)
+            }
+            raise getattr(system.engine, abi.name)(abi, inputs, txn=receipt)
+    raise OrderNotFilled(f"order {event.orderId} refused by the engine: 0x{data.hex()}")

@@ -1,0 +1,62 @@
+"""The order book on the real deployment (config/local.yaml), deployed once per module."""
+
+from __future__ import annotations
+
+import pytest
+
+from solvent import config as configs
+from solvent.deploy import Protocol, deploy
+
+WAD = 10**18
+USDC = 10**6
+MAX = 2**256 - 1
+
+
+@pytest.fixture(scope="module")
+def config():
+    return configs.load("local")
+
+
+@pytest.fixture(scope="module")
+def system(project, chain, deployer, config) -> Protocol:
+    return deploy(project, chain, config, deployer)
+
+
+@pytest.fixture(scope="module")
+def lp(accounts):
+    return accounts[1]
+
+
+@pytest.fixture(scope="module")
+def trader(accounts):
+    return accounts[2]
+
+
+@pytest.fixture(scope="module")
+def keeper(accounts):
+    return accounts[3]
+
+
+@pytest.fixture(scope="module")
+def stranger(accounts):
+    return accounts[4]
+
+
+@pytest.fixture(scope="module")
+def funded(system, deployer, lp):
+    """$10M in the LP pool."""
+    amount = 10_000_000 * USDC
+    system.quote.mint(lp, amount, sender=deployer)
+    system.quote.approve(system.pool, MAX, sender=lp)
+    system.pool.deposit(amount, lp, sender=lp)
+    return system
+
+
+def open_funded_account(system, deployer, owner, usd: int, sub: int = 0) -> int:
+    """Opens `owner`'s account `sub` and deposits `usd` of quote into it."""
+    system.engine.openAccount(sub, sender=owner)
+    account = int(system.engine.accountIdOf(owner, sub))
+    system.quote.mint(owner, usd * USDC, sender=deployer)
+    system.quote.approve(system.engine, MAX, sender=owner)
+    system.engine.deposit(account, system.quote, usd * USDC, sender=owner)
+    return account

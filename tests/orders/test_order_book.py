@@ -1,0 +1,351 @@
+"""OrderBook on the real deployment (config/local.yaml): commit, settle at the determined round,
+cancel after expiry; every reject path with its named error; the settler's fee; fills equal to
+solvent/model/orders.py to the wei over random order sequences (Hypothesis)."""
+
+from __future__ import annotations
+
+import ape
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from solvent import orders
+from solvent.model import orders as model
+
+from .conftest import MAX, USDC, WAD, open_funded_account
+
+ETH = "WETH"
+
+
+def _account(system, deployer, owner, usd=1_000_000, sub=0) -> int:
+    return open_funded_account(system, deployer, owner, usd, sub)
+
+
+def _quote(system, account: int) -> int:
+    return int(system.admin.accounts(account).quoteBalance)
+
+
+def _size(system, account: int, market: str = ETH) -> int:
+    return int(system.admin.positions(account, system.market_ids[market]).size)
+
+
+def _settle_now(system, chain, deployer, keeper, oid: int, market: str = ETH):
+    """Past the delay, a fresh round at the current price, settled by `keeper`."""
+    target, _ = orders.settlement_times(system, oid)
+    chain.mine(timestamp=max(target, chain.pending_timestamp))
+    orders.publish_current_round(system, market, deployer)
+    return orders.settle(system, keeper, oid, market)
+
+
+# ------------------------------------------------------------------ commit
+
+
+def test_commit_records_the_order(funded, chain, deployer, trader, config, gas):
+    system = funded
+    account = _account(system, deployer, trader)
+    receipt = orders.commit(system, trader, account, ETH, 10 * WAD, 2_100 * WAD)
+    gas.record("orders.commit", receipt)
+    oid = orders.order_id(account, system.market_ids[ETH])
+    [event] = receipt.events.filter(system.orders.OrderCommitted)
+    now = receipt.timestamp
+    delay = config.asset(ETH).orders.settlement_delay
+    assert (event.orderId, event.accountId, event.marketId) == (oid, account, 0)
+    assert (event.sizeDelta, event.acceptablePrice) == (10 * WAD, 2_100 * WAD)
+    assert (event.commitTime, event.targetTime) == (now, now + delay)
+    order = system.orders.orders(oid)
+    assert (order.sizeDelta, order.acceptablePrice, order.commitTime) == (
+        10 * WAD,
+        2_100 * WAD,
+        now,
+    )
+    window = config.asset(ETH).orders.settlement_window
+    assert orders.settlement_times(system, oid) == (now + delay, now + delay + window)
+
+
+def test_commit_rejects_bad_inputs(funded, deployer, trader, stranger):
+    system = funded
+    book = system.orders
+    account = _account(system, deployer, trader)
+    with ape.reverts(book.ZeroSize):
+        book.commitOrder(account, 0, 0, MAX, sender=trader)
+    for size in (2**95, -(2**95), 2**200):
+        with ape.reverts(book.SizeTooLarge):
+            book.commitOrder(account, 0, size, MAX, sender=trader)
+    with ape.reverts(book.MarketNotOpen, marketId=7):
+        book.commitOrder(account, 7, WAD, MAX, sender=trader)
+    with ape.reverts(book.MarketNotOpen, marketId=2**200):
+        book.commitOrder(account, 2**200, WAD, MAX, sender=trader)
+    with ape.reverts(book.UnknownAccount, accountId=999):
+        book.commitOrder(999, 0, WAD, MAX, sender=trader)
+    with ape.reverts(book.NotAuthorized, accountId=account, caller=stranger):
+        book.commitOrder(account, 0, WAD, MAX, sender=stranger)
+    # An operator may commit for the owner.
+    system.engine.setOperator(stranger, True, sender=trader)
+    book.commitOrder(account, 0, WAD, MAX, sender=stranger)
+    # One live order per account and market.
+    with ape.reverts(book.OrderPending):
+        book.commitOrder(account, 0, WAD, MAX, sender=trader)
+    book.commitOrder(account, 1, WAD, MAX, sender=trader)  # another market is fine
+
+
+def test_commit_margin_precheck(funded, chain, deployer, trader, keeper, config):
+    """$1,000 of quote: free initial margin $1,000. A 10 ETH order ($20,000) needs 10% ($2,000) +
+    taker fee ($10) + settlement fee ($2): refused; 4.9 ETH ($9,800: $980 + $4.90 + $2) passes."""
+    system = funded
+    account = _account(system, deployer, trader, usd=1_000)
+    with ape.reverts(system.orders.InsufficientMarginForOrder, required=2_012 * WAD):
+        orders.commit(system, trader, account, ETH, 10 * WAD)
+    orders.commit(system, trader, account, ETH, 49 * WAD // 10)
+    spec = config.asset(ETH).orders
+    required = model.commit_margin(
+        49 * WAD // 10,
+        2_000 * WAD,
+        spec.commit_margin_bps,
+        spec.taker_fee_rate,
+        spec.settlement_fee,
+    )
+    assert required == 986_900 * 10**15  # $980 + $4.90 + $2
+
+
+def test_a_reduction_skips_the_precheck(funded, chain, deployer, trader, keeper):
+    """An account whose margin fell below the pre-check can still commit a close."""
+    system = funded
+    account = _account(system, deployer, trader, usd=21_000)
+    receipt = orders.trade(
+        system, chain, trader, account, ETH, 100 * WAD, settler=keeper, publisher=deployer
+    )
+    assert len(receipt.events.filter(system.orders.OrderSettled)) == 1
+    for feed in (system.feeds[ETH], system.secondary_feeds[ETH]):
+        feed.setAnswer(1_900 * 10 ** int(feed.decimals()), sender=deployer)
+    with ape.reverts(system.orders.InsufficientMarginForOrder):
+        orders.commit(system, trader, account, ETH, 1 * WAD)
+    orders.commit(system, trader, account, ETH, -100 * WAD)  # closing: no pre-check
+    oid = orders.order_id(account, 0)
+    _settle_now(system, chain, deployer, keeper, oid)
+    assert _size(system, account) == 0
+
+
+# ------------------------------------------------------------------ settle
+
+
+def test_settle_fills_at_the_determined_round(funded, chain, deployer, trader, keeper, config, gas):
+    system = funded
+    account = _account(system, deployer, trader)
+    orders.commit(system, trader, account, ETH, 100 * WAD)
+    oid = orders.order_id(account, 0)
+    target, _ = orders.settlement_times(system, oid)
+    chain.mine(timestamp=target)
+    system.feeds[ETH].setAnswer(2_010 * 10**8, sender=deployer)  # the first round after target
+    system.secondary_feeds[ETH].setAnswer(2_010 * WAD, sender=deployer)
+    rid = orders.find_round(system.feeds[ETH], target)
+    assert rid == int(system.feeds[ETH].roundId())
+    skew, scale = system.admin.marketSkew(0)
+    keeper_before = system.quote.balanceOf(keeper)
+    quote_before = _quote(system, account)
+
+    receipt = system.orders.settleOrder(oid, rid, sender=keeper)
+    gas.record("orders.settle_open", receipt)
+
+    [event] = receipt.events.filter(system.orders.OrderSettled)
+    spec = config.asset(ETH).orders
+    expected = model.settle(
+        2_010 * WAD, skew, scale, 100 * WAD, MAX, spec.maker_fee_rate, spec.taker_fee_rate
+    )
+    assert event.oraclePrice == 2_010 * WAD
+    assert (event.fillPrice, event.tradeFee) == (expected.fill_price, expected.trade_fee)
+    assert event.settlementFee == spec.settlement_fee
+    assert system.quote.balanceOf(keeper) - keeper_before == spec.settlement_fee
+    assert _size(system, account) == 100 * WAD
+    assert quote_before - _quote(system, account) == expected.trade_fee + spec.settlement_fee
+    assert system.orders.orders(oid).commitTime == 0
+    with ape.reverts(system.orders.OrderNotPending, orderId=oid):
+        system.orders.settleOrder(oid, rid, sender=keeper)
+
+
+def test_settle_rejects_every_other_round_and_time(funded, chain, deployer, trader, keeper):
+    system = funded
+    book, feed = system.orders, system.feeds[ETH]
+    account = _account(system, deployer, trader)
+    orders.commit(system, trader, account, ETH, 10 * WAD)
+    oid = orders.order_id(account, 0)
+    before_target = int(feed.roundId())
+    with ape.reverts(book.SettlementTooEarly, orderId=oid):
+        book.settleOrder(oid, before_target, sender=keeper)
+    target, expiry = orders.settlement_times(system, oid)
+    chain.mine(timestamp=target)
+    with ape.reverts(system.oracle.RoundBeforeTarget, roundId=before_target):
+        book.settleOrder(oid, before_target, sender=keeper)
+    orders.publish_current_round(system, ETH, deployer)
+    first = int(feed.roundId())
+    orders.publish_current_round(system, ETH, deployer)
+    second = int(feed.roundId())
+    with ape.reverts(system.oracle.NotFirstRound, roundId=second, predecessor=first):
+        book.settleOrder(oid, second, sender=keeper)
+    with ape.reverts(system.oracle.RoundUnavailable):
+        book.settleOrder(oid, second + 5, sender=keeper)
+    assert orders.find_round(feed, target) == first
+    chain.mine(timestamp=expiry + 1)
+    with ape.reverts(book.OrderExpired, orderId=oid, expiry=expiry):
+        book.settleOrder(oid, first, sender=keeper)
+    with ape.reverts(book.OrderNotPending):
+        book.settleOrder(orders.order_id(account, 1), first, sender=keeper)
+
+
+def test_unacceptable_price_cancels_and_pays_the_settler(funded, chain, deployer, trader, keeper):
+    system = funded
+    account = _account(system, deployer, trader)
+    orders.commit(system, trader, account, ETH, 10 * WAD, 2_000 * WAD)  # premium: above $2,000
+    oid = orders.order_id(account, 0)
+    before = system.quote.balanceOf(keeper)
+    receipt = _settle_now(system, chain, deployer, keeper, oid)
+    [event] = receipt.events.filter(system.orders.OrderCancelled)
+    assert event.reason == 1  # AcceptablePrice
+    assert event.settlementFee == 2 * USDC == system.quote.balanceOf(keeper) - before
+    assert _size(system, account) == 0 and system.orders.orders(oid).commitTime == 0
+
+
+def test_a_fill_the_engine_refuses_cancels_the_order(funded, chain, deployer, trader, keeper):
+    """The trader commits, then withdraws its margin: the engine refuses the fill
+    (InsufficientMargin), the order is cancelled with the engine's error and the settler is paid
+    from what the account has left."""
+    system = funded
+    account = _account(system, deployer, trader, usd=30_000)
+    orders.commit(system, trader, account, ETH, 100 * WAD)  # $200k: needs $20,112 at commit
+    system.engine.withdraw(account, system.quote, 29_999 * USDC, trader, sender=trader)
+    oid = orders.order_id(account, 0)
+    before = system.quote.balanceOf(keeper)
+    receipt = _settle_now(system, chain, deployer, keeper, oid)
+    [event] = receipt.events.filter(system.orders.OrderCancelled)
+    assert event.reason == 3  # FillRefused
+    selector = bytes(event.engineError)[:4]
+    from eth_utils import keccak
+
+    assert selector == keccak(text="InsufficientMargin(uint256)")[:4]
+    # No position, $1 of quote: the settler gets that dollar, the pool lends nothing.
+    assert event.settlementFee == 1 * USDC == system.quote.balanceOf(keeper) - before
+    assert _quote(system, account) == 0 and _size(system, account) == 0
+
+
+# ------------------------------------------------------------------ cancel
+
+
+def test_nobody_cancels_before_expiry_anyone_after(
+    funded, chain, deployer, trader, keeper, stranger
+):
+    system = funded
+    book = system.orders
+    account = _account(system, deployer, trader)
+    orders.commit(system, trader, account, ETH, 10 * WAD)
+    oid = orders.order_id(account, 0)
+    _, expiry = orders.settlement_times(system, oid)
+    for who in (trader, stranger):
+        with ape.reverts(book.OrderNotExpired, orderId=oid, expiry=expiry):
+            book.cancelOrder(oid, sender=who)
+    chain.mine(timestamp=expiry)
+    with ape.reverts(book.OrderNotExpired):
+        book.cancelOrder(oid, sender=stranger)
+    chain.mine(timestamp=expiry + 1)
+    quote_before = _quote(system, account)
+    receipt = book.cancelOrder(oid, sender=stranger)
+    [event] = receipt.events.filter(book.OrderCancelled)
+    assert (event.reason, event.settlementFee) == (0, 0)  # Expired, no fee
+    assert _quote(system, account) == quote_before
+    with ape.reverts(book.OrderNotPending):
+        book.cancelOrder(oid, sender=stranger)
+
+
+def test_a_new_commit_replaces_an_expired_order(funded, chain, deployer, trader):
+    system = funded
+    account = _account(system, deployer, trader)
+    orders.commit(system, trader, account, ETH, 10 * WAD)
+    oid = orders.order_id(account, 0)
+    _, expiry = orders.settlement_times(system, oid)
+    chain.mine(timestamp=expiry + 1)
+    receipt = orders.commit(system, trader, account, ETH, -5 * WAD)
+    [cancelled] = receipt.events.filter(system.orders.OrderCancelled)
+    assert cancelled.orderId == oid and cancelled.reason == 0
+    assert system.orders.orders(oid).sizeDelta == -5 * WAD
+
+
+# ------------------------------------------------------------------ governance
+
+
+def test_market_configuration_bounds(funded, deployer, stranger):
+    book = funded.orders
+    good = (15, 4_500, 2 * USDC, 2 * 10**14, 5 * 10**14, 1_000)
+
+    def with_(index: int, value: int) -> tuple:
+        return tuple(value if i == index else v for i, v in enumerate(good))
+
+    with ape.reverts():
+        book.setMarketOrders(0, good, sender=stranger)
+    with ape.reverts(book.UnknownMarket):
+        book.setMarketOrders(5, good, sender=deployer)
+    with ape.reverts(book.UnknownMarket):
+        book.setMarketOrders(256, good, sender=deployer)
+    cases = [
+        (0, 0, book.SettlementDelayOutOfRange),
+        (0, 3_601, book.SettlementDelayOutOfRange),
+        (1, 9, book.SettlementWindowOutOfRange),
+        (1, 86_401, book.SettlementWindowOutOfRange),
+        (2, 100 * USDC + 1, book.SettlementFeeOutOfRange),
+        (4, 10**16 + 1, book.FeeRateOutOfRange),
+        (3, 6 * 10**14, book.FeeRateOutOfRange),  # maker above taker
+        (5, 99, book.CommitMarginOutOfRange),
+        (5, 10_001, book.CommitMarginOutOfRange),
+    ]
+    for index, value, error in cases:
+        with ape.reverts(error):
+            book.setMarketOrders(0, with_(index, value), sender=deployer)
+    receipt = book.setMarketOrders(0, with_(2, 100 * USDC), sender=deployer)
+    assert len(receipt.events.filter(book.MarketOrdersSet)) == 1
+    assert book.marketOrders(0).settlementFee == 100 * USDC
+
+
+# ------------------------------------------------------------------ model == contract
+
+
+order_size = st.integers(min_value=-500, max_value=500).filter(lambda s: s != 0)
+price_move = st.integers(min_value=-300, max_value=300)  # bps
+
+
+@settings(
+    max_examples=12,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(steps=st.lists(st.tuples(order_size, price_move, st.booleans()), min_size=1, max_size=5))
+def test_fills_and_fees_equal_the_model(funded, chain, deployer, accounts, config, steps):
+    """Random orders from two traders with price moves between commit and settlement: every
+    settlement's fill price and fee equal the model's at the round's price and the skew before."""
+    system = funded
+    spec = config.asset(ETH).orders
+    traders = [accounts[5], accounts[6]]
+    ids = []
+    for who in traders:
+        existing = int(system.engine.accountIdOf(who, 7))
+        ids.append(existing or _account(system, deployer, who, usd=5_000_000, sub=7))
+    eth = int(system.feeds[ETH].latestRoundData()[1])
+    for size, move, second in steps:
+        who, account = (traders[1], ids[1]) if second else (traders[0], ids[0])
+        delta = size * WAD // 10
+        orders.commit(system, who, account, ETH, delta)
+        oid = orders.order_id(account, 0)
+        target, _ = orders.settlement_times(system, oid)
+        chain.mine(timestamp=max(target, chain.pending_timestamp))
+        eth = max(eth * (10_000 + move) // 10_000, 100 * 10**8)
+        system.feeds[ETH].setAnswer(eth, sender=deployer)
+        system.secondary_feeds[ETH].setAnswer(eth * 10**10, sender=deployer)
+        skew, scale = system.admin.marketSkew(0)
+        receipt = orders.settle(system, deployer, oid, ETH)
+        expected = model.settle(
+            eth * 10**10,
+            skew,
+            scale,
+            delta,
+            orders.unlimited_price(delta),
+            spec.maker_fee_rate,
+            spec.taker_fee_rate,
+        )
+        [event] = receipt.events.filter(system.orders.OrderSettled)
+        assert (event.fillPrice, event.tradeFee) == (expected.fill_price, expected.trade_fee)
+        assert system.admin.marketSkew(0)[0] == skew + delta
