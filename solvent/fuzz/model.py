@@ -9,10 +9,26 @@ from dataclasses import dataclass, field
 from solvent import margin as ref
 from solvent.abi import Record
 from solvent.fuzz.driver import Outcome, Reverted
+from solvent.fuzz.orders import OrderShadow, PendingOrder, Round, order_id
 from solvent.fuzz.state import TOKENS, State
 from solvent.fuzz.system import ASSETS, TRADERS, FuzzSystem
+from solvent.model import orders as order_ref
 
 WAD = 10**18
+
+
+CANCEL_REASONS = ("Expired", "AcceptablePrice", "FillPriceOutOfRange", "FillRefused")
+# What the engine may refuse a settled order's fill with (the order is cancelled, the settler paid).
+FILL_REFUSALS = frozenset(
+    {
+        "InsufficientMargin",
+        "OpenInterestCapExceeded",
+        "RiskIncreasePaused",
+        "RiskIncreaseBlockedByOracle",
+        "AccountUnderAuction",
+        "PriceUnavailable",
+    }
+)
 
 
 class InvariantViolation(AssertionError):
@@ -97,6 +113,8 @@ class Shadow:
     positions: dict[tuple[int, int], tuple[int, int]]
     book: int  # poolCash + accountDebt + debtInAuction, what the LP pool owns before trader PnL
     fund: int  # the insurance fund's quote balance
+    orders: OrderShadow
+    quotes: dict[int, int]  # the quote balances of the last read (a cancelled order's fee)
     auction_prices: dict[int, tuple[int, int]] = field(default_factory=dict)
     counts: dict[str, int] = field(default_factory=dict)
 
@@ -108,6 +126,11 @@ class Shadow:
             positions={k: (p.size, p.openNotional) for k, p in state.positions.items()},
             book=ledger.poolCash + ledger.accountDebt + ledger.debtInAuction,
             fund=state.balances["quote"][system.codec.address("fund").lower()],
+            quotes={a: state.accounts[a].quoteBalance for a in TRADERS},
+            orders=OrderShadow(
+                system.orders,
+                {m: [Round(*state.rounds[info.asset])] for m, info in system.markets.items()},
+            ),
         )
 
     def count(self, name: str) -> None:
@@ -120,9 +143,21 @@ class Shadow:
         codec = self.system.codec
         engine, fund = codec.address("engine").lower(), codec.address("fund").lower()
         pool, liquidator = codec.address("pool").lower(), codec.address("liquidator").lower()
+        book = codec.address("orders").lower()
+        # A settlement is judged against the positions before its fill (the engine's `Traded`
+        # comes first in the logs): the skew sets the fill price and the fee.
+        for e in outcome.events:
+            if e.address == book and e.name == "OrderSettled":
+                self._check_settlement(e.args)
         for e in outcome.events:
             a = e.args
-            if e.address == engine and e.name == "Traded":
+            if e.address == book and e.name == "OrderCommitted":
+                self._committed(a)
+            elif e.address == book and e.name == "OrderSettled":
+                self.orders.pending.pop(a.orderId)
+            elif e.address == book and e.name == "OrderCancelled":
+                self._cancelled(a)
+            elif e.address == engine and e.name == "Traded":
                 self._fill(a)
             elif e.address == engine and e.name == "Liquidated":
                 self._liquidated(a, plan)
@@ -152,16 +187,102 @@ class Shadow:
             self.count(e.name)
 
     def _fill(self, a: Record) -> None:
+        """A settled order's fill (its price and fee were checked by `_check_settlement`)."""
         key = (a.accountId, a.marketId)
         size, open_notional = self.positions[key]
         new_open, realized = ref.apply_fill(size, open_notional, a.sizeDelta, a.price)
         info = self.system.markets[a.marketId]
-        fee = ref.trade_fee(a.sizeDelta, a.price, info.fee_rate)
         require(realized == a.realizedPnl, f"trade realized {a.realizedPnl}, model {realized}")
-        require(fee == a.fee, f"trade fee {a.fee}, model {fee}")
         self.positions[key] = (size + a.sizeDelta, new_open)
-        cut = ref.insurance_cut(fee, info.insurance_fee_share)
-        self.book += fee - cut - ref.to_quote_floor(realized)
+        cut = ref.insurance_cut(a.fee, info.insurance_fee_share)
+        self.book += a.fee - cut - ref.to_quote_floor(realized)
+
+    # ------------------------------------------------------------------ orders
+
+    def skew(self, market: int) -> int:
+        """The market's net trader size, from the model's positions."""
+        return sum(self.positions[(a, market)][0] for a in TRADERS)
+
+    def _committed(self, a: Record) -> None:
+        order = PendingOrder.of(a)
+        delay = self.orders.params[order.market].settlement_delay
+        require(
+            order.target_time == order.commit_time + delay,
+            f"order {order.order_id}: target {order.target_time}, commit {order.commit_time}",
+        )
+        require(order.order_id == order_id(order.account, order.market), "order id")
+        require(order.order_id not in self.orders.pending, f"order {order.order_id} overwritten")
+        self.orders.pending[order.order_id] = order
+
+    def _quote(self, order: PendingOrder, oracle_price: int) -> order_ref.Settlement:
+        """`order` settled at `oracle_price` with the model's skew (solvent.model.orders)."""
+        params = self.orders.params[order.market]
+        return order_ref.settle(
+            oracle_price,
+            self.skew(order.market),
+            self.system.markets[order.market].skew_scale,
+            order.size_delta,
+            order.acceptable_price,
+            params.maker_fee_rate,
+            params.taker_fee_rate,
+        )
+
+    def _round_price(self, order: PendingOrder) -> tuple[Round, int]:
+        """The round the commit determined and its price (WAD); the settlement was accepted by
+        the chain, so the round must exist in the model."""
+        determined = self.orders.determined(order)
+        require(determined is not None, f"order {order.order_id} settled before its round")
+        assert determined is not None
+        asset = self.system.markets[order.market].asset
+        decimals = self.system.feed_decimals[f"feed.{asset}"]
+        return determined, determined.answer * 10 ** (18 - decimals)
+
+    def _check_settlement(self, a: Record) -> None:
+        """No order settles at a price other than the one its commit determined, nor at another
+        fill price or fee than the reference's."""
+        order = self.orders.pending.get(a.orderId)
+        require(order is not None, f"order {a.orderId} settled but not pending in the model")
+        assert order is not None
+        determined, price = self._round_price(order)
+        require(
+            a.roundId == determined.round_id and a.oraclePrice == price,
+            f"order {a.orderId} settled at round {a.roundId} ({a.oraclePrice}), determined "
+            f"{determined.round_id} ({price})",
+        )
+        q = self._quote(order, price)
+        pay = self.orders.params[order.market].settlement_fee
+        got = (a.sizeDelta, a.fillPrice, a.tradeFee, a.settlementFee)
+        want = (order.size_delta, q.fill_price, q.trade_fee, pay)
+        require(got == want, f"order {a.orderId} (size, fill, fee, pay) {got}, model {want}")
+        require(q.acceptable, f"order {a.orderId} filled at {q.fill_price} beyond its limit")
+
+    def _cancelled(self, a: Record) -> None:
+        order = self.orders.pending.pop(a.orderId, None)
+        require(order is not None, f"order {a.orderId} cancelled but not pending in the model")
+        assert order is not None
+        reason = CANCEL_REASONS[a.reason]
+        self.count(f"OrderCancelled:{reason}")
+        if reason == "Expired":
+            require(a.settlementFee == 0, f"expired order {a.orderId} charged {a.settlementFee}")
+            return
+        fee = self.orders.params[order.market].settlement_fee
+        idle = all(self.positions[(order.account, m)][0] == 0 for m in self.system.markets)
+        if idle:  # the pool lends no settlement fee to an account with nothing at stake
+            fee = min(fee, max(self.quotes[order.account], 0))
+        require(a.settlementFee == fee, f"order {a.orderId} charged {a.settlementFee}, model {fee}")
+        _, price = self._round_price(order)
+        q = self._quote(order, price)
+        if reason == "FillPriceOutOfRange":
+            require(q.fill_price is None, f"order {a.orderId} unpriceable, model {q.fill_price}")
+        elif reason == "AcceptablePrice":
+            require(
+                q.fill_price is not None and not q.acceptable,
+                f"order {a.orderId} cancelled though {q.fill_price} is acceptable",
+            )
+        else:
+            error = self.system.codec.error_name(bytes(a.engineError))
+            require(error in FILL_REFUSALS, f"order {a.orderId}: fill refused with {error}")
+            self.count(f"FillRefused:{error}")
 
     def _liquidated(self, a: Record, plan: Plan | None) -> None:
         require(plan is not None, f"account {a.accountId} liquidated while the model says healthy")
@@ -195,13 +316,15 @@ class Shadow:
 
     # ------------------------------------------------------------------ invariants
 
-    def check(self, state: State, risk_increased: int | None = None) -> None:
+    def check(self, state: State, risk_increased: set[int] | None = None) -> None:
+        self.quotes = {a: state.accounts[a].quoteBalance for a in TRADERS}
+        self._pending_orders(state)
         self._conservation(state)
         self._auctions(state)
         self._books(state)
         self._model_equals_contract(state)
-        if risk_increased is not None:
-            self._risk_increase_allowed(state, risk_increased)
+        for account in sorted(risk_increased or ()):
+            self._risk_increase_allowed(state, account)
 
     def _conservation(self, state: State) -> None:
         codec = self.system.codec
@@ -243,6 +366,14 @@ class Shadow:
                 state.balances[token][liquidator] == 0,
                 f"{token}: liquidator holds {state.balances[token][liquidator]}",
             )
+
+    def _pending_orders(self, state: State) -> None:
+        """The chain's pending orders are the model's, field for field."""
+        for (account, market), o in state.orders.items():
+            mine = self.orders.pending.get(order_id(account, market))
+            got = (o.sizeDelta, o.acceptablePrice, o.commitTime) if o.commitTime else None
+            want = (mine.size_delta, mine.acceptable_price, mine.commit_time) if mine else None
+            require(got == want, f"order {account}/{market} on chain {got}, model {want}")
 
     def _auctions(self, state: State) -> None:
         g = state.liquidator_globals

@@ -67,12 +67,29 @@ MUTANTS = (
         "        if (health >= WAD) revert AccountHealthy(health);\n",
     ),
     Mutant(
-        "trade skips the margin check",
+        "fillOrder skips the margin check",
         "engine",
         "MarginEngine",
         "contracts/engine/MarginEngine.sol",
         "contracts/engine/MarginEngine.sol",
-        "        if (increasesRisk) _requireInitialHealth(account, accountId, cache);\n",
+        "sizeDelta, fillPrice, tradeFee);\n        if (increasesRisk) {",
+        "sizeDelta, fillPrice, tradeFee);\n        if (increasesRisk && false) {",
+    ),
+    Mutant(
+        "settlement skips the first-round check",
+        "oracle",
+        "OracleAdapter",
+        "contracts/oracle/OracleAdapter.sol",
+        "contracts/oracle/OracleAdapter.sol",
+        "        _requireFirstRound(feed, roundId, notBefore);\n",
+    ),
+    Mutant(
+        "cancelOrder ignores expiry",
+        "orders",
+        "OrderBook",
+        "contracts/orders/OrderBook.sol",
+        "contracts/orders/OrderBook.sol",
+        "        if (block.timestamp <= expiry) revert OrderNotExpired(orderId, expiry);\n",
     ),
 )
 
@@ -123,6 +140,10 @@ def constructor_args(driver: FastDriver, mutant: Mutant, deployer: str) -> list[
     if mutant.contract == "DutchAuctionLiquidator":
         keys = ("engine", "quote", "oracle", "fund")
         return [*(codec.address(k) for k in keys), deployer]
+    if mutant.contract == "OracleAdapter":
+        return []  # storage (feeds, roles) stays the real adapter's
+    if mutant.contract == "OrderBook":
+        return [codec.address("engine"), codec.address("oracle"), deployer]
     raise ValueError(f"no constructor arguments known for {mutant.contract}")
 
 

@@ -31,6 +31,19 @@ class MarketInfo:
     im_scale: int
     fee_rate: int
     insurance_fee_share: int
+    skew_scale: int
+
+
+@dataclass(frozen=True)
+class OrderParams:
+    """A market's order configuration (OrderBook.marketOrders)."""
+
+    settlement_delay: int
+    settlement_window: int
+    settlement_fee: int  # quote units
+    maker_fee_rate: int
+    taker_fee_rate: int
+    commit_margin_bps: int
 
 
 @dataclass(frozen=True)
@@ -44,9 +57,13 @@ class FuzzSystem:
     liquidation: tuple[int, ...]  # LiquidationParams in the contract's order
     chost: int
     feed_decimals: dict[str, int]
+    orders: dict[int, OrderParams]  # market id -> its order configuration
+
+    def market_of(self, asset: str) -> int:
+        return next(m for m, info in self.markets.items() if info.asset == asset)
 
     def holders(self) -> list[str]:
-        keys = ("engine", "liquidator", "pool", "fund", "exchange", "swap_taker")
+        keys = ("engine", "liquidator", "pool", "fund", "exchange", "swap_taker", "orders")
         users = [self.actors[i] for i in (*TRADERS, LP, STAKER, KEEPER)]
         return [*users, *(self.codec.address(k).lower() for k in keys)]
 
@@ -67,7 +84,25 @@ def build(project: Any, chain: Any, accounts: Any) -> FuzzSystem:
     for key in ASSETS:
         m = admin.markets(p.market_ids[key])
         markets[p.market_ids[key]] = MarketInfo(
-            key, m.baseMmr, m.volFactor, m.sigmaCap, m.imScale, m.feeRate, m.insuranceFeeShare
+            key,
+            m.baseMmr,
+            m.volFactor,
+            m.sigmaCap,
+            m.imScale,
+            m.feeRate,
+            m.insuranceFeeShare,
+            m.skewScale,
+        )
+    orders = {}
+    for market_id in markets:
+        o = p.orders.marketOrders(market_id)
+        orders[market_id] = OrderParams(
+            o.settlementDelay,
+            o.settlementWindow,
+            o.settlementFee,
+            o.makerFeeRate,
+            o.takerFeeRate,
+            o.commitMarginBps,
         )
     weights = {}
     for key in ASSETS:
@@ -87,6 +122,7 @@ def build(project: Any, chain: Any, accounts: Any) -> FuzzSystem:
             **{f"feed.{k}": p.feeds[k].decimals() for k in ASSETS},
             **{f"feed2.{k}": p.secondary_feeds[k].decimals() for k in ASSETS},
         },
+        orders=orders,
     )
 
 
@@ -122,6 +158,7 @@ def _contracts(p: Protocol, exchange: Any, swap_taker: Any) -> dict[str, Any]:
         "pool": p.pool,
         "fund": p.fund,
         "liquidator": p.liquidator,
+        "orders": p.orders,
         "exchange": exchange,
         "swap_taker": swap_taker,
     }

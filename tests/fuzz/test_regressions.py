@@ -22,7 +22,7 @@ def test_write_off_without_collateral_books_the_keeper_reward(fast_driver, fuzz_
             # $797 in the original campaign; the $50 minimum position margin (issue 12) raised the
             # initial requirement of the $7,819 trade to $832, so the account now brings $850.
             lambda: machine.deposit(asset="quote", trader=4, usd=850),
-            lambda: machine.trade(long=True, market=0, trader=4, usd=7_819),
+            lambda: machine.trade_now(4, 0, machine.size_for(0, 7_819, long=True)),
             lambda: machine.move_price(asset="WETH", factor=5_000),
             lambda: machine.liquidate(trader=4),
         ]
@@ -53,7 +53,8 @@ def test_opening_risk_is_judged_before_the_opening_gap(fast_driver, fuzz_system,
     try:
         machine.open_positions(leverage=2, long=False, crash=True, **opening)
         machine.protocol_keeps_its_promises()
-        assert machine.branches.get("engine.trade:ok", 0) == 2
+        assert machine.branches.get("orders.settleOrder:ok", 0) == 2
+        assert machine.shadow.counts.get("OrderSettled", 0) == 2
         assert machine.branches.get("engine.withdraw:ok", 0) == (
             1 if opening["withdraw_share"] else 0
         )
