@@ -166,6 +166,15 @@ class LiquidationSpec:
 
 
 @dataclass(frozen=True)
+class BorrowSpec:
+    """The borrow rate on quote debt: annual WAD rates, kinked at the optimal utilization."""
+
+    base_rate: int
+    optimal_utilization: int
+    max_rate: int
+
+
+@dataclass(frozen=True)
 class InsuranceSpec:
     cooldown: int
     window: int
@@ -185,6 +194,7 @@ class ProtocolConfig:
     assets: tuple[AssetSpec, ...]
     liquidation: LiquidationSpec
     pool_reserve_ratio: int
+    borrow: BorrowSpec
     auction_global_hole: int
     auction_slots: int
     insurance: InsuranceSpec
@@ -242,6 +252,11 @@ def parse(raw: dict[str, Any]) -> ProtocolConfig:
                 min_position_margin=to_wad(liq["min_position_margin"]),
             ),
             pool_reserve_ratio=to_wad(raw["pool_reserve_ratio"]),
+            borrow=BorrowSpec(
+                base_rate=to_wad(raw["borrow"]["base_rate"]),
+                optimal_utilization=to_wad(raw["borrow"]["optimal_utilization"]),
+                max_rate=to_wad(raw["borrow"]["max_rate"]),
+            ),
             auction_global_hole=to_units(raw["auction_global_hole"], q),
             auction_slots=int(raw["auction_slots"]),
             insurance=InsuranceSpec(

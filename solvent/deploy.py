@@ -169,6 +169,8 @@ def deploy(
         **tx,
     )
     admin.setPoolReserveRatio(config.pool_reserve_ratio, **tx)
+    b = config.borrow
+    admin.setBorrowParams(b.base_rate, b.optimal_utilization, b.max_rate, **tx)
     admin.setInsuranceFund(fund, **tx)
     admin.setLiquidator(liquidator, **tx)
     admin.setLPPool(pool, **tx)

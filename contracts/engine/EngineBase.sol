@@ -16,6 +16,7 @@ import {ISocializedLossSink} from "./IPoolLedger.sol";
 import {MarginMath} from "./libraries/MarginMath.sol";
 import {
     Account,
+    BorrowState,
     Closure,
     ClosurePlan,
     Collateral,
@@ -65,6 +66,13 @@ abstract contract EngineBase is IMarginEngineEvents, AccessControl, ReentrancyGu
     uint256 internal constant MAX_FUNDING_RATE = 1e18;
     /// @dev Funding index units (nano-USD per whole unit) per WAD USD per whole unit.
     int256 internal constant FUNDING_INDEX_PER_WAD = 1e9;
+    /// @dev Δindex = (rate0 + rate1) · dt · price / (2 · 1 day · 1e27): WAD rates per day, WAD price.
+    int256 internal constant FUNDING_ACCRUAL_DIVISOR = 2 * 86_400 * 1e27;
+    /// @dev size (WAD) · Δindex (nano-USD per unit) / 1e21 = quote units.
+    int256 internal constant FUNDING_QUOTE_DIVISOR = 1e21;
+    /// @dev Annual WAD rate · seconds.
+    uint256 internal constant YEAR_WAD = 365 days * 1e18;
+    uint256 internal constant MAX_BORROW_RATE = 10e18;
     int256 internal constant MAX_SIZE_DELTA = int256(1 << 120);
     /// @dev Memoized in a `PriceCache` for a price a liquidation could not read.
     uint256 internal constant UNPRICED = type(uint256).max;
@@ -94,7 +102,14 @@ abstract contract EngineBase is IMarginEngineEvents, AccessControl, ReentrancyGu
     // slither-disable-next-line uninitialized-state,constable-states
     uint88 internal _minPositionMargin;
     // slither-disable-next-line uninitialized-state,constable-states
-    uint256 public poolReserveRatio;
+    uint64 public poolReserveRatio;
+    /// @dev Borrow rate parameters (annual WAD rates, WAD utilization), in the reserve ratio's slot.
+    // slither-disable-next-line uninitialized-state,constable-states
+    uint64 public borrowBaseRate;
+    // slither-disable-next-line uninitialized-state,constable-states
+    uint64 public borrowOptimalUtilization;
+    // slither-disable-next-line uninitialized-state,constable-states
+    uint64 public borrowMaxRate;
 
     // slither-disable-next-line uninitialized-state
     uint256 public accountCount;
@@ -122,11 +137,27 @@ abstract contract EngineBase is IMarginEngineEvents, AccessControl, ReentrancyGu
     /// @notice The order book: the only caller of `fillOrder` and `chargeOrderFee`.
     // slither-disable-next-line uninitialized-state,constable-states
     address public orderBook;
+    BorrowState internal _borrow;
+    /// @dev The borrow index at the account's last touch while it owed quote.
+    mapping(uint256 accountId => uint256) internal _borrowIndexOf;
 
     constructor(IERC20 quote_, IOracleAdapter oracle_) {
         if (address(quote_) == address(0) || address(oracle_) == address(0)) revert ZeroAddress();
         quote = quote_;
         oracle = oracle_;
+        _borrow = BorrowState(uint128(WAD), uint32(block.timestamp), 0);
+    }
+
+    /// @dev Runs the call's calldata on `target`'s code in this contract's storage and returns or
+    /// reverts with its result.
+    function _delegate(address target) internal {
+        assembly ("memory-safe") {
+            calldatacopy(0, 0, calldatasize())
+            let ok := delegatecall(gas(), target, 0, calldatasize(), 0, 0)
+            returndatacopy(0, 0, returndatasize())
+            if iszero(ok) { revert(0, returndatasize()) }
+            return(0, returndatasize())
+        }
     }
 
     // ------------------------------------------------------------------ internals: accounts
@@ -331,7 +362,9 @@ abstract contract EngineBase is IMarginEngineEvents, AccessControl, ReentrancyGu
         view
         returns (Margin memory margin)
     {
-        int256 cash = int256(account.quoteBalance) * int256(MarginMath.WAD_PER_QUOTE);
+        int256 quoteBalance = account.quoteBalance;
+        if (quoteBalance < 0) quoteBalance -= int256(_pendingInterest(accountId, quoteBalance, cache));
+        int256 cash = quoteBalance * int256(MarginMath.WAD_PER_QUOTE);
         margin.initialEquity = cash;
         margin.maintenanceEquity = cash;
         for (uint256 mask = account.collateralMask; mask != 0; mask &= mask - 1) {
@@ -359,7 +392,9 @@ abstract contract EngineBase is IMarginEngineEvents, AccessControl, ReentrancyGu
             if (price == UNPRICED) continue;
             Position memory position = _positions[accountId][marketId];
             (uint256 mmr, uint256 imr) = _marketRatios(cache, marketId, market);
-            int256 pnl = MarginMath.unrealizedPnl(position.size, position.openNotional, price);
+            int256 pnl = MarginMath.unrealizedPnl(position.size, position.openNotional, price)
+                - _fundingOwed(position.size, position.fundingEntry, _fundingIndexNow(market, price))
+                * int256(MarginMath.WAD_PER_QUOTE);
             uint256 notional = MarginMath.notional(position.size, price);
             margin.initialEquity += pnl;
             margin.maintenanceEquity += pnl;
@@ -376,6 +411,235 @@ abstract contract EngineBase is IMarginEngineEvents, AccessControl, ReentrancyGu
             bit >>= 1;
             ++index;
         }
+    }
+
+    // ------------------------------------------------------------------ internals: funding
+
+    /// @dev Funding owed by a position since `entry` (quote units, positive: the account pays),
+    /// rounded against the account: up when owed, down when received.
+    function _fundingOwed(int256 size, int256 entry, int256 index) internal pure returns (int256) {
+        return MarginMath.ceilDiv(size * (index - entry), FUNDING_QUOTE_DIVISOR);
+    }
+
+    /// @dev The market's funding index now at `price`, without writing it.
+    function _fundingIndexNow(Market storage market, uint256 price) internal view returns (int256 index) {
+        uint256 elapsed = block.timestamp - market.lastFundingTime;
+        if (elapsed == 0) return market.fundingIndex;
+        (, index) = _fundingStep(market, price, elapsed);
+    }
+
+    /// @dev Accrues the market's funding up to now at the oracle `price` (docs/funding.md):
+    /// `rate' = clamp(rate + velocity · dt / 1 day, ±maxFundingRate)`, the index grows by the
+    /// trapezoid `(rate + rate') / 2 · dt / 1 day · price`. Returns the index.
+    function _accrueFunding(Market storage market, uint256 price) internal returns (int256 index) {
+        uint256 elapsed = block.timestamp - market.lastFundingTime;
+        if (elapsed == 0) return market.fundingIndex;
+        int256 rate;
+        (rate, index) = _fundingStep(market, price, elapsed);
+        market.lastFundingTime = uint32(block.timestamp);
+        market.fundingIndex = index.toInt64();
+        // |rate| <= maxFundingRate <= MAX_FUNDING_RATE. The slot is rewritten only when it moves.
+        if (rate != market.fundingRate) market.fundingRate = int64(rate);
+    }
+
+    function _fundingStep(Market storage market, uint256 price, uint256 elapsed)
+        internal
+        view
+        returns (int256 rate, int256 index)
+    {
+        int256 rate0 = market.fundingRate;
+        int256 bound = int256(uint256(market.maxFundingRate));
+        rate = rate0 + _fundingVelocity(market) * int256(elapsed) / 1 days;
+        if (rate > bound) rate = bound;
+        else if (rate < -bound) rate = -bound;
+        index = market.fundingIndex
+            + MarginMath.floorDiv((rate0 + rate) * int256(elapsed) * int256(price), FUNDING_ACCRUAL_DIVISOR);
+    }
+
+    /// @dev `clamp(skew / skewScale, -1, 1) · maxFundingVelocity` (WAD per day per day, toward
+    /// zero), 0 while |skew / skewScale| is below the dead-band.
+    function _fundingVelocity(Market storage market) internal view returns (int256) {
+        int256 proportion = _netSize(market) * int256(WAD) / int256(uint256(market.skewScale));
+        if (proportion > int256(WAD)) proportion = int256(WAD);
+        else if (proportion < -int256(WAD)) proportion = -int256(WAD);
+        if (MarginMath.abs(proportion) < market.fundingDeadband) return 0;
+        return proportion * int256(uint256(market.maxFundingVelocity)) / int256(WAD);
+    }
+
+    /// @dev Settles the funding of every priced position of the account into its quote (a market
+    /// without a price keeps its funding pending; it is left out of the margin as well).
+    function _settleFunding(
+        Account memory account,
+        uint256 accountId,
+        Ledger memory ledger,
+        PriceCache memory cache
+    ) internal {
+        int256 owedTotal;
+        for (uint256 mask = account.marketMask; mask != 0; mask &= mask - 1) {
+            uint256 marketId = _lowestBit(mask);
+            Market storage market = _marketAt(marketId);
+            uint256 price = _marketPrice(cache, marketId, market);
+            if (price == UNPRICED) continue;
+            int256 index = _accrueFunding(market, price);
+            Position storage position = _positions[accountId][marketId];
+            int256 size = position.size;
+            int256 entry = position.fundingEntry;
+            if (index == entry) continue;
+            int256 owed = _fundingOwed(size, entry, index);
+            market.fundingEntrySum =
+                (market.fundingEntrySum + _entryShare(size, index) - _entryShare(size, entry)).toInt112();
+            position.fundingEntry = int64(index);
+            if (owed != 0) emit FundingSettled(accountId, marketId, owed);
+            owedTotal += owed;
+        }
+        if (owedTotal != 0) account.quoteBalance = _moveQuote(ledger, account.quoteBalance, -owedTotal);
+    }
+
+    // ------------------------------------------------------------------ internals: borrow
+
+    /// @dev The borrow state now, without writing it: between two accruals the index grows by
+    /// simple interest at the rate of the utilization at the accrual (rounded up), and all debt
+    /// (booked and pending) earns the pool `debt · Δindex / index` (rounded down).
+    function _borrowNow(Ledger memory ledger) internal view returns (BorrowState memory state) {
+        state = _borrow;
+        uint256 elapsed = block.timestamp - state.lastTime;
+        if (elapsed == 0) return state;
+        state.lastTime = uint32(block.timestamp);
+        uint256 debt = uint256(ledger.accountDebt) + state.pendingInterest;
+        if (debt == 0) return state;
+        uint256 rate = _borrowRate(ledger.poolCash, debt);
+        if (rate == 0) return state;
+        uint256 index = state.index;
+        uint256 grown = index + MarginMath.mulDivUp(index, rate * elapsed, YEAR_WAD);
+        state.pendingInterest += MarginMath.mulDivDown(debt, grown - index, index).toUint64();
+        state.index = grown.toUint128();
+    }
+
+    /// @dev Kinked on utilization `u = debt / (poolCash + debt)` (up; 1 when the pool has no cash):
+    /// `u / opt · base` up to the optimal utilization, `base + (u - opt) / (1 - opt) · (max - base)`
+    /// above it (annual WAD, up).
+    function _borrowRate(int256 poolCash, uint256 debt) internal view returns (uint256) {
+        uint256 optimal = borrowOptimalUtilization;
+        if (optimal == 0) return 0; // never configured
+        uint256 utilization = poolCash <= 0 ? WAD : MarginMath.mulDivUp(debt, WAD, uint256(poolCash) + debt);
+        uint256 base = borrowBaseRate;
+        if (utilization <= optimal) return MarginMath.mulDivUp(utilization, base, optimal);
+        return base + MarginMath.mulDivUp(utilization - optimal, borrowMaxRate - base, WAD - optimal);
+    }
+
+    /// @dev Accrues the borrow index and charges the account the interest on its debt since its
+    /// last touch (`debt · index / indexThen - debt`, up): it joins the debt, income of the pool.
+    function _touchBorrow(Account memory account, uint256 accountId, Ledger memory ledger)
+        internal
+        returns (uint256 index)
+    {
+        BorrowState memory state = _borrowNow(ledger);
+        index = state.index;
+        int256 quoteBalance = account.quoteBalance;
+        if (quoteBalance < 0) {
+            uint256 interest = _interest(accountId, quoteBalance, index);
+            if (interest != 0) {
+                account.quoteBalance = _moveQuote(ledger, quoteBalance, -int256(interest));
+                uint256 pending = state.pendingInterest;
+                state.pendingInterest = uint64(interest < pending ? pending - interest : 0);
+                emit InterestCharged(accountId, interest);
+            }
+            // Recorded at once: the margin checks of this call must not charge it again.
+            _recordBorrowIndex(account, accountId, index);
+        }
+        _borrow = state;
+    }
+
+    /// @dev Records the borrow index for an account that owes quote after a touch.
+    function _recordBorrowIndex(Account memory account, uint256 accountId, uint256 index) internal {
+        if (account.quoteBalance < 0 && _borrowIndexOf[accountId] != index) {
+            _borrowIndexOf[accountId] = index;
+        }
+    }
+
+    function _interest(uint256 accountId, int256 quoteBalance, uint256 index)
+        internal
+        view
+        returns (uint256)
+    {
+        uint256 from = _borrowIndexOf[accountId];
+        if (from == 0 || from >= index) return 0;
+        uint256 debt = uint256(-quoteBalance);
+        return MarginMath.mulDivUp(debt, index, from) - debt;
+    }
+
+    /// @dev Interest the account owes now and has not been charged (quote units).
+    function _pendingInterest(uint256 accountId, int256 quoteBalance, PriceCache memory cache)
+        internal
+        view
+        returns (uint256)
+    {
+        uint256 index = cache.borrowIndex;
+        if (index == 0) {
+            index = _borrowNow(_ledger).index;
+            cache.borrowIndex = index;
+        }
+        return _interest(accountId, quoteBalance, index);
+    }
+
+    // ------------------------------------------------------------------ internals: fills
+
+    /// @dev Applies a fill at `price` to the position, the market aggregates and the quote books,
+    /// after charging the account's borrow interest and settling the position's funding (accrued at
+    /// the oracle price).
+    function _fill(
+        Account memory account,
+        uint256 accountId,
+        Market storage market,
+        uint256 marketId,
+        int256 sizeDelta,
+        uint256 price,
+        uint256 tradeFee,
+        PriceCache memory cache
+    ) internal returns (bool increasesRisk) {
+        Position memory position = _positions[accountId][marketId];
+        increasesRisk = _increasesRisk(position.size, position.size + sizeDelta);
+        if (increasesRisk) _checkRiskIncrease(accountId, account, account.marketMask | (1 << marketId));
+
+        Ledger memory ledger = _ledger;
+        cache.borrowIndex = _touchBorrow(account, accountId, ledger);
+        (int256 realizedPnl, int256 funding) =
+            _movePosition(account, accountId, market, marketId, position, sizeDelta, price, cache);
+        account.quoteBalance = _moveQuote(
+            ledger, account.quoteBalance, MarginMath.toQuoteFloor(realizedPnl) - int256(tradeFee) - funding
+        );
+        uint256 insuranceCut = tradeFee * market.insuranceFeeShare / WAD;
+        ledger.poolCash -= int256(insuranceCut).toInt64();
+        ledger.insuranceFees += insuranceCut.toUint64();
+        _storeLedger(ledger);
+        _storeAccount(accountId, account);
+        _recordBorrowIndex(account, accountId, cache.borrowIndex);
+        emit Traded(accountId, marketId, sizeDelta, price, tradeFee, realizedPnl);
+    }
+
+    /// @dev The position and the market after the fill; returns the PnL it realizes (WAD) and the
+    /// funding the position owed up to now (quote units), accrued at the oracle price.
+    function _movePosition(
+        Account memory account,
+        uint256 accountId,
+        Market storage market,
+        uint256 marketId,
+        Position memory position,
+        int256 sizeDelta,
+        uint256 price,
+        PriceCache memory cache
+    ) internal returns (int256 realizedPnl, int256 funding) {
+        int256 index = market.lastFundingTime == block.timestamp
+            ? int256(market.fundingIndex)
+            : _accrueFunding(market, _marketPrice(cache, marketId, market));
+        funding = _fundingOwed(position.size, position.fundingEntry, index);
+        if (funding != 0) emit FundingSettled(accountId, marketId, funding);
+        int256 newSize = position.size + sizeDelta;
+        int256 newOpenNotional;
+        (newOpenNotional, realizedPnl) =
+            MarginMath.applyFill(position.size, position.openNotional, sizeDelta, price);
+        _updateMarket(market, marketId, position, newSize, newOpenNotional, index);
+        _storePosition(accountId, marketId, account, newSize, newOpenNotional, index);
     }
 
     // ------------------------------------------------------------------ internals: positions
@@ -735,9 +999,13 @@ abstract contract EngineBase is IMarginEngineEvents, AccessControl, ReentrancyGu
         for (uint256 m; m < count; ++m) {
             Market storage market = _marketAt(m);
             int256 netSize = _netSize(market);
-            if (netSize == 0 && market.netOpenNotional == 0) continue;
+            if (netSize == 0 && market.netOpenNotional == 0 && market.fundingEntrySum == 0) continue;
             uint256 price = oracle.price(market.asset);
-            traderPnl += MarginMath.mulDivCeil(netSize, price, WAD) - market.netOpenNotional;
+            // The traders' unsettled funding (what they owe the pool) lowers their PnL.
+            int256 owed = MarginMath.floorDiv(
+                    netSize * _fundingIndexNow(market, price), FUNDING_INDEX_PER_WAD
+                ) - market.fundingEntrySum;
+            traderPnl += MarginMath.mulDivCeil(netSize, price, WAD) - market.netOpenNotional - owed;
             netNotional += MarginMath.notional(netSize, price);
         }
     }

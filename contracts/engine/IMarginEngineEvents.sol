@@ -45,6 +45,7 @@ interface IMarginEngineEvents {
     error InvalidMinPositionMargin(uint256 minPositionMargin);
     error InvalidOpenInterestCap(uint256 openInterestCap);
     error InvalidFundingParams();
+    error InvalidBorrowParams();
     error OracleUnknownAsset(address asset);
     error InvalidPoolParams();
     error AlreadySet();
@@ -92,6 +93,10 @@ interface IMarginEngineEvents {
     event AuctionProceeds(uint256 indexed accountId, uint256 debtRepaid, uint256 penaltyPaid);
     event AuctionEnded(uint256 indexed accountId, address indexed token, uint256 returned);
     event InsuranceFeesSwept(address indexed fund, uint256 amount);
+    /// @dev Funding settled into the account's quote (positive: the account paid the pool).
+    event FundingSettled(uint256 indexed accountId, uint256 indexed marketId, int256 amount);
+    /// @dev Borrow interest charged on the account's quote debt (income of the pool).
+    event InterestCharged(uint256 indexed accountId, uint256 amount);
     /// @dev The order book charged the account `fee` (settlement fee) and paid it to `to`.
     event OrderFeeCharged(uint256 indexed accountId, address indexed to, uint256 fee);
     event PoolDeposit(uint256 amount);
@@ -129,6 +134,7 @@ interface IMarginEngineEvents {
         uint256 minPositionMargin
     );
     event PoolReserveRatioSet(uint256 reserveRatio);
+    event BorrowParamsSet(uint256 baseRate, uint256 optimalUtilization, uint256 maxRate);
     event LiquidatorSet(address liquidator);
     event InsuranceFundSet(address fund);
     event LPPoolSet(address pool);

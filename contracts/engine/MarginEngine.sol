@@ -6,8 +6,8 @@ import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 
 import {IOracleAdapter} from "../../interfaces/IOracleAdapter.sol";
-import {IAuctionSettlement} from "../../interfaces/IAuctionSettlement.sol";
 import {EngineBase} from "./EngineBase.sol";
+import {MarginEngineExtension} from "./MarginEngineExtension.sol";
 import {MarginMath} from "./libraries/MarginMath.sol";
 import {
     Account,
@@ -25,13 +25,15 @@ import {
 /// margin and partial liquidation. The engine is the single ledger of quote (docs/ARCHITECTURE.md);
 /// every formula is in docs/margin.md and mirrored by solvent/margin.py. Governance and keeper
 /// views live in `MarginEngineExtension`, reached through the fallback by delegatecall.
-contract MarginEngine is EngineBase, IAuctionSettlement {
+contract MarginEngine is EngineBase {
     using SafeERC20 for IERC20;
     using SafeCast for uint256;
     using SafeCast for int256;
 
     /// @notice Code for governance and views, run in this contract's storage.
     address public immutable extension;
+    /// @notice Code for the heavier governance setters and `trade`, run in this contract's storage.
+    address public immutable governance;
 
     constructor(IERC20 quote_, IOracleAdapter oracle_, address admin, EngineBase extension_)
         EngineBase(quote_, oracle_)
@@ -39,12 +41,8 @@ contract MarginEngine is EngineBase, IAuctionSettlement {
         if (admin == address(0)) revert ZeroAddress();
         if (extension_.quote() != quote_ || extension_.oracle() != oracle_) revert InvalidExtension();
         extension = address(extension_);
+        governance = MarginEngineExtension(address(extension_)).governance();
         _grantRole(DEFAULT_ADMIN_ROLE, admin);
-    }
-
-    modifier onlyLiquidator() {
-        if (msg.sender != address(liquidator)) revert OnlyLiquidator();
-        _;
     }
 
     modifier onlyOrderBook() {
@@ -84,8 +82,10 @@ contract MarginEngine is EngineBase, IAuctionSettlement {
                 int256 credited = account.quoteBalance + amount.toInt256();
                 account.quoteBalance = credited.toInt72();
             } else {
-                // Repaying debt: the inflow passes through poolCash, then settles like any Δ.
+                // Repaying debt (with its interest): the inflow passes through poolCash, then settles
+                // like any Δ.
                 Ledger memory ledger = _ledger;
+                _touchBorrow(account, accountId, ledger);
                 ledger.poolCash += amount.toInt256().toInt64();
                 account.quoteBalance = _moveQuote(ledger, account.quoteBalance, amount.toInt256());
                 _storeLedger(ledger);
@@ -109,61 +109,16 @@ contract MarginEngine is EngineBase, IAuctionSettlement {
         emit Deposited(accountId, token, msg.sender, amount);
     }
 
-    /// @notice Withdraws `amount` of `token` to `to`. Risk-increasing: every asset the account holds
-    /// must allow risk increases and initial health must stay >= 1, except for an account without
-    /// positions, debt or auctions, whose withdrawals depend on no feed and no pause. Quote can only
-    /// be withdrawn from a positive balance (no borrowing of quote).
-    function withdraw(uint256 accountId, address token, uint256 amount, address to) external nonReentrant {
-        if (amount == 0) revert ZeroAmount();
-        if (to == address(0)) revert ZeroAddress();
-        Account memory account = _authorizedAccount(accountId);
-        // Nothing owed and nothing at risk: every asset is the owner's, whatever the feeds say.
-        bool idle = account.marketMask == 0 && account.quoteBalance >= 0 && account.activeAuctions == 0;
-        if (!idle) _checkRiskIncrease(accountId, account, account.marketMask);
-        if (token == address(quote)) {
-            uint256 available = MarginMath.positivePart(account.quoteBalance);
-            if (amount > available) revert InsufficientBalance(available, amount);
-            account.quoteBalance -= int72(int256(amount));
-        } else {
-            Collateral storage collateral = _listedCollateral(token);
-            uint256 balance = _collateralBalanceOf(accountId, token);
-            if (amount > balance) revert InsufficientBalance(balance, amount);
-            _collateralBalance[accountId][token] = balance - amount;
-            collateral.totalDeposited -= uint128(amount);
-            if (balance == amount) account.collateralMask &= ~uint8(1 << collateral.index);
-        }
-        _storeAccount(accountId, account);
-        if (!idle) {
-            // slither-disable-next-line uninitialized-local
-            PriceCache memory cache;
-            _requireInitialHealth(account, accountId, cache);
-        }
-        IERC20(token).safeTransfer(to, amount);
-        emit Withdrawn(accountId, token, to, amount);
+    /// @notice Withdraws `amount` of `token` to `to` (runs in the extension: see its NatSpec).
+    function withdraw(uint256, address, uint256, address) external {
+        _delegate(extension);
     }
 
     // ------------------------------------------------------------------ trading
 
-    /// @notice Trades `sizeDelta` (WAD, long > 0) of `marketId` against the LP pool at the oracle
-    /// price. Reverts when a buy would fill above `acceptablePrice` or a sell below it. Reducing is
-    /// always allowed; increasing or flipping needs initial health >= 1 afterwards.
-    function trade(uint256 accountId, uint256 marketId, int256 sizeDelta, uint256 acceptablePrice)
-        external
-        nonReentrant
-    {
-        if (sizeDelta == 0) revert ZeroAmount();
-        if (sizeDelta > MAX_SIZE_DELTA || sizeDelta < -MAX_SIZE_DELTA) revert SizeTooLarge(sizeDelta);
-        Account memory account = _authorizedAccount(accountId);
-        Market storage market = _market(marketId);
-        // slither-disable-next-line uninitialized-local
-        PriceCache memory cache;
-        uint256 price = _marketPrice(cache, marketId, market);
-        if (sizeDelta > 0 ? price > acceptablePrice : price < acceptablePrice) {
-            revert SlippageExceeded(price, acceptablePrice);
-        }
-        uint256 tradeFee = MarginMath.fee(MarginMath.notional(sizeDelta, price), market.feeRate);
-        bool increasesRisk = _fill(account, accountId, market, marketId, sizeDelta, price, tradeFee);
-        if (increasesRisk) _requireInitialHealth(account, accountId, cache);
+    /// @notice Trades at the oracle price (runs in MarginEngineGovernance: see its NatSpec).
+    function trade(uint256, uint256, int256, uint256) external {
+        _delegate(governance);
     }
 
     /// @notice Fills `sizeDelta` (WAD, long > 0) of `marketId` for the account at `fillPrice` (WAD),
@@ -182,12 +137,11 @@ contract MarginEngine is EngineBase, IAuctionSettlement {
         if (fillPrice == 0) revert InvalidFillPrice();
         Account memory account = _existingAccount(accountId);
         Market storage market = _market(marketId);
-        bool increasesRisk = _fill(account, accountId, market, marketId, sizeDelta, fillPrice, tradeFee);
-        if (increasesRisk) {
-            // slither-disable-next-line uninitialized-local
-            PriceCache memory cache;
-            _requireInitialHealth(account, accountId, cache);
-        }
+        // slither-disable-next-line uninitialized-local
+        PriceCache memory cache;
+        bool increasesRisk =
+            _fill(account, accountId, market, marketId, sizeDelta, fillPrice, tradeFee, cache);
+        if (increasesRisk) _requireInitialHealth(account, accountId, cache);
     }
 
     /// @notice Moves `fee` quote units from the account to `to` (the order's settler). Order book
@@ -198,55 +152,14 @@ contract MarginEngine is EngineBase, IAuctionSettlement {
         if (fee == 0) return;
         Account memory account = _existingAccount(accountId);
         Ledger memory ledger = _ledger;
+        uint256 borrowIndex = _touchBorrow(account, accountId, ledger);
         account.quoteBalance = _moveQuote(ledger, account.quoteBalance, -int256(fee));
         ledger.poolCash -= int256(fee).toInt64();
         _storeLedger(ledger);
         _storeAccount(accountId, account);
+        _recordBorrowIndex(account, accountId, borrowIndex);
         quote.safeTransfer(to, fee);
         emit OrderFeeCharged(accountId, to, fee);
-    }
-
-    /// @dev Applies a fill to the position, the market aggregates and the quote books.
-    function _fill(
-        Account memory account,
-        uint256 accountId,
-        Market storage market,
-        uint256 marketId,
-        int256 sizeDelta,
-        uint256 price,
-        uint256 tradeFee
-    ) internal returns (bool increasesRisk) {
-        Position memory position = _positions[accountId][marketId];
-        int256 newSize = position.size + sizeDelta;
-        increasesRisk = _increasesRisk(position.size, newSize);
-        if (increasesRisk) _checkRiskIncrease(accountId, account, account.marketMask | (1 << marketId));
-
-        (int256 newOpenNotional, int256 realizedPnl) =
-            MarginMath.applyFill(position.size, position.openNotional, sizeDelta, price);
-        int256 index = market.fundingIndex;
-        _updateMarket(market, marketId, position, newSize, newOpenNotional, index);
-        _storePosition(accountId, marketId, account, newSize, newOpenNotional, index);
-
-        _settleFill(account, realizedPnl, tradeFee, market.insuranceFeeShare);
-        _storeAccount(accountId, account);
-        emit Traded(accountId, marketId, sizeDelta, price, tradeFee, realizedPnl);
-    }
-
-    /// @dev Realized PnL and the fee settle against the pool; the insurance share of the fee moves
-    /// from poolCash to insuranceFees.
-    function _settleFill(
-        Account memory account,
-        int256 realizedPnl,
-        uint256 tradeFee,
-        uint256 insuranceFeeShare
-    ) internal {
-        Ledger memory ledger = _ledger;
-        account.quoteBalance =
-            _moveQuote(ledger, account.quoteBalance, MarginMath.toQuoteFloor(realizedPnl) - int256(tradeFee));
-        uint256 insuranceCut = tradeFee * insuranceFeeShare / WAD;
-        ledger.poolCash -= int256(insuranceCut).toInt64();
-        ledger.insuranceFees += insuranceCut.toUint64();
-        _storeLedger(ledger);
     }
 
     // ------------------------------------------------------------------ liquidation
@@ -267,9 +180,11 @@ contract MarginEngine is EngineBase, IAuctionSettlement {
         PriceCache memory cache;
         cache.lenient = true;
         cache.minPositionMargin = params.minPositionMargin;
+        Ledger memory ledger = _ledger;
+        cache.borrowIndex = _touchBorrow(account, accountId, ledger);
+        _settleFunding(account, accountId, ledger, cache);
         Closure memory closure = _closeForLiquidation(account, accountId, cache, params);
 
-        Ledger memory ledger = _ledger;
         account.quoteBalance =
             _moveQuote(ledger, account.quoteBalance, MarginMath.toQuoteFloor(closure.realizedPnl));
         address unpriced = cache.unpriced;
@@ -285,6 +200,7 @@ contract MarginEngine is EngineBase, IAuctionSettlement {
             ledger.insuranceFees += (closure.penalty - closure.keeperReward).toUint64();
             _storeLedger(ledger);
             _storeAccount(accountId, account);
+            _recordBorrowIndex(account, accountId, cache.borrowIndex);
             if (!covered) emit HandOffDeferred(accountId, unpriced, account.quoteBalance);
             if (closure.keeperReward != 0) quote.safeTransfer(keeper, closure.keeperReward);
         } else {
@@ -301,69 +217,8 @@ contract MarginEngine is EngineBase, IAuctionSettlement {
         );
     }
 
-    /// @inheritdoc IAuctionSettlement
-    function settleAuction(Settlement calldata settlement) external onlyLiquidator nonReentrant {
-        uint256 accountId = settlement.accountId;
-        address token = settlement.token;
-        Collateral storage collateral = _collaterals[token];
-        _releaseFromCustody(collateral, token, settlement.released + settlement.returned);
-        _settleQuote(accountId, settlement.debtRepaid, settlement.penaltyPaid, settlement.badDebt);
-        if (settlement.ended) {
-            Account memory account = _existingAccount(accountId);
-            uint256 returned = settlement.returned;
-            if (returned != 0) {
-                collateral.totalDeposited += returned.toUint128();
-                _collateralBalance[accountId][token] += returned;
-                account.collateralMask |= uint8(1 << collateral.index);
-            }
-            account.activeAuctions -= 1;
-            _storeAccount(accountId, account);
-            emit AuctionEnded(accountId, token, returned);
-        }
-        if (settlement.released != 0) IERC20(token).safeTransfer(settlement.receiver, settlement.released);
-    }
-
-    /// @inheritdoc IAuctionSettlement
-    function releaseCollateral(address token, address to, uint256 amount)
-        external
-        onlyLiquidator
-        nonReentrant
-    {
-        _releaseFromCustody(_collaterals[token], token, amount);
-        IERC20(token).safeTransfer(to, amount);
-    }
-
-    /// @dev An auction's proceeds repay debt under auction to the pool and the penalty to the fund;
-    /// its unrecovered debt leaves debt under auction through the loss waterfall.
-    function _settleQuote(uint256 accountId, uint256 debtRepaid, uint256 penaltyPaid, uint256 badDebt)
-        internal
-    {
-        if (debtRepaid == 0 && penaltyPaid == 0 && badDebt == 0) return;
-        Ledger memory ledger = _ledger;
-        uint256 debtOut = debtRepaid + badDebt;
-        if (debtOut > ledger.debtInAuction) revert DebtInAuctionExceeded(ledger.debtInAuction, debtOut);
-        ledger.debtInAuction -= uint64(debtOut); // exact: debtOut <= debtInAuction
-        ledger.poolCash += int256(debtRepaid).toInt64();
-        ledger.insuranceFees += penaltyPaid.toUint64();
-        if (debtRepaid != 0 || penaltyPaid != 0) emit AuctionProceeds(accountId, debtRepaid, penaltyPaid);
-        _writeOff(ledger, accountId, badDebt);
-        // The ledger is written after the fund and the pool are called because it books what the
-        // fund actually paid. Both are governance-set protocol contracts, and every ledger writer
-        // (settleAuction, liquidate, creditPool, payFromPool, ...) holds the engine's lock; only
-        // views could read the ledger mid-call.
-        // slither-disable-next-line reentrancy-no-eth
-        _storeLedger(ledger);
-    }
-
     /// @notice Everything else (governance, keeper views, getters) runs in the extension.
     fallback() external {
-        address target = extension;
-        assembly ("memory-safe") {
-            calldatacopy(0, 0, calldatasize())
-            let ok := delegatecall(gas(), target, 0, calldatasize(), 0, 0)
-            returndatacopy(0, 0, returndatasize())
-            if iszero(ok) { revert(0, returndatasize()) }
-            return(0, returndatasize())
-        }
+        _delegate(extension);
     }
 }

@@ -11,10 +11,13 @@ import {ILiquidator} from "../../interfaces/ILiquidator.sol";
 import {IInsuranceFund} from "../../interfaces/IInsuranceFund.sol";
 import {EngineBase} from "./EngineBase.sol";
 import {IPoolLedger} from "./IPoolLedger.sol";
+import {IAuctionSettlement} from "../../interfaces/IAuctionSettlement.sol";
+import {MarginEngineGovernance} from "./MarginEngineGovernance.sol";
 import {MarginMath} from "./libraries/MarginMath.sol";
 import {
     Account,
     AccountHealth,
+    BorrowState,
     Collateral,
     Ledger,
     LiquidationParams,
@@ -29,16 +32,117 @@ import {
 /// @notice Governance, keeper views, getters, the LP pool's ledger and the insurance fee sweep of
 /// the margin engine. Only meaningful through the engine's fallback (delegatecall): it then reads
 /// and writes the engine's storage. Called directly it only touches its own, unused, storage.
-contract MarginEngineExtension is EngineBase, IPoolLedger {
+contract MarginEngineExtension is EngineBase, IPoolLedger, IAuctionSettlement {
     using SafeERC20 for IERC20;
     using SafeCast for uint256;
     using SafeCast for int256;
 
-    constructor(IERC20 quote_, IOracleAdapter oracle_) EngineBase(quote_, oracle_) {}
+    /// @notice Code for the heavier governance setters, run in the engine's storage as well.
+    address public immutable governance;
+
+    constructor(IERC20 quote_, IOracleAdapter oracle_) EngineBase(quote_, oracle_) {
+        governance = address(new MarginEngineGovernance(quote_, oracle_));
+    }
+
+    modifier onlyLiquidator() {
+        if (msg.sender != address(liquidator)) revert OnlyLiquidator();
+        _;
+    }
 
     modifier onlyPool() {
         if (msg.sender != lpPool) revert OnlyPool();
         _;
+    }
+
+    // ------------------------------------------------------------------ withdrawals
+
+    /// @notice Withdraws `amount` of `token` to `to`. Risk-increasing: every asset the account holds
+    /// must allow risk increases and initial health must stay >= 1, except for an account without
+    /// positions, debt or auctions, whose withdrawals depend on no feed and no pause. Quote can only
+    /// be withdrawn from a positive balance (no borrowing of quote).
+    function withdraw(uint256 accountId, address token, uint256 amount, address to) external nonReentrant {
+        if (amount == 0) revert ZeroAmount();
+        if (to == address(0)) revert ZeroAddress();
+        Account memory account = _authorizedAccount(accountId);
+        // Nothing owed and nothing at risk: every asset is the owner's, whatever the feeds say.
+        bool idle = account.marketMask == 0 && account.quoteBalance >= 0 && account.activeAuctions == 0;
+        if (!idle) _checkRiskIncrease(accountId, account, account.marketMask);
+        if (token == address(quote)) {
+            uint256 available = MarginMath.positivePart(account.quoteBalance);
+            if (amount > available) revert InsufficientBalance(available, amount);
+            account.quoteBalance -= int72(int256(amount));
+        } else {
+            Collateral storage collateral = _listedCollateral(token);
+            uint256 balance = _collateralBalanceOf(accountId, token);
+            if (amount > balance) revert InsufficientBalance(balance, amount);
+            _collateralBalance[accountId][token] = balance - amount;
+            collateral.totalDeposited -= uint128(amount);
+            if (balance == amount) account.collateralMask &= ~uint8(1 << collateral.index);
+        }
+        _storeAccount(accountId, account);
+        if (!idle) {
+            // slither-disable-next-line uninitialized-local
+            PriceCache memory cache;
+            _requireInitialHealth(account, accountId, cache);
+        }
+        IERC20(token).safeTransfer(to, amount);
+        emit Withdrawn(accountId, token, to, amount);
+    }
+
+    // ------------------------------------------------------------------ auction settlement
+
+    /// @inheritdoc IAuctionSettlement
+    function settleAuction(Settlement calldata settlement) external onlyLiquidator nonReentrant {
+        uint256 accountId = settlement.accountId;
+        address token = settlement.token;
+        Collateral storage collateral = _collaterals[token];
+        _releaseFromCustody(collateral, token, settlement.released + settlement.returned);
+        _settleQuote(accountId, settlement.debtRepaid, settlement.penaltyPaid, settlement.badDebt);
+        if (settlement.ended) {
+            Account memory account = _existingAccount(accountId);
+            uint256 returned = settlement.returned;
+            if (returned != 0) {
+                collateral.totalDeposited += returned.toUint128();
+                _collateralBalance[accountId][token] += returned;
+                account.collateralMask |= uint8(1 << collateral.index);
+            }
+            account.activeAuctions -= 1;
+            _storeAccount(accountId, account);
+            emit AuctionEnded(accountId, token, returned);
+        }
+        if (settlement.released != 0) IERC20(token).safeTransfer(settlement.receiver, settlement.released);
+    }
+
+    /// @inheritdoc IAuctionSettlement
+    function releaseCollateral(address token, address to, uint256 amount)
+        external
+        onlyLiquidator
+        nonReentrant
+    {
+        _releaseFromCustody(_collaterals[token], token, amount);
+        IERC20(token).safeTransfer(to, amount);
+    }
+
+    /// @dev An auction's proceeds repay debt under auction to the pool and the penalty to the fund;
+    /// its unrecovered debt leaves debt under auction through the loss waterfall.
+    function _settleQuote(uint256 accountId, uint256 debtRepaid, uint256 penaltyPaid, uint256 badDebt)
+        internal
+    {
+        if (debtRepaid == 0 && penaltyPaid == 0 && badDebt == 0) return;
+        Ledger memory ledger = _ledger;
+        uint256 debtOut = debtRepaid + badDebt;
+        if (debtOut > ledger.debtInAuction) revert DebtInAuctionExceeded(ledger.debtInAuction, debtOut);
+        ledger.debtInAuction -= uint64(debtOut); // exact: debtOut <= debtInAuction
+        ledger.poolCash += int256(debtRepaid).toInt64();
+        ledger.insuranceFees += penaltyPaid.toUint64();
+        if (debtRepaid != 0 || penaltyPaid != 0) emit AuctionProceeds(accountId, debtRepaid, penaltyPaid);
+        _writeOff(ledger, accountId, badDebt);
+        // The ledger is written after the fund and the pool are called because it books what the
+        // fund actually paid. Both are governance-set protocol contracts, and every ledger writer
+        // (settleAuction, liquidate, creditPool, payFromPool, ...) holds the engine's lock; only
+        // views could read the ledger mid-call.
+        // slither-disable-next-line reentrancy-no-eth
+        _storeLedger(ledger);
     }
 
     // ------------------------------------------------------------------ insurance fees and LP pool ledger
@@ -61,6 +165,7 @@ contract MarginEngineExtension is EngineBase, IPoolLedger {
 
     /// @inheritdoc IPoolLedger
     function creditPool(uint256 amount) external onlyPool nonReentrant {
+        _borrow = _borrowNow(_ledger);
         _ledger.poolCash += amount.toInt256().toInt64();
         emit PoolDeposit(amount);
     }
@@ -69,6 +174,7 @@ contract MarginEngineExtension is EngineBase, IPoolLedger {
     function payFromPool(address receiver, uint256 amount) external onlyPool nonReentrant {
         uint256 withdrawable = poolWithdrawable();
         if (amount > withdrawable) revert PoolLiquidityExceeded(withdrawable, amount);
+        _borrow = _borrowNow(_ledger);
         _ledger.poolCash -= int256(amount).toInt64();
         quote.safeTransfer(receiver, amount);
         emit PoolWithdrawal(receiver, amount);
@@ -79,7 +185,7 @@ contract MarginEngineExtension is EngineBase, IPoolLedger {
         Ledger memory ledger = _ledger;
         (int256 traderPnl,) = _traderPnlAndNetNotional();
         int256 assets = int256(ledger.poolCash) + int256(uint256(ledger.accountDebt))
-            + int256(uint256(ledger.debtInAuction))
+            + int256(uint256(ledger.debtInAuction)) + int256(uint256(_borrowNow(ledger).pendingInterest))
             - MarginMath.mulDivCeil(traderPnl, 1, MarginMath.WAD_PER_QUOTE);
         return MarginMath.positivePart(assets);
     }
@@ -197,6 +303,35 @@ contract MarginEngineExtension is EngineBase, IPoolLedger {
         return (_netSize(market), market.skewScale);
     }
 
+    /// @notice The borrow state as of now: index (WAD), time, interest accrued to the pool and not
+    /// yet charged to any account (quote units).
+    function borrowState() external view returns (BorrowState memory) {
+        return _borrowNow(_ledger);
+    }
+
+    /// @notice The borrow index at the account's last touch while it owed quote (0: never owed).
+    function borrowIndexOf(uint256 accountId) external view returns (uint256) {
+        return _borrowIndexOf[accountId];
+    }
+
+    /// @notice The account's funding owed in `marketId` as of now (quote units, positive: owed by the
+    /// account), and the borrow interest it owes as of now (quote units).
+    function pendingCharges(uint256 accountId, uint256 marketId)
+        external
+        view
+        returns (int256 funding, uint256 interest)
+    {
+        Market storage market = _market(marketId);
+        Position memory position = _positions[accountId][marketId];
+        if (position.size != 0) {
+            funding = _fundingOwed(
+                position.size, position.fundingEntry, _fundingIndexNow(market, oracle.price(market.asset))
+            );
+        }
+        int256 quoteBalance = _accounts[accountId].quoteBalance;
+        if (quoteBalance < 0) interest = _interest(accountId, quoteBalance, _borrowNow(_ledger).index);
+    }
+
     /// @notice The quote books: poolCash, accountDebt, debtInAuction, insuranceFees.
     function ledger() external view returns (Ledger memory) {
         return _ledger;
@@ -204,112 +339,41 @@ contract MarginEngineExtension is EngineBase, IPoolLedger {
 
     // ------------------------------------------------------------------ governance
 
-    /// @notice Lists `token` as collateral (it is also its own oracle asset, which the oracle must
-    /// know already).
-    function listCollateral(address token, uint256 imWeight, uint256 mmWeight, uint256 depositCap)
-        external
-        onlyRole(GOVERNOR_ROLE)
-    {
-        if (token == address(0) || token == address(quote)) revert InvalidCollateral(token);
-        _requireOracleKnows(token);
-        if (_collaterals[token].listed) revert CollateralAlreadyListed(token);
-        uint256 index = collateralTokens.length;
-        if (index == MAX_ASSETS) revert TooManyCollaterals();
-        uint8 decimals = IERC20Metadata(token).decimals();
-        if (decimals > 18) revert InvalidCollateral(token);
-        collateralTokens.push(token);
-        Collateral storage collateral = _collaterals[token];
-        collateral.index = uint8(index);
-        collateral.decimals = decimals;
-        collateral.listed = true;
-        for (uint256 m; m < _markets.length; ++m) {
-            if (_markets[m].asset == token) _markets[m].sharedCollateral = uint8(index + 1);
-        }
-        emit CollateralListed(token, index);
-        _setCollateralParams(token, imWeight, mmWeight, depositCap);
+    /// @notice Lists `token` as collateral (MarginEngineGovernance).
+    function listCollateral(address, uint256, uint256, uint256) external {
+        _delegate(governance);
     }
 
-    /// @notice Sets a listed collateral's weights (0 < imWeight <= mmWeight <= 1) and deposit cap.
-    function setCollateralParams(address token, uint256 imWeight, uint256 mmWeight, uint256 depositCap)
-        external
-        onlyRole(GOVERNOR_ROLE)
-    {
-        _listedCollateral(token);
-        _setCollateralParams(token, imWeight, mmWeight, depositCap);
+    /// @notice Sets a listed collateral's weights and deposit cap (MarginEngineGovernance).
+    function setCollateralParams(address, uint256, uint256, uint256) external {
+        _delegate(governance);
     }
 
-    /// @notice Creates a perpetual market on `asset`'s oracle price.
+    /// @notice Creates a perpetual market (MarginEngineGovernance).
     /// @return marketId The new market's id.
-    function createMarket(address asset, MarketParams calldata params)
-        external
-        onlyRole(GOVERNOR_ROLE)
-        returns (uint256 marketId)
-    {
-        if (asset == address(0)) revert ZeroAddress();
-        _requireOracleKnows(asset);
-        marketId = _markets.length;
-        if (marketId == MAX_ASSETS) revert TooManyMarkets();
-        Market storage market = _markets.push();
-        market.asset = asset;
-        market.lastFundingTime = uint32(block.timestamp);
-        Collateral storage collateral = _collaterals[asset];
-        if (collateral.listed) market.sharedCollateral = collateral.index + 1;
-        emit MarketCreated(marketId, asset);
-        _setMarketParams(marketId, params);
+    function createMarket(address, MarketParams calldata) external returns (uint256 marketId) {
+        _delegate(governance);
     }
 
-    /// @notice Sets a market's margin, fee, open-interest and funding parameters.
-    function setMarketParams(uint256 marketId, MarketParams calldata params)
-        external
-        onlyRole(GOVERNOR_ROLE)
-    {
-        _market(marketId);
-        _setMarketParams(marketId, params);
+    /// @notice Sets a market's parameters (MarginEngineGovernance).
+    function setMarketParams(uint256, MarketParams calldata) external {
+        _delegate(governance);
     }
 
-    /// @notice Sets the liquidation parameters (bounds in docs/margin.md).
-    function setLiquidationParams(LiquidationParams calldata params) external onlyRole(GOVERNOR_ROLE) {
-        if (
-            params.targetHealth < WAD || params.targetHealth > MAX_TARGET_HEALTH
-                || params.fullLiquidationHealth > WAD || params.keeperChip > MAX_KEEPER_CHIP
-                || params.keeperTip > MAX_KEEPER_TIP
-        ) revert InvalidLiquidationParams();
-        if (params.penaltyRate < MIN_PENALTY_RATE || params.penaltyRate > MAX_PENALTY_RATE) {
-            revert InvalidPenaltyRate(params.penaltyRate);
-        }
-        if (
-            params.restrictedLiquidationHealth < MIN_RESTRICTED_HEALTH
-                || params.restrictedLiquidationHealth < params.fullLiquidationHealth
-                || params.restrictedLiquidationHealth > WAD
-        ) revert InvalidRestrictedLiquidationHealth(params.restrictedLiquidationHealth);
-        if (params.dustNotional > MAX_DUST_NOTIONAL) revert InvalidDustNotional(params.dustNotional);
-        if (params.liquidationFee < MIN_LIQUIDATION_FEE || params.liquidationFee > MAX_LIQUIDATION_FEE) {
-            revert InvalidLiquidationFee(params.liquidationFee);
-        }
-        // The minimum margin must hold at least the penalty's floor (the keeper tip, in WAD USD).
-        if (
-            params.minPositionMargin > MAX_MIN_POSITION_MARGIN
-                || params.minPositionMargin < uint256(params.keeperTip) * MarginMath.WAD_PER_QUOTE
-        ) revert InvalidMinPositionMargin(params.minPositionMargin);
-        _liquidationParams = params;
-        _minPositionMargin = uint88(params.minPositionMargin); // <= MAX_MIN_POSITION_MARGIN
-        emit LiquidationParamsSet(
-            params.penaltyRate,
-            params.targetHealth,
-            params.fullLiquidationHealth,
-            params.restrictedLiquidationHealth,
-            params.dustNotional,
-            params.keeperTip,
-            params.keeperChip,
-            params.liquidationFee,
-            params.minPositionMargin
-        );
+    /// @notice Sets the liquidation parameters (MarginEngineGovernance).
+    function setLiquidationParams(LiquidationParams calldata) external {
+        _delegate(governance);
+    }
+
+    /// @notice Sets the borrow rate on quote debt (MarginEngineGovernance).
+    function setBorrowParams(uint256, uint256, uint256) external {
+        _delegate(governance);
     }
 
     /// @notice Sets the share of net open notional the pool keeps as cash against LP withdrawals.
     function setPoolReserveRatio(uint256 reserveRatio) external onlyRole(GOVERNOR_ROLE) {
         if (reserveRatio > WAD) revert InvalidPoolParams();
-        poolReserveRatio = reserveRatio;
+        poolReserveRatio = uint64(reserveRatio); // <= WAD
         emit PoolReserveRatioSet(reserveRatio);
     }
 
@@ -353,76 +417,5 @@ contract MarginEngineExtension is EngineBase, IPoolLedger {
     function unpauseRiskIncrease() external onlyRole(GOVERNOR_ROLE) {
         riskPaused = false;
         emit RiskPausedSet(false);
-    }
-
-    // ------------------------------------------------------------------ internals: governance
-
-    /// @dev The oracle has a configuration for `asset` (`sigma` reverts `UnknownAsset` otherwise and
-    /// reads no feed, so a stale feed does not block governance).
-    function _requireOracleKnows(address asset) internal view {
-        // Only whether it reverts matters: the value is not needed.
-        // slither-disable-next-line unused-return
-        try oracle.sigma(asset) returns (uint256) {}
-        catch {
-            revert OracleUnknownAsset(asset);
-        }
-    }
-
-    function _setCollateralParams(address token, uint256 imWeight, uint256 mmWeight, uint256 depositCap)
-        internal
-    {
-        if (imWeight == 0 || imWeight > mmWeight || mmWeight > WAD) {
-            revert InvalidWeights(imWeight, mmWeight);
-        }
-        Collateral storage collateral = _collaterals[token];
-        collateral.imWeight = uint64(imWeight);
-        collateral.mmWeight = uint64(mmWeight);
-        collateral.depositCap = depositCap.toUint104();
-        emit CollateralParamsSet(token, imWeight, mmWeight, depositCap);
-    }
-
-    function _setMarketParams(uint256 marketId, MarketParams calldata params) internal {
-        if (
-            params.baseMmr == 0 || params.baseMmr > MAX_MMR || params.volFactor > MAX_VOL_FACTOR
-                || params.sigmaCap > MAX_SIGMA_CAP || params.imScale < WAD || params.imScale > MAX_IM_SCALE
-        ) revert InvalidMarginParams();
-        if (params.feeRate > MAX_FEE_RATE || params.insuranceFeeShare > WAD) revert InvalidFeeParams();
-        if (params.openInterestCap == 0 || params.openInterestCap > MAX_OPEN_INTEREST_CAP) {
-            revert InvalidOpenInterestCap(params.openInterestCap);
-        }
-        if (
-            params.skewScale == 0 || params.skewScale > MAX_OPEN_INTEREST_CAP
-                || params.maxFundingVelocity > MAX_FUNDING_VELOCITY || params.fundingDeadband > WAD
-                || params.maxFundingRate > MAX_FUNDING_RATE
-        ) revert InvalidFundingParams();
-        Market storage market = _markets[marketId];
-        market.baseMmr = uint64(params.baseMmr);
-        market.volFactor = uint64(params.volFactor);
-        market.sigmaCap = uint64(params.sigmaCap);
-        market.imScale = uint64(params.imScale);
-        market.feeRate = uint64(params.feeRate);
-        market.insuranceFeeShare = uint64(params.insuranceFeeShare);
-        market.openInterestCap = uint96(params.openInterestCap); // <= MAX_OPEN_INTEREST_CAP
-        market.skewScale = uint96(params.skewScale);
-        market.maxFundingVelocity = uint64(params.maxFundingVelocity);
-        market.fundingDeadband = uint64(params.fundingDeadband);
-        market.maxFundingRate = uint64(params.maxFundingRate);
-        emit MarketParamsSet(
-            marketId,
-            params.baseMmr,
-            params.volFactor,
-            params.sigmaCap,
-            params.imScale,
-            params.feeRate,
-            params.insuranceFeeShare,
-            params.openInterestCap
-        );
-        emit FundingParamsSet(
-            marketId,
-            params.skewScale,
-            params.maxFundingVelocity,
-            params.fundingDeadband,
-            params.maxFundingRate
-        );
     }
 }

@@ -326,9 +326,9 @@ def test_governance_rejects_and_bounds(
 
 def test_parts_hooks_are_restricted(engine, admin, trader, configured):
     with ape.reverts(engine.OnlyLiquidator):
-        engine.settleAuction(settlement(1, trader, debtRepaid=1), sender=trader)
+        admin.settleAuction(settlement(1, trader, debtRepaid=1), sender=trader)
     with ape.reverts(engine.OnlyLiquidator):
-        engine.releaseCollateral(trader, trader, 1, sender=trader)
+        admin.releaseCollateral(trader, trader, 1, sender=trader)
     with ape.reverts(engine.OnlyPool):
         admin.creditPool(1, sender=trader)
     with ape.reverts(engine.OnlyPool):
@@ -345,15 +345,15 @@ def test_liquidator_cannot_release_collateral_outside_auction_custody(
     assert admin.collateralInAuction(weth) == 0 and weth.balanceOf(engine) >= 2 * WAD
     admin.setLiquidator(deployer, sender=deployer)
     with ape.reverts(engine.AuctionCustodyExceeded):
-        engine.releaseCollateral(weth, deployer, 1, sender=deployer)
+        admin.releaseCollateral(weth, deployer, 1, sender=deployer)
     with ape.reverts(engine.AuctionCustodyExceeded):
-        engine.settleAuction(settlement(account, weth, returned=1, ended=True), sender=deployer)
+        admin.settleAuction(settlement(account, weth, returned=1, ended=True), sender=deployer)
     with ape.reverts(engine.AuctionCustodyExceeded):
-        engine.settleAuction(
+        admin.settleAuction(
             settlement(account, weth, receiver=deployer, released=1), sender=deployer
         )
     with ape.reverts(engine.AuctionCustodyExceeded):
-        engine.releaseCollateral(trader, deployer, 1, sender=deployer)  # not listed: nothing held
+        admin.releaseCollateral(trader, deployer, 1, sender=deployer)  # not listed: nothing held
 
 
 def test_sweep_insurance_fees(engine, admin, usdc, fund, trader, funded_trader):

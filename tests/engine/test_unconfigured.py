@@ -65,12 +65,12 @@ def test_liquidator_cannot_settle_more_than_debt_in_auction(bare, deployer, othe
     engine, admin = bare
     admin.setLiquidator(other, sender=deployer)
     with ape.reverts(engine.DebtInAuctionExceeded):
-        engine.settleAuction(settlement(1, other, debtRepaid=1), sender=other)
+        admin.settleAuction(settlement(1, other, debtRepaid=1), sender=other)
     with ape.reverts(engine.DebtInAuctionExceeded):
-        engine.settleAuction(settlement(1, other, badDebt=1), sender=other)
+        admin.settleAuction(settlement(1, other, badDebt=1), sender=other)
     with ape.reverts(engine.UnknownAccount):
-        engine.settleAuction(settlement(1, other, ended=True), sender=other)
-    engine.settleAuction(settlement(1, other, penaltyPaid=5 * USDC), sender=other)
+        admin.settleAuction(settlement(1, other, ended=True), sender=other)
+    admin.settleAuction(settlement(1, other, penaltyPaid=5 * USDC), sender=other)
     assert admin.ledger().insuranceFees == 5 * USDC
 
 

@@ -114,6 +114,15 @@ struct Ledger {
     uint64 insuranceFees;
 }
 
+/// @notice The borrow index on quote debt (WAD, 1 at deployment), when it last accrued, and the
+/// interest accrued on all debt since then that no account has been charged yet (quote units):
+/// income of the pool (docs/funding.md). One slot.
+struct BorrowState {
+    uint128 index;
+    uint32 lastTime;
+    uint64 pendingInterest;
+}
+
 /// @notice Margin of one account: equity and requirement, initial and maintenance (WAD), and the
 /// total notional of its positions and the part of the requirements that is the per-position minimum
 /// margin (WAD, for the liquidation fraction: a partial closure does not shrink it).
@@ -139,6 +148,8 @@ struct PriceCache {
     address unpriced;
     /// @dev `minPositionMargin` when the caller has it in memory already (0: read it from storage).
     uint256 minPositionMargin;
+    /// @dev The borrow index now (0: not computed yet).
+    uint256 borrowIndex;
 }
 
 /// @notice Health of one account as the keeper sees it.
