@@ -15,7 +15,6 @@ from solvent import margin as ref
 from solvent.fuzz.driver import Call, Driver, Outcome, Reverted
 from solvent.fuzz.model import (
     UNPRICED,
-    Plan,
     Shadow,
     min_position_margin,
     plan_liquidation,
@@ -97,6 +96,7 @@ class ProtocolMachine(RuleBasedStateMachine):
         self.branches: dict[str, int] = {}
         self.initial_hole: int = self.state.liquidator_globals.hole
         self.judgements: list[Callable[[State], None]] = []
+        self.step_transactions = 0
 
     def teardown(self) -> None:
         self.driver.revert(self.snapshot_id)
@@ -104,11 +104,12 @@ class ProtocolMachine(RuleBasedStateMachine):
     # ------------------------------------------------------------------ helpers
 
     def _tx(
-        self, sender: int, target: str, fn: str, *args: Any, plan: Plan | None = None
+        self, sender: int, target: str, fn: str, *args: Any, before: State | None = None
     ) -> Outcome:
         outcome = self.driver.transact(sender, target, fn, *args)
+        self.step_transactions += 1
         if outcome.ok:
-            self.shadow.apply(outcome, plan)
+            self.shadow.apply(outcome, before)
         self.branch(f"{target}.{fn}:{'ok' if outcome.ok else outcome.error}")
         return outcome
 
@@ -494,14 +495,7 @@ class ProtocolMachine(RuleBasedStateMachine):
         """Anyone may call liquidate: a healthy account must be refused with AccountHealthy."""
         plan = plan_liquidation(self.state, self.system, trader)
         keeper = self.system.actors[KEEPER]
-        outcome = self._tx(
-            KEEPER,
-            "engine",
-            "liquidate",
-            trader,
-            keeper,
-            plan=plan if isinstance(plan, Plan) else None,
-        )
+        outcome = self._tx(KEEPER, "engine", "liquidate", trader, keeper, before=self.state)
         if plan is None:
             require(
                 not outcome.ok and outcome.error == "AccountHealthy",
@@ -570,8 +564,9 @@ class ProtocolMachine(RuleBasedStateMachine):
     def protocol_keeps_its_promises(self) -> None:
         self.state = read_state(self.driver, self.system)
         self._run_judgements(self.state)
-        self.shadow.check(self.state, self.risk_increased)
+        self.shadow.check(self.state, self.risk_increased, self.step_transactions == 1)
         self.risk_increased = set()
+        self.step_transactions = 0
         self._every_unhealthy_account_can_be_liquidated()
 
     def _run_judgements(self, state: State) -> None:

@@ -12,6 +12,7 @@ from solvent.fuzz.driver import Outcome, Reverted
 from solvent.fuzz.orders import OrderShadow, PendingOrder, Round, order_id
 from solvent.fuzz.state import TOKENS, State
 from solvent.fuzz.system import ASSETS, TRADERS, FuzzSystem
+from solvent.model import funding as fm
 from solvent.model import orders as order_ref
 
 WAD = 10**18
@@ -40,11 +41,44 @@ def require(condition: bool, message: str) -> None:
         raise InvariantViolation(message)
 
 
+def funding_index_now(state: State, system: FuzzSystem, market_id: int) -> int | None:
+    """The market's funding index accrued to the read's time at its oracle price, as the engine's
+    views compute it (solvent.model.funding); None without a price."""
+    price = state.prices[system.markets[market_id].asset]
+    if price is None:
+        return None
+    m = state.markets[market_id]
+    params = fm.FundingParams(
+        m.skewScale, m.maxFundingVelocity, m.fundingDeadband, m.maxFundingRate
+    )
+    funding = fm.FundingState(m.fundingRate, m.fundingIndex, m.lastFundingTime)
+    net_size = m.longOpenInterest - m.shortOpenInterest
+    return fm.accrue(funding, net_size, price, state.now, params).index
+
+
+def charges_due(state: State, system: FuzzSystem, account: int) -> int:
+    """Quote units the account owes and has not settled: borrow interest on its debt at the index
+    now, plus the funding of every priced position (negative: funding it receives)."""
+    quote = state.accounts[account].quoteBalance
+    due = fm.interest(-quote, state.borrow_index_of[account], state.borrow.index)
+    for market_id in system.markets:
+        p = state.positions[(account, market_id)]
+        index = funding_index_now(state, system, market_id) if p.size else None
+        if index is not None:
+            due += fm.funding_owed(p.size, p.fundingEntry, index)
+    return due
+
+
 def portfolio(
-    state: State, system: FuzzSystem, account: int, lenient: bool = False
+    state: State,
+    system: FuzzSystem,
+    account: int,
+    lenient: bool = False,
+    quote: int | None = None,
 ) -> ref.Portfolio | None:
     """The account as solvent.margin sees it; None when a price it needs is unavailable, unless
-    `lenient` (as a liquidation reads it: the price is left None)."""
+    `lenient` (as a liquidation reads it: the price is left None). Its quote balance is net of the
+    charges due (`charges_due`: the engine's margin counts them), unless `quote` is given."""
     holdings, positions = [], []
     for token in ASSETS:
         amount = state.collateral[(account, token)]
@@ -71,7 +105,9 @@ def portfolio(
                 position.size, position.openNotional, price, state.sigmas[info.asset], params
             )
         )
-    return ref.Portfolio(state.accounts[account].quoteBalance, holdings, positions)
+    if quote is None:
+        quote = state.accounts[account].quoteBalance - charges_due(state, system, account)
+    return ref.Portfolio(quote, holdings, positions)
 
 
 @dataclass(frozen=True)
@@ -90,10 +126,13 @@ def min_position_margin(system: FuzzSystem) -> int:
     return ref.LiquidationParams(*system.liquidation).min_position_margin
 
 
-def plan_liquidation(state: State, system: FuzzSystem, account: int) -> Plan | str | None:
+def plan_liquidation(
+    state: State, system: FuzzSystem, account: int, quote: int | None = None
+) -> Plan | str | None:
     """The model's liquidation; None when the account is healthy; UNPRICED where the engine
-    reverts `PriceUnavailable` (nothing to close, and an asset without a price)."""
-    folio = portfolio(state, system, account, lenient=True)
+    reverts `PriceUnavailable` (nothing to close, and an asset without a price). `quote`: the
+    account's quote once its interest and funding are settled (default: as due at the read)."""
+    folio = portfolio(state, system, account, lenient=True, quote=quote)
     assert folio is not None
     try:
         outcome = ref.plan_liquidation(folio, ref.LiquidationParams(*system.liquidation))
@@ -115,6 +154,9 @@ class Shadow:
     fund: int  # the insurance fund's quote balance
     orders: OrderShadow
     quotes: dict[int, int]  # the quote balances of the last read (a cancelled order's fee)
+    # Funding and interest the step's transactions settled: (event name, arguments).
+    settled: list[tuple[str, Record]] = field(default_factory=list)
+    previous: State | None = None  # the last read checked
     auction_prices: dict[int, tuple[int, int]] = field(default_factory=dict)
     counts: dict[str, int] = field(default_factory=dict)
 
@@ -138,8 +180,9 @@ class Shadow:
 
     # ------------------------------------------------------------------ transactions
 
-    def apply(self, outcome: Outcome, plan: Plan | None = None) -> None:
-        """Books a successful transaction's events; `plan` is the model's liquidation, if any."""
+    def apply(self, outcome: Outcome, before: State | None = None) -> None:
+        """Books a successful transaction's events. `before`: the read the transaction was sent
+        on (a liquidation is planned from it and the charges the transaction settled)."""
         codec = self.system.codec
         engine, fund = codec.address("engine").lower(), codec.address("fund").lower()
         pool, liquidator = codec.address("pool").lower(), codec.address("liquidator").lower()
@@ -160,7 +203,12 @@ class Shadow:
             elif e.address == engine and e.name == "Traded":
                 self._fill(a)
             elif e.address == engine and e.name == "Liquidated":
-                self._liquidated(a, plan)
+                self._liquidated(a, self._plan(outcome, a.accountId, before))
+            elif e.address == engine and e.name in ("FundingSettled", "InterestCharged"):
+                # Settled against the pool, as any change of a trader's quote: what the trader
+                # pays (funding owed, interest) is the pool's, what it receives leaves it.
+                self.book += a.amount
+                self.settled.append((e.name, a))
             elif e.address == engine and e.name == "PoolDeposit":
                 self.book += a.amount
             elif e.address == engine and e.name == "PoolWithdrawal":
@@ -284,6 +332,18 @@ class Shadow:
             require(error in FILL_REFUSALS, f"order {a.orderId}: fill refused with {error}")
             self.count(f"FillRefused:{error}")
 
+    def _plan(self, outcome: Outcome, account: int, before: State | None) -> Plan | None:
+        """The model's liquidation of `account` from the read before it, with the interest and
+        funding the transaction settled first (their amounts are checked by `_settled`)."""
+        require(before is not None, f"account {account} liquidated outside a liquidation step")
+        assert before is not None
+        quote = before.accounts[account].quoteBalance
+        for e in outcome.events:
+            if e.name in ("FundingSettled", "InterestCharged") and e.args.accountId == account:
+                quote -= e.args.amount
+        plan = plan_liquidation(before, self.system, account, quote)
+        return plan if isinstance(plan, Plan) else None
+
     def _liquidated(self, a: Record, plan: Plan | None) -> None:
         require(plan is not None, f"account {a.accountId} liquidated while the model says healthy")
         assert plan is not None
@@ -316,9 +376,18 @@ class Shadow:
 
     # ------------------------------------------------------------------ invariants
 
-    def check(self, state: State, risk_increased: set[int] | None = None) -> None:
+    def check(
+        self, state: State, risk_increased: set[int] | None = None, one_transaction: bool = False
+    ) -> None:
+        """Every invariant on a fresh read; `one_transaction`: the step sent a single
+        transaction, so its accruals and settlements can be replayed from the previous read."""
+        if one_transaction and self.previous is not None:
+            self._accruals(self.previous, state)
+        self.settled = []
+        self.previous = state
         self.quotes = {a: state.accounts[a].quoteBalance for a in TRADERS}
         self._pending_orders(state)
+        self._funding(state)
         self._conservation(state)
         self._auctions(state)
         self._books(state)
@@ -413,12 +482,78 @@ class Shadow:
         for market_id, info in self.system.markets.items():
             m = state.markets[market_id]
             price = state.prices[info.asset]
-            assert price is not None
+            index = funding_index_now(state, self.system, market_id)
+            assert price is not None and index is not None
             net_size = m.longOpenInterest - m.shortOpenInterest
-            trader_pnl += ref.signed_mul_div_ceil(net_size, price, WAD) - m.netOpenNotional
+            owed = fm.traders_unsettled_funding_wad(net_size, index, m.fundingEntrySum)
+            trader_pnl += ref.signed_mul_div_ceil(net_size, price, WAD) - m.netOpenNotional - owed
         pnl_quote_up = -(-trader_pnl // ref.WAD_PER_QUOTE)
-        want = max(book - pnl_quote_up, 0)
+        # The interest accrued to the pool and not yet charged to any account is its income.
+        want = max(book + state.borrow.pendingInterest - pnl_quote_up, 0)
         require(state.pool_assets == want, f"pool totalAssets {state.pool_assets}, model {want}")
+
+    def _accruals(self, before: State, after: State) -> None:
+        """A step of one transaction, replayed by solvent.model.funding from the read before it:
+        each market's funding accrual (velocity at the skew before, trapezoid at the oracle
+        price, at the time the engine recorded) and every funding and interest amount settled."""
+        for market_id, info in self.system.markets.items():
+            m0, m1 = before.markets[market_id], after.markets[market_id]
+            price = after.prices[info.asset]
+            if m1.lastFundingTime == m0.lastFundingTime or price is None:
+                continue
+            params = fm.FundingParams(
+                m0.skewScale, m0.maxFundingVelocity, m0.fundingDeadband, m0.maxFundingRate
+            )
+            start = fm.FundingState(m0.fundingRate, m0.fundingIndex, m0.lastFundingTime)
+            net_size = m0.longOpenInterest - m0.shortOpenInterest
+            want = fm.accrue(start, net_size, price, m1.lastFundingTime, params)
+            got = (m1.fundingRate, m1.fundingIndex)
+            require(
+                got == (want.rate, want.index),
+                f"market {market_id} funding (rate, index) {got}, model {(want.rate, want.index)}",
+            )
+            self.count("funding:accrual-replayed")
+        for name, a in self.settled:
+            if name == "FundingSettled":
+                p = before.positions[(a.accountId, a.marketId)]
+                index = after.markets[a.marketId].fundingIndex
+                want = fm.funding_owed(p.size, p.fundingEntry, index)
+            else:
+                debt = -before.accounts[a.accountId].quoteBalance
+                index = after.borrow_index_of[a.accountId]
+                if after.accounts[a.accountId].quoteBalance >= 0 or index == 0:
+                    continue  # the debt is gone, and with it the record of the index charged at
+                want = fm.interest(debt, before.borrow_index_of[a.accountId], index)
+            require(a.amount == want, f"{name} of account {a.accountId}: {a.amount}, model {want}")
+            self.count(f"{name}:replayed")
+
+    def _funding(self, state: State) -> None:
+        """Each market's `fundingEntrySum` is Σ floor(size · entry / 1e9) over its positions, and
+        funding is zero-sum with every rounding to the pool: what the positions owe at the index
+        now (each rounded up, in quote units) covers the pool's claim on them (`floor(netSize ·
+        index / 1e9) - fundingEntrySum`, WAD), by less than one quote unit per position."""
+        for market_id in self.system.markets:
+            m = state.markets[market_id]
+            held = [state.positions[(a, market_id)] for a in TRADERS]
+            held = [p for p in held if p.size != 0]
+            entry_sum = sum(fm.entry_share(p.size, p.fundingEntry) for p in held)
+            require(
+                entry_sum == m.fundingEntrySum,
+                f"market {market_id}: fundingEntrySum {m.fundingEntrySum}, positions {entry_sum}",
+            )
+            index = funding_index_now(state, self.system, market_id)
+            if index is None:
+                continue
+            owed = sum(fm.funding_owed(p.size, p.fundingEntry, index) for p in held)
+            net_size = m.longOpenInterest - m.shortOpenInterest
+            claim = fm.traders_unsettled_funding_wad(net_size, index, m.fundingEntrySum)
+            # Each entry share is floored (the claim may exceed the exact sum by < 1 wei each).
+            excess = owed * ref.WAD_PER_QUOTE - claim
+            require(
+                -len(held) <= excess < (len(held) + 1) * ref.WAD_PER_QUOTE,
+                f"market {market_id}: positions owe {owed} quote units, the pool claims {claim}",
+            )
+            self.count("funding:zero-sum-checked" if held else "funding:no-positions")
 
     def _model_equals_contract(self, state: State) -> None:
         for account in TRADERS:
@@ -431,7 +566,7 @@ class Shadow:
             if folio is None:
                 continue
             m = ref.margin(folio, min_position_margin(self.system))
-            debt = folio.quote_balance < 0
+            debt = state.accounts[account].quoteBalance < 0  # the engine's flag: the stored quote
             for got, equity, requirement in (
                 (state.health[account], m.maintenance_equity, m.maintenance_requirement),
                 (state.initial_health[account], m.initial_equity, m.initial_requirement),

@@ -40,7 +40,9 @@ class State:
     rounds: dict[str, tuple[int, int, int]]  # asset -> primary feed's (roundId, answer, updatedAt)
     orders: dict[
         tuple[int, int], Record
-    ]  # (account, market) -> OrderBook.orders (commitTime 0: none)
+    ]  # OrderBook.orders by (account, market); commitTime 0: none
+    borrow: Record  # the engine's BorrowState accrued to `now` (index, lastTime, pendingInterest)
+    borrow_index_of: dict[int, int]  # the borrow index at each account's last touch in debt
 
 
 def read_state(driver: Driver, system: FuzzSystem) -> State:
@@ -63,6 +65,7 @@ def read_state(driver: Driver, system: FuzzSystem) -> State:
         add(("account", a), "admin", "accounts", a)
         add(("health", a), "admin", "healthOf", [a])
         add(("initial", a), "admin", "initialHealthOf", a)
+        add(("borrow_index", a), "admin", "borrowIndexOf", a)
         for m in system.markets:
             add(("position", a, m), "admin", "positions", a, m)
             add(("order", a, m), "orders", "orders", a << 8 | m)
@@ -79,6 +82,7 @@ def read_state(driver: Driver, system: FuzzSystem) -> State:
         # The margin's sigma (phased in toward the raw estimate), as the engine reads it.
         add(("sigma", token), "oracle", "sigma", address)
         add(("auction_collateral", token), "liquidator", "collaterals", address)
+    add(("borrow",), "admin", "borrowState")
     add(("globals",), "liquidator", "globals")
     add(("active",), "liquidator", "activeAuctionIds")
     add(("last_queue_id",), "liquidator", "lastQueueId")
@@ -121,6 +125,8 @@ def read_state(driver: Driver, system: FuzzSystem) -> State:
         now=now,
         rounds={t: tuple(_ok(values[("round", t, f)]) for f in ROUND_FIELDS) for t in ASSETS},
         orders={(a, m): _ok(values[("order", a, m)]) for a in TRADERS for m in system.markets},
+        borrow=_ok(values[("borrow",)]),
+        borrow_index_of={a: _ok(values[("borrow_index", a)]) for a in TRADERS},
     )
 
 

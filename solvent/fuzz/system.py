@@ -78,6 +78,10 @@ def build(project: Any, chain: Any, accounts: Any) -> FuzzSystem:
     _fund_actors(p, accounts, exchange)
     contracts = _contracts(p, exchange, swap_taker)
     abis: dict[str, Abi] = {key: abi_json(c.contract_type) for key, c in contracts.items()}
+    # The engine and its extension share an address, and ape merges the ABIs it knows at an
+    # address (`withdraw` then collides): each key gets its own contract's ABI.
+    abis["engine"] = abi_json(project.MarginEngine.contract_type)
+    abis["admin"] = abi_json(project.MarginEngineExtension.contract_type)
     codec = CodecSet(abis, {k: c.address for k, c in contracts.items()})
     admin = p.admin
     markets = {}
