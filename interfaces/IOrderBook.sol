@@ -65,11 +65,12 @@ interface IOrderBook {
         uint128 referencePrice;
     }
 
-    /// @notice A pending order (one slot). `commitTime == 0`: nothing pending.
+    /// @notice A pending order (one slot). The target time is fixed at the commit (a later change
+    /// of the market's delay does not move it); `targetTime == 0`: nothing pending.
     struct Order {
         int96 sizeDelta;
         uint120 acceptablePrice;
-        uint40 commitTime;
+        uint40 targetTime;
     }
 
     /// @notice Why an order ended without a fill.

@@ -84,8 +84,9 @@ def deploy(
     deployer: Any,
     order_book: Any | None = None,
 ) -> Protocol:
-    """Deploys every contract of `config` from `deployer`, who receives every role. The engine's
-    order book (the only caller of `fillOrder`/`chargeOrderFee`) is wired only when one is given."""
+    """Deploys every contract of `config` from `deployer`, who receives every role, and the
+    OrderBook, the engine's only caller of `fillOrder`/`chargeOrderFee`. Tests of the engine alone
+    may pass another `order_book` (an account driving the entry points directly) instead."""
     tx = {"sender": deployer}
     deploy_block = chain.blocks.head.number
     quote = _token(project, config.quote, deployer)
@@ -174,8 +175,10 @@ def deploy(
     admin.setInsuranceFund(fund, **tx)
     admin.setLiquidator(liquidator, **tx)
     admin.setLPPool(pool, **tx)
-    orders = _order_book(project, config, engine, oracle, admin, market_ids, deployer)
-    if order_book is not None:  # tests drive the engine's order entry points themselves
+    orders = None
+    if order_book is None:
+        orders = _order_book(project, config, engine, oracle, admin, market_ids, deployer)
+    else:
         admin.setOrderBook(order_book, **tx)
 
     return Protocol(

@@ -528,6 +528,8 @@ contract OracleAdapter is IOracleAdapter, IRoundOracle, AccessControl {
         uint64 aggregatorRound = uint64(roundId);
         if (aggregatorRound > 1) {
             uint80 previous = roundId - 1;
+            // Only the predecessor's time matters here, not its answer.
+            // slither-disable-next-line unused-return
             (bool ok,, uint256 previousUpdatedAt) = FeedReader.roundData(feed, previous);
             if (!ok) revert PredecessorUnavailable(feed, roundId);
             if (previousUpdatedAt >= notBefore) {
@@ -539,6 +541,8 @@ contract OracleAdapter is IOracleAdapter, IRoundOracle, AccessControl {
             (bool found, address aggregator) = FeedReader.phaseAggregator(feed, uint16(phase));
             if (!found) revert PredecessorUnavailable(feed, roundId);
             if (aggregator == address(0)) return; // no earlier aggregator (Chainlink's phase 0)
+            // Only the earlier phase's last time matters here, not its answer.
+            // slither-disable-next-line unused-return
             (bool ok,,, uint256 lastUpdatedAt) = FeedReader.latestRound(aggregator);
             if (!ok) revert PredecessorUnavailable(feed, roundId);
             if (lastUpdatedAt == 0) continue; // that aggregator never published: look further back
@@ -552,6 +556,8 @@ contract OracleAdapter is IOracleAdapter, IRoundOracle, AccessControl {
 
     /// @dev The round id an aggregator reports as its latest, without phase bits (diagnostics only).
     function _latestRoundId(address aggregator) internal view returns (bool ok, uint80 roundId) {
+        // Only the id is reported (in the revert of a refused round).
+        // slither-disable-next-line unused-return
         try IAggregatorV3(aggregator).latestRoundData() returns (
             uint80 id, int256, uint256, uint256, uint80
         ) {

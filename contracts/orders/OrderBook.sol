@@ -13,6 +13,8 @@ import {OrderMath} from "./OrderMath.sol";
 /// @dev The engine's market getter (its struct follows the engine's `Market`).
 interface IEngineMarkets {
     function markets(uint256 marketId) external view returns (Market memory);
+
+    function marketCount() external view returns (uint256);
 }
 
 /// @title OrderBook
@@ -37,6 +39,8 @@ contract OrderBook is IOrderBook, AccessControl, ReentrancyGuardTransient {
     uint256 public constant MAX_COMMIT_MARGIN_BPS = 10_000;
     /// @notice Largest |sizeDelta| of one order (fits the order's int96 slot): 3.9e10 whole units.
     int256 public constant MAX_ORDER_SIZE = type(int96).max;
+    /// @notice The pre-check's reference price is rewritten when a settlement's price is further.
+    uint256 public constant REFERENCE_PRICE_TOLERANCE_BPS = 100;
 
     IOrderEngine public immutable engine;
     IRoundOracle public immutable oracle;
@@ -60,11 +64,11 @@ contract OrderBook is IOrderBook, AccessControl, ReentrancyGuardTransient {
     /// @inheritdoc IOrderBook
     /// @dev Opens the market for orders (its asset is read from the engine). Bounds: delay
     /// [1 s, 1 h], window [10 s, 1 day], settlement fee <= $100, fee rates <= 1% with maker <= taker,
-    /// commit margin [1%, 100%] of notional.
+    /// commit margin [1%, 100%] of notional. The first configuration also records the oracle's
+    /// price as the pre-check's reference price (when it has one).
     function setMarketOrders(uint256 marketId, OrderConfig calldata config) external onlyRole(GOVERNOR_ROLE) {
-        if (marketId > type(uint8).max) revert UnknownMarket(marketId);
+        if (marketId >= IEngineMarkets(address(engine)).marketCount()) revert UnknownMarket(marketId);
         address asset = IEngineMarkets(address(engine)).markets(marketId).asset;
-        if (asset == address(0)) revert UnknownMarket(marketId);
         if (config.settlementDelay < MIN_SETTLEMENT_DELAY || config.settlementDelay > MAX_SETTLEMENT_DELAY) {
             revert SettlementDelayOutOfRange(config.settlementDelay);
         }
@@ -90,6 +94,13 @@ contract OrderBook is IOrderBook, AccessControl, ReentrancyGuardTransient {
         market.commitMarginBps = uint16(config.commitMarginBps);
         market.makerFeeRate = uint64(config.makerFeeRate);
         market.takerFeeRate = uint64(config.takerFeeRate);
+        // The pre-check's reference price until the first settlement (a commit then reads no feed);
+        // without a price now, commits read the oracle until one settles.
+        if (market.referencePrice == 0) {
+            try IOracleAdapter(address(oracle)).price(asset) returns (uint256 priceWad) {
+                market.referencePrice = uint128(priceWad);
+            } catch {}
+        }
         emit MarketOrdersSet(marketId, asset, config);
     }
 
@@ -116,8 +127,8 @@ contract OrderBook is IOrderBook, AccessControl, ReentrancyGuardTransient {
         if (accountId > type(uint248).max) revert UnknownAccount(accountId);
         orderId = accountId << 8 | marketId;
         Order memory pending = _orders[orderId];
-        if (pending.commitTime != 0) {
-            uint256 expiry = _expiry(pending.commitTime, market);
+        if (pending.targetTime != 0) {
+            uint256 expiry = pending.targetTime + market.settlementWindow;
             if (block.timestamp <= expiry) revert OrderPending(orderId, expiry);
             emit OrderCancelled(orderId, CancelReason.Expired, msg.sender, 0, "");
         }
@@ -131,16 +142,9 @@ contract OrderBook is IOrderBook, AccessControl, ReentrancyGuardTransient {
         }
 
         uint256 capped = acceptablePrice > type(uint120).max ? type(uint120).max : acceptablePrice;
-        _orders[orderId] = Order(int96(sizeDelta), uint120(capped), uint40(block.timestamp));
-        emit OrderCommitted(
-            orderId,
-            accountId,
-            marketId,
-            sizeDelta,
-            capped,
-            block.timestamp,
-            block.timestamp + market.settlementDelay
-        );
+        uint256 target = block.timestamp + market.settlementDelay;
+        _orders[orderId] = Order(int96(sizeDelta), uint120(capped), uint40(target));
+        emit OrderCommitted(orderId, accountId, marketId, sizeDelta, capped, block.timestamp, target);
     }
 
     /// @inheritdoc IOrderBook
@@ -157,17 +161,21 @@ contract OrderBook is IOrderBook, AccessControl, ReentrancyGuardTransient {
     /// pool never lends a settlement fee to an account with nothing at stake).
     function settleOrder(uint256 orderId, uint80 roundId) external nonReentrant {
         Order memory order = _orders[orderId];
-        if (order.commitTime == 0) revert OrderNotPending(orderId);
+        if (order.targetTime == 0) revert OrderNotPending(orderId);
         uint256 marketId = orderId & 0xff;
         MarketOrders memory market = _markets[marketId];
-        uint256 target = uint256(order.commitTime) + market.settlementDelay;
+        uint256 target = order.targetTime;
         if (block.timestamp < target) revert SettlementTooEarly(orderId, target);
         uint256 expiry = target + market.settlementWindow;
         if (block.timestamp > expiry) revert OrderExpired(orderId, expiry);
         uint256 oraclePrice = oracle.roundPrice(market.asset, roundId, target);
 
-        _orders[orderId].commitTime = 0;
-        _markets[marketId].referencePrice = uint128(oraclePrice);
+        _orders[orderId].targetTime = 0;
+        // The pre-check's reference follows the settlements, rewritten only when it is more than 1%
+        // off (a conservative pre-check needs no exact price; a settlement saves the write).
+        if (!OrderMath.within(market.referencePrice, oraclePrice, REFERENCE_PRICE_TOLERANCE_BPS)) {
+            _markets[marketId].referencePrice = uint128(oraclePrice);
+        }
         (bool filled, uint256 fillPrice, uint256 tradeFee) =
             _fillOrCancel(orderId, order, market, oraclePrice);
         if (!filled) return;
@@ -191,10 +199,10 @@ contract OrderBook is IOrderBook, AccessControl, ReentrancyGuardTransient {
     /// settled. A new commit for the same account and market replaces an expired order as well.
     function cancelOrder(uint256 orderId) external nonReentrant {
         Order memory order = _orders[orderId];
-        if (order.commitTime == 0) revert OrderNotPending(orderId);
-        uint256 expiry = _expiry(order.commitTime, _markets[orderId & 0xff]);
+        if (order.targetTime == 0) revert OrderNotPending(orderId);
+        uint256 expiry = order.targetTime + _markets[orderId & 0xff].settlementWindow;
         if (block.timestamp <= expiry) revert OrderNotExpired(orderId, expiry);
-        _orders[orderId].commitTime = 0;
+        _orders[orderId].targetTime = 0;
         emit OrderCancelled(orderId, CancelReason.Expired, msg.sender, 0, "");
     }
 
@@ -205,7 +213,7 @@ contract OrderBook is IOrderBook, AccessControl, ReentrancyGuardTransient {
         return _markets[marketId];
     }
 
-    /// @notice The order `orderId` (`commitTime == 0`: none pending).
+    /// @notice The order `orderId` (`targetTime == 0`: none pending).
     function orders(uint256 orderId) external view returns (Order memory) {
         return _orders[orderId];
     }
@@ -218,10 +226,11 @@ contract OrderBook is IOrderBook, AccessControl, ReentrancyGuardTransient {
     /// @notice When a pending order can be settled (target time) and when it expires (0, 0: none).
     function settlementTimes(uint256 orderId) external view returns (uint256 targetTime, uint256 expiry) {
         Order memory order = _orders[orderId];
-        if (order.commitTime == 0) return (0, 0);
-        MarketOrders memory market = _markets[orderId & 0xff];
-        targetTime = uint256(order.commitTime) + market.settlementDelay;
-        expiry = targetTime + market.settlementWindow;
+        // A zero target time is the "nothing pending" sentinel, not a time comparison.
+        // slither-disable-next-line incorrect-equality
+        if (order.targetTime == 0) return (0, 0);
+        targetTime = order.targetTime;
+        expiry = targetTime + _markets[orderId & 0xff].settlementWindow;
     }
 
     /// @notice The fill price and trade fee an order of `sizeDelta` would get at `oraclePrice` with
@@ -241,10 +250,6 @@ contract OrderBook is IOrderBook, AccessControl, ReentrancyGuardTransient {
     }
 
     // ------------------------------------------------------------------ internals
-
-    function _expiry(uint256 commitTime, MarketOrders memory market) internal pure returns (uint256) {
-        return commitTime + market.settlementDelay + market.settlementWindow;
-    }
 
     /// @dev False only for an order that shrinks an existing position on the same side.
     function _mayIncreaseRisk(Account memory account, uint256 accountId, uint256 marketId, int256 sizeDelta)

@@ -64,6 +64,13 @@ library OrderMath {
         return fee(notional(maker, price), makerFeeRate) + fee(notional(taker, price), takerFeeRate);
     }
 
+    /// @notice True when `|a - b| * 10_000 <= toleranceBps * a` (false for `a == 0`).
+    function within(uint256 a, uint256 b, uint256 toleranceBps) internal pure returns (bool) {
+        if (a == 0) return false;
+        uint256 gap = a > b ? a - b : b - a;
+        return gap * BPS <= toleranceBps * a;
+    }
+
     /// @notice `size * price` (WAD, up).
     function notional(uint256 size, uint256 price) internal pure returns (uint256) {
         return Math.mulDiv(size, price, WAD, Math.Rounding.Ceil);

@@ -27,8 +27,10 @@ SATOSHI = 1
 SMALL_HOLE = 10_000 * USDC  # the issue's "Hole full": GlobalCapExceeded(123000e6, 10000e6)
 ETH_KEY = "WETH"
 # ≈ $60k of equity and maintenance health ≈ 1.21 at $1,900 with sigma 0.8 (MMR 6.5%): the long is
-# opened at $2,000 with $100,550 of quote (initial health ≈ 1.25), then ETH falls 5%.
-DEPOSIT_USD = 100_550
+# opened at $2,000 with $100,550 of quote (initial health ≈ 1.25), then ETH falls 5%. Trades settle
+# through the order book (issue 14): the fill's skew premium (200.75 / 350,000 of $803k = $461) and
+# the $2 settlement fee come out of equity, so the deposit carries them to keep the same health.
+DEPOSIT_USD = 100_550 + 461 + 2
 SIZE = 4015 * WAD // 10  # 401.5 ETH, $803k notional at $2,000
 MOVE_SECONDS = 300  # the wick: -5% over 5 minutes
 

@@ -5,6 +5,7 @@ solvent/model/orders.py to the wei over random order sequences (Hypothesis)."""
 from __future__ import annotations
 
 import ape
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -52,13 +53,18 @@ def test_commit_records_the_order(funded, chain, deployer, trader, config, gas):
     assert (event.sizeDelta, event.acceptablePrice) == (10 * WAD, 2_100 * WAD)
     assert (event.commitTime, event.targetTime) == (now, now + delay)
     order = system.orders.orders(oid)
-    assert (order.sizeDelta, order.acceptablePrice, order.commitTime) == (
+    assert (order.sizeDelta, order.acceptablePrice, order.targetTime) == (
         10 * WAD,
         2_100 * WAD,
-        now,
+        now + delay,
     )
     window = config.asset(ETH).orders.settlement_window
     assert orders.settlement_times(system, oid) == (now + delay, now + delay + window)
+    # The commit fixed the target: a later change of the market's delay does not move it.
+    spec = config.asset(ETH).orders
+    changed = (60, window, spec.settlement_fee, spec.maker_fee_rate, spec.taker_fee_rate, 1_000)
+    system.orders.setMarketOrders(0, changed, sender=deployer)
+    assert orders.settlement_times(system, oid)[0] == now + delay
 
 
 def test_commit_rejects_bad_inputs(funded, deployer, trader, stranger):
@@ -139,6 +145,7 @@ def test_settle_fills_at_the_determined_round(funded, chain, deployer, trader, k
     rid = orders.find_round(system.feeds[ETH], target)
     assert rid == int(system.feeds[ETH].roundId())
     skew, scale = system.admin.marketSkew(0)
+    system.quote.mint(keeper, 1 * USDC, sender=deployer)  # a keeper holds quote already
     keeper_before = system.quote.balanceOf(keeper)
     quote_before = _quote(system, account)
 
@@ -156,7 +163,7 @@ def test_settle_fills_at_the_determined_round(funded, chain, deployer, trader, k
     assert system.quote.balanceOf(keeper) - keeper_before == spec.settlement_fee
     assert _size(system, account) == 100 * WAD
     assert quote_before - _quote(system, account) == expected.trade_fee + spec.settlement_fee
-    assert system.orders.orders(oid).commitTime == 0
+    assert system.orders.orders(oid).targetTime == 0
     with ape.reverts(system.orders.OrderNotPending, orderId=oid):
         system.orders.settleOrder(oid, rid, sender=keeper)
 
@@ -200,7 +207,7 @@ def test_unacceptable_price_cancels_and_pays_the_settler(funded, chain, deployer
     [event] = receipt.events.filter(system.orders.OrderCancelled)
     assert event.reason == 1  # AcceptablePrice
     assert event.settlementFee == 2 * USDC == system.quote.balanceOf(keeper) - before
-    assert _size(system, account) == 0 and system.orders.orders(oid).commitTime == 0
+    assert _size(system, account) == 0 and system.orders.orders(oid).targetTime == 0
 
 
 def test_a_fill_the_engine_refuses_cancels_the_order(funded, chain, deployer, trader, keeper):
@@ -240,7 +247,7 @@ def test_nobody_cancels_before_expiry_anyone_after(
     for who in (trader, stranger):
         with ape.reverts(book.OrderNotExpired, orderId=oid, expiry=expiry):
             book.cancelOrder(oid, sender=who)
-    chain.mine(timestamp=expiry)
+    chain.mine(timestamp=expiry - 1)  # the next block is at most at expiry: still live
     with ape.reverts(book.OrderNotExpired):
         book.cancelOrder(oid, sender=stranger)
     chain.mine(timestamp=expiry + 1)
@@ -349,3 +356,34 @@ def test_fills_and_fees_equal_the_model(funded, chain, deployer, accounts, confi
         [event] = receipt.events.filter(system.orders.OrderSettled)
         assert (event.fillPrice, event.tradeFee) == (expected.fill_price, expected.trade_fee)
         assert system.admin.marketSkew(0)[0] == skew + delta
+
+
+def test_a_settler_cannot_starve_the_fill_to_cancel_it(funded, chain, deployer, trader, keeper):
+    """A settler sends the settlement with every gas limit from too little to enough: the fill
+    never ends as a cancellation. When the engine runs out of gas (a revert without data) the
+    settlement reverts `FillFailedWithoutReason` instead, and with enough gas the order fills."""
+    system = funded
+    account = _account(system, deployer, trader)
+    orders.commit(system, trader, account, ETH, 100 * WAD)
+    oid = orders.order_id(account, 0)
+    target, _ = orders.settlement_times(system, oid)
+    chain.mine(timestamp=target)
+    orders.publish_current_round(system, ETH, deployer)
+    rid = orders.find_round(system.feeds[ETH], target)
+    starved = 0
+    for limit in range(190_000, 400_000, 10_000):
+        try:
+            receipt = system.orders.settleOrder(oid, rid, sender=keeper, gas=limit)
+        except ape.exceptions.ContractLogicError as error:
+            if "FillFailedWithoutReason" in type(error).__name__:
+                starved += 1
+            continue
+        except ape.exceptions.VirtualMachineError:
+            continue  # out of gas outside the fill
+        assert not list(receipt.events.filter(system.orders.OrderCancelled))
+        assert len(receipt.events.filter(system.orders.OrderSettled)) == 1
+        break
+    else:
+        pytest.fail("never settled")
+    assert starved > 0
+    assert _size(system, account) == 100 * WAD
