@@ -440,8 +440,8 @@ class Shadow:
         """The chain's pending orders are the model's, field for field."""
         for (account, market), o in state.orders.items():
             mine = self.orders.pending.get(order_id(account, market))
-            got = (o.sizeDelta, o.acceptablePrice, o.commitTime) if o.commitTime else None
-            want = (mine.size_delta, mine.acceptable_price, mine.commit_time) if mine else None
+            got = (o.sizeDelta, o.acceptablePrice, o.targetTime) if o.targetTime else None
+            want = (mine.size_delta, mine.acceptable_price, mine.target_time) if mine else None
             require(got == want, f"order {account}/{market} on chain {got}, model {want}")
 
     def _auctions(self, state: State) -> None:

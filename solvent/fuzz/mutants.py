@@ -41,10 +41,10 @@ class Mutant:
 MUTANTS = (
     Mutant(
         "withdraw skips the health check",
-        "engine",
-        "MarginEngine",
-        "contracts/engine/MarginEngine.sol",
-        "contracts/engine/MarginEngine.sol",
+        "extension",
+        "MarginEngineExtension",
+        "contracts/engine/MarginEngineExtension.sol",
+        "contracts/engine/MarginEngineExtension.sol",
         "            _requireInitialHealth(account, accountId, cache);\n"
         "        }\n"
         "        IERC20(token).safeTransfer(to, amount);",
@@ -72,8 +72,7 @@ MUTANTS = (
         "MarginEngine",
         "contracts/engine/MarginEngine.sol",
         "contracts/engine/MarginEngine.sol",
-        "sizeDelta, fillPrice, tradeFee);\n        if (increasesRisk) {",
-        "sizeDelta, fillPrice, tradeFee);\n        if (increasesRisk && false) {",
+        "        if (increasesRisk) _requireInitialHealth(account, accountId, cache);\n",
     ),
     Mutant(
         "settlement skips the first-round check",
@@ -140,6 +139,8 @@ def constructor_args(driver: FastDriver, mutant: Mutant, deployer: str) -> list[
     if mutant.contract == "DutchAuctionLiquidator":
         keys = ("engine", "quote", "oracle", "fund")
         return [*(codec.address(k) for k in keys), deployer]
+    if mutant.contract == "MarginEngineExtension":
+        return [codec.address("quote"), codec.address("oracle")]
     if mutant.contract == "OracleAdapter":
         return []  # storage (feeds, roles) stays the real adapter's
     if mutant.contract == "OrderBook":
@@ -162,4 +163,8 @@ def install(driver: FastDriver, mutant: Mutant, deployer: str) -> None:
     if int(receipt["status"], 16) != 1:
         raise RuntimeError(f"{mutant.name}: deployment reverted")
     code = driver.rpc.call("eth_getCode", receipt["contractAddress"], "latest")
-    driver.rpc.call("anvil_setCode", driver.codec.address(mutant.target), code)
+    if mutant.target == "extension":  # reached by the engine's delegatecall, at its own address
+        [target] = driver.views([Call("engine", "extension")])
+    else:
+        target = driver.codec.address(mutant.target)
+    driver.rpc.call("anvil_setCode", target, code)

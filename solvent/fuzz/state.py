@@ -40,7 +40,7 @@ class State:
     rounds: dict[str, tuple[int, int, int]]  # asset -> primary feed's (roundId, answer, updatedAt)
     orders: dict[
         tuple[int, int], Record
-    ]  # OrderBook.orders by (account, market); commitTime 0: none
+    ]  # OrderBook.orders by (account, market); targetTime 0: none
     borrow: Record  # the engine's BorrowState accrued to `now` (index, lastTime, pendingInterest)
     borrow_index_of: dict[int, int]  # the borrow index at each account's last touch in debt
 
