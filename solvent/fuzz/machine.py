@@ -221,16 +221,17 @@ class ProtocolMachine(RuleBasedStateMachine):
         if self._tx(trader, "engine", "withdraw", trader, self._address(asset), amount, to).ok:
             self.risk_increased.add(trader)
 
+    # One tuple argument: Hypothesis draws a rule less often the more arguments it has.
     @rule(
-        trader=traders,
-        market=markets,
-        usd=dollars,
-        long=st.booleans(),
-        limit_bps=st.sampled_from((None, None, 0, 30, 300)),
+        order=st.tuples(
+            traders, markets, dollars, st.booleans(), st.sampled_from((None, None, 0, 30, 300))
+        )
     )
-    def commit(self, trader: int, market: int, usd: int, long: bool, limit_bps: int | None) -> None:
-        """A trader commits an order; `limit_bps` bounds its fill price around the last price the
-        feeds were set to (None: no bound; 0: the skew premium alone may cancel it)."""
+    def commit(self, order: tuple[int, int, int, bool, int | None]) -> None:
+        """A trader commits an order of `usd` dollars; `limit_bps` bounds its fill price around
+        the last price the feeds were set to (None: no bound; 0: the skew premium alone may
+        cancel it)."""
+        trader, market, usd, long, limit_bps = order
         asset = self.system.markets[market].asset
         delta = self.size_for(market, usd, long)
         acceptable = MAX_UINT if delta > 0 else 0

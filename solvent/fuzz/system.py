@@ -19,6 +19,11 @@ TRADERS = (1, 2, 3, 4)  # account i of the engine belongs to dev account i
 ACTORS = 10  # dev accounts the campaign deploys, funds and signs with
 ASSETS = ("WETH", "WBTC")
 LP_SEED = 2_000_000 * USDC
+# The campaign's markets get 1/100 of the configured skew scale (ETH 3,500, BTC 120): the traders'
+# skew of a few hundred ETH then moves the funding rate to its bound within minutes and the fill
+# premium to tens of bps, so funding, premiums and maker/taker splits are exercised, not rounded
+# to zero as they would be against 350,000 ETH.
+SKEW_SCALE_DIVISOR = 100
 FUND_SEED = 20_000 * USDC
 
 
@@ -76,6 +81,7 @@ def build(project: Any, chain: Any, accounts: Any) -> FuzzSystem:
     exchange = deployer.deploy(project.MockExchange, p.quote)
     swap_taker = deployer.deploy(project.SwapTaker, p.liquidator, exchange)
     _fund_actors(p, accounts, exchange)
+    _sharpen_skew(p, deployer)
     contracts = _contracts(p, exchange, swap_taker)
     abis: dict[str, Abi] = {key: abi_json(c.contract_type) for key, c in contracts.items()}
     # The engine and its extension share an address, and ape merges the ABIs it knows at an
@@ -128,6 +134,25 @@ def build(project: Any, chain: Any, accounts: Any) -> FuzzSystem:
         },
         orders=orders,
     )
+
+
+def _sharpen_skew(p: Protocol, deployer: Any) -> None:
+    for market_id in p.market_ids.values():
+        m = p.admin.markets(market_id)
+        params = (
+            m.baseMmr,
+            m.volFactor,
+            m.sigmaCap,
+            m.imScale,
+            m.feeRate,
+            m.insuranceFeeShare,
+            m.openInterestCap,
+            m.skewScale // SKEW_SCALE_DIVISOR,
+            m.maxFundingVelocity,
+            m.fundingDeadband,
+            m.maxFundingRate,
+        )
+        p.admin.setMarketParams(market_id, params, sender=deployer)
 
 
 def _fund_actors(p: Protocol, accounts: Any, exchange: Any) -> None:
