@@ -404,7 +404,6 @@ def _market_params(asset: AssetSpec) -> tuple:
         m.vol_factor,
         m.sigma_cap,
         m.im_scale,
-        m.fee_rate,
         m.insurance_fee_share,
         m.open_interest_cap,
         m.skew_scale,

@@ -46,7 +46,6 @@ abstract contract EngineBase is IMarginEngineEvents, AccessControl, ReentrancyGu
     uint256 internal constant MAX_VOL_FACTOR = 1e18;
     uint256 internal constant MAX_SIGMA_CAP = 10e18;
     uint256 internal constant MAX_IM_SCALE = 5e18;
-    uint256 internal constant MAX_FEE_RATE = 0.01e18;
     uint256 internal constant MAX_PENALTY_RATE = 0.2e18;
     uint256 internal constant MAX_TARGET_HEALTH = 2e18;
     uint256 internal constant MAX_KEEPER_CHIP = 0.1e18;
@@ -73,6 +72,9 @@ abstract contract EngineBase is IMarginEngineEvents, AccessControl, ReentrancyGu
     /// @dev Annual WAD rate · seconds.
     uint256 internal constant YEAR_WAD = 365 days * 1e18;
     uint256 internal constant MAX_BORROW_RATE = 10e18;
+    /// @dev Borrow parameters are stored in millionths of a WAD.
+    uint256 internal constant BORROW_PARAM_UNIT = 1e12;
+    uint256 internal constant MAX_SKEW_SCALE = 1 << 88;
     int256 internal constant MAX_SIZE_DELTA = int256(1 << 120);
     /// @dev Memoized in a `PriceCache` for a price a liquidation could not read.
     uint256 internal constant UNPRICED = type(uint256).max;
@@ -82,7 +84,7 @@ abstract contract EngineBase is IMarginEngineEvents, AccessControl, ReentrancyGu
     /// with an amount.
     uint256 internal constant SEIZED_MARK = 1 << 255;
     /// @dev Storage slots of one `Market`, for `_marketAt`.
-    uint256 private constant MARKET_SLOTS = 7;
+    uint256 private constant MARKET_SLOTS = 6;
 
     IERC20 public immutable quote;
     IOracleAdapter public immutable oracle;
@@ -102,14 +104,7 @@ abstract contract EngineBase is IMarginEngineEvents, AccessControl, ReentrancyGu
     // slither-disable-next-line uninitialized-state,constable-states
     uint88 internal _minPositionMargin;
     // slither-disable-next-line uninitialized-state,constable-states
-    uint64 public poolReserveRatio;
-    /// @dev Borrow rate parameters (annual WAD rates, WAD utilization), in the reserve ratio's slot.
-    // slither-disable-next-line uninitialized-state,constable-states
-    uint64 public borrowBaseRate;
-    // slither-disable-next-line uninitialized-state,constable-states
-    uint64 public borrowOptimalUtilization;
-    // slither-disable-next-line uninitialized-state,constable-states
-    uint64 public borrowMaxRate;
+    uint256 public poolReserveRatio;
 
     // slither-disable-next-line uninitialized-state
     uint256 public accountCount;
@@ -145,7 +140,7 @@ abstract contract EngineBase is IMarginEngineEvents, AccessControl, ReentrancyGu
         if (address(quote_) == address(0) || address(oracle_) == address(0)) revert ZeroAddress();
         quote = quote_;
         oracle = oracle_;
-        _borrow = BorrowState(uint128(WAD), uint32(block.timestamp), 0);
+        _borrow = BorrowState(uint88(WAD), uint32(block.timestamp), 0, 0, 0, 0);
     }
 
     /// @dev Runs the call's calldata on `target`'s code in this contract's storage and returns or
@@ -423,19 +418,26 @@ abstract contract EngineBase is IMarginEngineEvents, AccessControl, ReentrancyGu
 
     /// @dev The market's funding index now at `price`, without writing it.
     function _fundingIndexNow(Market storage market, uint256 price) internal view returns (int256 index) {
-        uint256 elapsed = block.timestamp - market.lastFundingTime;
-        if (elapsed == 0) return market.fundingIndex;
-        (, index) = _fundingStep(market, price, elapsed);
+        uint256 last = market.lastFundingTime;
+        // No position since `last` (or ever): nothing accrues to anyone.
+        if (last == 0 || last == block.timestamp) return market.fundingIndex;
+        (, index) = _fundingStep(market, price, block.timestamp - last);
     }
 
     /// @dev Accrues the market's funding up to now at the oracle `price` (docs/funding.md):
     /// `rate' = clamp(rate + velocity · dt / 1 day, ±maxFundingRate)`, the index grows by the
     /// trapezoid `(rate + rate') / 2 · dt / 1 day · price`. Returns the index.
     function _accrueFunding(Market storage market, uint256 price) internal returns (int256 index) {
-        uint256 elapsed = block.timestamp - market.lastFundingTime;
-        if (elapsed == 0) return market.fundingIndex;
+        uint256 last = market.lastFundingTime;
+        if (last == block.timestamp) return market.fundingIndex;
+        if (last == 0) {
+            // The market had no position: the index restarts from 0 (nobody holds an entry in it)
+            // and the rate, which a zero skew does not move, stays.
+            market.lastFundingTime = uint32(block.timestamp);
+            return 0;
+        }
         int256 rate;
-        (rate, index) = _fundingStep(market, price, elapsed);
+        (rate, index) = _fundingStep(market, price, block.timestamp - last);
         market.lastFundingTime = uint32(block.timestamp);
         market.fundingIndex = index.toInt64();
         // |rate| <= maxFundingRate <= MAX_FUNDING_RATE. The slot is rewritten only when it moves.
@@ -507,24 +509,30 @@ abstract contract EngineBase is IMarginEngineEvents, AccessControl, ReentrancyGu
         state.lastTime = uint32(block.timestamp);
         uint256 debt = uint256(ledger.accountDebt) + state.pendingInterest;
         if (debt == 0) return state;
-        uint256 rate = _borrowRate(ledger.poolCash, debt);
+        uint256 rate = _borrowRate(state, ledger.poolCash, debt);
         if (rate == 0) return state;
         uint256 index = state.index;
         uint256 grown = index + MarginMath.mulDivUp(index, rate * elapsed, YEAR_WAD);
         state.pendingInterest += MarginMath.mulDivDown(debt, grown - index, index).toUint64();
-        state.index = grown.toUint128();
+        if (grown > type(uint88).max) revert SafeCast.SafeCastOverflowedUintDowncast(88, grown);
+        state.index = uint88(grown);
     }
 
     /// @dev Kinked on utilization `u = debt / (poolCash + debt)` (up; 1 when the pool has no cash):
     /// `u / opt · base` up to the optimal utilization, `base + (u - opt) / (1 - opt) · (max - base)`
     /// above it (annual WAD, up).
-    function _borrowRate(int256 poolCash, uint256 debt) internal view returns (uint256) {
-        uint256 optimal = borrowOptimalUtilization;
+    function _borrowRate(BorrowState memory state, int256 poolCash, uint256 debt)
+        internal
+        pure
+        returns (uint256)
+    {
+        uint256 optimal = uint256(state.optimalUtilization) * BORROW_PARAM_UNIT;
         if (optimal == 0) return 0; // never configured
         uint256 utilization = poolCash <= 0 ? WAD : MarginMath.mulDivUp(debt, WAD, uint256(poolCash) + debt);
-        uint256 base = borrowBaseRate;
+        uint256 base = uint256(state.baseRate) * BORROW_PARAM_UNIT;
         if (utilization <= optimal) return MarginMath.mulDivUp(utilization, base, optimal);
-        return base + MarginMath.mulDivUp(utilization - optimal, borrowMaxRate - base, WAD - optimal);
+        uint256 maxRate = uint256(state.maxRate) * BORROW_PARAM_UNIT;
+        return base + MarginMath.mulDivUp(utilization - optimal, maxRate - base, WAD - optimal);
     }
 
     /// @dev Accrues the borrow index and charges the account the interest on its debt since its
@@ -683,6 +691,12 @@ abstract contract EngineBase is IMarginEngineEvents, AccessControl, ReentrancyGu
         // Both <= cap <= MAX_OPEN_INTEREST_CAP, or no larger than before.
         market.longOpenInterest = uint96(longOi);
         market.shortOpenInterest = uint96(shortOi);
+        if (longOi == 0 && shortOi == 0) {
+            // The last position closed (its open notional and entry share with it): the funding
+            // clock and index restart with the next position, and both slots return to zero.
+            market.lastFundingTime = 0;
+            market.fundingIndex = 0;
+        }
     }
 
     /// @dev A position's share of `Market.fundingEntrySum`: floor(size · index / 1e9) (WAD USD).

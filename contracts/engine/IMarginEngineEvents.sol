@@ -15,7 +15,6 @@ interface IMarginEngineEvents {
     error InsufficientBalance(uint256 available, uint256 requested);
     error DepositCapExceeded(address token, uint256 cap);
     error OpenInterestCapExceeded(uint256 marketId, uint256 cap);
-    error SlippageExceeded(uint256 price, uint256 acceptablePrice);
     error FeeOnTransferNotSupported(address token);
     error CollateralDepositNotAuthorized(uint256 accountId, address caller);
     error SizeTooLarge(int256 sizeDelta);
@@ -111,7 +110,6 @@ interface IMarginEngineEvents {
         uint256 volFactor,
         uint256 sigmaCap,
         uint256 imScale,
-        uint256 feeRate,
         uint256 insuranceFeeShare,
         uint256 openInterestCap
     );

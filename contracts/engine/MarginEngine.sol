@@ -7,7 +7,6 @@ import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 
 import {IOracleAdapter} from "../../interfaces/IOracleAdapter.sol";
 import {EngineBase} from "./EngineBase.sol";
-import {MarginEngineExtension} from "./MarginEngineExtension.sol";
 import {MarginMath} from "./libraries/MarginMath.sol";
 import {
     Account,
@@ -32,8 +31,6 @@ contract MarginEngine is EngineBase {
 
     /// @notice Code for governance and views, run in this contract's storage.
     address public immutable extension;
-    /// @notice Code for the heavier governance setters and `trade`, run in this contract's storage.
-    address public immutable governance;
 
     constructor(IERC20 quote_, IOracleAdapter oracle_, address admin, EngineBase extension_)
         EngineBase(quote_, oracle_)
@@ -41,7 +38,6 @@ contract MarginEngine is EngineBase {
         if (admin == address(0)) revert ZeroAddress();
         if (extension_.quote() != quote_ || extension_.oracle() != oracle_) revert InvalidExtension();
         extension = address(extension_);
-        governance = MarginEngineExtension(address(extension_)).governance();
         _grantRole(DEFAULT_ADMIN_ROLE, admin);
     }
 
@@ -115,11 +111,6 @@ contract MarginEngine is EngineBase {
     }
 
     // ------------------------------------------------------------------ trading
-
-    /// @notice Trades at the oracle price (runs in MarginEngineGovernance: see its NatSpec).
-    function trade(uint256, uint256, int256, uint256) external {
-        _delegate(governance);
-    }
 
     /// @notice Fills `sizeDelta` (WAD, long > 0) of `marketId` for the account at `fillPrice` (WAD),
     /// charging `tradeFee` (quote units; its insurance share goes to the insurance fund). Order book

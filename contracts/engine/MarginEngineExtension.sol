@@ -309,6 +309,20 @@ contract MarginEngineExtension is EngineBase, IPoolLedger, IAuctionSettlement {
         return _borrowNow(_ledger);
     }
 
+    /// @notice The borrow rate parameters (annual WAD rates and WAD utilization).
+    function borrowParams()
+        external
+        view
+        returns (uint256 baseRate, uint256 optimalUtilization, uint256 maxRate)
+    {
+        BorrowState memory state = _borrow;
+        return (
+            uint256(state.baseRate) * BORROW_PARAM_UNIT,
+            uint256(state.optimalUtilization) * BORROW_PARAM_UNIT,
+            uint256(state.maxRate) * BORROW_PARAM_UNIT
+        );
+    }
+
     /// @notice The borrow index at the account's last touch while it owed quote (0: never owed).
     function borrowIndexOf(uint256 accountId) external view returns (uint256) {
         return _borrowIndexOf[accountId];

@@ -10,6 +10,7 @@ import {EngineBase} from "./EngineBase.sol";
 import {MarginMath} from "./libraries/MarginMath.sol";
 import {
     Account,
+    BorrowState,
     Collateral,
     LiquidationParams,
     Market,
@@ -19,37 +20,13 @@ import {
 
 /// @title MarginEngineGovernance
 /// @notice The margin engine's heavier governance setters (listing collateral, creating markets and
-/// setting their parameters, the liquidation and borrow parameters) and the direct `trade`.
+/// setting their parameters, the liquidation and borrow parameters).
 /// Deployed by `MarginEngineExtension`; stubs of the extension and of the engine forward to it by
 /// delegatecall, so it runs in the engine's storage (two contracts would exceed the 24 KiB limit).
 contract MarginEngineGovernance is EngineBase {
     using SafeCast for uint256;
 
     constructor(IERC20 quote_, IOracleAdapter oracle_) EngineBase(quote_, oracle_) {}
-
-    // ------------------------------------------------------------------ direct trade (until the order book; reached from the engine's stub)
-
-    /// @notice Trades `sizeDelta` (WAD, long > 0) of `marketId` against the LP pool at the oracle
-    /// price. Reverts when a buy would fill above `acceptablePrice` or a sell below it. Reducing is
-    /// always allowed; increasing or flipping needs initial health >= 1 afterwards.
-    function trade(uint256 accountId, uint256 marketId, int256 sizeDelta, uint256 acceptablePrice)
-        external
-        nonReentrant
-    {
-        if (sizeDelta == 0) revert ZeroAmount();
-        if (sizeDelta > MAX_SIZE_DELTA || sizeDelta < -MAX_SIZE_DELTA) revert SizeTooLarge(sizeDelta);
-        Account memory account = _authorizedAccount(accountId);
-        Market storage market = _market(marketId);
-        // slither-disable-next-line uninitialized-local
-        PriceCache memory cache;
-        uint256 price = _marketPrice(cache, marketId, market);
-        if (sizeDelta > 0 ? price > acceptablePrice : price < acceptablePrice) {
-            revert SlippageExceeded(price, acceptablePrice);
-        }
-        uint256 tradeFee = MarginMath.fee(MarginMath.notional(sizeDelta, price), market.feeRate);
-        bool increasesRisk = _fill(account, accountId, market, marketId, sizeDelta, price, tradeFee, cache);
-        if (increasesRisk) _requireInitialHealth(account, accountId, cache);
-    }
 
     // ------------------------------------------------------------------ governance
 
@@ -100,7 +77,6 @@ contract MarginEngineGovernance is EngineBase {
         if (marketId == MAX_ASSETS) revert TooManyMarkets();
         Market storage market = _markets.push();
         market.asset = asset;
-        market.lastFundingTime = uint32(block.timestamp);
         Collateral storage collateral = _collaterals[asset];
         if (collateral.listed) market.sharedCollateral = collateral.index + 1;
         emit MarketCreated(marketId, asset);
@@ -158,22 +134,25 @@ contract MarginEngineGovernance is EngineBase {
     }
 
     /// @notice Sets the borrow rate on quote debt (docs/funding.md): annual WAD rates `baseRate` at
-    /// the optimal utilization and `maxRate` at full utilization, `0 < optimalUtilization < 1`.
-    /// Interest accrued so far is accrued at the old rate first.
+    /// the optimal utilization and `maxRate` at full utilization, `0 < optimalUtilization < 1`,
+    /// each a whole number of millionths. Interest accrued so far is accrued at the old rate first.
     function setBorrowParams(uint256 baseRate, uint256 optimalUtilization, uint256 maxRate)
         external
         onlyRole(GOVERNOR_ROLE)
     {
         if (
             optimalUtilization == 0 || optimalUtilization >= WAD || baseRate > maxRate
-                || maxRate > MAX_BORROW_RATE
+                || maxRate > MAX_BORROW_RATE || baseRate % BORROW_PARAM_UNIT != 0
+                || optimalUtilization % BORROW_PARAM_UNIT != 0 || maxRate % BORROW_PARAM_UNIT != 0
         ) {
             revert InvalidBorrowParams();
         }
-        _borrow = _borrowNow(_ledger);
-        borrowBaseRate = uint64(baseRate);
-        borrowOptimalUtilization = uint64(optimalUtilization);
-        borrowMaxRate = uint64(maxRate);
+        BorrowState memory state = _borrowNow(_ledger);
+        // Whole millionths <= MAX_BORROW_RATE: each fits 24 bits.
+        state.baseRate = uint24(baseRate / BORROW_PARAM_UNIT);
+        state.optimalUtilization = uint24(optimalUtilization / BORROW_PARAM_UNIT);
+        state.maxRate = uint24(maxRate / BORROW_PARAM_UNIT);
+        _borrow = state;
         emit BorrowParamsSet(baseRate, optimalUtilization, maxRate);
     }
 
@@ -208,12 +187,12 @@ contract MarginEngineGovernance is EngineBase {
             params.baseMmr == 0 || params.baseMmr > MAX_MMR || params.volFactor > MAX_VOL_FACTOR
                 || params.sigmaCap > MAX_SIGMA_CAP || params.imScale < WAD || params.imScale > MAX_IM_SCALE
         ) revert InvalidMarginParams();
-        if (params.feeRate > MAX_FEE_RATE || params.insuranceFeeShare > WAD) revert InvalidFeeParams();
+        if (params.insuranceFeeShare > WAD) revert InvalidFeeParams();
         if (params.openInterestCap == 0 || params.openInterestCap > MAX_OPEN_INTEREST_CAP) {
             revert InvalidOpenInterestCap(params.openInterestCap);
         }
         if (
-            params.skewScale == 0 || params.skewScale > MAX_OPEN_INTEREST_CAP
+            params.skewScale == 0 || params.skewScale > MAX_SKEW_SCALE
                 || params.maxFundingVelocity > MAX_FUNDING_VELOCITY || params.fundingDeadband > WAD
                 || params.maxFundingRate > MAX_FUNDING_RATE
         ) revert InvalidFundingParams();
@@ -222,10 +201,9 @@ contract MarginEngineGovernance is EngineBase {
         market.volFactor = uint64(params.volFactor);
         market.sigmaCap = uint64(params.sigmaCap);
         market.imScale = uint64(params.imScale);
-        market.feeRate = uint64(params.feeRate);
         market.insuranceFeeShare = uint64(params.insuranceFeeShare);
         market.openInterestCap = uint96(params.openInterestCap); // <= MAX_OPEN_INTEREST_CAP
-        market.skewScale = uint96(params.skewScale);
+        market.skewScale = uint88(params.skewScale);
         market.maxFundingVelocity = uint64(params.maxFundingVelocity);
         market.fundingDeadband = uint64(params.fundingDeadband);
         market.maxFundingRate = uint64(params.maxFundingRate);
@@ -235,7 +213,6 @@ contract MarginEngineGovernance is EngineBase {
             params.volFactor,
             params.sigmaCap,
             params.imScale,
-            params.feeRate,
             params.insuranceFeeShare,
             params.openInterestCap
         );

@@ -39,7 +39,16 @@ class FundingParams:
 class FundingState:
     rate: int = 0  # WAD per day, positive: longs pay
     index: int = 0  # nano-USD per unit
-    last_time: int = 0
+    last_time: int = 0  # 0 while the market has no position
+
+
+def view_index(
+    state: FundingState, net_size: int, price: int, now: int, params: FundingParams
+) -> int:
+    """The index a view computes now (`_fundingIndexNow`): no accrual from an empty market."""
+    if state.last_time in (0, now):
+        return state.index
+    return accrue(state, net_size, price, now, params).index
 
 
 def velocity(net_size: int, params: FundingParams) -> int:
@@ -56,9 +65,11 @@ def accrue(
 ) -> FundingState:
     """The market's funding at `now`: the rate moves by velocity · dt (clamped), the index by the
     trapezoid (rate + rate') / 2 · dt · price (toward minus infinity)."""
-    elapsed = now - state.last_time
-    if elapsed == 0:
+    if state.last_time == now:
         return state
+    if state.last_time == 0:  # no position since the market emptied: the clock restarts
+        return FundingState(rate=state.rate, index=0, last_time=now)
+    elapsed = now - state.last_time
     rate = state.rate + _div_toward_zero(velocity(net_size, params) * elapsed, DAY)
     rate = max(-params.max_rate, min(params.max_rate, rate))
     index = state.index + (state.rate + rate) * elapsed * price // FUNDING_ACCRUAL_DIVISOR

@@ -133,6 +133,8 @@ class EngineBooks:
         )
         market.long_oi += max(new_size, 0) - max(position.size, 0)
         market.short_oi += max(-new_size, 0) - max(-position.size, 0)
+        if market.long_oi == 0 and market.short_oi == 0:  # emptied: clock and index restart
+            market.state = fm.FundingState(rate=market.state.rate)
         self.positions[(account, market_id)] = (
             PositionBook(new_size, new_open, index) if new_size else PositionBook()
         )
@@ -158,8 +160,10 @@ class EngineBooks:
         """`poolAssets()` at `now` with the oracle prices of each market."""
         trader_pnl = 0
         for market_id, market in self.markets.items():
-            state = fm.accrue(market.state, market.net_size, prices[market_id], now, market.params)
-            owed = fm.traders_unsettled_funding_wad(market.net_size, state.index, market.entry_sum)
+            index = fm.view_index(
+                market.state, market.net_size, prices[market_id], now, market.params
+            )
+            owed = fm.traders_unsettled_funding_wad(market.net_size, index, market.entry_sum)
             trader_pnl += (
                 margin.signed_mul_div_ceil(market.net_size, prices[market_id], margin.WAD)
                 - market.net_open_notional

@@ -164,7 +164,6 @@ def test_governance_lists_only_what_the_oracle_knows(system, project, attack):
         3 * WAD,
         15385 * WAD // 10000,
         0,
-        0,
         WAD,
         WAD,
         0,

@@ -16,6 +16,7 @@ from engine_helpers import (
     WAD,
     WBTC_PARAMS,
     WETH_PARAMS,
+    Book,
     liquidation_tuple,
     market_tuple,
 )
@@ -101,7 +102,9 @@ def pool(project, deployer, usdc, engine):
 
 
 @pytest.fixture(scope="module")
-def configured(admin, engine, deployer, guardian, weth, wbtc, fund, liquidator, pool, usdc, lp):
+def configured(
+    admin, engine, deployer, guardian, weth, wbtc, fund, liquidator, pool, usdc, lp, accounts
+):
     governor = admin.GOVERNOR_ROLE()
     engine.grantRole(governor, deployer, sender=deployer)
     engine.grantRole(admin.GUARDIAN_ROLE(), guardian, sender=deployer)
@@ -118,6 +121,7 @@ def configured(admin, engine, deployer, guardian, weth, wbtc, fund, liquidator, 
     admin.setInsuranceFund(fund, sender=deployer)
     admin.setLiquidator(liquidator, sender=deployer)
     admin.setLPPool(pool, sender=deployer)
+    admin.setOrderBook(accounts[6], sender=deployer)
     usdc.mint(lp, 1_000_000 * USDC, sender=deployer)
     usdc.approve(pool, 2**256 - 1, sender=lp)
     pool.deposit(500_000 * USDC, lp, sender=lp)
@@ -132,3 +136,9 @@ def funded_trader(configured, engine, trader, usdc, weth, wbtc, deployer):
         token.approve(engine, 2**256 - 1, sender=trader)
     engine.openAccount(0, sender=trader)
     return engine.accountIdOf(trader, 0)
+
+
+@pytest.fixture(scope="module")
+def book(configured, engine, admin, oracle, accounts):
+    """accounts[6], the engine's order book here (`Book.trade` replaces `engine.trade`)."""
+    return Book(engine, oracle, accounts[6], lambda m: oracle.prices(admin.markets(m).asset))

@@ -9,6 +9,7 @@ from solvent.margin import (
     MarketParams,
     Portfolio,
     PositionState,
+    trade_fee,
 )
 
 WAD = 10**18
@@ -60,11 +61,38 @@ def market_tuple(p: MarketParams, oi_cap: int = OI_CAP, funding: tuple = FUNDING
         p.vol_factor,
         p.sigma_cap,
         p.im_scale,
-        p.fee_rate,
         p.insurance_fee_share,
         oi_cap,
         *funding,
     )
+
+
+# The trading fee the engine tests charge through the order book (5 bps of notional, the old
+# market fee rate): the order book owns fee rates now.
+FEE_RATE = 5 * WAD // 10000
+
+
+class Book:
+    """A test account playing the order book: fills at the oracle price with a 5 bps fee, as
+    `engine.trade` did before the order book (its signature, minus the checks the order book
+    makes now: authorization and the acceptable price)."""
+
+    def __init__(self, engine, oracle, account, price_of) -> None:
+        self.engine = engine
+        self.oracle = oracle
+        self.account = account
+        self._price_of = price_of
+
+    def price(self, market_id: int) -> int:
+        return self._price_of(market_id)
+
+    def trade(self, account_id, market_id, size, limit=None, sender=None, fee_rate=FEE_RATE):
+        """`fillOrder` at the oracle price (1 when the oracle has none: the engine then fails on
+        its own read), charging `fee_rate` of the notional."""
+        del limit, sender
+        price = self.price(market_id) or WAD
+        fee = trade_fee(size, price, fee_rate) if size else 0
+        return self.engine.fillOrder(account_id, market_id, size, price, fee, sender=self.account)
 
 
 def liquidation_tuple(p: LiquidationParams) -> tuple:

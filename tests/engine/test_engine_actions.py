@@ -7,6 +7,7 @@ import pytest
 from engine_helpers import (
     ETH_MARKET,
     ETH_PRICE,
+    FEE_RATE,
     LIQ,
     USDC,
     WAD,
@@ -76,7 +77,7 @@ def test_deposit_rejects(engine, usdc, weth, trader, funded_trader, deployer, ad
 
 
 def test_withdraw_rejects(
-    engine, admin, usdc, weth, trader, other, guardian, oracle, funded_trader, deployer
+    book, engine, admin, usdc, weth, trader, other, guardian, oracle, funded_trader, deployer
 ):
     engine.deposit(funded_trader, usdc, 10_000 * USDC, sender=trader)
     engine.deposit(funded_trader, weth, WAD, sender=trader)
@@ -92,7 +93,7 @@ def test_withdraw_rejects(
         engine.withdraw(funded_trader, weth, WAD + 1, trader, sender=trader)
     with ape.reverts(engine.UnknownToken):
         engine.withdraw(funded_trader, other, 1, trader, sender=trader)
-    engine.trade(funded_trader, 0, 30 * WAD, MAX, sender=trader)  # 90k notional, IM ~9k
+    book.trade(funded_trader, 0, 30 * WAD, MAX, sender=trader)  # 90k notional, IM ~9k
     with ape.reverts(engine.InsufficientMargin):
         engine.withdraw(funded_trader, usdc, 9_000 * USDC, trader, sender=trader)
     admin.pauseRiskIncrease(sender=guardian)
@@ -108,8 +109,8 @@ def test_withdraw_rejects(
         engine.withdraw(funded_trader, usdc, 1, trader, sender=trader)
 
 
-def test_operator_can_trade_and_withdraw_once_approved(
-    engine, admin, usdc, weth, trader, other, funded_trader, deployer
+def test_operator_can_withdraw_once_approved(
+    book, engine, admin, usdc, weth, trader, other, funded_trader, deployer
 ):
     usdc.mint(other, 10_000 * USDC, sender=deployer)
     usdc.approve(engine, MAX, sender=other)
@@ -118,22 +119,20 @@ def test_operator_can_trade_and_withdraw_once_approved(
     weth.approve(engine, MAX, sender=other)
     with ape.reverts(engine.CollateralDepositNotAuthorized):  # ...but not other collateral
         engine.deposit(funded_trader, weth, WAD, sender=other)
-    with ape.reverts(engine.NotAuthorized):
-        engine.trade(funded_trader, 0, WAD, MAX, sender=other)
     with ape.reverts(engine.ZeroAddress):
         engine.setOperator(ape.utils.ZERO_ADDRESS, True, sender=trader)
     engine.setOperator(other, True, sender=trader)
     engine.deposit(funded_trader, weth, WAD, sender=other)  # an operator may
     assert admin.collateralBalance(funded_trader, weth) == WAD
-    engine.trade(funded_trader, 0, WAD, MAX, sender=other)
+    book.trade(funded_trader, 0, WAD)  # (who may trade is the order book's check now)
     engine.withdraw(funded_trader, usdc, 100 * USDC, other, sender=other)
     engine.setOperator(other, False, sender=trader)
     with ape.reverts(engine.NotAuthorized):
         engine.withdraw(funded_trader, usdc, 1, other, sender=other)
 
 
-def test_trade_open_close_realizes_pnl_and_fees_as_modelled(
-    engine, admin, usdc, weth, oracle, trader, funded_trader, gas, other, deployer
+def test_fill_open_close_realizes_pnl_and_fees_as_modelled(
+    book, chain, engine, admin, usdc, weth, oracle, trader, funded_trader, gas, other, deployer
 ):
     # Another trader's position first, so the measured open is not the market's very first.
     engine.openAccount(0, sender=other)
@@ -141,14 +140,15 @@ def test_trade_open_close_realizes_pnl_and_fees_as_modelled(
     usdc.approve(engine, MAX, sender=other)
     other_id = engine.accountIdOf(other, 0)
     engine.deposit(other_id, usdc, 10_000 * USDC, sender=other)
-    engine.trade(other_id, 0, WAD, MAX, sender=other)
+    book.trade(other_id, 0, WAD, MAX, sender=other)
     engine.deposit(funded_trader, usdc, 20_000 * USDC, sender=trader)
     engine.deposit(funded_trader, weth, 5 * WAD, sender=trader)
     size = 10 * WAD
     fees_before = admin.ledger().insuranceFees
-    tx = engine.trade(funded_trader, 0, size, ETH_PRICE, sender=trader)
-    gas.record("engine.trade_open", tx)
-    fee_open = model.trade_fee(size, ETH_PRICE, ETH_MARKET.fee_rate)
+    chain.mine(timestamp=chain.pending_timestamp + 60)  # funding and borrow accrue in the fill
+    tx = book.trade(funded_trader, 0, size, ETH_PRICE, sender=trader)
+    gas.record("engine.fill_open", tx)
+    fee_open = model.trade_fee(size, ETH_PRICE, FEE_RATE)
     position = admin.positions(funded_trader, 0)
     assert position.size == size
     assert position.openNotional == 30_000 * WAD
@@ -166,10 +166,11 @@ def test_trade_open_close_realizes_pnl_and_fees_as_modelled(
     new_price = 3_100 * WAD + 7
     oracle.setPrice(weth, new_price, sender=trader)
     quote_before = admin.accounts(funded_trader).quoteBalance
-    tx = engine.trade(funded_trader, 0, -size, new_price, sender=trader)
-    gas.record("engine.trade_close", tx)
+    chain.mine(timestamp=chain.pending_timestamp + 60)
+    tx = book.trade(funded_trader, 0, -size, new_price, sender=trader)
+    gas.record("engine.fill_close", tx)
     _, realized = model.apply_fill(size, 30_000 * WAD, -size, new_price)
-    fee_close = model.trade_fee(size, new_price, ETH_MARKET.fee_rate)
+    fee_close = model.trade_fee(size, new_price, FEE_RATE)
     assert realized == 1_000 * WAD + 70
     assert admin.accounts(funded_trader).quoteBalance == (
         quote_before + model.to_quote_floor(realized) - fee_close
@@ -180,49 +181,47 @@ def test_trade_open_close_realizes_pnl_and_fees_as_modelled(
     assert held == owed
 
 
-def test_flip_counts_as_risk_increase(engine, admin, usdc, trader, guardian, funded_trader):
+def test_flip_counts_as_risk_increase(book, engine, admin, usdc, trader, guardian, funded_trader):
     engine.deposit(funded_trader, usdc, 20_000 * USDC, sender=trader)
-    engine.trade(funded_trader, 0, 5 * WAD, MAX, sender=trader)
+    book.trade(funded_trader, 0, 5 * WAD, MAX, sender=trader)
     admin.pauseRiskIncrease(sender=guardian)
     with ape.reverts(engine.RiskIncreasePaused):
-        engine.trade(funded_trader, 0, -6 * WAD, 0, sender=trader)  # long 5 -> short 1
+        book.trade(funded_trader, 0, -6 * WAD, 0, sender=trader)  # long 5 -> short 1
     with ape.reverts(engine.RiskIncreasePaused):
-        engine.trade(funded_trader, 0, WAD, MAX, sender=trader)
-    engine.trade(funded_trader, 0, -2 * WAD, 0, sender=trader)  # reducing is always allowed
-    engine.trade(funded_trader, 0, -3 * WAD, 0, sender=trader)  # close to zero
+        book.trade(funded_trader, 0, WAD, MAX, sender=trader)
+    book.trade(funded_trader, 0, -2 * WAD, 0, sender=trader)  # reducing is always allowed
+    book.trade(funded_trader, 0, -3 * WAD, 0, sender=trader)  # close to zero
     assert admin.positions(funded_trader, 0).size == 0
 
 
-def test_trade_rejects(engine, admin, usdc, weth, oracle, trader, funded_trader, deployer, other):
+def test_fill_rejects(
+    book, engine, admin, usdc, weth, oracle, trader, funded_trader, deployer, other
+):
     engine.deposit(funded_trader, usdc, 10_000 * USDC, sender=trader)
     with ape.reverts(engine.ZeroAmount):
-        engine.trade(funded_trader, 0, 0, MAX, sender=trader)
+        book.trade(funded_trader, 0, 0, MAX, sender=trader)
     with ape.reverts(engine.UnknownMarket):
-        engine.trade(funded_trader, 5, WAD, MAX, sender=trader)
+        book.trade(funded_trader, 5, WAD, MAX, sender=trader)
     with ape.reverts(engine.UnknownAccount):
-        engine.trade(999, 0, WAD, MAX, sender=trader)
-    with ape.reverts(engine.SlippageExceeded):
-        engine.trade(funded_trader, 0, WAD, ETH_PRICE - 1, sender=trader)
-    with ape.reverts(engine.SlippageExceeded):
-        engine.trade(funded_trader, 0, -WAD, ETH_PRICE + 1, sender=trader)
+        book.trade(999, 0, WAD, MAX, sender=trader)
     with ape.reverts(engine.InsufficientMargin):
-        engine.trade(funded_trader, 0, 40 * WAD, MAX, sender=trader)  # 120k notional, IM 12k
+        book.trade(funded_trader, 0, 40 * WAD, MAX, sender=trader)  # 120k notional, IM 12k
     oracle.setRiskPaused(weth, True, sender=trader)
     with ape.reverts(engine.RiskIncreaseBlockedByOracle):
-        engine.trade(funded_trader, 0, WAD, MAX, sender=trader)
+        book.trade(funded_trader, 0, WAD, MAX, sender=trader)
     oracle.setRiskPaused(weth, False, sender=trader)
     admin.setMarketParams(0, market_tuple(ETH_MARKET, oi_cap=2 * WAD), sender=deployer)
-    engine.trade(funded_trader, 0, 2 * WAD, MAX, sender=trader)
+    book.trade(funded_trader, 0, 2 * WAD, MAX, sender=trader)
     with ape.reverts(engine.OpenInterestCapExceeded):
-        engine.trade(funded_trader, 0, 1, MAX, sender=trader)
+        book.trade(funded_trader, 0, 1, MAX, sender=trader)
     engine.openAccount(0, sender=other)
     usdc.mint(other, 10_000 * USDC, sender=deployer)
     usdc.approve(engine, MAX, sender=other)
     other_id = engine.accountIdOf(other, 0)
     engine.deposit(other_id, usdc, 10_000 * USDC, sender=other)
-    engine.trade(other_id, 0, -2 * WAD, 0, sender=other)  # the short side has its own cap
+    book.trade(other_id, 0, -2 * WAD, 0, sender=other)  # the short side has its own cap
     admin.setMarketParams(0, market_tuple(ETH_MARKET, oi_cap=WAD), sender=deployer)
-    engine.trade(funded_trader, 0, -WAD, 0, sender=trader)  # closing works above a lowered cap
+    book.trade(funded_trader, 0, -WAD, 0, sender=trader)  # closing works above a lowered cap
 
 
 def test_governance_rejects_and_bounds(
@@ -257,7 +256,6 @@ def test_governance_rejects_and_bounds(
         with ape.reverts(admin.InvalidMarginParams):
             admin.setMarketParams(0, market_tuple(params), sender=deployer)
     for params in (
-        ETH_MARKET.__class__(**{**ETH_MARKET.__dict__, "fee_rate": WAD // 100 + 1}),
         ETH_MARKET.__class__(**{**ETH_MARKET.__dict__, "insurance_fee_share": WAD + 1}),
     ):
         with ape.reverts(admin.InvalidFeeParams):
@@ -356,11 +354,11 @@ def test_liquidator_cannot_release_collateral_outside_auction_custody(
         admin.releaseCollateral(trader, deployer, 1, sender=deployer)  # not listed: nothing held
 
 
-def test_sweep_insurance_fees(engine, admin, usdc, fund, trader, funded_trader):
+def test_sweep_insurance_fees(book, engine, admin, usdc, fund, trader, funded_trader):
     with ape.reverts(engine.ZeroAmount):
         admin.sweepInsuranceFees(sender=trader)
     engine.deposit(funded_trader, usdc, 10_000 * USDC, sender=trader)
-    engine.trade(funded_trader, 0, 10 * WAD, MAX, sender=trader)
+    book.trade(funded_trader, 0, 10 * WAD, MAX, sender=trader)
     fees = admin.ledger().insuranceFees
     assert fees > 0
     before = usdc.balanceOf(fund)
@@ -372,12 +370,12 @@ def test_sweep_insurance_fees(engine, admin, usdc, fund, trader, funded_trader):
 
 
 def test_repaying_debt_settles_against_the_pool(
-    engine, admin, usdc, weth, trader, funded_trader, guardian
+    book, engine, admin, usdc, weth, trader, funded_trader, guardian
 ):
     engine.deposit(funded_trader, weth, 10 * WAD, sender=trader)
-    engine.trade(funded_trader, 0, 5 * WAD, MAX, sender=trader)
+    book.trade(funded_trader, 0, 5 * WAD, MAX, sender=trader)
     debt = -admin.accounts(funded_trader).quoteBalance
-    assert debt == model.trade_fee(5 * WAD, ETH_PRICE, ETH_MARKET.fee_rate)
+    assert debt == model.trade_fee(5 * WAD, ETH_PRICE, FEE_RATE)
     assert admin.ledger().accountDebt == debt
     admin.pauseRiskIncrease(sender=guardian)  # repaying is allowed even when paused
     cash_before = admin.ledger().poolCash

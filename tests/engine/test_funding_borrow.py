@@ -217,7 +217,13 @@ def test_parked_debt_grows_at_the_kinked_rate(
 def test_borrow_params_are_bounded_and_governed(admin, deployer, other, book):
     with ape.reverts(admin.AccessControlUnauthorizedAccount):
         admin.setBorrowParams(0, WAD // 2, 0, sender=other)
-    for bad in ((0, 0, 0), (0, WAD, 0), (2, WAD // 2, 1), (0, WAD // 2, 10 * WAD + 1)):
+    for bad in (
+        (0, 0, 0),
+        (0, WAD, 0),
+        (2 * 10**12, WAD // 2, 10**12),  # base above max
+        (0, WAD // 2, 10 * WAD + 10**12),  # max above 1000%/yr
+        (10**12 + 1, WAD // 2, WAD),  # not a whole millionth
+    ):
         with ape.reverts(admin.InvalidBorrowParams):
             admin.setBorrowParams(*bad, sender=deployer)
     tx = admin.setBorrowParams(WAD // 20, 9 * WAD // 10, WAD // 2, sender=deployer)
@@ -227,7 +233,7 @@ def test_borrow_params_are_bounded_and_governed(admin, deployer, other, book):
         9 * WAD // 10,
         WAD // 2,
     )
-    assert (admin.borrowBaseRate(), admin.borrowOptimalUtilization(), admin.borrowMaxRate()) == (
+    assert admin.borrowParams() == (
         WAD // 20,
         9 * WAD // 10,
         WAD // 2,

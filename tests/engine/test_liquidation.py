@@ -29,14 +29,17 @@ def open_account(engine, usdc, weth, wbtc, deployer, configured):
 
 
 @pytest.fixture(scope="module")
-def long_eth(open_account, engine, trader):
+def long_eth(book, open_account, engine, trader):
     """10,000 USDC and 30 ETH long at 3,000: IM just covered, MM 5,850."""
     account_id = open_account(trader, quote=10_000 * USDC)
-    engine.trade(account_id, 0, 30 * WAD, MAX, sender=trader)
+    book.trade(account_id, 0, 30 * WAD, MAX, sender=trader)
     return account_id
 
 
 def _liquidate_and_compare(engine, admin, oracle, weth, wbtc, usdc, account_id, keeper):
+    # A minute later: the liquidation accrues funding and borrow interest (gas measured with both).
+    chain = ape.chain
+    chain.mine(timestamp=chain.pending_timestamp + 60)
     portfolio = read_portfolio(engine, admin, oracle, weth, wbtc, account_id)
     plan = model.plan_liquidation(portfolio, LIQ)
     assert plan is not None
@@ -131,11 +134,23 @@ def test_sequencer_restriction_needs_deeper_health(engine, admin, oracle, weth, 
 
 
 def test_handoff_two_positions_two_collaterals(
-    engine, admin, oracle, weth, wbtc, usdc, trader, keeper, open_account, liquidator, fund, gas
+    book,
+    engine,
+    admin,
+    oracle,
+    weth,
+    wbtc,
+    usdc,
+    trader,
+    keeper,
+    open_account,
+    liquidator,
+    fund,
+    gas,
 ):
     account_id = open_account(trader, weth_amount=10 * WAD, wbtc_amount=10**8, sub=1)
-    engine.trade(account_id, 0, 100 * WAD, MAX, sender=trader)
-    engine.trade(account_id, 1, 4 * WAD, MAX, sender=trader)
+    book.trade(account_id, 0, 100 * WAD, MAX, sender=trader)
+    book.trade(account_id, 1, 4 * WAD, MAX, sender=trader)
     fee_debt = -admin.accounts(account_id).quoteBalance
     assert fee_debt > 0  # fees borrowed from the pool
     oracle.setPrice(weth, 2_700 * WAD, sender=keeper)
@@ -164,7 +179,7 @@ def test_handoff_two_positions_two_collaterals(
     weth.mint(trader, WAD, sender=trader)
     engine.deposit(account_id, weth, WAD, sender=trader)
     with ape.reverts(engine.AccountUnderAuction):
-        engine.trade(account_id, 0, WAD, MAX, sender=trader)
+        book.trade(account_id, 0, WAD, MAX, sender=trader)
     with ape.reverts(engine.AccountUnderAuction):
         engine.withdraw(account_id, weth, 1, trader, sender=trader)
 
@@ -186,10 +201,10 @@ def test_handoff_two_positions_two_collaterals(
 
 
 def test_unrecovered_auction_debt_runs_the_waterfall(
-    engine, admin, oracle, weth, usdc, trader, keeper, open_account, liquidator, fund, pool
+    book, engine, admin, oracle, weth, usdc, trader, keeper, open_account, liquidator, fund, pool
 ):
     account_id = open_account(trader, weth_amount=10 * WAD, sub=1)
-    engine.trade(account_id, 0, 60 * WAD, MAX, sender=trader)
+    book.trade(account_id, 0, 60 * WAD, MAX, sender=trader)
     oracle.setPrice(weth, 2_600 * WAD, sender=keeper)
     tx = engine.liquidate(account_id, keeper, sender=keeper)
     [handed] = tx.events.filter(engine.HandedToAuction)
@@ -229,12 +244,12 @@ def test_debt_without_collateral_is_written_off_at_once(
 
 
 def test_liquidatable_scan_and_batch_health(
-    engine, admin, oracle, weth, usdc, trader, keeper, accounts, open_account
+    book, engine, admin, oracle, weth, usdc, trader, keeper, accounts, open_account
 ):
     ids = []
     for i, signer in enumerate(accounts[6:10]):
         account_id = open_account(signer, quote=10_000 * USDC)
-        engine.trade(account_id, 0, (10 + 6 * i) * WAD, MAX, sender=signer)
+        book.trade(account_id, 0, (10 + 6 * i) * WAD, MAX, sender=signer)
         ids.append(account_id)
     oracle.setPrice(weth, 2_800 * WAD, sender=keeper)
     everyone = list(range(1, engine.accountCount() + 1))
@@ -246,10 +261,10 @@ def test_liquidatable_scan_and_batch_health(
 
 
 def test_cash_short_of_the_penalty_escalates_to_full_handoff(
-    engine, admin, oracle, weth, wbtc, usdc, trader, keeper, open_account
+    book, engine, admin, oracle, weth, wbtc, usdc, trader, keeper, open_account
 ):
     account_id = open_account(trader, quote=500 * USDC, wbtc_amount=10**8, sub=1)
-    engine.trade(account_id, 0, 100 * WAD, MAX, sender=trader)
+    book.trade(account_id, 0, 100 * WAD, MAX, sender=trader)
     oracle.setPrice(wbtc, 20_000 * WAD, sender=keeper)  # the collateral falls, not the position
     portfolio = read_portfolio(engine, admin, oracle, weth, wbtc, account_id)
     margin = model.margin(portfolio, LIQ.min_position_margin)
@@ -277,15 +292,15 @@ def test_cash_short_of_the_penalty_escalates_to_full_handoff(
 
 
 def test_unpriceable_assets_neither_shield_nor_block_and_the_hand_off_waits(
-    engine, admin, oracle, weth, wbtc, usdc, trader, keeper, open_account
+    book, engine, admin, oracle, weth, wbtc, usdc, trader, keeper, open_account
 ):
     """Issue 12: WBTC collateral and a BTC position whose price the oracle rejects. The WBTC counts
     0, the BTC market is left out and stays open, the ETH position closes; quote cannot pay the
     penalty and the WBTC cannot be auctioned without a price, so the pool lends the penalty and
     the debt waits on the account (`HandOffDeferred`), as the model plans it."""
     account_id = open_account(trader, quote=5_000 * USDC, wbtc_amount=10**7, sub=2)
-    engine.trade(account_id, 0, 20 * WAD, MAX, sender=trader)
-    engine.trade(account_id, 1, WAD // 10, MAX, sender=trader)
+    book.trade(account_id, 0, 20 * WAD, MAX, sender=trader)
+    book.trade(account_id, 1, WAD // 10, MAX, sender=trader)
     oracle.setPrice(weth, 2_500 * WAD, sender=keeper)
     oracle.setPrice(wbtc, 0, sender=keeper)  # the mock then reverts PriceNotSet
     [health] = admin.healthOf([account_id])

@@ -31,7 +31,7 @@ amounts = st.fixed_dictionaries(
 )
 @given(a=amounts)
 def test_random_portfolios_match_model(
-    a, chain, engine, admin, oracle, weth, wbtc, usdc, trader, funded_trader
+    book, a, chain, engine, admin, oracle, weth, wbtc, usdc, trader, funded_trader
 ):
     account_id = funded_trader
     with chain.isolate():
@@ -42,7 +42,7 @@ def test_random_portfolios_match_model(
         for market_id, key in ((0, "eth_size"), (1, "btc_size")):
             if a[key]:
                 limit = 2**256 - 1 if a[key] > 0 else 0
-                engine.trade(account_id, market_id, a[key], limit, sender=trader)
+                book.trade(account_id, market_id, a[key], limit, sender=trader)
         # Take the cash back down to the random level (PnL and fees may leave it negative).
         quote_now = admin.accounts(account_id).quoteBalance
         initial = admin.initialHealthOf(account_id)
@@ -80,7 +80,7 @@ def test_random_portfolios_match_model(
                 price = oracle.prices(weth)
                 quote_before = admin.accounts(account_id).quoteBalance
                 limit = 2**256 - 1 if delta > 0 else 0
-                engine.trade(account_id, 0, delta, limit, sender=trader)
+                book.trade(account_id, 0, delta, limit, sender=trader)
                 new_notional, realized = model.apply_fill(
                     before.size, before.openNotional, delta, price
                 )
@@ -96,10 +96,10 @@ def test_random_portfolios_match_model(
 
 
 def test_vol_scaled_margin_ratio_kicks_in_above_base(
-    engine, admin, oracle, weth, usdc, trader, funded_trader
+    book, engine, admin, oracle, weth, usdc, trader, funded_trader
 ):
     engine.deposit(funded_trader, usdc, 100_000 * USDC, sender=trader)
-    engine.trade(funded_trader, 0, 10 * WAD, 2**256 - 1, sender=trader)
+    book.trade(funded_trader, 0, 10 * WAD, 2**256 - 1, sender=trader)
     low = admin.healthOf([funded_trader])[0].requirement
     oracle.setVolatility(weth, 2 * WAD, sender=trader)  # 8% * 2.0 = 16% > 6.5% base
     high = admin.healthOf([funded_trader])[0].requirement

@@ -71,10 +71,10 @@ def test_only_the_engine_records_socialized_losses(pool, lp, configured):
 
 
 def test_pool_value_tracks_trader_pnl_and_withdrawals_keep_profits_covered(
-    engine, admin, pool, usdc, weth, oracle, lp, trader, funded_trader
+    book, engine, admin, pool, usdc, weth, oracle, lp, trader, funded_trader
 ):
     engine.deposit(funded_trader, usdc, 100_000 * USDC, sender=trader)
-    engine.trade(funded_trader, 0, 100 * WAD, MAX, sender=trader)
+    book.trade(funded_trader, 0, 100 * WAD, MAX, sender=trader)
     oracle.setPrice(weth, ETH_PRICE + 1_000 * WAD, sender=trader)  # trader +100k
     assert pool.totalAssets() == expected_pool_assets(engine, admin, oracle)
     assert pool.totalAssets() < 500_000 * USDC - 99_000 * USDC
@@ -91,7 +91,7 @@ def test_pool_value_tracks_trader_pnl_and_withdrawals_keep_profits_covered(
         pool.redeem(max_redeem + 10**7, lp, lp, sender=lp)
     pool.redeem(max_redeem, lp, lp, sender=lp)
     # The trader can still take the whole profit out.
-    engine.trade(funded_trader, 0, -100 * WAD, 0, sender=trader)
+    book.trade(funded_trader, 0, -100 * WAD, 0, sender=trader)
     quote = admin.accounts(funded_trader).quoteBalance
     engine.withdraw(funded_trader, usdc, quote, trader, sender=trader)
     held, owed = ledger_sum(engine, admin, usdc)
@@ -122,6 +122,7 @@ actions = st.lists(
     crash=st.integers(min_value=3, max_value=30),
 )
 def test_random_sequences_conserve_quote(
+    book,
     steps,
     opening,
     crash,
@@ -140,7 +141,7 @@ def test_random_sequences_conserve_quote(
 ):
     with chain.isolate():
         engine.deposit(funded_trader, usdc, 20_000 * USDC, sender=trader)
-        engine.trade(funded_trader, 0, opening * WAD, MAX if opening > 0 else 0, sender=trader)
+        book.trade(funded_trader, 0, opening * WAD, MAX if opening > 0 else 0, sender=trader)
         # Random actions, then a move of `crash`% against the opening position and a liquidation.
         adverse = -crash * 10_000 if opening > 0 else crash * 10_000
         steps = [*steps, ("price", 1, 4 * adverse), ("liq", 1, 0), ("lp_out", 10**6, 0)]
@@ -156,7 +157,7 @@ def test_random_sequences_conserve_quote(
                     )
                 elif action == "trade" and signed:
                     limit = MAX if signed > 0 else 0
-                    engine.trade(
+                    book.trade(
                         funded_trader, abs(signed) % 2, signed * WAD // 10**5, limit, sender=trader
                     )
                 elif action == "price":

@@ -9,6 +9,7 @@ from engine_helpers import (
     LIQ,
     USDC,
     WAD,
+    Book,
     liquidation_tuple,
     market_tuple,
     settlement,
@@ -20,7 +21,7 @@ MAX = 2**256 - 1
 
 
 @pytest.fixture(scope="module")
-def bare(project, deployer, usdc, weth, oracle):
+def bare(project, deployer, usdc, weth, oracle, accounts):
     """An engine with a market and WETH collateral but no liquidator, fund or pool."""
     extension = deployer.deploy(project.MarginEngineExtension, usdc, oracle)
     engine = deployer.deploy(project.MarginEngine, usdc, oracle, deployer, extension)
@@ -29,6 +30,7 @@ def bare(project, deployer, usdc, weth, oracle):
     admin.listCollateral(weth, 8 * WAD // 10, 85 * WAD // 100, 10**6 * WAD, sender=deployer)
     admin.createMarket(weth, market_tuple(ETH_MARKET), sender=deployer)
     admin.setLiquidationParams(liquidation_tuple(LIQ), sender=deployer)
+    admin.setOrderBook(accounts[6], sender=deployer)
     return engine, admin
 
 
@@ -46,14 +48,15 @@ def test_extension_must_share_quote_and_oracle(project, chain, deployer, usdc, w
     )
 
 
-def test_missing_parts_are_named(bare, deployer, trader, keeper, usdc, weth, oracle):
+def test_missing_parts_are_named(bare, deployer, trader, keeper, usdc, weth, oracle, accounts):
     engine, admin = bare
+    book = Book(engine, oracle, accounts[6], lambda m: oracle.prices(admin.markets(m).asset))
     weth.mint(trader, 10 * WAD, sender=deployer)
     weth.approve(engine, MAX, sender=trader)
     engine.openAccount(0, sender=trader)
     account_id = engine.accountIdOf(trader, 0)
     engine.deposit(account_id, weth, 10 * WAD, sender=trader)
-    engine.trade(account_id, 0, 60 * WAD, MAX, sender=trader)
+    book.trade(account_id, 0, 60 * WAD, MAX, sender=trader)
     with ape.reverts(engine.InsuranceFundNotSet):
         admin.sweepInsuranceFees(sender=keeper)
     oracle.setPrice(weth, 2_600 * WAD, sender=keeper)
@@ -91,8 +94,11 @@ def test_listing_is_bounded(bare, project, deployer):
         admin.createMarket(extra, market_tuple(ETH_MARKET), sender=deployer)
 
 
-def test_broken_price_reverts_with_the_oracle_error(bare, project, deployer, trader, usdc, oracle):
+def test_broken_price_reverts_with_the_oracle_error(
+    bare, project, deployer, trader, usdc, oracle, accounts
+):
     engine, admin = bare
+    book = Book(engine, oracle, accounts[6], lambda m: oracle.prices(admin.markets(m).asset))
     unpriced = deployer.deploy(project.MockERC20, "No Feed", "NOF", 18)
     admin.createMarket(unpriced, market_tuple(ETH_MARKET), sender=deployer)
     usdc.mint(trader, 1_000 * USDC, sender=deployer)
@@ -101,7 +107,7 @@ def test_broken_price_reverts_with_the_oracle_error(bare, project, deployer, tra
     account_id = engine.accountIdOf(trader, 1)
     engine.deposit(account_id, usdc, 1_000 * USDC, sender=trader)
     with ape.reverts(oracle.PriceNotSet):
-        engine.trade(account_id, 1, WAD, MAX, sender=trader)
+        book.trade(account_id, 1, WAD, MAX, sender=trader)
     assert admin.accounts(account_id).marketMask == 0
 
 

@@ -30,9 +30,11 @@ def actors(accounts):
 
 
 @pytest.fixture(scope="module")
-def system(project, chain, deployer, actors):
+def system(project, chain, deployer, actors, accounts):
     config = configs.load("local")
-    p = deploy(project, chain, config, deployer)
+    # A test account plays the order book: it fills at the oracle price with a 5 bps fee.
+    book = accounts[9]
+    p = deploy(project, chain, config, deployer, order_book=book)
     usdc, weth = p.quote, p.tokens["WETH"]
     lp, keeper, staker = actors["lp"], actors["keeper"], actors["staker"]
     usdc.mint(lp, 1_000_000 * USDC, sender=deployer)
@@ -49,20 +51,28 @@ def system(project, chain, deployer, actors):
         p.engine.openAccount(0, sender=trader)
         account = p.engine.accountIdOf(trader, 0)
         p.engine.deposit(account, weth, collateral * WAD, sender=trader)
-        p.engine.trade(account, p.market_ids["WBTC"], btc_size * WAD, MAX, sender=trader)
+        fill(p, book, account, "WBTC", btc_size * WAD)
     cash_only = actors["cash_only"]
     usdc.mint(cash_only, 10_000 * USDC, sender=deployer)
     usdc.approve(p.engine, MAX, sender=cash_only)
     p.engine.openAccount(0, sender=cash_only)
     account = p.engine.accountIdOf(cash_only, 0)
     p.engine.deposit(account, usdc, 10_000 * USDC, sender=cash_only)
-    p.engine.trade(account, p.market_ids["WETH"], 40 * WAD, MAX, sender=cash_only)
+    fill(p, book, account, "WETH", 40 * WAD)
     exchange = deployer.deploy(project.MockExchange, usdc)
     exchange.setPrice(weth, 2_000 * WAD, sender=deployer)
     usdc.mint(exchange, 1_000_000 * USDC, sender=deployer)
     swap_taker = deployer.deploy(project.SwapTaker, p.liquidator, exchange)
     p.extra.update(exchange=exchange, swap_taker=swap_taker, config=config)
     return p
+
+
+def fill(p, book, account, key, size):
+    """`fillOrder` from the test order book at the oracle price, 5 bps fee (notional up, fee up)."""
+    price = p.oracle.price(p.tokens[key])
+    notional = -(-abs(size) * price // WAD)
+    fee = -(-notional * 5 // (10_000 * 10**12))
+    return p.engine.fillOrder(account, p.market_ids[key], size, price, fee, sender=book)
 
 
 def advance(chain, seconds):

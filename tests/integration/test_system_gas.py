@@ -14,8 +14,18 @@ USDC = 10**6
 MAX = 2**256 - 1
 
 
+def _fill(p, book, account, key, size):
+    """`fillOrder` from the test order book at the oracle price, 5 bps fee (notional up, fee up)."""
+    price = p.oracle.price(p.tokens[key])
+    notional = -(-abs(size) * price // WAD)
+    fee = -(-notional * 5 // (10_000 * 10**12))
+    return p.engine.fillOrder(account, p.market_ids[key], size, price, fee, sender=book)
+
+
 def _breach(project, chain, deployer, accounts, config):
-    p = deploy(project, chain, config, deployer)
+    # A test account plays the order book.
+    book = accounts[9]
+    p = deploy(project, chain, config, deployer, order_book=book)
     lp, trader, keeper = accounts[1], accounts[2], accounts[3]
     p.quote.mint(lp, 1_000_000 * USDC, sender=deployer)
     p.quote.approve(p.pool, MAX, sender=lp)
@@ -30,8 +40,11 @@ def _breach(project, chain, deployer, accounts, config):
         token.mint(trader, amount, sender=deployer)
         token.approve(p.engine, MAX, sender=trader)
         p.engine.deposit(account, token, amount, sender=trader)
-    p.engine.trade(account, p.market_ids["WETH"], 200 * WAD, MAX, sender=trader)
-    p.engine.trade(account, p.market_ids["WBTC"], 5 * WAD, MAX, sender=trader)
+    _fill(p, book, account, "WETH", 200 * WAD)
+    _fill(p, book, account, "WBTC", 5 * WAD)
+    # A minute later, so that the liquidation accrues funding and borrow interest (measured with
+    # them settled), then the BTC drop.
+    chain.mine(timestamp=chain.pending_timestamp + 60)
     for feed in (p.feeds["WBTC"], p.secondary_feeds["WBTC"]):
         feed.setAnswer(51_000 * 10 ** feed.decimals(), sender=deployer)
     return p, account, keeper

@@ -34,32 +34,35 @@ struct Collateral {
     uint128 inAuction;
 }
 
-/// @notice A perpetual market in seven slots (`EngineBase.MARKET_SLOTS` must follow any change).
-/// Slot 0 holds the asset and the time funding was last accrued (every accrual reads the asset for
-/// its price); slot 1 is what margin math reads; slot 2 holds the caps and the skew scale; slots 3-4
-/// are written by every fill and carry the funding aggregates that change with it (the net size is
-/// `longOpenInterest - shortOpenInterest`); slot 5 holds the funding parameters and the current
-/// rate, written only when the rate moves (docs/funding.md); slot 6 the fee rate of `trade`.
+/// @notice A perpetual market in six slots (`EngineBase.MARKET_SLOTS` must follow any change).
+/// Slot 0 holds the asset and the skew scale (every accrual reads the asset for its price); slot 1
+/// is what margin math reads; slot 2 holds the insurance share and the cap; slots 3-4 are written
+/// by every fill and carry the funding state that changes with it (the net size is
+/// `longOpenInterest - shortOpenInterest`; when the market empties both slots return to zero, time
+/// and index included); slot 5 holds the funding parameters and the current rate, written only
+/// when the rate moves (docs/funding.md). Fee rates belong to the order book.
 struct Market {
     address asset;
     /// @dev Index + 1 of the listed collateral with the same oracle asset (0 if none): one price read.
     uint8 sharedCollateral;
-    uint32 lastFundingTime;
+    /// @dev Size (WAD) at which the skew reaches 100%: funding velocity and the fill premium.
+    uint88 skewScale;
     uint64 volFactor;
     uint64 sigmaCap;
     uint64 imScale;
     uint64 baseMmr;
     uint64 insuranceFeeShare;
     uint96 openInterestCap;
-    /// @dev Size (WAD) at which the skew reaches 100%: funding velocity and the fill premium.
-    uint96 skewScale;
     int112 netOpenNotional;
     /// @dev Σ floor(size · fundingEntry / 1e9) over the market's positions (WAD USD): with the
     /// index, the traders' unsettled funding in aggregate (the pool's side of it).
     int112 fundingEntrySum;
+    /// @dev When funding last accrued; 0 while the market has no position.
+    uint32 lastFundingTime;
     uint96 longOpenInterest;
     uint96 shortOpenInterest;
-    /// @dev Funding paid per whole unit held long since the market opened (nano-USD per unit).
+    /// @dev Funding paid per whole unit held long since the market last had positions (nano-USD per
+    /// unit).
     int64 fundingIndex;
     /// @dev WAD per day per day at a skew of ±skewScale.
     uint64 maxFundingVelocity;
@@ -69,7 +72,6 @@ struct Market {
     uint64 maxFundingRate;
     /// @dev Current funding rate (WAD per day; positive: longs pay).
     int64 fundingRate;
-    uint64 feeRate;
 }
 
 /// @notice Governance input for a market (all WAD; the cap and the skew scale are sizes in WAD,
@@ -79,7 +81,6 @@ struct MarketParams {
     uint256 volFactor;
     uint256 sigmaCap;
     uint256 imScale;
-    uint256 feeRate;
     uint256 insuranceFeeShare;
     uint256 openInterestCap;
     uint256 skewScale;
@@ -114,13 +115,17 @@ struct Ledger {
     uint64 insuranceFees;
 }
 
-/// @notice The borrow index on quote debt (WAD, 1 at deployment), when it last accrued, and the
-/// interest accrued on all debt since then that no account has been charged yet (quote units):
-/// income of the pool (docs/funding.md). One slot.
+/// @notice The borrow index on quote debt (WAD, 1 at deployment), when it last accrued, the
+/// interest accrued on all debt that no account has been charged yet (quote units: income of the
+/// pool) and the rate parameters (annual rates and the optimal utilization in millionths), in one
+/// slot: an accrual reads it once (docs/funding.md).
 struct BorrowState {
-    uint128 index;
+    uint88 index;
     uint32 lastTime;
     uint64 pendingInterest;
+    uint24 baseRate;
+    uint24 optimalUtilization;
+    uint24 maxRate;
 }
 
 /// @notice Margin of one account: equity and requirement, initial and maintenance (WAD), and the
