@@ -111,8 +111,8 @@ contract OrderBook is IOrderBook, AccessControl, ReentrancyGuardTransient {
     /// no live order for the pair (an expired one is replaced), and a conservative margin
     /// pre-check for orders that may increase risk: the account's free initial margin
     /// (initial equity - initial requirement) must cover `commitMarginBps` of the order's notional
-    /// at the reference price (the market's last settlement's oracle price; the oracle's before the
-    /// first) plus its taker fee and the settlement fee. The fill's real margin check is the
+    /// at the reference price (the oracle price at configuration, then the settlements', within 1%)
+    /// plus its taker fee and the settlement fee. The fill's real margin check is the
     /// engine's, at settlement. Reductions skip the pre-check (closing is always possible). An
     /// `acceptablePrice` above 2^120 - 1 is stored as that (no limit for a buy).
     function commitOrder(uint256 accountId, uint256 marketId, int256 sizeDelta, uint256 acceptablePrice)

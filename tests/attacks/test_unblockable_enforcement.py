@@ -107,7 +107,9 @@ def test_own_dust_wbtc_and_a_stale_btc_feed_do_not_block_liquidation(system, att
     attack.set_price("WBTC", 60_000)
     receipt = system.engine.liquidate(account, keeper, sender=keeper)
     [handed] = receipt.events.filter(system.admin.HandedToAuction)
-    assert handed.debt == -quote_after
+    # The debt handed over is the deferred one plus the borrow interest it accrued in between
+    # (issue 14: debt owed to the pool carries the kinked borrow rate; a few seconds here).
+    assert -quote_after <= handed.debt <= -quote_after + -quote_after // 10**6
     [event] = receipt.events.filter(system.admin.Liquidated)
     assert event.penalty == -(quote_after * 2 // 100)  # ceil(2% of the debt)
 
@@ -595,11 +597,16 @@ def test_the_issues_five_minute_poke_takes_no_sample(system, attack, trader, kee
     sigma_before = oracle.sigma(weth)
     attack.advance(MOVE_SECONDS)
     attack.set_price(ETH_KEY, 1_900)
-    before = attack.health(account).health
+    before = attack.health(account)
     tx = oracle.poke(weth, sender=keeper)
     assert not tx.events.filter(oracle.VolatilitySampled)
     assert oracle.volatility(weth)[0] == raw_before
     assert oracle.sigma(weth) == sigma_before
-    assert attack.health(account).health == before
+    # No sample, so the requirement (price x the margin's sigma) is unchanged to the wei; equity
+    # moves only by the funding accrued over the poke's block (issue 14: the trader's 401.5 ETH is a
+    # skew outside the dead-band), a billionth of the health.
+    after = attack.health(account)
+    assert after.requirement == before.requirement
+    assert abs(after.health - before.health) <= before.health // 10**8
     with ape.reverts(system.engine.AccountHealthy):
         system.engine.liquidate(account, keeper, sender=keeper)

@@ -166,6 +166,9 @@ def test_settle_fills_at_the_determined_round(funded, chain, deployer, trader, k
     assert system.orders.orders(oid).targetTime == 0
     with ape.reverts(system.orders.OrderNotPending, orderId=oid):
         system.orders.settleOrder(oid, rid, sender=keeper)
+    # The pair's next order reuses the slot; increasing a position prices the portfolio in the
+    # pre-check (initialHealthOf reads the feeds, the volatility and the funding).
+    gas.record("orders.commit_increase", orders.commit(system, trader, account, ETH, 10 * WAD))
 
 
 def test_settle_rejects_every_other_round_and_time(funded, chain, deployer, trader, keeper):
