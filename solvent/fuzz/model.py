@@ -53,7 +53,7 @@ def funding_index_now(state: State, system: FuzzSystem, market_id: int) -> int |
     )
     funding = fm.FundingState(m.fundingRate, m.fundingIndex, m.lastFundingTime)
     net_size = m.longOpenInterest - m.shortOpenInterest
-    return fm.accrue(funding, net_size, price, state.now, params).index
+    return fm.view_index(funding, net_size, price, state.now, params)
 
 
 def charges_due(state: State, system: FuzzSystem, account: int) -> int:
@@ -97,9 +97,7 @@ def portfolio(
         price = state.prices[info.asset]
         if price is None and not lenient:
             return None
-        params = ref.MarketParams(
-            info.base_mmr, info.vol_factor, info.sigma_cap, info.im_scale, info.fee_rate
-        )
+        params = ref.MarketParams(info.base_mmr, info.vol_factor, info.sigma_cap, info.im_scale)
         positions.append(
             ref.PositionState(
                 position.size, position.openNotional, price, state.sigmas[info.asset], params
@@ -495,29 +493,36 @@ class Shadow:
     def _accruals(self, before: State, after: State) -> None:
         """A step of one transaction, replayed by solvent.model.funding from the read before it:
         each market's funding accrual (velocity at the skew before, trapezoid at the oracle
-        price, at the time the engine recorded) and every funding and interest amount settled."""
+        price, at the transaction's block time: the read's) and every funding and interest
+        amount settled. A market the transaction emptied restarts its clock and index at 0."""
+        touched: dict[int, fm.FundingState] = {}
         for market_id, info in self.system.markets.items():
             m0, m1 = before.markets[market_id], after.markets[market_id]
             price = after.prices[info.asset]
-            if m1.lastFundingTime == m0.lastFundingTime or price is None:
+            if price is None:
                 continue
             params = fm.FundingParams(
                 m0.skewScale, m0.maxFundingVelocity, m0.fundingDeadband, m0.maxFundingRate
             )
             start = fm.FundingState(m0.fundingRate, m0.fundingIndex, m0.lastFundingTime)
             net_size = m0.longOpenInterest - m0.shortOpenInterest
-            want = fm.accrue(start, net_size, price, m1.lastFundingTime, params)
-            got = (m1.fundingRate, m1.fundingIndex)
+            touched[market_id] = fm.accrue(start, net_size, price, after.now, params)
+            if m1.lastFundingTime == m0.lastFundingTime:
+                continue
+            want = touched[market_id]
+            if m1.lastFundingTime == 0:  # emptied: the rate stays, the index restarts
+                want = fm.FundingState(want.rate, 0, 0)
+            got = (m1.fundingRate, m1.fundingIndex, m1.lastFundingTime)
             require(
-                got == (want.rate, want.index),
-                f"market {market_id} funding (rate, index) {got}, model {(want.rate, want.index)}",
+                got == (want.rate, want.index, want.last_time),
+                f"market {market_id} funding (rate, index, time) {got}, model {want}",
             )
             self.count("funding:accrual-replayed")
         for name, a in self.settled:
             if name == "FundingSettled":
                 p = before.positions[(a.accountId, a.marketId)]
-                index = after.markets[a.marketId].fundingIndex
-                want = fm.funding_owed(p.size, p.fundingEntry, index)
+                require(a.marketId in touched, f"funding settled in unpriced market {a.marketId}")
+                want = fm.funding_owed(p.size, p.fundingEntry, touched[a.marketId].index)
             else:
                 debt = -before.accounts[a.accountId].quoteBalance
                 index = after.borrow_index_of[a.accountId]

@@ -34,7 +34,6 @@ class MarketInfo:
     vol_factor: int
     sigma_cap: int
     im_scale: int
-    fee_rate: int
     insurance_fee_share: int
     skew_scale: int
 
@@ -99,7 +98,6 @@ def build(project: Any, chain: Any, accounts: Any) -> FuzzSystem:
             m.volFactor,
             m.sigmaCap,
             m.imScale,
-            m.feeRate,
             m.insuranceFeeShare,
             m.skewScale,
         )
@@ -144,7 +142,6 @@ def _sharpen_skew(p: Protocol, deployer: Any) -> None:
             m.volFactor,
             m.sigmaCap,
             m.imScale,
-            m.feeRate,
             m.insuranceFeeShare,
             m.openInterestCap,
             m.skewScale // SKEW_SCALE_DIVISOR,

@@ -44,6 +44,9 @@ def test_campaign_reached_every_kind_of_step():
         "event:OrderSettled",
         "event:OrderCancelled:Expired",  # cancelled after expiry, or replaced by a new commit
         "cancel:before-expiry-refused",
+        "event:OrderCancelled:FillRefused",  # the fill's own margin check refused it
+        "event:FundingSettled",  # funding moved and was settled at a touch
+        "event:funding:accrual-replayed",  # a market's accrual replayed by solvent.model.funding
         "engine.liquidate:ok",
         "liquidatable-check:ok",  # the liquidation invariant saw accounts under water
         "liquidate:healthy-refused",

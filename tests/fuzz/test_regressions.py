@@ -60,3 +60,41 @@ def test_opening_risk_is_judged_before_the_opening_gap(fast_driver, fuzz_system,
         )
     finally:
         machine.teardown()
+
+
+def test_a_liquidation_that_empties_a_market_restarts_its_funding(fast_driver, fuzz_system):
+    """ci campaign after issue 14's M3 (the engine restarts a market's funding clock and index
+    when its last position closes): trader 2 is long BTC alone for 105 days (the rate at its +1%
+    bound), BTC halves and the liquidation closes the market. The replay of the step computed the
+    accrual up to the recorded time, which an emptied market sets to 0. The model now accrues to
+    the transaction's block time and expects the rate kept and the index and clock at 0."""
+    machine = ProtocolMachine.bind(fast_driver, fuzz_system)()
+    try:
+        steps = [
+            lambda: machine.open_positions(
+                weth=10_000,
+                quote=0,
+                leverage=4,
+                long=True,
+                crash=False,
+                withdraw_share=0,
+                hole_full=False,
+                pending_withdraw_share=0,
+            ),
+            lambda: machine.close(market=0, trader=1),
+            *[machine.pass_cooldown] * 11,
+            lambda: machine.settle(pick=0),
+            lambda: machine.settle(pick=0),
+            *[machine.pass_cooldown] * 4,
+            lambda: machine.move_price(asset="WBTC", factor=5_000),
+            lambda: machine.liquidate(trader=2),
+        ]
+        for step in steps:
+            step()
+            machine.protocol_keeps_its_promises()
+        market = machine.state.markets[1]
+        assert machine.shadow.counts.get("Liquidated", 0) == 1
+        assert (market.lastFundingTime, market.fundingIndex) == (0, 0)
+        assert market.fundingRate > 0  # the longs' rate survives the restart
+    finally:
+        machine.teardown()
