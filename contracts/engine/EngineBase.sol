@@ -358,7 +358,9 @@ abstract contract EngineBase is IMarginEngineEvents, AccessControl, ReentrancyGu
         returns (Margin memory margin)
     {
         int256 quoteBalance = account.quoteBalance;
-        if (quoteBalance < 0) quoteBalance -= int256(_pendingInterest(accountId, quoteBalance, cache));
+        if (quoteBalance < 0 && !cache.interestSettled) {
+            quoteBalance -= int256(_pendingInterest(accountId, quoteBalance, cache));
+        }
         int256 cash = quoteBalance * int256(MarginMath.WAD_PER_QUOTE);
         margin.initialEquity = cash;
         margin.maintenanceEquity = cash;
@@ -537,6 +539,8 @@ abstract contract EngineBase is IMarginEngineEvents, AccessControl, ReentrancyGu
 
     /// @dev Accrues the borrow index and charges the account the interest on its debt since its
     /// last touch (`debt · index / indexThen - debt`, up): it joins the debt, income of the pool.
+    /// The caller records the index (`_recordBorrowIndex`) once the account's quote is final, and
+    /// marks its margin cache `interestSettled`.
     function _touchBorrow(Account memory account, uint256 accountId, Ledger memory ledger)
         internal
         returns (uint256 index)
@@ -552,8 +556,6 @@ abstract contract EngineBase is IMarginEngineEvents, AccessControl, ReentrancyGu
                 state.pendingInterest = uint64(interest < pending ? pending - interest : 0);
                 emit InterestCharged(accountId, interest);
             }
-            // Recorded at once: the margin checks of this call must not charge it again.
-            _recordBorrowIndex(account, accountId, index);
         }
         _borrow = state;
     }
@@ -611,6 +613,7 @@ abstract contract EngineBase is IMarginEngineEvents, AccessControl, ReentrancyGu
 
         Ledger memory ledger = _ledger;
         cache.borrowIndex = _touchBorrow(account, accountId, ledger);
+        cache.interestSettled = true;
         (int256 realizedPnl, int256 funding) =
             _movePosition(account, accountId, market, marketId, position, sizeDelta, price, cache);
         account.quoteBalance = _moveQuote(

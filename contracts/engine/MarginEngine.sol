@@ -81,10 +81,11 @@ contract MarginEngine is EngineBase {
                 // Repaying debt (with its interest): the inflow passes through poolCash, then settles
                 // like any Δ.
                 Ledger memory ledger = _ledger;
-                _touchBorrow(account, accountId, ledger);
+                uint256 borrowIndex = _touchBorrow(account, accountId, ledger);
                 ledger.poolCash += amount.toInt256().toInt64();
                 account.quoteBalance = _moveQuote(ledger, account.quoteBalance, amount.toInt256());
                 _storeLedger(ledger);
+                _recordBorrowIndex(account, accountId, borrowIndex);
             }
         } else {
             address owner = account.owner;
@@ -173,6 +174,7 @@ contract MarginEngine is EngineBase {
         cache.minPositionMargin = params.minPositionMargin;
         Ledger memory ledger = _ledger;
         cache.borrowIndex = _touchBorrow(account, accountId, ledger);
+        cache.interestSettled = true;
         _settleFunding(account, accountId, ledger, cache);
         Closure memory closure = _closeForLiquidation(account, accountId, cache, params);
 

@@ -155,6 +155,9 @@ struct PriceCache {
     uint256 minPositionMargin;
     /// @dev The borrow index now (0: not computed yet).
     uint256 borrowIndex;
+    /// @dev The account's interest is charged already in this call (its index is recorded at the
+    /// end, if it still owes quote).
+    bool interestSettled;
 }
 
 /// @notice Health of one account as the keeper sees it.
