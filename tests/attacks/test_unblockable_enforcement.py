@@ -180,7 +180,8 @@ def test_governance_lists_only_what_the_oracle_knows(system, project, attack):
 
 def test_absurd_amounts_end_in_named_errors(system, attack, actors):
     """A uint256-max collateral deposit overflowed `totalDeposited + amount` before the cap check
-    (`Panic(0x11)`); a size beyond int128 overflowed the position arithmetic."""
+    (`Panic(0x11)`); a size beyond int128 overflowed the position arithmetic. Trades now go
+    through the order book (issue 14), whose commit refuses a size beyond an order's int96."""
     whale = actors["whale"]
     account = attack.open_account(whale)
     attack.deposit(whale, account, "quote", 1_000 * USDC)
@@ -189,8 +190,8 @@ def test_absurd_amounts_end_in_named_errors(system, attack, actors):
     with ape.reverts(system.admin.DepositCapExceeded):
         system.engine.deposit(account, weth, 2**256 - 1, sender=whale)
     for size in (2**255 - 1, -(2**255) + 1, 2**120 + 1):
-        with ape.reverts(system.admin.SizeTooLarge):
-            system.engine.trade(account, 0, size, 2**256 - 1 if size > 0 else 0, sender=whale)
+        with ape.reverts(system.orders.SizeTooLarge, sizeDelta=size):
+            system.orders.commitOrder(account, 0, size, 2**256 - 1 if size > 0 else 0, sender=whale)
 
 
 def test_a_stranger_cannot_plant_collateral(system, attack, actors):
