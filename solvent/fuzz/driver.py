@@ -50,6 +50,8 @@ class Driver(Protocol):
 
     def advance(self, seconds: int) -> None: ...
 
+    def now(self) -> int: ...
+
     def snapshot(self) -> str: ...
 
     def revert(self, snapshot_id: str) -> None: ...
@@ -121,7 +123,14 @@ class FastDriver:
         return out
 
     def advance(self, seconds: int) -> None:
-        self.rpc.batch([("evm_increaseTime", [hex(seconds)]), ("evm_mine", [])])
+        # Anvil ignores evm_increaseTime while a block timestamp interval is set (the next block
+        # is the last + 1 s regardless): the next block's time is set explicitly instead.
+        self.rpc.call("evm_setNextBlockTimestamp", hex(self.now() + seconds))
+        self.rpc.call("evm_mine")
+
+    def now(self) -> int:
+        """The latest block's timestamp: the time views (eth_call on `latest`) are evaluated at."""
+        return int(self.rpc.call("eth_getBlockByNumber", "latest", False)["timestamp"], 16)
 
     def snapshot(self) -> str:
         return str(self.rpc.call("evm_snapshot"))
@@ -201,6 +210,9 @@ class ApeDriver:
 
     def advance(self, seconds: int) -> None:
         self.chain.mine(timestamp=self.chain.pending_timestamp + seconds)
+
+    def now(self) -> int:
+        return int(self.chain.blocks.head.timestamp)
 
     def snapshot(self) -> str:
         return str(self.chain.provider.make_request("evm_snapshot", []))

@@ -5,6 +5,7 @@ evm_revert, so examples are independent and a failure shrinks to a short reprodu
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 from hypothesis import strategies as st
@@ -14,14 +15,14 @@ from solvent import margin as ref
 from solvent.fuzz.driver import Call, Driver, Outcome, Reverted
 from solvent.fuzz.model import (
     UNPRICED,
-    Plan,
     Shadow,
     min_position_margin,
     plan_liquidation,
     portfolio,
     require,
 )
-from solvent.fuzz.state import State, read_state
+from solvent.fuzz.orders import PendingOrder, Round, order_id
+from solvent.fuzz.state import ROUND_FIELDS, State, read_state
 from solvent.fuzz.system import (
     ASSETS,
     DEPLOYER,
@@ -53,9 +54,24 @@ PPM = 1_000_000
 # The only reasons a liquidation of an account under water may fail: its own market has no price
 # and nothing else of it can be closed (docs/margin.md, "Unpriceable assets").
 OWN_STATE_REASONS = frozenset({"PriceUnavailable"})
+# What may refuse an order settled at its determined round, in time: the round's price fails the
+# oracle's checks (a secondary feed moved since, bounds).
+PRICE_REFUSALS = frozenset({"PriceDeviation", "PriceBelowMin", "PriceAboveMax"})
+# How a round other than the determined one is refused (the order book checks the time first).
+WRONG_ROUND_REFUSALS = frozenset(
+    {
+        "RoundUnavailable",
+        "RoundBeforeTarget",
+        "NotFirstRound",
+        "PredecessorUnavailable",
+        "SettlementTooEarly",
+        "OrderExpired",
+    }
+)
 
 traders = st.sampled_from(TRADERS)
 assets = st.sampled_from(ASSETS)
+markets = st.sampled_from((0, 1))
 ppm = st.integers(min_value=1, max_value=PPM)
 dollars = st.integers(min_value=1, max_value=300_000)
 
@@ -76,9 +92,11 @@ class ProtocolMachine(RuleBasedStateMachine):
         self.state: State = read_state(self.driver, self.system)
         self.shadow = Shadow.start(self.system, self.state)
         self.feed_prices = {a: p for a, p in self.state.prices.items() if p is not None}
-        self.risk_increased: int | None = None
+        self.risk_increased: set[int] = set()  # accounts that added risk since the last check
         self.branches: dict[str, int] = {}
         self.initial_hole: int = self.state.liquidator_globals.hole
+        self.judgements: list[Callable[[State], None]] = []
+        self.step_transactions = 0
 
     def teardown(self) -> None:
         self.driver.revert(self.snapshot_id)
@@ -86,11 +104,12 @@ class ProtocolMachine(RuleBasedStateMachine):
     # ------------------------------------------------------------------ helpers
 
     def _tx(
-        self, sender: int, target: str, fn: str, *args: Any, plan: Plan | None = None
+        self, sender: int, target: str, fn: str, *args: Any, before: State | None = None
     ) -> Outcome:
         outcome = self.driver.transact(sender, target, fn, *args)
+        self.step_transactions += 1
         if outcome.ok:
-            self.shadow.apply(outcome, plan)
+            self.shadow.apply(outcome, before)
         self.branch(f"{target}.{fn}:{'ok' if outcome.ok else outcome.error}")
         return outcome
 
@@ -116,6 +135,7 @@ class ProtocolMachine(RuleBasedStateMachine):
         crash=st.booleans(),
         withdraw_share=st.sampled_from((0, PPM // 4, PPM // 2, 3 * PPM // 4, 9 * PPM // 10)),
         hole_full=st.booleans(),
+        pending_withdraw_share=st.sampled_from((0, 0, PPM // 2, 3 * PPM // 4)),
     )
     def open_positions(
         self,
@@ -126,10 +146,13 @@ class ProtocolMachine(RuleBasedStateMachine):
         crash: bool,
         withdraw_share: int,
         hole_full: bool = False,
+        pending_withdraw_share: int = 0,
     ) -> None:
         """Two traders start collateralized and leveraged (one in each market), so that price
         moves make accounts liquidatable within a few steps; leverage above the initial margin
-        is refused, which is a step worth taking too."""
+        is refused, which is a step worth taking too. Each opening order is committed, then
+        settled after the delay and a round; with `pending_withdraw_share` the first trader
+        withdraws while its order waits, so the fill's margin check is the only one left."""
         for trader, market in ((TRADERS[0], 0), (TRADERS[1], 1)):
             self._tx(
                 trader,
@@ -143,7 +166,18 @@ class ProtocolMachine(RuleBasedStateMachine):
                 self._tx(trader, "engine", "deposit", trader, self._address("quote"), quote * USDC)
             asset = self.system.markets[market].asset
             size = weth * leverage * WAD * WAD // self.feed_prices[asset]
-            self._trade(trader, market, size if long else -size)
+            self._commit(trader, market, size if long else -size, MAX_UINT if long else 0)
+        self.state = read_state(self.driver, self.system)
+        if pending_withdraw_share:
+            self.withdraw(TRADERS[0], "WETH", pending_withdraw_share)
+        for market in (0, 1):
+            self.publish_after_delay(market)
+        for trader, market in ((TRADERS[0], 0), (TRADERS[1], 1)):
+            self.state = read_state(self.driver, self.system)
+            self.shadow.quotes = {a: self.state.accounts[a].quoteBalance for a in TRADERS}
+            if order := self.shadow.orders.pending.get(order_id(trader, market)):
+                self._settle(order)
+                self._run_judgements(read_state(self.driver, self.system))
         self.state = read_state(self.driver, self.system)
         if withdraw_share:  # the first risk increase of a fresh position: a withdrawal
             self.withdraw(TRADERS[0], "WETH", withdraw_share)
@@ -185,26 +219,190 @@ class ProtocolMachine(RuleBasedStateMachine):
             return
         to = self.system.actors[trader]
         if self._tx(trader, "engine", "withdraw", trader, self._address(asset), amount, to).ok:
-            self.risk_increased = trader
+            self.risk_increased.add(trader)
 
-    @rule(trader=traders, market=st.sampled_from((0, 1)), usd=dollars, long=st.booleans())
-    def trade(self, trader: int, market: int, usd: int, long: bool) -> None:
+    # One tuple argument: Hypothesis draws a rule less often the more arguments it has.
+    @rule(
+        order=st.tuples(
+            traders, markets, dollars, st.booleans(), st.sampled_from((None, None, 0, 30, 300))
+        )
+    )
+    def commit(self, order: tuple[int, int, int, bool, int | None]) -> None:
+        """A trader commits an order of `usd` dollars; `limit_bps` bounds its fill price around
+        the last price the feeds were set to (None: no bound; 0: the skew premium alone may
+        cancel it)."""
+        trader, market, usd, long, limit_bps = order
         asset = self.system.markets[market].asset
-        size = usd * WAD * WAD // self.feed_prices[asset]
-        self._trade(trader, market, size if long else -size)
+        delta = self.size_for(market, usd, long)
+        acceptable = MAX_UINT if delta > 0 else 0
+        if limit_bps is not None:
+            price = self.feed_prices[asset]
+            bound = 10_000 + limit_bps if delta > 0 else 10_000 - limit_bps
+            acceptable = price * bound // 10_000
+        self._commit(trader, market, delta, acceptable)
 
-    @rule(trader=traders, market=st.sampled_from((0, 1)))
+    @rule(trader=traders, market=markets)
     def close(self, trader: int, market: int) -> None:
         size = self.state.positions[(trader, market)].size
         if size:
-            self._trade(trader, market, -size)
+            self._commit(trader, market, -size, MAX_UINT if size < 0 else 0)
 
-    def _trade(self, trader: int, market: int, delta: int) -> None:
+    def _commit(self, trader: int, market: int, delta: int, acceptable: int) -> Outcome:
+        """Commits; a commit while the pair's order is live must be refused (`OrderPending`)."""
+        before = self.shadow.orders.pending.get(order_id(trader, market))
+        outcome = self._tx(trader, "orders", "commitOrder", trader, market, delta, acceptable)
+        if before is not None:
+            self._judge(lambda state: self._judge_replacement(before, outcome, state))
+        return outcome
+
+    def _judge_replacement(self, before: PendingOrder, outcome: Outcome, state: State) -> None:
+        expiry = self.shadow.orders.expiry(before)
+        if state.now <= expiry:
+            require(
+                outcome.error == "OrderPending",
+                f"order {before.order_id} replaced before its expiry: {outcome.error or 'ok'}",
+            )
+        elif outcome.ok:
+            require(
+                any(c.args.orderId == before.order_id for c in outcome.named("OrderCancelled")),
+                f"expired order {before.order_id} replaced without a cancellation",
+            )
+
+    @precondition(lambda self: bool(self.shadow.orders.pending))
+    @rule(pick=st.integers(0, 7))
+    def settle(self, pick: int) -> None:
+        """A keeper settles a pending order at the round its commit determined (the latest round
+        when none is published yet: it must be refused)."""
+        self._settle(self._pending(pick))
+
+    def _settle(self, order: PendingOrder) -> Outcome:
+        book = self.shadow.orders
+        determined = book.determined(order)
+        round_id = (determined or book.latest(order.market)).round_id
+        size = self.state.positions[(order.account, order.market)].size
+        outcome = self._tx(KEEPER, "orders", "settleOrder", order.order_id, round_id)
+        if outcome.named("OrderSettled") and ref.increases_risk(size, size + order.size_delta):
+            self.risk_increased.add(order.account)
+        self._judge(lambda state: self._judge_settlement(order, determined, outcome, state))
+        return outcome
+
+    def _judge_settlement(
+        self, order: PendingOrder, determined: Round | None, outcome: Outcome, state: State
+    ) -> None:
+        """At the settlement's block time (`state.now`: the transaction was the step's last)."""
+        expiry = self.shadow.orders.expiry(order)
+        if state.now > expiry:
+            require(outcome.error == "OrderExpired", f"expired order settled: {outcome.error}")
+        elif determined is None:
+            require(
+                outcome.error in ("SettlementTooEarly", "RoundBeforeTarget"),
+                f"order {order.order_id} settled before its round existed: {outcome.error or 'ok'}",
+            )
+        elif not outcome.ok:
+            require(
+                outcome.error in PRICE_REFUSALS,
+                f"order {order.order_id} refused at its determined round: {outcome.error}",
+            )
+
+    # One argument: Hypothesis draws rules with fewer arguments more often (it sorts them so).
+    @rule(case=st.tuples(traders, markets, st.sampled_from((-2, -1, 1, 2)), st.booleans()))
+    def settle_wrong_round(self, case: tuple[int, int, int, bool]) -> None:
+        """A settler naming a round other than the determined one is refused: a neighbour in
+        publication order (across phases; a later round is published first when there is none,
+        as a settler waiting for a better price would), or the id next to it (maybe never
+        published). The pair's live order is used, or one is committed and its round published
+        (a reduction of its position, or $1,000 on $500 of fresh quote), so that the
+        attempt always has a determined round to differ from."""
+        trader, market, step, by_id = case
+        order = self.shadow.orders.pending.get(order_id(trader, market))
+        if order is None or self.shadow.orders.expiry(order) <= self.state.now:
+            held = self.state.positions[(trader, market)].size
+            if held:  # a reduction: no margin pre-check
+                delta = -held // 4 if abs(held) >= 4 else -held
+            else:  # the margin of a $1,000 order, topped up
+                self._tx(trader, "engine", "deposit", trader, self._address("quote"), 500 * USDC)
+                delta = self.size_for(market, 1_000, long=step > 0)
+            if not self._commit(trader, market, delta, MAX_UINT if delta > 0 else 0).ok:
+                return
+            order = self.shadow.orders.pending[order_id(trader, market)]
+        if self.shadow.orders.determined(order) is None:
+            self.publish_after_delay(market)
+        book = self.shadow.orders
+        rounds = book.rounds[order.market]
+        determined = book.determined(order)
+        anchor = rounds.index(determined) if determined is not None else len(rounds) - 1
+        if by_id:
+            round_id = max(rounds[anchor].round_id + step, 1)
+        else:
+            if anchor + step >= len(rounds):  # a later round, as a settler waiting for one
+                asset = self.system.markets[order.market].asset
+                self._set_price(asset, self.feed_prices[asset])
+            round_id = rounds[min(max(anchor + step, 0), len(rounds) - 1)].round_id
+        if determined is not None and round_id == determined.round_id:
+            return
+        outcome = self._tx(KEEPER, "orders", "settleOrder", order.order_id, round_id)
+        require(
+            not outcome.ok and outcome.error in WRONG_ROUND_REFUSALS,
+            f"order {order.order_id} settled at round {round_id}: {outcome.error or 'ok'}",
+        )
+        self.branch(f"wrong-round-refused:{outcome.error}")
+
+    @precondition(lambda self: bool(self.shadow.orders.pending))
+    @rule(pick=st.integers(0, 7), by_trader=st.booleans())
+    def cancel(self, pick: int, by_trader: bool) -> None:
+        """Anyone (the trader too) cancels: refused before expiry, allowed after it."""
+        order = self._pending(pick)
+        sender = order.account if by_trader else KEEPER
+        outcome = self._tx(sender, "orders", "cancelOrder", order.order_id)
+        self._judge(lambda state: self._judge_cancel(order, outcome, state))
+
+    def _judge_cancel(self, order: PendingOrder, outcome: Outcome, state: State) -> None:
+        expired = state.now > self.shadow.orders.expiry(order)
+        if expired:
+            require(outcome.ok, f"expired order {order.order_id} not cancelled: {outcome.error}")
+        else:
+            require(
+                outcome.error == "OrderNotExpired",
+                f"order {order.order_id} cancelled before expiry: {outcome.error or 'ok'}",
+            )
+            self.branch("cancel:before-expiry-refused")
+
+    @rule(market=markets)
+    def publish_after_delay(self, market: int) -> None:
+        """The settlement delay passes and the market's feeds publish a round (at the same
+        price): what makes a pending order settleable."""
+        self.driver.advance(self.system.orders[market].settlement_delay)
+        asset = self.system.markets[market].asset
+        self._set_price(asset, self.feed_prices[asset])
+
+    def trade_now(self, trader: int, market: int, delta: int) -> Outcome:
+        """Commit, wait for the delay, publish a round and settle: a trade in one step (set-up
+        and the replayed regressions)."""
         acceptable = MAX_UINT if delta > 0 else 0
-        size = self.state.positions[(trader, market)].size
-        outcome = self._tx(trader, "engine", "trade", trader, market, delta, acceptable)
-        if outcome.ok and ref.increases_risk(size, size + delta):
-            self.risk_increased = trader
+        if not self._commit(trader, market, delta, acceptable).ok:
+            return Outcome(False, error="commit refused")
+        self.publish_after_delay(market)
+        # The step's earlier transactions moved balances: the settlement is judged on a fresh read.
+        self.state = read_state(self.driver, self.system)
+        self.shadow.quotes = {a: self.state.accounts[a].quoteBalance for a in TRADERS}
+        return self._settle(self.shadow.orders.pending[order_id(trader, market)])
+
+    def size_for(self, market: int, usd: int, long: bool) -> int:
+        """`usd` dollars of the market's asset at the last price the feeds were set to, signed."""
+        size = usd * WAD * WAD // self.feed_prices[self.system.markets[market].asset]
+        return size if long else -size
+
+    def _pending(self, pick: int, live: bool = False) -> PendingOrder:
+        """A pending order; with `live`, one not expired at the last read if there is one."""
+        book = self.shadow.orders
+        orders = [book.pending[i] for i in sorted(book.pending)]
+        if live:
+            orders = [o for o in orders if book.expiry(o) > self.state.now] or orders
+        return orders[pick % len(orders)]
+
+    def _judge(self, check: Callable[[State], None]) -> None:
+        """A check that needs the chain's clock after the step's last transaction."""
+        self.judgements.append(check)
 
     # ------------------------------------------------------------------ LPs and stakers
 
@@ -258,6 +456,18 @@ class ProtocolMachine(RuleBasedStateMachine):
         premium = price * EXCHANGE_PREMIUM_BPS // 10_000
         self._tx(0, "exchange", "setPrice", self._address(asset), premium)
         self.feed_prices[asset] = price
+        self._see_round(asset)
+
+    def _see_round(self, asset: str) -> None:
+        """Books the round the primary feed just published (the model names rounds itself)."""
+        latest = self.driver.views([_call(f"feed.{asset}", f) for f in ROUND_FIELDS])
+        self.shadow.orders.see_round(self.system.market_of(asset), Round(*latest))
+
+    @rule(asset=assets)
+    def start_new_phase(self, asset: str) -> None:
+        """The primary feed's proxy switches aggregators: the next round starts a new phase
+        (ids `phase << 64 | 1`), and the determined round may be the first of it."""
+        self._tx(0, f"feed.{asset}", "startNewPhase")
 
     @rule(seconds=st.sampled_from(TIME_STEPS))
     def pass_time(self, seconds: int) -> None:
@@ -286,14 +496,7 @@ class ProtocolMachine(RuleBasedStateMachine):
         """Anyone may call liquidate: a healthy account must be refused with AccountHealthy."""
         plan = plan_liquidation(self.state, self.system, trader)
         keeper = self.system.actors[KEEPER]
-        outcome = self._tx(
-            KEEPER,
-            "engine",
-            "liquidate",
-            trader,
-            keeper,
-            plan=plan if isinstance(plan, Plan) else None,
-        )
+        outcome = self._tx(KEEPER, "engine", "liquidate", trader, keeper, before=self.state)
         if plan is None:
             require(
                 not outcome.ok and outcome.error == "AccountHealthy",
@@ -361,9 +564,16 @@ class ProtocolMachine(RuleBasedStateMachine):
     @invariant()
     def protocol_keeps_its_promises(self) -> None:
         self.state = read_state(self.driver, self.system)
-        self.shadow.check(self.state, self.risk_increased)
-        self.risk_increased = None
+        self._run_judgements(self.state)
+        self.shadow.check(self.state, self.risk_increased, self.step_transactions == 1)
+        self.risk_increased = set()
+        self.step_transactions = 0
         self._every_unhealthy_account_can_be_liquidated()
+
+    def _run_judgements(self, state: State) -> None:
+        judgements, self.judgements = self.judgements, []
+        for check in judgements:
+            check(state)
 
     def _every_unhealthy_account_can_be_liquidated(self) -> None:
         """Nothing blocks enforcement (issue 12): every account whose maintenance health reads

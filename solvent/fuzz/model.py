@@ -9,10 +9,27 @@ from dataclasses import dataclass, field
 from solvent import margin as ref
 from solvent.abi import Record
 from solvent.fuzz.driver import Outcome, Reverted
+from solvent.fuzz.orders import OrderShadow, PendingOrder, Round, order_id
 from solvent.fuzz.state import TOKENS, State
 from solvent.fuzz.system import ASSETS, TRADERS, FuzzSystem
+from solvent.model import funding as fm
+from solvent.model import orders as order_ref
 
 WAD = 10**18
+
+
+CANCEL_REASONS = ("Expired", "AcceptablePrice", "FillPriceOutOfRange", "FillRefused")
+# What the engine may refuse a settled order's fill with (the order is cancelled, the settler paid).
+FILL_REFUSALS = frozenset(
+    {
+        "InsufficientMargin",
+        "OpenInterestCapExceeded",
+        "RiskIncreasePaused",
+        "RiskIncreaseBlockedByOracle",
+        "AccountUnderAuction",
+        "PriceUnavailable",
+    }
+)
 
 
 class InvariantViolation(AssertionError):
@@ -24,11 +41,44 @@ def require(condition: bool, message: str) -> None:
         raise InvariantViolation(message)
 
 
+def funding_index_now(state: State, system: FuzzSystem, market_id: int) -> int | None:
+    """The market's funding index accrued to the read's time at its oracle price, as the engine's
+    views compute it (solvent.model.funding); None without a price."""
+    price = state.prices[system.markets[market_id].asset]
+    if price is None:
+        return None
+    m = state.markets[market_id]
+    params = fm.FundingParams(
+        m.skewScale, m.maxFundingVelocity, m.fundingDeadband, m.maxFundingRate
+    )
+    funding = fm.FundingState(m.fundingRate, m.fundingIndex, m.lastFundingTime)
+    net_size = m.longOpenInterest - m.shortOpenInterest
+    return fm.view_index(funding, net_size, price, state.now, params)
+
+
+def charges_due(state: State, system: FuzzSystem, account: int) -> int:
+    """Quote units the account owes and has not settled: borrow interest on its debt at the index
+    now, plus the funding of every priced position (negative: funding it receives)."""
+    quote = state.accounts[account].quoteBalance
+    due = fm.interest(-quote, state.borrow_index_of[account], state.borrow.index)
+    for market_id in system.markets:
+        p = state.positions[(account, market_id)]
+        index = funding_index_now(state, system, market_id) if p.size else None
+        if index is not None:
+            due += fm.funding_owed(p.size, p.fundingEntry, index)
+    return due
+
+
 def portfolio(
-    state: State, system: FuzzSystem, account: int, lenient: bool = False
+    state: State,
+    system: FuzzSystem,
+    account: int,
+    lenient: bool = False,
+    quote: int | None = None,
 ) -> ref.Portfolio | None:
     """The account as solvent.margin sees it; None when a price it needs is unavailable, unless
-    `lenient` (as a liquidation reads it: the price is left None)."""
+    `lenient` (as a liquidation reads it: the price is left None). Its quote balance is net of the
+    charges due (`charges_due`: the engine's margin counts them), unless `quote` is given."""
     holdings, positions = [], []
     for token in ASSETS:
         amount = state.collateral[(account, token)]
@@ -47,15 +97,15 @@ def portfolio(
         price = state.prices[info.asset]
         if price is None and not lenient:
             return None
-        params = ref.MarketParams(
-            info.base_mmr, info.vol_factor, info.sigma_cap, info.im_scale, info.fee_rate
-        )
+        params = ref.MarketParams(info.base_mmr, info.vol_factor, info.sigma_cap, info.im_scale)
         positions.append(
             ref.PositionState(
                 position.size, position.openNotional, price, state.sigmas[info.asset], params
             )
         )
-    return ref.Portfolio(state.accounts[account].quoteBalance, holdings, positions)
+    if quote is None:
+        quote = state.accounts[account].quoteBalance - charges_due(state, system, account)
+    return ref.Portfolio(quote, holdings, positions)
 
 
 @dataclass(frozen=True)
@@ -74,10 +124,13 @@ def min_position_margin(system: FuzzSystem) -> int:
     return ref.LiquidationParams(*system.liquidation).min_position_margin
 
 
-def plan_liquidation(state: State, system: FuzzSystem, account: int) -> Plan | str | None:
+def plan_liquidation(
+    state: State, system: FuzzSystem, account: int, quote: int | None = None
+) -> Plan | str | None:
     """The model's liquidation; None when the account is healthy; UNPRICED where the engine
-    reverts `PriceUnavailable` (nothing to close, and an asset without a price)."""
-    folio = portfolio(state, system, account, lenient=True)
+    reverts `PriceUnavailable` (nothing to close, and an asset without a price). `quote`: the
+    account's quote once its interest and funding are settled (default: as due at the read)."""
+    folio = portfolio(state, system, account, lenient=True, quote=quote)
     assert folio is not None
     try:
         outcome = ref.plan_liquidation(folio, ref.LiquidationParams(*system.liquidation))
@@ -97,6 +150,11 @@ class Shadow:
     positions: dict[tuple[int, int], tuple[int, int]]
     book: int  # poolCash + accountDebt + debtInAuction, what the LP pool owns before trader PnL
     fund: int  # the insurance fund's quote balance
+    orders: OrderShadow
+    quotes: dict[int, int]  # the quote balances of the last read (a cancelled order's fee)
+    # Funding and interest the step's transactions settled: (event name, arguments).
+    settled: list[tuple[str, Record]] = field(default_factory=list)
+    previous: State | None = None  # the last read checked
     auction_prices: dict[int, tuple[int, int]] = field(default_factory=dict)
     counts: dict[str, int] = field(default_factory=dict)
 
@@ -108,6 +166,11 @@ class Shadow:
             positions={k: (p.size, p.openNotional) for k, p in state.positions.items()},
             book=ledger.poolCash + ledger.accountDebt + ledger.debtInAuction,
             fund=state.balances["quote"][system.codec.address("fund").lower()],
+            quotes={a: state.accounts[a].quoteBalance for a in TRADERS},
+            orders=OrderShadow(
+                system.orders,
+                {m: [Round(*state.rounds[info.asset])] for m, info in system.markets.items()},
+            ),
         )
 
     def count(self, name: str) -> None:
@@ -115,17 +178,35 @@ class Shadow:
 
     # ------------------------------------------------------------------ transactions
 
-    def apply(self, outcome: Outcome, plan: Plan | None = None) -> None:
-        """Books a successful transaction's events; `plan` is the model's liquidation, if any."""
+    def apply(self, outcome: Outcome, before: State | None = None) -> None:
+        """Books a successful transaction's events. `before`: the read the transaction was sent
+        on (a liquidation is planned from it and the charges the transaction settled)."""
         codec = self.system.codec
         engine, fund = codec.address("engine").lower(), codec.address("fund").lower()
         pool, liquidator = codec.address("pool").lower(), codec.address("liquidator").lower()
+        book = codec.address("orders").lower()
+        # A settlement is judged against the positions before its fill (the engine's `Traded`
+        # comes first in the logs): the skew sets the fill price and the fee.
+        for e in outcome.events:
+            if e.address == book and e.name == "OrderSettled":
+                self._check_settlement(e.args)
         for e in outcome.events:
             a = e.args
-            if e.address == engine and e.name == "Traded":
+            if e.address == book and e.name == "OrderCommitted":
+                self._committed(a)
+            elif e.address == book and e.name == "OrderSettled":
+                self.orders.pending.pop(a.orderId)
+            elif e.address == book and e.name == "OrderCancelled":
+                self._cancelled(a)
+            elif e.address == engine and e.name == "Traded":
                 self._fill(a)
             elif e.address == engine and e.name == "Liquidated":
-                self._liquidated(a, plan)
+                self._liquidated(a, self._plan(outcome, a.accountId, before))
+            elif e.address == engine and e.name in ("FundingSettled", "InterestCharged"):
+                # Settled against the pool, as any change of a trader's quote: what the trader
+                # pays (funding owed, interest) is the pool's, what it receives leaves it.
+                self.book += a.amount
+                self.settled.append((e.name, a))
             elif e.address == engine and e.name == "PoolDeposit":
                 self.book += a.amount
             elif e.address == engine and e.name == "PoolWithdrawal":
@@ -152,16 +233,114 @@ class Shadow:
             self.count(e.name)
 
     def _fill(self, a: Record) -> None:
+        """A settled order's fill (its price and fee were checked by `_check_settlement`)."""
         key = (a.accountId, a.marketId)
         size, open_notional = self.positions[key]
         new_open, realized = ref.apply_fill(size, open_notional, a.sizeDelta, a.price)
         info = self.system.markets[a.marketId]
-        fee = ref.trade_fee(a.sizeDelta, a.price, info.fee_rate)
         require(realized == a.realizedPnl, f"trade realized {a.realizedPnl}, model {realized}")
-        require(fee == a.fee, f"trade fee {a.fee}, model {fee}")
         self.positions[key] = (size + a.sizeDelta, new_open)
-        cut = ref.insurance_cut(fee, info.insurance_fee_share)
-        self.book += fee - cut - ref.to_quote_floor(realized)
+        cut = ref.insurance_cut(a.fee, info.insurance_fee_share)
+        self.book += a.fee - cut - ref.to_quote_floor(realized)
+
+    # ------------------------------------------------------------------ orders
+
+    def skew(self, market: int) -> int:
+        """The market's net trader size, from the model's positions."""
+        return sum(self.positions[(a, market)][0] for a in TRADERS)
+
+    def _committed(self, a: Record) -> None:
+        order = PendingOrder.of(a)
+        delay = self.orders.params[order.market].settlement_delay
+        require(
+            order.target_time == order.commit_time + delay,
+            f"order {order.order_id}: target {order.target_time}, commit {order.commit_time}",
+        )
+        require(order.order_id == order_id(order.account, order.market), "order id")
+        require(order.order_id not in self.orders.pending, f"order {order.order_id} overwritten")
+        self.orders.pending[order.order_id] = order
+
+    def _quote(self, order: PendingOrder, oracle_price: int) -> order_ref.Settlement:
+        """`order` settled at `oracle_price` with the model's skew (solvent.model.orders)."""
+        params = self.orders.params[order.market]
+        return order_ref.settle(
+            oracle_price,
+            self.skew(order.market),
+            self.system.markets[order.market].skew_scale,
+            order.size_delta,
+            order.acceptable_price,
+            params.maker_fee_rate,
+            params.taker_fee_rate,
+        )
+
+    def _round_price(self, order: PendingOrder) -> tuple[Round, int]:
+        """The round the commit determined and its price (WAD); the settlement was accepted by
+        the chain, so the round must exist in the model."""
+        determined = self.orders.determined(order)
+        require(determined is not None, f"order {order.order_id} settled before its round")
+        assert determined is not None
+        asset = self.system.markets[order.market].asset
+        decimals = self.system.feed_decimals[f"feed.{asset}"]
+        return determined, determined.answer * 10 ** (18 - decimals)
+
+    def _check_settlement(self, a: Record) -> None:
+        """No order settles at a price other than the one its commit determined, nor at another
+        fill price or fee than the reference's."""
+        order = self.orders.pending.get(a.orderId)
+        require(order is not None, f"order {a.orderId} settled but not pending in the model")
+        assert order is not None
+        determined, price = self._round_price(order)
+        require(
+            a.roundId == determined.round_id and a.oraclePrice == price,
+            f"order {a.orderId} settled at round {a.roundId} ({a.oraclePrice}), determined "
+            f"{determined.round_id} ({price})",
+        )
+        q = self._quote(order, price)
+        pay = self.orders.params[order.market].settlement_fee
+        got = (a.sizeDelta, a.fillPrice, a.tradeFee, a.settlementFee)
+        want = (order.size_delta, q.fill_price, q.trade_fee, pay)
+        require(got == want, f"order {a.orderId} (size, fill, fee, pay) {got}, model {want}")
+        require(q.acceptable, f"order {a.orderId} filled at {q.fill_price} beyond its limit")
+
+    def _cancelled(self, a: Record) -> None:
+        order = self.orders.pending.pop(a.orderId, None)
+        require(order is not None, f"order {a.orderId} cancelled but not pending in the model")
+        assert order is not None
+        reason = CANCEL_REASONS[a.reason]
+        self.count(f"OrderCancelled:{reason}")
+        if reason == "Expired":
+            require(a.settlementFee == 0, f"expired order {a.orderId} charged {a.settlementFee}")
+            return
+        fee = self.orders.params[order.market].settlement_fee
+        idle = all(self.positions[(order.account, m)][0] == 0 for m in self.system.markets)
+        if idle:  # the pool lends no settlement fee to an account with nothing at stake
+            fee = min(fee, max(self.quotes[order.account], 0))
+        require(a.settlementFee == fee, f"order {a.orderId} charged {a.settlementFee}, model {fee}")
+        _, price = self._round_price(order)
+        q = self._quote(order, price)
+        if reason == "FillPriceOutOfRange":
+            require(q.fill_price is None, f"order {a.orderId} unpriceable, model {q.fill_price}")
+        elif reason == "AcceptablePrice":
+            require(
+                q.fill_price is not None and not q.acceptable,
+                f"order {a.orderId} cancelled though {q.fill_price} is acceptable",
+            )
+        else:
+            error = self.system.codec.error_name(bytes(a.engineError))
+            require(error in FILL_REFUSALS, f"order {a.orderId}: fill refused with {error}")
+            self.count(f"FillRefused:{error}")
+
+    def _plan(self, outcome: Outcome, account: int, before: State | None) -> Plan | None:
+        """The model's liquidation of `account` from the read before it, with the interest and
+        funding the transaction settled first (their amounts are checked by `_settled`)."""
+        require(before is not None, f"account {account} liquidated outside a liquidation step")
+        assert before is not None
+        quote = before.accounts[account].quoteBalance
+        for e in outcome.events:
+            if e.name in ("FundingSettled", "InterestCharged") and e.args.accountId == account:
+                quote -= e.args.amount
+        plan = plan_liquidation(before, self.system, account, quote)
+        return plan if isinstance(plan, Plan) else None
 
     def _liquidated(self, a: Record, plan: Plan | None) -> None:
         require(plan is not None, f"account {a.accountId} liquidated while the model says healthy")
@@ -195,13 +374,24 @@ class Shadow:
 
     # ------------------------------------------------------------------ invariants
 
-    def check(self, state: State, risk_increased: int | None = None) -> None:
+    def check(
+        self, state: State, risk_increased: set[int] | None = None, one_transaction: bool = False
+    ) -> None:
+        """Every invariant on a fresh read; `one_transaction`: the step sent a single
+        transaction, so its accruals and settlements can be replayed from the previous read."""
+        if one_transaction and self.previous is not None:
+            self._accruals(self.previous, state)
+        self.settled = []
+        self.previous = state
+        self.quotes = {a: state.accounts[a].quoteBalance for a in TRADERS}
+        self._pending_orders(state)
+        self._funding(state)
         self._conservation(state)
         self._auctions(state)
         self._books(state)
         self._model_equals_contract(state)
-        if risk_increased is not None:
-            self._risk_increase_allowed(state, risk_increased)
+        for account in sorted(risk_increased or ()):
+            self._risk_increase_allowed(state, account)
 
     def _conservation(self, state: State) -> None:
         codec = self.system.codec
@@ -244,6 +434,14 @@ class Shadow:
                 f"{token}: liquidator holds {state.balances[token][liquidator]}",
             )
 
+    def _pending_orders(self, state: State) -> None:
+        """The chain's pending orders are the model's, field for field."""
+        for (account, market), o in state.orders.items():
+            mine = self.orders.pending.get(order_id(account, market))
+            got = (o.sizeDelta, o.acceptablePrice, o.targetTime) if o.targetTime else None
+            want = (mine.size_delta, mine.acceptable_price, mine.target_time) if mine else None
+            require(got == want, f"order {account}/{market} on chain {got}, model {want}")
+
     def _auctions(self, state: State) -> None:
         g = state.liquidator_globals
         tabs = sum(s.tab for s in state.auctions.values())
@@ -282,12 +480,85 @@ class Shadow:
         for market_id, info in self.system.markets.items():
             m = state.markets[market_id]
             price = state.prices[info.asset]
-            assert price is not None
+            index = funding_index_now(state, self.system, market_id)
+            assert price is not None and index is not None
             net_size = m.longOpenInterest - m.shortOpenInterest
-            trader_pnl += ref.signed_mul_div_ceil(net_size, price, WAD) - m.netOpenNotional
+            owed = fm.traders_unsettled_funding_wad(net_size, index, m.fundingEntrySum)
+            trader_pnl += ref.signed_mul_div_ceil(net_size, price, WAD) - m.netOpenNotional - owed
         pnl_quote_up = -(-trader_pnl // ref.WAD_PER_QUOTE)
-        want = max(book - pnl_quote_up, 0)
+        # The interest accrued to the pool and not yet charged to any account is its income.
+        want = max(book + state.borrow.pendingInterest - pnl_quote_up, 0)
         require(state.pool_assets == want, f"pool totalAssets {state.pool_assets}, model {want}")
+
+    def _accruals(self, before: State, after: State) -> None:
+        """A step of one transaction, replayed by solvent.model.funding from the read before it:
+        each market's funding accrual (velocity at the skew before, trapezoid at the oracle
+        price, at the transaction's block time: the read's) and every funding and interest
+        amount settled. A market the transaction emptied restarts its clock and index at 0."""
+        touched: dict[int, fm.FundingState] = {}
+        for market_id, info in self.system.markets.items():
+            m0, m1 = before.markets[market_id], after.markets[market_id]
+            price = after.prices[info.asset]
+            if price is None:
+                continue
+            params = fm.FundingParams(
+                m0.skewScale, m0.maxFundingVelocity, m0.fundingDeadband, m0.maxFundingRate
+            )
+            start = fm.FundingState(m0.fundingRate, m0.fundingIndex, m0.lastFundingTime)
+            net_size = m0.longOpenInterest - m0.shortOpenInterest
+            touched[market_id] = fm.accrue(start, net_size, price, after.now, params)
+            if m1.lastFundingTime == m0.lastFundingTime:
+                continue
+            want = touched[market_id]
+            if m1.lastFundingTime == 0:  # emptied: the rate stays, the index restarts
+                want = fm.FundingState(want.rate, 0, 0)
+            got = (m1.fundingRate, m1.fundingIndex, m1.lastFundingTime)
+            require(
+                got == (want.rate, want.index, want.last_time),
+                f"market {market_id} funding (rate, index, time) {got}, model {want}",
+            )
+            self.count("funding:accrual-replayed")
+        for name, a in self.settled:
+            if name == "FundingSettled":
+                p = before.positions[(a.accountId, a.marketId)]
+                require(a.marketId in touched, f"funding settled in unpriced market {a.marketId}")
+                want = fm.funding_owed(p.size, p.fundingEntry, touched[a.marketId].index)
+            else:
+                debt = -before.accounts[a.accountId].quoteBalance
+                index = after.borrow_index_of[a.accountId]
+                if after.accounts[a.accountId].quoteBalance >= 0 or index == 0:
+                    continue  # the debt is gone, and with it the record of the index charged at
+                want = fm.interest(debt, before.borrow_index_of[a.accountId], index)
+            require(a.amount == want, f"{name} of account {a.accountId}: {a.amount}, model {want}")
+            self.count(f"{name}:replayed")
+
+    def _funding(self, state: State) -> None:
+        """Each market's `fundingEntrySum` is Σ floor(size · entry / 1e9) over its positions, and
+        funding is zero-sum with every rounding to the pool: what the positions owe at the index
+        now (each rounded up, in quote units) covers the pool's claim on them (`floor(netSize ·
+        index / 1e9) - fundingEntrySum`, WAD), by less than one quote unit per position."""
+        for market_id in self.system.markets:
+            m = state.markets[market_id]
+            held = [state.positions[(a, market_id)] for a in TRADERS]
+            held = [p for p in held if p.size != 0]
+            entry_sum = sum(fm.entry_share(p.size, p.fundingEntry) for p in held)
+            require(
+                entry_sum == m.fundingEntrySum,
+                f"market {market_id}: fundingEntrySum {m.fundingEntrySum}, positions {entry_sum}",
+            )
+            index = funding_index_now(state, self.system, market_id)
+            if index is None:
+                continue
+            owed = sum(fm.funding_owed(p.size, p.fundingEntry, index) for p in held)
+            net_size = m.longOpenInterest - m.shortOpenInterest
+            claim = fm.traders_unsettled_funding_wad(net_size, index, m.fundingEntrySum)
+            # Each entry share is floored (the claim may exceed the exact sum by < 1 wei each).
+            excess = owed * ref.WAD_PER_QUOTE - claim
+            require(
+                -len(held) <= excess < (len(held) + 1) * ref.WAD_PER_QUOTE,
+                f"market {market_id}: positions owe {owed} quote units, the pool claims {claim}",
+            )
+            self.count("funding:zero-sum-checked" if held else "funding:no-positions")
 
     def _model_equals_contract(self, state: State) -> None:
         for account in TRADERS:
@@ -300,7 +571,7 @@ class Shadow:
             if folio is None:
                 continue
             m = ref.margin(folio, min_position_margin(self.system))
-            debt = folio.quote_balance < 0
+            debt = state.accounts[account].quoteBalance < 0  # the engine's flag: the stored quote
             for got, equity, requirement in (
                 (state.health[account], m.maintenance_equity, m.maintenance_requirement),
                 (state.initial_health[account], m.initial_equity, m.initial_requirement),

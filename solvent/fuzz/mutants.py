@@ -41,10 +41,10 @@ class Mutant:
 MUTANTS = (
     Mutant(
         "withdraw skips the health check",
-        "engine",
-        "MarginEngine",
-        "contracts/engine/MarginEngine.sol",
-        "contracts/engine/MarginEngine.sol",
+        "extension",
+        "MarginEngineExtension",
+        "contracts/engine/MarginEngineExtension.sol",
+        "contracts/engine/MarginEngineExtension.sol",
         "            _requireInitialHealth(account, accountId, cache);\n"
         "        }\n"
         "        IERC20(token).safeTransfer(to, amount);",
@@ -67,12 +67,46 @@ MUTANTS = (
         "        if (health >= WAD) revert AccountHealthy(health);\n",
     ),
     Mutant(
-        "trade skips the margin check",
+        "fillOrder skips the margin check",
         "engine",
         "MarginEngine",
         "contracts/engine/MarginEngine.sol",
         "contracts/engine/MarginEngine.sol",
         "        if (increasesRisk) _requireInitialHealth(account, accountId, cache);\n",
+    ),
+    Mutant(
+        "settlement skips the first-round check",
+        "oracle",
+        "OracleAdapter",
+        "contracts/oracle/OracleAdapter.sol",
+        "contracts/oracle/OracleAdapter.sol",
+        "        _requireFirstRound(feed, roundId, notBefore);\n",
+    ),
+    Mutant(
+        "funding owed rounds down in the views",
+        "extension",
+        "MarginEngineExtension",
+        "contracts/engine/MarginEngineExtension.sol",
+        "contracts/engine/EngineBase.sol",
+        "        return MarginMath.ceilDiv(size * (index - entry), FUNDING_QUOTE_DIVISOR);",
+        "        return MarginMath.floorDiv(size * (index - entry), FUNDING_QUOTE_DIVISOR);",
+    ),
+    Mutant(
+        "interest due rounds down in the views",
+        "extension",
+        "MarginEngineExtension",
+        "contracts/engine/MarginEngineExtension.sol",
+        "contracts/engine/EngineBase.sol",
+        "        return MarginMath.mulDivUp(debt, index, from) - debt;",
+        "        return MarginMath.mulDivDown(debt, index, from) - debt;",
+    ),
+    Mutant(
+        "cancelOrder ignores expiry",
+        "orders",
+        "OrderBook",
+        "contracts/orders/OrderBook.sol",
+        "contracts/orders/OrderBook.sol",
+        "        if (block.timestamp <= expiry) revert OrderNotExpired(orderId, expiry);\n",
     ),
 )
 
@@ -123,6 +157,12 @@ def constructor_args(driver: FastDriver, mutant: Mutant, deployer: str) -> list[
     if mutant.contract == "DutchAuctionLiquidator":
         keys = ("engine", "quote", "oracle", "fund")
         return [*(codec.address(k) for k in keys), deployer]
+    if mutant.contract == "MarginEngineExtension":
+        return [codec.address("quote"), codec.address("oracle")]
+    if mutant.contract == "OracleAdapter":
+        return []  # storage (feeds, roles) stays the real adapter's
+    if mutant.contract == "OrderBook":
+        return [codec.address("engine"), codec.address("oracle"), deployer]
     raise ValueError(f"no constructor arguments known for {mutant.contract}")
 
 
@@ -141,4 +181,8 @@ def install(driver: FastDriver, mutant: Mutant, deployer: str) -> None:
     if int(receipt["status"], 16) != 1:
         raise RuntimeError(f"{mutant.name}: deployment reverted")
     code = driver.rpc.call("eth_getCode", receipt["contractAddress"], "latest")
-    driver.rpc.call("anvil_setCode", driver.codec.address(mutant.target), code)
+    if mutant.target == "extension":  # reached by the engine's delegatecall, at its own address
+        [target] = driver.views([Call("engine", "extension")])
+    else:
+        target = driver.codec.address(mutant.target)
+    driver.rpc.call("anvil_setCode", target, code)

@@ -11,6 +11,7 @@ from solvent.fuzz.driver import Call, Driver, Reverted
 from solvent.fuzz.system import ASSETS, TRADERS, FuzzSystem
 
 TOKENS = ("quote", *ASSETS)
+ROUND_FIELDS = ("roundId", "answer", "updatedAt")  # a primary feed's latest round
 
 
 @dataclass
@@ -35,6 +36,13 @@ class State:
     pool_supply: int
     fund_assets: int
     account_count: int
+    now: int  # the latest block's timestamp (what the views were evaluated at)
+    rounds: dict[str, tuple[int, int, int]]  # asset -> primary feed's (roundId, answer, updatedAt)
+    orders: dict[
+        tuple[int, int], Record
+    ]  # OrderBook.orders by (account, market); targetTime 0: none
+    borrow: Record  # the engine's BorrowState accrued to `now` (index, lastTime, pendingInterest)
+    borrow_index_of: dict[int, int]  # the borrow index at each account's last touch in debt
 
 
 def read_state(driver: Driver, system: FuzzSystem) -> State:
@@ -57,8 +65,10 @@ def read_state(driver: Driver, system: FuzzSystem) -> State:
         add(("account", a), "admin", "accounts", a)
         add(("health", a), "admin", "healthOf", [a])
         add(("initial", a), "admin", "initialHealthOf", a)
+        add(("borrow_index", a), "admin", "borrowIndexOf", a)
         for m in system.markets:
             add(("position", a, m), "admin", "positions", a, m)
+            add(("order", a, m), "orders", "orders", a << 8 | m)
         for token in ASSETS:
             add(("collateral", a, token), "admin", "collateralBalance", a, codec.address(token))
     for m in system.markets:
@@ -67,9 +77,12 @@ def read_state(driver: Driver, system: FuzzSystem) -> State:
         address = codec.address(token)
         add(("cparams", token), "admin", "collaterals", address)
         add(("price", token), "oracle", "price", address)
+        for field in ROUND_FIELDS:  # the mock's getters: latestRoundData's outputs are unnamed
+            add(("round", token, field), f"feed.{token}", field)
         # The margin's sigma (phased in toward the raw estimate), as the engine reads it.
         add(("sigma", token), "oracle", "sigma", address)
         add(("auction_collateral", token), "liquidator", "collaterals", address)
+    add(("borrow",), "admin", "borrowState")
     add(("globals",), "liquidator", "globals")
     add(("active",), "liquidator", "activeAuctionIds")
     add(("last_queue_id",), "liquidator", "lastQueueId")
@@ -77,6 +90,7 @@ def read_state(driver: Driver, system: FuzzSystem) -> State:
     add(("pool_supply",), "pool", "totalSupply")
     add(("fund_assets",), "fund", "totalAssets")
     values = dict(zip(keys, driver.views(calls), strict=True))
+    now = driver.now()
     active = _ok(values[("active",)])
     queue_ids = range(1, _ok(values[("last_queue_id",)]) + 1)
     second = driver.views(
@@ -108,6 +122,11 @@ def read_state(driver: Driver, system: FuzzSystem) -> State:
         pool_supply=_ok(values[("pool_supply",)]),
         fund_assets=_ok(values[("fund_assets",)]),
         account_count=_ok(values[("count",)]),
+        now=now,
+        rounds={t: tuple(_ok(values[("round", t, f)]) for f in ROUND_FIELDS) for t in ASSETS},
+        orders={(a, m): _ok(values[("order", a, m)]) for a in TRADERS for m in system.markets},
+        borrow=_ok(values[("borrow",)]),
+        borrow_index_of={a: _ok(values[("borrow_index", a)]) for a in TRADERS},
     )
 
 

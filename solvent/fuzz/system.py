@@ -19,6 +19,11 @@ TRADERS = (1, 2, 3, 4)  # account i of the engine belongs to dev account i
 ACTORS = 10  # dev accounts the campaign deploys, funds and signs with
 ASSETS = ("WETH", "WBTC")
 LP_SEED = 2_000_000 * USDC
+# The campaign's markets get 1/100 of the configured skew scale (ETH 3,500, BTC 120): the traders'
+# skew of a few hundred ETH then moves the funding rate to its bound within minutes and the fill
+# premium to tens of bps, so funding, premiums and maker/taker splits are exercised, not rounded
+# to zero as they would be against 350,000 ETH.
+SKEW_SCALE_DIVISOR = 100
 FUND_SEED = 20_000 * USDC
 
 
@@ -29,8 +34,20 @@ class MarketInfo:
     vol_factor: int
     sigma_cap: int
     im_scale: int
-    fee_rate: int
     insurance_fee_share: int
+    skew_scale: int
+
+
+@dataclass(frozen=True)
+class OrderParams:
+    """A market's order configuration (OrderBook.marketOrders)."""
+
+    settlement_delay: int
+    settlement_window: int
+    settlement_fee: int  # quote units
+    maker_fee_rate: int
+    taker_fee_rate: int
+    commit_margin_bps: int
 
 
 @dataclass(frozen=True)
@@ -44,9 +61,13 @@ class FuzzSystem:
     liquidation: tuple[int, ...]  # LiquidationParams in the contract's order
     chost: int
     feed_decimals: dict[str, int]
+    orders: dict[int, OrderParams]  # market id -> its order configuration
+
+    def market_of(self, asset: str) -> int:
+        return next(m for m, info in self.markets.items() if info.asset == asset)
 
     def holders(self) -> list[str]:
-        keys = ("engine", "liquidator", "pool", "fund", "exchange", "swap_taker")
+        keys = ("engine", "liquidator", "pool", "fund", "exchange", "swap_taker", "orders")
         users = [self.actors[i] for i in (*TRADERS, LP, STAKER, KEEPER)]
         return [*users, *(self.codec.address(k).lower() for k in keys)]
 
@@ -59,15 +80,37 @@ def build(project: Any, chain: Any, accounts: Any) -> FuzzSystem:
     exchange = deployer.deploy(project.MockExchange, p.quote)
     swap_taker = deployer.deploy(project.SwapTaker, p.liquidator, exchange)
     _fund_actors(p, accounts, exchange)
+    _sharpen_skew(p, deployer)
     contracts = _contracts(p, exchange, swap_taker)
     abis: dict[str, Abi] = {key: abi_json(c.contract_type) for key, c in contracts.items()}
+    # The engine and its extension share an address, and ape merges the ABIs it knows at an
+    # address (`withdraw` then collides): each key gets its own contract's ABI.
+    abis["engine"] = abi_json(project.MarginEngine.contract_type)
+    abis["admin"] = abi_json(project.MarginEngineExtension.contract_type)
     codec = CodecSet(abis, {k: c.address for k, c in contracts.items()})
     admin = p.admin
     markets = {}
     for key in ASSETS:
         m = admin.markets(p.market_ids[key])
         markets[p.market_ids[key]] = MarketInfo(
-            key, m.baseMmr, m.volFactor, m.sigmaCap, m.imScale, m.feeRate, m.insuranceFeeShare
+            key,
+            m.baseMmr,
+            m.volFactor,
+            m.sigmaCap,
+            m.imScale,
+            m.insuranceFeeShare,
+            m.skewScale,
+        )
+    orders = {}
+    for market_id in markets:
+        o = p.orders.marketOrders(market_id)
+        orders[market_id] = OrderParams(
+            o.settlementDelay,
+            o.settlementWindow,
+            o.settlementFee,
+            o.makerFeeRate,
+            o.takerFeeRate,
+            o.commitMarginBps,
         )
     weights = {}
     for key in ASSETS:
@@ -87,7 +130,26 @@ def build(project: Any, chain: Any, accounts: Any) -> FuzzSystem:
             **{f"feed.{k}": p.feeds[k].decimals() for k in ASSETS},
             **{f"feed2.{k}": p.secondary_feeds[k].decimals() for k in ASSETS},
         },
+        orders=orders,
     )
+
+
+def _sharpen_skew(p: Protocol, deployer: Any) -> None:
+    for market_id in p.market_ids.values():
+        m = p.admin.markets(market_id)
+        params = (
+            m.baseMmr,
+            m.volFactor,
+            m.sigmaCap,
+            m.imScale,
+            m.insuranceFeeShare,
+            m.openInterestCap,
+            m.skewScale // SKEW_SCALE_DIVISOR,
+            m.maxFundingVelocity,
+            m.fundingDeadband,
+            m.maxFundingRate,
+        )
+        p.admin.setMarketParams(market_id, params, sender=deployer)
 
 
 def _fund_actors(p: Protocol, accounts: Any, exchange: Any) -> None:
@@ -122,6 +184,7 @@ def _contracts(p: Protocol, exchange: Any, swap_taker: Any) -> dict[str, Any]:
         "pool": p.pool,
         "fund": p.fund,
         "liquidator": p.liquidator,
+        "orders": p.orders,
         "exchange": exchange,
         "swap_taker": swap_taker,
     }

@@ -22,7 +22,7 @@ def test_write_off_without_collateral_books_the_keeper_reward(fast_driver, fuzz_
             # $797 in the original campaign; the $50 minimum position margin (issue 12) raised the
             # initial requirement of the $7,819 trade to $832, so the account now brings $850.
             lambda: machine.deposit(asset="quote", trader=4, usd=850),
-            lambda: machine.trade(long=True, market=0, trader=4, usd=7_819),
+            lambda: machine.trade_now(4, 0, machine.size_for(0, 7_819, long=True)),
             lambda: machine.move_price(asset="WETH", factor=5_000),
             lambda: machine.liquidate(trader=4),
         ]
@@ -53,9 +53,48 @@ def test_opening_risk_is_judged_before_the_opening_gap(fast_driver, fuzz_system,
     try:
         machine.open_positions(leverage=2, long=False, crash=True, **opening)
         machine.protocol_keeps_its_promises()
-        assert machine.branches.get("engine.trade:ok", 0) == 2
+        assert machine.branches.get("orders.settleOrder:ok", 0) == 2
+        assert machine.shadow.counts.get("OrderSettled", 0) == 2
         assert machine.branches.get("engine.withdraw:ok", 0) == (
             1 if opening["withdraw_share"] else 0
         )
+    finally:
+        machine.teardown()
+
+
+def test_a_liquidation_that_empties_a_market_restarts_its_funding(fast_driver, fuzz_system):
+    """ci campaign after issue 14's M3 (the engine restarts a market's funding clock and index
+    when its last position closes): trader 2 is long BTC alone for 105 days (the rate at its +1%
+    bound), BTC halves and the liquidation closes the market. The replay of the step computed the
+    accrual up to the recorded time, which an emptied market sets to 0. The model now accrues to
+    the transaction's block time and expects the rate kept and the index and clock at 0."""
+    machine = ProtocolMachine.bind(fast_driver, fuzz_system)()
+    try:
+        steps = [
+            lambda: machine.open_positions(
+                weth=10_000,
+                quote=0,
+                leverage=4,
+                long=True,
+                crash=False,
+                withdraw_share=0,
+                hole_full=False,
+                pending_withdraw_share=0,
+            ),
+            lambda: machine.close(market=0, trader=1),
+            *[machine.pass_cooldown] * 11,
+            lambda: machine.settle(pick=0),
+            lambda: machine.settle(pick=0),
+            *[machine.pass_cooldown] * 4,
+            lambda: machine.move_price(asset="WBTC", factor=5_000),
+            lambda: machine.liquidate(trader=2),
+        ]
+        for step in steps:
+            step()
+            machine.protocol_keeps_its_promises()
+        market = machine.state.markets[1]
+        assert machine.shadow.counts.get("Liquidated", 0) == 1
+        assert (market.lastFundingTime, market.fundingIndex) == (0, 0)
+        assert market.fundingRate > 0  # the longs' rate survives the restart
     finally:
         machine.teardown()
