@@ -33,6 +33,8 @@ TUNABLE = (
     ("take_gas", "gas limit of a take"),
     ("reset_gas", "gas limit of a reset"),
     ("poke_gas", "gas limit of a poke"),
+    ("settle_gas", "gas limit of an order's settlement"),
+    ("cancel_order_gas", "gas limit of an expired order's cancellation"),
     ("log_range", "blocks per eth_getLogs request"),
     ("full_scan_interval_blocks", "blocks between full liquidatableAccounts scans"),
     ("rpc_retries", "retries of a failed RPC request"),

@@ -374,7 +374,7 @@ def test_a_settler_cannot_starve_the_fill_to_cancel_it(funded, chain, deployer, 
     orders.publish_current_round(system, ETH, deployer)
     rid = orders.find_round(system.feeds[ETH], target)
     starved = 0
-    for limit in range(190_000, 400_000, 10_000):
+    for limit in range(190_000, 420_000, 25_000):
         try:
             receipt = system.orders.settleOrder(oid, rid, sender=keeper, gas=limit)
         except ape.exceptions.ContractLogicError as error:
