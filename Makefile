@@ -15,7 +15,7 @@ export PWD := $(CURDIR)
 PY_STAMP := $(VENV)/.installed
 NPM_STAMP := node_modules/.installed
 
-.PHONY: help setup node solc test bench-gas gas-snapshot lint analyze format demo bench sim fuzz freeze clean
+.PHONY: help setup node solc test test-slow bench-gas gas-snapshot lint analyze format demo bench sim fuzz freeze clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -41,8 +41,11 @@ solc: $(PY_STAMP) $(NPM_STAMP)
 test: setup ## run the test suite on a local Anvil (extra pytest args: make test ARGS='-k oracle')
 	$(BIN)/ape test $(ARGS)
 
+test-slow: setup ## the slow tests (benchmarks' own tests, mutation checks, the operator path); CI runs them
+	$(BIN)/ape test -m slow $(ARGS)
+
 gas-snapshot: setup ## rerun the tests and rewrite gas-snapshot.json from their measurements
-	GAS_SNAPSHOT_UPDATE=1 $(BIN)/ape test $(ARGS)
+	GAS_SNAPSHOT_UPDATE=1 $(BIN)/ape test -m "slow or not slow" $(ARGS)
 
 lint: setup ## ruff (format + lint) and forge fmt --check
 	$(BIN)/ruff format --check .

@@ -1,6 +1,11 @@
+import pytest
+
 """Smoke test of the fuzz throughput benchmark (the measurement itself runs in `make bench`)."""
 
 from solvent.bench.fuzz_bench import measure
+
+# Minutes of benchmark-sized work: `make test-slow` (CI) rather than every `make test`.
+pytestmark = pytest.mark.slow
 
 
 def test_both_paths_run_the_same_campaign(fuzz_node, project, chain, accounts):

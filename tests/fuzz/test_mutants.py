@@ -14,6 +14,9 @@ from solvent.fuzz.model import InvariantViolation
 from solvent.fuzz.mutants import MUTANTS, Mutant, install
 from solvent.fuzz.system import DEPLOYER
 
+# One state-machine campaign per mutant (about 40 s in all): `make test-slow` (CI).
+pytestmark = pytest.mark.slow
+
 HUNT = settings(
     max_examples=25,
     stateful_step_count=20,

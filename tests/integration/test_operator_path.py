@@ -19,6 +19,9 @@ import pytest
 
 from solvent.rpc import RpcClient
 
+# Runs the README's operator commands as processes (about 25 s): `make test-slow` (CI).
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parents[2]
 NODE_URL = "http://127.0.0.1:8545"  # ape-config.yaml: the `anvil` network
 NETWORK = ["--network", "ethereum:anvil:node"]

@@ -1,6 +1,11 @@
+import pytest
+
 """Smoke test of the keeper benchmark with a small population (the real run is `make bench`)."""
 
 from solvent.bench import keeper_bench
+
+# Minutes of benchmark-sized work: `make test-slow` (CI) rather than every `make test`.
+pytestmark = pytest.mark.slow
 
 
 def test_keeper_bench_runs_and_reports(project, chain, deployer):

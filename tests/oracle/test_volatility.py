@@ -252,7 +252,7 @@ answers = st.one_of(st.integers(10**6, 10**14), st.just(PRICE))
 
 
 @settings(
-    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(
     lam=st.integers(5 * 10**17, 9_999 * 10**14),

@@ -361,6 +361,7 @@ def test_fills_and_fees_equal_the_model(funded, chain, deployer, accounts, confi
         assert system.admin.marketSkew(0)[0] == skew + delta
 
 
+@pytest.mark.slow
 def test_a_settler_cannot_starve_the_fill_to_cancel_it(funded, chain, deployer, trader, keeper):
     """A settler sends the settlement with every gas limit from too little to enough: the fill
     never ends as a cancellation. When the engine runs out of gas (a revert without data) the
