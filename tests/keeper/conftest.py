@@ -22,3 +22,6 @@ def node(template, tmp_path):
         yield node
     finally:
         node.kill()
+        # The state file holds the whole dump of ape's node (hundreds of MB); pytest keeps the
+        # temporary folders of three runs, so each test removes its own.
+        (tmp_path / "state.json").unlink(missing_ok=True)
