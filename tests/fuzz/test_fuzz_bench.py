@@ -1,6 +1,6 @@
-import pytest
-
 """Smoke test of the fuzz throughput benchmark (the measurement itself runs in `make bench`)."""
+
+import pytest
 
 from solvent.bench.fuzz_bench import measure
 

@@ -1,6 +1,6 @@
-import pytest
-
 """Smoke test of the keeper benchmark with a small population (the real run is `make bench`)."""
+
+import pytest
 
 from solvent.bench import keeper_bench
 
