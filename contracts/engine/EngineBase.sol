@@ -121,6 +121,8 @@ abstract contract EngineBase is IMarginEngineEvents, AccessControl, ReentrancyGu
 
     // slither-disable-next-line uninitialized-state
     address[] public collateralTokens;
+    // Written by MarginEngineGovernance (listing, parameters) through the extension's delegatecall.
+    // slither-disable-next-line uninitialized-state
     mapping(address token => Collateral) internal _collaterals;
     // Created by the extension; the engine writes markets through `_marketAt`'s storage pointer
     // (assembly), which Slither does not follow.
@@ -461,7 +463,9 @@ abstract contract EngineBase is IMarginEngineEvents, AccessControl, ReentrancyGu
     }
 
     /// @dev `clamp(skew / skewScale, -1, 1) · maxFundingVelocity` (WAD per day per day, toward
-    /// zero), 0 while |skew / skewScale| is below the dead-band.
+    /// zero), 0 while |skew / skewScale| is below the dead-band. The proportion is divided first on
+    /// purpose: it is clamped to ±1 before it scales the velocity (solvent/model/funding.py rounds alike).
+    // slither-disable-next-line divide-before-multiply
     function _fundingVelocity(Market storage market) internal view returns (int256) {
         int256 proportion = _netSize(market) * int256(WAD) / int256(uint256(market.skewScale));
         if (proportion > int256(WAD)) proportion = int256(WAD);

@@ -365,6 +365,8 @@ contract MarginEngineExtension is EngineBase, IPoolLedger, IAuctionSettlement {
 
     /// @notice Creates a perpetual market (MarginEngineGovernance).
     /// @return marketId The new market's id.
+    // `_delegate` returns the governance contract's return data itself (assembly `return`).
+    // slither-disable-next-line incorrect-return
     function createMarket(address, MarketParams calldata) external returns (uint256 marketId) {
         _delegate(governance);
     }
