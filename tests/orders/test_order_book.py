@@ -167,7 +167,10 @@ def test_settle_fills_at_the_determined_round(funded, chain, deployer, trader, k
     with ape.reverts(system.orders.OrderNotPending, orderId=oid):
         system.orders.settleOrder(oid, rid, sender=keeper)
     # The pair's next order reuses the slot; increasing a position prices the portfolio in the
-    # pre-check (initialHealthOf reads the feeds, the volatility and the funding).
+    # pre-check (initialHealthOf reads the feeds, the volatility and the funding). A minute later,
+    # so funding and interest always accrue in the views (in the settlement's second they do not:
+    # the measured gas would depend on the machine's speed).
+    chain.mine(timestamp=receipt.timestamp + 60)
     gas.record("orders.commit_increase", orders.commit(system, trader, account, ETH, 10 * WAD))
 
 
