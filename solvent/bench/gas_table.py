@@ -135,7 +135,7 @@ GAS_CHANGES: tuple[GasChange, ...] = (
     GasChange("system.liquidate_2pos_2col", 291_590, 325_443, _FUNDING),
     GasChange("system.liquidate_2pos_2col_unprepared", 359_718, 393_571, _FUNDING),
     GasChange("system.complete_liquidation_2pos_2col", 548_188, 588_133, f"{_FUNDING}; {_EXT}"),
-    GasChange("engine.withdraw", 64_104, 72_536, f"withdraw {_EXT}; the account's interest"),
+    GasChange("engine.withdraw", 64_104, 77_107, f"withdraw {_EXT}; the account's interest"),
     GasChange("system.take_lot_0", 128_299, 131_345, f"settleAuction {_EXT}"),
     GasChange("system.take_lot_1", 128_299, 131_345, f"settleAuction {_EXT}"),
     GasChange("system.take_lot_0_inventory", 111_199, 114_245, f"settleAuction {_EXT}"),
