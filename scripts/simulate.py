@@ -42,7 +42,8 @@ def cli(names, out, **options):
         click.echo(
             f"  bad debt ${s['bad_debt_usd']:,.0f} (peak ${s['bad_debt_peak_usd']:,.0f})  "
             f"liquidations {s['liquidations']} ({s['liquidated_accounts']} accounts)  "
-            f"fund drawdown ${s['insurance_drawdown_usd']:,.0f}  report {files[0].parent}"
+            f"fund drawdown ${s['insurance_drawdown_usd']:,.0f}  "
+            f"LP PnL ${s['lp_pnl_usd']['total']:,.0f}  report {files[0].parent}"
         )
         summaries.append(s)
     write_index(summaries, out / "index.json")

@@ -1,6 +1,14 @@
 """Keeper agents of the simulator: each sees the chain after every block, waits its latency, may
 fail, and spends at most its gas budget per block on liquidations, takes and resets.
 
+Latency holds for every kind of action, each counted from the start of its own eligibility: a
+liquidation from the start of the account's breach episode (episodes.py), a take from the first
+observation after which the auction's price was at or below the keeper's limit, a reset from the
+first observation after which the auction needed one. An action whose eligibility lapses (the
+price rose above the limit again) starts afresh. A keeper with latency L acts in the block L
+blocks after the one that made the action eligible. A failure (probability `failure_rate` per
+block) skips every action of that keeper in that block; eligibility is still tracked.
+
 These are models of keepers for measuring the protocol under stress (latency, failure rate, gas
 budget are the knobs); the production keeper is solvent.keeper.
 """
@@ -34,6 +42,33 @@ class KeeperAgent:
     sender: int  # dev account index
     rng: random.Random
     sent: int = 0
+    # (action kind, auction id) -> the observation after which the action became eligible
+    eligible_since: dict[tuple[str, int], int] = field(default_factory=dict)
+
+    def due(self, kind: str, auction_id: int, block: int) -> bool:
+        """Whether an auction action eligible after `block` has waited the keeper's latency."""
+        since = self.eligible_since[(kind, auction_id)]
+        return block - since + 1 >= self.model.latency_blocks
+
+    def track(self, seen: Observation) -> None:
+        """Records which auction actions are eligible after `seen.block` (before any failure roll:
+        a keeper that fails a block still watches the chain)."""
+        now = {}
+        for auction in seen.auctions:
+            kind = auction_action(auction, self.model.take_discount)
+            if kind is not None:
+                key = (kind, auction["id"])
+                now[key] = self.eligible_since.get(key, seen.block)
+        self.eligible_since = now
+
+
+def auction_action(auction: dict, take_discount: float) -> str | None:
+    """What a keeper with `take_discount` would do to `auction`: "reset", "take" or nothing."""
+    if auction["needs_reset"]:
+        return "reset"
+    if auction["price"] <= auction["oracle"] * (1 - take_discount):
+        return "take"
+    return None
 
 
 @dataclass
@@ -79,6 +114,7 @@ def observe(world: World, block: int, account_count: int, episodes: BreachEpisod
 
 def decide(world: World, agent: KeeperAgent, seen: Observation) -> list[Tx]:
     """The transactions one keeper sends after seeing `seen`."""
+    agent.track(seen)
     if agent.rng.random() < agent.model.failure_rate:
         return []
     budget = agent.model.gas_budget_per_block
@@ -96,27 +132,28 @@ def decide(world: World, agent: KeeperAgent, seen: Observation) -> list[Tx]:
     for auction in seen.auctions:
         if budget < TAKE_GAS:
             break
-        if auction["needs_reset"]:
+        kind = auction_action(auction, agent.model.take_discount)
+        if kind is None or not agent.due(kind, auction["id"], seen.block):
+            continue
+        if kind == "reset":
             txs.append(
                 world.tx(agent.sender, world.liquidator, "reset", auction["id"], me, gas=RESET_GAS)
             )
             budget -= RESET_GAS
             continue
-        limit = auction["oracle"] * (1 - agent.model.take_discount)
-        if auction["price"] <= limit:
-            txs.append(
-                world.tx(
-                    agent.sender,
-                    world.liquidator,
-                    "take",
-                    auction["id"],
-                    auction["lot"],
-                    auction["price"],
-                    me,
-                    b"",
-                    gas=TAKE_GAS,
-                )
+        txs.append(
+            world.tx(
+                agent.sender,
+                world.liquidator,
+                "take",
+                auction["id"],
+                auction["lot"],
+                auction["price"],
+                me,
+                b"",
+                gas=TAKE_GAS,
             )
-            budget -= TAKE_GAS
+        )
+        budget -= TAKE_GAS
     agent.sent += len(txs)
     return txs

@@ -28,6 +28,7 @@ QUOTE = 10**QUOTE_DECIMALS
 KEEPER_CAPITAL_USD = 50_000_000
 SETTLEMENT_BLOCKS = 240  # blocks after the path for auctions to finish at the last price
 FIRST_KEEPER_ACCOUNT = KEEPER
+_INSURANCE_SHARE = 7  # Market.insuranceFeeShare's position in the engine's `markets` tuple
 
 
 @dataclass(frozen=True)
@@ -76,6 +77,9 @@ def run_path(
 
     fund0 = int(world.read(world.quote, "balanceOf", world.fund.address))
     pool0 = int(world.read(world.pool, "totalAssets"))
+    ids = list(range(1, account_count + 1))
+    first_block = world.block()[0] + 1
+    income0 = pool_income(world, ids)
     series: dict[str, list[float]] = {
         "block": [],
         "chain_block": [],
@@ -84,7 +88,6 @@ def run_path(
         "pool": [],
         "bad_debt": [],
     }
-    ids = list(range(1, account_count + 1))
     for key in scenario.paths:
         series[f"price_{key}"] = []
     tally = _Tally()
@@ -161,7 +164,20 @@ def run_path(
         "bad_debt_peak_usd": max(series["bad_debt"], default=0.0),
         "insurance_drawdown_usd": fund0 / QUOTE - fund_min,
         "lp_loss_usd": (pool0 - int(world.read(world.pool, "totalAssets"))) / QUOTE,
+        "lp_pnl_usd": lp_pnl_split(
+            world,
+            pool0,
+            pool_income(world, ids),
+            income0,
+            first_block,
+            socialized=tally.socialized / QUOTE,
+            uncollectible=series["bad_debt"][-1] - tally.bad_debt / QUOTE
+            if series["bad_debt"]
+            else 0.0,
+        ),
         "clearing_price_vs_oracle": round(mean(tally.clearing), 4) if tally.clearing else None,
+        "clearing_price_distribution": distribution(tally.clearing),
+        "account_outcomes": account_outcomes(traders, tally.penalties, tally.partial),
         "breach_to_liquidation_blocks_mean": round(mean(tally.latency), 2)
         if tally.latency
         else None,
@@ -183,6 +199,8 @@ class _Tally:
     clearing: list[float] = field(default_factory=list)
     latency: list[int] = field(default_factory=list)
     liquidated: list[tuple[int, int]] = field(default_factory=list)
+    penalties: Counter = field(default_factory=Counter)  # account -> penalty charged (quote units)
+    partial: Counter = field(default_factory=Counter)  # account -> partial liquidations
 
     def absorb(
         self,
@@ -198,6 +216,9 @@ class _Tally:
             for event in world.engine.events("Liquidated", receipt):
                 self.liquidations += 1
                 self.liquidated.append((step, int(event["accountId"])))
+                self.penalties[int(event["accountId"])] += int(event["penalty"])
+                if int(event["fraction"]) < WAD:
+                    self.partial[int(event["accountId"])] += 1
                 episode = episodes.liquidated(step, int(event["accountId"]))
                 if episode is not None and episode.blocks is not None:
                     self.latency.append(episode.blocks)
@@ -210,6 +231,89 @@ class _Tally:
                 oracle = oracle_by_auction.get(event["id"])
                 if oracle:
                     self.clearing.append(event["price"] / oracle)
+
+
+def quantile(values: list[float], q: float) -> float:
+    """The `q` quantile of `values` (nearest rank: a value that occurred)."""
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(q * len(ordered) + 0.5) - 1))]
+
+
+def distribution(values: list[float]) -> dict[str, float] | None:
+    """Count, mean, min, 5th/50th/95th percentile and max of `values`; None when empty."""
+    if not values:
+        return None
+    return {
+        "count": len(values),
+        "mean": round(mean(values), 4),
+        "min": round(min(values), 4),
+        "p05": round(quantile(values, 0.05), 4),
+        "p50": round(quantile(values, 0.50), 4),
+        "p95": round(quantile(values, 0.95), 4),
+        "max": round(max(values), 4),
+    }
+
+
+def account_outcomes(traders: list[Trader], penalties: Counter, partial: Counter) -> dict[str, Any]:
+    """What liquidation cost the accounts it touched: the penalty as a share of the equity the
+    account started with, and how many of its liquidations were partial."""
+    equity = {t.account_id: t.collateral_usd for t in traders}
+    touched = sorted(set(penalties) | set(partial))
+    shares = [penalties[a] / QUOTE / equity[a] for a in touched if equity.get(a)]
+    return {
+        "liquidated_accounts": len(touched),
+        "penalty_share_of_equity": distribution(shares),
+        "partial_liquidations_per_account": distribution([float(partial[a]) for a in touched]),
+        "accounts_partially_liquidated": sum(1 for a in touched if partial[a]),
+    }
+
+
+def lp_pnl_split(
+    world: World,
+    pool0: int,
+    income: dict[str, Any],
+    income0: dict[str, Any],
+    first_block: int,
+    socialized: float,
+    uncollectible: float,
+) -> dict[str, float]:
+    """The LP pool's PnL over the path, split so the parts add up to `total`:
+    fees (the pool's share of trade fees), funding and borrow income (settled or owed),
+    credit losses realized (bad debt socialized on the pool) and not yet realized (negative
+    equity and auction shortfall the pool's books still count as receivable), and trading PnL,
+    the rest: the pool's PnL as the traders' counterparty. `total` is the change in pool value
+    less the uncollectible receivables, which `totalAssets` still counts."""
+    change = (int(world.read(world.pool, "totalAssets")) - pool0) / QUOTE
+    fees = _pool_fees(world, first_block)
+
+    def accrued(key: str) -> float:
+        return (income[key] or 0.0) - (income0[key] or 0.0)
+
+    funding = accrued("funding_to_pool_usd")
+    borrow = accrued("borrow_interest_to_pool_usd")
+    trading = change - fees - funding - borrow + socialized
+    return {
+        "total": round(change - uncollectible, 2),
+        "trading": round(trading, 2),
+        "fees": round(fees, 2),
+        "funding": round(funding, 2),
+        "borrow": round(borrow, 2),
+        "credit_losses_realized": round(-socialized, 2),
+        "credit_losses_unrealized": round(-uncollectible, 2),
+    }
+
+
+def _pool_fees(world: World, from_block: int) -> float:
+    """The pool's share of the trade fees charged since `from_block`."""
+    shares = {
+        market_id: int(world.read(world.admin, "markets", market_id)[_INSURANCE_SHARE])
+        for market_id in world.market_ids.values()
+    }
+    kept = sum(
+        int(e["fee"]) - int(e["fee"]) * shares[int(e["marketId"])] // WAD
+        for e in world.logs(world.engine, "Traded", from_block)
+    )
+    return kept / QUOTE
 
 
 def set_up(world: World, scenario: Scenario) -> tuple[list[Trader], list[KeeperAgent]]:
