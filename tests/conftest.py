@@ -4,6 +4,8 @@ from pathlib import Path
 
 import pytest
 
+from solvent import config as configs
+from solvent.deploy import Protocol, deploy
 from solvent.gas import GasReport, load_snapshot, write_snapshot
 
 _gas_report = GasReport()
@@ -12,6 +14,19 @@ _gas_report = GasReport()
 @pytest.fixture(scope="session")
 def deployer(accounts):
     return accounts[0]
+
+
+@pytest.fixture(scope="module")
+def config():
+    """config/local.yaml, as `ape run deploy` reads it."""
+    return configs.load("local")
+
+
+@pytest.fixture(scope="module")
+def system(project, chain, deployer, config) -> Protocol:
+    """The real deployment (`solvent.deploy` with `config`), once per module; ape isolates each
+    test with a chain snapshot. Packages with a set-up of their own override it."""
+    return deploy(project, chain, config, deployer)
 
 
 @pytest.fixture(scope="session")

@@ -5,6 +5,7 @@ Tests drive the engine and this model side by side and compare them to the wei."
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 from solvent import margin
 from solvent.model import funding as fm
@@ -52,6 +53,37 @@ class EngineBooks:
     positions: dict[tuple[int, int], PositionBook] = field(default_factory=dict)
     funding_paid: int = 0  # Σ funding settled by traders (quote units, positive: paid)
     interest_paid: int = 0
+
+    @classmethod
+    def from_chain(
+        cls, admin: Any, borrow_params: fm.BorrowParams | None, accounts: list[int]
+    ) -> EngineBooks:
+        """The model started from a deployed engine before any of `accounts` holds a position:
+        each market's funding state, the borrow index, the pool's ledger and the accounts'
+        quote. `admin` is a handle on the engine's views (ape's `Protocol.admin`)."""
+        ledger, borrow = admin.ledger(), admin.borrowState()
+        markets = {}
+        for market_id in range(admin.marketCount()):
+            m = admin.markets(market_id)
+            markets[market_id] = MarketBook(
+                params=fm.FundingParams(
+                    m.skewScale, m.maxFundingVelocity, m.fundingDeadband, m.maxFundingRate
+                ),
+                insurance_fee_share=m.insuranceFeeShare,
+                state=fm.FundingState(m.fundingRate, m.fundingIndex, m.lastFundingTime),
+            )
+        books = cls(
+            markets=markets,
+            borrow=fm.BorrowState(borrow.index, borrow.lastTime, borrow.pendingInterest),
+            borrow_params=borrow_params,
+            pool_cash=ledger.poolCash,
+            account_debt=ledger.accountDebt,
+            debt_in_auction=ledger.debtInAuction,
+            insurance_fees=ledger.insuranceFees,
+        )
+        for account in accounts:
+            books.quote[account] = admin.accounts(account).quoteBalance
+        return books
 
     # ------------------------------------------------------------------ ledger primitives
 

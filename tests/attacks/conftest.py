@@ -12,23 +12,12 @@ from typing import Any
 
 import pytest
 
-from solvent import config as configs
 from solvent import orders
-from solvent.deploy import Protocol, deploy
+from solvent.deploy import Protocol
 
 WAD = 10**18
 USDC = 10**6
 MAX = 2**256 - 1
-
-
-@pytest.fixture(scope="module")
-def config():
-    return configs.load("local")
-
-
-@pytest.fixture(scope="module")
-def system(project, chain, deployer, config) -> Protocol:
-    return deploy(project, chain, config, deployer)
 
 
 @dataclass

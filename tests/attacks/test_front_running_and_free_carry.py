@@ -33,7 +33,7 @@ import pytest
 
 from solvent import orders
 from solvent.model import funding as fm
-from solvent.model.ledger import EngineBooks, MarketBook
+from solvent.model.ledger import EngineBooks
 
 WAD = 10**18
 USDC = 10**6
@@ -238,31 +238,7 @@ def borrow_params(config) -> fm.BorrowParams:
 
 
 def read_books(system, config, accounts: list[int]) -> EngineBooks:
-    admin = system.admin
-    ledger, borrow = admin.ledger(), admin.borrowState()
-    markets = {}
-    for key, market_id in system.market_ids.items():
-        m = admin.markets(market_id)
-        markets[market_id] = MarketBook(
-            params=fm.FundingParams(
-                m.skewScale, m.maxFundingVelocity, m.fundingDeadband, m.maxFundingRate
-            ),
-            insurance_fee_share=m.insuranceFeeShare,
-            state=fm.FundingState(m.fundingRate, m.fundingIndex, m.lastFundingTime),
-        )
-        del key
-    books = EngineBooks(
-        markets=markets,
-        borrow=fm.BorrowState(borrow.index, borrow.lastTime, borrow.pendingInterest),
-        borrow_params=borrow_params(config),
-        pool_cash=ledger.poolCash,
-        account_debt=ledger.accountDebt,
-        debt_in_auction=ledger.debtInAuction,
-        insurance_fees=ledger.insuranceFees,
-    )
-    for account in accounts:
-        books.quote[account] = admin.accounts(account).quoteBalance
-    return books
+    return EngineBooks.from_chain(system.admin, borrow_params(config), accounts)
 
 
 def test_parked_debt_grows_by_the_borrow_rate(system, config, attack, accounts, book):

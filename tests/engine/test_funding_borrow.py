@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from solvent import margin
 from solvent.model import funding as fm
-from solvent.model.ledger import EngineBooks, MarketBook
+from solvent.model.ledger import EngineBooks
 
 MAX = 2**256 - 1
 DAY = 86_400
@@ -58,30 +58,7 @@ def traders(engine, usdc, weth, deployer, accounts, book):
 
 def read_books(admin, traders) -> EngineBooks:
     """The model, started from the chain (no position open yet)."""
-    ledger = admin.ledger()
-    borrow = admin.borrowState()
-    markets = {}
-    for market_id in range(admin.marketCount()):
-        m = admin.markets(market_id)
-        markets[market_id] = MarketBook(
-            params=fm.FundingParams(
-                m.skewScale, m.maxFundingVelocity, m.fundingDeadband, m.maxFundingRate
-            ),
-            insurance_fee_share=m.insuranceFeeShare,
-            state=fm.FundingState(m.fundingRate, m.fundingIndex, m.lastFundingTime),
-        )
-    books = EngineBooks(
-        markets=markets,
-        borrow=fm.BorrowState(borrow.index, borrow.lastTime, borrow.pendingInterest),
-        borrow_params=BORROW,
-        pool_cash=ledger.poolCash,
-        account_debt=ledger.accountDebt,
-        debt_in_auction=ledger.debtInAuction,
-        insurance_fees=ledger.insuranceFees,
-    )
-    for account in traders:
-        books.quote[account] = admin.accounts(account).quoteBalance
-    return books
+    return EngineBooks.from_chain(admin, BORROW, traders)
 
 
 def assert_books(admin, engine, usdc, books: EngineBooks, traders, now: int) -> None:

@@ -4,22 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from solvent import config as configs
-from solvent.deploy import Protocol, deploy
-
 WAD = 10**18
 USDC = 10**6
 MAX = 2**256 - 1
-
-
-@pytest.fixture(scope="module")
-def config():
-    return configs.load("local")
-
-
-@pytest.fixture(scope="module")
-def system(project, chain, deployer, config) -> Protocol:
-    return deploy(project, chain, config, deployer)
 
 
 @pytest.fixture(scope="module")
