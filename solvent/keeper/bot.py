@@ -47,6 +47,7 @@ BPS = 10_000
 MAX_UINT = 2**256 - 1
 HEALTH_FIELDS = 3  # AccountHealth(equity, requirement, health)
 READS = 7  # head, previous block, nonce, auctions, gas, quote balance, queued lots; then prices
+LEDGER_INSURANCE_FEES = 3  # Ledger(poolCash, accountDebt, debtInAuction, insuranceFees)
 REWIND_MEMORY = 4_096  # mined actions remembered to correct the counters after a rewind
 GWEI = 10**9
 CONTRACTS = (
@@ -109,6 +110,12 @@ class KeeperConfig:
     native_asset: str = "WETH"
     min_profit_margin_bps: int = 0
     settle_gas: int = 600_000  # an order's settlement (fill, funding, fees); ~130-250k used
+    # Insurance fees the engine holds for the fund are swept to it (`sweepInsuranceFees`, anyone
+    # may call it) at most once per interval of chain time, when at least `sweep_min_quote` quote
+    # units are waiting: until then the fund cannot cover a loss with them. 0 turns sweeping off.
+    sweep_interval_s: int = 3_600
+    sweep_min_quote: int = 1
+    sweep_gas: int = 150_000
     cancel_order_gas: int = 150_000
 
 
@@ -131,6 +138,7 @@ class StepReport:
     orders_pending: int = 0
     settlements_sent: int = 0
     order_cancels_sent: int = 0
+    sweeps_sent: int = 0
     settlements_mined: int = 0
     # settlements mined: blocks from the first block in which the order's price existed
     settle_latencies: list[int] = field(default_factory=list)
@@ -218,6 +226,7 @@ class Keeper:
         self.foreign: dict[tuple[str, Any], int] = {}  # in flight before a restart: key -> nonce
         self.prices: dict[str, int | None] = {}
         self.last_poke: dict[str, int] = {}
+        self.last_sweep_check = 0  # chain time of the last look at the fees waiting for the fund
         self.last_block = self.deploy_block - 1
         self.last_hash: str | None = None
         self.last_full_scan = 0
@@ -293,6 +302,9 @@ class Keeper:
             decoded = self.engine.decode_input(data)
             if decoded and decoded[0] == "liquidate":
                 return ("liquidation", int(decoded[1]["accountId"]))
+            decoded = self.views.decode_input(data)
+            if decoded and decoded[0] == "sweepInsuranceFees":
+                return ("sweep", "insurance_fees")
         if to == self._liq().lower():
             decoded = self.liquidator.decode_input(data)
             if decoded and decoded[0] in ("take", "reset"):
@@ -410,6 +422,7 @@ class Keeper:
         actions += self._auction_actions(list(auction_ids), budget)
         actions += self._queued_starts(list(self.liquidator.decode("queuedLotIds", queued_hex)[0]))
         actions += self._pokes(int(head["timestamp"], 16))
+        actions += self._sweeps(int(head["timestamp"], 16))
         actions += self._order_actions(int(head["timestamp"], 16), latest_rounds)
         report.orders_pending = len(self.order_index.pending)
         if not self.approved:
@@ -674,6 +687,23 @@ class Keeper:
             actions.append(_Action("poke", asset, request))
         return actions
 
+    def _sweeps(self, timestamp: int) -> list[_Action]:
+        """Sweeps the insurance fees to the fund once per `sweep_interval_s` when enough wait."""
+        interval = self.config.sweep_interval_s
+        if interval <= 0 or timestamp - self.last_sweep_check < interval:
+            return []
+        if self._busy(("sweep", "insurance_fees")):
+            return []
+        self.last_sweep_check = timestamp
+        method, params = self._call(self.views.address, self.views.encode("ledger"))
+        ledger = self.views.decode("ledger", self.rpc.call(method, *params))[0]
+        waiting = int(ledger[LEDGER_INSURANCE_FEES])
+        if waiting < max(self.config.sweep_min_quote, 1):
+            return []
+        data = self.views.encode("sweepInsuranceFees")
+        request = TxRequest(self.views.address, data, self.config.sweep_gas, "sweep")
+        return [_Action("sweep", "insurance_fees", request)]
+
     # ------------------------------------------------------------------ orders
 
     def _latest_rounds(self, markets: list[int], answers: list[Any]) -> dict[int, Round | None]:
@@ -812,6 +842,7 @@ class Keeper:
                 "poke": "pokes_sent",
                 "settle": "settlements_sent",
                 "cancel_order": "order_cancels_sent",
+                "sweep": "sweeps_sent",
             }.get(action.kind)
             if counter:
                 setattr(report, counter, getattr(report, counter) + 1)
@@ -984,6 +1015,8 @@ class Keeper:
             self._add_profit(outcome)
         elif kind == "cancel_order":
             self.metrics.order_cancels.labels(result).inc()
+        elif kind == "sweep":
+            self.metrics.fee_sweeps.labels(result).inc()
 
     def _count_rewound(self) -> None:
         """Actions we counted as mined in blocks the chain no longer has: counted again as

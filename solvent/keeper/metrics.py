@@ -91,6 +91,12 @@ class KeeperMetrics:
             ["outcome"],
             registry=r,
         )
+        self.fee_sweeps = Counter(
+            "solvent_keeper_fee_sweeps",
+            "Sweeps of the engine's insurance fees to the fund, by outcome",
+            ["outcome"],
+            registry=r,
+        )
         self.order_cancels = Counter(
             "solvent_keeper_order_cancels",
             "Cancellations of expired orders sent, by outcome",
