@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from solvent.abi.codec import Abi, abi_json, merge_abis
 from solvent.config import AssetSpec, FeedSpec, ProtocolConfig, TokenSpec
 
 DEPLOYMENTS_DIR = Path(__file__).resolve().parent.parent / "deployments"
@@ -75,6 +76,37 @@ class Protocol:
         if self.orders is not None:
             out["order_book"] = self.orders.address
         return out
+
+    def abis(self) -> tuple[dict[str, str], dict[str, Abi]]:
+        """(address key -> contract name, contract name -> ABI) for every address of
+        `addresses()` but the engine's extension: what a client needs to call the deployment with
+        nothing else. The engine's ABI is merged with its extension's (governance, views and the
+        pool's ledger are reached through its fallback), so one ABI serves the engine's address."""
+        handles: dict[str, Any] = {
+            "quote": self.quote,
+            "oracle": self.oracle,
+            "lp_pool": self.pool,
+            "insurance_fund": self.fund,
+            "liquidator": self.liquidator,
+        }
+        for key, token in self.tokens.items():
+            handles[f"token.{key}"] = token
+            handles[f"feed.{key}"] = self.feeds[key]
+            handles[f"curve.{key}"] = self.curves[key]
+            if key in self.secondary_feeds:
+                handles[f"secondary_feed.{key}"] = self.secondary_feeds[key]
+        if self.sequencer_feed is not None:
+            handles["sequencer_feed"] = self.sequencer_feed
+        if self.orders is not None:
+            handles["order_book"] = self.orders
+        names = {"engine": "MarginEngine"}
+        engine = merge_abis(abi_json(self.engine.contract_type), abi_json(self.admin.contract_type))
+        abis = {"MarginEngine": engine}
+        for key, handle in handles.items():
+            name = handle.contract_type.name
+            names[key] = name
+            abis.setdefault(name, abi_json(handle.contract_type))
+        return names, abis
 
 
 def deploy(
@@ -279,6 +311,9 @@ def write_record(
         "market_ids": protocol.market_ids,
         "parameters": _jsonable(config),
     }
+    # Every contract's ABI (the engine's merged with its extension's): a web3.py, ethers or viem
+    # client integrates from this file alone. `contracts` names the ABI of each address key.
+    record["contracts"], record["abis"] = protocol.abis()
     path.write_text(json.dumps(record, indent=2) + "\n")
     return path
 

@@ -34,6 +34,23 @@ def abi_json(contract_type: Any) -> Abi:
     ]
 
 
+def merge_abis(*abis: Abi) -> Abi:
+    """One ABI of a contract whose functions live in several code contracts behind one address
+    (the engine's own, and its extension's, reached through its fallback): every entry once, the
+    first ABI's entry winning when two declare the same function, event or error."""
+    merged: Abi = []
+    seen: set[tuple[str, str, tuple[str, ...]]] = set()
+    for abi in abis:
+        for item in abi:
+            inputs = tuple(abi_type(i) for i in item.get("inputs", []))
+            key = (item["type"], item.get("name", ""), inputs)
+            if key in seen:
+                continue
+            seen.add(key)
+            merged.append(item)
+    return merged
+
+
 class ContractCodec:
     """One contract's ABI at one address: calldata, results, calldata back to arguments, logs,
     custom errors, selectors and topics."""
