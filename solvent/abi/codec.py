@@ -117,6 +117,11 @@ class ContractCodec:
         values = _checksummed(self.decode(fn, data))
         return values[0] if len(values) == 1 else values
 
+    def named(self, fn: str, data: str | bytes) -> Any:
+        """The outputs of `fn` with struct fields by name (`Record`s): for readers that must not
+        depend on a struct's field order."""
+        return shape_outputs(list(self.decode(fn, data)), self.functions[fn]["outputs"])
+
     def decode_input(self, data: str) -> tuple[str, dict[str, Any]] | None:
         """(function name, arguments) of calldata to this contract, or None when unknown."""
         if data[:10] not in self.selectors:

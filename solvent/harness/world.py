@@ -227,6 +227,11 @@ class World:
         codec = self.c(ref)
         return codec.value(fn, self.sender.call(*codec.call(fn, *args)))
 
+    def read_named(self, ref: CodecRef, fn: str, *args: Any) -> Any:
+        """`read`, with struct fields by name (`ContractCodec.named`)."""
+        codec = self.c(ref)
+        return codec.named(fn, self.sender.call(*codec.call(fn, *args)))
+
     def read_many(self, calls: list[tuple[CodecRef, str, tuple[Any, ...]]]) -> list[Any]:
         codecs = [self.c(ref) for ref, _, _ in calls]
         raw = self.sender.call_many(

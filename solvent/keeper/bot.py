@@ -47,7 +47,6 @@ BPS = 10_000
 MAX_UINT = 2**256 - 1
 HEALTH_FIELDS = 3  # AccountHealth(equity, requirement, health)
 READS = 7  # head, previous block, nonce, auctions, gas, quote balance, queued lots; then prices
-LEDGER_INSURANCE_FEES = 3  # Ledger(poolCash, accountDebt, debtInAuction, insuranceFees)
 REWIND_MEMORY = 4_096  # mined actions remembered to correct the counters after a rewind
 GWEI = 10**9
 CONTRACTS = (
@@ -696,8 +695,7 @@ class Keeper:
             return []
         self.last_sweep_check = timestamp
         method, params = self._call(self.views.address, self.views.encode("ledger"))
-        ledger = self.views.decode("ledger", self.rpc.call(method, *params))[0]
-        waiting = int(ledger[LEDGER_INSURANCE_FEES])
+        waiting = int(self.views.named("ledger", self.rpc.call(method, *params)).insuranceFees)
         if waiting < max(self.config.sweep_min_quote, 1):
             return []
         data = self.views.encode("sweepInsuranceFees")

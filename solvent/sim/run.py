@@ -28,7 +28,6 @@ QUOTE = 10**QUOTE_DECIMALS
 KEEPER_CAPITAL_USD = 50_000_000
 SETTLEMENT_BLOCKS = 240  # blocks after the path for auctions to finish at the last price
 FIRST_KEEPER_ACCOUNT = KEEPER
-_INSURANCE_SHARE = 7  # Market.insuranceFeeShare's position in the engine's `markets` tuple
 
 
 @dataclass(frozen=True)
@@ -306,7 +305,7 @@ def lp_pnl_split(
 def _pool_fees(world: World, from_block: int) -> float:
     """The pool's share of the trade fees charged since `from_block`."""
     shares = {
-        market_id: int(world.read(world.admin, "markets", market_id)[_INSURANCE_SHARE])
+        market_id: int(world.read_named(world.admin, "markets", market_id).insuranceFeeShare)
         for market_id in world.market_ids.values()
     }
     kept = sum(

@@ -9,13 +9,12 @@ from solvent.harness.nodes import crowd
 from solvent.harness.population import weth_longs
 from solvent.harness.trading import TradeRequest, trade
 from solvent.harness.world import World
-from solvent.keeper.bot import LEDGER_INSURANCE_FEES
 
 INTERVAL = 3_600
 
 
 def _fees(w: World) -> int:
-    return int(w.read(w.admin, "ledger")[LEDGER_INSURANCE_FEES])
+    return int(w.read_named(w.admin, "ledger").insuranceFees)
 
 
 def _fund_balance(w: World) -> int:
