@@ -309,7 +309,7 @@ def write_record(
         "compiler": compiler,
         "addresses": protocol.addresses(),
         "market_ids": protocol.market_ids,
-        "parameters": _jsonable(config),
+        "parameters": jsonable(config),
     }
     # Every contract's ABI (the engine's merged with its extension's): a web3.py, ethers or viem
     # client integrates from this file alone. `contracts` names the ABI of each address key.
@@ -464,11 +464,12 @@ def _auction_params(asset: AssetSpec, curve: Any) -> tuple:
     return (curve, a.buf, a.tail, a.cusp, a.chip, a.tip, a.chost, a.hole)
 
 
-def _jsonable(value: Any) -> Any:
+def jsonable(value: Any) -> Any:
+    """A config (dataclasses, tuples, ints) as JSON values; ints beyond 2**53 as strings."""
     if hasattr(value, "__dataclass_fields__"):
-        return {name: _jsonable(getattr(value, name)) for name in value.__dataclass_fields__}
+        return {name: jsonable(getattr(value, name)) for name in value.__dataclass_fields__}
     if isinstance(value, tuple | list):
-        return [_jsonable(v) for v in value]
+        return [jsonable(v) for v in value]
     if isinstance(value, int) and abs(value) >= 2**53:
         return str(value)  # exact in JSON readers that use doubles
     return value

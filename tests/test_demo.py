@@ -21,6 +21,7 @@ def test_demo_liquidates_settles_and_reports(project, networks, tmp_path):
     assert phases[0] == "crash" and phases[-1] == "settling"
     assert sorted(f.name for f in result.files) == [
         "health_before_crash.png",
+        "index.html",
         "insurance_fund.png",
         "lp_pool.png",
         "price.png",

@@ -4,19 +4,20 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 from solvent import config as configs
 from solvent.anvil import AnvilOptions, ape_on_own_anvil
-from solvent.deploy import deploy
+from solvent.deploy import deploy, jsonable
 from solvent.harness.world import world_from_protocol
 from solvent.report import Report, Series
 from solvent.sim import scenarios
 from solvent.sim.keepers import KeeperModel
-from solvent.sim.run import SimResult, run
+from solvent.sim.run import Scenario, SimResult, run
 
+CONFIG = "local"  # the protocol's parameters: config/local.yaml
 DEFAULT_SET = ("march_2020", "march_2020_no_keepers", "gap_30", "gap_50", "gbm_jumps")
 NO_KEEPERS_SUFFIX = "_no_keepers"
 
@@ -46,36 +47,135 @@ def run_scenario(
     keepers = () if name.endswith(NO_KEEPERS_SUFFIX) else options.keeper_models()
     base = name.removesuffix(NO_KEEPERS_SUFFIX)
     scenario = scenarios.build(base, options.seed, options.accounts, keepers, options.step_seconds)
+    config = configs.load(CONFIG)
     with ape_on_own_anvil(
         networks, AnvilOptions(accounts=20, fixed_clock_from=scenarios.GENESIS_TIMESTAMP)
     ):
         from ape import accounts, chain
 
-        protocol = deploy(project, chain, configs.load("local"), accounts.test_accounts[0])
+        protocol = deploy(project, chain, config, accounts.test_accounts[0])
         world = world_from_protocol(project, chain, protocol, accounts=10 + len(keepers))
-        return run(world, scenario, progress)
+        result = run(world, scenario, progress)
+    result.summary["inputs"] = inputs(scenario, result, config)
+    return result
+
+
+def inputs(scenario: Scenario, result: SimResult, config: Any) -> dict[str, Any]:
+    """What the run was given, recorded with its results: each path, the population and its book
+    when the path started, the keepers and the protocol's parameters."""
+    paths = {
+        key: {
+            "path": path.name,
+            "steps": path.steps,
+            "step_seconds": path.step_seconds,
+            "start": round(path.prices[0], 2),
+            "low": round(min(path.prices), 2),
+            "end": round(path.prices[-1], 2),
+            "max_drawdown": round(path.max_drawdown(), 4),
+        }
+        for key, path in scenario.paths.items()
+    }
+    starts = {key: path.prices[0] for key, path in scenario.paths.items()}
+    long_usd = {key: 0.0 for key in starts}
+    short_usd = {key: 0.0 for key in starts}
+    for trader in result.traders:
+        for market, size in trader.positions.items():
+            side = long_usd if size > 0 else short_usd
+            side[market] += abs(size) * starts[market]
+    book = {
+        "accounts": len(result.traders),
+        "collateral_usd": round(sum(t.collateral_usd for t in result.traders), 2),
+        "long_notional_usd": {k: round(v, 2) for k, v in long_usd.items()},
+        "short_notional_usd": {k: round(v, 2) for k, v in short_usd.items()},
+    }
+    return {
+        "paths": paths,
+        "population": asdict(scenario.population),
+        "book": book,
+        "keepers": [asdict(k) for k in scenario.keepers],
+        "config": CONFIG,
+        "parameters": jsonable(config),
+    }
 
 
 def write(result: SimResult, folder: Path) -> list[Path]:
-    s = result.series
-    blocks = s["block"]
-    prices = [
-        Series(k.removeprefix("price_"), blocks, v) for k, v in s.items() if k.startswith("price_")
-    ]
+    """summary.json, the plots and index.html of one run (docs/simulator.md, "Reports")."""
+    s, summary = result.series, result.summary
+    hours = s["hours"]
+    pool0 = s["pool"][0] if s["pool"] else 0.0
+    books = [p - pool0 for p in s["pool"]]
+    unrealized = [b - w for b, w in zip(s["bad_debt"], s["written_off"], strict=True)]
+    collectible = [b - u for b, u in zip(books, unrealized, strict=True)]
     report = Report(
-        title=result.summary["scenario"],
-        summary=result.summary,
-        time_plots={
-            "price": prices,
-            "insurance_fund": [Series("insurance fund (USD)", blocks, s["fund"])],
-            "lp_pool": [Series("LP pool assets (USD)", blocks, s["pool"])],
-            "liquidatable_accounts": [Series("liquidatable accounts", blocks, s["liquidatable"])],
-            "bad_debt": [
-                Series("bad debt: written off + negative equity (USD)", blocks, s["bad_debt"])
+        title=summary["scenario"],
+        summary=summary,
+        x_label="hours",
+        panels={
+            "prices": [
+                Series(f"{k.removeprefix('price_')} (USD)", hours, v)
+                for k, v in s.items()
+                if k.startswith("price_")
+            ],
+            "lp_pnl": [
+                Series("LP PnL, books (USD)", hours, books),
+                Series("LP PnL, collectible (USD)", hours, collectible),
+                Series("pool net exposure (USD)", hours, s["pool_exposure"]),
             ],
         },
+        time_plots={
+            "insurance_fund": [Series("insurance fund (USD)", hours, s["fund"])],
+            "liquidatable_accounts": [Series("liquidatable accounts", hours, s["liquidatable"])],
+            "bad_debt": [
+                Series("bad debt: written off + uncollectible (USD)", hours, s["bad_debt"]),
+                Series("socialized on the pool (USD)", hours, s["credit_losses_realized"]),
+            ],
+        },
+        zero_based=frozenset({"insurance_fund", "liquidatable_accounts", "bad_debt"}),
+        histograms={"clearing_price_vs_oracle": result.clearing} if result.clearing else {},
+        tables=tables(summary),
     )
     return report.write(folder)
+
+
+def tables(summary: dict[str, Any]) -> dict[str, list[tuple[str, Any]]]:
+    """The HTML page's tables: inputs, headline, LP PnL decomposition, distributions."""
+    inputs = summary.get("inputs", {})
+    rows_in: list[tuple[str, Any]] = [
+        ("seed", summary["seed"]),
+        ("accounts", summary["accounts"]),
+        ("config", inputs.get("config")),
+        ("keepers", summary["keepers"]),
+    ]
+    for key, path in inputs.get("paths", {}).items():
+        rows_in.append((f"path {key}", path))
+    if "book" in inputs:
+        rows_in.append(("book at the start", inputs["book"]))
+    headline = [
+        ("bad debt, final (USD)", summary["bad_debt_usd"]),
+        ("bad debt, peak (USD)", summary["bad_debt_peak_usd"]),
+        ("covered by insurance (USD)", summary["covered_by_insurance_usd"]),
+        ("socialized on LPs (USD)", summary["socialized_usd"]),
+        ("insurance drawdown (USD)", summary["insurance_drawdown_usd"]),
+        ("liquidations (events)", summary["liquidations"]),
+        ("liquidated accounts", summary["liquidated_accounts"]),
+        ("auctions taken", summary["auctions_taken"]),
+        ("breach to liquidation, mean blocks", summary["breach_to_liquidation_blocks_mean"]),
+        ("breach to liquidation, max blocks", summary["breach_to_liquidation_blocks_max"]),
+        ("breach episodes", summary["breach_episodes"]),
+    ]
+    split = [(f"LP PnL: {k.replace('_', ' ')} (USD)", v) for k, v in summary["lp_pnl_usd"].items()]
+    outcomes = summary["account_outcomes"]
+    distributions = [
+        ("clearing price / oracle", summary["clearing_price_distribution"]),
+        ("penalty / starting equity", outcomes["penalty_share_of_equity"]),
+        ("partial liquidations per account", outcomes["partial_liquidations_per_account"]),
+    ]
+    return {
+        "Inputs": rows_in,
+        "Headline": headline,
+        "LP PnL decomposition": split,
+        "Distributions": distributions,
+    }
 
 
 def write_index(summaries: list[dict[str, Any]], path: Path) -> None:

@@ -54,6 +54,7 @@ class SimResult:
     traders: list[Trader] = field(default_factory=list)  # the population as set up
     liquidated: list[tuple[int, int]] = field(default_factory=list)  # (step, account id) each
     episodes: list[Episode] = field(default_factory=list)  # breach episodes (episodes.py)
+    clearing: list[float] = field(default_factory=list)  # take price / oracle, every take
 
 
 def run(
@@ -86,6 +87,10 @@ def run_path(
         "fund": [],
         "pool": [],
         "bad_debt": [],
+        "hours": [],
+        "pool_exposure": [],
+        "credit_losses_realized": [],
+        "written_off": [],
     }
     for key in scenario.paths:
         series[f"price_{key}"] = []
@@ -128,6 +133,10 @@ def run_path(
             series["liquidatable"].append(len(seen.liquidatable))
             series["fund"].append(fund / QUOTE)
             series["pool"].append(pool / QUOTE)
+            series["hours"].append(step * scenario.step_seconds / 3600)
+            series["pool_exposure"].append(pool_exposure(world))
+            series["credit_losses_realized"].append(tally.socialized / QUOTE)
+            series["written_off"].append(tally.bad_debt / QUOTE)
             for key, price in prices.items():
                 series[f"price_{key}"].append(price)
             if progress:
@@ -185,7 +194,7 @@ def run_path(
         # funding and borrow interest the pool received over the run (settled plus still owed)
         **pool_income(world, ids),
     }
-    return SimResult(summary, series, traders, tally.liquidated, all_episodes)
+    return SimResult(summary, series, traders, tally.liquidated, all_episodes, tally.clearing)
 
 
 @dataclass
@@ -365,3 +374,15 @@ def auction_shortfall(world: World, seen: Observation) -> float:
 def _shortfall(healths: list[Any]) -> float:
     """USD of negative maintenance equity in `healthOf` results."""
     return sum(max(0, -int(h[0])) for h in healths) / WAD
+
+
+def pool_exposure(world: World) -> float:
+    """The pool's net delta in USD at the oracle: minus the traders' net open interest of each
+    market times its price (the pool is the counterparty of the traders' skew)."""
+    markets = list(world.market_ids.items())
+    states = [world.read_named(world.admin, "markets", market_id) for _, market_id in markets]
+    prices = world.oracle_prices()
+    return -sum(
+        (int(m.longOpenInterest) - int(m.shortOpenInterest)) / WAD * prices[key]
+        for (key, _), m in zip(markets, states, strict=True)
+    )
