@@ -15,7 +15,7 @@ export PWD := $(CURDIR)
 PY_STAMP := $(VENV)/.installed
 NPM_STAMP := node_modules/.installed
 
-.PHONY: help setup node solc test test-slow bench-gas gas-snapshot lint analyze format demo bench sim fuzz freeze clean
+.PHONY: help setup node solc test test-slow bench-gas gas-snapshot lint analyze format demo bench backtest sim fuzz freeze clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -77,6 +77,9 @@ bench: setup ## measure everything and regenerate docs/BENCHMARKS.md (about 12 m
 
 bench-gas: setup ## rewrite only the gas section of docs/BENCHMARKS.md from gas-snapshot.json
 	$(BIN)/python -m solvent.bench.render --gas gas-snapshot.json --gas-only --out docs/BENCHMARKS.md
+
+backtest: setup ## walk-forward backtest of the volatility forecasters on the real history (reports/backtest/)
+	$(BIN)/ape run backtest $(ARGS)
 
 sim: setup ## run the crash simulator (reports/sim/); SIM_ARGS="--scenario gap_30 --accounts 100"
 	$(BIN)/ape run simulate $(SIM_ARGS)

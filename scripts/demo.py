@@ -1,7 +1,8 @@
 """ape run demo [--accounts 300 --seed 1 --eth-drop 0.35]
 
 The main job: a local Anvil of its own, the protocol deployed, a few hundred leveraged traders,
-the keeper, a price crash; prints a summary and writes reports/demo/ (summary.json, PNG plots, index.html).
+the keeper, a price crash; prints a summary and writes reports/demo/ (summary.json, PNG plots,
+index.html).
 """
 
 from pathlib import Path
