@@ -71,9 +71,11 @@ bench: setup ## measure everything and regenerate docs/BENCHMARKS.md (about 12 m
 	$(BIN)/ape run keeper_bench --out reports/bench/keeper.json
 	$(BIN)/ape run fuzz_bench
 	$(BIN)/ape run simulate --accounts 200 --out reports/bench/sim
+	$(BIN)/ape run backtest --out reports/bench/backtest
 	$(BIN)/python -m solvent.bench.render --gas reports/bench/gas.json \
 		--keeper reports/bench/keeper.json --fuzz reports/bench/fuzz.json \
-		--sim reports/bench/sim/index.json --out docs/BENCHMARKS.md
+		--sim reports/bench/sim/index.json --backtest reports/bench/backtest/summary.json \
+		--out docs/BENCHMARKS.md
 
 bench-gas: setup ## rewrite only the gas section of docs/BENCHMARKS.md from gas-snapshot.json
 	$(BIN)/python -m solvent.bench.render --gas gas-snapshot.json --gas-only --out docs/BENCHMARKS.md

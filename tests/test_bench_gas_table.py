@@ -119,3 +119,33 @@ def test_the_gas_section_is_rewritten_and_every_other_section_kept():
     assert again.split("## Keeper")[1] == page.split("## Keeper")[1]
     assert again.count("Gas section regenerated") == 1
     assert replace_gas_section(again, {"oracle.poke": 3}).count("Gas section regenerated") == 1
+
+
+def test_the_backtest_section_is_appended_once_and_replaced_after():
+    from solvent.bench.render import BACKTEST_HEADING, replace_backtest_section
+
+    entry = {
+        "horizons": 10,
+        "exceedances": 1,
+        "exceedance_rate": 0.1,
+        "kupiec_p": 0.2,
+        "christoffersen_p": 0.5,
+        "average_margin": 0.12,
+        "max_margin": 0.2,
+        "qlike": 0.4,
+    }
+    results = [
+        {
+            "asset": "WETH",
+            "models": {"flat": {"all": entry}},
+            "crash_days": {
+                "march_2020": {"origin": 1_583_971_200, "move": -0.44, "margins": {"flat": 0.1}}
+            },
+        }
+    ]
+    page = "# Benchmarks\n\n## Gas per operation\n\nrows\n"
+    once = replace_backtest_section(page, results)
+    assert once.count(BACKTEST_HEADING) == 1 and once.startswith(page.rstrip("\n"))
+    assert "| WETH | flat | 10 | 1 | 10.00% |" in once
+    assert "| WETH | march_2020 | 2020-03-12 | -44.0% | 10.0% |" in once
+    assert replace_backtest_section(once, results) == once

@@ -28,6 +28,7 @@ def render(
     fuzz: dict[str, Any] | None = None,
     sims: list[dict[str, Any]] | None = None,
     sources: str = "",
+    backtest: list[dict[str, Any]] | None = None,
 ) -> str:
     parts = [
         "# Benchmarks",
@@ -39,8 +40,44 @@ def render(
         "",
         *_gas_section(gas),
     ]
-    parts += _keeper(keeper) + _fuzz(fuzz) + _sims(sims)
+    parts += _keeper(keeper) + _fuzz(fuzz) + _sims(sims) + _backtest(backtest)
     return "\n".join(parts)
+
+
+BACKTEST_HEADING = "## Volatility forecasts: margin backtest on the real history"
+
+
+def _backtest(results: list[dict[str, Any]] | None) -> list[str]:
+    """The walk-forward backtest (`make backtest`, docs/predictive-margin.md): exceedances of each
+    forecaster's margin against the 1% target, and the margin in place before each crash."""
+    if not results:
+        return []
+    from solvent.forecast.backtest import crash_day_table, markdown_table
+
+    return [
+        BACKTEST_HEADING,
+        "",
+        "Every day from 2018-01-01, origin 00:00 UTC, horizon 24 h; an exceedance is |move| > the "
+        "margin held at the origin (docs/predictive-margin.md explains each forecaster).",
+        "",
+        markdown_table(results).rstrip("\n"),
+        "",
+        "Margin in place before the largest 24 h move of each crash window:",
+        "",
+        crash_day_table(results).rstrip("\n"),
+        "",
+    ]
+
+
+def replace_backtest_section(page: str, results: list[dict[str, Any]]) -> str:
+    """`page` with the backtest section rendered again (appended when it has none)."""
+    section = "\n".join(_backtest(results))
+    if BACKTEST_HEADING not in page:
+        return page.rstrip("\n") + "\n\n" + section
+    start = page.index(BACKTEST_HEADING)
+    following = page.find("\n## ", start + 1)
+    rest = page[following + 1 :] if following != -1 else ""
+    return page[:start] + section + ("\n" + rest if rest else "")
 
 
 def _gas_section(gas: dict[str, int]) -> list[str]:
@@ -295,18 +332,39 @@ def main() -> None:
     parser.add_argument("--keeper", type=Path)
     parser.add_argument("--fuzz", type=Path)
     parser.add_argument("--sim", type=Path)
+    parser.add_argument("--backtest", type=Path, help="reports/backtest/summary.json")
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument(
         "--gas-only", action="store_true", help="rewrite only the gas section of --out"
     )
+    parser.add_argument(
+        "--backtest-only", action="store_true", help="rewrite only the backtest section of --out"
+    )
     args = parser.parse_args()
+    if args.backtest_only:
+        args.out.write_text(replace_backtest_section(args.out.read_text(), _load(args.backtest)))
+        print(f"wrote the backtest section of {args.out}")
+        return
     if args.gas_only:
         args.out.write_text(replace_gas_section(args.out.read_text(), _load(args.gas)))
         print(f"wrote the gas section of {args.out}")
         return
-    given = {"gas": args.gas, "keeper": args.keeper, "fuzz": args.fuzz, "simulations": args.sim}
+    given = {
+        "gas": args.gas,
+        "keeper": args.keeper,
+        "fuzz": args.fuzz,
+        "simulations": args.sim,
+        "backtest": args.backtest,
+    }
     sources = "; ".join(f"{name} from `{path}`" for name, path in given.items() if path)
-    page = render(_load(args.gas), _load(args.keeper), _load(args.fuzz), _load(args.sim), sources)
+    page = render(
+        _load(args.gas),
+        _load(args.keeper),
+        _load(args.fuzz),
+        _load(args.sim),
+        sources,
+        _load(args.backtest),
+    )
     args.out.write_text(page)
     print(f"wrote {args.out}")
 
