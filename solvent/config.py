@@ -140,6 +140,18 @@ class AuctionSpec:
 
 
 @dataclass(frozen=True)
+class ForecastSpec:
+    """The risk steward's bounds on an asset's volatility forecasts (RiskSteward.setBounds;
+    docs/predictive-margin.md)."""
+
+    floor: int  # WAD annualized sigma
+    ceiling: int  # WAD annualized sigma
+    max_change_bps: int  # from the live forecast, or the on-chain estimate when none is live
+    min_delay: int  # seconds between two pushes
+    ttl: int  # seconds a forecast counts
+
+
+@dataclass(frozen=True)
 class AssetSpec:
     key: str
     token: TokenSpec
@@ -150,6 +162,7 @@ class AssetSpec:
     market: MarketSpec
     auction: AuctionSpec
     orders: OrderSpec
+    forecast: ForecastSpec | None = None  # None: no risk steward for the asset
 
 
 @dataclass(frozen=True)
@@ -337,6 +350,17 @@ def _asset(key: str, raw: dict[str, Any], quote_decimals: int) -> AssetSpec:
             hole=to_units(auction["hole"], quote_decimals),
         ),
         orders=_orders(raw["orders"], quote_decimals),
+        forecast=_forecast(raw["forecast"]) if raw.get("forecast") else None,
+    )
+
+
+def _forecast(raw: dict[str, Any]) -> ForecastSpec:
+    return ForecastSpec(
+        floor=to_wad(raw["floor"]),
+        ceiling=to_wad(raw["ceiling"]),
+        max_change_bps=int(raw["max_change_bps"]),
+        min_delay=int(raw["min_delay"]),
+        ttl=int(raw["ttl"]),
     )
 
 

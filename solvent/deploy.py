@@ -53,6 +53,7 @@ class Protocol:
     deploy_block: int
     sequencer_feed: Any | None = None
     orders: Any | None = None  # the OrderBook: every trade is committed and settled through it
+    steward: Any | None = None  # the RiskSteward: bounded volatility forecasts into the oracle
     extra: dict[str, Any] = field(default_factory=dict)
 
     def addresses(self) -> dict[str, str]:
@@ -75,6 +76,8 @@ class Protocol:
             out["sequencer_feed"] = self.sequencer_feed.address
         if self.orders is not None:
             out["order_book"] = self.orders.address
+        if self.steward is not None:
+            out["risk_steward"] = self.steward.address
         return out
 
     def abis(self) -> tuple[dict[str, str], dict[str, Abi]]:
@@ -99,6 +102,8 @@ class Protocol:
             handles["sequencer_feed"] = self.sequencer_feed
         if self.orders is not None:
             handles["order_book"] = self.orders
+        if self.steward is not None:
+            handles["risk_steward"] = self.steward
         names = {"engine": "MarginEngine"}
         engine = merge_abis(abi_json(self.engine.contract_type), abi_json(self.admin.contract_type))
         abis = {"MarginEngine": engine}
@@ -143,6 +148,7 @@ def deploy(
             else project.MockSequencerFeed.at(config.sequencer.address)
         )
         oracle.setSequencer(sequencer_feed, config.sequencer.grace_period, **tx)
+    steward = _risk_steward(project, config, oracle, tokens, deployer)
 
     extension = deployer.deploy(project.MarginEngineExtension, quote, oracle)
     engine = deployer.deploy(project.MarginEngine, quote, oracle, deployer, extension)
@@ -229,7 +235,29 @@ def deploy(
         deploy_block=deploy_block,
         sequencer_feed=sequencer_feed,
         orders=orders,
+        steward=steward,
     )
+
+
+def _risk_steward(
+    project: Any, config: ProtocolConfig, oracle: Any, tokens: dict[str, Any], deployer: Any
+) -> Any | None:
+    """The RiskSteward when an asset has forecast bounds: the oracle's only forecaster, with the
+    deployer as risk keeper and guardian (a role-separated deployment names other holders)."""
+    bounded = [a for a in config.assets if a.forecast is not None]
+    if not bounded:
+        return None
+    tx = {"sender": deployer}
+    steward = deployer.deploy(project.RiskSteward, oracle)
+    for asset in bounded:
+        f = asset.forecast
+        assert f is not None
+        bounds = (f.floor, f.ceiling, f.max_change_bps, f.min_delay, f.ttl)
+        steward.setBounds(tokens[asset.key], bounds, **tx)
+    steward.grantRole(steward.RISK_KEEPER_ROLE(), deployer, **tx)
+    steward.grantRole(steward.GUARDIAN_ROLE(), deployer, **tx)
+    oracle.setForecaster(steward, **tx)
+    return steward
 
 
 def _order_book(
@@ -371,6 +399,7 @@ def attach(project: Any, record: dict[str, Any]) -> Protocol:
         curves={},
         market_ids={k: int(v) for k, v in record["market_ids"].items()},
         deploy_block=int(record["deploy_block"]),
+        steward=project.RiskSteward.at(a["risk_steward"]) if "risk_steward" in a else None,
         sequencer_feed=project.MockSequencerFeed.at(a["sequencer_feed"])
         if "sequencer_feed" in a
         else None,

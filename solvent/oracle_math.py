@@ -152,6 +152,10 @@ class VolatilityState:
     ramp_from: int = 0
     ramp_target: int = 0
     ramp_since: int = 0
+    # The risk steward's live forecast (OracleAdapter.setForecast): counts in the ramp's target
+    # until `forecast_expiry` (0: none).
+    forecast_sigma: int = 0
+    forecast_expiry: int = 0
 
     def seed(self, sigma_wad: int, now: int) -> None:
         self.variance = variance_from_sigma(sigma_wad)
@@ -166,6 +170,8 @@ class VolatilityState:
 
     def poke(self, price_wad: int, now: int) -> bool:
         """Applies a poke at `now`; returns whether the price was recorded (interval passed)."""
+        if self.forecast_expiry != 0 and self.forecast_expiry <= now:
+            self.set_forecast(0, 0, now)  # an expired forecast stops counting at the next poke
         if self.last_sample_time != 0:
             dt = now - self.last_sample_time
             if dt < self.interval:
@@ -177,15 +183,28 @@ class VolatilityState:
                 if dt > self.stale_after:
                     updated = max(updated, self.variance)
                 updated = min(updated, sample_cap(self.variance, self.max_sample_rise))
-            current = self.margin_sigma(now)
             self.variance = updated
             self.has_variance = True
-            self.ramp_target = annualized_sigma(updated)
-            self.ramp_from = min(current, self.ramp_target)
-            self.ramp_since = now
+            target = annualized_sigma(updated)
+            if self.forecast_expiry != 0:  # live
+                target = max(target, self.forecast_sigma)
+            self._ramp(target, now)
         self.last_sample_price = price_wad
         self.last_sample_time = now
         return True
+
+    def set_forecast(self, sigma_wad: int, expiry: int, now: int) -> None:
+        """OracleAdapter.setForecast / clearForecast (0, 0) / expireForecast (0, 0): stores the
+        forecast and ramps toward max(on-chain estimate, forecast)."""
+        self.forecast_sigma, self.forecast_expiry = sigma_wad, expiry
+        self._ramp(max(annualized_sigma(self.variance), sigma_wad), now)
+
+    def _ramp(self, target: int, now: int) -> None:
+        """OracleAdapter._rampMarginSigma: from today's margin sigma (or the target when lower)."""
+        current = self.margin_sigma(now)
+        self.ramp_target = target
+        self.ramp_from = min(current, target)
+        self.ramp_since = now
 
     def sigma(self) -> int:
         return annualized_sigma(self.variance)

@@ -87,8 +87,12 @@ contract OracleAdapter is IOracleAdapter, IRoundOracle, AccessControl {
         // slot 1
         uint128 lastSamplePrice;
         uint128 variancePerSecond;
-        // slot 2: the last accepted price (the breaker compares every poke with it)
+        // slot 2: the last accepted price (the breaker compares every poke with it), and the live
+        // volatility forecast of the risk steward (docs/predictive-margin.md): it counts in the
+        // margin sigma's target until `forecastExpiry` (0: none)
         uint128 lastPrice;
+        uint80 forecastSigma;
+        uint40 forecastExpiry;
     }
 
     /// @notice Why a feed reading was rejected (None = accepted).
@@ -143,6 +147,8 @@ contract OracleAdapter is IOracleAdapter, IRoundOracle, AccessControl {
     uint256 public constant MAX_SEED_SIGMA = 10e18;
     uint32 public constant MIN_GRACE_PERIOD = 5 minutes;
     uint32 public constant MAX_GRACE_PERIOD = 24 hours;
+    /// @notice A forecast counts for at most this long after it is set.
+    uint32 public constant MAX_FORECAST_TTL = 7 days;
 
     // ------------------------------------------------------------------ errors
 
@@ -186,6 +192,10 @@ contract OracleAdapter is IOracleAdapter, IRoundOracle, AccessControl {
     error VolMaxRisePerHourOutOfRange(uint64 maxRisePerHour);
     error SeedSigmaOutOfRange(uint256 sigmaWad);
     error GracePeriodOutOfRange(uint32 gracePeriod);
+    error NotForecaster(address caller);
+    error ForecastSigmaOutOfRange(uint256 sigmaWad);
+    error ForecastExpiryOutOfRange(uint256 expiry, uint256 latest);
+    error ForecastNotExpired(address asset, uint256 expiry);
 
     // ------------------------------------------------------------------ events
 
@@ -209,6 +219,10 @@ contract OracleAdapter is IOracleAdapter, IRoundOracle, AccessControl {
     event VolatilitySampled(
         address indexed asset, uint256 priceWad, uint256 variancePerSecond, uint256 sigmaWad
     );
+    event ForecasterSet(address forecaster);
+    /// @notice A forecast was set (`expiry` > 0) or removed (`sigmaWad` and `expiry` 0); the margin
+    /// sigma now ramps toward `targetSigma` = max(on-chain estimate, live forecast).
+    event ForecastSet(address indexed asset, uint256 sigmaWad, uint256 expiry, uint256 targetSigma);
 
     // ------------------------------------------------------------------ storage
 
@@ -221,6 +235,8 @@ contract OracleAdapter is IOracleAdapter, IRoundOracle, AccessControl {
     mapping(address asset => VolatilityParams) internal _volParams;
     mapping(address asset => AssetState) internal _states;
     mapping(address asset => MarginSigma) internal _marginSigmas;
+    /// @notice The only address that may set volatility forecasts (the RiskSteward; 0: none).
+    address public forecaster;
 
     /// @notice The deployer becomes admin and governor.
     constructor() {
@@ -284,6 +300,40 @@ contract OracleAdapter is IOracleAdapter, IRoundOracle, AccessControl {
         uint80 seeded = SafeCast.toUint80(OracleMath.annualizedSigma(variance));
         (margin.fromSigma, margin.targetSigma, margin.since) = (seeded, seeded, uint32(block.timestamp));
         emit VolatilitySeeded(asset, sigmaWad, variance);
+    }
+
+    /// @notice Sets the contract allowed to set volatility forecasts (the RiskSteward, which bounds
+    /// them); address(0) allows none. A forecast can only raise the margin sigma's target.
+    function setForecaster(address forecaster_) external onlyRole(GOVERNOR_ROLE) {
+        forecaster = forecaster_;
+        emit ForecasterSet(forecaster_);
+    }
+
+    /// @notice Sets `asset`'s volatility forecast until `expiry`: the margin sigma's target becomes
+    /// max(on-chain estimate, `sigmaWad`), reached at the ramp's bounded rate when it rises; a
+    /// forecast below the on-chain estimate changes nothing. Forecaster only.
+    function setForecast(address asset, uint256 sigmaWad, uint256 expiry) external {
+        if (msg.sender != forecaster) revert NotForecaster(msg.sender);
+        _requireKnown(asset);
+        if (sigmaWad == 0 || sigmaWad > MAX_SEED_SIGMA) revert ForecastSigmaOutOfRange(sigmaWad);
+        uint256 latest = block.timestamp + MAX_FORECAST_TTL;
+        if (expiry <= block.timestamp || expiry > latest) revert ForecastExpiryOutOfRange(expiry, latest);
+        _setForecast(asset, sigmaWad, expiry);
+    }
+
+    /// @notice Removes `asset`'s forecast at once (the steward's guardian disabled it). Forecaster only.
+    function clearForecast(address asset) external {
+        if (msg.sender != forecaster) revert NotForecaster(msg.sender);
+        _requireKnown(asset);
+        _setForecast(asset, 0, 0);
+    }
+
+    /// @notice Removes `asset`'s expired forecast now, instead of at its next volatility sample;
+    /// anyone may call it.
+    function expireForecast(address asset) external {
+        uint256 expiry = _states[asset].forecastExpiry;
+        if (expiry == 0 || block.timestamp < expiry) revert ForecastNotExpired(asset, expiry);
+        _setForecast(asset, 0, 0);
     }
 
     /// @notice Sets the L2 sequencer uptime feed (address(0) disables the check) and its grace period.
@@ -650,6 +700,13 @@ contract OracleAdapter is IOracleAdapter, IRoundOracle, AccessControl {
     /// raise the estimate, and no sample raises the annualized sigma by more than `maxSampleRise`.
     /// The margin sigma then ramps from its current value toward the new estimate.
     function _sampleVolatility(address asset, AssetState memory state, uint256 priceWad) internal {
+        if (state.forecastExpiry != 0 && state.forecastExpiry <= block.timestamp) {
+            // An expired forecast stops counting at the first poke after its expiry.
+            (state.forecastSigma, state.forecastExpiry) = (0, 0);
+            uint256 estimate = OracleMath.annualizedSigma(state.variancePerSecond);
+            _rampMarginSigma(asset, estimate);
+            emit ForecastSet(asset, 0, 0, estimate);
+        }
         VolatilityParams memory params = _volParams[asset];
         uint256 last = state.lastSampleTime;
         if (last != 0) {
@@ -668,11 +725,21 @@ contract OracleAdapter is IOracleAdapter, IRoundOracle, AccessControl {
             state.variancePerSecond = SafeCast.toUint128(variance);
             state.hasVariance = true;
             uint256 target = OracleMath.annualizedSigma(variance);
+            if (state.forecastExpiry != 0) target = Math.max(target, state.forecastSigma); // live
             _rampMarginSigma(asset, target);
             emit VolatilitySampled(asset, priceWad, variance, target);
         }
         state.lastSamplePrice = uint128(priceWad);
         state.lastSampleTime = uint40(block.timestamp);
+    }
+
+    /// @dev Stores the forecast and restarts the margin sigma's ramp toward max(estimate, forecast).
+    function _setForecast(address asset, uint256 sigmaWad, uint256 expiry) internal {
+        AssetState storage state = _states[asset];
+        (state.forecastSigma, state.forecastExpiry) = (uint80(sigmaWad), uint40(expiry));
+        uint256 target = Math.max(OracleMath.annualizedSigma(state.variancePerSecond), sigmaWad);
+        _rampMarginSigma(asset, target);
+        emit ForecastSet(asset, sigmaWad, expiry, target);
     }
 
     /// @dev Restarts the ramp now, from today's margin sigma (or the new target when that is lower:

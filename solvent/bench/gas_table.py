@@ -139,7 +139,12 @@ GAS_CHANGES: tuple[GasChange, ...] = (
     GasChange("system.take_lot_0", 128_299, 131_345, f"settleAuction {_EXT}"),
     GasChange("system.take_lot_1", 128_299, 131_345, f"settleAuction {_EXT}"),
     GasChange("system.take_lot_0_inventory", 111_199, 114_245, f"settleAuction {_EXT}"),
-    GasChange("oracle.poke", 66_488, 66_562, "roundPrice added to the adapter's dispatch"),
+    GasChange(
+        "oracle.poke",
+        66_488,
+        66_891,
+        "roundPrice added to the adapter's dispatch; an expired volatility forecast is cleared",
+    ),
     GasChange("oracle.price_warm", 8_296, 8_298, "roundPrice added to the adapter's dispatch"),
 )
 RISE_NEEDING_A_REASON = 0.10
