@@ -89,7 +89,7 @@ def _real(name: str) -> ScenarioFactory:
     return factory
 
 
-def _calibrated(name: str, generate: Callable[..., dict]) -> ScenarioFactory:
+def _calibrated(name: str, model: str, generate: Callable[..., dict]) -> ScenarioFactory:
     """One day from a model fitted to the hourly history (calibration.py), seeded by `seed`."""
 
     def factory(
@@ -97,7 +97,6 @@ def _calibrated(name: str, generate: Callable[..., dict]) -> ScenarioFactory:
     ) -> Scenario:
         fitted = calibration.load_calibration()
         paths = generate({"WETH": ETH0, "WBTC": BTC0}, 86_400 // step, step, seed, fitted)
-        model = "gbm_jumps" if generate is calibration.gbm_jumps_calibrated else "garch_t"
         inputs = {
             "path": "generated",
             "model": model,
@@ -127,8 +126,10 @@ SCENARIOS: dict[str, ScenarioFactory] = {
     "gap_50": lambda seed, n, k, step: _gap(0.50, seed, n, k, step),
     "gbm_jumps": _gbm,
     **{name: _real(name) for name in history.REAL_SCENARIOS},
-    "gbm_jumps_calibrated": _calibrated("gbm_jumps_calibrated", calibration.gbm_jumps_calibrated),
-    "garch_eth_btc": _calibrated("garch_eth_btc", calibration.garch_paths),
+    "gbm_jumps_calibrated": _calibrated(
+        "gbm_jumps_calibrated", "gbm_jumps", calibration.gbm_jumps_calibrated
+    ),
+    "garch_eth_btc": _calibrated("garch_eth_btc", "garch_t", calibration.garch_paths),
 }
 # A scenario name may carry an oracle model after a "+": `march_2020+deviation`,
 # `real_ftx_2022+deviation_lag60`, `gap_50+cadence` (oracle_model.OracleModel.label).
