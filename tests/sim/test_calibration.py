@@ -116,9 +116,9 @@ def test_sub_hour_steps_add_up_to_the_hourly_garch_returns(fitted):
 
 
 def test_the_jump_estimator_recovers_a_known_mixture():
-    """Normal diffusion of hourly sigma 1% and 200 jumps of log-size N(-3%, 2%) in 100,000 hours
-    (2 / 41.7 days): the diffusion sigma, the jump frequency and the jumps' mean and spread come
-    back close."""
+    """Normal diffusion of hourly sigma 1% and 200 jumps of log-size N(-8%, 2%) in 100,000 hours
+    (0.048 a day): the diffusion sigma, the jumps found, the jump frequency and the jumps' mean
+    come back close."""
     rng = np.random.Generator(np.random.PCG64(1))
     returns = rng.normal(0, 0.01, 100_000)
     where = rng.choice(100_000, 200, replace=False)
@@ -139,3 +139,21 @@ def test_the_calibrated_gbm_has_the_fitted_diffusion_volatility(fitted):
         per_step = sigma * math.sqrt(300 / calibration.SECONDS_PER_YEAR)
         diffusion = log_steps[np.abs(log_steps) < 4 * per_step]
         assert float(np.std(diffusion)) == pytest.approx(per_step, rel=0.05)
+
+
+def test_refit_rewrites_the_stored_parameters(tmp_path, fitted):
+    """`python -m solvent.sim.calibration` (refit) reproduces data/prices/calibration.json."""
+    again = calibration.refit(tmp_path / "calibration.json")
+    _assert_close(again, fitted)
+    assert load_calibration(tmp_path / "calibration.json") == again
+
+
+def _assert_close(actual, expected, where="calibration"):
+    if isinstance(expected, dict):
+        assert set(actual) == set(expected), where
+        for key in expected:
+            _assert_close(actual[key], expected[key], f"{where}.{key}")
+    elif isinstance(expected, float):
+        assert actual == pytest.approx(expected, rel=1e-6), where
+    else:
+        assert actual == expected, where
