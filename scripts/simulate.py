@@ -2,7 +2,9 @@
 
 Runs crash scenarios, each on a fresh Anvil of its own, and writes reports/sim/<scenario>/
 (summary.json and PNG plots) and reports/sim/index.json. `--scenario all` runs the standard set;
-append `_no_keepers` to a name to run it with no keeper at all.
+append `_no_keepers` to a name to run it with no keeper at all. `--oracle deviation` publishes a
+round only on a 0.5% move or after the 3600 s heartbeat (`cadence`: at the real Chainlink rounds'
+times), `--oracle-lag` delays what the feeds see (docs/simulator.md, "Oracle model").
 """
 
 from pathlib import Path
@@ -12,10 +14,20 @@ from ape import networks, project
 from ape.logging import logger
 
 from solvent.sim.campaign import DEFAULT_SET, CampaignOptions, run_scenario, write, write_index
+from solvent.sim.oracle_model import KINDS, OracleModel
+from solvent.sim.scenarios import SCENARIOS, with_oracle
 
 
 @click.command()
-@click.option("--scenario", "names", multiple=True, default=("all",), show_default=True)
+@click.option(
+    "--scenario",
+    "names",
+    multiple=True,
+    default=("all",),
+    show_default=True,
+    help=f"repeatable; 'all' (the standard set) or one of: {', '.join(SCENARIOS)}, "
+    "each optionally with _no_keepers",
+)
 @click.option("--accounts", default=300, show_default=True)
 @click.option("--seed", default=2020, show_default=True)
 @click.option("--keepers", default=2, show_default=True)
@@ -23,10 +35,20 @@ from solvent.sim.campaign import DEFAULT_SET, CampaignOptions, run_scenario, wri
 @click.option("--failure-rate", default=0.1, show_default=True)
 @click.option("--gas-budget", "gas_budget_per_block", default=30_000_000, show_default=True)
 @click.option("--step", "step_seconds", default=300, show_default=True, help="seconds per block")
+@click.option(
+    "--oracle",
+    type=click.Choice(KINDS),
+    default=KINDS[0],
+    show_default=True,
+    help="when feeds publish: every block; on a 0.5% deviation or the 3600 s heartbeat; "
+    "at the real Chainlink rounds' times",
+)
+@click.option("--oracle-lag", default=0, show_default=True, help="seconds the feeds trail the path")
 @click.option("--out", default="reports/sim", show_default=True, type=click.Path(path_type=Path))
-def cli(names, out, **options):
+def cli(names, out, oracle, oracle_lag, **options):
     logger.set_level("WARNING")  # one line per scenario, not per set-up transaction
-    chosen = DEFAULT_SET if names == ("all",) else names
+    model = OracleModel(kind=oracle, lag_seconds=oracle_lag)
+    chosen = [with_oracle(n, model) for n in (DEFAULT_SET if names == ("all",) else names)]
     settings = CampaignOptions(**options)
     summaries = []
     for name in chosen:

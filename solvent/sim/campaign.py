@@ -148,6 +148,10 @@ def tables(summary: dict[str, Any]) -> dict[str, list[tuple[str, Any]]]:
     ]
     for key, path in inputs.get("paths", {}).items():
         rows_in.append((f"path {key}", path))
+    if summary.get("path_inputs"):
+        rows_in.append(("path source", summary["path_inputs"]))
+    if summary.get("oracle"):
+        rows_in.append(("oracle", summary["oracle"]))
     if "book" in inputs:
         rows_in.append(("book at the start", inputs["book"]))
     headline = [

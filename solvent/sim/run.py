@@ -20,6 +20,7 @@ from solvent.harness.population import PopulationSpec, Trader, hire_keepers, ope
 from solvent.harness.world import KEEPER, OPERATOR, World, pool_income
 from solvent.sim.episodes import LIQUIDATED, OPEN, RECOVERED, BreachEpisodes, Episode
 from solvent.sim.keepers import KeeperAgent, KeeperModel, Observation, decide, observe
+from solvent.sim.oracle_model import OracleModel, Publisher
 from solvent.sim.paths import PricePath
 
 WAD = 10**18
@@ -28,6 +29,7 @@ QUOTE = 10**QUOTE_DECIMALS
 KEEPER_CAPITAL_USD = 50_000_000
 SETTLEMENT_BLOCKS = 240  # blocks after the path for auctions to finish at the last price
 FIRST_KEEPER_ACCOUNT = KEEPER
+_UPDATED_AT = 3  # latestRoundData: (roundId, answer, startedAt, updatedAt, answeredInRound)
 
 
 @dataclass(frozen=True)
@@ -37,6 +39,10 @@ class Scenario:
     population: PopulationSpec
     keepers: tuple[KeeperModel, ...]
     seed: int
+    # when the feeds publish (oracle_model.py); the default writes every step's price
+    oracle: OracleModel = field(default_factory=OracleModel)
+    # what the report shows about the path: generator or historical window, real start prices
+    inputs: dict[str, Any] = field(default_factory=dict)
 
     @property
     def steps(self) -> int:
@@ -98,6 +104,10 @@ def run_path(
     episodes = BreachEpisodes()
     pending: list[str] = []
     _, now = world.block()
+    publisher = Publisher(scenario.oracle, scenario.paths, now, _last_rounds(world))
+    if not scenario.oracle.is_default:
+        for key in scenario.paths:
+            series[f"feed_{key}"] = []
     world.set_automine(False)
     try:
         seen = observe(world, 0, account_count, episodes)
@@ -107,7 +117,8 @@ def run_path(
             prices = {
                 key: path.prices[min(step, path.steps - 1)] for key, path in scenario.paths.items()
             }
-            txs = world.price_txs(prices) + _poke_txs(world)
+            # the default model publishes `prices` itself: every feed, every block
+            txs = world.price_txs(publisher.publish(now)) + _poke_txs(world)
             for agent in agents:
                 txs += decide(world, agent, seen)
             oracle_at_decision = {a["id"]: a["oracle"] for a in seen.auctions}
@@ -139,6 +150,8 @@ def run_path(
             series["written_off"].append(tally.bad_debt / QUOTE)
             for key, price in prices.items():
                 series[f"price_{key}"].append(price)
+                if f"feed_{key}" in series:
+                    series[f"feed_{key}"].append(publisher.answer[key])
             if progress:
                 progress(step, total - 1)
             if step >= scenario.steps and not seen.auctions and not seen.liquidatable:
@@ -161,6 +174,8 @@ def run_path(
         "keepers": [k.__dict__ for k in scenario.keepers],
         "blocks": len(series["block"]),
         "max_drawdown": {k: round(p.max_drawdown(), 4) for k, p in scenario.paths.items()},
+        "path_inputs": scenario.inputs,
+        "oracle": {**scenario.oracle.describe(), "rounds": dict(publisher.rounds)},
         "liquidations": tally.liquidations,
         "liquidated_accounts": len({account for _, account in tally.liquidated}),
         "auctions_taken": tally.takes,
@@ -344,6 +359,14 @@ def _hire_keepers(
         KeeperAgent(model, sender, random.Random(rng.random()))
         for model, sender in zip(models, senders, strict=True)
     ]
+
+
+def _last_rounds(world: World) -> dict[str, int]:
+    """When each asset's feeds last published (the older of its primary and secondary)."""
+    return {
+        key: min(int(world.read(feed, "latestRoundData")[_UPDATED_AT]) for feed in feeds)
+        for key, feeds in world.feeds.items()
+    }
 
 
 def _poke_txs(world: World) -> list[Tx]:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 
 from solvent.harness.population import PopulationSpec
+from solvent.sim import calibration, history
 from solvent.sim.keepers import KeeperModel
+from solvent.sim.oracle_model import OracleModel
 from solvent.sim.paths import gap, gbm_with_jumps, march_2020
 from solvent.sim.run import Scenario
 
@@ -67,6 +70,54 @@ def _gbm(
     )
 
 
+def _real(name: str) -> ScenarioFactory:
+    """A historical window (history.REAL_SCENARIOS), rescaled to start at ETH0 / BTC0."""
+
+    def factory(
+        seed: int, accounts: int, keepers: tuple[KeeperModel, ...], step: int = STEP_SECONDS
+    ) -> Scenario:
+        paths, inputs = history.real_paths(name, {"WETH": ETH0, "WBTC": BTC0}, step)
+        return Scenario(
+            name=name,
+            paths=paths,
+            population=PopulationSpec(accounts=accounts, seed=seed),
+            keepers=keepers,
+            seed=seed,
+            inputs=inputs,
+        )
+
+    return factory
+
+
+def _calibrated(name: str, model: str, generate: Callable[..., dict]) -> ScenarioFactory:
+    """One day from a model fitted to the hourly history (calibration.py), seeded by `seed`."""
+
+    def factory(
+        seed: int, accounts: int, keepers: tuple[KeeperModel, ...], step: int = STEP_SECONDS
+    ) -> Scenario:
+        fitted = calibration.load_calibration()
+        paths = generate({"WETH": ETH0, "WBTC": BTC0}, 86_400 // step, step, seed, fitted)
+        inputs = {
+            "path": "generated",
+            "model": model,
+            "seed": seed,
+            "fitted_to": fitted["source"],
+            "fitted_span_utc": fitted["span_utc"],
+            "parameters": fitted[model],
+            "start_prices": {"WETH": ETH0, "WBTC": BTC0},
+        }
+        return Scenario(
+            name=name,
+            paths=paths,
+            population=PopulationSpec(accounts=accounts, seed=seed),
+            keepers=keepers,
+            seed=seed,
+            inputs=inputs,
+        )
+
+    return factory
+
+
 ScenarioFactory = Callable[[int, int, tuple[KeeperModel, ...], int], Scenario]
 
 SCENARIOS: dict[str, ScenarioFactory] = {
@@ -74,7 +125,24 @@ SCENARIOS: dict[str, ScenarioFactory] = {
     "gap_30": lambda seed, n, k, step: _gap(0.30, seed, n, k, step),
     "gap_50": lambda seed, n, k, step: _gap(0.50, seed, n, k, step),
     "gbm_jumps": _gbm,
+    **{name: _real(name) for name in history.REAL_SCENARIOS},
+    "gbm_jumps_calibrated": _calibrated(
+        "gbm_jumps_calibrated", "gbm_jumps", calibration.gbm_jumps_calibrated
+    ),
+    "garch_eth_btc": _calibrated("garch_eth_btc", "garch_t", calibration.garch_paths),
 }
+# A scenario name may carry an oracle model after a "+": `march_2020+deviation`,
+# `real_ftx_2022+deviation_lag60`, `gap_50+cadence` (oracle_model.OracleModel.label).
+ORACLE_SEPARATOR = "+"
+NO_KEEPERS_SUFFIX = "_no_keepers"
+
+
+def with_oracle(name: str, oracle: OracleModel) -> str:
+    """`name` with the oracle model in it (before `_no_keepers`); unchanged for the default."""
+    if oracle.is_default:
+        return name
+    base = name.removesuffix(NO_KEEPERS_SUFFIX)
+    return f"{base}{ORACLE_SEPARATOR}{oracle.label}{name[len(base) :]}"
 
 
 def build(
@@ -83,12 +151,16 @@ def build(
     accounts: int,
     keepers: tuple[KeeperModel, ...],
     step_seconds: int = STEP_SECONDS,
+    oracle: OracleModel | None = None,
 ) -> Scenario:
-    if name not in SCENARIOS:
-        raise KeyError(f"unknown scenario {name!r}: choose from {', '.join(SCENARIOS)}")
-    scenario = SCENARIOS[name](seed, accounts, keepers, step_seconds)
+    """The named scenario; `oracle` (or a `+label` in the name) chooses when feeds publish."""
+    base, _, label = name.partition(ORACLE_SEPARATOR)
+    if base not in SCENARIOS:
+        raise KeyError(f"unknown scenario {base!r}: choose from {', '.join(SCENARIOS)}")
+    if oracle is None:
+        oracle = OracleModel.parse(label) if label else OracleModel()
+    scenario = SCENARIOS[base](seed, accounts, keepers, step_seconds)
+    scenario = dataclasses.replace(scenario, name=with_oracle(scenario.name, oracle), oracle=oracle)
     if not keepers:
-        return Scenario(
-            f"{scenario.name}_no_keepers", scenario.paths, scenario.population, (), seed
-        )
+        return dataclasses.replace(scenario, name=f"{scenario.name}{NO_KEEPERS_SUFFIX}", keepers=())
     return scenario
