@@ -561,7 +561,13 @@ abstract contract EngineBase is IMarginEngineEvents, AccessControl, ReentrancyGu
                 emit InterestCharged(accountId, interest);
             }
         }
-        _borrow = state;
+        // One SSTORE, as `_storeAccount` (a struct assignment rewrites the slot once per field).
+        uint256 word = uint256(state.index) | (uint256(state.lastTime) << 88)
+            | (uint256(state.pendingInterest) << 120) | (uint256(state.baseRate) << 184)
+            | (uint256(state.optimalUtilization) << 208) | (uint256(state.maxRate) << 232);
+        assembly ("memory-safe") {
+            sstore(_borrow.slot, word)
+        }
     }
 
     /// @dev Records the borrow index for an account that owes quote after a touch.
@@ -598,24 +604,24 @@ abstract contract EngineBase is IMarginEngineEvents, AccessControl, ReentrancyGu
 
     // ------------------------------------------------------------------ internals: fills
 
-    /// @dev Applies a fill at `price` to the position, the market aggregates and the quote books,
-    /// after charging the account's borrow interest and settling the position's funding (accrued at
-    /// the oracle price).
+    /// @dev Applies a fill at `price` to the position, the market aggregates and the quote books in
+    /// memory (`account`, `ledger`: the caller stores them), after charging the account's borrow
+    /// interest and settling the position's funding (accrued at the oracle price).
     function _fill(
         Account memory account,
         uint256 accountId,
-        Market storage market,
         uint256 marketId,
         int256 sizeDelta,
         uint256 price,
         uint256 tradeFee,
+        Ledger memory ledger,
         PriceCache memory cache
     ) internal returns (bool increasesRisk) {
+        Market storage market = _marketAt(marketId);
         Position memory position = _positions[accountId][marketId];
         increasesRisk = _increasesRisk(position.size, position.size + sizeDelta);
         if (increasesRisk) _checkRiskIncrease(accountId, account, account.marketMask | (1 << marketId));
 
-        Ledger memory ledger = _ledger;
         cache.borrowIndex = _touchBorrow(account, accountId, ledger);
         cache.interestSettled = true;
         (int256 realizedPnl, int256 funding) =
@@ -626,9 +632,6 @@ abstract contract EngineBase is IMarginEngineEvents, AccessControl, ReentrancyGu
         uint256 insuranceCut = tradeFee * market.insuranceFeeShare / WAD;
         ledger.poolCash -= int256(insuranceCut).toInt64();
         ledger.insuranceFees += insuranceCut.toUint64();
-        _storeLedger(ledger);
-        _storeAccount(accountId, account);
-        _recordBorrowIndex(account, accountId, cache.borrowIndex);
         emit Traded(accountId, marketId, sizeDelta, price, tradeFee, realizedPnl);
     }
 

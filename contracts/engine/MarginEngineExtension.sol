@@ -296,13 +296,6 @@ contract MarginEngineExtension is EngineBase, IPoolLedger, IAuctionSettlement {
         return _liquidationParams;
     }
 
-    /// @notice The traders' net size (WAD, long > 0) in `marketId` and the market's skew scale
-    /// (WAD size): what the order book prices a fill's skew premium with.
-    function marketSkew(uint256 marketId) external view returns (int256 netSize, uint256 skewScale) {
-        Market storage market = _market(marketId);
-        return (_netSize(market), market.skewScale);
-    }
-
     /// @notice The borrow state as of now: index (WAD), time, interest accrued to the pool and not
     /// yet charged to any account (quote units).
     function borrowState() external view returns (BorrowState memory) {

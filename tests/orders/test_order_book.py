@@ -238,6 +238,49 @@ def test_a_fill_the_engine_refuses_cancels_the_order(funded, chain, deployer, tr
     assert _quote(system, account) == 0 and _size(system, account) == 0
 
 
+def test_the_settlement_fee_is_paid_before_the_fill_margin_check(
+    funded, chain, deployer, trader, keeper
+):
+    """`fillOrder` charges the settlement fee before its margin check: a fill that would end at
+    initial health >= 1 without the fee and below 1 with it is refused (cancelled, the settler
+    paid from the account's quote). Charged after the check (two calls), the same fill landed with
+    free initial margin -$2 (F - w below, measured on that code)."""
+    system = funded
+    account = _account(system, deployer, trader, usd=30_000)
+    orders.commit(system, trader, account, ETH, 100 * WAD)
+    oid = orders.order_id(account, 0)
+    target, _ = orders.settlement_times(system, oid)
+    start = max(target, chain.pending_timestamp) + 10
+    snapshot = chain.snapshot()
+
+    def settle_after_withdrawing(units: int):
+        system.engine.withdraw(account, system.quote, units, trader, sender=trader)
+        chain.mine(timestamp=start)
+        orders.publish_current_round(system, ETH, deployer)
+        chain.pending_timestamp = start + 10  # both runs settle in the same second
+        return orders.settle(system, keeper, oid, ETH)
+
+    receipt = settle_after_withdrawing(1)
+    assert len(receipt.events.filter(system.orders.OrderSettled)) == 1
+    health = system.admin.initialHealthOf(account)
+    free = int(health.equity) - int(health.requirement)  # after the fill and the $2 fee
+    assert free > 0
+    chain.restore(snapshot)
+
+    # Withdraw just more than that free margin: short by less than the fee once it is paid.
+    withdrawn = 1 + free // 10**12 + 100
+    assert free - (withdrawn - 1) * 10**12 < 0 <= free + 2 * WAD - (withdrawn - 1) * 10**12
+    before = system.quote.balanceOf(keeper)
+    receipt = settle_after_withdrawing(withdrawn)
+    [event] = receipt.events.filter(system.orders.OrderCancelled)
+    assert event.reason == 3  # FillRefused
+    from eth_utils import keccak
+
+    assert bytes(event.engineError)[:4] == keccak(text="InsufficientMargin(uint256)")[:4]
+    assert event.settlementFee == 2 * USDC == system.quote.balanceOf(keeper) - before
+    assert _size(system, account) == 0
+
+
 # ------------------------------------------------------------------ cancel
 
 
