@@ -252,29 +252,39 @@ abstract contract EngineBase is IMarginEngineEvents, AccessControl, ReentrancyGu
     /// @dev A risk increase needs every asset the account holds (collateral in `account`'s mask,
     /// markets in `marketMask`, which includes the market being traded) to allow it: initial health
     /// values all of them, so a tripped breaker on any one blocks (docs/margin.md, "Risk gates").
-    /// An account holding only quote waits for the sequencer alone.
-    function _checkRiskIncrease(uint256 accountId, Account memory account, uint256 marketMask) internal view {
+    /// An account holding only quote waits for the sequencer alone. The oracle returns each allowed
+    /// asset's price with the gate (`riskIncreasePrice`): memoized in `cache`, it is the price the
+    /// margin check then reads (the oracle price, same block), without a second call.
+    function _checkRiskIncrease(
+        uint256 accountId,
+        Account memory account,
+        uint256 marketMask,
+        PriceCache memory cache
+    ) internal view {
         if (account.activeAuctions != 0) revert AccountUnderAuction(accountId);
         if (riskPaused) revert RiskIncreasePaused();
         uint256 collateralMask = account.collateralMask;
         bool checked = false;
         for (uint256 mask = collateralMask; mask != 0; mask &= mask - 1) {
-            _requireRiskIncreaseAllowed(_collateralToken(_lowestBit(mask)));
+            uint256 index = _lowestBit(mask);
+            cache.collateralPrice[index] = _requireRiskIncreaseAllowed(_collateralToken(index));
             checked = true;
         }
         for (uint256 mask = marketMask; mask != 0; mask &= mask - 1) {
-            Market storage market = _marketAt(_lowestBit(mask));
+            uint256 marketId = _lowestBit(mask);
+            Market storage market = _marketAt(marketId);
             uint256 shared = market.sharedCollateral;
-            // Its asset was checked as collateral already.
+            // Its asset was checked as collateral already (and its price is in the cache).
             if (shared != 0 && collateralMask & (1 << (shared - 1)) != 0) continue;
-            _requireRiskIncreaseAllowed(market.asset);
+            cache.marketPrice[marketId] = _requireRiskIncreaseAllowed(market.asset);
             checked = true;
         }
         if (!checked && oracle.sequencerRestricted()) revert RiskIncreaseBlockedByOracle(address(quote));
     }
 
-    function _requireRiskIncreaseAllowed(address asset) internal view {
-        if (!oracle.riskIncreaseAllowed(asset)) revert RiskIncreaseBlockedByOracle(asset);
+    function _requireRiskIncreaseAllowed(address asset) internal view returns (uint256 priceWad) {
+        priceWad = oracle.riskIncreasePrice(asset);
+        if (priceWad == 0) revert RiskIncreaseBlockedByOracle(asset);
     }
 
     function _requireInitialHealth(Account memory account, uint256 accountId, PriceCache memory cache)
@@ -620,7 +630,9 @@ abstract contract EngineBase is IMarginEngineEvents, AccessControl, ReentrancyGu
         Market storage market = _marketAt(marketId);
         Position memory position = _positions[accountId][marketId];
         increasesRisk = _increasesRisk(position.size, position.size + sizeDelta);
-        if (increasesRisk) _checkRiskIncrease(accountId, account, account.marketMask | (1 << marketId));
+        if (increasesRisk) {
+            _checkRiskIncrease(accountId, account, account.marketMask | (1 << marketId), cache);
+        }
 
         cache.borrowIndex = _touchBorrow(account, accountId, ledger);
         cache.interestSettled = true;

@@ -66,7 +66,9 @@ contract MarginEngineExtension is EngineBase, IPoolLedger, IAuctionSettlement {
         Account memory account = _authorizedAccount(accountId);
         // Nothing owed and nothing at risk: every asset is the owner's, whatever the feeds say.
         bool idle = account.marketMask == 0 && account.quoteBalance >= 0 && account.activeAuctions == 0;
-        if (!idle) _checkRiskIncrease(accountId, account, account.marketMask);
+        // slither-disable-next-line uninitialized-local
+        PriceCache memory cache;
+        if (!idle) _checkRiskIncrease(accountId, account, account.marketMask, cache);
         if (token == address(quote)) {
             uint256 available = MarginMath.positivePart(account.quoteBalance);
             if (amount > available) revert InsufficientBalance(available, amount);
@@ -80,11 +82,7 @@ contract MarginEngineExtension is EngineBase, IPoolLedger, IAuctionSettlement {
             if (balance == amount) account.collateralMask &= ~uint8(1 << collateral.index);
         }
         _storeAccount(accountId, account);
-        if (!idle) {
-            // slither-disable-next-line uninitialized-local
-            PriceCache memory cache;
-            _requireInitialHealth(account, accountId, cache);
-        }
+        if (!idle) _requireInitialHealth(account, accountId, cache);
         IERC20(token).safeTransfer(to, amount);
         emit Withdrawn(accountId, token, to, amount);
     }

@@ -29,9 +29,15 @@ GAS_LINES: tuple[GasLine, ...] = (
     ),
     GasLine(
         "orders.settle_open",
-        "settle an order opening a position (round check, fill, funding, fees)",
+        "settle an order opening a position in a market with positions (round check, fill, "
+        "funding accrued, fees)",
         130_000,
         "Synthetix v3 settleOrder (Pyth): not measured here",
+    ),
+    GasLine(
+        "orders.settle_open_empty_market",
+        "settle the first position of an empty market (its funding and open-interest slots are "
+        "created: 2 x 20k)",
     ),
     GasLine("engine.fill_open", "the engine's fill opening a position (order book's call)"),
     GasLine("engine.fill_close", "the engine's fill closing a position (order book's call)"),

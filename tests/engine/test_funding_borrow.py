@@ -122,10 +122,12 @@ def assert_books(admin, engine, usdc, books: EngineBooks, traders, now: int) -> 
     assert held == owed
 
 
-def fill(engine, book, books, oracle, weth, account, delta, price, fee):
-    tx = engine.fillOrder(account, 0, delta, price, fee, 0, book, sender=book)
+def fill(engine, book, books, oracle, weth, account, delta, price, fee, settlement_fee=2 * USDC):
+    """A fill with a settlement fee paid to `book` (playing the settler), both in the engine and
+    in the model."""
+    tx = engine.fillOrder(account, 0, delta, price, fee, settlement_fee, book, sender=book)
     now = tx.timestamp
-    owed = books.fill(account, 0, delta, price, fee, oracle.prices(weth), now)
+    owed = books.fill(account, 0, delta, price, fee, oracle.prices(weth), now, settlement_fee)
     settled = [e.amount for e in tx.events.filter(engine.FundingSettled)]
     assert settled == ([owed] if owed else [])
     return tx
