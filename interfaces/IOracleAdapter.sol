@@ -17,6 +17,10 @@ interface IOracleAdapter {
     /// price circuit breaker is tripped: risk-increasing actions on `asset` must wait.
     function riskIncreaseAllowed(address asset) external view returns (bool);
 
+    /// @notice `price(asset)` while `riskIncreaseAllowed(asset)`, 0 otherwise: a risk increase
+    /// checks its gate and reads the price its margin check uses in one call.
+    function riskIncreasePrice(address asset) external view returns (uint256 priceWad);
+
     /// @notice True while the L2 sequencer is down or within its grace period after a restart.
     /// Liquidations are then allowed only below the engine's deeper health threshold.
     function sequencerRestricted() external view returns (bool);

@@ -22,13 +22,16 @@ interface IOrderEngine {
     /// @notice The market's net trader size (WAD, long > 0) and its skew scale (WAD size).
     function marketSkew(uint256 marketId) external view returns (int256 netSize, uint256 skewScale);
 
-    /// @notice Applies a settled order's fill at `fillPrice` and charges `tradeFee` (quote units).
+    /// @notice Applies a settled order's fill at `fillPrice`, charges `tradeFee` and pays `settler`
+    /// `settlementFee` from the account (quote units), both before the margin check.
     function fillOrder(
         uint256 accountId,
         uint256 marketId,
         int256 sizeDelta,
         uint256 fillPrice,
-        uint256 tradeFee
+        uint256 tradeFee,
+        uint256 settlementFee,
+        address settler
     ) external;
 
     /// @notice Moves `fee` quote units from the account (into debt if need be) to `to`.

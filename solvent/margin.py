@@ -214,7 +214,8 @@ def liquidation_fraction(
     """Smallest f (WAD, up) with E - f*p*N >= T*((1-f)*(R - F) + F), F the minimum margins that a
     partial closure keeps: f = (T*R - E) / (T*(R - F) - p*N)."""
     target_req = mul_div_up(target_health, requirement, WAD)
-    variable_target = mul_div_up(target_health, requirement - fixed_requirement, WAD)
+    # down, where the target requirement rounds up: the relief is never overstated
+    variable_target = target_health * (requirement - fixed_requirement) // WAD
     max_penalty = mul_div_up(penalty_rate, total_notional, WAD)
     if variable_target <= max_penalty or equity >= target_req:
         return WAD

@@ -252,29 +252,39 @@ abstract contract EngineBase is IMarginEngineEvents, AccessControl, ReentrancyGu
     /// @dev A risk increase needs every asset the account holds (collateral in `account`'s mask,
     /// markets in `marketMask`, which includes the market being traded) to allow it: initial health
     /// values all of them, so a tripped breaker on any one blocks (docs/margin.md, "Risk gates").
-    /// An account holding only quote waits for the sequencer alone.
-    function _checkRiskIncrease(uint256 accountId, Account memory account, uint256 marketMask) internal view {
+    /// An account holding only quote waits for the sequencer alone. The oracle returns each allowed
+    /// asset's price with the gate (`riskIncreasePrice`): memoized in `cache`, it is the price the
+    /// margin check then reads (the oracle price, same block), without a second call.
+    function _checkRiskIncrease(
+        uint256 accountId,
+        Account memory account,
+        uint256 marketMask,
+        PriceCache memory cache
+    ) internal view {
         if (account.activeAuctions != 0) revert AccountUnderAuction(accountId);
         if (riskPaused) revert RiskIncreasePaused();
         uint256 collateralMask = account.collateralMask;
         bool checked = false;
         for (uint256 mask = collateralMask; mask != 0; mask &= mask - 1) {
-            _requireRiskIncreaseAllowed(_collateralToken(_lowestBit(mask)));
+            uint256 index = _lowestBit(mask);
+            cache.collateralPrice[index] = _requireRiskIncreaseAllowed(_collateralToken(index));
             checked = true;
         }
         for (uint256 mask = marketMask; mask != 0; mask &= mask - 1) {
-            Market storage market = _marketAt(_lowestBit(mask));
+            uint256 marketId = _lowestBit(mask);
+            Market storage market = _marketAt(marketId);
             uint256 shared = market.sharedCollateral;
-            // Its asset was checked as collateral already.
+            // Its asset was checked as collateral already (and its price is in the cache).
             if (shared != 0 && collateralMask & (1 << (shared - 1)) != 0) continue;
-            _requireRiskIncreaseAllowed(market.asset);
+            cache.marketPrice[marketId] = _requireRiskIncreaseAllowed(market.asset);
             checked = true;
         }
         if (!checked && oracle.sequencerRestricted()) revert RiskIncreaseBlockedByOracle(address(quote));
     }
 
-    function _requireRiskIncreaseAllowed(address asset) internal view {
-        if (!oracle.riskIncreaseAllowed(asset)) revert RiskIncreaseBlockedByOracle(asset);
+    function _requireRiskIncreaseAllowed(address asset) internal view returns (uint256 priceWad) {
+        priceWad = oracle.riskIncreasePrice(asset);
+        if (priceWad == 0) revert RiskIncreaseBlockedByOracle(asset);
     }
 
     function _requireInitialHealth(Account memory account, uint256 accountId, PriceCache memory cache)
@@ -561,7 +571,13 @@ abstract contract EngineBase is IMarginEngineEvents, AccessControl, ReentrancyGu
                 emit InterestCharged(accountId, interest);
             }
         }
-        _borrow = state;
+        // One SSTORE, as `_storeAccount` (a struct assignment rewrites the slot once per field).
+        uint256 word = uint256(state.index) | (uint256(state.lastTime) << 88)
+            | (uint256(state.pendingInterest) << 120) | (uint256(state.baseRate) << 184)
+            | (uint256(state.optimalUtilization) << 208) | (uint256(state.maxRate) << 232);
+        assembly ("memory-safe") {
+            sstore(_borrow.slot, word)
+        }
     }
 
     /// @dev Records the borrow index for an account that owes quote after a touch.
@@ -598,24 +614,26 @@ abstract contract EngineBase is IMarginEngineEvents, AccessControl, ReentrancyGu
 
     // ------------------------------------------------------------------ internals: fills
 
-    /// @dev Applies a fill at `price` to the position, the market aggregates and the quote books,
-    /// after charging the account's borrow interest and settling the position's funding (accrued at
-    /// the oracle price).
+    /// @dev Applies a fill at `price` to the position, the market aggregates and the quote books in
+    /// memory (`account`, `ledger`: the caller stores them), after charging the account's borrow
+    /// interest and settling the position's funding (accrued at the oracle price).
     function _fill(
         Account memory account,
         uint256 accountId,
-        Market storage market,
         uint256 marketId,
         int256 sizeDelta,
         uint256 price,
         uint256 tradeFee,
+        Ledger memory ledger,
         PriceCache memory cache
     ) internal returns (bool increasesRisk) {
+        Market storage market = _marketAt(marketId);
         Position memory position = _positions[accountId][marketId];
         increasesRisk = _increasesRisk(position.size, position.size + sizeDelta);
-        if (increasesRisk) _checkRiskIncrease(accountId, account, account.marketMask | (1 << marketId));
+        if (increasesRisk) {
+            _checkRiskIncrease(accountId, account, account.marketMask | (1 << marketId), cache);
+        }
 
-        Ledger memory ledger = _ledger;
         cache.borrowIndex = _touchBorrow(account, accountId, ledger);
         cache.interestSettled = true;
         (int256 realizedPnl, int256 funding) =
@@ -626,9 +644,6 @@ abstract contract EngineBase is IMarginEngineEvents, AccessControl, ReentrancyGu
         uint256 insuranceCut = tradeFee * market.insuranceFeeShare / WAD;
         ledger.poolCash -= int256(insuranceCut).toInt64();
         ledger.insuranceFees += insuranceCut.toUint64();
-        _storeLedger(ledger);
-        _storeAccount(accountId, account);
-        _recordBorrowIndex(account, accountId, cache.borrowIndex);
         emit Traded(accountId, marketId, sizeDelta, price, tradeFee, realizedPnl);
     }
 

@@ -114,26 +114,51 @@ contract MarginEngine is EngineBase {
     // ------------------------------------------------------------------ trading
 
     /// @notice Fills `sizeDelta` (WAD, long > 0) of `marketId` for the account at `fillPrice` (WAD),
-    /// charging `tradeFee` (quote units; its insurance share goes to the insurance fund). Order book
-    /// only: it has checked the order and priced the fill. Realized PnL is taken at the fill price;
-    /// a fill that increases risk needs initial health >= 1 afterwards at the oracle price.
+    /// charging `tradeFee` (quote units; its insurance share goes to the insurance fund) and paying
+    /// the settler `settlementFee` (quote units) from the account. Order book only: it has checked
+    /// the order and priced the fill. Realized PnL is taken at the fill price; both fees leave the
+    /// account before the margin check, so a fill that increases risk needs initial health >= 1 at
+    /// the oracle price with the settlement fee paid (it may go into debt against the position).
     function fillOrder(
         uint256 accountId,
         uint256 marketId,
         int256 sizeDelta,
         uint256 fillPrice,
-        uint256 tradeFee
+        uint256 tradeFee,
+        uint256 settlementFee,
+        address settler
     ) external onlyOrderBook nonReentrant {
         if (sizeDelta == 0) revert ZeroAmount();
         if (sizeDelta > MAX_SIZE_DELTA || sizeDelta < -MAX_SIZE_DELTA) revert SizeTooLarge(sizeDelta);
         if (fillPrice == 0) revert InvalidFillPrice();
+        if (settler == address(0)) revert ZeroAddress();
         Account memory account = _existingAccount(accountId);
-        Market storage market = _market(marketId);
+        _market(marketId);
         // slither-disable-next-line uninitialized-local
         PriceCache memory cache;
+        Ledger memory ledger = _ledger;
         bool increasesRisk =
-            _fill(account, accountId, market, marketId, sizeDelta, fillPrice, tradeFee, cache);
+            _fill(account, accountId, marketId, sizeDelta, fillPrice, tradeFee, ledger, cache);
+        if (settlementFee != 0) {
+            account.quoteBalance = _moveQuote(ledger, account.quoteBalance, -int256(settlementFee));
+            ledger.poolCash -= int256(settlementFee).toInt64();
+        }
+        _storeLedger(ledger);
+        _storeAccount(accountId, account);
+        _recordBorrowIndex(account, accountId, cache.borrowIndex);
         if (increasesRisk) _requireInitialHealth(account, accountId, cache);
+        if (settlementFee != 0) {
+            quote.safeTransfer(settler, settlementFee);
+            emit OrderFeeCharged(accountId, settler, settlementFee);
+        }
+    }
+
+    /// @notice The traders' net size (WAD, long > 0) in `marketId` and the market's skew scale
+    /// (WAD size): what the order book prices a fill's skew premium with (in the engine itself, not
+    /// the extension: a settlement saves the delegatecall).
+    function marketSkew(uint256 marketId) external view returns (int256 netSize, uint256 skewScale) {
+        Market storage market = _market(marketId);
+        return (_netSize(market), market.skewScale);
     }
 
     /// @notice Moves `fee` quote units from the account to `to` (the order's settler). Order book

@@ -66,7 +66,9 @@ contract MarginEngineExtension is EngineBase, IPoolLedger, IAuctionSettlement {
         Account memory account = _authorizedAccount(accountId);
         // Nothing owed and nothing at risk: every asset is the owner's, whatever the feeds say.
         bool idle = account.marketMask == 0 && account.quoteBalance >= 0 && account.activeAuctions == 0;
-        if (!idle) _checkRiskIncrease(accountId, account, account.marketMask);
+        // slither-disable-next-line uninitialized-local
+        PriceCache memory cache;
+        if (!idle) _checkRiskIncrease(accountId, account, account.marketMask, cache);
         if (token == address(quote)) {
             uint256 available = MarginMath.positivePart(account.quoteBalance);
             if (amount > available) revert InsufficientBalance(available, amount);
@@ -80,11 +82,7 @@ contract MarginEngineExtension is EngineBase, IPoolLedger, IAuctionSettlement {
             if (balance == amount) account.collateralMask &= ~uint8(1 << collateral.index);
         }
         _storeAccount(accountId, account);
-        if (!idle) {
-            // slither-disable-next-line uninitialized-local
-            PriceCache memory cache;
-            _requireInitialHealth(account, accountId, cache);
-        }
+        if (!idle) _requireInitialHealth(account, accountId, cache);
         IERC20(token).safeTransfer(to, amount);
         emit Withdrawn(accountId, token, to, amount);
     }
@@ -294,13 +292,6 @@ contract MarginEngineExtension is EngineBase, IPoolLedger, IAuctionSettlement {
     /// @notice The liquidation parameters.
     function liquidationParams() external view returns (LiquidationParams memory) {
         return _liquidationParams;
-    }
-
-    /// @notice The traders' net size (WAD, long > 0) in `marketId` and the market's skew scale
-    /// (WAD size): what the order book prices a fill's skew premium with.
-    function marketSkew(uint256 marketId) external view returns (int256 netSize, uint256 skewScale) {
-        Market storage market = _market(marketId);
-        return (_netSize(market), market.skewScale);
     }
 
     /// @notice The borrow state as of now: index (WAD), time, interest accrued to the pool and not

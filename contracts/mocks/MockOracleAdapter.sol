@@ -56,6 +56,12 @@ contract MockOracleAdapter is IOracleAdapter {
     }
 
     /// @inheritdoc IOracleAdapter
+    function riskIncreasePrice(address asset) external view returns (uint256) {
+        if (sequencerRestricted || riskPaused[asset]) return 0;
+        return price(asset);
+    }
+
+    /// @inheritdoc IOracleAdapter
     function volatility(address asset) external view returns (uint256 sigmaWad, bool stale) {
         return (sigmas[asset], volatilityStale);
     }

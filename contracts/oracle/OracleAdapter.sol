@@ -407,13 +407,24 @@ contract OracleAdapter is IOracleAdapter, IRoundOracle, AccessControl {
     /// the breaker threshold from the window's reference price or from the last accepted price (a
     /// move nobody has poked yet, including one right after the window expired).
     function riskIncreaseAllowed(address asset) external view returns (bool) {
+        return _riskIncreasePrice(asset) != 0;
+    }
+
+    /// @inheritdoc IOracleAdapter
+    /// @dev The gate of `riskIncreaseAllowed`; when it allows, the price `price(asset)` returns
+    /// (neither a deviation nor a failure of every feed: `_resolve`'s price is the accepted one).
+    function riskIncreasePrice(address asset) external view returns (uint256) {
+        return _riskIncreasePrice(asset);
+    }
+
+    function _riskIncreasePrice(address asset) internal view returns (uint256) {
         AssetConfig memory config = _config(asset);
-        if (sequencerRestricted()) return false;
+        if (sequencerRestricted()) return 0;
         AssetState memory state = _states[asset];
-        if (block.timestamp < state.trippedUntil) return false;
+        if (block.timestamp < state.trippedUntil) return 0;
         (uint256 priceWad, Outcome outcome,) = _resolve(config);
-        if (outcome == Outcome.Deviation || outcome == Outcome.AllFailed) return false;
-        return _breakerReference(state, config, priceWad) == 0;
+        if (outcome == Outcome.Deviation || outcome == Outcome.AllFailed) return 0;
+        return _breakerReference(state, config, priceWad) == 0 ? priceWad : 0;
     }
 
     /// @inheritdoc IOracleAdapter

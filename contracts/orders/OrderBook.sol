@@ -179,7 +179,6 @@ contract OrderBook is IOrderBook, AccessControl, ReentrancyGuardTransient {
         (bool filled, uint256 fillPrice, uint256 tradeFee) =
             _fillOrCancel(orderId, order, market, oraclePrice);
         if (!filled) return;
-        if (market.settlementFee != 0) engine.chargeOrderFee(orderId >> 8, market.settlementFee, msg.sender);
         emit OrderSettled(
             orderId,
             orderId >> 8,
@@ -301,7 +300,9 @@ contract OrderBook is IOrderBook, AccessControl, ReentrancyGuardTransient {
         }
         tradeFee =
             OrderMath.tradeFee(skew, order.sizeDelta, fillPrice, market.makerFeeRate, market.takerFeeRate);
-        try engine.fillOrder(orderId >> 8, marketId, order.sizeDelta, fillPrice, tradeFee) {
+        try engine.fillOrder(
+            orderId >> 8, marketId, order.sizeDelta, fillPrice, tradeFee, market.settlementFee, msg.sender
+        ) {
             filled = true;
         } catch (bytes memory reason) {
             if (reason.length == 0) revert FillFailedWithoutReason(orderId);

@@ -143,8 +143,11 @@ class EngineBooks:
         fee: int,
         oracle_price: int,
         now: int,
+        settlement_fee: int = 0,
     ) -> int:
-        """`fillOrder` (or `trade`); returns the funding the position settled."""
+        """`fillOrder`; returns the funding the position settled. `settlement_fee` (the settler's
+        pay) leaves the account with the trade fee, before the engine's margin check, and leaves
+        the engine's cash (one quote move equals the engine's two: the parts telescope)."""
         market = self.markets[market_id]
         self.touch_borrow(account, now)
         before = market.state.index
@@ -170,9 +173,9 @@ class EngineBooks:
         self.positions[(account, market_id)] = (
             PositionBook(new_size, new_open, index) if new_size else PositionBook()
         )
-        self.move_quote(account, margin.to_quote_floor(realized) - fee - owed)
+        self.move_quote(account, margin.to_quote_floor(realized) - fee - settlement_fee - owed)
         cut = margin.insurance_cut(fee, market.insurance_fee_share)
-        self.pool_cash -= cut
+        self.pool_cash -= cut + settlement_fee
         self.insurance_fees += cut
         self.record_borrow_index(account)
         self.funding_paid += owed

@@ -300,14 +300,14 @@ def test_a_hedged_pair_pays_funding_as_modelled(system, config, attack, accounts
     price = system.oracle.price(system.tokens["WETH"])
     books = read_books(system, config, [long_id, short_id])
     for account, size in ((long_id, 5_000 * WAD), (short_id, -1_000 * WAD)):
-        tx = system.engine.fillOrder(account, eth, size, price, 0, sender=book)
+        tx = system.engine.fillOrder(account, eth, size, price, 0, 0, book, sender=book)
         books.fill(account, eth, size, price, 0, price, tx.timestamp)
     attack.advance(30 * DAY)
     attack.set_price("WETH", 2_000)  # the feeds' heartbeat: a fresh round at the same price
     assert system.oracle.price(system.tokens["WETH"]) == price
     settled, rates = {}, []
     for account, size in ((long_id, -5_000 * WAD), (short_id, 1_000 * WAD)):
-        tx = system.engine.fillOrder(account, eth, size, price, 0, sender=book)
+        tx = system.engine.fillOrder(account, eth, size, price, 0, 0, book, sender=book)
         settled[account] = books.fill(account, eth, size, price, 0, price, tx.timestamp)
         [event] = tx.events.filter(system.engine.FundingSettled)
         assert event.amount == settled[account]

@@ -92,7 +92,9 @@ class Book:
         del limit, sender
         price = self.price(market_id) or WAD
         fee = trade_fee(size, price, fee_rate) if size else 0
-        return self.engine.fillOrder(account_id, market_id, size, price, fee, sender=self.account)
+        return self.engine.fillOrder(
+            account_id, market_id, size, price, fee, 0, self.account, sender=self.account
+        )
 
 
 def liquidation_tuple(p: LiquidationParams) -> tuple:

@@ -99,10 +99,12 @@ def assert_books(admin, engine, usdc, books: EngineBooks, traders, now: int) -> 
     assert held == owed
 
 
-def fill(engine, book, books, oracle, weth, account, delta, price, fee):
-    tx = engine.fillOrder(account, 0, delta, price, fee, sender=book)
+def fill(engine, book, books, oracle, weth, account, delta, price, fee, settlement_fee=2 * USDC):
+    """A fill with a settlement fee paid to `book` (playing the settler), both in the engine and
+    in the model."""
+    tx = engine.fillOrder(account, 0, delta, price, fee, settlement_fee, book, sender=book)
     now = tx.timestamp
-    owed = books.fill(account, 0, delta, price, fee, oracle.prices(weth), now)
+    owed = books.fill(account, 0, delta, price, fee, oracle.prices(weth), now, settlement_fee)
     settled = [e.amount for e in tx.events.filter(engine.FundingSettled)]
     assert settled == ([owed] if owed else [])
     return tx
@@ -169,7 +171,7 @@ def test_unsettled_funding_and_interest_count_in_health_and_pool_assets(
     assert admin.initialHealthOf(cash).equity == equity
     prices = {0: oracle.prices(weth), 1: oracle.prices(admin.markets(1).asset)}
     assert admin.poolAssets() == books.pool_assets(prices, now)
-    tx = engine.fillOrder(cash, 0, WAD, ETH_PRICE, 0, sender=book)
+    tx = engine.fillOrder(cash, 0, WAD, ETH_PRICE, 0, 0, book, sender=book)
     books.fill(cash, 0, WAD, ETH_PRICE, 0, oracle.prices(weth), tx.timestamp)
     assert_books(admin, engine, usdc, books, traders, tx.timestamp)
 

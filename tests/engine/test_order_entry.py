@@ -40,7 +40,7 @@ def test_set_order_book_is_governed(admin, engine, deployer, other, configured):
 
 def test_entry_points_are_the_order_books_alone(engine, book, trader, funded_trader):
     with ape.reverts(engine.OnlyOrderBook):
-        engine.fillOrder(funded_trader, 0, WAD, ETH_PRICE, 0, sender=trader)
+        engine.fillOrder(funded_trader, 0, WAD, ETH_PRICE, 0, 0, trader, sender=trader)
     with ape.reverts(engine.OnlyOrderBook):
         engine.chargeOrderFee(funded_trader, 1, trader, sender=trader)
 
@@ -48,19 +48,23 @@ def test_entry_points_are_the_order_books_alone(engine, book, trader, funded_tra
 def test_fill_rejects(engine, admin, usdc, book, trader, funded_trader):
     engine.deposit(funded_trader, usdc, 1_000 * USDC, sender=trader)
     with ape.reverts(engine.ZeroAmount):
-        engine.fillOrder(funded_trader, 0, 0, ETH_PRICE, 0, sender=book)
+        engine.fillOrder(funded_trader, 0, 0, ETH_PRICE, 0, 0, book, sender=book)
     with ape.reverts(engine.SizeTooLarge):
-        engine.fillOrder(funded_trader, 0, 2**120 + 1, ETH_PRICE, 0, sender=book)
+        engine.fillOrder(funded_trader, 0, 2**120 + 1, ETH_PRICE, 0, 0, book, sender=book)
     with ape.reverts(engine.InvalidFillPrice):
-        engine.fillOrder(funded_trader, 0, WAD, 0, 0, sender=book)
+        engine.fillOrder(funded_trader, 0, WAD, 0, 0, 0, book, sender=book)
+    with ape.reverts(engine.ZeroAddress):
+        engine.fillOrder(
+            funded_trader, 0, WAD, ETH_PRICE, 0, 0, ape.utils.ZERO_ADDRESS, sender=book
+        )
     with ape.reverts(engine.UnknownAccount):
-        engine.fillOrder(99, 0, WAD, ETH_PRICE, 0, sender=book)
+        engine.fillOrder(99, 0, WAD, ETH_PRICE, 0, 0, book, sender=book)
     with ape.reverts(engine.UnknownMarket):
-        engine.fillOrder(funded_trader, 7, WAD, ETH_PRICE, 0, sender=book)
+        engine.fillOrder(funded_trader, 7, WAD, ETH_PRICE, 0, 0, book, sender=book)
     with ape.reverts(engine.InsufficientMargin):
-        engine.fillOrder(funded_trader, 0, 100 * WAD, ETH_PRICE, 0, sender=book)
+        engine.fillOrder(funded_trader, 0, 100 * WAD, ETH_PRICE, 0, 0, book, sender=book)
     with ape.reverts(engine.OpenInterestCapExceeded):
-        engine.fillOrder(funded_trader, 0, 100_001 * WAD, ETH_PRICE, 0, sender=book)
+        engine.fillOrder(funded_trader, 0, 100_001 * WAD, ETH_PRICE, 0, 0, book, sender=book)
     assert admin.accounts(funded_trader).marketMask == 0
 
 
@@ -72,11 +76,11 @@ def test_fill_takes_the_given_price_and_fee(
     engine.openAccount(1, sender=trader)
     second = engine.accountIdOf(trader, 1)
     engine.deposit(second, usdc, 10_000 * USDC, sender=trader)
-    engine.fillOrder(second, 0, -WAD, ETH_PRICE, 0, sender=book)
+    engine.fillOrder(second, 0, -WAD, ETH_PRICE, 0, 0, book, sender=book)
     engine.deposit(funded_trader, usdc, 10_000 * USDC, sender=trader)
     fill, fee = ETH_PRICE + 3 * WAD, 17 * USDC + 3
     insurance_before = admin.ledger().insuranceFees
-    tx = engine.fillOrder(funded_trader, 0, 2 * WAD, fill, fee, sender=book)
+    tx = engine.fillOrder(funded_trader, 0, 2 * WAD, fill, fee, 0, book, sender=book)
     event = tx.events.filter(engine.Traded)[0]
     assert (event.price, event.fee, event.realizedPnl) == (fill, fee, 0)
     position = admin.positions(funded_trader, 0)
@@ -89,12 +93,29 @@ def test_fill_takes_the_given_price_and_fee(
 
     close = ETH_PRICE - 5 * WAD
     quote_before = admin.accounts(funded_trader).quoteBalance
-    tx = engine.fillOrder(funded_trader, 0, -2 * WAD, close, 0, sender=book)
+    tx = engine.fillOrder(funded_trader, 0, -2 * WAD, close, 0, 0, book, sender=book)
     _, realized = model.apply_fill(2 * WAD, 2 * fill, -2 * WAD, close)
     assert realized == -16 * WAD
     assert tx.events.filter(engine.Traded)[0].realizedPnl == realized
     assert admin.accounts(funded_trader).quoteBalance == quote_before - 16 * USDC
     assert admin.marketSkew(0) == (-WAD, SKEW_SCALE)
+    held, owed = ledger_sum(engine, admin, usdc)
+    assert held == owed
+
+
+def test_fill_pays_the_settlement_fee_before_its_margin_check(
+    engine, admin, usdc, book, trader, keeper, funded_trader
+):
+    """The settlement fee leaves the account (and the engine's cash) in the fill itself, before
+    the margin check: the fill's debt and the fee are lent by the pool together."""
+    engine.deposit(funded_trader, usdc, 1_000 * USDC, sender=trader)
+    cash_before = admin.ledger().poolCash
+    tx = engine.fillOrder(funded_trader, 0, WAD, ETH_PRICE, 3 * USDC, 2 * USDC, keeper, sender=book)
+    assert tx.events.filter(engine.OrderFeeCharged)[0].fee == 2 * USDC
+    assert usdc.balanceOf(keeper) == 2 * USDC
+    assert admin.accounts(funded_trader).quoteBalance == 995 * USDC
+    cut = model.insurance_cut(3 * USDC, ETH_MARKET.insurance_fee_share)
+    assert admin.ledger().poolCash == cash_before + 3 * USDC - cut  # the trade fee, less its cut
     held, owed = ledger_sum(engine, admin, usdc)
     assert held == owed
 

@@ -19,7 +19,7 @@ def _fill(p, book, account, key, size):
     price = p.oracle.price(p.tokens[key])
     notional = -(-abs(size) * price // WAD)
     fee = -(-notional * 5 // (10_000 * 10**12))
-    return p.engine.fillOrder(account, p.market_ids[key], size, price, fee, sender=book)
+    return p.engine.fillOrder(account, p.market_ids[key], size, price, fee, 0, book, sender=book)
 
 
 def _breach(project, chain, deployer, accounts, config):

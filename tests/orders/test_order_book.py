@@ -150,7 +150,8 @@ def test_settle_fills_at_the_determined_round(funded, chain, deployer, trader, k
     quote_before = _quote(system, account)
 
     receipt = system.orders.settleOrder(oid, rid, sender=keeper)
-    gas.record("orders.settle_open", receipt)
+    # The market's very first position: its funding and open-interest slots are created (2 x 20k).
+    gas.record("orders.settle_open_empty_market", receipt)
 
     [event] = receipt.events.filter(system.orders.OrderSettled)
     spec = config.asset(ETH).orders
@@ -172,6 +173,47 @@ def test_settle_fills_at_the_determined_round(funded, chain, deployer, trader, k
     # the measured gas would depend on the machine's speed).
     chain.mine(timestamp=receipt.timestamp + 60)
     gas.record("orders.commit_increase", orders.commit(system, trader, account, ETH, 10 * WAD))
+
+
+def test_settle_open_in_a_market_with_positions(
+    funded, chain, deployer, trader, keeper, config, gas
+):
+    """The gas row of settling an opening order with funding touched: another account holds a
+    position in the market (so funding accrues over the order's delay and the market's slots
+    exist, as in a live market), and a minute passes before the commit."""
+    system = funded
+    other = _account(system, deployer, trader, sub=1)
+    orders.trade(system, chain, trader, other, ETH, -50 * WAD, settler=keeper, publisher=deployer)
+    chain.mine(timestamp=chain.pending_timestamp + 60)
+    account = _account(system, deployer, trader)
+    orders.commit(system, trader, account, ETH, 100 * WAD)
+    oid = orders.order_id(account, 0)
+    target, _ = orders.settlement_times(system, oid)
+    chain.mine(timestamp=target + 5)
+    orders.publish_current_round(system, ETH, deployer)
+    rid = orders.find_round(system.feeds[ETH], target)
+    skew, scale = system.admin.marketSkew(0)
+    assert skew == -50 * WAD
+    oracle_price = int(system.oracle.price(system.tokens[ETH]))
+    system.quote.mint(keeper, 1 * USDC, sender=deployer)  # a keeper holds quote already
+    quote_before = _quote(system, account)
+    market_before = system.admin.markets(0)
+
+    receipt = system.orders.settleOrder(oid, rid, sender=keeper)
+    gas.record("orders.settle_open", receipt)
+
+    [event] = receipt.events.filter(system.orders.OrderSettled)
+    spec = config.asset(ETH).orders
+    expected = model.settle(
+        oracle_price, skew, scale, 100 * WAD, MAX, spec.maker_fee_rate, spec.taker_fee_rate
+    )
+    assert (event.fillPrice, event.tradeFee) == (expected.fill_price, expected.trade_fee)
+    assert _size(system, account) == 100 * WAD
+    assert quote_before - _quote(system, account) == expected.trade_fee + spec.settlement_fee
+    # Funding accrued over the delay (the market's clock moved to the settlement's second).
+    market = system.admin.markets(0)
+    assert market_before.lastFundingTime != 0
+    assert market.lastFundingTime == receipt.timestamp > market_before.lastFundingTime
 
 
 def test_settle_rejects_every_other_round_and_time(funded, chain, deployer, trader, keeper):
@@ -236,6 +278,49 @@ def test_a_fill_the_engine_refuses_cancels_the_order(funded, chain, deployer, tr
     # No position, $1 of quote: the settler gets that dollar, the pool lends nothing.
     assert event.settlementFee == 1 * USDC == system.quote.balanceOf(keeper) - before
     assert _quote(system, account) == 0 and _size(system, account) == 0
+
+
+def test_the_settlement_fee_is_paid_before_the_fill_margin_check(
+    funded, chain, deployer, trader, keeper
+):
+    """`fillOrder` charges the settlement fee before its margin check: a fill that would end at
+    initial health >= 1 without the fee and below 1 with it is refused (cancelled, the settler
+    paid from the account's quote). Charged after the check (two calls), the same fill landed with
+    free initial margin -$2 (F - w below, measured on that code)."""
+    system = funded
+    account = _account(system, deployer, trader, usd=30_000)
+    orders.commit(system, trader, account, ETH, 100 * WAD)
+    oid = orders.order_id(account, 0)
+    target, _ = orders.settlement_times(system, oid)
+    start = max(target, chain.pending_timestamp) + 10
+    snapshot = chain.snapshot()
+
+    def settle_after_withdrawing(units: int):
+        system.engine.withdraw(account, system.quote, units, trader, sender=trader)
+        chain.mine(timestamp=start)
+        orders.publish_current_round(system, ETH, deployer)
+        chain.pending_timestamp = start + 10  # both runs settle in the same second
+        return orders.settle(system, keeper, oid, ETH)
+
+    receipt = settle_after_withdrawing(1)
+    assert len(receipt.events.filter(system.orders.OrderSettled)) == 1
+    health = system.admin.initialHealthOf(account)
+    free = int(health.equity) - int(health.requirement)  # after the fill and the $2 fee
+    assert free > 0
+    chain.restore(snapshot)
+
+    # Withdraw just more than that free margin: short by less than the fee once it is paid.
+    withdrawn = 1 + free // 10**12 + 100
+    assert free - (withdrawn - 1) * 10**12 < 0 <= free + 2 * WAD - (withdrawn - 1) * 10**12
+    before = system.quote.balanceOf(keeper)
+    receipt = settle_after_withdrawing(withdrawn)
+    [event] = receipt.events.filter(system.orders.OrderCancelled)
+    assert event.reason == 3  # FillRefused
+    from eth_utils import keccak
+
+    assert bytes(event.engineError)[:4] == keccak(text="InsufficientMargin(uint256)")[:4]
+    assert event.settlementFee == 2 * USDC == system.quote.balanceOf(keeper) - before
+    assert _size(system, account) == 0
 
 
 # ------------------------------------------------------------------ cancel

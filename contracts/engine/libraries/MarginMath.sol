@@ -162,7 +162,9 @@ library MarginMath {
         uint256 targetHealth
     ) internal pure returns (uint256) {
         uint256 targetRequirement = mulDivUp(targetHealth, requirement, WAD);
-        uint256 variableTarget = mulDivUp(targetHealth, requirement - fixedRequirement, WAD);
+        // Down, where the target requirement rounds up: the relief is never overstated, so the
+        // fraction never falls short of restoring the target (sub-wei, but against the account).
+        uint256 variableTarget = targetHealth * (requirement - fixedRequirement) / WAD;
         uint256 maxPenalty = mulDivUp(penaltyRate, notionalWad, WAD);
         if (variableTarget <= maxPenalty || equity >= int256(targetRequirement)) return WAD;
         uint256 shortfall = uint256(int256(targetRequirement) - equity);
