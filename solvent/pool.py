@@ -93,4 +93,3 @@ def redeem(
     before = int(quote.balanceOf(lp))
     pool.redeem(int(pool.maxRedeem(lp)), lp, lp, sender=lp)
     return int(quote.balanceOf(lp)) - before
-
