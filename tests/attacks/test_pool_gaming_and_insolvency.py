@@ -104,11 +104,11 @@ def _underwater_trader(attack, trader) -> int:
 def test_bad_debt_sandwich_pays_nothing(system, attack, actors):
     """Two $1M LPs; a trader with -$22.2k of equity. Before (issue 15, the synchronous pool): the
     attacker redeemed, liquidated and deposited again in one transaction, ending at $1,036,096
-    against a baseline of $1,024,976 per LP; the honest LP ended at $1,013,856 (the transfer is
-    α·S). Now the attacker's redemption cannot execute while the account is liquidatable
-    (`UnliquidatedAccounts`); once anyone liquidates it (the attacker, to get its exit), the
-    loss is realized before the redemption's price is taken: both LPs end within rounding and the
-    execution fee of each other."""
+    against a baseline of $1,024,976 per LP; the honest LP ended at $1,013,856 (the transfer is the
+    leaver's share of the socialized loss). Now the attacker's redemption cannot execute while the
+    account is liquidatable (`UnliquidatedAccounts`); once anyone liquidates it (the attacker, to
+    get its exit), the loss is realized before the redemption's price is taken: both LPs end
+    within rounding and the execution fee of each other."""
     attacker, honest = actors["attacker"], actors["honest"]
     attack.fund_pool(attacker, LP_USD)
     attack.fund_pool(honest, LP_USD)
