@@ -35,6 +35,7 @@ from solvent.fuzz.system import (
     WAD,
     FuzzSystem,
 )
+from solvent.model import orders as order_ref
 
 PRICE_FACTORS_BPS = (
     5_000,
@@ -418,6 +419,49 @@ class ProtocolMachine(RuleBasedStateMachine):
             return
         if amount := available * share // PPM:
             self._tx(LP, "pool", "withdraw", amount, lp, lp)
+
+    @rule(usd=st.integers(1, 2_000_000))
+    def lp_request_deposit(self, usd: int) -> None:
+        """An ERC-7540 deposit request (the only way in while the pool is not flat)."""
+        lp = self.system.actors[LP]
+        self._tx(LP, "pool", "requestDeposit", usd * USDC, lp, lp)
+
+    @rule(share=ppm)
+    def lp_request_redeem(self, share: int) -> None:
+        lp = self.system.actors[LP]
+        [shares] = self.driver.views([_call("pool", "balanceOf", lp)])
+        if amount := shares * share // PPM:
+            self._tx(LP, "pool", "requestRedeem", amount, lp, lp)
+
+    @rule(deposit=st.booleans())
+    def lp_execute(self, deposit: bool) -> None:
+        """A keeper executes the LP's request at each market's round for its target time (the
+        latest round when none is published yet: it must be refused), then the LP claims."""
+        lp = self.system.actors[LP]
+        [times] = self.driver.views([_call("pool", "requestTimes", lp, deposit)])
+        target = int(times.target)
+        if not target:
+            return
+        book = self.shadow.orders
+        rounds = []
+        for market in sorted(book.rounds):
+            known = book.rounds[market]
+            chosen = order_ref.determining_round(
+                [(r.round_id, r.updated_at) for r in known], target
+            )
+            rounds.append(chosen if chosen is not None else known[-1].round_id)
+        fn = "executeDeposit" if deposit else "executeRedeem"
+        if not self._tx(KEEPER, "pool", fn, lp, rounds).ok:
+            return
+        claim = ("maxDeposit", "deposit") if deposit else ("maxRedeem", "redeem")
+        [claimable] = self.driver.views([_call("pool", claim[0], lp)])
+        if claimable:
+            self._tx(LP, "pool", claim[1], claimable, lp, lp)
+
+    @rule(deposit=st.booleans())
+    def lp_cancel(self, deposit: bool) -> None:
+        """Anyone returns an expired request (refused before expiry)."""
+        self._tx(KEEPER, "pool", "cancelRequest", self.system.actors[LP], deposit)
 
     @rule(usd=st.integers(1, 100_000))
     def stake(self, usd: int) -> None:
