@@ -18,8 +18,9 @@ fees were outside the fund's assets. Now (docs/pool.md):
 The issue's fourth attack (a pool owing more than it holds: exposure bounds, ADL) is not part of
 this round.
 
-Figures: the "before" figures are the issue's, measured on the landed code with the synchronous
-`deposit`/`redeem` (which no longer exist in that form: `deposit` now claims an executed request).
+Figures: each docstring gives the issue's figure and the one this replay's set-up gave on the
+landed code (commit d238db8, the synchronous `deposit`/`redeem`, replayed before the fix), then
+the figure after the fix.
 """
 
 from __future__ import annotations
@@ -102,10 +103,12 @@ def _underwater_trader(attack, trader) -> int:
 
 
 def test_bad_debt_sandwich_pays_nothing(system, attack, actors):
-    """Two $1M LPs; a trader with -$22.2k of equity. Before (issue 15, the synchronous pool): the
-    attacker redeemed, liquidated and deposited again in one transaction, ending at $1,036,096
-    against a baseline of $1,024,976 per LP; the honest LP ended at $1,013,856 (the transfer is the
-    leaver's share of the socialized loss). Now the attacker's redemption cannot execute while the
+    """Two $1M LPs; a trader with -$22.2k of equity. Before: the attacker redeemed, liquidated and
+    deposited again in one transaction, ending at $1,036,096 against a baseline of $1,024,976 per
+    LP; the honest LP ended at $1,013,856 (the issue; the transfer is the leaver's share of the
+    socialized loss). This set-up on the landed code: baseline $1,054,948.96 each, sandwich
+    $1,066,048.96 / $1,043,848.96 (+/- $11,100). After: $1,054,946.96 each (both paid 15 s of
+    delay; equal to the cent). Now the attacker's redemption cannot execute while the
     account is liquidatable (`UnliquidatedAccounts`); once anyone liquidates it (the attacker, to
     get its exit), the loss is realized before the redemption's price is taken: both LPs end
     within rounding and the execution fee of each other."""
@@ -134,8 +137,8 @@ def test_bad_debt_sandwich_pays_nothing(system, attack, actors):
     _claim_all(system, attacker)
 
     attacker_value, honest_value = _lp_value(system, attacker), _lp_value(system, honest)
-    # Figures seen now: both about $1,0xx,xxx and equal within the fee (the attacker earned the
-    # liquidation reward as keeper, which any keeper could have: it is not counted as LP value).
+    # The attacker earned the liquidation reward as keeper, which any keeper could have: it is
+    # not counted as LP value.
     reward = 0
     for event in receipt.events.filter(system.engine.Liquidated):
         reward = int(getattr(event, "keeperReward", 0))
@@ -149,10 +152,11 @@ def test_bad_debt_sandwich_pays_nothing(system, attack, actors):
 @pytest.mark.parametrize("update_lands", ["within_the_delay", "after_the_target"])
 def test_exit_before_a_known_print_bears_its_share(system, attack, actors, update_lands):
     """Pool net short 2,000 ETH (traders long). An LP exits before a known +2% update and
-    re-enters after. Before (issue 15): the exit and re-entry went through at the prints either
-    side of the update, so the honest LP absorbed the whole $80k loss. Now the exit is priced at
-    the first round at or after request + 15 s, which is the update or later: each LP bears its
-    pro-rata share."""
+    re-enters after. Before: the exit and re-entry went through at the prints either side of the
+    update, so the honest LP absorbed the whole $80k loss (the issue; this set-up on the landed
+    code: attacker $0, honest $80,000.00). Now the exit is priced at the first round at or after
+    request + 15 s, which is the update or later: each LP bears its pro-rata share (after:
+    $39,999.998 attacker, $39,999.987 honest, both landing cases)."""
     attacker, honest = actors["attacker"], actors["honest"]
     attack.fund_pool(attacker, LP_USD)
     attack.fund_pool(honest, LP_USD)
@@ -178,7 +182,6 @@ def test_exit_before_a_known_print_bears_its_share(system, attack, actors, updat
 
     loss_attacker = before[0] - _lp_value(system, attacker)
     loss_honest = before[1] - _lp_value(system, honest)
-    # Figures seen now: each LP loses about $40k of the pool's ~$80k (the attacker its fees more).
     assert loss_honest > 30_000 * USDC
     assert loss_attacker >= loss_honest - ROUNDING
     assert loss_honest <= loss_attacker + ROUNDING
@@ -186,8 +189,8 @@ def test_exit_before_a_known_print_bears_its_share(system, attack, actors, updat
 
 def test_just_in_time_deposit_before_a_known_drop_gains_nothing(system, attack, actors):
     """Traders long 100 BTC ($6M) against a $1M pool; a -5% BTC print is known to be coming.
-    Before (issue 15): a $1M deposit just before it, redeemed right after, took $149,820 in 3
-    blocks. Now the deposit is priced at the first round at or after request + 15 s, the print:
+    Before: a $1M deposit just before it, redeemed right after, took $149,820 in 3 blocks (the
+    issue; this set-up on the landed code: $147,972.04). Now the deposit is priced at the first round at or after request + 15 s, the print:
     the depositor buys after the gain and takes nothing of it."""
     attacker, honest = actors["attacker"], actors["honest"]
     attack.fund_pool(honest, LP_USD)
@@ -206,9 +209,9 @@ def test_just_in_time_deposit_before_a_known_drop_gains_nothing(system, attack, 
     _claim_all(system, attacker)
 
     gain = int(system.quote.balanceOf(attacker)) - LP_USD * USDC
-    # Figure seen now: +$0.008673 (its share of the borrow interest and funding accrued over the
-    # request's 15 s: income it was entitled to); the honest LP kept the whole ~$300k gain. The
-    # attacker executed its own requests, so the two $2 fees came back to it.
+    # After: +$0.0094 (its share of the borrow interest and funding accrued while it held shares:
+    # income it was entitled to); the honest LP kept $300,000.02. The attacker executed its own
+    # requests, so the two $2 fees came back to it.
     assert gain <= 2 * FEE
     assert _lp_value(system, honest) - honest_before > 250_000 * USDC
 
@@ -230,9 +233,12 @@ def test_insurance_window_bounds_the_exit_ready_share(system, deployer):
 
 
 def test_requested_insurance_shares_stop_earning(system, attack, actors):
-    """Before (issue 15): requested shares kept earning, so a staker rolled requests for free.
+    """Before: requested shares kept earning, so a staker rolled requests for free (this set-up
+    on the landed code: the requesting staker was paid $110,200.57 for its $100,000, half of the
+    income that arrived during its cool-down).
     Now a request fixes its payout at most at the value then: the income that arrives while it
-    waits goes to the stakers who stay."""
+    waits goes to the stakers who stay (after: paid $100,000.00, the other staker holds
+    $119,999.99)."""
     staker, honest = actors["staker"], actors["honest"]
     attack.fund_insurance(staker, 100_000)
     attack.fund_insurance(honest, 100_000)
@@ -243,17 +249,16 @@ def test_requested_insurance_shares_stop_earning(system, attack, actors):
     attack.advance(int(fund.cooldown()))
     paid = int(fund.payoutOf(staker, shares))
     fund.redeem(shares, staker, staker, sender=staker)
-    # Figure seen now: the staker is paid its $100,000 (less rounding), the honest staker holds
-    # the whole $20k of income (before: $10k each).
     assert paid <= 100_000 * USDC
     assert int(system.quote.balanceOf(staker)) == paid
     assert int(fund.convertToAssets(fund.balanceOf(honest))) >= 120_000 * USDC - ROUNDING
 
 
 def test_insurance_redeem_then_trigger_is_refused(system, attack, actors):
-    """Before (issue 15): a staker inside its window could redeem and trigger the loss in one
-    transaction. Now the redemption is refused while an account is liquidatable or debt is under
-    auction (`LossPending`); after the liquidation the staker bears its share of the loss."""
+    """Before: a staker inside its window could redeem and trigger the loss in one transaction
+    (the issue). Now the redemption is refused while an account is liquidatable or debt is under
+    auction (`LossPending`); after the liquidation the staker bears its share of the loss (after:
+    the fund lost $22,249.37; each staker ends at $88,925.35)."""
     staker, honest = actors["staker"], actors["honest"]
     attack.fund_pool(honest, LP_USD)
     attack.fund_insurance(staker, 100_000)
@@ -273,17 +278,17 @@ def test_insurance_redeem_then_trigger_is_refused(system, attack, actors):
     loss = fund_before - int(fund.totalAssets())
     assert loss > 0, "the fund covered part of the shortfall"
     fund.redeem(shares, staker, staker, sender=staker)
-    # Figure seen now: each staker bears half the fund's $22,249 loss (both also share the
-    # trader's fees swept in at the redemption).
+    # Both also share the trader's fees swept in at the redemption.
     paid = int(system.quote.balanceOf(staker))
     assert paid <= int(fund.convertToAssets(fund.balanceOf(honest))) + ROUNDING
     assert paid < 100_000 * USDC - loss // 3
 
 
 def test_deposit_before_fee_sweep_dilutes_nobody(system, attack, actors):
-    """Before (issue 15): insurance fees accrued in the engine were outside the fund's assets, so
-    a deposit just before `sweepInsuranceFees` took a share of them. Now every deposit and exit
-    sweeps them in first: the depositor's shares are worth what it paid."""
+    """Before: insurance fees accrued in the engine were outside the fund's assets, so a deposit
+    just before `sweepInsuranceFees` took a share of them (this set-up on the landed code: $200.57
+    of $401.14 of fees). Now every deposit and exit sweeps them in first: the depositor's shares
+    are worth what it paid (after: it gets back $99,999.99 of $100,000)."""
     staker, attacker = actors["staker"], actors["attacker"]
     attack.fund_pool(actors["honest"], LP_USD)
     attack.fund_insurance(staker, 100_000)
@@ -295,5 +300,4 @@ def test_deposit_before_fee_sweep_dilutes_nobody(system, attack, actors):
     system.fund.requestWithdrawal(int(system.fund.balanceOf(attacker)), sender=attacker)
     attack.advance(int(system.fund.cooldown()))
     system.fund.redeem(int(system.fund.balanceOf(attacker)), attacker, attacker, sender=attacker)
-    # Figure seen now: the attacker gets back at most its $100,000.
     assert int(system.quote.balanceOf(attacker)) <= 100_000 * USDC
