@@ -190,8 +190,9 @@ def test_exit_before_a_known_print_bears_its_share(system, attack, actors, updat
 def test_just_in_time_deposit_before_a_known_drop_gains_nothing(system, attack, actors):
     """Traders long 100 BTC ($6M) against a $1M pool; a -5% BTC print is known to be coming.
     Before: a $1M deposit just before it, redeemed right after, took $149,820 in 3 blocks (the
-    issue; this set-up on the landed code: $147,972.04). Now the deposit is priced at the first round at or after request + 15 s, the print:
-    the depositor buys after the gain and takes nothing of it."""
+    issue; this set-up on the landed code: $147,972.04). Now the deposit is priced at the first
+    round at or after request + 15 s, the print: the depositor buys after the gain and takes
+    nothing of it."""
     attacker, honest = actors["attacker"], actors["honest"]
     attack.fund_pool(honest, LP_USD)
     _open_long(attack, actors["trader"], BTC, 1_500_000, 100 * WAD)
