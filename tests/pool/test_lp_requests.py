@@ -260,3 +260,17 @@ def test_exit_ready_bound_model(cooldown, window):
     assert model.window_allowed(cooldown, window) == (10 * window <= cooldown + window)
     if model.window_allowed(cooldown, window):
         assert model.exit_ready_share_ppm(cooldown, window) <= 100_000
+
+
+def test_operator_seeding_goes_through_a_request_once_positions_are_open(seeded, actors):
+    """`ape run mocks deposit` (solvent.ops.mocks.seed_liquidity) on a pool that is not flat:
+    it requests, publishes the rounds, executes and claims; the insurance deposit is direct."""
+    from decimal import Decimal
+
+    from solvent.ops.mocks import seed_liquidity
+
+    signer = actors["operator"]
+    seed_liquidity(seeded, signer, Decimal(25_000), Decimal(1_000))
+    assert seeded.pool.balanceOf(signer) > 0 and seeded.fund.balanceOf(signer) > 0
+    assert seeded.pool.pendingDepositRequest(0, signer) == 0
+    assert seeded.pool.maxDeposit(signer) == 0  # claimed
