@@ -211,12 +211,16 @@ contract InsuranceFund is IInsuranceFund, ERC4626, AccessControl {
         _checkRequest(owner);
         _sweepEngineFees();
         WithdrawalRequest memory r = withdrawalRequests[owner];
-        shares = Math.max(
-            _convertToShares(assets, Math.Rounding.Ceil),
-            Math.mulDiv(assets, r.shares, r.assets, Math.Rounding.Ceil)
-        );
         uint256 maxShares = maxRedeem(owner);
-        if (shares > maxShares) revert ERC4626ExceededMaxWithdraw(owner, assets, payoutOf(owner, maxShares));
+        uint256 available = payoutOf(owner, maxShares);
+        if (assets > available) revert ERC4626ExceededMaxWithdraw(owner, assets, available);
+        shares = _convertToShares(assets, Math.Rounding.Ceil);
+        // A request fixed at zero value pays nothing: only the value-now bound applies then.
+        if (r.assets != 0) {
+            shares = Math.max(shares, Math.mulDiv(assets, r.shares, r.assets, Math.Rounding.Ceil));
+        }
+        // Rounding may ask one share more than redeemable; those shares pay at least `assets`.
+        shares = Math.min(shares, maxShares);
         _withdraw(msg.sender, receiver, owner, assets, shares);
     }
 
