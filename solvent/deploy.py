@@ -177,6 +177,9 @@ def deploy(
     fund.grantRole(fund.REWARD_ROLE(), liquidator, **tx)
     fund.grantRole(fund.REWARD_ROLE(), engine, **tx)
     fund.setTarget(config.insurance.target, **tx)
+    # Fees accrued in the engine are swept in before the fund prices shares; pending losses
+    # (liquidatable accounts, debt under auction) hold exits back (docs/pool.md).
+    fund.setEngine(engine, **tx)
 
     curves = {a.key: _curve(project, a, deployer) for a in config.assets}
     for asset in config.assets:

@@ -11,11 +11,29 @@ import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {IInsuranceFund} from "../../interfaces/IInsuranceFund.sol";
 
+/// @dev The engine's fee sweep and the views that gate exits (existing engine functions).
+interface IFundEngine {
+    /// @dev The quote books; only `insuranceFees` (4th word) and `debtInAuction` (3rd) are read.
+    function ledger()
+        external
+        view
+        returns (int64 poolCash, uint64 accountDebt, uint64 debtInAuction, uint64 fees);
+
+    function sweepInsuranceFees() external;
+
+    function liquidatableAccounts(uint256 fromId, uint256 toId) external view returns (uint256[] memory);
+}
+
 /// @title InsuranceFund
 /// @notice First loss absorber of Solvent, an ERC-4626 vault over the quote token. Income (its
 /// share of liquidation penalties and trading fees) arrives by plain transfers and raises the
 /// share price; shortfalls and keeper rewards are paid out of it and lower it. Stakers leave only
-/// through a request, a cool-down and a limited window, so they cannot run just before a loss.
+/// through a request, a cool-down and a limited window, so they cannot run just before a loss:
+/// a request fixes its payout at most at the shares' value then (requested shares stop earning
+/// and keep bearing losses), the window is at most 1/9 of the cool-down (at most 10% of a stake
+/// exit-ready under rolling requests), exits wait while a loss is being determined (an account is
+/// liquidatable or debt is under auction), and the engine's accrued fees are swept in before any
+/// deposit or exit prices shares (docs/pool.md).
 /// @dev `totalAssets` is the quote balance, so it can never go negative: every payout is capped
 /// by it. Shares under a live withdrawal request cannot be transferred.
 contract InsuranceFund is IInsuranceFund, ERC4626, AccessControl {
@@ -30,6 +48,8 @@ contract InsuranceFund is IInsuranceFund, ERC4626, AccessControl {
     error WithdrawalExpired(uint256 expiry);
     error SharesLocked(address owner, uint256 locked);
     error SurplusExceeded(uint256 amount, uint256 surplus);
+    error ExitReadyShareTooHigh(uint256 cooldown, uint256 window);
+    error LossPending(uint256 liquidatable, uint256 debtInAuction);
 
     event ShortfallCovered(address indexed caller, uint256 requested, uint256 covered);
     event KeeperRewardPaid(address indexed caller, address indexed keeper, uint256 requested, uint256 paid);
@@ -39,12 +59,15 @@ contract InsuranceFund is IInsuranceFund, ERC4626, AccessControl {
     event TargetSet(uint256 target);
     event TreasurySet(address treasury);
     event CooldownSet(uint256 cooldown, uint256 window);
+    event EngineSet(address engine);
 
-    /// @notice A pending exit: `shares` become redeemable in `[unlockTime, expiry]`.
+    /// @notice A pending exit: `shares` become redeemable in `[unlockTime, expiry]`, for at most
+    /// `assets` (their value at the request) in total.
     struct WithdrawalRequest {
         uint128 shares;
         uint64 unlockTime;
         uint64 expiry;
+        uint256 assets;
     }
 
     /// @notice Sets the target, treasury and cool-down; sweeps surplus.
@@ -59,6 +82,8 @@ contract InsuranceFund is IInsuranceFund, ERC4626, AccessControl {
     uint256 public constant MAX_COOLDOWN = 30 days;
     uint256 public constant MIN_WINDOW = 1 hours;
     uint256 public constant MAX_WINDOW = 14 days;
+    /// @notice window * 9 <= cooldown: window / (cooldown + window) <= 10%.
+    uint256 public constant MAX_EXIT_READY_DIVISOR = 9;
     /// @notice Largest `target`, in whole quote tokens (one trillion): above any fund that can
     /// exist, so a typo (an amount given in WAD, say) is refused instead of silently blocking
     /// every sweep.
@@ -75,6 +100,8 @@ contract InsuranceFund is IInsuranceFund, ERC4626, AccessControl {
     uint256 public target;
     /// @notice Receiver of swept surplus.
     address public treasury;
+    /// @notice The margin engine whose fees are swept in before shares are priced (0: none).
+    IFundEngine public engine;
     /// @notice Pending exit of each staker.
     mapping(address owner => WithdrawalRequest) public withdrawalRequests;
 
@@ -113,15 +140,22 @@ contract InsuranceFund is IInsuranceFund, ERC4626, AccessControl {
 
     /// @notice Starts the cool-down for redeeming `shares`; replaces any earlier request. The
     /// shares keep absorbing losses until redeemed and cannot be transferred meanwhile.
+    /// The payout is fixed now at most: `min(value now, value at redemption)`, so the requested
+    /// shares stop earning (their gains stay with the fund) but bear every loss.
     function requestWithdrawal(uint256 shares) external {
         if (shares == 0) revert ZeroAmount();
         uint256 balance = balanceOf(msg.sender);
         if (shares > balance) revert InsufficientShares(balance, shares);
+        _sweepEngineFees();
         uint256 unlockTime = block.timestamp + cooldown;
         uint256 expiry = unlockTime + window;
         // Named SafeCast errors, never a silent truncation, for absurd share counts.
-        withdrawalRequests[msg.sender] =
-            WithdrawalRequest(SafeCast.toUint128(shares), uint64(unlockTime), uint64(expiry));
+        withdrawalRequests[msg.sender] = WithdrawalRequest(
+            SafeCast.toUint128(shares),
+            uint64(unlockTime),
+            uint64(expiry),
+            _convertToAssets(shares, Math.Rounding.Floor)
+        );
         emit WithdrawalRequested(msg.sender, shares, unlockTime, expiry);
     }
 
@@ -141,21 +175,67 @@ contract InsuranceFund is IInsuranceFund, ERC4626, AccessControl {
         return Math.min(r.shares, balanceOf(owner));
     }
 
-    /// @notice Assets `owner` may withdraw now (its redeemable shares at the current price).
+    /// @notice Assets `owner` may withdraw now (its redeemable shares at its request's payout).
     function maxWithdraw(address owner) public view override returns (uint256) {
-        return previewRedeem(maxRedeem(owner));
+        return payoutOf(owner, maxRedeem(owner));
     }
 
-    /// @notice ERC-4626 withdraw, only through a matured request.
-    function withdraw(uint256 assets, address receiver, address owner) public override returns (uint256) {
-        _checkRequest(owner);
-        return super.withdraw(assets, receiver, owner);
+    /// @notice What redeeming `shares` of `owner`'s request pays now: the lower of their value now
+    /// and their pro-rata part of the value fixed at the request (fees not yet swept excluded).
+    function payoutOf(address owner, uint256 shares) public view returns (uint256) {
+        WithdrawalRequest memory r = withdrawalRequests[owner];
+        if (r.shares == 0) return 0;
+        return
+            Math.min(_convertToAssets(shares, Math.Rounding.Floor), Math.mulDiv(r.assets, shares, r.shares));
     }
 
-    /// @notice ERC-4626 redeem, only through a matured request.
-    function redeem(uint256 shares, address receiver, address owner) public override returns (uint256) {
+    /// @notice ERC-4626 deposit, after the engine's accrued fees are swept in.
+    function deposit(uint256 assets, address receiver) public override returns (uint256) {
+        _sweepEngineFees();
+        return super.deposit(assets, receiver);
+    }
+
+    /// @notice ERC-4626 mint, after the engine's accrued fees are swept in.
+    function mint(uint256 shares, address receiver) public override returns (uint256) {
+        _sweepEngineFees();
+        return super.mint(shares, receiver);
+    }
+
+    /// @notice ERC-4626 withdraw, only through a matured request: the fewest shares whose payout
+    /// (`payoutOf`) covers `assets`.
+    function withdraw(uint256 assets, address receiver, address owner)
+        public
+        override
+        returns (uint256 shares)
+    {
         _checkRequest(owner);
-        return super.redeem(shares, receiver, owner);
+        _sweepEngineFees();
+        WithdrawalRequest memory r = withdrawalRequests[owner];
+        uint256 maxShares = maxRedeem(owner);
+        uint256 available = payoutOf(owner, maxShares);
+        if (assets > available) revert ERC4626ExceededMaxWithdraw(owner, assets, available);
+        shares = _convertToShares(assets, Math.Rounding.Ceil);
+        // A request fixed at zero value pays nothing: only the value-now bound applies then.
+        if (r.assets != 0) {
+            shares = Math.max(shares, Math.mulDiv(assets, r.shares, r.assets, Math.Rounding.Ceil));
+        }
+        // Rounding may ask one share more than redeemable; those shares pay at least `assets`.
+        shares = Math.min(shares, maxShares);
+        _withdraw(msg.sender, receiver, owner, assets, shares);
+    }
+
+    /// @notice ERC-4626 redeem, only through a matured request, paying `payoutOf`.
+    function redeem(uint256 shares, address receiver, address owner)
+        public
+        override
+        returns (uint256 assets)
+    {
+        _checkRequest(owner);
+        _sweepEngineFees();
+        uint256 maxShares = maxRedeem(owner);
+        if (shares > maxShares) revert ERC4626ExceededMaxRedeem(owner, shares, maxShares);
+        assets = payoutOf(owner, shares);
+        _withdraw(msg.sender, receiver, owner, assets, shares);
     }
 
     /// @notice Shares of `owner` locked by a live (unexpired) request.
@@ -184,6 +264,14 @@ contract InsuranceFund is IInsuranceFund, ERC4626, AccessControl {
         emit TargetSet(target_);
     }
 
+    /// @notice Sets the engine whose fees are swept in before shares are priced and whose pending
+    /// losses hold exits back.
+    function setEngine(address engine_) external onlyRole(GOVERNOR_ROLE) {
+        if (engine_ == address(0)) revert ZeroAddress();
+        engine = IFundEngine(engine_);
+        emit EngineSet(engine_);
+    }
+
     /// @notice Sets where swept surplus goes.
     function setTreasury(address treasury_) external onlyRole(GOVERNOR_ROLE) {
         if (treasury_ == address(0)) revert ZeroAddress();
@@ -191,8 +279,10 @@ contract InsuranceFund is IInsuranceFund, ERC4626, AccessControl {
         emit TreasurySet(treasury_);
     }
 
-    /// @notice Sets the exit cool-down and the window after it in which a request can be used.
-    /// Applies to requests made from now on.
+    /// @notice Sets the exit cool-down and the window after it in which a request can be used:
+    /// cool-down in [1 day, 30 days], window in [1 hour, cool-down / 9] (`ExitReadyShareTooHigh`:
+    /// under rolling requests a staker keeps window / (cool-down + window) of its stake exit-ready,
+    /// at most 10%). Applies to requests made from now on.
     function setCooldown(uint256 cooldown_, uint256 window_) external onlyRole(GOVERNOR_ROLE) {
         _setCooldown(cooldown_, window_);
     }
@@ -209,9 +299,18 @@ contract InsuranceFund is IInsuranceFund, ERC4626, AccessControl {
             revert ParameterOutOfRange("cooldown", cooldown_);
         }
         if (window_ < MIN_WINDOW || window_ > MAX_WINDOW) revert ParameterOutOfRange("window", window_);
+        if (window_ * MAX_EXIT_READY_DIVISOR > cooldown_) revert ExitReadyShareTooHigh(cooldown_, window_);
         cooldown = cooldown_;
         window = window_;
         emit CooldownSet(cooldown_, window_);
+    }
+
+    /// @dev Books the engine's accrued fees into the fund's balance before shares are priced.
+    function _sweepEngineFees() internal {
+        IFundEngine engine_ = engine;
+        if (address(engine_) == address(0)) return;
+        (,,, uint64 fees) = engine_.ledger();
+        if (fees != 0) engine_.sweepInsuranceFees();
     }
 
     function _checkRequest(address owner) internal view {
@@ -221,14 +320,22 @@ contract InsuranceFund is IInsuranceFund, ERC4626, AccessControl {
         if (r.shares == 0) revert NoWithdrawalRequest(owner);
         if (block.timestamp < r.unlockTime) revert WithdrawalNotReady(r.unlockTime);
         if (block.timestamp > r.expiry) revert WithdrawalExpired(r.expiry);
+        IFundEngine engine_ = engine;
+        if (address(engine_) != address(0)) {
+            uint256 liquidatable = engine_.liquidatableAccounts(1, type(uint256).max).length;
+            (,, uint64 inAuction,) = engine_.ledger();
+            if (liquidatable != 0 || inAuction != 0) revert LossPending(liquidatable, inAuction);
+        }
     }
 
-    /// @dev Redeemed shares consume the request.
+    /// @dev Redeemed shares consume the request and their part of its fixed value.
     function _withdraw(address caller, address receiver, address owner, uint256 assets, uint256 shares)
         internal
         override
     {
-        withdrawalRequests[owner].shares -= uint128(shares);
+        WithdrawalRequest storage r = withdrawalRequests[owner];
+        r.assets -= Math.mulDiv(r.assets, shares, r.shares);
+        r.shares -= uint128(shares);
         super._withdraw(caller, receiver, owner, assets, shares);
     }
 

@@ -71,6 +71,13 @@ contract MockOracleAdapter is IOracleAdapter {
         return sigmas[asset];
     }
 
+    /// @notice The order book's and the LP pool's round rule, mocked: any round id prices at the
+    /// set price once `notBefore` has passed.
+    function roundPrice(address asset, uint80, uint256 notBefore) external view returns (uint256) {
+        if (block.timestamp < notBefore) revert PriceNotSet(asset);
+        return price(asset);
+    }
+
     /// @inheritdoc IOracleAdapter
     function poke(address asset) external {
         pokes[asset] += 1;

@@ -35,6 +35,8 @@ from solvent.fuzz.system import (
     WAD,
     FuzzSystem,
 )
+from solvent.model import orders as order_ref
+from solvent.model import pool as pool_ref
 
 PRICE_FACTORS_BPS = (
     5_000,
@@ -418,6 +420,91 @@ class ProtocolMachine(RuleBasedStateMachine):
             return
         if amount := available * share // PPM:
             self._tx(LP, "pool", "withdraw", amount, lp, lp)
+
+    @rule(usd=st.integers(1, 2_000_000))
+    def lp_request_deposit(self, usd: int) -> None:
+        """An ERC-7540 deposit request (the only way in while the pool is not flat)."""
+        lp = self.system.actors[LP]
+        self._tx(LP, "pool", "requestDeposit", usd * USDC, lp, lp)
+
+    @rule(share=ppm)
+    def lp_request_redeem(self, share: int) -> None:
+        lp = self.system.actors[LP]
+        [shares] = self.driver.views([_call("pool", "balanceOf", lp)])
+        if amount := shares * share // PPM:
+            self._tx(LP, "pool", "requestRedeem", amount, lp, lp)
+
+    @rule(deposit=st.booleans())
+    def lp_execute(self, deposit: bool) -> None:
+        """A keeper executes the LP's request at each market's round for its target time (the
+        latest round when none is published yet: it must be refused), then the LP claims."""
+        lp = self.system.actors[LP]
+        [times] = self.driver.views([_call("pool", "requestTimes", lp, deposit)])
+        target = int(times.target)
+        if not target:
+            return
+        book = self.shadow.orders
+        rounds = []
+        for market in sorted(book.rounds):
+            known = book.rounds[market]
+            chosen = order_ref.determining_round(
+                [(r.round_id, r.updated_at) for r in known], target
+            )
+            rounds.append(chosen if chosen is not None else known[-1].round_id)
+        fn = "executeDeposit" if deposit else "executeRedeem"
+        outcome = self._tx(KEEPER, "pool", fn, lp, rounds)
+        if not outcome.ok:
+            return
+        self._check_lp_execution(outcome, deposit, rounds)
+        claim = ("maxDeposit", "deposit") if deposit else ("maxRedeem", "redeem")
+        [claimable] = self.driver.views([_call("pool", claim[0], lp)])
+        if claimable:
+            self._tx(LP, "pool", claim[1], claimable, lp, lp)
+
+    def _check_lp_execution(self, outcome: Outcome, deposit: bool, rounds: list[int]) -> None:
+        """The round-trip invariant at its source: every LP share changes hands at the pool's
+        value with each market's net trader position marked at the request's determining round
+        (solvent.model.pool, from the shadow's rounds), so a deposit-redeem round trip gains
+        exactly its pro-rata share of the pool's PnL between the two executions, never more.
+        Read in the execution's block (before the claim), where the pool's books differ from the
+        execution's only by the request's own assets."""
+        [event] = outcome.named("DepositExecuted" if deposit else "RedeemExecuted")
+        a = event.args
+        markets = sorted(self.shadow.orders.rounds)
+        codec = self.system.codec
+        calls = [_call("pool", "totalAssets"), _call("pool", "totalSupply")]
+        for m in markets:
+            asset = codec.address(self.system.markets[m].asset)
+            calls += [_call("admin", "marketSkew", m), _call("oracle", "price", asset)]
+        values = self.driver.views(calls)
+        if any(isinstance(v, Reverted) for v in values):
+            return
+        assets_after, supply_after = int(values[0]), int(values[1])
+        marks = []
+        for i, m in enumerate(markets):
+            key = self.system.markets[m].asset
+            answer = next(r.answer for r in self.shadow.orders.rounds[m] if r.round_id == rounds[i])
+            round_price = answer * 10 ** (18 - self.system.feed_decimals[f"feed.{key}"])
+            skew, price = values[2 + 2 * i], values[3 + 2 * i]
+            marks.append(pool_ref.MarketMark(int(skew.netSize), int(price), round_price))
+        if deposit:
+            books, supply = assets_after - a.assets, supply_after - a.shares
+            paid = pool_ref.deposit_shares(a.assets, supply, a.poolValue)
+            require(paid == a.shares, f"deposit shares {a.shares}, model {paid}")
+        else:
+            books, supply = assets_after + a.assets + a.fee, supply_after + a.shares
+            paid = pool_ref.redeem_assets(a.shares, supply, a.poolValue)
+            require(paid == a.assets + a.fee, f"redeem assets {a.assets + a.fee}, model {paid}")
+        if assets_after == 0 or books <= 0:
+            return  # clamped at zero: the books are not recoverable from the view
+        want = pool_ref.execution_value(books, ref.WAD_PER_QUOTE, marks, deposit)
+        require(a.poolValue == want, f"LP execution value {a.poolValue}, model {want}")
+        self.branch("lp-execution-value-checked")
+
+    @rule(deposit=st.booleans())
+    def lp_cancel(self, deposit: bool) -> None:
+        """Anyone returns an expired request (refused before expiry)."""
+        self._tx(KEEPER, "pool", "cancelRequest", self.system.actors[LP], deposit)
 
     @rule(usd=st.integers(1, 100_000))
     def stake(self, usd: int) -> None:

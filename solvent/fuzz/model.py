@@ -410,7 +410,11 @@ class Shadow:
             ledger.accountDebt == sum(max(-q, 0) for q in balances),
             f"accountDebt {ledger.accountDebt} != sum of negative balances",
         )
-        require(quote[liquidator] == 0 and quote[pool] == 0, "quote left in liquidator or pool")
+        require(quote[liquidator] == 0, "quote left in the liquidator")
+        require(
+            quote[pool] == state.pool_escrow,
+            f"the pool holds {quote[pool]} quote, its requests' escrow is {state.pool_escrow}",
+        )
         for token in TOKENS:
             total = sum(state.balances[token].values())
             require(

@@ -8,7 +8,7 @@ from typing import Any
 
 from solvent.abi import Record
 from solvent.fuzz.driver import Call, Driver, Reverted
-from solvent.fuzz.system import ASSETS, TRADERS, FuzzSystem
+from solvent.fuzz.system import ASSETS, LP, TRADERS, FuzzSystem
 
 TOKENS = ("quote", *ASSETS)
 ROUND_FIELDS = ("roundId", "answer", "updatedAt")  # a primary feed's latest round
@@ -34,6 +34,9 @@ class State:
     auction_collaterals: dict[str, Record]
     pool_assets: int | None  # None: it needs a price that is unavailable
     pool_supply: int
+    # Quote the LP pool holds for the LP's requests: a pending deposit and executed, unclaimed
+    # redemptions (ERC-7540 escrow, outside totalAssets).
+    pool_escrow: int
     fund_assets: int
     account_count: int
     now: int  # the latest block's timestamp (what the views were evaluated at)
@@ -88,6 +91,9 @@ def read_state(driver: Driver, system: FuzzSystem) -> State:
     add(("last_queue_id",), "liquidator", "lastQueueId")
     add(("pool_assets",), "pool", "totalAssets")
     add(("pool_supply",), "pool", "totalSupply")
+    lp = system.actors[LP]
+    add(("pool_pending",), "pool", "pendingDepositRequest", 0, lp)
+    add(("pool_claimable",), "pool", "maxWithdraw", lp)
     add(("fund_assets",), "fund", "totalAssets")
     values = dict(zip(keys, driver.views(calls), strict=True))
     now = driver.now()
@@ -120,6 +126,7 @@ def read_state(driver: Driver, system: FuzzSystem) -> State:
         auction_collaterals={t: _ok(values[("auction_collateral", t)]) for t in ASSETS},
         pool_assets=_optional(values[("pool_assets",)]),
         pool_supply=_ok(values[("pool_supply",)]),
+        pool_escrow=_ok(values[("pool_pending",)]) + _ok(values[("pool_claimable",)]),
         fund_assets=_ok(values[("fund_assets",)]),
         account_count=_ok(values[("count",)]),
         now=now,

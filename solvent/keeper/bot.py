@@ -21,6 +21,7 @@ from typing import Any
 
 from solvent.abi import ContractCodec, decode_static_tuple_array, encode_uint_array_call
 from solvent.keeper.logs import LOGGER_NAME, log
+from solvent.keeper.lp_requests import LP_EVENTS, LPRequestIndex, PendingRequest
 from solvent.keeper.metrics import KeeperMetrics
 from solvent.keeper.orders import (
     AGGREGATOR_ABI,
@@ -115,6 +116,8 @@ class KeeperConfig:
     sweep_interval_s: int = 3_600
     sweep_min_quote: int = 1
     sweep_gas: int = 150_000
+    lp_execute_gas: int = 1_500_000  # an LP request's execution: ~310-330k with two markets, plus
+    # the pool's scan for liquidatable accounts (O(accounts))
     cancel_order_gas: int = 150_000
 
 
@@ -196,6 +199,12 @@ class Keeper:
             for s, i in config.record["market_ids"].items()
             if self.book is not None and f"feed.{s}" in a
         }
+        # The LP pool, whose deposit and redeem requests the keeper executes (docs/pool.md).
+        self.lp_pool = (
+            ContractCodec(config.abis["LPPool"], a["lp_pool"])
+            if "lp_pool" in a and "LPPool" in config.abis and self.book is not None
+            else None
+        )
         self._positions = {
             (event, "accountId"): self.engine.indexed_position(event, "accountId")
             for event in ACCOUNT_EVENTS
@@ -234,6 +243,7 @@ class Keeper:
         self.auction_tokens: dict[int, str] = {}
         self.order_index = OrderIndex()
         self.first_priced: dict[int, int] = {}  # order id -> first block its price existed in
+        self.lp_index = LPRequestIndex()
 
     def sync(self) -> None:
         """Rebuilds the account index from the engine's logs since the deployment block and adopts
@@ -423,6 +433,7 @@ class Keeper:
         actions += self._pokes(int(head["timestamp"], 16))
         actions += self._sweeps(int(head["timestamp"], 16))
         actions += self._order_actions(int(head["timestamp"], 16), latest_rounds)
+        actions += self._lp_actions(int(head["timestamp"], 16), latest_rounds)
         report.orders_pending = len(self.order_index.pending)
         if not self.approved:
             actions.insert(0, self._approve_action())
@@ -449,6 +460,9 @@ class Keeper:
         queries = [(self.engine.address, topics)]
         if self.book is not None:
             queries.append((self.book.address, [[self.book.topic(name) for name in ORDER_EVENTS]]))
+        if self.lp_pool is not None:
+            topics_lp = [[self.lp_pool.topic(name) for name in LP_EVENTS]]
+            queries.append((self.lp_pool.address, topics_lp))
         results = self.rpc.batch(
             (
                 "eth_getLogs",
@@ -460,9 +474,25 @@ class Keeper:
         for logs in results[: len(ranges)]:
             for item in logs:
                 self._index_log(item)
-        for logs in results[len(ranges) :]:
+        book_end = 2 * len(ranges) if self.book is not None else len(ranges)
+        for logs in results[len(ranges) : book_end]:
             for item in logs:
                 self._index_order_log(item)
+        for logs in results[book_end:]:
+            for item in logs:
+                self._index_lp_log(item)
+
+    def _index_lp_log(self, item: dict[str, Any]) -> None:
+        """The LP pool's request events, in chain order (a request's target time is its block's
+        timestamp + the pool's delay)."""
+        assert self.lp_pool is not None
+        decoded = self.lp_pool.decode_log(item)
+        if decoded is None:
+            return
+        timestamp = 0
+        if decoded.name in ("DepositRequest", "RedeemRequest"):
+            timestamp = self._timestamp(int(item["blockNumber"], 16))
+        self.lp_index.apply(decoded.name, decoded.args, timestamp)
 
     def _index_log(self, item: dict[str, Any]) -> None:
         """Every field the index needs is an indexed argument: read from the topics (at the
@@ -749,6 +779,41 @@ class Keeper:
             )
             actions.append(_Action("cancel_order", order.order_id, request))
         return actions
+
+    # ------------------------------------------------------------------ LP requests
+
+    def _lp_actions(self, timestamp: int, latest: dict[int, Round | None]) -> list[_Action]:
+        """An execution for every LP request whose rounds exist in every market (named by each
+        market's determining round for the request's target time), a cancellation for every
+        expired one."""
+        if self.lp_pool is None:
+            return []
+        markets = sorted(self.order_feeds)
+        executable, expired = self.lp_index.due(timestamp, latest, markets)
+        executable = [r for r in executable if not self._busy(("lp_execute", r.key))]
+        targets = {r.target_time for r in executable}
+        rounds = {m: self._determining_rounds(m, latest[m], targets) for m in markets}
+        actions = []
+        for request in executable:
+            ids = [rounds[m].get(request.target_time) for m in markets]
+            if any(rid is None for rid in ids):
+                continue
+            actions.append(self._lp_action(request, "lp_execute", ids))
+        for request in expired:
+            if not self._busy(("lp_cancel", request.key)):
+                actions.append(self._lp_action(request, "lp_cancel", None))
+        return actions
+
+    def _lp_action(self, request: PendingRequest, kind: str, ids: list[int] | None) -> _Action:
+        assert self.lp_pool is not None
+        if ids is None:
+            data = self.lp_pool.encode("cancelRequest", request.controller, request.deposit)
+        else:
+            fn = "executeDeposit" if request.deposit else "executeRedeem"
+            data = self.lp_pool.encode(fn, request.controller, ids)
+        label = f"{kind}:{request.controller}:{'deposit' if request.deposit else 'redeem'}"
+        tx = TxRequest(self.lp_pool.address, data, self.config.lp_execute_gas, label)
+        return _Action(kind, request.key, tx)
 
     def _determining_rounds(
         self, market: int, latest: Round | None, targets: set[int]

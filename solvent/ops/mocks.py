@@ -10,6 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 from solvent import orders
+from solvent import pool as lp_flow
 from solvent.deploy import Protocol
 
 WAD = 10**18
@@ -81,6 +82,21 @@ def seed_liquidity(protocol: Protocol, signer: Any, pool_usd: Decimal, fund_usd:
             continue
         amount = units(quote, usd)
         quote.mint(signer, amount, sender=signer)
+        if target == protocol.pool and not protocol.pool.isFlat():
+            # Positions are open: the pool takes deposits as requests executed at a later round
+            # (docs/pool.md); on local mock feeds request, publish the rounds, execute, claim.
+            from ape import chain
+
+            lp_flow.deposit(
+                protocol.pool,
+                quote,
+                chain,
+                signer,
+                amount,
+                executor=signer,
+                rounds=lp_flow.publish_and_find(protocol, signer),
+            )
+            continue
         quote.approve(target, amount, sender=signer)
         target.deposit(amount, signer, sender=signer)
 

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from solvent import orders
+from solvent import orders, pool
 from solvent.deploy import Protocol
 
 WAD = 10**18
@@ -29,9 +29,17 @@ class Attack:
     deployer: Any
 
     def fund_pool(self, lp: Any, usd: int) -> None:
+        """Mints and deposits through the pool's request, execution (by the deployer) and claim."""
         self.mint(lp, "quote", usd * USDC)
-        self.system.quote.approve(self.system.pool, MAX, sender=lp)
-        self.system.pool.deposit(usd * USDC, lp, sender=lp)
+        pool.deposit(
+            self.system.pool,
+            self.system.quote,
+            self.chain,
+            lp,
+            usd * USDC,
+            executor=self.deployer,
+            rounds=pool.publish_and_find(self.system, self.deployer),
+        )
 
     def fund_insurance(self, staker: Any, usd: int) -> None:
         self.mint(staker, "quote", usd * USDC)

@@ -71,7 +71,7 @@ def test_only_the_engine_records_socialized_losses(pool, lp, configured):
 
 
 def test_pool_value_tracks_trader_pnl_and_withdrawals_keep_profits_covered(
-    book, engine, admin, pool, usdc, weth, oracle, lp, trader, funded_trader
+    book, chain, engine, admin, pool, usdc, weth, oracle, lp, trader, funded_trader
 ):
     engine.deposit(funded_trader, usdc, 100_000 * USDC, sender=trader)
     book.trade(funded_trader, 0, 100 * WAD, MAX, sender=trader)
@@ -82,14 +82,36 @@ def test_pool_value_tracks_trader_pnl_and_withdrawals_keep_profits_covered(
     net_notional = 100 * (ETH_PRICE + 1_000 * WAD)  # WAD USD
     locked = 100_000 * USDC + model.mul_div_up(net_notional, WAD // 10, WAD * 10**12)
     assert withdrawable == admin.ledger().poolCash - locked
-    assert pool.maxWithdraw(lp) == withdrawable
-    max_redeem = pool.maxRedeem(lp)
-    assert pool.previewRedeem(max_redeem) <= withdrawable
-    with ape.reverts(pool.ERC4626ExceededMaxWithdraw):
-        pool.withdraw(withdrawable + 1, lp, lp, sender=lp)
-    with ape.reverts(pool.ERC4626ExceededMaxRedeem):
-        pool.redeem(max_redeem + 10**7, lp, lp, sender=lp)
-    pool.redeem(max_redeem, lp, lp, sender=lp)
+    # With a position open the pool's value moves with the price: exits are requests (ERC-7540),
+    # executed later at the value the request determines, within what the engine can pay.
+    assert not pool.isFlat()
+    with ape.reverts(pool.RequestRequired):
+        pool.withdraw(USDC, lp, lp, sender=lp)
+    with ape.reverts(pool.AsyncFlow):
+        pool.previewRedeem(10**12)
+    rounds = [0] * int(admin.marketCount())  # the mock oracle prices any round id
+    shares = pool.balanceOf(lp)
+    pool.requestRedeem(shares, lp, lp, sender=lp)
+    target, _ = pool.requestTimes(lp, False)
+    chain.mine(timestamp=max(target, chain.pending_timestamp))
+    value = pool.executionValue(target, rounds, False)
+    assert shares * (value + 1) // (pool.totalSupply() + 10**6) > withdrawable
+    with ape.reverts(admin.PoolLiquidityExceeded):
+        pool.executeRedeem(lp, rounds, sender=lp)
+    # Past its window the request goes back to the LP; a part within the withdrawable is paid.
+    chain.mine(timestamp=target + pool.REQUEST_WINDOW() + 1)
+    pool.cancelRequest(lp, False, sender=trader)
+    assert pool.balanceOf(lp) == shares
+    part = shares * withdrawable // pool.totalAssets() // 2
+    pool.requestRedeem(part, lp, lp, sender=lp)
+    target, _ = pool.requestTimes(lp, False)
+    chain.mine(timestamp=max(target, chain.pending_timestamp))
+    pool.executeRedeem(lp, rounds, sender=trader)
+    claimable = pool.maxWithdraw(lp)
+    assert 0 < claimable <= withdrawable
+    before = usdc.balanceOf(lp)
+    pool.redeem(pool.maxRedeem(lp), lp, lp, sender=lp)
+    assert usdc.balanceOf(lp) == before + claimable
     # The trader can still take the whole profit out.
     book.trade(funded_trader, 0, -100 * WAD, 0, sender=trader)
     quote = admin.accounts(funded_trader).quoteBalance

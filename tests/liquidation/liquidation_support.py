@@ -30,7 +30,7 @@ HOLE = 10_000_000 * USDC
 GLOBAL_HOLE = 15_000_000 * USDC
 FUND_SEED = 100_000 * USDC
 COOLDOWN = 7 * 86_400
-WINDOW = 2 * 86_400
+WINDOW = 12 * 3_600  # <= COOLDOWN / 9: at most 10% of a stake exit-ready
 
 
 def collateral_params(curve: Any, **overrides: int) -> tuple:

@@ -242,3 +242,55 @@ def test_an_absurd_withdrawal_request_is_refused(system, fund):
     s = system
     with ape.reverts(fund.InsufficientShares):
         fund.requestWithdrawal(2**256 - 1, sender=s.staker)
+
+
+def test_requested_shares_stop_earning(system, fund, chain):
+    """Issue 15: a request fixes the payout at most at the value then; income arriving during the
+    cool-down stays with the stakers who remain (solvent.model.pool.insurance_payout)."""
+    from solvent.model import pool as model
+
+    s = system
+    shares = fund.balanceOf(s.staker)
+    fund.requestWithdrawal(shares // 2, sender=s.staker)
+    fixed = fund.withdrawalRequests(s.staker).assets
+    assert fixed == _assets_of(fund, shares // 2)
+    s.quote.mint(fund, 30_000 * USDC, sender=s.deployer)  # income during the cool-down
+    _warp(chain, COOLDOWN)
+    for part in (shares // 8, shares // 2):
+        assert fund.payoutOf(s.staker, part) == model.insurance_payout(
+            part, fund.totalAssets(), fund.totalSupply(), fixed, shares // 2
+        )
+    assert fund.maxWithdraw(s.staker) == fixed
+    fund.redeem(shares // 8, s.staker, s.staker, sender=s.staker)
+    assert s.quote.balanceOf(s.staker) == fixed // 4
+    fund.withdraw(fixed // 4, s.staker, s.staker, sender=s.staker)
+    assert s.quote.balanceOf(s.staker) == fixed // 2
+    assert fund.withdrawalRequests(s.staker).assets == fixed - fixed // 4 - fixed // 4
+    with ape.reverts(fund.ERC4626ExceededMaxWithdraw):
+        fund.withdraw(fixed, s.staker, s.staker, sender=s.staker)
+    # The remaining stakers hold the whole income.
+    assert fund.totalAssets() == FUND_SEED + 30_000 * USDC - fixed // 2
+
+
+def test_exit_ready_share_and_engine_setters(system, fund, project, chain):
+    """window * 9 <= cooldown (at most 10% of a stake exit-ready); the engine is the governor's."""
+    s = system
+    with ape.reverts(fund.ExitReadyShareTooHigh):
+        fund.setCooldown(COOLDOWN, COOLDOWN // 9 + 1, sender=s.deployer)
+    fund.setCooldown(COOLDOWN, COOLDOWN // 9, sender=s.deployer)
+    deploy_reverts(
+        chain,
+        s.deployer,
+        project.InsuranceFund.ExitReadyShareTooHigh,
+        project.InsuranceFund,
+        s.quote,
+        s.deployer,
+        s.treasury,
+        86_400,
+        2 * 3_600 + 86_400 // 9,
+    )
+    with ape.reverts(fund.ZeroAddress):
+        fund.setEngine(ape.utils.ZERO_ADDRESS, sender=s.deployer)
+    with ape.reverts(fund.AccessControlUnauthorizedAccount):
+        fund.setEngine(s.taker, sender=s.taker)
+    assert fund.engine() == ape.utils.ZERO_ADDRESS  # unset: no sweep, no loss gate
