@@ -38,6 +38,7 @@ TUNABLE = (
     ("sweep_interval_s", "seconds of chain time between sweeps of insurance fees (0 = off)"),
     ("sweep_min_quote", "least insurance fees (quote units) worth a sweep"),
     ("sweep_gas", "gas limit of a sweep of insurance fees"),
+    ("lp_execute_gas", "gas limit of an LP request's execution (or its cancellation)"),
     ("log_range", "blocks per eth_getLogs request"),
     ("full_scan_interval_blocks", "blocks between full liquidatableAccounts scans"),
     ("rpc_retries", "retries of a failed RPC request"),

@@ -107,6 +107,19 @@ GAS_LINES: tuple[GasLine, ...] = (
     GasLine("fund.cover_shortfall", "insurance fund covers a shortfall"),
     GasLine("oracle.price_warm", "warm price read"),
     GasLine("oracle.poke", "volatility poke with a new sample"),
+    GasLine(
+        "orders.settle_open_empty_market",
+        "settle an order opening the first position of an empty market (its slots created)",
+    ),
+    GasLine("pool.request_deposit", "LP deposit request (ERC-7540, quote escrowed)"),
+    GasLine(
+        "pool.execute_deposit",
+        "execute an LP deposit at its determining rounds (2 markets re-marked, account scan)",
+        None,
+        "GMX v2 executeDeposit: not measured here",
+    ),
+    GasLine("pool.request_redeem", "LP redeem request (shares escrowed)"),
+    GasLine("pool.execute_redeem", "execute an LP redemption at its determining rounds"),
 )
 
 
@@ -135,7 +148,7 @@ GAS_CHANGES: tuple[GasChange, ...] = (
     GasChange(
         "orders.settle_open",
         245_553,
-        200_933,
+        201_031,
         "now measured in a market with positions, a minute after the last fill (funding accrues "
         "over the delay; the market's slots exist, as in a live market; the empty market's first "
         f"position is settle_open_empty_market); {_FEE_IN_FILL}; marketSkew in the engine "
@@ -144,20 +157,20 @@ GAS_CHANGES: tuple[GasChange, ...] = (
     GasChange(
         "orders.settle_open_empty_market",
         245_553,
-        229_602,
+        229_700,
         "the former settle_open scenario (the market's first position: its funding and "
         f"open-interest slots are created, 2 x 20k); {_FEE_IN_FILL}; marketSkew in the engine; "
         f"{_RISK_PRICE}; {_BORROW_SLOT}",
     ),
     GasChange("engine.fill_open", 112_236, 111_407, f"{_RISK_PRICE}; {_BORROW_SLOT}"),
     GasChange("engine.withdraw", 77_107, 76_347, f"{_RISK_PRICE}; {_BORROW_SLOT}"),
-    GasChange("engine.liquidate_handoff_2pos_2col", 312_298, 312_017, _BORROW_SLOT),
-    GasChange("engine.liquidate_partial", 120_138, 119_859, _BORROW_SLOT),
-    GasChange("system.liquidate_2pos_2col", 325_443, 325_162, _BORROW_SLOT),
-    GasChange("system.liquidate_2pos_2col_unprepared", 393_571, 393_290, _BORROW_SLOT),
-    GasChange("system.complete_liquidation_2pos_2col", 588_133, 587_854, _BORROW_SLOT),
+    GasChange("engine.liquidate_handoff_2pos_2col", 312_298, 312_063, _BORROW_SLOT),
+    GasChange("engine.liquidate_partial", 120_138, 119_801, _BORROW_SLOT),
+    GasChange("system.liquidate_2pos_2col", 325_443, 325_081, _BORROW_SLOT),
+    GasChange("system.liquidate_2pos_2col_unprepared", 393_571, 393_209, _BORROW_SLOT),
+    GasChange("system.complete_liquidation_2pos_2col", 588_133, 587_773, _BORROW_SLOT),
     GasChange("engine.deposit", 39_712, 39_779, _DISPATCH),
-    GasChange("engine.fill_close", 61_184, 61_199, f"{_DISPATCH}; fillOrder's settler check"),
+    GasChange("engine.fill_close", 61_184, 61_222, f"{_DISPATCH}; fillOrder's settler check"),
     GasChange("orders.commit", 47_331, 47_332, _DISPATCH),
     GasChange("orders.commit_increase", 96_891, 96_892, _DISPATCH),
     GasChange("system.take_lot_0", 131_345, 131_346, _DISPATCH),
@@ -166,7 +179,7 @@ GAS_CHANGES: tuple[GasChange, ...] = (
     GasChange(
         "oracle.poke",
         66_562,
-        66_891,
+        66_572,
         "an expired volatility forecast is cleared at the poke (docs/predictive-margin.md)",
     ),
 )

@@ -475,7 +475,7 @@ class ProtocolMachine(RuleBasedStateMachine):
         calls = [_call("pool", "totalAssets"), _call("pool", "totalSupply")]
         for m in markets:
             asset = codec.address(self.system.markets[m].asset)
-            calls += [_call("admin", "marketSkew", m), _call("oracle", "price", asset)]
+            calls += [_call("engine", "marketSkew", m), _call("oracle", "price", asset)]
         values = self.driver.views(calls)
         if any(isinstance(v, Reverted) for v in values):
             return

@@ -45,10 +45,9 @@ MUTANTS = (
         "MarginEngineExtension",
         "contracts/engine/MarginEngineExtension.sol",
         "contracts/engine/MarginEngineExtension.sol",
-        "            _requireInitialHealth(account, accountId, cache);\n"
-        "        }\n"
+        "        if (!idle) _requireInitialHealth(account, accountId, cache);\n"
         "        IERC20(token).safeTransfer(to, amount);",
-        "        }\n        IERC20(token).safeTransfer(to, amount);",
+        "        IERC20(token).safeTransfer(to, amount);",
     ),
     Mutant(
         "take ignores maxPrice",

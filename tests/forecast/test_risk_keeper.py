@@ -26,6 +26,15 @@ def chain_rule_inputs(system, token, now):
     )
 
 
+def keeper_forecasting(system, chain, deployer, forecaster) -> RiskKeeper:
+    """A risk keeper for WETH whose forecast is `forecaster`'s (the GARCH fit is tested apart)."""
+    eth = system.tokens["WETH"]
+    now = lambda: int(chain.pending_timestamp)  # noqa: E731
+    return RiskKeeper(
+        system.steward, system.oracle, {"WETH": eth}, deployer, now, forecaster=forecaster
+    )
+
+
 def contract_error(system, chain, token, sigma, sender) -> str | None:
     """The steward's custom error for the push, sent for real and rolled back (a snapshot)."""
     with chain.isolate():
@@ -57,14 +66,7 @@ def test_the_keepers_rule_predicts_the_steward(system, chain, deployer, live):
 def test_the_keeper_pushes_only_what_the_steward_accepts(system, chain, deployer):
     eth = system.tokens["WETH"]
     wanted = {"sigma": 2.0}
-    keeper = RiskKeeper(
-        system.steward,
-        system.oracle,
-        {"WETH": eth},
-        deployer,
-        lambda: int(chain.pending_timestamp),
-        forecaster=lambda returns: wanted["sigma"],
-    )
+    keeper = keeper_forecasting(system, chain, deployer, lambda returns: wanted["sigma"])
     onchain = int(system.oracle.volatility(eth)[0])  # 0.8 (seeded)
     assert keeper.step() == {"WETH": "pushed_clamped"}  # 2.0 wanted, 0.8 x 1.5 = 1.2 allowed
     first = onchain + onchain * 5000 // 10_000
@@ -80,25 +82,17 @@ def test_the_keeper_pushes_only_what_the_steward_accepts(system, chain, deployer
     system.steward.disable(sender=deployer)
     chain.mine(timestamp=chain.pending_timestamp + HOUR)
     assert keeper.step() == {"WETH": "disabled"}
-    exposition = keeper.metrics.registry
-    assert (
-        exposition.get_sample_value(
-            "solvent_risk_keeper_pushes_total", {"asset": "WETH", "outcome": "pushed_clamped"}
-        )
-        == 2
-    )
+    registry = keeper.metrics.registry
+    clamped = {"asset": "WETH", "outcome": "pushed_clamped"}
+    assert registry.get_sample_value("solvent_risk_keeper_pushes_total", clamped) == 2
+    # no feed round for hours: the price went stale, the keeper carried on without it
+    unavailable = "solvent_risk_keeper_price_unavailable_total"
+    assert registry.get_sample_value(unavailable, {"asset": "WETH"}) >= 1
 
 
 def test_a_forecast_below_the_onchain_estimate_is_not_sent(system, chain, deployer):
     eth = system.tokens["WETH"]
-    keeper = RiskKeeper(
-        system.steward,
-        system.oracle,
-        {"WETH": eth},
-        deployer,
-        lambda: int(chain.pending_timestamp),
-        forecaster=lambda returns: 0.5,
-    )
+    keeper = keeper_forecasting(system, chain, deployer, lambda returns: 0.5)
     assert keeper.step() == {"WETH": "below_onchain"}
     assert system.steward.pushed(eth).at == 0
 
