@@ -162,6 +162,9 @@ contract LPPool is ERC4626, ReentrancyGuardTransient, ISocializedLossSink {
     /// @notice ERC-7540: escrows `assets` of `owner` for a deposit controlled by `controller`,
     /// executable from `now + REQUEST_DELAY`. One pending deposit per controller. Returns 0 (the
     /// requests of a controller are fungible).
+    // `owner` is the caller or approved it as operator (`_checkOwner`, ERC-7540's rule): the
+    // transfer is from an address that authorized it, not an arbitrary one.
+    // slither-disable-start arbitrary-send-erc20
     function requestDeposit(uint256 assets, address controller, address owner)
         external
         nonReentrant
@@ -174,6 +177,8 @@ contract LPPool is ERC4626, ReentrancyGuardTransient, ISocializedLossSink {
         emit DepositRequest(controller, owner, 0, msg.sender, assets);
         return 0;
     }
+
+    // slither-disable-end arbitrary-send-erc20
 
     /// @notice ERC-7540: escrows `shares` of `owner` for a redemption controlled by `controller`.
     /// The shares stay in the supply until execution: they bear every gain and loss until then.
@@ -464,6 +469,8 @@ contract LPPool is ERC4626, ReentrancyGuardTransient, ISocializedLossSink {
         if (ledger.accountDebt != 0 || ledger.debtInAuction != 0) return false;
         uint256 count = views.marketCount();
         for (uint256 m; m < count; ++m) {
+            // only the net size matters here; the skew scale is the premium's, not the value's
+            // slither-disable-next-line unused-return
             (int256 netSize,) = views.marketSkew(m);
             if (netSize != 0) return false;
         }
@@ -587,6 +594,8 @@ contract LPPool is ERC4626, ReentrancyGuardTransient, ISocializedLossSink {
     {
         address market = views.markets(m).asset;
         uint256 roundPriceWad = oracle.roundPrice(market, roundId, target);
+        // only the net size is re-marked; the skew scale is the premium's, not the value's
+        // slither-disable-next-line unused-return
         (int256 netSize,) = views.marketSkew(m);
         if (netSize == 0) return 0;
         uint256 current = IRoundOracleSpot(address(oracle)).price(market);

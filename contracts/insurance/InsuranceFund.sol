@@ -184,6 +184,8 @@ contract InsuranceFund is IInsuranceFund, ERC4626, AccessControl {
     /// and their pro-rata part of the value fixed at the request (fees not yet swept excluded).
     function payoutOf(address owner, uint256 shares) public view returns (uint256) {
         WithdrawalRequest memory r = withdrawalRequests[owner];
+        // Zero shares means no request exists (as in `_checkRequest`).
+        // slither-disable-next-line incorrect-equality
         if (r.shares == 0) return 0;
         return
             Math.min(_convertToAssets(shares, Math.Rounding.Floor), Math.mulDiv(r.assets, shares, r.shares));
@@ -201,6 +203,10 @@ contract InsuranceFund is IInsuranceFund, ERC4626, AccessControl {
         return super.mint(shares, receiver);
     }
 
+    // The one external call before the state writes of `withdraw` and `redeem` is the sweep from
+    // the engine governance set (`setEngine`): a known contract that transfers quote to the fund
+    // and calls nothing back. The sweep must come first: shares are priced after it.
+    // slither-disable-start reentrancy-no-eth
     /// @notice ERC-4626 withdraw, only through a matured request: the fewest shares whose payout
     /// (`payoutOf`) covers `assets`.
     function withdraw(uint256 assets, address receiver, address owner)
@@ -237,6 +243,8 @@ contract InsuranceFund is IInsuranceFund, ERC4626, AccessControl {
         assets = payoutOf(owner, shares);
         _withdraw(msg.sender, receiver, owner, assets, shares);
     }
+
+    // slither-disable-end reentrancy-no-eth
 
     /// @notice Shares of `owner` locked by a live (unexpired) request.
     function lockedShares(address owner) public view returns (uint256) {
@@ -309,6 +317,8 @@ contract InsuranceFund is IInsuranceFund, ERC4626, AccessControl {
     function _sweepEngineFees() internal {
         IFundEngine engine_ = engine;
         if (address(engine_) == address(0)) return;
+        // the ledger's other fields are the pool's; only the fund's fees are swept here
+        // slither-disable-next-line unused-return
         (,,, uint64 fees) = engine_.ledger();
         if (fees != 0) engine_.sweepInsuranceFees();
     }
@@ -323,6 +333,8 @@ contract InsuranceFund is IInsuranceFund, ERC4626, AccessControl {
         IFundEngine engine_ = engine;
         if (address(engine_) != address(0)) {
             uint256 liquidatable = engine_.liquidatableAccounts(1, type(uint256).max).length;
+            // only the debt under auction is a pending loss of the fund's; the rest is the pool's
+            // slither-disable-next-line unused-return
             (,, uint64 inAuction,) = engine_.ledger();
             if (liquidatable != 0 || inAuction != 0) revert LossPending(liquidatable, inAuction);
         }
