@@ -46,7 +46,10 @@ def test_campaign_reached_every_kind_of_step():
         "cancel:before-expiry-refused",
         "event:OrderCancelled:FillRefused",  # the fill's own margin check refused it
         "event:FundingSettled",  # funding moved and was settled at a touch
-        "event:funding:accrual-replayed",  # a market's accrual replayed by solvent.model.funding
+        # Not required: "event:funding:accrual-replayed". Whether this derandomized campaign
+        # replays an accrual depends on which steps find a fresh price, which depends on block
+        # times: a fresh clone in CI reached it 0 times, this machine 4 times in 1,011 steps.
+        # tests/engine/test_funding_borrow.py replays accruals against the chain on every run.
         "engine.liquidate:ok",
         "liquidatable-check:ok",  # the liquidation invariant saw accounts under water
         "liquidate:healthy-refused",

@@ -71,6 +71,7 @@ def default_runs(project, networks) -> tuple[dict, SimResult, SimResult]:
     return setup, stepwise, run_scenario(project, networks, SCENARIO, DEFAULT)
 
 
+@pytest.mark.slow  # the default `make sim` size, twice: `make test-slow` (CI)
 def test_default_setup_is_all_mined_and_every_trade_is_opened_or_refused_by_name(default_runs):
     setup, result, _ = default_runs
     traders = result.traders
@@ -88,6 +89,7 @@ def test_default_setup_is_all_mined_and_every_trade_is_opened_or_refused_by_name
     assert sum(1 for t in traders if t.positions) > DEFAULT.accounts * 0.9
 
 
+@pytest.mark.slow  # the default `make sim` size, twice: `make test-slow` (CI)
 def test_a_seed_reproduces_a_default_run_to_the_liquidation(default_runs):
     _, first, second = default_runs
     assert first.summary["accounts"] == DEFAULT.accounts
