@@ -29,6 +29,18 @@ def system(project, chain, deployer, config) -> Protocol:
     return deploy(project, chain, config, deployer)
 
 
+@pytest.fixture
+def steady_clock(chain):
+    """Every block of the test one second after the one before, whatever the machine's speed:
+    gas that depends on elapsed time (a decay's fractional step, an accrual's rounding) is then
+    the same on every run. Explicitly mined timestamps still apply."""
+    chain.provider.make_request("anvil_setBlockTimestampInterval", [1])
+    try:
+        yield
+    finally:
+        chain.provider.make_request("anvil_removeBlockTimestampInterval", [])
+
+
 @pytest.fixture(scope="session")
 def gas() -> GasReport:
     """Record an operation's gas: `gas.record("engine.deposit", receipt)`."""

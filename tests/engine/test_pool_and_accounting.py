@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ape
+import pytest
 from engine_helpers import ETH_PRICE, USDC, WAD, ledger_sum
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -133,6 +134,7 @@ actions = st.lists(
 )
 
 
+@pytest.mark.slow  # ten random sequences on the chain: `make test-slow` (CI)
 @settings(
     max_examples=10,
     deadline=None,

@@ -5,10 +5,15 @@ Hypothesis prints the seed (`--hypothesis-seed=N` replays it)."""
 
 from __future__ import annotations
 
+import pytest
 from hypothesis.stateful import invariant, run_state_machine_as_test
 
 from solvent.fuzz.machine import ProtocolMachine
 from solvent.fuzz.profiles import active_settings
+
+# The CI campaign (25 sequences of up to 40 steps, about a minute) runs in `make test-slow`, which
+# CI runs too: `make test` stays under its 10 minutes. `make fuzz` is the deep campaign.
+pytestmark = pytest.mark.slow
 
 BRANCHES: dict[str, int] = {}
 

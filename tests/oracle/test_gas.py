@@ -4,7 +4,7 @@ from .conftest import ETH_PRICE, advance
 
 
 def test_gas_poke_with_volatility_sample(
-    adapter, listed, primary, secondary, deployer, keeper, chain, gas
+    adapter, listed, primary, secondary, deployer, keeper, chain, gas, steady_clock
 ):
     adapter.poke(listed, sender=keeper)
     interval = adapter.volatilityParams(listed).interval

@@ -100,7 +100,9 @@ def test_pool_is_async_with_truthful_views(seeded, actors):
         pool.withdraw(USDC, actors["lp"], actors["lp"], sender=actors["lp"])
 
 
-def test_deposit_request_executes_at_its_value_and_is_claimed(seeded, chain, deployer, actors, gas):
+def test_deposit_request_executes_at_its_value_and_is_claimed(
+    seeded, chain, deployer, actors, gas, steady_clock
+):
     pool, other, keeper = seeded.pool, actors["other"], actors["keeper"]
     receipt = pool.requestDeposit(100_000 * USDC, other, other, sender=other)
     gas.record("pool.request_deposit", receipt)
@@ -145,7 +147,9 @@ def test_deposit_request_executes_at_its_value_and_is_claimed(seeded, chain, dep
     assert pool.maxDeposit(other) == pool.maxMint(other) == 0
 
 
-def test_redeem_request_bears_the_pool_until_execution(seeded, chain, deployer, actors, gas):
+def test_redeem_request_bears_the_pool_until_execution(
+    seeded, chain, deployer, actors, gas, steady_clock
+):
     pool, lp, keeper = seeded.pool, actors["lp"], actors["keeper"]
     shares = pool.balanceOf(lp) // 4
     receipt = pool.requestRedeem(shares, lp, lp, sender=lp)

@@ -11,6 +11,8 @@ from solvent.sim import scenarios
 from solvent.sim.keepers import KeeperModel
 from solvent.sim.run import run_path, set_up
 
+pytestmark = pytest.mark.slow  # runs on Anvil: `make test-slow` (CI)
+
 ACCOUNTS = 20
 STEP = 900
 _ROUND_ID = 0
