@@ -1009,11 +1009,19 @@ abstract contract EngineBase is IMarginEngineEvents, AccessControl, ReentrancyGu
         collateral.inAuction = uint128(held - amount);
     }
 
-    /// @dev Loss waterfall: the insurance fund covers what it can, the rest is socialized on the pool.
+    /// @dev Loss waterfall: the insurance fund covers what it can, its income held here swept to it
+    /// first (a crash's loss is not socialized while the fund's fees sit in the engine); the rest
+    /// is socialized on the pool.
     function _writeOff(Ledger memory ledger, uint256 accountId, uint256 debt) internal {
         if (debt == 0) return;
         IInsuranceFund fund = insuranceFund;
         if (address(fund) == address(0)) revert InsuranceFundNotSet();
+        uint256 fees = ledger.insuranceFees;
+        if (fees != 0) {
+            ledger.insuranceFees = 0;
+            quote.safeTransfer(address(fund), fees);
+            emit InsuranceFeesSwept(address(fund), fees);
+        }
         uint256 before = quote.balanceOf(address(this));
         // The fund's own figure is not trusted: the balance change below is what counts.
         // slither-disable-next-line unused-return

@@ -209,11 +209,13 @@ def test_unrecovered_auction_debt_runs_the_waterfall(
     tx = engine.liquidate(account_id, keeper, sender=keeper)
     [handed] = tx.events.filter(engine.HandedToAuction)
     assets_before = pool.totalAssets()
-    fund_before = usdc.balanceOf(fund)
+    # the fund's income still in the engine is swept to it before it covers
+    fund_before = usdc.balanceOf(fund) + admin.ledger().insuranceFees
     tx = liquidator.close(handed.firstAuctionId, sender=keeper)  # lot returned, debt unpaid
     [written] = tx.events.filter(engine.BadDebtWrittenOff)
     assert written.debt == handed.debt
     assert written.coveredByInsurance == min(fund_before, handed.debt)
+    assert admin.ledger().insuranceFees == 0
     assert written.socialized == handed.debt - written.coveredByInsurance
     [loss] = tx.events.filter(pool.LossSocialized)
     assert loss.socialized == written.socialized
@@ -227,7 +229,7 @@ def test_debt_without_collateral_is_written_off_at_once(
     engine, admin, oracle, weth, usdc, long_eth, keeper, fund, pool
 ):
     oracle.setPrice(weth, 2_500 * WAD, sender=keeper)  # loss 15,000 > 9,955 of quote
-    fund_before = usdc.balanceOf(fund)
+    fund_before = usdc.balanceOf(fund) + admin.ledger().insuranceFees  # fees swept first
     assets_before = pool.totalAssets()
     tx = engine.liquidate(long_eth, keeper, sender=keeper)
     [written] = tx.events.filter(engine.BadDebtWrittenOff)
@@ -318,5 +320,29 @@ def test_unpriceable_assets_neither_shield_nor_block_and_the_hand_off_waits(
     assert admin.positions(account_id, 0).size == 0
     assert admin.positions(account_id, 1) == btc_before
     assert admin.accounts(account_id).activeAuctions == 0
+    held, owed = ledger_sum(engine, admin, usdc)
+    assert held == owed
+
+
+def test_unswept_insurance_fees_are_swept_before_the_fund_covers(
+    engine, admin, oracle, weth, usdc, long_eth, keeper, fund, pool, deployer
+):
+    """Fees owed to the insurance fund are swept to it before it covers a write-off, so a loss is
+    not socialized on LPs while the fund's income sits in the engine (issue 17: in a -50% gap,
+    $9.2k was socialized while $579k of the fund's fees were unswept)."""
+    fund.coverShortfall(usdc.balanceOf(fund), sender=deployer)  # empty: only the fees are left
+    assert usdc.balanceOf(fund) == 0
+    fees = admin.ledger().insuranceFees
+    assert fees > 0  # the opening trade's fee share
+    oracle.setPrice(weth, 2_500 * WAD, sender=keeper)
+    assets_before = pool.totalAssets()
+    tx = engine.liquidate(long_eth, keeper, sender=keeper)
+    [swept] = tx.events.filter(engine.InsuranceFeesSwept)
+    [written] = tx.events.filter(engine.BadDebtWrittenOff)
+    assert (swept.fund, swept.amount) == (fund.address, fees)
+    assert written.coveredByInsurance == min(fees, written.debt)
+    assert written.socialized == written.debt - written.coveredByInsurance
+    assert admin.ledger().insuranceFees == 0
+    assert pool.totalAssets() == assets_before - written.socialized
     held, owed = ledger_sum(engine, admin, usdc)
     assert held == owed

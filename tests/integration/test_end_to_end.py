@@ -168,7 +168,9 @@ def test_lot_exhausted_fund_exhausted_loss_socialized(system, chain, deployer, a
 
     status, want = expected_take(p, auction, MAX)
     assert want.lot_left == 0 and want.debt_left > 0  # the whole lot cannot pay the debt
-    fund_balance = usdc.balanceOf(p.fund)
+    # what the fund can pay: its balance and its income still in the engine (swept first)
+    fund_held = usdc.balanceOf(p.fund)
+    fund_balance = fund_held + p.admin.ledger().insuranceFees
     assert fund_balance < want.debt_left  # the fund cannot cover the shortfall
     pool_assets = p.pool.totalAssets()
     engine_quote = usdc.balanceOf(p.engine)
@@ -190,7 +192,8 @@ def test_lot_exhausted_fund_exhausted_loss_socialized(system, chain, deployer, a
     )
     assert ended.badDebt == shortfall and ended.returned == 0
     assert usdc.balanceOf(p.fund) == 0
-    assert usdc.balanceOf(p.engine) - engine_quote == want.owe + fund_balance
+    # the engine swept the fees out and got them back with the fund's own quote
+    assert usdc.balanceOf(p.engine) - engine_quote == want.owe + fund_held
     assert weth.balanceOf(keeper) == want.slice == 5 * WAD
     # No position is open any more, so the pool loses exactly what was socialized.
     assert pool_assets - p.pool.totalAssets() == shortfall - fund_balance
@@ -208,7 +211,9 @@ def test_cash_only_account_written_off_at_liquidation(system, chain, deployer, a
     # ETH -15%: the 40 ETH long loses $12,000 against $10,000 of cash.
     for feed in (p.feeds["WETH"], p.secondary_feeds["WETH"]):
         feed.setAnswer(1_700 * 10 ** feed.decimals(), sender=deployer)
-    fund_before, keeper_before = usdc.balanceOf(p.fund), usdc.balanceOf(keeper)
+    # the fund's balance and its income still in the engine, swept to it before it covers
+    fund_before = usdc.balanceOf(p.fund) + p.admin.ledger().insuranceFees
+    keeper_before = usdc.balanceOf(keeper)
     pool_before, debt_before = p.pool.totalAssets(), p.admin.ledger().accountDebt
     tx = p.engine.liquidate(account, keeper, sender=keeper)
     [liquidated] = tx.events.filter(p.engine.Liquidated)
