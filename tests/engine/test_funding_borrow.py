@@ -227,6 +227,8 @@ STEP = st.tuples(
 )
 
 
+# ~20 s alone: `make test-slow` (and CI) runs it; `make test` stays under 10 minutes
+@pytest.mark.slow
 @settings(max_examples=12, deadline=None, suppress_health_check=list(HealthCheck))
 @given(steps=st.lists(STEP, min_size=1, max_size=8))
 def test_random_fills_and_time_match_the_model(

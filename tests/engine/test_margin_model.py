@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from engine_helpers import BTC_MARKET, ETH_MARKET, LIQ, USDC, WAD, read_portfolio
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -24,6 +25,8 @@ amounts = st.fixed_dictionaries(
 )
 
 
+# ~20 s alone: `make test-slow` (and CI) runs it; `make test` stays under 10 minutes
+@pytest.mark.slow
 @settings(
     max_examples=25,
     deadline=None,

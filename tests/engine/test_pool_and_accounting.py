@@ -71,6 +71,8 @@ def test_only_the_engine_records_socialized_losses(pool, lp, configured):
         pool.recordSocializedLoss(1, 10 * USDC, 4 * USDC, 6 * USDC, sender=lp)
 
 
+# ~20 s alone: `make test-slow` (and CI) runs it; `make test` stays under 10 minutes
+@pytest.mark.slow
 def test_pool_value_tracks_trader_pnl_and_withdrawals_keep_profits_covered(
     book, chain, engine, admin, pool, usdc, weth, oracle, lp, trader, funded_trader
 ):

@@ -190,6 +190,8 @@ def test_unprofitable_callback_take_moves_nothing(system, chain, project):
     assert s.liquidator.status(first).tab == 15_750 * USDC
 
 
+# ~20 s alone: `make test-slow` (and CI) runs it; `make test` stays under 10 minutes
+@pytest.mark.slow
 @settings(max_examples=25, deadline=None)
 @given(
     lot=st.integers(min_value=1, max_value=1_000 * ETH),

@@ -251,6 +251,8 @@ gaps = st.one_of(
 answers = st.one_of(st.integers(10**6, 10**14), st.just(PRICE))
 
 
+# ~20 s alone: `make test-slow` (and CI) runs it; `make test` stays under 10 minutes
+@pytest.mark.slow
 @settings(
     max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )

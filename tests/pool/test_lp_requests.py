@@ -183,6 +183,8 @@ def test_redeem_request_bears_the_pool_until_execution(
     assert pool.maxRedeem(lp) == 0
 
 
+# ~20 s alone: `make test-slow` (and CI) runs it; `make test` stays under 10 minutes
+@pytest.mark.slow
 def test_operators_allowances_and_cancellation(seeded, chain, deployer, actors):
     pool, lp, operator, other = seeded.pool, actors["lp"], actors["operator"], actors["other"]
     with ape.reverts(pool.NotAuthorized):
