@@ -83,7 +83,7 @@ def _crash(report: dict[str, Any] | None) -> list[str]:
     each real crash under reactive and predictive margin."""
     if not report:
         return []
-    from solvent.sim.crash_replay import markdown_table
+    from solvent.sim.crash_replay import lift_table, markdown_table
 
     o = report["options"]
     keeper = o["keepers"][0] if o["keepers"] else {"latency_blocks": "-", "failure_rate": "-"}
@@ -98,6 +98,10 @@ def _crash(report: dict[str, Any] | None) -> list[str]:
         "block where the window's largest drawdown starts (docs/predictive-margin.md).",
         "",
         markdown_table(report["windows"]).rstrip("\n"),
+        "",
+        "Margin sigma hour by hour (hours from the replay's start, lead-in included):",
+        "",
+        lift_table(report["windows"]).rstrip("\n"),
         "",
     ]
 

@@ -35,12 +35,12 @@ from solvent import config as configs
 from solvent.anvil import AnvilOptions, ape_on_own_anvil
 from solvent.deploy import deploy
 from solvent.fastpath import Tx
-from solvent.forecast import data as forecast_data
 from solvent.forecast import models
 from solvent.forecast.risk_keeper import decide_push, forecast_sigmas
 from solvent.forecast.steward_rule import LivePush, StewardBounds
 from solvent.harness.population import PopulationSpec
 from solvent.harness.world import OPERATOR, World, world_from_protocol
+from solvent.price_history import HOURLY_FILES, hourly
 from solvent.sim import history, scenarios
 from solvent.sim.campaign import CONFIG, CampaignOptions
 from solvent.sim.paths import PricePath
@@ -86,13 +86,13 @@ def replay_path(name: str, step_seconds: int, lead_hours: int) -> ReplayPath:
     real_start = 0
     for key, window in window_set.windows.items():
         real_start = window.start - lead_hours * HOUR
-        lead = history.Window(history.HOURLY[key], real_start, window.start)
+        lead = history.Window(HOURLY_FILES[key], real_start, window.start)
         closes = [c for _, c in lead.sample(step_seconds)][:-1]  # the window's first is its own
         closes += [c for _, c in window.sample(step_seconds)]
         paths[key] = PricePath(name, step_seconds, history.rescale(closes, START_PRICES[key]))
         assets[key] = {
             **window.inputs(step_seconds),
-            "lead_in": {"file": history.HOURLY[key], "hours": lead_hours},
+            "lead_in": {"file": HOURLY_FILES[key], "hours": lead_hours},
             "start_price": START_PRICES[key],
         }
     inputs = {
@@ -140,7 +140,7 @@ def forecasts_for(replay: ReplayPath, steps: list[int], step_seconds: int) -> di
     out: dict[int, dict[str, float]] = {k: {} for k in steps}
     origins = [replay.real_time(k - 1, step_seconds) for k in steps]
     for key in replay.paths:
-        times, returns = forecast_data.load(key).hourly_log_returns()
+        times, returns = hourly(key).hourly_log_returns()
         for k, sigma in zip(steps, forecast_sigmas(times, returns, origins), strict=True):
             out[k][key] = sigma
     return out
@@ -150,9 +150,7 @@ def onchain_seed(key: str, real_time: int) -> float:
     """The margin sigma the deployed EWMA would hold at `real_time`, fed every hourly close since
     2017 as a poke (the backtest's `onchain_ewma`)."""
     spec = configs.load(CONFIG).asset(key)
-    return float(
-        models.onchain_ewma(spec, forecast_data.load(key), np.array([real_time])).sigma_annual[0]
-    )
+    return float(models.onchain_ewma(spec, hourly(key), np.array([real_time])).sigma_annual[0])
 
 
 @dataclass
@@ -177,8 +175,9 @@ class SimRiskKeeper:
             onchain = int(w.read(w.oracle, "volatility", token)[0])
             bounds = StewardBounds(b.floor, b.ceiling, b.maxChangeBps, b.minDelay, b.ttl)
             last = LivePush(p.sigma, p.at, p.expiry)
-            outcome, allowed = ("disabled", None) if disabled else (None, None)
-            if not disabled:
+            outcome: str = "disabled"
+            allowed: int | None = None
+            if not disabled:  # the block's timestamp is `now`: the push is checked at it
                 outcome, allowed = decide_push(int(sigma * WAD), bounds, last, onchain, now, now)
             self.decisions.append(
                 {
@@ -401,6 +400,50 @@ def markdown_table(summaries: list[dict[str, Any]]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def margin_lift(window: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Per asset, from a window's summary: how the predictive margin sigma compared with the
+    reactive one hour by hour (over the hours both runs lasted), and when it was furthest above."""
+    step = window["inputs"]["step_seconds"]
+    reactive = window["modes"][REACTIVE]["hourly_margin_sigma"]
+    predictive = window["modes"][PREDICTIVE]["hourly_margin_sigma"]
+    out = {}
+    for key in reactive:
+        n = min(len(reactive[key]), len(predictive[key]))
+        lift = [predictive[key][i] - reactive[key][i] for i in range(n)]
+        top = max(range(n), key=lambda i: lift[i])
+        out[key] = {
+            "hours": n,
+            "hours_above": sum(1 for x in lift if x > 0),
+            "mean_reactive": round(sum(reactive[key][:n]) / n, 4),
+            "mean_predictive": round(sum(predictive[key][:n]) / n, 4),
+            "max_lift": round(lift[top], 4),
+            # hourly sample i is read after block 1 + i hours: hours since the replay's start
+            "max_lift_hour": round(top + step / HOUR, 2),
+        }
+    return out
+
+
+def lift_table(summaries: list[dict[str, Any]]) -> str:
+    """Per window and asset: the margin sigma under each mode, hour by hour, and where the
+    forecast lifted it most, against the hours of the crash (peak and low)."""
+    lines = [
+        "| window | asset | hours | hours predictive > reactive | mean sigma reactive "
+        "| mean sigma predictive | largest lift | at hour | crash peak → low (hour) |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for w in summaries:
+        step = w["inputs"]["step_seconds"]
+        peak = w["crash"]["peak_step"] * step / HOUR
+        low = w["crash"]["trough_step"] * step / HOUR
+        for key, f in margin_lift(w).items():
+            lines.append(
+                f"| {w['window']} | {key} | {f['hours']} | {f['hours_above']} "
+                f"| {f['mean_reactive']:.2f} | {f['mean_predictive']:.2f} | +{f['max_lift']:.2f} "
+                f"| {f['max_lift_hour']:.1f} | {peak:.1f} → {low:.1f} |"
+            )
+    return "\n".join(lines) + "\n"
+
+
 def write_report(
     summaries: list[dict[str, Any]], options: ReplayOptions, folder: Path
 ) -> list[Path]:
@@ -417,5 +460,5 @@ def write_report(
     }
     paths = [folder / "summary.json", folder / "table.md"]
     paths[0].write_text(json.dumps(doc, indent=2) + "\n")
-    paths[1].write_text(markdown_table(summaries))
+    paths[1].write_text(markdown_table(summaries) + "\n" + lift_table(summaries))
     return paths

@@ -7,8 +7,8 @@ table's figures are the run's own books (the chain's Liquidated events)."""
 import numpy as np
 import pytest
 
-from solvent.forecast import data as forecast_data
 from solvent.forecast.risk_keeper import WINDOW_HOURS, forecast_sigma, forecast_sigmas
+from solvent.price_history import hourly, utc
 from solvent.sim import crash_replay, history
 from solvent.sim.campaign import CampaignOptions
 from solvent.sim.paths import PricePath
@@ -94,8 +94,8 @@ def test_the_table_is_the_runs_own_books(replay):
 def test_the_forecast_is_the_risk_keepers_model_on_past_data_only():
     """At a refit origin the replay's forecast is `forecast_sigma` (what `ape run risk_keeper`
     computes) on the same trailing returns, and data after the last origin changes nothing."""
-    times, returns = forecast_data.load("WETH").hourly_log_returns()
-    t0 = history.utc("2022-11-08T00:00")
+    times, returns = hourly("WETH").hourly_log_returns()
+    t0 = utc("2022-11-08T00:00")
     origins = [t0, t0 + 3600, t0 + 7200]
     full = forecast_sigmas(times, returns, origins)
     keep = times <= origins[-1]
