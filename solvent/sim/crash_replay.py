@@ -40,7 +40,7 @@ from solvent.forecast.risk_keeper import decide_push, forecast_sigmas
 from solvent.forecast.steward_rule import LivePush, StewardBounds
 from solvent.harness.population import PopulationSpec
 from solvent.harness.world import OPERATOR, World, world_from_protocol
-from solvent.price_history import HOURLY_FILES, hourly
+from solvent.price_history import HOURLY_FILES, hourly, iso
 from solvent.sim import history, scenarios
 from solvent.sim.campaign import CONFIG, CampaignOptions
 from solvent.sim.paths import PricePath
@@ -98,7 +98,7 @@ def replay_path(name: str, step_seconds: int, lead_hours: int) -> ReplayPath:
     inputs = {
         "path": "historical",
         "description": window_set.description,
-        "replay_utc": [history.iso(real_start), history.iso(window.end)],
+        "replay_utc": [iso(real_start), iso(window.end)],
         "step_seconds": step_seconds,
         "assets": assets,
     }
@@ -355,10 +355,10 @@ def window_summary(window: WindowReplay) -> dict[str, Any]:
         "inputs": window.replay.inputs,
         "crash": {
             **window.crash,
-            "peak_utc": history.iso(
+            "peak_utc": iso(
                 window.replay.real_time(window.crash["peak_step"], window.step_seconds)
             ),
-            "trough_utc": history.iso(
+            "trough_utc": iso(
                 window.replay.real_time(window.crash["trough_step"], window.step_seconds)
             ),
         },
