@@ -15,7 +15,7 @@ export PWD := $(CURDIR)
 PY_STAMP := $(VENV)/.installed
 NPM_STAMP := node_modules/.installed
 
-.PHONY: help setup node solc test test-slow bench-gas gas-snapshot lint analyze format demo bench backtest sim fuzz freeze clean
+.PHONY: help setup node solc test test-slow bench-gas gas-snapshot lint analyze format demo bench backtest crash-replays sim fuzz freeze clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -66,22 +66,26 @@ node: setup ## a persistent local Anvil on :8545 (state in .anvil/); NODE_ARGS="
 demo: setup ## the main job: deploy, 300 traders, a price crash, the keeper liquidating (reports/demo/)
 	$(BIN)/ape run demo $(DEMO_ARGS)
 
-bench: setup ## measure everything and regenerate docs/BENCHMARKS.md (about 12 minutes)
+bench: setup ## measure everything and regenerate docs/BENCHMARKS.md (about 17 minutes)
 	GAS_MEASUREMENTS_OUT=reports/bench/gas.json $(BIN)/ape test -q
 	$(BIN)/ape run keeper_bench --out reports/bench/keeper.json
 	$(BIN)/ape run fuzz_bench
 	$(BIN)/ape run simulate --accounts 200 --out reports/bench/sim
 	$(BIN)/ape run backtest --out reports/bench/backtest
+	$(BIN)/ape run crash_replays --out reports/bench/crash
 	$(BIN)/python -m solvent.bench.render --gas reports/bench/gas.json \
 		--keeper reports/bench/keeper.json --fuzz reports/bench/fuzz.json \
 		--sim reports/bench/sim/index.json --backtest reports/bench/backtest/summary.json \
-		--out docs/BENCHMARKS.md
+		--crash reports/bench/crash/summary.json --out docs/BENCHMARKS.md
 
 bench-gas: setup ## rewrite only the gas section of docs/BENCHMARKS.md from gas-snapshot.json
 	$(BIN)/python -m solvent.bench.render --gas gas-snapshot.json --gas-only --out docs/BENCHMARKS.md
 
 backtest: setup ## walk-forward backtest of the volatility forecasters on the real history (reports/backtest/)
 	$(BIN)/ape run backtest $(ARGS)
+
+crash-replays: setup ## real crashes under reactive vs predictive margin (reports/crash/, ~3-5 min); ARGS="--window real_ftx_2022"
+	$(BIN)/ape run crash_replays $(ARGS)
 
 sim: setup ## run the crash simulator (reports/sim/); SIM_ARGS="--scenario gap_30 --accounts 100"
 	$(BIN)/ape run simulate $(SIM_ARGS)

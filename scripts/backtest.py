@@ -11,6 +11,7 @@ from pathlib import Path
 import click
 
 from solvent.forecast import backtest
+from solvent.price_history import utc
 
 
 @click.command()
@@ -20,7 +21,7 @@ from solvent.forecast import backtest
     "--out", default="reports/backtest", show_default=True, type=click.Path(path_type=Path)
 )
 def cli(start: str, assets: tuple[str, ...], out: Path) -> None:
-    results = [backtest.run_asset(asset, backtest.day(start)) for asset in assets]
+    results = [backtest.run_asset(asset, utc(start)) for asset in assets]
     files = backtest.write_report(results, out)
     click.echo(backtest.markdown_table(results))
     click.echo(f"report: {', '.join(str(f) for f in files)}")

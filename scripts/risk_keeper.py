@@ -14,9 +14,9 @@ from ape.cli import ConnectedProviderCommand, account_option
 from prometheus_client import start_http_server
 
 from solvent.deploy import attach
-from solvent.forecast.data import load
 from solvent.forecast.risk_keeper import AssetHistory, RiskKeeper
 from solvent.ops.cli import record_for
+from solvent.price_history import hourly
 
 
 @click.command(cls=ConnectedProviderCommand)
@@ -47,7 +47,7 @@ def cli(network, chain, project, account, deployment, interval, once, history, m
     if history:
         now = int(chain.blocks.head.timestamp)
         for key in keeper.assets:
-            series = load(key)
+            series = hourly(key)
             keep = series.times <= now
             keeper.histories[key] = AssetHistory(
                 dict(zip(series.times[keep].tolist(), series.closes[keep].tolist(), strict=True))

@@ -1,7 +1,7 @@
 """Writes docs/BENCHMARKS.md from the measurements `make bench` collected.
 
 Usage: python -m solvent.bench.render --gas G.json [--keeper K.json] [--fuzz F.json]
-       [--sim reports/sim/index.json] --out docs/BENCHMARKS.md
+       [--sim reports/sim/index.json] [--backtest B.json] [--crash C.json] --out docs/BENCHMARKS.md
 A section whose measurements are not given says so; nothing is estimated.
 """
 
@@ -29,6 +29,7 @@ def render(
     sims: list[dict[str, Any]] | None = None,
     sources: str = "",
     backtest: list[dict[str, Any]] | None = None,
+    crash: dict[str, Any] | None = None,
 ) -> str:
     parts = [
         "# Benchmarks",
@@ -40,7 +41,7 @@ def render(
         "",
         *_gas_section(gas),
     ]
-    parts += _keeper(keeper) + _fuzz(fuzz) + _sims(sims) + _backtest(backtest)
+    parts += _keeper(keeper) + _fuzz(fuzz) + _sims(sims) + _backtest(backtest) + _crash(crash)
     return "\n".join(parts)
 
 
@@ -71,10 +72,50 @@ def _backtest(results: list[dict[str, Any]] | None) -> list[str]:
 
 def replace_backtest_section(page: str, results: list[dict[str, Any]]) -> str:
     """`page` with the backtest section rendered again (appended when it has none)."""
-    section = "\n".join(_backtest(results))
-    if BACKTEST_HEADING not in page:
+    return _replace_section(page, BACKTEST_HEADING, _backtest(results))
+
+
+CRASH_HEADING = "## Crash replays: reactive vs predictive margin"
+
+
+def _crash(report: dict[str, Any] | None) -> list[str]:
+    """The crash replays (`make crash-replays`, docs/predictive-margin.md): one population through
+    each real crash under reactive and predictive margin."""
+    if not report:
+        return []
+    from solvent.sim.crash_replay import lift_table, markdown_table
+
+    o = report["options"]
+    keeper = o["keepers"][0] if o["keepers"] else {"latency_blocks": "-", "failure_rate": "-"}
+    return [
+        CRASH_HEADING,
+        "",
+        f"{o['accounts']} accounts (seed {o['seed']}), {o['step_seconds']} s blocks, a "
+        f"{o['lead_hours']} h hourly lead-in before each window, {len(o['keepers'])} keepers "
+        f"(latency {keeper['latency_blocks']} block, failure rate {keeper['failure_rate']}); "
+        "predictive: the risk keeper's GARCH forecast "
+        'pushed through the RiskSteward every simulated hour. Margin "before" is read at the '
+        "block where the window's largest drawdown starts (docs/predictive-margin.md).",
+        "",
+        markdown_table(report["windows"]).rstrip("\n"),
+        "",
+        "Margin sigma hour by hour (hours from the replay's start, lead-in included):",
+        "",
+        lift_table(report["windows"]).rstrip("\n"),
+        "",
+    ]
+
+
+def replace_crash_section(page: str, report: dict[str, Any]) -> str:
+    """`page` with the crash-replay section rendered again (appended when it has none)."""
+    return _replace_section(page, CRASH_HEADING, _crash(report))
+
+
+def _replace_section(page: str, heading: str, lines: list[str]) -> str:
+    section = "\n".join(lines)
+    if heading not in page:
         return page.rstrip("\n") + "\n\n" + section
-    start = page.index(BACKTEST_HEADING)
+    start = page.index(heading)
     following = page.find("\n## ", start + 1)
     rest = page[following + 1 :] if following != -1 else ""
     return page[:start] + section + ("\n" + rest if rest else "")
@@ -328,11 +369,12 @@ def _load(path: Path | None) -> Any:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--gas", type=Path, required=True)
+    parser.add_argument("--gas", type=Path, help="required unless a --*-only flag is given")
     parser.add_argument("--keeper", type=Path)
     parser.add_argument("--fuzz", type=Path)
     parser.add_argument("--sim", type=Path)
     parser.add_argument("--backtest", type=Path, help="reports/backtest/summary.json")
+    parser.add_argument("--crash", type=Path, help="reports/crash/summary.json")
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument(
         "--gas-only", action="store_true", help="rewrite only the gas section of --out"
@@ -340,11 +382,20 @@ def main() -> None:
     parser.add_argument(
         "--backtest-only", action="store_true", help="rewrite only the backtest section of --out"
     )
+    parser.add_argument(
+        "--crash-only", action="store_true", help="rewrite only the crash-replay section of --out"
+    )
     args = parser.parse_args()
+    if args.crash_only:
+        args.out.write_text(replace_crash_section(args.out.read_text(), _load(args.crash)))
+        print(f"wrote the crash-replay section of {args.out}")
+        return
     if args.backtest_only:
         args.out.write_text(replace_backtest_section(args.out.read_text(), _load(args.backtest)))
         print(f"wrote the backtest section of {args.out}")
         return
+    if args.gas is None:
+        parser.error("--gas is required")
     if args.gas_only:
         args.out.write_text(replace_gas_section(args.out.read_text(), _load(args.gas)))
         print(f"wrote the gas section of {args.out}")
@@ -355,6 +406,7 @@ def main() -> None:
         "fuzz": args.fuzz,
         "simulations": args.sim,
         "backtest": args.backtest,
+        "crash replays": args.crash,
     }
     sources = "; ".join(f"{name} from `{path}`" for name, path in given.items() if path)
     page = render(
@@ -364,6 +416,7 @@ def main() -> None:
         _load(args.sim),
         sources,
         _load(args.backtest),
+        _load(args.crash),
     )
     args.out.write_text(page)
     print(f"wrote {args.out}")

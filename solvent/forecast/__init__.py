@@ -1,3 +1,3 @@
-"""Volatility forecasts for predictive margin (docs/predictive-margin.md): the real hourly
-history (data.py), the forecasters (models.py), the tests of a margin level against realized
-moves (stats.py) and the walk-forward backtest (backtest.py)."""
+"""Volatility forecasts for predictive margin (docs/predictive-margin.md): the forecasters
+(models.py) on the real hourly history (solvent.price_history), the tests of a margin level
+against realized moves (stats.py) and the walk-forward backtest (backtest.py)."""

@@ -19,7 +19,7 @@ import numpy as np
 
 from solvent import config as configs
 from solvent.forecast import models, stats
-from solvent.forecast.data import HOUR, Hourly, load
+from solvent.price_history import HOUR, Hourly, hourly, utc
 
 DAY = 86_400
 TARGET_RATE = 0.01  # Z_99: a variance forecast's margin should be exceeded 1% of horizons
@@ -111,16 +111,9 @@ def confidence(forecast: models.Forecasts, outcome: Realized) -> float:
     return round(stats.kupiec(int(recent.sum()), len(recent), TARGET_RATE).p_value, 5)
 
 
-def day(text: str) -> int:
-    """Unix time of 00:00 UTC of an ISO day."""
-    from datetime import UTC, datetime
-
-    return int(datetime.fromisoformat(text).replace(tzinfo=UTC).timestamp())
-
-
 def run_asset(asset: str, start: int, end: int | None = None) -> dict[str, Any]:
     """The backtest of one asset: per forecaster, overall and per crash window."""
-    series = load(asset)
+    series = hourly(asset)
     spec = configs.load("local").asset(asset)
     outcome = realized(series, start)
     if end is not None:
@@ -131,7 +124,7 @@ def run_asset(asset: str, start: int, end: int | None = None) -> dict[str, Any]:
     forecasts += [historical_scaling(by_name[n], outcome) for n in ("ewma", "garch_t")]
     everything = np.ones(len(outcome.origins), dtype=bool)
     windows = {
-        name: (outcome.origins >= day(a)) & (outcome.origins <= day(b)) for name, a, b in CRASHES
+        name: (outcome.origins >= utc(a)) & (outcome.origins <= utc(b)) for name, a, b in CRASHES
     }
     result: dict[str, Any] = {
         "asset": asset,

@@ -26,8 +26,8 @@ import numpy as np
 
 from solvent import margin as margin_model
 from solvent.config import AssetSpec
-from solvent.forecast.data import HOUR, Hourly
 from solvent.oracle_math import SECONDS_PER_YEAR, WAD, VolatilityState
+from solvent.price_history import HOUR, Hourly
 
 Z_99 = 2.5758293035489004  # two-sided 99% quantile of the standard normal
 HORIZON_HOURS = 24

@@ -20,9 +20,9 @@ import numpy as np
 from prometheus_client import CollectorRegistry, Counter, Gauge
 
 from solvent.forecast import models
-from solvent.forecast.data import HOUR
 from solvent.forecast.steward_rule import LivePush, StewardBounds, nearest_allowed, refusal
 from solvent.oracle_math import SECONDS_PER_YEAR
+from solvent.price_history import HOUR
 
 WAD = 10**18
 LOG = logging.getLogger("solvent.risk_keeper")
@@ -82,6 +82,57 @@ def forecast_sigma(returns: np.ndarray) -> float | None:
     return math.sqrt(variance * SECONDS_PER_YEAR / (models.HORIZON_HOURS * HOUR))
 
 
+def decide_push(
+    wanted: int, bounds: StewardBounds, last: LivePush, onchain: int, now: int, mined_at: int
+) -> tuple[str, int | None]:
+    """What the keeper does with a forecast `wanted` (WAD) seen at `now` for a push mined at
+    `mined_at`: (outcome, the sigma to push or None). A forecast that would change nothing (at or
+    below the on-chain estimate, no live forecast above it) is not sent; inside the minimum delay
+    it waits; otherwise it sends the accepted value nearest the forecast, and never one the
+    steward would refuse at `mined_at`."""
+    if wanted <= onchain and not (last.expiry > now and last.sigma > onchain):
+        return "below_onchain", None  # changes nothing: not sent
+    allowed = nearest_allowed(wanted, bounds, last, onchain, now)
+    if allowed is None:
+        return "waiting", None
+    if refusal(allowed, bounds, last, onchain, mined_at) is not None:
+        return "refused_locally", None
+    return ("pushed" if allowed == wanted else "pushed_clamped"), allowed
+
+
+def forecast_sigmas(
+    times: np.ndarray, returns: np.ndarray, origins: list[int], refit_hours: int = 24
+) -> list[float]:
+    """The keeper's forecast (annualized sigma of the next 24 h, GARCH(1,1)-t on the trailing
+    two years) at each origin, ascending, from the hourly returns ending at or before it only.
+    The model is refit at the first origin and then every `refit_hours`, as the keeper does
+    (once a day); between refits the next hour's variance is filtered hour by hour with the
+    last fit's parameters. At a refit origin this is `forecast_sigma` of the same returns."""
+    out: list[float] = []
+    params: models.GarchParams | None = None
+    next_variance = 0.0
+    row = 0
+    next_fit = origins[0] if origins else 0
+    for origin in origins:
+        hi = int(np.searchsorted(times, origin, side="right"))
+        if origin >= next_fit:
+            lo = max(0, hi - WINDOW_HOURS)
+            if hi - lo < MIN_HOURS:
+                raise ValueError(f"too little history before {origin}")
+            params, last_variance = models.fit_garch(returns[lo:hi])
+            next_variance = (
+                params.omega + params.alpha * returns[hi - 1] ** 2 + params.beta * last_variance
+            )
+            row, next_fit = hi, origin + refit_hours * HOUR
+        assert params is not None
+        for r in returns[row:hi]:
+            next_variance = params.omega + params.alpha * r**2 + params.beta * next_variance
+        row = max(row, hi)
+        variance = params.horizon_variance(next_variance)
+        out.append(math.sqrt(variance * SECONDS_PER_YEAR / (models.HORIZON_HOURS * HOUR)))
+    return out
+
+
 @dataclass
 class RiskKeeper:
     """One step per call: read, forecast, clamp, push. `steward` and `oracle` are ape contracts."""
@@ -121,19 +172,13 @@ class RiskKeeper:
         onchain = int(self.oracle.volatility(token)[0])
         if self.steward.disabled():
             return self._count(key, "disabled")
-        wanted = int(sigma * WAD)
-        if wanted <= onchain and not (last.expiry > now and last.sigma > onchain):
-            return self._count(key, "below_onchain")  # changes nothing: not sent
-        allowed = nearest_allowed(wanted, bounds, last, onchain, now)
+        outcome, allowed = decide_push(int(sigma * WAD), bounds, last, onchain, now, now + 1)
         if allowed is None:
-            return self._count(key, "waiting")
-        # the next block's time: a push mined a second later still satisfies the rule
-        if refusal(allowed, bounds, last, onchain, now + 1) is not None:
-            return self._count(key, "refused_locally")
+            return self._count(key, outcome)
         self.steward.pushForecast(token, allowed, sender=self.sender)
         self.metrics.pushed.labels(key).set(allowed / WAD)
         LOG.info("pushed %s forecast %.4f (wanted %.4f)", key, allowed / WAD, sigma)
-        return self._count(key, "pushed" if allowed == wanted else "pushed_clamped")
+        return self._count(key, outcome)
 
     def _count(self, key: str, outcome: str) -> str:
         self.metrics.pushes.labels(key, outcome).inc()

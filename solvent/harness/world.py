@@ -31,6 +31,7 @@ CONTRACTS = (
     "InsuranceFund",
     "FlashTaker",
     "OrderBook",
+    "RiskSteward",
 )
 # Dev account roles, the same in every harness run: the deployer operates the mock feeds and
 # funds the pool; trader accounts belong to owners 1..8 (population.py); keepers come after.
@@ -54,8 +55,9 @@ _ABI_OF_PREFIX = {
     "feed": "MockAggregator",
     "secondary_feed": "MockAggregator",
     "order_book": "OrderBook",
+    "risk_steward": "RiskSteward",
 }
-_CODEC_NAME = {"lp_pool": "pool", "insurance_fund": "fund"}
+_CODEC_NAME = {"lp_pool": "pool", "insurance_fund": "fund", "risk_steward": "steward"}
 
 
 class SetupFailed(RuntimeError):

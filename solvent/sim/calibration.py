@@ -30,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from solvent.sim.history import DATA_DIR, HOURLY, iso, load
+from solvent.price_history import DATA_DIR, HOURLY_FILES, candles, iso
 from solvent.sim.paths import SECONDS_PER_YEAR, PricePath
 
 CALIBRATION_FILE = DATA_DIR / "calibration.json"
@@ -42,11 +42,11 @@ ASSETS = ("WETH", "WBTC")
 
 def hourly_returns(key: str) -> dict[int, float]:
     """Log return of each hour whose previous hour is in the file, keyed by the hour's end."""
-    candles = load(HOURLY[key])
+    series = candles(HOURLY_FILES[key])
     returns = {}
-    for i in range(1, len(candles.times)):
-        if candles.times[i] - candles.times[i - 1] == HOUR:
-            returns[candles.times[i]] = math.log(candles.closes[i] / candles.closes[i - 1])
+    for i in range(1, len(series.times)):
+        if series.times[i] - series.times[i - 1] == HOUR:
+            returns[series.times[i]] = math.log(series.closes[i] / series.closes[i - 1])
     return returns
 
 
@@ -167,7 +167,7 @@ def refit(path: Path = CALIBRATION_FILE) -> dict[str, Any]:
     returns = {key: hourly_returns(key) for key in ASSETS}
     common = sorted(set(returns["WETH"]) & set(returns["WBTC"]))
     out: dict[str, Any] = {
-        "source": {key: HOURLY[key] for key in ASSETS},
+        "source": {key: HOURLY_FILES[key] for key in ASSETS},
         "span_utc": [iso(min(returns["WETH"])), iso(max(returns["WETH"]))],
         "jump_threshold_sigmas": JUMP_THRESHOLD_SIGMAS,
         "gbm_jumps": {},

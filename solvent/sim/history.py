@@ -1,7 +1,4 @@
-"""Real ETH/USD and BTC/USD prices (data/prices/) as simulator paths.
-
-Every file has the header `timestamp_utc_s,close`, the timestamp being the END of the candle (the
-instant the close refers to). A missing candle is a missing row (data/prices/README.md).
+"""Real ETH/USD and BTC/USD prices (data/prices/, read by solvent.price_history) as simulator paths.
 
 A window is resampled to the simulation step: the price at step k is the last close at or before
 `start + k * step` (a step that falls in a gap, or between two candles of a coarser file, holds the
@@ -11,61 +8,10 @@ multiplied by `start_price / real_start`, so every return of the resampled path 
 
 from __future__ import annotations
 
-import bisect
-import csv
-import gzip
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from functools import cache
-from pathlib import Path
 
+from solvent.price_history import HOURLY_FILES, candles, iso, utc
 from solvent.sim.paths import PricePath
-
-DATA_DIR = Path(__file__).resolve().parents[2] / "data" / "prices"
-HOURLY = {"WETH": "eth_usd_1h.csv.gz", "WBTC": "btc_usd_1h.csv.gz"}
-
-
-@dataclass(frozen=True)
-class Candles:
-    """Closes of one file, ascending by candle end."""
-
-    file: str
-    times: tuple[int, ...]
-    closes: tuple[float, ...]
-
-    def __post_init__(self) -> None:
-        if not self.times or len(self.times) != len(self.closes):
-            raise ValueError(f"{self.file}: empty or ragged")
-        if any(b <= a for a, b in zip(self.times, self.times[1:], strict=False)):
-            raise ValueError(f"{self.file}: timestamps not strictly ascending")
-
-    def close_at(self, time: int) -> tuple[int, float]:
-        """The last candle ending at or before `time`: (its end, its close)."""
-        index = bisect.bisect_right(self.times, time) - 1
-        if index < 0:
-            raise ValueError(f"{self.file}: no close at or before {iso(time)}")
-        return self.times[index], self.closes[index]
-
-
-@cache
-def load(file: str, data_dir: Path = DATA_DIR) -> Candles:
-    """The closes of a vendored price file (cached: the hourly files have 80k rows)."""
-    with gzip.open(data_dir / file, "rt", newline="") as handle:
-        rows = list(csv.DictReader(handle))
-    return Candles(
-        file,
-        tuple(int(row["timestamp_utc_s"]) for row in rows),
-        tuple(float(row["close"]) for row in rows),
-    )
-
-
-def utc(text: str) -> int:
-    """Unix seconds of an ISO time read as UTC ("2020-03-12T00:00")."""
-    return int(datetime.fromisoformat(text).replace(tzinfo=UTC).timestamp())
-
-
-def iso(seconds: int) -> str:
-    return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M")
 
 
 @dataclass(frozen=True)
@@ -83,13 +29,11 @@ class Window:
 
     def sample(self, step_seconds: int) -> list[tuple[int, float]]:
         """(candle end, close) of the last close at or before each step time, start to end."""
-        candles = load(self.file)
-        if candles.times[-1] < self.end:
-            raise ValueError(
-                f"{self.file} ends at {iso(candles.times[-1])}, before {iso(self.end)}"
-            )
+        closes = candles(self.file)
+        if closes.times[-1] < self.end:
+            raise ValueError(f"{self.file} ends at {iso(closes.times[-1])}, before {iso(self.end)}")
         steps = (self.end - self.start) // step_seconds + 1
-        return [candles.close_at(self.start + k * step_seconds) for k in range(steps)]
+        return [closes.close_at(self.start + k * step_seconds) for k in range(steps)]
 
     def path(self, name: str, start_price: float, step_seconds: int) -> PricePath:
         closes = [close for _, close in self.sample(step_seconds)]
@@ -141,7 +85,9 @@ REAL_SCENARIOS: dict[str, RealScenario] = {
         RealScenario(
             "real_march_2020",
             "Black Thursday: Kraken hourly closes, 11 to 14 March 2020 (no minute data exists)",
-            _pair("2020-03-11T00:00", "2020-03-14T00:00", HOURLY["WETH"], HOURLY["WBTC"]),
+            _pair(
+                "2020-03-11T00:00", "2020-03-14T00:00", HOURLY_FILES["WETH"], HOURLY_FILES["WBTC"]
+            ),
         ),
         RealScenario(
             "real_may_2021",
@@ -160,7 +106,7 @@ REAL_SCENARIOS: dict[str, RealScenario] = {
             _pair(
                 "2022-06-17T00:00",
                 "2022-06-19T00:00",
-                HOURLY["WETH"],
+                HOURLY_FILES["WETH"],
                 "btc_usdt_1m_2022-06-15_19.csv.gz",
                 eth_note="hourly CCCAGG closes: no ETH minute data for June 2022",
             ),

@@ -71,14 +71,21 @@ def run(
     return run_path(world, scenario, traders, agents, progress)
 
 
+# Transactions an extra agent adds to a step's block, before the volatility pokes: called with
+# (step, the block's timestamp) after the previous block (the crash replays' risk keeper).
+StepAgent = Callable[[int, int], list[Tx]]
+
+
 def run_path(
     world: World,
     scenario: Scenario,
     traders: list[Trader],
     agents: list[KeeperAgent],
     progress: Callable[[int, int], None] | None = None,
+    before_pokes: StepAgent | None = None,
 ) -> SimResult:
-    """The path, block by block, from the state `set_up` left."""
+    """The path, block by block, from the state `set_up` left. `before_pokes` adds transactions to
+    each block after the feed prices and before the volatility pokes."""
     account_count = int(world.read(world.engine, "accountCount"))
 
     fund0 = int(world.read(world.quote, "balanceOf", world.fund.address))
@@ -97,9 +104,11 @@ def run_path(
         "pool_exposure": [],
         "credit_losses_realized": [],
         "written_off": [],
+        "maintenance_requirement": [],  # the book's maintenance requirement (USD) after the block
     }
     for key in scenario.paths:
         series[f"price_{key}"] = []
+        series[f"margin_sigma_{key}"] = []  # the oracle's margin sigma after the block
     tally = _Tally()
     episodes = BreachEpisodes()
     pending: list[str] = []
@@ -118,7 +127,10 @@ def run_path(
                 key: path.prices[min(step, path.steps - 1)] for key, path in scenario.paths.items()
             }
             # the default model publishes `prices` itself: every feed, every block
-            txs = world.price_txs(publisher.publish(now)) + _poke_txs(world)
+            txs = world.price_txs(publisher.publish(now))
+            if before_pokes is not None:
+                txs += before_pokes(step, now)
+            txs += _poke_txs(world)
             for agent in agents:
                 txs += decide(world, agent, seen)
             oracle_at_decision = {a["id"]: a["oracle"] for a in seen.auctions}
@@ -129,13 +141,17 @@ def run_path(
                 world, [r for r in receipts if r is not None], step, episodes, oracle_at_decision
             )
             seen = observe(world, step, account_count, episodes)
-            fund, pool, healths = world.read_many(
+            fund, pool, healths, *sigmas = world.read_many(
                 [
                     (world.quote, "balanceOf", (world.fund.address,)),
                     (world.pool, "totalAssets", ()),
                     (world.admin, "healthOf", (ids,)),
+                    *((world.oracle, "sigma", (world.tokens[k].address,)) for k in scenario.paths),
                 ]
             )
+            series["maintenance_requirement"].append(sum(int(h[1]) for h in healths) / WAD)
+            for key, sigma in zip(scenario.paths, sigmas, strict=True):
+                series[f"margin_sigma_{key}"].append(int(sigma) / WAD)
             series["block"].append(step)
             series["chain_block"].append(world.block()[0])
             series["bad_debt"].append(
@@ -178,6 +194,7 @@ def run_path(
         "oracle": {**scenario.oracle.describe(), "rounds": dict(publisher.rounds)},
         "liquidations": tally.liquidations,
         "liquidated_accounts": len({account for _, account in tally.liquidated}),
+        "liquidated_notional_usd": tally.closed_notional / WAD,
         "auctions_taken": tally.takes,
         "bad_debt_realized_usd": tally.bad_debt / QUOTE,
         "covered_by_insurance_usd": tally.covered / QUOTE,
@@ -216,6 +233,7 @@ def run_path(
 class _Tally:
     liquidations: int = 0
     takes: int = 0
+    closed_notional: int = 0  # WAD USD closed by liquidations (`Liquidated.closedNotional`)
     bad_debt: int = 0
     covered: int = 0
     socialized: int = 0
@@ -240,6 +258,7 @@ class _Tally:
                 self.liquidations += 1
                 self.liquidated.append((step, int(event["accountId"])))
                 self.penalties[int(event["accountId"])] += int(event["penalty"])
+                self.closed_notional += int(event["closedNotional"])
                 if int(event["fraction"]) < WAD:
                     self.partial[int(event["accountId"])] += 1
                 episode = episodes.liquidated(step, int(event["accountId"]))

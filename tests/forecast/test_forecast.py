@@ -13,7 +13,7 @@ from scipy.stats import binom
 
 from solvent import config as configs
 from solvent.forecast import backtest, models, stats
-from solvent.forecast.data import DATA_DIR, HOURLY_FILES, Hourly, load
+from solvent.price_history import DATA_DIR, HOURLY_FILES, Hourly, hourly, utc
 
 SPEC = configs.load("local").asset("WETH")
 
@@ -25,7 +25,7 @@ def truncated(series: Hourly, until: int) -> Hourly:
 
 @pytest.fixture(scope="module")
 def eth() -> Hourly:
-    return load("WETH")
+    return hourly("WETH")
 
 
 def test_kupiec_is_the_binomial_likelihood_ratio():
@@ -60,10 +60,10 @@ def test_the_loader_reads_the_csv_and_skips_returns_across_gaps(eth):
 
 
 def test_realized_moves_are_the_closes_24_hours_apart(eth):
-    start = backtest.day("2020-03-01")
-    outcome = backtest.realized(truncated(eth, backtest.day("2020-04-01")), start)
+    start = utc("2020-03-01")
+    outcome = backtest.realized(truncated(eth, utc("2020-04-01")), start)
     assert all(o % 86_400 == 0 for o in outcome.origins)
-    k = int(np.searchsorted(outcome.origins, backtest.day("2020-03-12")))
+    k = int(np.searchsorted(outcome.origins, utc("2020-03-12")))
     i = eth.index_at(int(outcome.origins[k]))
     j = eth.index_at(int(outcome.origins[k]) + 86_400)
     assert outcome.move[k] == pytest.approx(eth.closes[j] / eth.closes[i] - 1)
@@ -72,7 +72,7 @@ def test_realized_moves_are_the_closes_24_hours_apart(eth):
 
 @pytest.mark.parametrize("model", ["onchain_ewma", "ewma", "garch_t"])
 def test_no_forecast_uses_data_after_its_origin(eth, model):
-    origins = np.arange(backtest.day("2019-01-01"), backtest.day("2019-03-01"), 86_400)
+    origins = np.arange(utc("2019-01-01"), utc("2019-03-01"), 86_400)
     k = 40
 
     def forecast(series: Hourly) -> models.Forecasts:
@@ -88,8 +88,8 @@ def test_no_forecast_uses_data_after_its_origin(eth, model):
 
 
 def test_historical_scaling_uses_only_ended_horizons(eth):
-    start = backtest.day("2019-01-01")
-    outcome = backtest.realized(truncated(eth, backtest.day("2020-06-01")), start)
+    start = utc("2019-01-01")
+    outcome = backtest.realized(truncated(eth, utc("2020-06-01")), start)
     base = models.ewma(eth, outcome.origins)
     scaled = backtest.historical_scaling(base, outcome, min_history=100)
     k = 300
@@ -110,7 +110,7 @@ def test_garch_horizon_variance_sums_the_expected_hourly_variances():
 
 
 def test_predictive_margin_is_never_below_the_onchain_rule(eth):
-    origins = np.arange(backtest.day("2020-02-01"), backtest.day("2020-04-01"), 86_400)
+    origins = np.arange(utc("2020-02-01"), utc("2020-04-01"), 86_400)
     onchain = models.onchain_ewma(SPEC, eth, origins)
     garch, _ = models.garch_t(eth, origins)
     steward = models.predictive(SPEC, onchain, garch)
@@ -119,7 +119,7 @@ def test_predictive_margin_is_never_below_the_onchain_rule(eth):
 
 
 def test_the_backtest_of_a_crash_year_reports_every_forecaster_and_the_window():
-    result = backtest.run_asset("WETH", backtest.day("2020-01-01"), backtest.day("2020-12-31"))
+    result = backtest.run_asset("WETH", utc("2020-01-01"), utc("2020-12-31"))
     names = set(result["models"])
     assert {"flat", "onchain_ewma", "ewma", "garch_t", "predictive", "garch_t_fhs"} <= names
     march = result["models"]["flat"]["march_2020"]

@@ -8,9 +8,9 @@ from __future__ import annotations
 import ape
 import pytest
 
-from solvent.forecast.data import load
 from solvent.forecast.risk_keeper import RiskKeeper, forecast_sigma
 from solvent.forecast.steward_rule import LivePush, StewardBounds, refusal
+from solvent.price_history import hourly
 
 WAD = 10**18
 HOUR = 3600
@@ -98,7 +98,7 @@ def test_a_forecast_below_the_onchain_estimate_is_not_sent(system, chain, deploy
 
 
 def test_the_garch_forecast_of_the_real_history_is_plausible():
-    series = load("WETH")
+    series = hourly("WETH")
     times, returns = series.hourly_log_returns()
     calm = forecast_sigma(returns[times <= 1_690_848_000][-2 * 365 * 24 :])  # to August 2023
     stressed = forecast_sigma(returns[times <= 1_584_057_600][-2 * 365 * 24 :])  # 13 March 2020

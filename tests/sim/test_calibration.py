@@ -8,6 +8,7 @@ import math
 import numpy as np
 import pytest
 
+from solvent.price_history import utc
 from solvent.sim import calibration, scenarios
 from solvent.sim.calibration import (
     ASSETS,
@@ -20,7 +21,6 @@ from solvent.sim.calibration import (
     hourly_returns,
     load_calibration,
 )
-from solvent.sim.history import utc
 
 START = {"WETH": 2_000.0, "WBTC": 60_000.0}
 

@@ -14,8 +14,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from solvent.price_history import DATA_DIR, iso, utc
 from solvent.sim import scenarios
-from solvent.sim.history import DATA_DIR, REAL_SCENARIOS, Window, iso, real_paths, rescale, utc
+from solvent.sim.history import REAL_SCENARIOS, Window, real_paths, rescale
 
 WINDOWS = [
     (name, key, window)
