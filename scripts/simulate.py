@@ -35,6 +35,21 @@ from solvent.sim.scenarios import SCENARIOS, with_oracle
 @click.option("--failure-rate", default=0.1, show_default=True)
 @click.option("--gas-budget", "gas_budget_per_block", default=30_000_000, show_default=True)
 @click.option("--step", "step_seconds", default=300, show_default=True, help="seconds per block")
+@click.option("--keeper-capital", "keeper_capital_usd", default=50_000_000.0, show_default=True)
+@click.option(
+    "--exchange-depth",
+    "exchange_depth_usd",
+    default=0.0,
+    show_default=True,
+    help="USD a side of a constant-product exchange keepers sell their takes on (0: none)",
+)
+@click.option(
+    "--bid-step",
+    "bid_step_gwei",
+    default=0.0,
+    show_default=True,
+    help="priority fee step between keepers (gwei): the first keeper bids the most",
+)
 @click.option(
     "--oracle",
     type=click.Choice(KINDS),

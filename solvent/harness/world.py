@@ -32,6 +32,7 @@ CONTRACTS = (
     "FlashTaker",
     "OrderBook",
     "RiskSteward",
+    "MockAmm",
 )
 # Dev account roles, the same in every harness run: the deployer operates the mock feeds and
 # funds the pool; trader accounts belong to owners 1..8 (population.py); keepers come after.
@@ -56,6 +57,7 @@ _ABI_OF_PREFIX = {
     "secondary_feed": "MockAggregator",
     "order_book": "OrderBook",
     "risk_steward": "RiskSteward",
+    "amm": "MockAmm",  # the simulator's exchange (solvent/sim/amm.py), when a scenario has one
 }
 _CODEC_NAME = {"lp_pool": "pool", "insurance_fund": "fund", "risk_steward": "steward"}
 
@@ -391,12 +393,19 @@ def connect(
     return World(rpc, sender, record, abis, codecs, decimals, node)
 
 
-def world_from_protocol(project: Any, chain: Any, protocol: Protocol, **options: Any) -> World:
-    """A World on a deployment just made with ape on `chain` (`solvent.deploy.deploy`)."""
+def world_from_protocol(
+    project: Any,
+    chain: Any,
+    protocol: Protocol,
+    extra_addresses: dict[str, str] | None = None,
+    **options: Any,
+) -> World:
+    """A World on a deployment just made with ape on `chain` (`solvent.deploy.deploy`), plus
+    `extra_addresses` (e.g. the simulator's exchange, "amm")."""
     record = {
         "chain_id": chain.chain_id,
         "deploy_block": protocol.deploy_block,
-        "addresses": protocol.addresses(),
+        "addresses": {**protocol.addresses(), **(extra_addresses or {})},
         "market_ids": dict(protocol.market_ids),
     }
     options.setdefault("in_send_order", True)  # a seed reproduces the order of every block

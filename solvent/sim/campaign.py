@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -13,8 +13,8 @@ from solvent.anvil import AnvilOptions, ape_on_own_anvil
 from solvent.deploy import deploy, jsonable
 from solvent.harness.world import world_from_protocol
 from solvent.report import Report, Series
-from solvent.sim import scenarios
-from solvent.sim.keepers import KeeperModel
+from solvent.sim import amm, scenarios
+from solvent.sim.keepers import DEFAULT_CAPITAL_USD, KeeperModel
 from solvent.sim.run import Scenario, SimResult, run
 
 CONFIG = "local"  # the protocol's parameters: config/local.yaml
@@ -31,10 +31,28 @@ class CampaignOptions:
     failure_rate: float = 0.1
     gas_budget_per_block: int = 30_000_000
     step_seconds: int = scenarios.STEP_SECONDS
+    keeper_capital_usd: float = DEFAULT_CAPITAL_USD
+    # > 0: keepers sell what they take on a constant-product exchange this deep (USD a side) and
+    # take only what sells at a profit; 0: they keep it (no exchange, no slippage)
+    exchange_depth_usd: float = 0.0
+    # keeper i bids (keepers - i) · bid_step_gwei of priority fee: the first keeper lands first
+    bid_step_gwei: float = 0.0
 
     def keeper_models(self) -> tuple[KeeperModel, ...]:
-        model = KeeperModel(self.latency_blocks, self.failure_rate, self.gas_budget_per_block)
-        return (model,) * self.keepers
+        return tuple(
+            KeeperModel(
+                self.latency_blocks,
+                self.failure_rate,
+                self.gas_budget_per_block,
+                capital_usd=self.keeper_capital_usd,
+                sells_on_amm=self.exchange_depth_usd > 0,
+                priority_fee_gwei=(self.keepers - i) * self.bid_step_gwei,
+            )
+            for i in range(self.keepers)
+        )
+
+    def exchange(self) -> amm.ExchangeSpec:
+        return amm.ExchangeSpec(depth_usd=self.exchange_depth_usd or amm.ExchangeSpec.depth_usd)
 
 
 def run_scenario(
@@ -46,18 +64,35 @@ def run_scenario(
 ) -> SimResult:
     keepers = () if name.endswith(NO_KEEPERS_SUFFIX) else options.keeper_models()
     base = name.removesuffix(NO_KEEPERS_SUFFIX)
-    scenario = scenarios.build(base, options.seed, options.accounts, keepers, options.step_seconds)
+    scenario = replace(
+        scenarios.build(base, options.seed, options.accounts, keepers, options.step_seconds),
+        exchange=options.exchange(),
+    )
     config = configs.load(CONFIG)
     with ape_on_own_anvil(
         networks, AnvilOptions(accounts=20, fixed_clock_from=scenarios.GENESIS_TIMESTAMP)
     ):
         from ape import accounts, chain
 
-        protocol = deploy(project, chain, config, accounts.test_accounts[0])
-        world = world_from_protocol(project, chain, protocol, accounts=10 + len(keepers))
+        operator = accounts.test_accounts[0]
+        protocol = deploy(project, chain, config, operator)
+        extra = {}
+        if scenario.uses_exchange:
+            extra["amm"] = deploy_exchange(project, operator, protocol, scenario.exchange).address
+        world = world_from_protocol(project, chain, protocol, extra, accounts=10 + len(keepers))
         result = run(world, scenario, progress)
     result.summary["inputs"] = inputs(scenario, result, config)
     return result
+
+
+def deploy_exchange(project: Any, operator: Any, protocol: Any, spec: amm.ExchangeSpec) -> Any:
+    """The simulator's exchange (MockAmm), holding enough quote for every sale of the run: ten
+    times each pool's depth (a pool pays out at most its quote reserve per block)."""
+    exchange = operator.deploy(project.MockAmm, protocol.quote, spec.fee_bps)
+    pools = len(protocol.tokens)
+    funding = int(spec.depth_usd * 10 ** protocol.quote.decimals()) * 10 * pools
+    protocol.quote.mint(exchange, funding, sender=operator)
+    return exchange
 
 
 def inputs(scenario: Scenario, result: SimResult, config: Any) -> dict[str, Any]:
@@ -168,6 +203,10 @@ def tables(summary: dict[str, Any]) -> dict[str, list[tuple[str, Any]]]:
         ("breach episodes", summary["breach_episodes"]),
     ]
     split = [(f"LP PnL: {k.replace('_', ' ')} (USD)", v) for k, v in summary["lp_pnl_usd"].items()]
+    keepers = [
+        (f"keeper {k['sender']}", {key: v for key, v in k.items() if key != "sender"})
+        for k in summary.get("keeper_outcomes", [])
+    ]
     outcomes = summary["account_outcomes"]
     distributions = [
         ("clearing price / oracle", summary["clearing_price_distribution"]),
@@ -178,6 +217,7 @@ def tables(summary: dict[str, Any]) -> dict[str, list[tuple[str, Any]]]:
         "Inputs": rows_in,
         "Headline": headline,
         "LP PnL decomposition": split,
+        "Keepers": keepers,
         "Distributions": distributions,
     }
 

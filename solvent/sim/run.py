@@ -18,15 +18,23 @@ from typing import Any
 from solvent.fastpath import Tx, succeeded
 from solvent.harness.population import PopulationSpec, Trader, hire_keepers, open_population
 from solvent.harness.world import KEEPER, OPERATOR, World, pool_income
+from solvent.sim import amm
 from solvent.sim.episodes import LIQUIDATED, OPEN, RECOVERED, BreachEpisodes, Episode
-from solvent.sim.keepers import KeeperAgent, KeeperModel, Observation, decide, observe
+from solvent.sim.keepers import (
+    KeeperAgent,
+    KeeperModel,
+    Observation,
+    by_bid,
+    decide,
+    observe,
+    read_means,
+)
 from solvent.sim.oracle_model import OracleModel, Publisher
 from solvent.sim.paths import PricePath
 
 WAD = 10**18
 QUOTE_DECIMALS = 6
 QUOTE = 10**QUOTE_DECIMALS
-KEEPER_CAPITAL_USD = 50_000_000
 SETTLEMENT_BLOCKS = 240  # blocks after the path for auctions to finish at the last price
 FIRST_KEEPER_ACCOUNT = KEEPER
 _UPDATED_AT = 3  # latestRoundData: (roundId, answer, startedAt, updatedAt, answeredInRound)
@@ -43,6 +51,12 @@ class Scenario:
     oracle: OracleModel = field(default_factory=OracleModel)
     # what the report shows about the path: generator or historical window, real start prices
     inputs: dict[str, Any] = field(default_factory=dict)
+    # the exchange keepers that `sells_on_amm` sell on (deployed by the campaign when one does)
+    exchange: amm.ExchangeSpec = field(default_factory=amm.ExchangeSpec)
+
+    @property
+    def uses_exchange(self) -> bool:
+        return any(k.sells_on_amm for k in self.keepers)
 
     @property
     def steps(self) -> int:
@@ -131,8 +145,10 @@ def run_path(
             if before_pokes is not None:
                 txs += before_pokes(step, now)
             txs += _poke_txs(world)
-            for agent in agents:
-                txs += decide(world, agent, seen)
+            if scenario.uses_exchange:
+                txs += _sync_txs(world, scenario.exchange, prices)
+                read_means(world, agents)
+            txs += by_bid([(a.model.priority_fee_gwei, decide(world, a, seen)) for a in agents])
             oracle_at_decision = {a["id"]: a["oracle"] for a in seen.auctions}
             pending += world.send_block(txs, now)
             receipts = world.sender.receipts(pending) if pending else []
@@ -184,6 +200,7 @@ def run_path(
         "seed": scenario.seed,
         "accounts": len(traders),
         "accounts_with_positions": sum(1 for t in traders if t.positions),
+        "keeper_outcomes": keeper_outcomes(world, agents, tally),
         "trades_refused": dict(
             sorted(Counter(e for t in traders for e in t.refused.values()).items())
         ),
@@ -242,6 +259,8 @@ class _Tally:
     liquidated: list[tuple[int, int]] = field(default_factory=list)
     penalties: Counter = field(default_factory=Counter)  # account -> penalty charged (quote units)
     partial: Counter = field(default_factory=Counter)  # account -> partial liquidations
+    gas_by_sender: Counter = field(default_factory=Counter)  # lower-case address -> gas used
+    failed_by_sender: Counter = field(default_factory=Counter)  # reverted transactions
 
     def absorb(
         self,
@@ -252,7 +271,10 @@ class _Tally:
         oracle_by_auction: dict[int, int],
     ) -> None:
         for receipt in receipts:
+            sender = str(receipt.get("from", "")).lower()
+            self.gas_by_sender[sender] += int(receipt.get("gasUsed", "0x0"), 16)
             if not succeeded(receipt):
+                self.failed_by_sender[sender] += 1
                 continue
             for event in world.engine.events("Liquidated", receipt):
                 self.liquidations += 1
@@ -273,6 +295,32 @@ class _Tally:
                 oracle = oracle_by_auction.get(event["id"])
                 if oracle:
                     self.clearing.append(event["price"] / oracle)
+
+
+def keeper_outcomes(world: World, agents: list[KeeperAgent], tally: _Tally) -> list[dict]:
+    """Each keeper's end: PnL (its quote and collateral at the oracle, less the capital it
+    started with), gas used, reverted transactions (a take or liquidation another keeper landed
+    first) and the priority fees its bid cost (ETH)."""
+    read_means(world, agents)
+    usd = world.oracle_prices()
+    per_unit = {
+        codec.address: usd[key] / 10 ** world.decimals[key] for key, codec in world.tokens.items()
+    }
+    out = []
+    for agent in agents:
+        me = world.address(agent.sender).lower()
+        held = sum(amount * per_unit[token] for token, amount in agent.holdings.items())
+        gas = tally.gas_by_sender[me]
+        out.append(
+            {
+                "sender": agent.sender,
+                "pnl_usd": round(agent.cash / QUOTE + held - agent.model.capital_usd, 2),
+                "gas_used": gas,
+                "reverted_txs": tally.failed_by_sender[me],
+                "priority_fees_eth": gas * agent.model.priority_fee_gwei / 1e9,
+            }
+        )
+    return out
 
 
 def quantile(values: list[float], q: float) -> float:
@@ -366,17 +414,34 @@ def set_up(world: World, scenario: Scenario) -> tuple[list[Trader], list[KeeperA
     prices0 = {key: path.prices[0] for key, path in scenario.paths.items()}
     world.set_prices(prices0)
     traders = open_population(world, scenario.population, prices0)
-    return traders, _hire_keepers(world, scenario.keepers, rng)
+    return traders, _hire_keepers(world, scenario, rng)
 
 
-def _hire_keepers(
-    world: World, models: tuple[KeeperModel, ...], rng: random.Random
-) -> list[KeeperAgent]:
+def _hire_keepers(world: World, scenario: Scenario, rng: random.Random) -> list[KeeperAgent]:
+    models = scenario.keepers
     senders = [FIRST_KEEPER_ACCOUNT + i for i in range(len(models))]
-    hire_keepers(world, senders, KEEPER_CAPITAL_USD, approve=True)
+    for model, sender in zip(models, senders, strict=True):
+        hire_keepers(world, [sender], model.capital_usd, approve=True)
+        if model.sells_on_amm:
+            world.send_ok(
+                [
+                    world.tx(sender, token, "approve", world.c("amm").address, 2**256 - 1)
+                    for token in world.tokens.values()
+                ]
+            )
     return [
-        KeeperAgent(model, sender, random.Random(rng.random()))
+        KeeperAgent(model, sender, random.Random(rng.random()), exchange=scenario.exchange)
         for model, sender in zip(models, senders, strict=True)
+    ]
+
+
+def _sync_txs(world: World, spec: amm.ExchangeSpec, prices: dict[str, float]) -> list[Tx]:
+    """The exchange re-centred at the path's prices (the market's, not the oracle's: under a
+    lagging oracle the keepers sell at the market) with its depth, first in the block."""
+    depth = int(spec.depth_usd * QUOTE)
+    return [
+        world.tx(OPERATOR, "amm", "sync", token.address, int(prices[key] * WAD), depth, gas=100_000)
+        for key, token in world.tokens.items()
     ]
 
 
