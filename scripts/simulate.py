@@ -51,6 +51,18 @@ from solvent.sim.scenarios import SCENARIOS, with_oracle
     help="priority fee step between keepers (gwei): the first keeper bids the most",
 )
 @click.option(
+    "--top-up-share",
+    default=0.0,
+    show_default=True,
+    help="share of traders who deposit more quote when maintenance health falls below 1.25",
+)
+@click.option(
+    "--take-profit-share",
+    default=0.0,
+    show_default=True,
+    help="share of traders who withdraw half their quote when maintenance health is above 3",
+)
+@click.option(
     "--oracle",
     type=click.Choice(KINDS),
     default=KINDS[0],

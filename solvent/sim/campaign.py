@@ -16,6 +16,7 @@ from solvent.report import Report, Series
 from solvent.sim import amm, scenarios
 from solvent.sim.keepers import DEFAULT_CAPITAL_USD, KeeperModel
 from solvent.sim.run import Scenario, SimResult, run
+from solvent.sim.traders import TraderBehaviour
 
 CONFIG = "local"  # the protocol's parameters: config/local.yaml
 DEFAULT_SET = ("march_2020", "march_2020_no_keepers", "gap_30", "gap_50", "gbm_jumps")
@@ -37,6 +38,9 @@ class CampaignOptions:
     exchange_depth_usd: float = 0.0
     # keeper i bids (keepers - i) · bid_step_gwei of priority fee: the first keeper lands first
     bid_step_gwei: float = 0.0
+    # shares of traders who top up when near liquidation / take profits (solvent/sim/traders.py)
+    top_up_share: float = 0.0
+    take_profit_share: float = 0.0
 
     def keeper_models(self) -> tuple[KeeperModel, ...]:
         return tuple(
@@ -67,6 +71,9 @@ def run_scenario(
     scenario = replace(
         scenarios.build(base, options.seed, options.accounts, keepers, options.step_seconds),
         exchange=options.exchange(),
+        traders=TraderBehaviour(
+            top_up_share=options.top_up_share, take_profit_share=options.take_profit_share
+        ),
     )
     config = configs.load(CONFIG)
     with ape_on_own_anvil(

@@ -31,6 +31,7 @@ from solvent.sim.keepers import (
 )
 from solvent.sim.oracle_model import OracleModel, Publisher
 from solvent.sim.paths import PricePath
+from solvent.sim.traders import ReactingTraders, TraderBehaviour
 
 WAD = 10**18
 QUOTE_DECIMALS = 6
@@ -53,6 +54,8 @@ class Scenario:
     inputs: dict[str, Any] = field(default_factory=dict)
     # the exchange keepers that `sells_on_amm` sell on (deployed by the campaign when one does)
     exchange: amm.ExchangeSpec = field(default_factory=amm.ExchangeSpec)
+    # how traders react to the path (traders.py); the default: they never act
+    traders: TraderBehaviour = field(default_factory=TraderBehaviour)
 
     @property
     def uses_exchange(self) -> bool:
@@ -131,6 +134,10 @@ def run_path(
     if not scenario.oracle.is_default:
         for key in scenario.paths:
             series[f"feed_{key}"] = []
+    reacting = ReactingTraders.assign(
+        traders, scenario.traders, random.Random(f"{scenario.seed}:traders")
+    )
+    healths = world.read(world.admin, "healthOf", ids) if ids else []
     world.set_automine(False)
     try:
         seen = observe(world, 0, account_count, episodes)
@@ -149,6 +156,13 @@ def run_path(
                 txs += _sync_txs(world, scenario.exchange, prices)
                 read_means(world, agents)
             txs += by_bid([(a.model.priority_fee_gwei, decide(world, a, seen)) for a in agents])
+            if scenario.traders.reacts:
+                quotes = world.read_many([(world.admin, "accounts", (i,)) for i in ids])
+                txs += reacting.decide(
+                    world,
+                    dict(zip(ids, healths, strict=True)),
+                    {i: int(a[-1]) for i, a in zip(ids, quotes, strict=True)},
+                )
             oracle_at_decision = {a["id"]: a["oracle"] for a in seen.auctions}
             pending += world.send_block(txs, now)
             receipts = world.sender.receipts(pending) if pending else []
@@ -201,6 +215,7 @@ def run_path(
         "accounts": len(traders),
         "accounts_with_positions": sum(1 for t in traders if t.positions),
         "keeper_outcomes": keeper_outcomes(world, agents, tally),
+        "trader_reactions": reacting.summary(tally.reactions, tally.reaction_quote, QUOTE),
         "trades_refused": dict(
             sorted(Counter(e for t in traders for e in t.refused.values()).items())
         ),
@@ -261,6 +276,10 @@ class _Tally:
     partial: Counter = field(default_factory=Counter)  # account -> partial liquidations
     gas_by_sender: Counter = field(default_factory=Counter)  # lower-case address -> gas used
     failed_by_sender: Counter = field(default_factory=Counter)  # reverted transactions
+    # traders' reactions that landed (top-ups: quote deposits during the run; take-profits: quote
+    # withdrawals), count and quote units
+    reactions: Counter = field(default_factory=Counter)
+    reaction_quote: Counter = field(default_factory=Counter)
 
     def absorb(
         self,
@@ -286,6 +305,12 @@ class _Tally:
                 episode = episodes.liquidated(step, int(event["accountId"]))
                 if episode is not None and episode.blocks is not None:
                     self.latency.append(episode.blocks)
+            quote = world.quote.address.lower()
+            for name, habit in (("Deposited", "top_up"), ("Withdrawn", "take_profit")):
+                for event in world.engine.events(name, receipt):
+                    if str(event["token"]).lower() == quote:
+                        self.reactions[habit] += 1
+                        self.reaction_quote[habit] += int(event["amount"])
             for event in world.engine.events("BadDebtWrittenOff", receipt):
                 self.bad_debt += event["debt"]
                 self.covered += event["coveredByInsurance"]
