@@ -63,6 +63,13 @@ from solvent.sim.scenarios import SCENARIOS, with_oracle
     help="share of traders who withdraw half their quote when maintenance health is above 3",
 )
 @click.option(
+    "--stress-lp-usd",
+    default=0.0,
+    show_default=True,
+    help="an LP of this size who redeems all once a market is --stress-lp-drawdown below its start",
+)
+@click.option("--stress-lp-drawdown", default=0.10, show_default=True)
+@click.option(
     "--oracle",
     type=click.Choice(KINDS),
     default=KINDS[0],

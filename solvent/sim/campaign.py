@@ -15,6 +15,7 @@ from solvent.harness.world import world_from_protocol
 from solvent.report import Report, Series
 from solvent.sim import amm, scenarios
 from solvent.sim.keepers import DEFAULT_CAPITAL_USD, KeeperModel
+from solvent.sim.lps import StressLP
 from solvent.sim.run import Scenario, SimResult, run
 from solvent.sim.traders import TraderBehaviour
 
@@ -41,6 +42,9 @@ class CampaignOptions:
     # shares of traders who top up when near liquidation / take profits (solvent/sim/traders.py)
     top_up_share: float = 0.0
     take_profit_share: float = 0.0
+    # an LP of this size who redeems everything once a market is this far down (sim/lps.py)
+    stress_lp_usd: float = 0.0
+    stress_lp_drawdown: float = 0.10
 
     def keeper_models(self) -> tuple[KeeperModel, ...]:
         return tuple(
@@ -74,6 +78,7 @@ def run_scenario(
         traders=TraderBehaviour(
             top_up_share=options.top_up_share, take_profit_share=options.take_profit_share
         ),
+        lp=StressLP(options.stress_lp_usd, options.stress_lp_drawdown),
     )
     config = configs.load(CONFIG)
     with ape_on_own_anvil(

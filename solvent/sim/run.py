@@ -29,6 +29,7 @@ from solvent.sim.keepers import (
     observe,
     read_means,
 )
+from solvent.sim.lps import StressedLP, StressLP
 from solvent.sim.oracle_model import OracleModel, Publisher
 from solvent.sim.paths import PricePath
 from solvent.sim.traders import ReactingTraders, TraderBehaviour
@@ -56,6 +57,8 @@ class Scenario:
     exchange: amm.ExchangeSpec = field(default_factory=amm.ExchangeSpec)
     # how traders react to the path (traders.py); the default: they never act
     traders: TraderBehaviour = field(default_factory=TraderBehaviour)
+    # an LP who leaves under stress (lps.py); the default: none
+    lp: StressLP = field(default_factory=StressLP)
 
     @property
     def uses_exchange(self) -> bool:
@@ -138,6 +141,7 @@ def run_path(
         traders, scenario.traders, random.Random(f"{scenario.seed}:traders")
     )
     healths = world.read(world.admin, "healthOf", ids) if ids else []
+    leaver = StressedLP(scenario.lp, {k: path.prices[0] for k, path in scenario.paths.items()})
     world.set_automine(False)
     try:
         seen = observe(world, 0, account_count, episodes)
@@ -163,13 +167,16 @@ def run_path(
                     dict(zip(ids, healths, strict=True)),
                     {i: int(a[-1]) for i, a in zip(ids, quotes, strict=True)},
                 )
+            if leaver.active:
+                txs += leaver.decide(world, step, prices, now)
             oracle_at_decision = {a["id"]: a["oracle"] for a in seen.auctions}
             pending += world.send_block(txs, now)
             receipts = world.sender.receipts(pending) if pending else []
             pending = [h for h, r in zip(pending, receipts, strict=True) if r is None]
-            tally.absorb(
-                world, [r for r in receipts if r is not None], step, episodes, oracle_at_decision
-            )
+            landed = [r for r in receipts if r is not None]
+            tally.absorb(world, landed, step, episodes, oracle_at_decision)
+            if leaver.active:
+                leaver.observe(world, step, landed)
             seen = observe(world, step, account_count, episodes)
             fund, pool, healths, *sigmas = world.read_many(
                 [
@@ -216,6 +223,7 @@ def run_path(
         "accounts_with_positions": sum(1 for t in traders if t.positions),
         "keeper_outcomes": keeper_outcomes(world, agents, tally),
         "trader_reactions": reacting.summary(tally.reactions, tally.reaction_quote, QUOTE),
+        "stressed_lp": leaver.summary(world, QUOTE),
         "trades_refused": dict(
             sorted(Counter(e for t in traders for e in t.refused.values()).items())
         ),
@@ -235,13 +243,14 @@ def run_path(
         "bad_debt_usd": tally.bad_debt / QUOTE + outstanding,
         "bad_debt_peak_usd": max(series["bad_debt"], default=0.0),
         "insurance_drawdown_usd": fund0 / QUOTE - fund_min,
-        "lp_loss_usd": (pool0 - int(world.read(world.pool, "totalAssets"))) / QUOTE,
+        "lp_loss_usd": (pool0 - int(world.read(world.pool, "totalAssets")) - leaver.exited) / QUOTE,
         "lp_pnl_usd": lp_pnl_split(
             world,
             pool0,
             pool_income(world, ids),
             income0,
             first_block,
+            withdrawn=leaver.exited,
             socialized=tally.socialized / QUOTE,
             uncollectible=series["bad_debt"][-1] - tally.bad_debt / QUOTE
             if series["bad_debt"]
@@ -391,14 +400,16 @@ def lp_pnl_split(
     first_block: int,
     socialized: float,
     uncollectible: float,
+    withdrawn: int = 0,
 ) -> dict[str, float]:
     """The LP pool's PnL over the path, split so the parts add up to `total`:
     fees (the pool's share of trade fees), funding and borrow income (settled or owed),
     credit losses realized (bad debt socialized on the pool) and not yet realized (negative
     equity and auction shortfall the pool's books still count as receivable), and trading PnL,
     the rest: the pool's PnL as the traders' counterparty. `total` is the change in pool value
-    less the uncollectible receivables, which `totalAssets` still counts."""
-    change = (int(world.read(world.pool, "totalAssets")) - pool0) / QUOTE
+    less the uncollectible receivables, which `totalAssets` still counts; `withdrawn` (quote
+    units LPs redeemed during the path) is added back: an exit is not a loss."""
+    change = (int(world.read(world.pool, "totalAssets")) + withdrawn - pool0) / QUOTE
     fees = _pool_fees(world, first_block)
 
     def accrued(key: str) -> float:
@@ -438,6 +449,8 @@ def set_up(world: World, scenario: Scenario) -> tuple[list[Trader], list[KeeperA
     rng = random.Random(scenario.seed)
     prices0 = {key: path.prices[0] for key, path in scenario.paths.items()}
     world.set_prices(prices0)
+    if scenario.lp.usd:
+        StressedLP(scenario.lp).set_up(world)  # while the pool is flat: a deposit is instant
     traders = open_population(world, scenario.population, prices0)
     return traders, _hire_keepers(world, scenario, rng)
 
