@@ -57,6 +57,12 @@ from solvent.sim.scenarios import SCENARIOS, with_oracle
     help="share of traders who deposit more quote when maintenance health falls below 1.25",
 )
 @click.option(
+    "--reduce-share",
+    default=0.0,
+    show_default=True,
+    help="share of traders who halve their positions through the order book near liquidation",
+)
+@click.option(
     "--take-profit-share",
     default=0.0,
     show_default=True,

@@ -42,6 +42,7 @@ class CampaignOptions:
     # shares of traders who top up when near liquidation / take profits (solvent/sim/traders.py)
     top_up_share: float = 0.0
     take_profit_share: float = 0.0
+    reduce_share: float = 0.0
     # an LP of this size who redeems everything once a market is this far down (sim/lps.py)
     stress_lp_usd: float = 0.0
     stress_lp_drawdown: float = 0.10
@@ -76,7 +77,9 @@ def run_scenario(
         scenarios.build(base, options.seed, options.accounts, keepers, options.step_seconds),
         exchange=options.exchange(),
         traders=TraderBehaviour(
-            top_up_share=options.top_up_share, take_profit_share=options.take_profit_share
+            top_up_share=options.top_up_share,
+            take_profit_share=options.take_profit_share,
+            reduce_share=options.reduce_share,
         ),
         lp=StressLP(options.stress_lp_usd, options.stress_lp_drawdown),
     )

@@ -14,7 +14,7 @@ from typing import Any
 
 from solvent.fastpath import Tx, succeeded
 from solvent.harness.world import MAX_UINT, OPERATOR, World
-from solvent.keeper.orders import Round, determining_rounds
+from solvent.sim.rounds import determining_rounds_all
 
 STRESS_LP = 9  # dev account: owners are 1..8, keepers start at 10
 
@@ -77,7 +77,7 @@ class StressedLP:
                 world.tx(STRESS_LP, world.pool, "cancelRequest", me, False),
                 world.tx(STRESS_LP, world.pool, "requestRedeem", self.shares, me, me),
             ]
-        rounds = _rounds(world, target)
+        rounds = determining_rounds_all(world, target)
         if rounds is None:
             return []
         return [world.tx(STRESS_LP, world.pool, "executeRedeem", me, rounds, gas=3_000_000)]
@@ -119,23 +119,3 @@ class StressedLP:
             "still_in_pool_usd": round(left_value / quote, 2),
             "pnl_usd": round((self.claimed + left_value - deposited) / quote, 2),
         }
-
-
-def _rounds(world: World, target: int) -> list[int] | None:
-    """The determining round of each market's primary feed (market-id order), or None while a
-    feed has not published at or after `target`."""
-    out = []
-    for key, _ in sorted(world.market_ids.items(), key=lambda item: item[1]):
-        feed = world.c(f"feed.{key}")
-        latest = world.read(feed, "latestRoundData")
-        head = Round(int(latest[0]), int(latest[3]))
-        if head.updated_at < target:
-            return None
-
-        def fetch(ids: list[int], feed: Any = feed) -> dict[int, int]:
-            rows = world.read_many([(feed, "getRoundData", (rid,)) for rid in ids])
-            return {rid: int(row[3]) for rid, row in zip(ids, rows, strict=True) if int(row[3])}
-
-        found = determining_rounds(head, [target], fetch, lambda _phase: None)
-        out.append(found[target])
-    return out

@@ -161,12 +161,7 @@ def run_path(
                 read_means(world, agents)
             txs += by_bid([(a.model.priority_fee_gwei, decide(world, a, seen)) for a in agents])
             if scenario.traders.reacts:
-                quotes = world.read_many([(world.admin, "accounts", (i,)) for i in ids])
-                txs += reacting.decide(
-                    world,
-                    dict(zip(ids, healths, strict=True)),
-                    {i: int(a[-1]) for i, a in zip(ids, quotes, strict=True)},
-                )
+                txs += reacting.decide(world, *_trader_books(world, ids, healths))
             if leaver.active:
                 txs += leaver.decide(world, step, prices, now)
             oracle_at_decision = {a["id"]: a["oracle"] for a in seen.auctions}
@@ -177,6 +172,8 @@ def run_path(
             tally.absorb(world, landed, step, episodes, oracle_at_decision)
             if leaver.active:
                 leaver.observe(world, step, landed)
+            if scenario.traders.reacts:
+                reacting.observe(world, landed)
             seen = observe(world, step, account_count, episodes)
             fund, pool, healths, *sigmas = world.read_many(
                 [
@@ -471,6 +468,26 @@ def _hire_keepers(world: World, scenario: Scenario, rng: random.Random) -> list[
         KeeperAgent(model, sender, random.Random(rng.random()), exchange=scenario.exchange)
         for model, sender in zip(models, senders, strict=True)
     ]
+
+
+def _trader_books(
+    world: World, ids: list[int], healths: list[Any]
+) -> tuple[dict[int, Any], dict[int, int], dict[int, dict[int, int]]]:
+    """What reacting traders look at after a block: health, quote balance and open positions."""
+    accounts = world.read_many([(world.admin, "accounts", (i,)) for i in ids])
+    markets = sorted(world.market_ids.values())
+    held = [
+        (i, m) for i, a in zip(ids, accounts, strict=True) for m in markets if int(a[2]) >> m & 1
+    ]
+    sizes = world.read_many([(world.admin, "positions", (i, m)) for i, m in held])
+    positions: dict[int, dict[int, int]] = {}
+    for (i, m), position in zip(held, sizes, strict=True):
+        positions.setdefault(i, {})[m] = int(position[0])
+    return (
+        dict(zip(ids, healths, strict=True)),
+        {i: int(a[-1]) for i, a in zip(ids, accounts, strict=True)},
+        positions,
+    )
 
 
 def _sync_txs(world: World, spec: amm.ExchangeSpec, prices: dict[str, float]) -> list[Tx]:

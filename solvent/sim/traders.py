@@ -5,6 +5,10 @@ transactions (liquidators outbid a trader's top-up).
 - **Top up**: when maintenance health falls below `top_up_below`, deposit `top_up_fraction` of the
   account's starting collateral in quote (the owner is minted the quote first, as if from a
   wallet), at most `max_top_ups` times.
+- **Reduce**: when maintenance health falls below `top_up_below`, commit an order closing
+  `reduce_fraction` of each open position through the order book (at most `max_top_ups` times);
+  the operator settles it at its determining round once the feed has published it (the order
+  flow as for any trader: the fill is at that round's price, not the one the trader saw).
 - **Take profit**: when maintenance health is above `withdraw_above`, withdraw `withdraw_fraction`
   of the account's positive quote balance (the engine refuses it by name if initial margin would
   break; counted as refused).
@@ -22,9 +26,13 @@ from typing import Any
 from solvent.fastpath import Tx
 from solvent.harness.population import Trader
 from solvent.harness.world import OPERATOR, World
+from solvent.keeper.orders import order_id
+from solvent.sim.rounds import determining_round
 
 WAD = 10**18
-TOP_UP, TAKE_PROFIT, PASSIVE = "top_up", "take_profit", "passive"
+TOP_UP, REDUCE, TAKE_PROFIT, PASSIVE = "top_up", "reduce", "take_profit", "passive"
+HABITS = (TOP_UP, REDUCE, TAKE_PROFIT, PASSIVE)
+MAX_UINT = 2**256 - 1
 
 
 @dataclass(frozen=True)
@@ -36,10 +44,12 @@ class TraderBehaviour:
     take_profit_share: float = 0.0
     withdraw_above: float = 3.0
     withdraw_fraction: float = 0.5
+    reduce_share: float = 0.0
+    reduce_fraction: float = 0.5
 
     @property
     def reacts(self) -> bool:
-        return self.top_up_share > 0 or self.take_profit_share > 0
+        return self.top_up_share > 0 or self.take_profit_share > 0 or self.reduce_share > 0
 
 
 @dataclass
@@ -48,9 +58,11 @@ class ReactingTraders:
     habits: dict[int, str]  # account id -> habit
     starting_usd: dict[int, float]
     owners: dict[int, int]
-    top_ups: dict[int, int] = field(default_factory=dict)
-    sent: dict[str, int] = field(default_factory=lambda: {TOP_UP: 0, TAKE_PROFIT: 0})
+    top_ups: dict[int, int] = field(default_factory=dict)  # reactions so far (top-ups, reductions)
+    sent: dict[str, int] = field(default_factory=lambda: {TOP_UP: 0, REDUCE: 0, TAKE_PROFIT: 0})
     quote_sent: dict[str, int] = field(default_factory=lambda: {TOP_UP: 0, TAKE_PROFIT: 0})
+    orders: dict[int, int] = field(default_factory=dict)  # committed order id -> target time
+    settled: int = 0  # reductions filled (OrderSettled)
 
     @classmethod
     def assign(
@@ -59,12 +71,14 @@ class ReactingTraders:
         habits = {}
         for trader in traders:
             draw = rng.random()
-            if draw < behaviour.top_up_share:
-                habits[trader.account_id] = TOP_UP
-            elif draw < behaviour.top_up_share + behaviour.take_profit_share:
-                habits[trader.account_id] = TAKE_PROFIT
-            else:
-                habits[trader.account_id] = PASSIVE
+            shares = (behaviour.top_up_share, behaviour.reduce_share, behaviour.take_profit_share)
+            habits[trader.account_id] = PASSIVE
+            edge = 0.0
+            for habit, share in zip(HABITS, shares, strict=False):
+                edge += share
+                if draw < edge:
+                    habits[trader.account_id] = habit
+                    break
         return cls(
             behaviour,
             habits,
@@ -72,11 +86,18 @@ class ReactingTraders:
             {t.account_id: t.owner for t in traders},
         )
 
-    def decide(self, world: World, healths: dict[int, Any], quotes: dict[int, int]) -> list[Tx]:
-        """This block's reactions to `healths` (account id -> healthOf entry after the last block)
-        and `quotes` (account id -> quote balance)."""
+    def decide(
+        self,
+        world: World,
+        healths: dict[int, Any],
+        quotes: dict[int, int],
+        positions: dict[int, dict[int, int]] | None = None,
+    ) -> list[Tx]:
+        """This block's reactions to `healths` (account id -> healthOf entry after the last block),
+        `quotes` (account id -> quote balance) and `positions` (account id -> market id -> size),
+        and the settlements of the reductions committed before."""
         b = self.behaviour
-        txs: list[Tx] = []
+        txs: list[Tx] = self._settlements(world)
         quote_unit = 10 ** world.decimals["quote"]
         for account, habit in self.habits.items():
             if habit == PASSIVE or account not in healths:
@@ -103,6 +124,29 @@ class ReactingTraders:
                 self.top_ups[account] = self.top_ups.get(account, 0) + 1
                 self.sent[TOP_UP] += 1
                 self.quote_sent[TOP_UP] += amount
+            elif habit == REDUCE and health < b.top_up_below:
+                if self.top_ups.get(account, 0) >= b.max_top_ups:
+                    continue
+                book = world.c("order_book")
+                for market_id, size in sorted((positions or {}).get(account, {}).items()):
+                    cut = -int(size * b.reduce_fraction)
+                    if cut == 0 or order_id(account, market_id) in self.orders:
+                        continue
+                    acceptable = 0 if cut < 0 else MAX_UINT  # a reduction accepts any price
+                    txs.append(
+                        world.tx(
+                            owner,
+                            book,
+                            "commitOrder",
+                            account,
+                            market_id,
+                            cut,
+                            acceptable,
+                            gas=500_000,
+                        )
+                    )
+                    self.sent[REDUCE] += 1
+                self.top_ups[account] = self.top_ups.get(account, 0) + 1
             elif habit == TAKE_PROFIT and health > b.withdraw_above and quotes.get(account, 0) > 0:
                 amount = int(quotes[account] * b.withdraw_fraction)
                 if amount == 0:
@@ -124,13 +168,33 @@ class ReactingTraders:
                 self.quote_sent[TAKE_PROFIT] += amount
         return txs
 
+    def observe(self, world: World, receipts: list[dict]) -> None:
+        """Books the reductions committed, filled or cancelled in the last block."""
+        book = world.c("order_book")
+        for receipt in receipts:
+            for event in book.events("OrderCommitted", receipt):
+                if self.habits.get(int(event["accountId"])) == REDUCE:
+                    self.orders[int(event["orderId"])] = int(event["targetTime"])
+            for name in ("OrderSettled", "OrderCancelled"):
+                for event in book.events(name, receipt):
+                    if self.orders.pop(int(event["orderId"]), None) is not None:
+                        self.settled += name == "OrderSettled"
+
+    def _settlements(self, world: World) -> list[Tx]:
+        """The operator settles each committed reduction once its round is published."""
+        book = world.c("order_book")
+        keys = {market_id: key for key, market_id in world.market_ids.items()}
+        txs = []
+        for oid, target in sorted(self.orders.items()):
+            rid = determining_round(world, keys[oid & 0xFF], target)
+            if rid is not None:
+                txs.append(world.tx(OPERATOR, book, "settleOrder", oid, rid, gas=1_500_000))
+        return txs
+
     def summary(self, landed: dict[str, int], landed_quote: dict[str, int], quote: int) -> dict:
         return {
-            "habits": {
-                h: sum(1 for v in self.habits.values() if v == h)
-                for h in (TOP_UP, TAKE_PROFIT, PASSIVE)
-            },
+            "habits": {h: sum(1 for v in self.habits.values() if v == h) for h in HABITS},
             "sent": dict(self.sent),
-            "landed": dict(landed),
+            "landed": {**landed, **({REDUCE: self.settled} if self.sent[REDUCE] else {})},
             "landed_usd": {k: round(v / quote, 2) for k, v in landed_quote.items()},
         }

@@ -1,7 +1,7 @@
-"""Reacting traders on a real deployment (its own Anvil): traders who top up near liquidation
-through the March-2020 decline are liquidated less than the same population left passive, every
-top-up lands, none tops up more than allowed, and profit-takers' withdrawals land or are refused
-by name."""
+"""Reacting traders on a real deployment (its own Anvil): traders who top up or reduce near
+liquidation through the March-2020 decline are liquidated less than the same population left
+passive, every top-up lands, none reacts more than allowed, reductions fill through the order
+flow, and profit-takers' withdrawals land or are refused by name."""
 
 from __future__ import annotations
 
@@ -42,13 +42,14 @@ def passive(project, networks):
 
 @pytest.fixture(scope="module")
 def reacting(project, networks):
-    return simulate(project, networks, TraderBehaviour(top_up_share=0.7, take_profit_share=0.3))
+    behaviour = TraderBehaviour(top_up_share=0.4, reduce_share=0.3, take_profit_share=0.3)
+    return simulate(project, networks, behaviour)
 
 
 def test_passive_traders_never_act(passive):
     reactions = passive["trader_reactions"]
     assert reactions["habits"]["passive"] == ACCOUNTS
-    assert reactions["sent"] == {"top_up": 0, "take_profit": 0}
+    assert reactions["sent"] == {"top_up": 0, "reduce": 0, "take_profit": 0}
     assert reactions["landed"] == {}
 
 
@@ -61,6 +62,13 @@ def test_top_ups_land_and_save_accounts(passive, reacting):
     assert sent["top_up"] <= 3 * reactions["habits"]["top_up"]
     # the same population and path: topping up before health reaches 1 avoids liquidations
     assert reacting["liquidated_accounts"] < passive["liquidated_accounts"]
+
+
+def test_reductions_go_through_the_order_flow(reacting):
+    reactions = reacting["trader_reactions"]
+    # committed near liquidation, settled by the operator at the determining round; an order
+    # whose account was liquidated first is cancelled (sent, not landed)
+    assert 0 < reactions["landed"]["reduce"] <= reactions["sent"]["reduce"]
 
 
 def test_profit_takers_withdraw_within_margin(reacting):
