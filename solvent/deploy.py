@@ -183,6 +183,7 @@ def deploy(
 
     curves = {a.key: _curve(project, a, deployer) for a in config.assets}
     for asset in config.assets:
+        liquidator.allowCurve(curves[asset.key], **tx)
         liquidator.setCollateral(tokens[asset.key], _auction_params(asset, curves[asset.key]), **tx)
     liquidator.setGlobalHole(config.auction_global_hole, **tx)
     max_prepare = liquidator.MAX_PREPARE()
