@@ -10,9 +10,17 @@ import {TimelockController} from "@openzeppelin/contracts/governance/TimelockCon
 /// guardian) may drop it meanwhile. Named here only so the project compiles and deploys it.
 contract SolventTimelock is TimelockController {
     /// @notice `minDelay` seconds between scheduling and execution; `proposers` also get the
-    /// canceller role; `executors` may hold address(0) (anyone executes); no admin (address(0)):
-    /// the timelock administers itself, so even its own roles change only through a proposal.
-    constructor(uint256 minDelay, address[] memory proposers, address[] memory executors)
-        TimelockController(minDelay, proposers, executors, address(0))
-    {}
+    /// canceller role, and so do `cancellers` (the guardian); `executors` may hold address(0)
+    /// (anyone executes); no admin: the timelock administers itself, so even its own roles change
+    /// only through a proposal.
+    constructor(
+        uint256 minDelay,
+        address[] memory proposers,
+        address[] memory executors,
+        address[] memory cancellers
+    ) TimelockController(minDelay, proposers, executors, address(0)) {
+        for (uint256 i; i < cancellers.length; ++i) {
+            _grantRole(CANCELLER_ROLE, cancellers[i]);
+        }
+    }
 }
