@@ -71,8 +71,9 @@ def test_fake_liquidator_and_fund_swap_needs_a_visible_proposal_the_guardian_can
     booking the engine's whole balance as penalty, `setInsuranceFund(attacker)`, then
     `sweepInsuranceFees`.
 
-    Landed code: the deployer (governor) did it in four transactions: 1,500,000 USDC of the
-    engine's 1,500,000 went to the attacker (LP cash and the trader's margin).
+    Landed code (replayed on 874f013 with this set-up): the deployer (governor) and the attacker
+    did it in four transactions: 1,499,998 USDC, all the engine held, went to the attacker (the
+    LP's cash and the trader's margin); the engine was left with 0.
     Now: the deployer holds no role (AccessControlUnauthorizedAccount); the only way is a
     timelock proposal, pending and visible for the whole delay (60 s locally, 48 h on Sepolia),
     not executable before it (TimelockUnexpectedOperationState), and the guardian cancels it."""
@@ -110,8 +111,8 @@ def test_fake_liquidator_and_fund_swap_needs_a_visible_proposal_the_guardian_can
 def test_stakers_principal_cannot_be_swept(system, attack, actors, as_timelock):
     """`setTarget(0)` then `sweepSurplus(balance)`.
 
-    Landed code: the deployer swept the 100,000 USDC a staker had staked to the treasury; the
-    staker's shares were worth 0.
+    Landed code (replayed): the deployer swept the 100,000 USDC a staker had staked to the
+    treasury; the staker's shares were worth 0.
     Now: the deployer cannot call either; through the timelock the target goes to 0 but the sweep
     reverts `SurplusExceeded(100000e6, 0)`: only income above the principal is surplus."""
     s = system
@@ -138,7 +139,8 @@ def test_a_curve_outside_the_allow_list_is_refused(system, attack, project, as_t
     """A curve that prices every auction at 0 (here: a linear curve of 1 second, which is at 0
     one second after the start, so the attacker takes the whole lot for nothing).
 
-    Landed code: `setCollateral` accepted any `IPriceCurve` (only `cusp >= 1%` was checked).
+    Landed code (replayed): `setCollateral` accepted the rogue curve at once (only
+    `cusp >= 1%` was checked).
     Now: `setCollateral` reverts `CurveNotAllowed` even through the timelock until a separate,
     visible `allowCurve` proposal has passed."""
     s = system
@@ -175,8 +177,8 @@ def _auction(attack: Any, actors: dict[str, Any]) -> Any:
 def test_cancel_pays_only_the_insurance_fund(system, attack, actors):
     """`cancel(id, anyRecipient)` sent an auction's collateral anywhere.
 
-    Landed code: the deployer cancelled the auction of 50 WETH ($60,500 at $1,210) to the
-    attacker's address.
+    Landed code (replayed): the deployer cancelled the auction and its 50 WETH ($60,500 at
+    $1,210) went to the attacker's address.
     Now: `cancel(id)` has no recipient: the lot goes to the insurance fund, and only the
     timelock may call it."""
     s = system
@@ -193,7 +195,10 @@ def test_cancel_pays_only_the_insurance_fund(system, attack, actors):
 
 def test_the_guardian_only_makes_the_system_safer(system, attack, actors, guardian):
     """The guardian acts at once, but only to stop more or require more margin; every loosening,
-    wiring change or fund movement is refused with its named error."""
+    wiring change or fund movement is refused with its named error.
+
+    Landed code (replayed): the guardian was the deployer, which also held the governor role,
+    and it unpaused risk increases and reset the auction breaker from 1 to 0 at once."""
     s = system
     attacker = actors["attacker"]
     attack.fund_insurance(actors["staker"], STAKE_USD)
