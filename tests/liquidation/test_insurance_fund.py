@@ -8,6 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from liquidation_support import COOLDOWN, FUND_SEED, USDC, WINDOW
 
+from solvent import insurance
 from solvent.testing import deploy_reverts
 
 OFFSET = 10**6  # decimals offset of the share token
@@ -65,7 +66,7 @@ def test_exit_needs_request_and_cooldown(system, fund, chain):
     fund.redeem(shares // 4, s.staker, s.staker, sender=s.staker)
     assert s.quote.balanceOf(s.staker) == expected == FUND_SEED // 4
     # Redeemed shares take their pro-rata part of the principal with them (rounded down).
-    assert fund.principal() == FUND_SEED - FUND_SEED * (shares // 4) // shares
+    assert fund.principal() == insurance.principal_after_redeem(FUND_SEED, shares // 4, shares)
     assert fund.withdrawalRequests(s.staker).shares == shares // 4  # the request is consumed
     fund.withdraw(FUND_SEED // 4, s.staker, s.staker, sender=s.staker)
     assert s.quote.balanceOf(s.staker) == FUND_SEED // 2
@@ -185,7 +186,11 @@ def test_zero_target_sweeps_income_never_principal(system, fund):
         fund.sweepSurplus(FUND_SEED, sender=s.deployer)
     fund.coverShortfall(30_000 * USDC, sender=s.deployer)
     s.quote.mint(fund, 40_000 * USDC, sender=s.deployer)
-    assert fund.surplus() == 10_000 * USDC
+    assert (
+        fund.surplus()
+        == 10_000 * USDC
+        == insurance.surplus(fund.totalAssets(), 0, fund.principal())
+    )
     with ape.reverts(fund.SurplusExceeded):
         fund.sweepSurplus(10_000 * USDC + 1, sender=s.deployer)
     fund.sweepSurplus(10_000 * USDC, sender=s.deployer)
