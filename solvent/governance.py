@@ -9,13 +9,12 @@ past the delay): the one way tests change parameters, so they exercise the deplo
 
 from __future__ import annotations
 
-import itertools
+import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 ZERO_BYTES32 = b"\x00" * 32
-_salts = itertools.count(1)
 
 
 @dataclass(frozen=True)
@@ -62,7 +61,9 @@ def propose(
     targets = tuple(c.target for c in batch)
     payloads = tuple(c.data for c in batch)
     values = [0] * len(batch)
-    salt = salt if salt is not None else next(_salts).to_bytes(32, "big")
+    # A random salt: the same batch proposed again (by another process, after the first was
+    # executed or cancelled) is a new operation, not a clash with the old one's id.
+    salt = salt if salt is not None else secrets.token_bytes(32)
     delay = int(timelock.getMinDelay())
     timelock.scheduleBatch(targets, values, payloads, ZERO_BYTES32, salt, delay, sender=proposer)
     op = bytes(timelock.hashOperationBatch(targets, values, payloads, ZERO_BYTES32, salt))
