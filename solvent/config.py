@@ -201,6 +201,19 @@ class SequencerSpec:
 
 
 @dataclass(frozen=True)
+class GovernanceSpec:
+    """Who holds which role after deployment (docs/governance.md). Each holder is an address,
+    `deployer` (the deploying account) or, on local chains, `test:N` (ape's N-th test account).
+    The timelock holds every contract's governor and admin role; `delay` is its minimum delay."""
+
+    delay: int  # seconds between a proposal and its execution
+    proposers: tuple[str, ...]  # may schedule (and cancel) timelocked calls
+    executors: tuple[str, ...]  # may execute them once ready; empty: anyone may
+    guardian: str  # acts at once, only in the safer direction; cancels proposals
+    risk_keeper: str  # pushes bounded volatility forecasts through the RiskSteward
+
+
+@dataclass(frozen=True)
 class ProtocolConfig:
     network: str
     quote: TokenSpec
@@ -212,6 +225,7 @@ class ProtocolConfig:
     auction_slots: int
     insurance: InsuranceSpec
     sequencer: SequencerSpec | None
+    governance: GovernanceSpec
 
     def asset(self, key: str) -> AssetSpec:
         for asset in self.assets:
@@ -280,9 +294,28 @@ def parse(raw: dict[str, Any]) -> ProtocolConfig:
             sequencer=SequencerSpec(sequencer.get("address"), int(sequencer["grace_period"]))
             if sequencer
             else None,
+            governance=_governance(raw["governance"]),
         )
     except (KeyError, TypeError) as exc:
         raise ConfigError(f"invalid configuration: {exc!r}") from exc
+
+
+def _governance(raw: dict[str, Any]) -> GovernanceSpec:
+    delay = int(raw["delay"])
+    if delay <= 0:
+        raise ConfigError(
+            "governance.delay must be positive: every change goes through the timelock"
+        )
+    proposers = tuple(str(p) for p in raw["proposers"])
+    if not proposers:
+        raise ConfigError("governance.proposers is empty: nobody could change a parameter")
+    return GovernanceSpec(
+        delay=delay,
+        proposers=proposers,
+        executors=tuple(str(e) for e in raw.get("executors") or ()),
+        guardian=str(raw["guardian"]),
+        risk_keeper=str(raw["risk_keeper"]),
+    )
 
 
 def _asset(key: str, raw: dict[str, Any], quote_decimals: int) -> AssetSpec:

@@ -23,7 +23,8 @@ from solvent.abi.codec import Abi, abi_json, merge_abis
 from solvent.config import AssetSpec, FeedSpec, ProtocolConfig, TokenSpec
 
 DEPLOYMENTS_DIR = Path(__file__).resolve().parent.parent / "deployments"
-MOCK_STORAGE_SLOTS = 16  # the mocks keep their constructor-set state in their first slots
+MOCK_STORAGE_SLOTS = 16
+ZERO_ADDRESS = "0x" + "00" * 20  # the mocks keep their constructor-set state in their first slots
 
 
 class DeploymentExists(FileExistsError):
@@ -54,6 +55,10 @@ class Protocol:
     sequencer_feed: Any | None = None
     orders: Any | None = None  # the OrderBook: every trade is committed and settled through it
     steward: Any | None = None  # the RiskSteward: bounded volatility forecasts into the oracle
+    timelock: Any | None = None  # holds every governor and admin role (solvent.governance)
+    roles: dict[str, dict[str, list[str]]] = field(
+        default_factory=dict
+    )  # contract -> role -> holders
     extra: dict[str, Any] = field(default_factory=dict)
 
     def addresses(self) -> dict[str, str]:
@@ -78,6 +83,8 @@ class Protocol:
             out["order_book"] = self.orders.address
         if self.steward is not None:
             out["risk_steward"] = self.steward.address
+        if self.timelock is not None:
+            out["timelock"] = self.timelock.address
         return out
 
     def abis(self) -> tuple[dict[str, str], dict[str, Abi]]:
@@ -104,6 +111,8 @@ class Protocol:
             handles["order_book"] = self.orders
         if self.steward is not None:
             handles["risk_steward"] = self.steward
+        if self.timelock is not None:
+            handles["timelock"] = self.timelock
         names = {"engine": "MarginEngine"}
         engine = merge_abis(abi_json(self.engine.contract_type), abi_json(self.admin.contract_type))
         abis = {"MarginEngine": engine}
@@ -121,9 +130,11 @@ def deploy(
     deployer: Any,
     order_book: Any | None = None,
 ) -> Protocol:
-    """Deploys every contract of `config` from `deployer`, who receives every role, and the
-    OrderBook, the engine's only caller of `fillOrder`/`chargeOrderFee`. Tests of the engine alone
-    may pass another `order_book` (an account driving the entry points directly) instead."""
+    """Deploys every contract of `config` from `deployer` and the OrderBook, the engine's only
+    caller of `fillOrder`/`chargeOrderFee` (tests of the engine alone may pass another
+    `order_book`, an account driving the entry points directly). The deployer configures
+    everything, then hands every role to the holders `config.governance` names (the timelock
+    holds every governor and admin role) and renounces all it holds (`hand_over_roles`)."""
     tx = {"sender": deployer}
     deploy_block = chain.blocks.head.number
     quote = _token(project, config.quote, deployer)
@@ -183,6 +194,7 @@ def deploy(
 
     curves = {a.key: _curve(project, a, deployer) for a in config.assets}
     for asset in config.assets:
+        liquidator.allowCurve(curves[asset.key], **tx)
         liquidator.setCollateral(tokens[asset.key], _auction_params(asset, curves[asset.key]), **tx)
     liquidator.setGlobalHole(config.auction_global_hole, **tx)
     max_prepare = liquidator.MAX_PREPARE()
@@ -222,7 +234,7 @@ def deploy(
     else:
         admin.setOrderBook(order_book, **tx)
 
-    return Protocol(
+    protocol = Protocol(
         quote=quote,
         tokens=tokens,
         feeds=feeds,
@@ -240,6 +252,132 @@ def deploy(
         orders=orders,
         steward=steward,
     )
+    hand_over_roles(project, protocol, config, deployer)
+    return protocol
+
+
+# Every contract's roles, as (role getter, holder kind): `timelock`, `guardian`, `risk_keeper`.
+GOVERNED_ROLES: dict[str, tuple[tuple[str, str], ...]] = {
+    "engine": (
+        ("DEFAULT_ADMIN_ROLE", "timelock"),
+        ("GOVERNOR_ROLE", "timelock"),
+        ("GUARDIAN_ROLE", "guardian"),
+    ),
+    "oracle": (("DEFAULT_ADMIN_ROLE", "timelock"), ("GOVERNOR_ROLE", "timelock")),
+    "liquidator": (
+        ("DEFAULT_ADMIN_ROLE", "timelock"),
+        ("GOVERNOR_ROLE", "timelock"),
+        ("GUARDIAN_ROLE", "timelock"),
+        ("GUARDIAN_ROLE", "guardian"),
+    ),
+    "insurance_fund": (("DEFAULT_ADMIN_ROLE", "timelock"), ("GOVERNOR_ROLE", "timelock")),
+    "order_book": (("DEFAULT_ADMIN_ROLE", "timelock"), ("GOVERNOR_ROLE", "timelock")),
+    "risk_steward": (
+        ("DEFAULT_ADMIN_ROLE", "timelock"),
+        ("GOVERNOR_ROLE", "timelock"),
+        ("GUARDIAN_ROLE", "guardian"),
+        ("RISK_KEEPER_ROLE", "risk_keeper"),
+    ),
+}
+DEPLOYER_ROLES = ("GOVERNOR_ROLE", "GUARDIAN_ROLE", "RISK_KEEPER_ROLE", "DEFAULT_ADMIN_ROLE")
+
+
+def resolve_holder(name: str, deployer: Any) -> str:
+    """A config's role holder as an address: `deployer`, `test:N` (ape's test accounts) or 0x..."""
+    if name == "deployer":
+        return str(deployer.address)
+    if name.startswith("test:"):
+        import ape  # only local configs name test accounts
+
+        return str(ape.accounts.test_accounts[int(name.split(":", 1)[1])].address)
+    if not (name.startswith("0x") and len(name) == 42):
+        raise ValueError(f"role holder {name!r}: expected deployer, test:N or an address")
+    return name
+
+
+def governed_contracts(protocol: Protocol) -> dict[str, Any]:
+    """The contracts whose roles the timelock holds, by record key (the engine through its
+    extension's ABI: the roles are the engine's)."""
+    out = {
+        "engine": protocol.engine,
+        "oracle": protocol.oracle,
+        "liquidator": protocol.liquidator,
+        "insurance_fund": protocol.fund,
+    }
+    if protocol.orders is not None:
+        out["order_book"] = protocol.orders
+    if protocol.steward is not None:
+        out["risk_steward"] = protocol.steward
+    return out
+
+
+def hand_over_roles(
+    project: Any, protocol: Protocol, config: ProtocolConfig, deployer: Any
+) -> None:
+    """Deploys the timelock and gives each role to the holder the config names, then the deployer
+    renounces every role it holds (it keeps only what the config names it for: timelock
+    proposer/executor, guardian or risk keeper on a local chain). Records who holds what."""
+    gov = config.governance
+    tx = {"sender": deployer}
+    proposers = [resolve_holder(h, deployer) for h in gov.proposers]
+    executors = [resolve_holder(h, deployer) for h in gov.executors] or [ZERO_ADDRESS]
+    guardian = resolve_holder(gov.guardian, deployer)
+    # The guardian cancels queued proposals (proposers are cancellers already).
+    timelock = deployer.deploy(project.SolventTimelock, gov.delay, proposers, executors, [guardian])
+    holders = {
+        "timelock": str(timelock.address),
+        "guardian": guardian,
+        "risk_keeper": resolve_holder(gov.risk_keeper, deployer),
+    }
+    contracts = governed_contracts(protocol)
+    for key, contract in contracts.items():
+        for role_name, kind in GOVERNED_ROLES[key]:
+            contract.grantRole(getattr(contract, role_name)(), holders[kind], **tx)
+    me = str(deployer.address)
+    for key, contract in contracts.items():
+        named = {name for name, kind in GOVERNED_ROLES[key] if holders[kind] == me}
+        for role_name in DEPLOYER_ROLES:
+            if role_name in named or not hasattr(contract, role_name):
+                continue
+            role = getattr(contract, role_name)()
+            if contract.hasRole(role, deployer):
+                contract.renounceRole(role, deployer, **tx)
+    protocol.timelock = timelock
+    protocol.extra["role_candidates"] = [me, *proposers, *executors, *holders.values()]
+    protocol.roles = role_holders(protocol)
+
+
+def role_holders(protocol: Protocol) -> dict[str, dict[str, list[str]]]:
+    """contract -> role -> holders, read back from the chain (the timelock's own roles too)."""
+    timelock = protocol.timelock
+    out: dict[str, dict[str, list[str]]] = {}
+    candidates = {str(a) for a in _role_candidates(protocol)}
+    for key, contract in governed_contracts(protocol).items():
+        names = {name for name, _ in GOVERNED_ROLES[key]} | set(DEPLOYER_ROLES)
+        out[key] = {}
+        for name in sorted(names):
+            if not hasattr(contract, name):
+                continue
+            role = getattr(contract, name)()
+            held = sorted(a for a in candidates if contract.hasRole(role, a))
+            if held:
+                out[key][name] = held
+    if timelock is not None:
+        out["timelock"] = {}
+        for name in ("PROPOSER_ROLE", "EXECUTOR_ROLE", "CANCELLER_ROLE", "DEFAULT_ADMIN_ROLE"):
+            role = getattr(timelock, name)()
+            held = sorted(a for a in candidates if timelock.hasRole(role, a))
+            if held:
+                out["timelock"][name] = held
+    return out
+
+
+def _role_candidates(protocol: Protocol) -> list[str]:
+    """Every address that may hold a role: the deployment's contracts, the deployer and the
+    holders named at deployment (AccessControl has no enumeration)."""
+    out = set(protocol.addresses().values()) | set(protocol.extra.get("role_candidates", ()))
+    out.add(ZERO_ADDRESS)
+    return sorted(out)
 
 
 def _risk_steward(
@@ -341,6 +479,8 @@ def write_record(
         "addresses": protocol.addresses(),
         "market_ids": protocol.market_ids,
         "parameters": jsonable(config),
+        # Who holds which role (contract -> role -> addresses), read back after the hand-over.
+        "roles": protocol.roles,
     }
     # Every contract's ABI (the engine's merged with its extension's): a web3.py, ethers or viem
     # client integrates from this file alone. `contracts` names the ABI of each address key.
@@ -407,6 +547,8 @@ def attach(project: Any, record: dict[str, Any]) -> Protocol:
         if "sequencer_feed" in a
         else None,
         orders=project.OrderBook.at(a["order_book"]) if "order_book" in a else None,
+        timelock=project.SolventTimelock.at(a["timelock"]) if "timelock" in a else None,
+        roles=record.get("roles", {}),
     )
 
 

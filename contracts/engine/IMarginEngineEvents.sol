@@ -49,6 +49,7 @@ interface IMarginEngineEvents {
     error InvalidPoolParams();
     error AlreadySet();
     error InvalidExtension();
+    error GuardianCannotLoosen(uint256 current, uint256 requested);
     // --- parts ---
     error OnlyLiquidator();
     error OnlyPool();
@@ -137,5 +138,6 @@ interface IMarginEngineEvents {
     event InsuranceFundSet(address fund);
     event LPPoolSet(address pool);
     event OrderBookSet(address orderBook);
+    event InitialMarginRaised(uint256 indexed marketId, uint256 imScale);
     event RiskPausedSet(bool paused);
 }

@@ -377,6 +377,12 @@ contract MarginEngineExtension is EngineBase, IPoolLedger, IAuctionSettlement {
         _delegate(governance);
     }
 
+    /// @notice Raises a market's initial-margin scale at once, never lowers it (guardian or
+    /// governor; MarginEngineGovernance).
+    function raiseInitialMargin(uint256, uint256) external {
+        _delegate(governance);
+    }
+
     /// @notice Sets the share of net open notional the pool keeps as cash against LP withdrawals.
     function setPoolReserveRatio(uint256 reserveRatio) external onlyRole(GOVERNOR_ROLE) {
         if (reserveRatio > WAD) revert InvalidPoolParams();

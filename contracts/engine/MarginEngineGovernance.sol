@@ -156,6 +156,19 @@ contract MarginEngineGovernance is EngineBase {
         emit BorrowParamsSet(baseRate, optimalUtilization, maxRate);
     }
 
+    /// @notice Raises market `marketId`'s initial-margin scale at once (guardian or governor): the
+    /// safer direction only (`GuardianCannotLoosen` below the current scale) and within the bound
+    /// every market parameter has (`InvalidMarginParams` above `MAX_IM_SCALE`). It blocks new risk
+    /// without liquidating anyone: the maintenance requirement is unchanged.
+    function raiseInitialMargin(uint256 marketId, uint256 imScale) external {
+        if (!hasRole(GUARDIAN_ROLE, msg.sender)) _checkRole(GOVERNOR_ROLE);
+        Market storage market = _market(marketId);
+        if (imScale < market.imScale) revert GuardianCannotLoosen(market.imScale, imScale);
+        if (imScale > MAX_IM_SCALE) revert InvalidMarginParams();
+        market.imScale = uint64(imScale); // <= MAX_IM_SCALE
+        emit InitialMarginRaised(marketId, imScale);
+    }
+
     // ------------------------------------------------------------------ internals
 
     /// @dev The oracle has a configuration for `asset` (`sigma` reverts `UnknownAsset` otherwise and

@@ -102,6 +102,11 @@ contract InsuranceFund is IInsuranceFund, ERC4626, AccessControl {
     address public treasury;
     /// @notice The margin engine whose fees are swept in before shares are priced (0: none).
     IFundEngine public engine;
+    /// @notice Staked principal: quote deposited by stakers, reduced pro rata to the shares they
+    /// redeem. Only the balance above `max(target, principal)` is surplus, so no `target` lets a
+    /// sweep reach the stakers' principal, and after a payout income first restores the principal
+    /// (a high-water mark) before anything can be swept.
+    uint256 public principal;
     /// @notice Pending exit of each staker.
     mapping(address owner => WithdrawalRequest) public withdrawalRequests;
 
@@ -254,14 +259,21 @@ contract InsuranceFund is IInsuranceFund, ERC4626, AccessControl {
 
     // ------------------------------------------------------------------ governance
 
-    /// @notice Sends `amount` of the balance above `target` to the treasury.
+    /// @notice Sends `amount` of the surplus (`surplus()`) to the treasury.
     function sweepSurplus(uint256 amount) external onlyRole(GOVERNOR_ROLE) {
         if (amount == 0) revert ZeroAmount();
-        uint256 balance = totalAssets();
-        uint256 surplus = balance > target ? balance - target : 0;
-        if (amount > surplus) revert SurplusExceeded(amount, surplus);
+        uint256 available = surplus();
+        if (amount > available) revert SurplusExceeded(amount, available);
         IERC20(asset()).safeTransfer(treasury, amount);
         emit SurplusSwept(treasury, amount);
+    }
+
+    /// @notice The sweepable balance: what the fund holds above both `target` and the stakers'
+    /// `principal` (income only).
+    function surplus() public view returns (uint256) {
+        uint256 balance = totalAssets();
+        uint256 floor = Math.max(target, principal);
+        return balance > floor ? balance - floor : 0;
     }
 
     /// @notice Sets the size (quote units) above which income may be swept to the treasury; at
@@ -340,11 +352,19 @@ contract InsuranceFund is IInsuranceFund, ERC4626, AccessControl {
         }
     }
 
-    /// @dev Redeemed shares consume the request and their part of its fixed value.
+    /// @dev Deposited assets are principal.
+    function _deposit(address caller, address receiver, uint256 assets, uint256 shares) internal override {
+        principal += assets;
+        super._deposit(caller, receiver, assets, shares);
+    }
+
+    /// @dev Redeemed shares consume the request and their part of its fixed value, and their
+    /// pro-rata part of the principal (rounded down: the principal left stays on the safe side).
     function _withdraw(address caller, address receiver, address owner, uint256 assets, uint256 shares)
         internal
         override
     {
+        principal -= Math.mulDiv(principal, shares, totalSupply());
         WithdrawalRequest storage r = withdrawalRequests[owner];
         r.assets -= Math.mulDiv(r.assets, shares, r.shares);
         r.shares -= uint128(shares);

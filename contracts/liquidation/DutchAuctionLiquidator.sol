@@ -48,6 +48,7 @@ contract DutchAuctionLiquidator is ILiquidator, AccessControl, ReentrancyGuardTr
     error DustRemainder(uint256 tab, uint256 chost);
     error ParameterOutOfRange(bytes32 parameter, uint256 value);
     error UnsupportedDecimals(address token, uint8 decimals);
+    error CurveNotAllowed(address curve);
 
     // ------------------------------------------------------------------ events
 
@@ -93,6 +94,7 @@ contract DutchAuctionLiquidator is ILiquidator, AccessControl, ReentrancyGuardTr
     event CollateralConfigured(address indexed token, CollateralParams params);
     event GlobalHoleSet(uint256 hole);
     event StoppedSet(uint8 level);
+    event CurveAllowed(address indexed curve);
     event AuctionSlotsPrepared(uint256 firstSlot, uint256 count);
     event LotQueued(
         uint256 indexed queueId,
@@ -242,9 +244,9 @@ contract DutchAuctionLiquidator is ILiquidator, AccessControl, ReentrancyGuardTr
     uint256 public constant MAX_CUSP = 0.99e18;
     uint256 public constant MAX_CHIP = 0.05e18;
     /// @dev Circuit-breaker levels: each stops what the previous one did, and more.
-    uint8 public constant STOP_STARTS = 1;
-    uint8 public constant STOP_RESETS = 2;
-    uint8 public constant STOP_TAKES = 3;
+    uint8 internal constant STOP_STARTS = 1;
+    uint8 internal constant STOP_RESETS = 2;
+    uint8 internal constant STOP_TAKES = 3;
 
     /// @notice Largest flat tip and chost: 10,000 and 1,000,000 whole quote tokens.
     uint256 public immutable maxTip;
@@ -268,7 +270,7 @@ contract DutchAuctionLiquidator is ILiquidator, AccessControl, ReentrancyGuardTr
     /// @notice Collateral token of each collateral id (ids from 1, assigned at first config).
     mapping(uint256 collateralId => address token) public tokenOf;
     /// @notice Number of configured collaterals (the last id assigned).
-    uint16 public collateralCount;
+    uint16 internal collateralCount;
     /// @dev Auction slots `1..slotCount`, recycled through the free list.
     mapping(uint256 slot => Auction) internal _auctions;
     /// @notice Queued lots by id (ids from 1): what still waits, pieces running, leftover kept. A
@@ -280,6 +282,8 @@ contract DutchAuctionLiquidator is ILiquidator, AccessControl, ReentrancyGuardTr
     uint24 public waitingLots;
     /// @dev Reset rewards paid per auction slot, for the cumulative cap.
     mapping(uint256 slot => ResetBook) internal _resetBooks;
+    /// @notice Price curves `setCollateral` accepts (governance adds them, through the timelock).
+    mapping(address curve => bool) public curveAllowed;
 
     constructor(address engine_, IERC20 quote_, IOracleAdapter oracle_, IInsuranceFund fund_, address admin) {
         if (
@@ -425,12 +429,13 @@ contract DutchAuctionLiquidator is ILiquidator, AccessControl, ReentrancyGuardTr
 
     // ------------------------------------------------------------------ governance
 
-    /// @notice Ends auction `id` and sends its lot to `recipient` (e.g. for an OTC sale). Its
-    /// debt part is written off through the engine's loss waterfall, its penalty part is dropped;
-    /// whatever the recovered collateral later fetches is new income of the insurance fund.
-    function cancel(uint256 id, address recipient) external nonReentrant onlyRole(GOVERNOR_ROLE) {
+    /// @notice Ends auction `id` and sends its lot to the insurance fund (the only recipient: a
+    /// governor cannot route auctioned collateral anywhere else). Its debt part is written off
+    /// through the engine's loss waterfall, its penalty part is dropped; whatever the recovered
+    /// collateral later fetches is new income of the insurance fund.
+    function cancel(uint256 id) external nonReentrant onlyRole(GOVERNOR_ROLE) {
         (uint256 slot, Auction memory a) = _running(id);
-        if (recipient == address(0)) revert ZeroAddress();
+        address recipient = address(insuranceFund);
         address token = tokenOf[a.collateralId];
         Globals memory g = globals;
         collaterals[token].dirt -= a.tab;
@@ -464,6 +469,7 @@ contract DutchAuctionLiquidator is ILiquidator, AccessControl, ReentrancyGuardTr
         onlyRole(GOVERNOR_ROLE)
     {
         if (token == address(0) || address(p.curve) == address(0)) revert ZeroAddress();
+        if (!curveAllowed[address(p.curve)]) revert CurveNotAllowed(address(p.curve));
         _checkRange("buf", p.buf, MIN_BUF, MAX_BUF);
         _checkRange("tail", p.tail, MIN_TAIL, MAX_TAIL);
         _checkRange("cusp", p.cusp, MIN_CUSP, MAX_CUSP);
@@ -495,15 +501,25 @@ contract DutchAuctionLiquidator is ILiquidator, AccessControl, ReentrancyGuardTr
     }
 
     /// @notice Sets the global cap on the sum of tabs under auction (quote units).
-    function setGlobalHole(uint256 hole) external nonReentrant onlyRole(GOVERNOR_ROLE) {
+    function setGlobalHole(uint256 hole) external onlyRole(GOVERNOR_ROLE) {
         _checkRange("hole", hole, 0, type(uint88).max);
         globals.hole = uint88(hole);
         emit GlobalHoleSet(hole);
     }
 
+    /// @notice Adds `curve` to the allow-list of price curves `setCollateral` accepts. Governor
+    /// only (the timelock): a new curve is visible for the whole delay before an auction runs on it.
+    function allowCurve(address curve) external onlyRole(GOVERNOR_ROLE) {
+        if (curve == address(0)) revert ZeroAddress();
+        curveAllowed[curve] = true;
+        emit CurveAllowed(curve);
+    }
+
     /// @notice Circuit breaker: 0 runs everything, 1 stops new auctions, 2 also resets, 3 also
-    /// takes. Cancel stays available at every level.
-    function setStopped(uint8 level) external nonReentrant onlyRole(GUARDIAN_ROLE) {
+    /// takes. Cancel stays available at every level. Raising the level (stopping more) is the
+    /// guardian's, at once; lowering it is the governor's (the timelock).
+    function setStopped(uint8 level) external {
+        _checkRole(level < globals.stopped ? GOVERNOR_ROLE : GUARDIAN_ROLE);
         _checkRange("stopped", level, 0, STOP_TAKES);
         globals.stopped = level;
         emit StoppedSet(level);
@@ -513,7 +529,7 @@ contract DutchAuctionLiquidator is ILiquidator, AccessControl, ReentrancyGuardTr
     /// list: an auction started in a prepared slot rewrites two live storage words instead of
     /// creating them (about 34k gas less, paid here once; Uniswap v3 grows its oracle observations
     /// the same way). Without prepared slots auctions still start, at the higher cost.
-    function prepareAuctionSlots(uint256 count) external nonReentrant onlyRole(GOVERNOR_ROLE) {
+    function prepareAuctionSlots(uint256 count) external onlyRole(GOVERNOR_ROLE) {
         _checkRange("count", count, 1, MAX_PREPARE);
         Globals memory g = globals;
         uint256 first = uint256(g.slotCount) + 1;
@@ -543,16 +559,6 @@ contract DutchAuctionLiquidator is ILiquidator, AccessControl, ReentrancyGuardTr
     }
 
     // ------------------------------------------------------------------ views
-
-    /// @notice Number of auction slots (running, free or prepared); `activeAuctionIds` scans them.
-    function auctionSlotCount() external view returns (uint256) {
-        return globals.slotCount;
-    }
-
-    /// @notice The slot the next auction will use: the head of the free list, or a new slot (0).
-    function nextFreeSlot() external view returns (uint256) {
-        return globals.freeHead;
-    }
 
     /// @notice Number of running auctions.
     function activeAuctionCount() external view returns (uint256) {

@@ -9,6 +9,7 @@ from typing import Any
 from solvent import config as configs
 from solvent.abi import Abi, CodecSet, abi_json
 from solvent.deploy import Protocol, deploy
+from solvent.governance import govern
 
 WAD = 10**18
 USDC = 10**6
@@ -135,6 +136,9 @@ def build(project: Any, chain: Any, accounts: Any) -> FuzzSystem:
 
 
 def _sharpen_skew(p: Protocol, deployer: Any) -> None:
+    """Divides every market's skew scale (one timelocked batch: the deployer is the local
+    config's proposer)."""
+    calls: list[tuple] = []
     for market_id in p.market_ids.values():
         m = p.admin.markets(market_id)
         params = (
@@ -149,7 +153,8 @@ def _sharpen_skew(p: Protocol, deployer: Any) -> None:
             m.fundingDeadband,
             m.maxFundingRate,
         )
-        p.admin.setMarketParams(market_id, params, sender=deployer)
+        calls.append((p.admin, "setMarketParams", market_id, params))
+    govern(p, calls, sender=deployer)
 
 
 def _fund_actors(p: Protocol, accounts: Any, exchange: Any) -> None:

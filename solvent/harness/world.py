@@ -33,6 +33,7 @@ CONTRACTS = (
     "OrderBook",
     "RiskSteward",
     "MockAmm",
+    "SolventTimelock",
 )
 # Dev account roles, the same in every harness run: the deployer operates the mock feeds and
 # funds the pool; trader accounts belong to owners 1..8 (population.py); keepers come after.
@@ -58,6 +59,7 @@ _ABI_OF_PREFIX = {
     "order_book": "OrderBook",
     "risk_steward": "RiskSteward",
     "amm": "MockAmm",  # the simulator's exchange (solvent/sim/amm.py), when a scenario has one
+    "timelock": "SolventTimelock",
 }
 _CODEC_NAME = {"lp_pool": "pool", "insurance_fund": "fund", "risk_steward": "steward"}
 
@@ -94,6 +96,7 @@ class World:
     codecs: dict[str, ContractCodec]
     decimals: dict[str, int]  # asset key, "quote", and f"feed:{address}" for each feed
     node: Any | None = None  # the AnvilNode when the harness started it (tests restart it)
+    _salt: int = 0  # the last timelock salt `govern` used (each batch needs a fresh one)
 
     # -- contracts -----------------------------------------------------------------------------
 
@@ -297,6 +300,26 @@ class World:
         number, timestamp = self.block()
         self.mine_at(timestamp + seconds)
         return number + 1
+
+    def govern(
+        self, calls: list[tuple[CodecRef, str, tuple[Any, ...]]], sender: int = OPERATOR
+    ) -> None:
+        """Parameter changes as the deployment makes them: one batch scheduled on the timelock
+        by `sender` (the local config's proposer), a block past the delay, then executed."""
+        timelock = self.c("timelock")
+        targets = [self.c(ref).address for ref, _, _ in calls]
+        payloads = [bytes.fromhex(self.c(ref).encode(fn, *args)[2:]) for ref, fn, args in calls]
+        values = [0] * len(calls)
+        self._salt += 1
+        salt = self._salt.to_bytes(32, "big")
+        delay = int(self.read(timelock, "getMinDelay"))
+        no_predecessor = b"\x00" * 32
+        schedule = (targets, values, payloads, no_predecessor, salt, delay)
+        self.send_ok([self.tx(sender, timelock, "scheduleBatch", *schedule)])
+        _, now = self.block()
+        self.mine_at(now + delay)
+        execute = (targets, values, payloads, no_predecessor, salt)
+        self.send_ok([self.tx(sender, timelock, "executeBatch", *execute)])
 
     def set_automine(self, enabled: bool) -> None:
         self.rpc.call("evm_setAutomine", enabled)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import ape
 import pytest
 
+from solvent.governance import govern
 from solvent.oracle_math import VolatilityState
 
 WAD = 10**18
@@ -136,7 +137,7 @@ def test_the_guardian_disables_the_steward_and_removes_live_forecasts(system, at
     assert oracle.sigma(eth) == onchain
     with ape.reverts(steward.StewardDisabled):
         steward.pushForecast(eth, WAD, sender=keeper)
-    steward.enable(sender=keeper)  # governance turns it back on
+    govern(system, [(steward, "enable")])  # governance (the timelock) turns it back on
     attack.advance(HOUR)
     steward.pushForecast(eth, WAD, sender=keeper)
 
@@ -155,5 +156,5 @@ def test_bounds_outside_their_limits_are_refused(system, attack, eth):
         (2 * WAD // 10, 3 * WAD, 5000, HOUR, 8 * 86_400),  # ttl over 7 days
     ):
         with ape.reverts(steward.InvalidBounds):
-            steward.setBounds(eth, bad, sender=attack.deployer)
-    steward.setBounds(eth, good, sender=attack.deployer)
+            govern(system, [(steward, "setBounds", eth, bad)])
+    govern(system, [(steward, "setBounds", eth, good)])

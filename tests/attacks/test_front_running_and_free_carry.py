@@ -32,6 +32,7 @@ import ape
 import pytest
 
 from solvent import orders
+from solvent.governance import govern
 from solvent.model import funding as fm
 from solvent.model.ledger import EngineBooks
 
@@ -228,7 +229,7 @@ DEBT = 83_960 * USDC
 def book(system, accounts, deployer):
     """A test account in the order book's role, for this test only (isolation reverts it)."""
     book = accounts[9]
-    system.admin.setOrderBook(book, sender=deployer)
+    govern(system, [(system.admin, "setOrderBook", book)])
     return book
 
 

@@ -32,6 +32,7 @@ import pytest
 
 from solvent import orders
 from solvent import pool as lp_flow
+from solvent.governance import govern
 
 WAD = 10**18
 USDC = 10**6
@@ -228,9 +229,9 @@ def test_insurance_window_bounds_the_exit_ready_share(system, deployer):
     cooldown, window = int(fund.cooldown()), int(fund.window())
     assert window * 10 <= cooldown + window
     with ape.reverts(fund.ExitReadyShareTooHigh):
-        fund.setCooldown(7 * 86_400, 2 * 86_400, sender=deployer)
+        govern(system, [(fund, "setCooldown", 7 * 86_400, 2 * 86_400)])
     with ape.reverts(fund.ExitReadyShareTooHigh):
-        fund.setCooldown(86_400, 14 * 86_400, sender=deployer)
+        govern(system, [(fund, "setCooldown", 86_400, 14 * 86_400)])
 
 
 def test_requested_insurance_shares_stop_earning(system, attack, actors):

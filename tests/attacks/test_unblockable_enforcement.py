@@ -18,6 +18,8 @@ from typing import Any
 import ape
 import pytest
 
+from solvent.governance import govern
+
 WAD = 10**18
 USDC = 10**6
 MAX = 2**256 - 1
@@ -173,9 +175,9 @@ def test_governance_lists_only_what_the_oracle_knows(system, project, attack):
         0,
     )
     with ape.reverts(system.admin.OracleUnknownAsset, asset=stray):
-        system.admin.listCollateral(stray, WAD // 2, WAD // 2, 10**24, sender=attack.deployer)
+        govern(system, [(system.admin, "listCollateral", stray, WAD // 2, WAD // 2, 10**24)])
     with ape.reverts(system.admin.OracleUnknownAsset, asset=stray):
-        system.admin.createMarket(stray, market, sender=attack.deployer)
+        govern(system, [(system.admin, "createMarket", stray, market)])
 
 
 def test_absurd_amounts_end_in_named_errors(system, attack, actors):
@@ -364,7 +366,7 @@ def test_capped_hole_liquidation_closes_the_position(attack, auction_actors):
     waits in the queue, and the next piece starts (anyone may start it) when the first one's
     tab is repaid."""
     s = attack.system
-    s.liquidator.setGlobalHole(SMALL_HOLE, sender=attack.deployer)
+    govern(s, [(s.liquidator, "setGlobalHole", SMALL_HOLE)])
     account = _crash(attack, auction_actors, 50 * ONE_ETH, 150 * ONE_ETH, 1_210)
     assert attack.health(account).health < WAD
 
@@ -405,7 +407,7 @@ def test_stopped_auctions_do_not_stop_liquidation(attack, auction_actors):
     assert list(tx.events.filter(s.liquidator.AuctionStarted)) == []
     [queued] = tx.events.filter(s.liquidator.LotQueued)
     assert s.liquidator.queuedLotIds() == [queued.queueId]
-    s.liquidator.setStopped(0, sender=attack.deployer)
+    govern(s, [(s.liquidator, "setStopped", 0)])  # resuming is the timelock's
     tx = s.liquidator.startQueued(queued.queueId, sender=auction_actors["taker"])
     [started] = tx.events.filter(s.liquidator.AuctionStarted)
     assert started.tab == queued.tab and started.lot == queued.lot

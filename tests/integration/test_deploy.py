@@ -1,15 +1,22 @@
 """Deployment: the whole protocol wired from a network config, its record, and a rehearsal of the
 Sepolia config on Anvil with mocks placed at the configured addresses."""
 
+import dataclasses
+import json
+
+import ape
 import pytest
 
 from solvent import config as configs
+from solvent import governance as governance_ops
 from solvent.deploy import (
+    ZERO_ADDRESS,
     DeploymentExists,
     RecordNotFound,
     addresses_without_code,
     attach,
     deploy,
+    governed_contracts,
     read_record,
     refuse_existing_record,
     stage_mocks_at_configured_addresses,
@@ -97,3 +104,53 @@ def test_sepolia_config_rehearsed_on_anvil(project, chain, deployer):
     assert sepolia.feeds["WETH"].address == weth.feed.address
     assert sepolia.oracle.price(weth.token.address) == 10**8 * 10**10  # rehearsal answer: $1
     assert sepolia.secondary_feeds == {}
+
+
+def test_roles_go_to_the_holders_the_config_names(project, chain, deployer, accounts, tmp_path):
+    """A separated deployment: another proposer, a guardian and a risk keeper of their own, anyone
+    executes. The deployer keeps no role anywhere; the record lists every holder."""
+    proposer, guardian, keeper = accounts[1], accounts[2], accounts[3]
+    base = configs.load("local")
+    governance = dataclasses.replace(
+        base.governance,
+        proposers=("test:1",),
+        executors=(),
+        guardian="test:2",
+        risk_keeper="test:3",
+    )
+    p = deploy(project, chain, dataclasses.replace(base, governance=governance), deployer)
+    timelock = p.timelock
+    for key, contract in governed_contracts(p).items():
+        for role in ("DEFAULT_ADMIN_ROLE", "GOVERNOR_ROLE", "GUARDIAN_ROLE", "RISK_KEEPER_ROLE"):
+            if hasattr(contract, role):
+                assert not contract.hasRole(getattr(contract, role)(), deployer), (key, role)
+    assert p.roles["engine"] == {
+        "DEFAULT_ADMIN_ROLE": [timelock.address],
+        "GOVERNOR_ROLE": [timelock.address],
+        "GUARDIAN_ROLE": [guardian.address],
+    }
+    assert p.roles["risk_steward"]["RISK_KEEPER_ROLE"] == [keeper.address]
+    assert p.roles["timelock"]["PROPOSER_ROLE"] == [proposer.address]
+    assert p.roles["timelock"]["EXECUTOR_ROLE"] == [ZERO_ADDRESS]  # anyone executes
+    assert sorted(p.roles["timelock"]["CANCELLER_ROLE"]) == sorted(
+        [proposer.address, guardian.address]
+    )
+    record = json.loads(
+        write_record(p, base, "separated", 31337, "0.8.28", folder=tmp_path).read_text()
+    )
+    assert record["roles"] == p.roles and record["addresses"]["timelock"] == timelock.address
+
+    # Each role's refusals, with their named errors.
+    call = [(p.admin, "setPoolReserveRatio", WAD // 5)]
+    with ape.reverts(timelock.AccessControlUnauthorizedAccount):
+        governance_ops.propose(timelock, call, deployer)  # the deployer proposes nothing
+    with ape.reverts(timelock.AccessControlUnauthorizedAccount):
+        governance_ops.propose(timelock, call, guardian)  # the guardian only cancels
+    with ape.reverts(p.engine.AccessControlUnauthorizedAccount):
+        p.admin.setPoolReserveRatio(WAD // 5, sender=proposer)  # no direct call, not even hers
+    proposal = governance_ops.propose(timelock, call, proposer)
+    governance_ops.wait_past(chain, proposal.ready_at)
+    governance_ops.execute(timelock, proposal, accounts[6])  # any executor
+    assert p.admin.poolReserveRatio() == WAD // 5
+    with ape.reverts(p.steward.AccessControlUnauthorizedAccount):
+        p.steward.pushForecast(p.tokens["WETH"], WAD, sender=deployer)

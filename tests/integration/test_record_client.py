@@ -75,6 +75,16 @@ def test_a_web3_client_trades_from_the_record_alone(record, chain):
     assert liquidation[0] > 0
     assert engine.functions.markets(market).call()[0] == record["addresses"]["token.WETH"]
 
+    # Governance: who may change it, and how fast, from the record alone.
+    timelock = contract(w3, record, "timelock")
+    assert timelock.functions.getMinDelay().call() == record["parameters"]["governance"]["delay"]
+    governor = engine.functions.GOVERNOR_ROLE().call()
+    assert engine.functions.hasRole(governor, timelock.address).call()
+    assert record["roles"]["engine"]["GOVERNOR_ROLE"] == [timelock.address]
+    proposer = timelock.functions.PROPOSER_ROLE().call()
+    for holder in record["roles"]["timelock"]["PROPOSER_ROLE"]:
+        assert timelock.functions.hasRole(proposer, holder).call()
+
 
 def test_the_engine_abi_in_the_record_has_both_halves_once(record):
     engine = record["abis"]["MarginEngine"]

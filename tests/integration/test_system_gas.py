@@ -93,7 +93,7 @@ def test_gas_liquidation_without_prepared_auction_slots(project, chain, deployer
     4 storage words at 22.1k instead of 5k each (docs/liquidation.md, "Auction slots")."""
     unprepared = dataclasses.replace(configs.load("local"), auction_slots=0)
     p, account, keeper = _breach(project, chain, deployer, accounts, unprepared)
-    assert p.liquidator.auctionSlotCount() == 0
+    assert p.liquidator.globals().slotCount == 0
     liquidation = p.engine.liquidate(account, keeper, sender=keeper)
-    assert p.liquidator.auctionSlotCount() == 2
+    assert p.liquidator.globals().slotCount == 2
     gas.record("system.liquidate_2pos_2col_unprepared", liquidation)

@@ -20,7 +20,7 @@ def test_keeper_starts_queued_lots_when_room_exists(node, template):
     report = keeper.step()  # nothing can start: no transaction for the queue
     assert not any(key[0] == "start_queued" for key in keeper.pending)
 
-    w.send_ok([w.tx(OPERATOR, "liquidator", "setStopped", 0)])
+    w.govern([("liquidator", "setStopped", (0,))])  # resuming is the timelock's
     w.mine_block()
     keeper.step()
     assert {key[1] for key in keeper.pending if key[0] == "start_queued"} == waiting

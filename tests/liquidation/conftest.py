@@ -45,6 +45,8 @@ def system(project, accounts, deployer) -> System:
     stairstep = deployer.deploy(project.StairstepExponentialDecrease, STEP_CUT, STEP_SECONDS)
     exponential = deployer.deploy(project.ExponentialDecrease, EXP_CUT)
     linear = deployer.deploy(project.LinearDecrease, LINEAR_TAU)
+    for curve in (stairstep, exponential, linear):
+        liquidator.allowCurve(curve, sender=deployer)
     liquidator.setCollateral(weth, collateral_params(stairstep), sender=deployer)
     liquidator.setCollateral(wbtc, collateral_params(exponential), sender=deployer)
     liquidator.setGlobalHole(GLOBAL_HOLE, sender=deployer)

@@ -10,6 +10,7 @@ from liquidation_support import (
     CHOST,
     ETH,
     HOLE,
+    LINEAR_TAU,
     USDC,
     WAD,
     WETH_PRICE,
@@ -78,7 +79,9 @@ def test_only_roles_configure(system):
     with ape.reverts(s.liquidator.AccessControlUnauthorizedAccount):
         s.liquidator.setStopped(3, sender=s.taker)
     with ape.reverts(s.liquidator.AccessControlUnauthorizedAccount):
-        s.liquidator.cancel(1, s.taker, sender=s.taker)
+        s.liquidator.cancel(1, sender=s.taker)
+    with ape.reverts(s.liquidator.AccessControlUnauthorizedAccount):
+        s.liquidator.allowCurve(s.taker, sender=s.taker)
 
 
 def test_global_hole_and_breaker_bounds_and_events(system):
@@ -101,8 +104,10 @@ def test_cancel_moves_lot_and_writes_off_debt(system):
     a = s.liquidator.status(first)
     fund_before = s.quote.balanceOf(s.fund)
     s.liquidator.setStopped(3, sender=s.deployer)  # cancel works at every breaker level
-    tx = s.liquidator.cancel(first, s.treasury, sender=s.deployer)
-    assert s.weth.balanceOf(s.treasury) == 10 * ETH
+    tx = s.liquidator.cancel(first, sender=s.deployer)
+    # The lot goes to the insurance fund, the only recipient a cancel has.
+    assert s.weth.balanceOf(s.fund) == 10 * ETH and s.weth.balanceOf(s.treasury) == 0
+    assert tx.events.filter(s.liquidator.AuctionCancelled)[0].recipient == s.fund.address
     assert bad_debt(tx, s.engine) == [(a.debt, a.debt, 0)]
     assert ends(tx, s.engine) == [(7, s.weth.address, 0)]
     assert fund_before - s.quote.balanceOf(s.fund) == a.debt
@@ -111,9 +116,7 @@ def test_cancel_moves_lot_and_writes_off_debt(system):
     assert s.liquidator.globals().dirt == active_tabs(s.liquidator) == 42_000 * USDC - a.tab
     assert s.liquidator.collaterals(s.weth).dirt == 0
     with ape.reverts(s.liquidator.AuctionNotActive):
-        s.liquidator.cancel(first, s.treasury, sender=s.deployer)
-    with ape.reverts(s.liquidator.ZeroAddress):
-        s.liquidator.cancel(second, ape.utils.ZERO_ADDRESS, sender=s.deployer)
+        s.liquidator.cancel(first, sender=s.deployer)
 
 
 def test_finished_auctions_free_their_slots_for_new_ids(system):
@@ -122,7 +125,7 @@ def test_finished_auctions_free_their_slots_for_new_ids(system):
     s = system
     ids = [s.start([s.weth], [ETH], 500 * USDC, 0, account=i)[1] for i in range(4)]
     slots = [i % 2**24 for i in ids]
-    assert slots == [1, 2, 3, 4] and s.liquidator.auctionSlotCount() == 4
+    assert slots == [1, 2, 3, 4] and s.liquidator.globals().slotCount == 4
     assert s.liquidator.activeAuctionIds() == ids  # by slot
     taker = s.fund_taker(10_000 * USDC)
     for gone in (ids[1], ids[3], ids[0]):
@@ -131,11 +134,11 @@ def test_finished_auctions_free_their_slots_for_new_ids(system):
         assert gone not in remaining
         assert s.liquidator.activeAuctionCount() == len(remaining)
     assert s.liquidator.activeAuctionIds() == [ids[2]]
-    assert s.liquidator.nextFreeSlot() == slots[0]
+    assert s.liquidator.globals().freeHead == slots[0]
     renewed = [s.start([s.weth], [ETH], 500 * USDC, 0, account=9)[1] for _ in range(4)]
     assert [i % 2**24 for i in renewed] == [slots[0], slots[3], slots[1], 5]
     assert not set(renewed) & set(ids)
-    assert s.liquidator.auctionSlotCount() == 5
+    assert s.liquidator.globals().slotCount == 5
     assert s.liquidator.activeAuctionIds() == sorted([ids[2], *renewed], key=lambda i: i % 2**24)
     for old in (ids[0], ids[1], ids[3]):
         assert not s.liquidator.status(old).active
@@ -156,10 +159,10 @@ def test_prepared_slots_are_used_first_and_cost_less(system):
     tx = s.liquidator.prepareAuctionSlots(3, sender=s.deployer)
     [event] = tx.events.filter(s.liquidator.AuctionSlotsPrepared)
     assert (event.firstSlot, event.count) == (3, 3)
-    assert s.liquidator.auctionSlotCount() == 5 and s.liquidator.nextFreeSlot() == 3
+    assert s.liquidator.globals().slotCount == 5 and s.liquidator.globals().freeHead == 3
     assert s.liquidator.activeAuctionCount() == 2
     prepared_tx, first = s.start([s.weth], [ETH], 500 * USDC, 0)
-    assert first % 2**24 == 3 and s.liquidator.nextFreeSlot() == 4
+    assert first % 2**24 == 3 and s.liquidator.globals().freeHead == 4
     assert s.liquidator.status(first).active and s.liquidator.status(first).lot == ETH
     # Two storage words rewritten instead of created: 2 x (22.1k - 5k) less.
     assert fresh_tx.gas_used - prepared_tx.gas_used >= 2 * 17_000
@@ -178,7 +181,7 @@ def _reentries(s, first, reentrant):
         "reset": liq.reset.encode_input(first, reentrant),
         "start": liq.startAuctions.encode_input(1, [s.weth], [ETH], [WAD], USDC, 0, reentrant),
         "config": liq.setCollateral.encode_input(s.weth, collateral_params(s.linear)),
-        "cancel": liq.cancel.encode_input(first, reentrant),
+        "cancel": liq.cancel.encode_input(first),
     }
 
 
@@ -232,3 +235,35 @@ def test_mock_callbacks_are_guarded(system, project):
         swapper.onAuctionTake(s.taker, 1, 1, b"", sender=s.taker)
     with ape.reverts(s.engine.NotLiquidator):
         s.engine.settleAuction((1, s.weth, s.taker, 0, 1, 1, 0, 0, False), sender=s.taker)
+
+
+def test_only_allow_listed_curves_configure_a_collateral(system, project):
+    """A curve outside the allow-list is refused (issue 16: any `IPriceCurve` could be plugged in);
+    governance adds one with `allowCurve` (the timelock in a deployment), then it is accepted."""
+    s = system
+    rogue = s.deployer.deploy(project.LinearDecrease, LINEAR_TAU)
+    assert not s.liquidator.curveAllowed(rogue)
+    with ape.reverts(s.liquidator.CurveNotAllowed, curve=rogue.address):
+        s.liquidator.setCollateral(s.weth, collateral_params(rogue), sender=s.deployer)
+    with ape.reverts(s.liquidator.ZeroAddress):
+        s.liquidator.allowCurve(ape.utils.ZERO_ADDRESS, sender=s.deployer)
+    tx = s.liquidator.allowCurve(rogue, sender=s.deployer)
+    assert tx.events.filter(s.liquidator.CurveAllowed)[0].curve == rogue.address
+    s.liquidator.setCollateral(s.weth, collateral_params(rogue), sender=s.deployer)
+    assert s.liquidator.collaterals(s.weth).curve == rogue.address
+
+
+def test_guardian_only_raises_the_breaker(system, accounts):
+    """The guardian stops more at once; lowering the level (resuming) is the governor's."""
+    s = system
+    guardian = accounts[7]
+    s.liquidator.grantRole(s.liquidator.GUARDIAN_ROLE(), guardian, sender=s.deployer)
+    s.liquidator.setStopped(1, sender=guardian)
+    s.liquidator.setStopped(3, sender=guardian)
+    with ape.reverts(s.liquidator.AccessControlUnauthorizedAccount):
+        s.liquidator.setStopped(0, sender=guardian)
+    with ape.reverts(s.liquidator.AccessControlUnauthorizedAccount):
+        s.liquidator.cancel(1, sender=guardian)
+    assert s.liquidator.globals().stopped == 3
+    s.liquidator.setStopped(0, sender=s.deployer)
+    assert s.liquidator.globals().stopped == 0

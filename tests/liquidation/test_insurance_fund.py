@@ -8,6 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from liquidation_support import COOLDOWN, FUND_SEED, USDC, WINDOW
 
+from solvent import insurance
 from solvent.testing import deploy_reverts
 
 OFFSET = 10**6  # decimals offset of the share token
@@ -64,6 +65,8 @@ def test_exit_needs_request_and_cooldown(system, fund, chain):
     expected = _assets_of(fund, shares // 4)
     fund.redeem(shares // 4, s.staker, s.staker, sender=s.staker)
     assert s.quote.balanceOf(s.staker) == expected == FUND_SEED // 4
+    # Redeemed shares take their pro-rata part of the principal with them (rounded down).
+    assert fund.principal() == insurance.principal_after_redeem(FUND_SEED, shares // 4, shares)
     assert fund.withdrawalRequests(s.staker).shares == shares // 4  # the request is consumed
     fund.withdraw(FUND_SEED // 4, s.staker, s.staker, sender=s.staker)
     assert s.quote.balanceOf(s.staker) == FUND_SEED // 2
@@ -151,19 +154,48 @@ def test_payouts_need_roles(system):
 
 
 def test_surplus_sweep_above_target(system, fund):
+    """Surplus is the balance above both the target and the stakers' principal (100,000 staked
+    by the conftest): 20,000 of income over a 110,000 target leaves 10,000 to sweep."""
     s = system
-    tx = fund.setTarget(90_000 * USDC, sender=s.deployer)
-    assert tx.events.filter(fund.TargetSet)[0].target == 90_000 * USDC
+    assert fund.principal() == FUND_SEED
+    s.quote.mint(fund, 20_000 * USDC, sender=s.deployer)  # income (swept fees, auction surplus)
+    tx = fund.setTarget(110_000 * USDC, sender=s.deployer)
+    assert tx.events.filter(fund.TargetSet)[0].target == 110_000 * USDC
+    assert fund.surplus() == 10_000 * USDC
     with ape.reverts(fund.ZeroAmount):
         fund.sweepSurplus(0, sender=s.deployer)
     with ape.reverts(fund.SurplusExceeded):
         fund.sweepSurplus(10_000 * USDC + 1, sender=s.deployer)
     fund.sweepSurplus(10_000 * USDC, sender=s.deployer)
     assert s.quote.balanceOf(s.treasury) == 10_000 * USDC
-    assert fund.totalAssets() == 90_000 * USDC
+    assert fund.totalAssets() == 110_000 * USDC
     fund.coverShortfall(5_000 * USDC, sender=s.deployer)  # below target: nothing to sweep
     with ape.reverts(fund.SurplusExceeded):
         fund.sweepSurplus(1, sender=s.deployer)
+
+
+def test_zero_target_sweeps_income_never_principal(system, fund):
+    """Issue 16: `setTarget(0)` then `sweepSurplus` swept the stakers' principal (before the fix
+    all 100,000 of it left for the treasury and the shares were worth 0). Now only income above
+    the principal's high-water mark is surplus: after a 30,000 payout, 40,000 of income first
+    restores the principal and only the 10,000 above it can be swept."""
+    s = system
+    fund.setTarget(0, sender=s.deployer)
+    assert fund.surplus() == 0
+    with ape.reverts(fund.SurplusExceeded, amount=FUND_SEED, surplus=0):
+        fund.sweepSurplus(FUND_SEED, sender=s.deployer)
+    fund.coverShortfall(30_000 * USDC, sender=s.deployer)
+    s.quote.mint(fund, 40_000 * USDC, sender=s.deployer)
+    assert (
+        fund.surplus()
+        == 10_000 * USDC
+        == insurance.surplus(fund.totalAssets(), 0, fund.principal())
+    )
+    with ape.reverts(fund.SurplusExceeded):
+        fund.sweepSurplus(10_000 * USDC + 1, sender=s.deployer)
+    fund.sweepSurplus(10_000 * USDC, sender=s.deployer)
+    assert fund.totalAssets() == FUND_SEED == fund.principal()
+    assert fund.convertToAssets(fund.balanceOf(s.staker)) >= FUND_SEED - 1
 
 
 def test_governance_setters(system, fund, project, chain):

@@ -134,6 +134,6 @@ def _apply(s, chain, taker, op):
             return liq.take(auction_id, amount, 2**255, taker, b"", sender=taker)
         if kind == "reset":
             return liq.reset(auction_id, s.keeper, sender=s.keeper)
-        return liq.cancel(auction_id, s.treasury, sender=s.deployer)
+        return liq.cancel(auction_id, sender=s.deployer)
     except ape.exceptions.ContractLogicError:
         return None

@@ -199,7 +199,7 @@ def test_reset_book_is_per_auction(system, chain):
     for _ in range(4):
         _at(chain, s.liquidator.status(first).startTime + TAIL + 1)
         s.liquidator.reset(first, s.keeper, sender=s.keeper)
-    s.liquidator.cancel(first, s.deployer, sender=s.deployer)
+    s.liquidator.cancel(first, sender=s.deployer)
     _, second = s.start([s.weth], [10 * ETH], 480 * USDC, 20 * USDC)
     assert second % 2**24 == first % 2**24 and second != first  # same slot, new auction
     _at(chain, s.liquidator.status(second).startTime + TAIL + 1)

@@ -56,7 +56,7 @@ def test_two_lots_split_by_value_and_recorded(system, chain):
         assert s.liquidator.collaterals(token).dirt == debts[i] + penalties[i]
     assert s.liquidator.activeAuctionIds() == ids
     assert s.liquidator.globals().dirt == debt + penalty == active_tabs(s.liquidator)
-    assert s.liquidator.auctionSlotCount() == 2
+    assert s.liquidator.globals().slotCount == 2
 
     tabs = [d + p for d, p in zip(debts, penalties, strict=True)]
     reward = keeper_reward([TIP, TIP], [CHIP, CHIP], tabs, penalty)
@@ -115,7 +115,7 @@ def test_status_of_unknown_auction_is_inactive(system):
     s = system
     st_ = s.liquidator.status(12345)
     assert not st_.active and st_.lot == st_.tab == st_.price == 0
-    assert s.liquidator.auctionSlotCount() == 0
+    assert s.liquidator.globals().slotCount == 0
 
 
 def test_keeper_reward_capped_by_penalty(system):

@@ -10,6 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from solvent import orders
+from solvent.governance import govern
 from solvent.model import orders as model
 
 from .conftest import MAX, USDC, WAD, open_funded_account
@@ -63,7 +64,7 @@ def test_commit_records_the_order(funded, chain, deployer, trader, config, gas):
     # The commit fixed the target: a later change of the market's delay does not move it.
     spec = config.asset(ETH).orders
     changed = (60, window, spec.settlement_fee, spec.maker_fee_rate, spec.taker_fee_rate, 1_000)
-    system.orders.setMarketOrders(0, changed, sender=deployer)
+    govern(system, [(system.orders, "setMarketOrders", 0, changed)])
     assert orders.settlement_times(system, oid)[0] == now + delay
 
 
@@ -374,12 +375,14 @@ def test_market_configuration_bounds(funded, deployer, stranger):
     def with_(index: int, value: int) -> tuple:
         return tuple(value if i == index else v for i, v in enumerate(good))
 
-    with ape.reverts():
+    with ape.reverts(book.AccessControlUnauthorizedAccount):
         book.setMarketOrders(0, good, sender=stranger)
+    with ape.reverts(book.AccessControlUnauthorizedAccount):
+        book.setMarketOrders(0, good, sender=deployer)  # the deployer renounced its roles
     with ape.reverts(book.UnknownMarket):
-        book.setMarketOrders(5, good, sender=deployer)
+        govern(funded, [(book, "setMarketOrders", 5, good)])
     with ape.reverts(book.UnknownMarket):
-        book.setMarketOrders(256, good, sender=deployer)
+        govern(funded, [(book, "setMarketOrders", 256, good)])
     cases = [
         (0, 0, book.SettlementDelayOutOfRange),
         (0, 3_601, book.SettlementDelayOutOfRange),
@@ -393,8 +396,8 @@ def test_market_configuration_bounds(funded, deployer, stranger):
     ]
     for index, value, error in cases:
         with ape.reverts(error):
-            book.setMarketOrders(0, with_(index, value), sender=deployer)
-    receipt = book.setMarketOrders(0, with_(2, 100 * USDC), sender=deployer)
+            govern(funded, [(book, "setMarketOrders", 0, with_(index, value))])
+    receipt = govern(funded, [(book, "setMarketOrders", 0, with_(2, 100 * USDC))])
     assert len(receipt.events.filter(book.MarketOrdersSet)) == 1
     assert book.marketOrders(0).settlementFee == 100 * USDC
 
