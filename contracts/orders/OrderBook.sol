@@ -160,36 +160,29 @@ contract OrderBook is IOrderBook, AccessControl, ReentrancyGuardTransient {
     /// the order did not fill and the account has no position, only from its positive quote (the
     /// pool never lends a settlement fee to an account with nothing at stake).
     function settleOrder(uint256 orderId, uint80 roundId) external nonReentrant {
-        Order memory order = _orders[orderId];
-        if (order.targetTime == 0) revert OrderNotPending(orderId);
-        uint256 marketId = orderId & 0xff;
-        MarketOrders memory market = _markets[marketId];
-        uint256 target = order.targetTime;
-        if (block.timestamp < target) revert SettlementTooEarly(orderId, target);
-        uint256 expiry = target + market.settlementWindow;
-        if (block.timestamp > expiry) revert OrderExpired(orderId, expiry);
-        uint256 oraclePrice = oracle.roundPrice(market.asset, roundId, target);
+        MarketOrders memory market = _markets[orderId & 0xff];
+        _settle(orderId, roundId, market, 0, 0);
+    }
 
-        _orders[orderId].targetTime = 0;
-        // The pre-check's reference follows the settlements, rewritten only when it is more than 1%
-        // off (a conservative pre-check needs no exact price; a settlement saves the write).
-        if (!OrderMath.within(market.referencePrice, oraclePrice, REFERENCE_PRICE_TOLERANCE_BPS)) {
-            _markets[marketId].referencePrice = uint128(oraclePrice);
+    /// @inheritdoc IOrderBook
+    /// @dev Every order is settled exactly as by `settleOrder`, in the array's order (each fill
+    /// sees the skew the previous ones left), and the batch reverts as a whole on the first order
+    /// `settleOrder` would refuse. The round is checked once per distinct target time (orders
+    /// committed in the same second share it: the same check would give the same price), and the
+    /// market's slots, the engine's and the oracle's are warm after the first order: the marginal
+    /// order costs far less than a lone settlement (docs/orders.md, "Batch settlement").
+    function settleOrders(uint256[] calldata orderIds, uint80 roundId) external nonReentrant {
+        uint256 count = orderIds.length;
+        if (count == 0) revert EmptyBatch();
+        uint256 marketId = orderIds[0] & 0xff;
+        MarketOrders memory market = _markets[marketId];
+        uint256 pricedTarget;
+        uint256 oraclePrice;
+        for (uint256 i; i < count; ++i) {
+            uint256 orderId = orderIds[i];
+            if (orderId & 0xff != marketId) revert BatchMixesMarkets(orderId, marketId);
+            (pricedTarget, oraclePrice) = _settle(orderId, roundId, market, pricedTarget, oraclePrice);
         }
-        (bool filled, uint256 fillPrice, uint256 tradeFee) =
-            _fillOrCancel(orderId, order, market, oraclePrice);
-        if (!filled) return;
-        emit OrderSettled(
-            orderId,
-            orderId >> 8,
-            msg.sender,
-            roundId,
-            oraclePrice,
-            fillPrice,
-            order.sizeDelta,
-            tradeFee,
-            market.settlementFee
-        );
     }
 
     /// @inheritdoc IOrderBook
@@ -276,6 +269,61 @@ contract OrderBook is IOrderBook, AccessControl, ReentrancyGuardTransient {
         );
         int256 free = health.equity - int256(health.requirement);
         if (free < 0 || uint256(free) < required) revert InsufficientMarginForOrder(free, required);
+    }
+
+    /// @dev One settlement (`settleOrder`'s rules). `pricedTarget`/`pricedAt`: a target time whose
+    /// round this call has checked already and its price (0: none); returns the order's target
+    /// time and price for the next order of a batch. A rewritten reference price is written to
+    /// `market` as well, so a batch compares the next settlement with it.
+    function _settle(
+        uint256 orderId,
+        uint80 roundId,
+        MarketOrders memory market,
+        uint256 pricedTarget,
+        uint256 pricedAt
+    ) internal returns (uint256 target, uint256 oraclePrice) {
+        Order memory order = _orders[orderId];
+        target = order.targetTime;
+        if (target == 0) revert OrderNotPending(orderId);
+        if (block.timestamp < target) revert SettlementTooEarly(orderId, target);
+        uint256 expiry = target + market.settlementWindow;
+        if (block.timestamp > expiry) revert OrderExpired(orderId, expiry);
+        // The same round and target time give the same price: checked once per batch and target.
+        oraclePrice = target == pricedTarget ? pricedAt : oracle.roundPrice(market.asset, roundId, target);
+
+        _orders[orderId].targetTime = 0;
+        _fillAndReport(orderId, roundId, order, market, oraclePrice);
+    }
+
+    /// @dev The settlement of a priced order: the reference price, the fill (or its cancellation)
+    /// and the event.
+    function _fillAndReport(
+        uint256 orderId,
+        uint80 roundId,
+        Order memory order,
+        MarketOrders memory market,
+        uint256 oraclePrice
+    ) internal {
+        // The pre-check's reference follows the settlements, rewritten only when it is more than 1%
+        // off (a conservative pre-check needs no exact price; a settlement saves the write).
+        if (!OrderMath.within(market.referencePrice, oraclePrice, REFERENCE_PRICE_TOLERANCE_BPS)) {
+            _markets[orderId & 0xff].referencePrice = uint128(oraclePrice);
+            market.referencePrice = uint128(oraclePrice);
+        }
+        (bool filled, uint256 fillPrice, uint256 tradeFee) =
+            _fillOrCancel(orderId, order, market, oraclePrice);
+        if (!filled) return;
+        emit OrderSettled(
+            orderId,
+            orderId >> 8,
+            msg.sender,
+            roundId,
+            oraclePrice,
+            fillPrice,
+            order.sizeDelta,
+            tradeFee,
+            market.settlementFee
+        );
     }
 
     /// @dev Prices the fill from the skew before it and hands it to the engine; cancels (paying the
