@@ -27,4 +27,12 @@ interface IRoundOracle {
         external
         view
         returns (uint256 priceWad);
+
+    /// @notice `roundPrice`, and the round's `updatedAt`: the same round is then the first at or
+    /// after any time in `[notBefore, updatedAt]` (its predecessor is earlier than `notBefore`), so a
+    /// batch of orders prices every target time in that range without a second check.
+    function roundPriceWithTime(address asset, uint80 roundId, uint256 notBefore)
+        external
+        view
+        returns (uint256 priceWad, uint256 updatedAt);
 }

@@ -78,6 +78,16 @@ contract MockOracleAdapter is IOracleAdapter {
         return price(asset);
     }
 
+    /// @notice `roundPrice`, mocked: the round's time is the block's.
+    function roundPriceWithTime(address asset, uint80, uint256 notBefore)
+        external
+        view
+        returns (uint256, uint256)
+    {
+        if (block.timestamp < notBefore) revert PriceNotSet(asset);
+        return (price(asset), block.timestamp);
+    }
+
     /// @inheritdoc IOracleAdapter
     function poke(address asset) external {
         pokes[asset] += 1;

@@ -368,9 +368,29 @@ contract OracleAdapter is IOracleAdapter, IRoundOracle, AccessControl {
         view
         returns (uint256 priceWad)
     {
+        (priceWad,) = _roundPrice(asset, roundId, notBefore);
+    }
+
+    /// @inheritdoc IRoundOracle
+    /// @dev `roundPrice` with the round's `updatedAt`.
+    function roundPriceWithTime(address asset, uint80 roundId, uint256 notBefore)
+        external
+        view
+        returns (uint256 priceWad, uint256 updatedAt)
+    {
+        return _roundPrice(asset, roundId, notBefore);
+    }
+
+    function _roundPrice(address asset, uint80 roundId, uint256 notBefore)
+        internal
+        view
+        returns (uint256 priceWad, uint256 updatedAt)
+    {
         AssetConfig memory config = _config(asset);
         address feed = config.primaryFeed;
-        (bool ok, int256 answer, uint256 updatedAt) = FeedReader.roundData(feed, roundId);
+        bool ok;
+        int256 answer;
+        (ok, answer, updatedAt) = FeedReader.roundData(feed, roundId);
         if (!ok || updatedAt == 0) revert RoundUnavailable(feed, roundId);
         if (updatedAt < notBefore) revert RoundBeforeTarget(feed, roundId, updatedAt, notBefore);
         if (updatedAt > block.timestamp) revert UpdatedAtInFuture(feed, updatedAt);

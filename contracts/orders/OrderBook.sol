@@ -48,6 +48,13 @@ contract OrderBook is IOrderBook, AccessControl, ReentrancyGuardTransient {
     mapping(uint256 marketId => MarketOrders) internal _markets;
     mapping(uint256 orderId => Order) internal _orders;
 
+    /// @dev A settlement call's memo of its round (`_settle`).
+    struct CheckedRound {
+        uint256 from;
+        uint256 until;
+        uint256 price;
+    }
+
     /// @notice `admin` gets the admin and governor roles.
     constructor(IOrderEngine engine_, IRoundOracle oracle_, address admin) {
         if (address(engine_) == address(0) || address(oracle_) == address(0) || admin == address(0)) {
@@ -161,7 +168,9 @@ contract OrderBook is IOrderBook, AccessControl, ReentrancyGuardTransient {
     /// pool never lends a settlement fee to an account with nothing at stake).
     function settleOrder(uint256 orderId, uint80 roundId) external nonReentrant {
         MarketOrders memory market = _markets[orderId & 0xff];
-        _settle(orderId, roundId, market, 0, 0);
+        // slither-disable-next-line uninitialized-local
+        CheckedRound memory checked;
+        _settle(orderId, roundId, market, checked);
     }
 
     /// @inheritdoc IOrderBook
@@ -170,18 +179,21 @@ contract OrderBook is IOrderBook, AccessControl, ReentrancyGuardTransient {
     /// `settleOrder` would refuse. The round is checked once per distinct target time (orders
     /// committed in the same second share it: the same check would give the same price), and the
     /// market's slots, the engine's and the oracle's are warm after the first order: the marginal
-    /// order costs far less than a lone settlement (docs/orders.md, "Batch settlement").
+    /// order costs far less than a lone settlement (docs/orders.md, "Batch settlement"). The round is
+    /// checked once for the whole range of target times it determines: once it is checked as
+    /// the first round at or after a time `t0`, it is the first at or after every time in
+    /// `[t0, updatedAt]` too (its predecessor is earlier than `t0`), at the same price.
     function settleOrders(uint256[] calldata orderIds, uint80 roundId) external nonReentrant {
         uint256 count = orderIds.length;
         if (count == 0) revert EmptyBatch();
         uint256 marketId = orderIds[0] & 0xff;
         MarketOrders memory market = _markets[marketId];
-        uint256 pricedTarget;
-        uint256 oraclePrice;
+        // slither-disable-next-line uninitialized-local
+        CheckedRound memory checked;
         for (uint256 i; i < count; ++i) {
             uint256 orderId = orderIds[i];
             if (orderId & 0xff != marketId) revert BatchMixesMarkets(orderId, marketId);
-            (pricedTarget, oraclePrice) = _settle(orderId, roundId, market, pricedTarget, oraclePrice);
+            _settle(orderId, roundId, market, checked);
         }
     }
 
@@ -271,25 +283,24 @@ contract OrderBook is IOrderBook, AccessControl, ReentrancyGuardTransient {
         if (free < 0 || uint256(free) < required) revert InsufficientMarginForOrder(free, required);
     }
 
-    /// @dev One settlement (`settleOrder`'s rules). `pricedTarget`/`pricedAt`: a target time whose
-    /// round this call has checked already and its price (0: none); returns the order's target
-    /// time and price for the next order of a batch. A rewritten reference price is written to
-    /// `market` as well, so a batch compares the next settlement with it.
-    function _settle(
-        uint256 orderId,
-        uint80 roundId,
-        MarketOrders memory market,
-        uint256 pricedTarget,
-        uint256 pricedAt
-    ) internal returns (uint256 target, uint256 oraclePrice) {
+    /// @dev One settlement (`settleOrder`'s rules). `checked`: the target times `[from, until]` for
+    /// which this call has checked that `roundId` is the determining round, and its price (`from`
+    /// 0: none yet); a target time outside it is checked with the oracle, which widens it.
+    function _settle(uint256 orderId, uint80 roundId, MarketOrders memory market, CheckedRound memory checked)
+        internal
+    {
         Order memory order = _orders[orderId];
-        target = order.targetTime;
+        uint256 target = order.targetTime;
         if (target == 0) revert OrderNotPending(orderId);
         if (block.timestamp < target) revert SettlementTooEarly(orderId, target);
         uint256 expiry = target + market.settlementWindow;
         if (block.timestamp > expiry) revert OrderExpired(orderId, expiry);
-        // The same round and target time give the same price: checked once per batch and target.
-        oraclePrice = target == pricedTarget ? pricedAt : oracle.roundPrice(market.asset, roundId, target);
+        if (checked.from == 0 || target < checked.from || target > checked.until) {
+            // Reverts unless the round is the first at or after `target` (so also `target <= until`).
+            (checked.price, checked.until) = oracle.roundPriceWithTime(market.asset, roundId, target);
+            if (checked.from == 0 || target < checked.from) checked.from = target;
+        }
+        uint256 oraclePrice = checked.price;
 
         _orders[orderId].targetTime = 0;
         _fillAndReport(orderId, roundId, order, market, oraclePrice);

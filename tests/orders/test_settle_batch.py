@@ -181,3 +181,43 @@ def test_settle_orders_rejects_bad_batches(funded, chain, deployer, trader, keep
     orders.publish_current_round(system, ETH, deployer)
     with ape.reverts(book.OrderExpired, orderId=eth_oids[0], expiry=expiry):
         book.settleOrders([eth_oids[0]], int(system.feeds[ETH].roundId()), sender=keeper)
+
+
+def test_a_batch_checks_the_round_for_every_target_time(
+    funded, chain, deployer, trader, keeper, steady_clock
+):
+    """Round R determines orders b, c, d (their targets fall between round R0 and R); a: R0;
+    e: no round yet. A batch in any order of b, c, d settles at R (one check for the first, the
+    earlier target checked again, the one in between covered); R refuses a (`NotFirstRound`: R's
+    predecessor R0 is not before a's target) and e (`RoundBeforeTarget`), and the whole batch
+    reverts with it."""
+    system = funded
+    book = system.orders
+    feed = system.feeds[ETH]
+    accounts = [open_funded_account(system, deployer, trader, 100_000, i) for i in range(5)]
+    a, b, c, d, e = (orders.order_id(x, 0) for x in accounts)
+    orders.commit(system, trader, accounts[0], ETH, WAD)
+    chain.mine(timestamp=orders.settlement_times(system, a)[0] + 1)
+    orders.publish_current_round(system, ETH, deployer)
+    r0 = int(feed.roundId())
+    for account in accounts[1:4]:  # b, c, d: targets after R0
+        orders.commit(system, trader, account, ETH, WAD)
+    chain.mine(timestamp=orders.settlement_times(system, d)[0] + 1)
+    orders.publish_current_round(system, ETH, deployer)
+    r = int(feed.roundId())
+    assert orders.find_round(feed, orders.settlement_times(system, b)[0]) == r
+    orders.commit(system, trader, accounts[4], ETH, WAD)
+    chain.mine(timestamp=orders.settlement_times(system, e)[0] + 1)
+
+    with ape.reverts(system.oracle.NotFirstRound):
+        book.settleOrders([d, a], r, sender=keeper)
+    with ape.reverts(system.oracle.RoundBeforeTarget):
+        book.settleOrders([b, c, d, e], r, sender=keeper)
+    receipt = book.settleOrders([d, b, c], r, sender=keeper)
+    events = receipt.events.filter(book.OrderSettled)
+    assert [int(x.orderId) for x in events] == [d, b, c]
+    assert {int(x.roundId) for x in events} == {r}
+    assert len({int(x.oraclePrice) for x in events}) == 1
+    book.settleOrders([a], r0, sender=keeper)
+    assert all(book.orders(oid).targetTime == 0 for oid in (a, b, c, d))
+    assert book.orders(e).targetTime != 0
