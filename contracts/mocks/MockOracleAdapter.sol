@@ -72,18 +72,8 @@ contract MockOracleAdapter is IOracleAdapter {
     }
 
     /// @notice The order book's and the LP pool's round rule, mocked: any round id prices at the
-    /// set price once `notBefore` has passed.
-    function roundPrice(address asset, uint80, uint256 notBefore) external view returns (uint256) {
-        if (block.timestamp < notBefore) revert PriceNotSet(asset);
-        return price(asset);
-    }
-
-    /// @notice `roundPrice`, mocked: the round's time is the block's.
-    function roundPriceWithTime(address asset, uint80, uint256 notBefore)
-        external
-        view
-        returns (uint256, uint256)
-    {
+    /// set price once `notBefore` has passed, published now.
+    function roundPrice(address asset, uint80, uint256 notBefore) external view returns (uint256, uint256) {
         if (block.timestamp < notBefore) revert PriceNotSet(asset);
         return (price(asset), block.timestamp);
     }

@@ -362,27 +362,11 @@ contract OracleAdapter is IOracleAdapter, IRoundOracle, AccessControl {
     /// rounds it keeps the first round unique even if an old aggregator kept publishing after the
     /// switch. No staleness limit (the round is a past price by design; the order book bounds how late
     /// it settles) and no fallback to the secondary feed (its price is not determined by the target
-    /// time); the secondary, when valid now, bounds the deviation as in `price`.
+    /// time); the secondary, when valid now, bounds the deviation as in `price`. Also returns the
+    /// round's `updatedAt`: the round is then the first at or after every time in
+    /// `[notBefore, updatedAt]` as well (a batch of orders prices them with one check).
     function roundPrice(address asset, uint80 roundId, uint256 notBefore)
         external
-        view
-        returns (uint256 priceWad)
-    {
-        (priceWad,) = _roundPrice(asset, roundId, notBefore);
-    }
-
-    /// @inheritdoc IRoundOracle
-    /// @dev `roundPrice` with the round's `updatedAt`.
-    function roundPriceWithTime(address asset, uint80 roundId, uint256 notBefore)
-        external
-        view
-        returns (uint256 priceWad, uint256 updatedAt)
-    {
-        return _roundPrice(asset, roundId, notBefore);
-    }
-
-    function _roundPrice(address asset, uint80 roundId, uint256 notBefore)
-        internal
         view
         returns (uint256 priceWad, uint256 updatedAt)
     {

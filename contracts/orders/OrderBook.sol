@@ -297,7 +297,7 @@ contract OrderBook is IOrderBook, AccessControl, ReentrancyGuardTransient {
         if (block.timestamp > expiry) revert OrderExpired(orderId, expiry);
         if (checked.from == 0 || target < checked.from || target > checked.until) {
             // Reverts unless the round is the first at or after `target` (so also `target <= until`).
-            (checked.price, checked.until) = oracle.roundPriceWithTime(market.asset, roundId, target);
+            (checked.price, checked.until) = oracle.roundPrice(market.asset, roundId, target);
             if (checked.from == 0 || target < checked.from) checked.from = target;
         }
         uint256 oraclePrice = checked.price;
