@@ -593,6 +593,8 @@ contract LPPool is ERC4626, ReentrancyGuardTransient, ISocializedLossSink {
         returns (int256)
     {
         address market = views.markets(m).asset;
+        // The round's time serves batches of orders; a request is executed alone.
+        // slither-disable-next-line unused-return
         (uint256 roundPriceWad,) = oracle.roundPrice(market, roundId, target);
         // only the net size is re-marked; the skew scale is the premium's, not the value's
         // slither-disable-next-line unused-return

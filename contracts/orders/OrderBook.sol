@@ -291,13 +291,18 @@ contract OrderBook is IOrderBook, AccessControl, ReentrancyGuardTransient {
     {
         Order memory order = _orders[orderId];
         uint256 target = order.targetTime;
+        // Zero is the "nothing pending" sentinel, not a time comparison.
+        // slither-disable-next-line incorrect-equality
         if (target == 0) revert OrderNotPending(orderId);
         if (block.timestamp < target) revert SettlementTooEarly(orderId, target);
         uint256 expiry = target + market.settlementWindow;
         if (block.timestamp > expiry) revert OrderExpired(orderId, expiry);
+        // `from == 0`: no round checked yet in this call (a sentinel, not a time comparison).
+        // slither-disable-next-line incorrect-equality
         if (checked.from == 0 || target < checked.from || target > checked.until) {
             // Reverts unless the round is the first at or after `target` (so also `target <= until`).
             (checked.price, checked.until) = oracle.roundPrice(market.asset, roundId, target);
+            // slither-disable-next-line incorrect-equality
             if (checked.from == 0 || target < checked.from) checked.from = target;
         }
         uint256 oraclePrice = checked.price;
