@@ -176,13 +176,12 @@ contract OrderBook is IOrderBook, AccessControl, ReentrancyGuardTransient {
     /// @inheritdoc IOrderBook
     /// @dev Every order is settled exactly as by `settleOrder`, in the array's order (each fill
     /// sees the skew the previous ones left), and the batch reverts as a whole on the first order
-    /// `settleOrder` would refuse. The round is checked once per distinct target time (orders
-    /// committed in the same second share it: the same check would give the same price), and the
+    /// `settleOrder` would refuse. The round is checked once for the whole range of target times it
+    /// determines: checked as the first round at or after a time `t0`, it is the first at or after
+    /// every time in `[t0, updatedAt]` too (its predecessor is earlier than `t0`), at the same
+    /// price; an order with an earlier target time is checked again, which widens the range. The
     /// market's slots, the engine's and the oracle's are warm after the first order: the marginal
-    /// order costs far less than a lone settlement (docs/orders.md, "Batch settlement"). The round is
-    /// checked once for the whole range of target times it determines: once it is checked as
-    /// the first round at or after a time `t0`, it is the first at or after every time in
-    /// `[t0, updatedAt]` too (its predecessor is earlier than `t0`), at the same price.
+    /// order costs about half a lone settlement (docs/orders.md, "Batch settlement").
     function settleOrders(uint256[] calldata orderIds, uint80 roundId) external nonReentrant {
         uint256 count = orderIds.length;
         if (count == 0) revert EmptyBatch();
