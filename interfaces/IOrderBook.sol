@@ -96,6 +96,10 @@ interface IOrderBook {
     error OrderNotExpired(uint256 orderId, uint256 expiry);
     error SettlementTooEarly(uint256 orderId, uint256 targetTime);
     error InsufficientMarginForOrder(int256 freeMargin, uint256 required);
+    /// @notice `settleOrders` was given no order.
+    error EmptyBatch();
+    /// @notice A batch holds orders of one market only (one round names one market's price).
+    error BatchMixesMarkets(uint256 orderId, uint256 marketId);
     /// @notice The engine reverted without a reason (out of gas): no fill, no cancellation.
     error FillFailedWithoutReason(uint256 orderId);
     // --- governance ---
@@ -148,6 +152,12 @@ interface IOrderBook {
     /// @notice Settles a pending order at the price of `roundId`, the first round of the market's
     /// primary feed at or after its target time; anyone may call it, before the order expires.
     function settleOrder(uint256 orderId, uint80 roundId) external;
+
+    /// @notice Settles several pending orders of one market (the market of `orderIds[0]`) at the
+    /// price of `roundId`, each as `settleOrder` would, in the array's order; the batch reverts as
+    /// a whole if any order cannot be settled (`EmptyBatch`, `BatchMixesMarkets`, or
+    /// `settleOrder`'s errors). Anyone may call it; the caller is each order's settler.
+    function settleOrders(uint256[] calldata orderIds, uint80 roundId) external;
 
     /// @notice Cancels an expired order; anyone may call it, only after expiry. No fee.
     function cancelOrder(uint256 orderId) external;

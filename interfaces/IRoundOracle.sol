@@ -22,9 +22,12 @@ interface IRoundOracle {
     /// (the previous round of its phase, and the last round of the previous phase of the proxy) was
     /// published before `notBefore`. Reverts with a named error otherwise, or when the price fails
     /// the adapter's checks (positive, within the asset's bounds, within the deviation limit of a
-    /// valid secondary feed).
+    /// valid secondary feed). Also returns the round's `updatedAt`: the same round is then the
+    /// first at or after any time in `[notBefore, updatedAt]` (its predecessor is earlier than
+    /// `notBefore`), at the same price, so a batch of orders prices every target time in that
+    /// range with one check.
     function roundPrice(address asset, uint80 roundId, uint256 notBefore)
         external
         view
-        returns (uint256 priceWad);
+        returns (uint256 priceWad, uint256 updatedAt);
 }

@@ -34,6 +34,8 @@ TUNABLE = (
     ("reset_gas", "gas limit of a reset"),
     ("poke_gas", "gas limit of a poke"),
     ("settle_gas", "gas limit of an order's settlement"),
+    ("settle_batch_max", "most orders per settleOrders call (one market and round)"),
+    ("settle_gas_per_batched_order", "gas limit added per further order of a batch"),
     ("cancel_order_gas", "gas limit of an expired order's cancellation"),
     ("sweep_interval_s", "seconds of chain time between sweeps of insurance fees (0 = off)"),
     ("sweep_min_quote", "least insurance fees (quote units) worth a sweep"),

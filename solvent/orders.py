@@ -129,6 +129,17 @@ def settle(protocol: Any, settler: Any, oid: int, market: str, rid: int | None =
     return protocol.orders.settleOrder(oid, rid, sender=settler)
 
 
+def settle_batch(protocol: Any, settler: Any, oids: list[int], market: str) -> Any:
+    """Settles orders `oids` of one market in one `settleOrders` call, named by the determining
+    round of the first order's target time (it must determine every order's price: no round
+    published between their target times)."""
+    target, _ = settlement_times(protocol, oids[0])
+    rid = find_round(protocol.feeds[market], target)
+    if rid is None:
+        raise LookupError(f"no round of the {market} feed at or after {target} yet")
+    return protocol.orders.settleOrders(oids, rid, sender=settler)
+
+
 def publish_current_round(protocol: Any, market: str, publisher: Any) -> None:
     """Mock feeds only: publishes the primary (and secondary) feed's current answer again, now —
     a fresh round at the current price, as a heartbeat would."""

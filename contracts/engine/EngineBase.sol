@@ -205,6 +205,16 @@ abstract contract EngineBase is IMarginEngineEvents, AccessControl, ReentrancyGu
         return _marketAt(marketId);
     }
 
+    /// @dev `_market` without the array's length (a cold SLOAD on a settlement's path): a listed
+    /// market has a non-zero asset (governance refuses zero) in the slot that holds its skew scale,
+    /// which the callers read anyway; markets are never removed, so the slots of an id below
+    /// `MAX_ASSETS` and past the array's end are zero.
+    function _listedMarket(uint256 marketId) internal view returns (Market storage market) {
+        if (marketId >= MAX_ASSETS) revert UnknownMarket(marketId);
+        market = _marketAt(marketId);
+        if (market.asset == address(0)) revert UnknownMarket(marketId);
+    }
+
     /// @dev `_markets[marketId]` without the length check (an SLOAD) for an id known to exist:
     /// checked by `_market`, or taken from an account's market mask, which only holds existing ids.
     function _marketAt(uint256 marketId) internal pure returns (Market storage market) {

@@ -593,7 +593,9 @@ contract LPPool is ERC4626, ReentrancyGuardTransient, ISocializedLossSink {
         returns (int256)
     {
         address market = views.markets(m).asset;
-        uint256 roundPriceWad = oracle.roundPrice(market, roundId, target);
+        // The round's time serves batches of orders; a request is executed alone.
+        // slither-disable-next-line unused-return
+        (uint256 roundPriceWad,) = oracle.roundPrice(market, roundId, target);
         // only the net size is re-marked; the skew scale is the premium's, not the value's
         // slither-disable-next-line unused-return
         (int256 netSize,) = views.marketSkew(m);

@@ -133,7 +133,7 @@ contract MarginEngine is EngineBase {
         if (fillPrice == 0) revert InvalidFillPrice();
         if (settler == address(0)) revert ZeroAddress();
         Account memory account = _existingAccount(accountId);
-        _market(marketId);
+        _listedMarket(marketId);
         // slither-disable-next-line uninitialized-local
         PriceCache memory cache;
         Ledger memory ledger = _ledger;
@@ -157,7 +157,7 @@ contract MarginEngine is EngineBase {
     /// (WAD size): what the order book prices a fill's skew premium with (in the engine itself, not
     /// the extension: a settlement saves the delegatecall).
     function marketSkew(uint256 marketId) external view returns (int256 netSize, uint256 skewScale) {
-        Market storage market = _market(marketId);
+        Market storage market = _listedMarket(marketId);
         return (_netSize(market), market.skewScale);
     }
 

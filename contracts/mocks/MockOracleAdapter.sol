@@ -72,10 +72,10 @@ contract MockOracleAdapter is IOracleAdapter {
     }
 
     /// @notice The order book's and the LP pool's round rule, mocked: any round id prices at the
-    /// set price once `notBefore` has passed.
-    function roundPrice(address asset, uint80, uint256 notBefore) external view returns (uint256) {
+    /// set price once `notBefore` has passed, published now.
+    function roundPrice(address asset, uint80, uint256 notBefore) external view returns (uint256, uint256) {
         if (block.timestamp < notBefore) revert PriceNotSet(asset);
-        return price(asset);
+        return (price(asset), block.timestamp);
     }
 
     /// @inheritdoc IOracleAdapter

@@ -362,15 +362,19 @@ contract OracleAdapter is IOracleAdapter, IRoundOracle, AccessControl {
     /// rounds it keeps the first round unique even if an old aggregator kept publishing after the
     /// switch. No staleness limit (the round is a past price by design; the order book bounds how late
     /// it settles) and no fallback to the secondary feed (its price is not determined by the target
-    /// time); the secondary, when valid now, bounds the deviation as in `price`.
+    /// time); the secondary, when valid now, bounds the deviation as in `price`. Also returns the
+    /// round's `updatedAt`: the round is then the first at or after every time in
+    /// `[notBefore, updatedAt]` as well (a batch of orders prices them with one check).
     function roundPrice(address asset, uint80 roundId, uint256 notBefore)
         external
         view
-        returns (uint256 priceWad)
+        returns (uint256 priceWad, uint256 updatedAt)
     {
         AssetConfig memory config = _config(asset);
         address feed = config.primaryFeed;
-        (bool ok, int256 answer, uint256 updatedAt) = FeedReader.roundData(feed, roundId);
+        bool ok;
+        int256 answer;
+        (ok, answer, updatedAt) = FeedReader.roundData(feed, roundId);
         if (!ok || updatedAt == 0) revert RoundUnavailable(feed, roundId);
         if (updatedAt < notBefore) revert RoundBeforeTarget(feed, roundId, updatedAt, notBefore);
         if (updatedAt > block.timestamp) revert UpdatedAtInFuture(feed, updatedAt);

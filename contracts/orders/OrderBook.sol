@@ -48,6 +48,13 @@ contract OrderBook is IOrderBook, AccessControl, ReentrancyGuardTransient {
     mapping(uint256 marketId => MarketOrders) internal _markets;
     mapping(uint256 orderId => Order) internal _orders;
 
+    /// @dev A settlement call's memo of its round (`_settle`).
+    struct CheckedRound {
+        uint256 from;
+        uint256 until;
+        uint256 price;
+    }
+
     /// @notice `admin` gets the admin and governor roles.
     constructor(IOrderEngine engine_, IRoundOracle oracle_, address admin) {
         if (address(engine_) == address(0) || address(oracle_) == address(0) || admin == address(0)) {
@@ -160,36 +167,33 @@ contract OrderBook is IOrderBook, AccessControl, ReentrancyGuardTransient {
     /// the order did not fill and the account has no position, only from its positive quote (the
     /// pool never lends a settlement fee to an account with nothing at stake).
     function settleOrder(uint256 orderId, uint80 roundId) external nonReentrant {
-        Order memory order = _orders[orderId];
-        if (order.targetTime == 0) revert OrderNotPending(orderId);
-        uint256 marketId = orderId & 0xff;
-        MarketOrders memory market = _markets[marketId];
-        uint256 target = order.targetTime;
-        if (block.timestamp < target) revert SettlementTooEarly(orderId, target);
-        uint256 expiry = target + market.settlementWindow;
-        if (block.timestamp > expiry) revert OrderExpired(orderId, expiry);
-        uint256 oraclePrice = oracle.roundPrice(market.asset, roundId, target);
+        MarketOrders memory market = _markets[orderId & 0xff];
+        // slither-disable-next-line uninitialized-local
+        CheckedRound memory checked;
+        _settle(orderId, roundId, market, checked);
+    }
 
-        _orders[orderId].targetTime = 0;
-        // The pre-check's reference follows the settlements, rewritten only when it is more than 1%
-        // off (a conservative pre-check needs no exact price; a settlement saves the write).
-        if (!OrderMath.within(market.referencePrice, oraclePrice, REFERENCE_PRICE_TOLERANCE_BPS)) {
-            _markets[marketId].referencePrice = uint128(oraclePrice);
+    /// @inheritdoc IOrderBook
+    /// @dev Every order is settled exactly as by `settleOrder`, in the array's order (each fill
+    /// sees the skew the previous ones left), and the batch reverts as a whole on the first order
+    /// `settleOrder` would refuse. The round is checked once for the whole range of target times it
+    /// determines: checked as the first round at or after a time `t0`, it is the first at or after
+    /// every time in `[t0, updatedAt]` too (its predecessor is earlier than `t0`), at the same
+    /// price; an order with an earlier target time is checked again, which widens the range. The
+    /// market's slots, the engine's and the oracle's are warm after the first order: the marginal
+    /// order costs about half a lone settlement (docs/orders.md, "Batch settlement").
+    function settleOrders(uint256[] calldata orderIds, uint80 roundId) external nonReentrant {
+        uint256 count = orderIds.length;
+        if (count == 0) revert EmptyBatch();
+        uint256 marketId = orderIds[0] & 0xff;
+        MarketOrders memory market = _markets[marketId];
+        // slither-disable-next-line uninitialized-local
+        CheckedRound memory checked;
+        for (uint256 i; i < count; ++i) {
+            uint256 orderId = orderIds[i];
+            if (orderId & 0xff != marketId) revert BatchMixesMarkets(orderId, marketId);
+            _settle(orderId, roundId, market, checked);
         }
-        (bool filled, uint256 fillPrice, uint256 tradeFee) =
-            _fillOrCancel(orderId, order, market, oraclePrice);
-        if (!filled) return;
-        emit OrderSettled(
-            orderId,
-            orderId >> 8,
-            msg.sender,
-            roundId,
-            oraclePrice,
-            fillPrice,
-            order.sizeDelta,
-            tradeFee,
-            market.settlementFee
-        );
     }
 
     /// @inheritdoc IOrderBook
@@ -276,6 +280,65 @@ contract OrderBook is IOrderBook, AccessControl, ReentrancyGuardTransient {
         );
         int256 free = health.equity - int256(health.requirement);
         if (free < 0 || uint256(free) < required) revert InsufficientMarginForOrder(free, required);
+    }
+
+    /// @dev One settlement (`settleOrder`'s rules). `checked`: the target times `[from, until]` for
+    /// which this call has checked that `roundId` is the determining round, and its price (`from`
+    /// 0: none yet); a target time outside it is checked with the oracle, which widens it.
+    function _settle(uint256 orderId, uint80 roundId, MarketOrders memory market, CheckedRound memory checked)
+        internal
+    {
+        Order memory order = _orders[orderId];
+        uint256 target = order.targetTime;
+        // Zero is the "nothing pending" sentinel, not a time comparison.
+        // slither-disable-next-line incorrect-equality
+        if (target == 0) revert OrderNotPending(orderId);
+        if (block.timestamp < target) revert SettlementTooEarly(orderId, target);
+        uint256 expiry = target + market.settlementWindow;
+        if (block.timestamp > expiry) revert OrderExpired(orderId, expiry);
+        // `from == 0`: no round checked yet in this call (a sentinel, not a time comparison).
+        // slither-disable-next-line incorrect-equality
+        if (checked.from == 0 || target < checked.from || target > checked.until) {
+            // Reverts unless the round is the first at or after `target` (so also `target <= until`).
+            (checked.price, checked.until) = oracle.roundPrice(market.asset, roundId, target);
+            // slither-disable-next-line incorrect-equality
+            if (checked.from == 0 || target < checked.from) checked.from = target;
+        }
+        uint256 oraclePrice = checked.price;
+
+        _orders[orderId].targetTime = 0;
+        _fillAndReport(orderId, roundId, order, market, oraclePrice);
+    }
+
+    /// @dev The settlement of a priced order: the reference price, the fill (or its cancellation)
+    /// and the event.
+    function _fillAndReport(
+        uint256 orderId,
+        uint80 roundId,
+        Order memory order,
+        MarketOrders memory market,
+        uint256 oraclePrice
+    ) internal {
+        // The pre-check's reference follows the settlements, rewritten only when it is more than 1%
+        // off (a conservative pre-check needs no exact price; a settlement saves the write).
+        if (!OrderMath.within(market.referencePrice, oraclePrice, REFERENCE_PRICE_TOLERANCE_BPS)) {
+            _markets[orderId & 0xff].referencePrice = uint128(oraclePrice);
+            market.referencePrice = uint128(oraclePrice);
+        }
+        (bool filled, uint256 fillPrice, uint256 tradeFee) =
+            _fillOrCancel(orderId, order, market, oraclePrice);
+        if (!filled) return;
+        emit OrderSettled(
+            orderId,
+            orderId >> 8,
+            msg.sender,
+            roundId,
+            oraclePrice,
+            fillPrice,
+            order.sizeDelta,
+            tradeFee,
+            market.settlementFee
+        );
     }
 
     /// @dev Prices the fill from the skew before it and hands it to the engine; cancels (paying the

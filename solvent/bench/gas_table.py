@@ -39,6 +39,19 @@ GAS_LINES: tuple[GasLine, ...] = (
         "settle the first position of an empty market (its funding and open-interest slots are "
         "created: 2 x 20k)",
     ),
+    GasLine(
+        "orders.settle_batch_per_order",
+        "settle opening orders in a batch (`settleOrders`, 10 orders of one market and round), "
+        "per order",
+        130_000,
+        "Synthetix v3 settleOrder (Pyth): not measured here",
+    ),
+    GasLine("orders.settle_batch_10", "the batch of 10 opening orders, the whole call"),
+    GasLine(
+        "orders.settle_batch_of_1",
+        "settle_open's order through settleOrders([id]) (a batch of one)",
+        201_031,
+    ),
     GasLine("engine.fill_open", "the engine's fill opening a position (order book's call)"),
     GasLine("engine.fill_close", "the engine's fill closing a position (order book's call)"),
     GasLine("engine.liquidate_partial", "partial liquidation (positions only)", None),

@@ -15,6 +15,7 @@ from __future__ import annotations
 import statistics
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -278,9 +279,11 @@ def _settle_orders(template: Any, node: Any, n_orders: int) -> dict[str, Any]:
     cancelled = [
         e for e in w.logs("order_book", "OrderCancelled", published) if e["orderId"] in targets
     ]
-    hashes = _settle_hashes(w, published)
+    per_tx = orders_per_settle_transaction(w, published)
+    hashes = sorted(per_tx)
     receipts = w.sender.receipts(hashes)
-    gas = [int(r["gasUsed"], 16) for r in receipts]
+    # Gas per order: a batch's gas shared among the orders it ended (settled or cancelled).
+    gas = [int(r["gasUsed"], 16) / per_tx[h] for h, r in zip(hashes, receipts, strict=True)]
     gas_price = [int(r["effectiveGasPrice"], 16) for r in receipts]
     fee_quote = int(w.read("order_book", "marketOrders", markets["WETH"])[3])
     eth_usd = w.oracle_prices()["WETH"]
@@ -297,8 +300,9 @@ def _settle_orders(template: Any, node: Any, n_orders: int) -> dict[str, Any]:
         "cancelled_at_settlement": len(cancelled),
         "latency_blocks_max": max(latencies, default=None),
         "latency_blocks_mean": statistics.mean(latencies) if latencies else None,
+        "settle_transactions": len(hashes),
         "settle_gas_mean": mean_gas,
-        "settle_gas_max": max(gas, default=None),
+        "settle_gas_max": round(max(gas)) if gas else None,
         "effective_gas_price_gwei": statistics.mean(gas_price) / GWEI if gas_price else None,
         "eth_usd": eth_usd,
         "settlement_fee_usd": fee_usd,
@@ -311,9 +315,9 @@ def _settle_orders(template: Any, node: Any, n_orders: int) -> dict[str, Any]:
     }
 
 
-def _settle_hashes(w: World, from_block: int) -> list[str]:
-    """Transactions that settled orders since `from_block` (one OrderSettled or OrderCancelled
-    each)."""
+def orders_per_settle_transaction(w: World, from_block: int) -> dict[str, int]:
+    """Transactions that settled orders since `from_block`, with the orders each ended (its
+    OrderSettled and OrderCancelled events: a batch ends several)."""
     book = w.c("order_book")
     raw = w.rpc.call(
         "eth_getLogs",
@@ -324,4 +328,4 @@ def _settle_hashes(w: World, from_block: int) -> list[str]:
             "topics": [[book.topic("OrderSettled"), book.topic("OrderCancelled")]],
         },
     )
-    return sorted({item["transactionHash"] for item in raw})
+    return dict(Counter(item["transactionHash"] for item in raw))

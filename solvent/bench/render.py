@@ -236,8 +236,9 @@ def _orders(data: dict[str, Any] | None) -> list[str]:
         f"{_fmt(data['cancelled_at_settlement'])} of {_fmt(data['committed'])} | | |",
         f"| settlements sent by one keeper step | {_fmt(data['settlements_sent_in_one_step'])} "
         f"({data['step_with_settlements_s']:.1f} s) | | |",
-        f"| gas per settlement, mean / max | {_fmt(round(data['settle_gas_mean']))} / "
-        f"{_fmt(data['settle_gas_max'])} | | |",
+        f"| gas per order settled (a batch's gas shared by its orders), mean / max | "
+        f"{_fmt(round(data['settle_gas_mean']))} / {_fmt(data['settle_gas_max'])} "
+        f"({_fmt(data.get('settle_transactions'))} transactions) | | |",
         _judged(
             f"settlement fee ${data['settlement_fee_usd']:.2f} vs the keeper's gas at its fee "
             f"({data['effective_gas_price_gwei']:.2f} gwei, ETH ${_fmt(round(data['eth_usd']))})",

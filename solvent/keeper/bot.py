@@ -110,6 +110,11 @@ class KeeperConfig:
     native_asset: str = "WETH"
     min_profit_margin_bps: int = 0
     settle_gas: int = 600_000  # an order's settlement (fill, funding, fees); ~130-250k used
+    # Orders of one market and round settle together (`settleOrders`): the round check and the
+    # market's, engine's and oracle's slots are paid once, ~100k per further order (issue 14).
+    # A batch's gas limit is `settle_gas` plus this per further order.
+    settle_batch_max: int = 50
+    settle_gas_per_batched_order: int = 250_000
     # Insurance fees the engine holds for the fund are swept to it (`sweepInsuranceFees`, anyone
     # may call it) at most once per interval of chain time, when at least `sweep_min_quote` quote
     # units are waiting: until then the fund cannot cover a loss with them. 0 turns sweeping off.
@@ -149,7 +154,7 @@ class StepReport:
 @dataclass
 class _Action:
     kind: str  # liquidation, take, reset, start_queued, poke, approve, settle, cancel_order
-    key: Any  # account id, auction id or asset
+    key: Any  # account id, auction id or asset; a settlement's: the tuple of its order ids
     request: TxRequest
 
 
@@ -243,6 +248,9 @@ class Keeper:
         self.auction_tokens: dict[int, str] = {}
         self.order_index = OrderIndex()
         self.first_priced: dict[int, int] = {}  # order id -> first block its price existed in
+        # Orders of a batch whose simulation failed: settled one per call from then on, so one
+        # order the book refuses cannot hold back the others.
+        self.settle_alone: set[int] = set()
         self.lp_index = LPRequestIndex()
 
     def sync(self) -> None:
@@ -325,7 +333,9 @@ class Keeper:
         if self.book is not None and to == self.book.address.lower():
             decoded = self.book.decode_input(data)
             if decoded and decoded[0] == "settleOrder":
-                return ("settle", int(decoded[1]["orderId"]))
+                return ("settle", (int(decoded[1]["orderId"]),))
+            if decoded and decoded[0] == "settleOrders":
+                return ("settle", tuple(int(oid) for oid in decoded[1]["orderIds"]))
             if decoded and decoded[0] == "cancelOrder":
                 return ("cancel_order", int(decoded[1]["orderId"]))
         if self.flash is not None and to == self.flash.address.lower():
@@ -745,12 +755,15 @@ class Keeper:
         return rounds
 
     def _order_actions(self, timestamp: int, latest: dict[int, Round | None]) -> list[_Action]:
-        """A settlement for every pending order whose price exists (named by its determining
-        round, found once per market and target time), a cancellation for every expired one."""
+        """Settlements for every pending order whose price exists, batched by market and
+        determining round (found once per market and target time; `settleOrders`, at most
+        `settle_batch_max` orders a call), a cancellation for every expired one."""
         if self.book is None:
             return []
         priced, expired = self.order_index.due(timestamp, latest)
-        priced = [o for o in priced if not self._busy(("settle", o.order_id))]
+        self.settle_alone &= set(self.order_index.pending)
+        settling = self._settling()
+        priced = [o for o in priced if o.order_id not in settling]
         by_market: dict[int, set[int]] = {}
         for order in priced:
             by_market.setdefault(order.market_id, set()).add(order.target_time)
@@ -760,16 +773,23 @@ class Keeper:
             for market, targets in by_market.items()
             if latest.get(market) is not None
         }
-        actions = []
+        batches: dict[tuple[int, int], list[int]] = {}
+        alone: list[tuple[int, list[int]]] = []
         for order in priced:
             rid = rounds.get(order.market_id, {}).get(order.target_time)
             if rid is None:
                 continue
-            data = self.book.encode("settleOrder", order.order_id, rid)
-            request = TxRequest(
-                self.book.address, data, self.config.settle_gas, f"settle:{order.order_id}"
-            )
-            actions.append(_Action("settle", order.order_id, request))
+            if order.order_id in self.settle_alone:
+                alone.append((rid, [order.order_id]))
+            else:
+                batches.setdefault((order.market_id, rid), []).append(order.order_id)
+        chunk = max(self.config.settle_batch_max, 1)
+        groups = alone + [
+            (rid, oids[i : i + chunk])
+            for (_, rid), oids in sorted(batches.items())
+            for i in range(0, len(oids), chunk)
+        ]
+        actions = [self._settle_action(oids, rid) for rid, oids in groups]
         for order in expired:
             if self._busy(("cancel_order", order.order_id)):
                 continue
@@ -779,6 +799,19 @@ class Keeper:
             )
             actions.append(_Action("cancel_order", order.order_id, request))
         return actions
+
+    def _settle_action(self, oids: list[int], rid: int) -> _Action:
+        assert self.book is not None
+        data = self.book.encode("settleOrders", oids, rid)
+        gas = self.config.settle_gas + self.config.settle_gas_per_batched_order * (len(oids) - 1)
+        label = f"settle:{oids[0]}" + (f"+{len(oids) - 1}" if len(oids) > 1 else "")
+        return _Action("settle", tuple(oids), TxRequest(self.book.address, data, gas, label))
+
+    def _settling(self) -> set[int]:
+        """Order ids in a settlement of ours (or adopted) that has not ended yet."""
+        return {
+            oid for kind, key in (*self.pending, *self.foreign) if kind == "settle" for oid in key
+        }
 
     # ------------------------------------------------------------------ LP requests
 
@@ -880,6 +913,8 @@ class Keeper:
             awaits_approval = action.kind == "take" and self.flash is None and not self.approved
             if fails and not awaits_approval:
                 report.skipped += 1
+                if action.kind == "settle" and len(action.key) > 1:
+                    self.settle_alone.update(action.key)  # next step: one order per call
                 log(
                     "keeper.simulation_failed",
                     kind=action.kind,
@@ -908,7 +943,8 @@ class Keeper:
                 "sweep": "sweeps_sent",
             }.get(action.kind)
             if counter:
-                setattr(report, counter, getattr(report, counter) + 1)
+                count = len(action.key) if action.kind == "settle" else 1
+                setattr(report, counter, getattr(report, counter) + count)
             log("keeper.sent", kind=action.kind, key=action.key, nonce=tx.nonce)
         if rejected is not None:
             raise rejected.error
@@ -1068,13 +1104,14 @@ class Keeper:
         elif kind == "approve" and not outcome.succeeded:
             self.approved = False
         elif kind == "settle":
-            self.metrics.order_settlements.labels(result).inc()
-            first = self.first_priced.pop(subject, None)
-            if outcome.succeeded:
-                report.settlements_mined += 1
-                if first is not None:
-                    report.settle_latencies.append(mined_at - first)
-                    self.metrics.settle_latency_blocks.observe(mined_at - first)
+            for oid in subject:
+                self.metrics.order_settlements.labels(result).inc()
+                first = self.first_priced.pop(oid, None)
+                if outcome.succeeded:
+                    report.settlements_mined += 1
+                    if first is not None:
+                        report.settle_latencies.append(mined_at - first)
+                        self.metrics.settle_latency_blocks.observe(mined_at - first)
             self._add_profit(outcome)
         elif kind == "cancel_order":
             self.metrics.order_cancels.labels(result).inc()
@@ -1150,9 +1187,10 @@ class Keeper:
                 return False
             args = decoded.args
             if kind in ("settle", "cancel_order"):
+                orders = subject if kind == "settle" else (subject,)
                 return (
                     decoded.name in ("OrderSettled", "OrderCancelled")
-                    and int(args["orderId"]) == subject
+                    and int(args["orderId"]) in orders
                 )
             if kind == "liquidation":
                 return decoded.name == "Liquidated" and int(args["accountId"]) == subject

@@ -5,6 +5,7 @@ has expired. Chain time only: every block's timestamp is set by the test."""
 
 from __future__ import annotations
 
+from solvent.bench.keeper_bench import orders_per_settle_transaction
 from solvent.harness.nodes import crowd
 from solvent.harness.population import Trader, weth_longs
 from solvent.harness.trading import TradeRequest, commit_orders, publish_rounds
@@ -125,3 +126,29 @@ def test_a_restarted_keeper_finds_the_pending_orders_in_the_logs_and_settles_the
     assert restarted.step().orders_pending == 0
     settled = w.logs("order_book", "OrderSettled", published)
     assert sorted(e["orderId"] for e in settled) == sorted(targets)
+
+
+def test_orders_of_one_market_and_round_settle_in_one_batch_and_a_failed_batch_splits(
+    node, template
+):
+    """24 orders in two markets, one round each: two `settleOrders` calls. An order whose batch
+    failed its simulation (put in `settle_alone` as the keeper does) is then settled in a call of
+    its own, and the rest of its market still in one."""
+    w, keeper, traders = _ready(node, template)
+    requests = _reductions(w, traders)
+    _, _, targets = commit_orders(w, requests)
+    alone = min(targets)
+    keeper.settle_alone.add(alone)
+    published = publish_rounds(w, ["WETH", "WBTC"], max(targets.values()))
+    assert keeper.step().settlements_sent == ORDERS
+    w.mine_block()
+    assert keeper.step().orders_pending == 0
+    per_tx = orders_per_settle_transaction(w, published)
+    markets = {oid & 0xFF for oid in targets}
+    assert sorted(per_tx.values()) == sorted(
+        [1] + [sum(1 for o in targets if o & 0xFF == m and o != alone) for m in markets]
+    )
+    assert sum(per_tx.values()) == ORDERS
+    settled = w.logs("order_book", "OrderSettled", published)
+    assert sorted(e["orderId"] for e in settled) == sorted(targets)
+    assert keeper.settle_alone == set()  # forgotten once the order left the book

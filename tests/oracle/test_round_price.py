@@ -40,9 +40,11 @@ def test_mock_keeps_every_round_and_its_old_api(primary, rounds, deployer):
 def test_the_first_round_at_or_after_the_target_settles(adapter, listed, primary, rounds):
     target = rounds[2][1] - 50  # between rounds 2 and 3
     assert determining_round(rounds, target) == 3
-    assert adapter.roundPrice(listed, 3, target) == (ETH_PRICE + 2 * 10**8) * 10**10
+    assert adapter.roundPrice(listed, 3, target)[0] == (ETH_PRICE + 2 * 10**8) * 10**10
+    # With the round's time: the round determines every target up to it (a batch's range).
+    assert adapter.roundPrice(listed, 3, target)[1] == rounds[2][1]
     # Exactly at a round's time: that round.
-    assert adapter.roundPrice(listed, 3, rounds[2][1]) == (ETH_PRICE + 2 * 10**8) * 10**10
+    assert adapter.roundPrice(listed, 3, rounds[2][1])[0] == (ETH_PRICE + 2 * 10**8) * 10**10
 
 
 def test_any_other_round_is_refused(adapter, listed, primary, rounds):
@@ -72,14 +74,14 @@ def test_across_a_phase_change(chain, adapter, listed, primary, rounds, deployer
 
     # Target after phase 0's last round: phase 1's round 1 settles, nothing else.
     target = first_time - 10
-    assert adapter.roundPrice(listed, first, target) == ETH_PRICE * 10**10
+    assert adapter.roundPrice(listed, first, target)[0] == ETH_PRICE * 10**10
     with ape.reverts(adapter.NotFirstRound, predecessor=first):
         adapter.roundPrice(listed, second, target)
     # Target before phase 0's last round: that round, not phase 1's first.
     target = rounds[-1][1] - 10
     with ape.reverts(adapter.NotFirstRound, roundId=first, predecessor=5):
         adapter.roundPrice(listed, first, target)
-    assert adapter.roundPrice(listed, 5, target) == (ETH_PRICE + 4 * 10**8) * 10**10
+    assert adapter.roundPrice(listed, 5, target)[0] == (ETH_PRICE + 4 * 10**8) * 10**10
     with ape.reverts(adapter.NotFirstRound, roundId=second):
         adapter.roundPrice(listed, second, target)
 
@@ -93,7 +95,7 @@ def test_a_phase_that_never_published_is_skipped(chain, adapter, listed, primary
     assert first == round_id(2, 1)
     with ape.reverts(adapter.NotFirstRound, roundId=first, predecessor=5):
         adapter.roundPrice(listed, first, rounds[-1][1])
-    assert adapter.roundPrice(listed, first, rounds[-1][1] + 1) == ETH_PRICE * 10**10
+    assert adapter.roundPrice(listed, first, rounds[-1][1] + 1)[0] == ETH_PRICE * 10**10
 
 
 def test_validation_still_applies(chain, adapter, listed, primary, secondary, deployer):
@@ -119,4 +121,4 @@ def test_validation_still_applies(chain, adapter, listed, primary, secondary, de
 def test_decimals_are_normalized(chain, project, adapter, weth, deployer):
     feed = deployer.deploy(project.MockAggregator, 18, "ETH / USD 18", 2_000 * WAD)
     adapter.setAssetConfig(weth, asset_params(feed), sender=deployer)
-    assert adapter.roundPrice(weth, 1, int(feed.updatedAt())) == 2_000 * WAD
+    assert adapter.roundPrice(weth, 1, int(feed.updatedAt()))[0] == 2_000 * WAD

@@ -259,7 +259,7 @@ def test_execution_value_matches_the_model(
                 model.MarketMark(
                     net,
                     int(seeded.oracle.price(asset)),
-                    int(seeded.oracle.roundPrice(asset, rounds[market], target)),
+                    int(seeded.oracle.roundPrice(asset, rounds[market], target).priceWad),
                 )
             )
         expected = model.execution_value(int(pool.totalAssets()), 10**12, marks, round_up)
