@@ -288,6 +288,46 @@ class ProtocolMachine(RuleBasedStateMachine):
         self._judge(lambda state: self._judge_settlement(order, determined, outcome, state))
         return outcome
 
+    @precondition(lambda self: bool(self.shadow.orders.pending))
+    @rule(pick=st.integers(0, 7))
+    def settle_batch(self, pick: int) -> None:
+        """A keeper settles, in one `settleOrders` call, every pending order of a market that the
+        picked order's determined round prices (each fill sees the skew the previous one left:
+        the shadow checks them in log order)."""
+        first = self._pending(pick, live=True)
+        book = self.shadow.orders
+        determined = book.determined(first)
+        if determined is None:
+            return
+        batch = [
+            o
+            for _, o in sorted(book.pending.items())
+            if o.market == first.market and book.determined(o) == determined
+        ]
+        sizes = {o.account: self.state.positions[(o.account, o.market)].size for o in batch}
+        ids = [o.order_id for o in batch]
+        outcome = self._tx(KEEPER, "orders", "settleOrders", ids, determined.round_id)
+        for settled in outcome.named("OrderSettled"):
+            account = settled.args.orderId >> 8
+            if ref.increases_risk(sizes[account], sizes[account] + settled.args.sizeDelta):
+                self.risk_increased.add(account)
+        self._judge(lambda state: self._judge_batch(batch, outcome, state))
+
+    def _judge_batch(self, batch: list[PendingOrder], outcome: Outcome, state: State) -> None:
+        """The batch reverts as a whole on an order `settleOrder` would refuse (an expired one),
+        or on a round price the oracle refuses; otherwise every order is settled or cancelled."""
+        expired = [o for o in batch if state.now > self.shadow.orders.expiry(o)]
+        if expired:
+            require(
+                outcome.error == "OrderExpired", f"batch with an expired order: {outcome.error}"
+            )
+        elif not outcome.ok:
+            require(outcome.error in PRICE_REFUSALS, f"batch refused: {outcome.error}")
+        else:
+            ended = {e.args.orderId for e in outcome.named("OrderSettled")}
+            ended |= {e.args.orderId for e in outcome.named("OrderCancelled")}
+            require(ended == {o.order_id for o in batch}, f"batch left orders: {ended}")
+
     def _judge_settlement(
         self, order: PendingOrder, determined: Round | None, outcome: Outcome, state: State
     ) -> None:

@@ -186,12 +186,23 @@ class Shadow:
         pool, liquidator = codec.address("pool").lower(), codec.address("liquidator").lower()
         book = codec.address("orders").lower()
         # A settlement is judged against the positions before its fill (the engine's `Traded`
-        # comes first in the logs): the skew sets the fill price and the fee.
-        for e in outcome.events:
-            if e.address == book and e.name == "OrderSettled":
-                self._check_settlement(e.args)
+        # comes first in the logs): the skew sets the fill price and the fee. In a batch
+        # (`settleOrders`) each fill sees the skew the previous ones left, so each settlement is
+        # checked when its own fill comes, in log order.
+        settlements = [
+            e.args for e in outcome.events if e.address == book and e.name == "OrderSettled"
+        ]
+        checked = 0
         for e in outcome.events:
             a = e.args
+            if (
+                e.address == engine
+                and e.name == "Traded"
+                and checked < len(settlements)
+                and settlements[checked].orderId == order_id(a.accountId, a.marketId)
+            ):
+                self._check_settlement(settlements[checked])
+                checked += 1
             if e.address == book and e.name == "OrderCommitted":
                 self._committed(a)
             elif e.address == book and e.name == "OrderSettled":
@@ -231,6 +242,9 @@ class Shadow:
             elif e.address == pool and e.name in ("Deposit", "Withdraw"):
                 pass  # its quote moves through the engine's PoolDeposit / PoolWithdrawal
             self.count(e.name)
+        require(
+            checked == len(settlements), f"{len(settlements) - checked} settlements without a fill"
+        )
 
     def _fill(self, a: Record) -> None:
         """A settled order's fill (its price and fee were checked by `_check_settlement`)."""

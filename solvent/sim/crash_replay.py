@@ -245,15 +245,10 @@ def replay_window(
 
         protocol = deploy(project, chain, configs.load(CONFIG), accounts.test_accounts[0])
         world = world_from_protocol(project, chain, protocol, accounts=10 + len(keepers))
-        world.send_ok(
+        # a governance act: through the timelock, as the deployment makes every parameter change
+        world.govern(
             [
-                world.tx(
-                    OPERATOR,
-                    world.oracle,
-                    "seedVolatility",
-                    world.tokens[k].address,
-                    int(sigma * WAD),
-                )
+                (world.oracle, "seedVolatility", (world.tokens[k].address, int(sigma * WAD)))
                 for k, sigma in seeds.items()
             ]
         )

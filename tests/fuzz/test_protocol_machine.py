@@ -46,6 +46,7 @@ def test_campaign_reached_every_kind_of_step():
         "engine.deposit:ok",
         "orders.commitOrder:ok",
         "orders.settleOrder:ok",
+        "orders.settleOrders:ok",  # a batch, each fill checked against the skew before it
         "event:OrderSettled",
         "event:OrderCancelled:Expired",  # cancelled after expiry, or replaced by a new commit
         "cancel:before-expiry-refused",
