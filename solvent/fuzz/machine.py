@@ -288,22 +288,29 @@ class ProtocolMachine(RuleBasedStateMachine):
         self._judge(lambda state: self._judge_settlement(order, determined, outcome, state))
         return outcome
 
-    @precondition(lambda self: bool(self.shadow.orders.pending))
-    @rule(pick=st.integers(0, 7))
-    def settle_batch(self, pick: int) -> None:
-        """A keeper settles, in one `settleOrders` call, every pending order of a market that the
-        picked order's determined round prices (each fill sees the skew the previous one left:
-        the shadow checks them in log order)."""
-        first = self._pending(pick, live=True)
+    def _batch_with(self, first: PendingOrder) -> list[PendingOrder]:
+        """The pending orders of `first`'s market that its determined round prices and that had
+        not expired at the last read (an expired one would revert the whole batch)."""
         book = self.shadow.orders
         determined = book.determined(first)
         if determined is None:
-            return
-        batch = [
+            return []
+        return [
             o
             for _, o in sorted(book.pending.items())
-            if o.market == first.market and book.determined(o) == determined
+            if o.market == first.market
+            and book.determined(o) == determined
+            and book.expiry(o) > self.state.now
         ]
+
+    def settle_batch(self, first: PendingOrder) -> Outcome:
+        """A keeper settles, in one `settleOrders` call, every pending order of a market that one
+        round prices (`trade_now` does when other orders wait for its round): each fill sees the
+        skew the previous one left, and the shadow checks them in log order. Not a rule of its
+        own: one more rule shifts every draw of the derandomized mutation campaigns."""
+        batch = self._batch_with(first)
+        determined = self.shadow.orders.determined(first)
+        assert determined is not None and batch
         sizes = {o.account: self.state.positions[(o.account, o.market)].size for o in batch}
         ids = [o.order_id for o in batch]
         outcome = self._tx(KEEPER, "orders", "settleOrders", ids, determined.round_id)
@@ -312,6 +319,7 @@ class ProtocolMachine(RuleBasedStateMachine):
             if ref.increases_risk(sizes[account], sizes[account] + settled.args.sizeDelta):
                 self.risk_increased.add(account)
         self._judge(lambda state: self._judge_batch(batch, outcome, state))
+        return outcome
 
     def _judge_batch(self, batch: list[PendingOrder], outcome: Outcome, state: State) -> None:
         """The batch reverts as a whole on an order `settleOrder` would refuse (an expired one),
@@ -427,7 +435,10 @@ class ProtocolMachine(RuleBasedStateMachine):
         # The step's earlier transactions moved balances: the settlement is judged on a fresh read.
         self.state = read_state(self.driver, self.system)
         self.shadow.quotes = {a: self.state.accounts[a].quoteBalance for a in TRADERS}
-        return self._settle(self.shadow.orders.pending[order_id(trader, market)])
+        order = self.shadow.orders.pending[order_id(trader, market)]
+        if len(self._batch_with(order)) > 1:
+            return self.settle_batch(order)
+        return self._settle(order)
 
     def size_for(self, market: int, usd: int, long: bool) -> int:
         """`usd` dollars of the market's asset at the last price the feeds were set to, signed."""

@@ -98,3 +98,27 @@ def test_a_liquidation_that_empties_a_market_restarts_its_funding(fast_driver, f
         assert market.fundingRate > 0  # the longs' rate survives the restart
     finally:
         machine.teardown()
+
+
+def test_a_batch_settles_each_fill_against_the_skew_before_it(fast_driver, fuzz_system):
+    """`settleOrders` (issue 14's batch settlement): three traders' orders in one market, priced
+    by one round, settled in one call. Each fill moves the skew the next one is priced at; the
+    shadow checks every settlement against the skew before its own fill, in log order."""
+    machine = ProtocolMachine.bind(fast_driver, fuzz_system)()
+    try:
+        machine.open_positions(
+            weth=10_000, quote=20_000, leverage=2, long=True, crash=False, withdraw_share=0
+        )
+        machine.protocol_keeps_its_promises()
+        for trader in (1, 2, 3, 4):
+            machine.deposit(asset="quote", trader=trader, usd=5_000)
+        for trader, long in ((1, True), (2, True), (3, False)):
+            size = machine.size_for(0, 3_000, long=long)
+            assert machine._commit(trader, 0, size, 2**256 - 1 if long else 0).ok
+        machine.trade_now(4, 0, machine.size_for(0, 3_000, long=True))  # the fourth joins them
+        machine.protocol_keeps_its_promises()
+        assert machine.branches.get("orders.settleOrders:ok", 0) == 1
+        assert machine.shadow.counts.get("OrderSettled", 0) >= 4 + 2  # the batch + the opening
+        assert not machine.shadow.orders.pending
+    finally:
+        machine.teardown()
