@@ -422,6 +422,10 @@ contract DutchAuctionLiquidator is ILiquidator, AccessControl, ReentrancyGuardTr
             paid = insuranceFund.payKeeperReward(rewardRecipient, reward);
             // paid <= reward <= tab - debt - paid before: the sum stays below the tab (uint80).
             book.paid += uint80(paid);
+            // Written after the call: it books what the fund actually paid. The fund is a
+            // governance-set protocol contract that transfers quote and calls nothing back, and the
+            // one other writer, `prepareAuctionSlots`, is the timelock's alone.
+            // slither-disable-next-line reentrancy-no-eth
             _resetBooks[slot] = book;
         }
         emit AuctionReset(id, msg.sender, startPrice, reward, paid);
