@@ -146,55 +146,41 @@ class GasChange:
     why: str
 
 
-# The latest round's moves (issue 14's gas targets). A rise above 10% must say why here;
-# tests/test_bench_gas_table.py checks that `after` is the snapshot's figure.
-_FEE_IN_FILL = (
-    "the settlement fee is charged inside fillOrder (one engine call per fill instead of two)"
+# The latest round's moves (session 7: batch settlement and governance). A rise above 10% must
+# say why here; tests/test_bench_gas_table.py checks that `after` is the snapshot's figure. New
+# rows: orders.settle_batch_10, orders.settle_batch_of_1, orders.settle_batch_per_order.
+_MARKET_BY_ASSET = (
+    "a fill checks its market by the asset in the slot it reads anyway, not the array length"
 )
-_RISK_PRICE = (
-    "the risk gate returns the price (`riskIncreasePrice`): one oracle call per held asset "
-    "instead of a gate call and a price call"
+_ROUND_TIME = (
+    "roundPrice returns the round's updatedAt too (the batch's one round check per range of "
+    "target times)"
 )
-_BORROW_SLOT = "the borrow state is written in one SSTORE (was one read-modify-write per field)"
-_DISPATCH = "one more selector in the engine's dispatch (marketSkew, fillOrder's new arguments)"
+_GOVERNANCE = (
+    "governance hardening: setters without the reentrancy guard and views dropped for code "
+    "size (shorter dispatch), the fund's principal tracked on deposits and redemptions"
+)
 GAS_CHANGES: tuple[GasChange, ...] = (
+    GasChange("engine.fill_close", 61_222, 59_241, _MARKET_BY_ASSET),
+    GasChange("engine.fill_open", 111_407, 109_426, _MARKET_BY_ASSET),
+    GasChange("engine.liquidate_partial", 119_801, 119_800, _GOVERNANCE),
+    GasChange("engine.withdraw", 76_347, 76_325, _GOVERNANCE),
+    GasChange("liquidator.start_2_lots", 109_681, 109_659, _GOVERNANCE),
+    GasChange("liquidator.take_callback", 166_699, 166_681, _GOVERNANCE),
+    GasChange("liquidator.take_full", 89_105, 89_083, _GOVERNANCE),
+    GasChange("liquidator.take_partial", 89_748, 89_726, _GOVERNANCE),
+    GasChange("orders.settle_open", 201_031, 199_447, f"{_MARKET_BY_ASSET}; {_ROUND_TIME}"),
     GasChange(
-        "orders.settle_open",
-        245_553,
-        201_031,
-        "now measured in a market with positions, a minute after the last fill (funding accrues "
-        "over the delay; the market's slots exist, as in a live market; the empty market's first "
-        f"position is settle_open_empty_market); {_FEE_IN_FILL}; marketSkew in the engine "
-        f"proper (no fallback hop); {_RISK_PRICE}; {_BORROW_SLOT}",
+        "orders.settle_open_empty_market", 229_700, 228_116, f"{_MARKET_BY_ASSET}; {_ROUND_TIME}"
     ),
-    GasChange(
-        "orders.settle_open_empty_market",
-        245_553,
-        229_700,
-        "the former settle_open scenario (the market's first position: its funding and "
-        f"open-interest slots are created, 2 x 20k); {_FEE_IN_FILL}; marketSkew in the engine; "
-        f"{_RISK_PRICE}; {_BORROW_SLOT}",
-    ),
-    GasChange("engine.fill_open", 112_236, 111_407, f"{_RISK_PRICE}; {_BORROW_SLOT}"),
-    GasChange("engine.withdraw", 77_107, 76_347, f"{_RISK_PRICE}; {_BORROW_SLOT}"),
-    GasChange("engine.liquidate_handoff_2pos_2col", 312_298, 312_063, _BORROW_SLOT),
-    GasChange("engine.liquidate_partial", 120_138, 119_801, _BORROW_SLOT),
-    GasChange("system.liquidate_2pos_2col", 325_443, 325_081, _BORROW_SLOT),
-    GasChange("system.liquidate_2pos_2col_unprepared", 393_571, 393_209, _BORROW_SLOT),
-    GasChange("system.complete_liquidation_2pos_2col", 588_133, 587_773, _BORROW_SLOT),
-    GasChange("engine.deposit", 39_712, 39_779, _DISPATCH),
-    GasChange("engine.fill_close", 61_184, 61_222, f"{_DISPATCH}; fillOrder's settler check"),
-    GasChange("orders.commit", 47_331, 47_332, _DISPATCH),
-    GasChange("orders.commit_increase", 96_891, 96_892, _DISPATCH),
-    GasChange("system.take_lot_0", 131_345, 131_346, _DISPATCH),
-    GasChange("system.take_lot_1", 131_345, 131_346, _DISPATCH),
-    GasChange("system.take_lot_0_inventory", 114_245, 114_246, _DISPATCH),
-    GasChange(
-        "oracle.poke",
-        66_562,
-        66_572,
-        "an expired volatility forecast is cleared at the poke (docs/predictive-margin.md)",
-    ),
+    GasChange("pool.execute_deposit", 310_028, 310_019, _ROUND_TIME),
+    GasChange("pool.execute_redeem", 328_270, 328_315, _ROUND_TIME),
+    GasChange("system.complete_liquidation_2pos_2col", 587_773, 587_687, _GOVERNANCE),
+    GasChange("system.liquidate_2pos_2col", 325_081, 325_083, _GOVERNANCE),
+    GasChange("system.liquidate_2pos_2col_unprepared", 393_209, 393_211, _GOVERNANCE),
+    GasChange("system.take_lot_0", 131_346, 131_302, _GOVERNANCE),
+    GasChange("system.take_lot_0_inventory", 114_246, 114_202, _GOVERNANCE),
+    GasChange("system.take_lot_1", 131_346, 131_302, _GOVERNANCE),
 )
 RISE_NEEDING_A_REASON = 0.10
 
