@@ -368,6 +368,8 @@ def test_a_new_commit_replaces_an_expired_order(funded, chain, deployer, trader)
 # ------------------------------------------------------------------ governance
 
 
+# 20-50 s alone: `make test-slow` (and CI) runs it; `make test` stays nearer 10 minutes
+@pytest.mark.slow
 def test_market_configuration_bounds(funded, deployer, stranger):
     book = funded.orders
     good = (15, 4_500, 2 * USDC, 2 * 10**14, 5 * 10**14, 1_000)

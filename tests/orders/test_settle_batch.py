@@ -6,6 +6,7 @@ reject path has its named error, and the gas rows of issue 14's settlement targe
 from __future__ import annotations
 
 import ape
+import pytest
 
 from solvent import orders
 from solvent.model import orders as model
@@ -183,6 +184,8 @@ def test_settle_orders_rejects_bad_batches(funded, chain, deployer, trader, keep
         book.settleOrders([eth_oids[0]], int(system.feeds[ETH].roundId()), sender=keeper)
 
 
+# 20-50 s alone: `make test-slow` (and CI) runs it; `make test` stays nearer 10 minutes
+@pytest.mark.slow
 def test_a_batch_checks_the_round_for_every_target_time(
     funded, chain, deployer, trader, keeper, steady_clock
 ):
