@@ -173,7 +173,7 @@ GAS_CHANGES: tuple[GasChange, ...] = (
     GasChange(
         "orders.settle_open_empty_market", 229_700, 228_116, f"{_MARKET_BY_ASSET}; {_ROUND_TIME}"
     ),
-    GasChange("pool.execute_deposit", 310_028, 310_019, _ROUND_TIME),
+    GasChange("pool.execute_deposit", 310_028, 310_095, _ROUND_TIME),
     GasChange("pool.execute_redeem", 328_270, 328_315, _ROUND_TIME),
     GasChange("system.complete_liquidation_2pos_2col", 587_773, 587_687, _GOVERNANCE),
     GasChange("system.liquidate_2pos_2col", 325_081, 325_083, _GOVERNANCE),
