@@ -91,7 +91,7 @@ sim: setup ## run the crash simulator (reports/sim/); SIM_ARGS="--scenario gap_3
 	$(BIN)/ape run simulate $(SIM_ARGS)
 
 fuzz: setup ## deep stateful fuzzing campaign (>= 100k steps; replay with ARGS='--hypothesis-seed=N')
-	HYPOTHESIS_PROFILE=deep $(BIN)/ape test tests/fuzz/test_protocol_machine.py -q $(ARGS)
+	HYPOTHESIS_PROFILE=deep $(BIN)/ape test tests/fuzz/test_protocol_machine.py -m "slow or not slow" -q $(ARGS)
 
 freeze: $(PY_STAMP) ## rewrite requirements.txt from the venv
 	{ head -2 requirements.txt; $(BIN)/pip freeze --exclude-editable | grep -v -i '^solvent'; } > requirements.tmp

@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from eth_utils import keccak, to_checksum_address
+
 from solvent.abi.codec import Abi, abi_json, merge_abis
 from solvent.config import AssetSpec, FeedSpec, ProtocolConfig, TokenSpec
 
@@ -343,41 +345,60 @@ def hand_over_roles(
             if contract.hasRole(role, deployer):
                 contract.renounceRole(role, deployer, **tx)
     protocol.timelock = timelock
-    protocol.extra["role_candidates"] = [me, *proposers, *executors, *holders.values()]
     protocol.roles = role_holders(protocol)
 
 
+TIMELOCK_ROLES = ("PROPOSER_ROLE", "EXECUTOR_ROLE", "CANCELLER_ROLE", "DEFAULT_ADMIN_ROLE")
+_ROLE_GRANTED = "0x" + keccak(text="RoleGranted(bytes32,address,address)").hex()
+_ROLE_REVOKED = "0x" + keccak(text="RoleRevoked(bytes32,address,address)").hex()
+
+
+def role_id(name: str) -> str:
+    """An AccessControl role's id as the contracts define it: 0 for the admin role, else
+    keccak256 of its name."""
+    raw = bytes(32) if name == "DEFAULT_ADMIN_ROLE" else keccak(text=name)
+    return "0x" + raw.hex()
+
+
 def role_holders(protocol: Protocol) -> dict[str, dict[str, list[str]]]:
-    """contract -> role -> holders, read back from the chain (the timelock's own roles too)."""
-    timelock = protocol.timelock
+    """contract -> role -> holders (the timelock's own roles too), replayed from the
+    RoleGranted/RoleRevoked events since the deployment block: AccessControl has no enumeration,
+    and its events name every holder, not only the addresses one thought to ask about. One
+    eth_getLogs instead of a hasRole call per (contract, role, candidate)."""
+    contracts = dict(governed_contracts(protocol))
+    wanted = {
+        key: {name for name, _ in GOVERNED_ROLES[key]} | set(DEPLOYER_ROLES) for key in contracts
+    }
+    if protocol.timelock is not None:
+        contracts["timelock"] = protocol.timelock
+        wanted["timelock"] = set(TIMELOCK_ROLES)
+    by_address = {str(c.address).lower(): key for key, c in contracts.items()}
+    web3 = protocol.engine.provider.web3
+    logs = web3.eth.get_logs(
+        {
+            "fromBlock": protocol.deploy_block,
+            "toBlock": "latest",
+            "address": [c.address for c in contracts.values()],
+            "topics": [[_ROLE_GRANTED, _ROLE_REVOKED]],
+        }
+    )
+    held: dict[tuple[str, str], set[str]] = {}
+    for log in sorted(logs, key=lambda entry: (entry["blockNumber"], entry["logIndex"])):
+        key = by_address[str(log["address"]).lower()]
+        role = "0x" + bytes(log["topics"][1]).hex()
+        account = to_checksum_address(bytes(log["topics"][2])[-20:])
+        members = held.setdefault((key, role), set())
+        if "0x" + bytes(log["topics"][0]).hex() == _ROLE_GRANTED:
+            members.add(account)
+        else:
+            members.discard(account)
     out: dict[str, dict[str, list[str]]] = {}
-    candidates = {str(a) for a in _role_candidates(protocol)}
-    for key, contract in governed_contracts(protocol).items():
-        names = {name for name, _ in GOVERNED_ROLES[key]} | set(DEPLOYER_ROLES)
+    for key in contracts:
         out[key] = {}
-        for name in sorted(names):
-            if not hasattr(contract, name):
-                continue
-            role = getattr(contract, name)()
-            held = sorted(a for a in candidates if contract.hasRole(role, a))
-            if held:
-                out[key][name] = held
-    if timelock is not None:
-        out["timelock"] = {}
-        for name in ("PROPOSER_ROLE", "EXECUTOR_ROLE", "CANCELLER_ROLE", "DEFAULT_ADMIN_ROLE"):
-            role = getattr(timelock, name)()
-            held = sorted(a for a in candidates if timelock.hasRole(role, a))
-            if held:
-                out["timelock"][name] = held
+        for name in sorted(wanted[key]):
+            if members := held.get((key, role_id(name))):
+                out[key][name] = sorted(members)
     return out
-
-
-def _role_candidates(protocol: Protocol) -> list[str]:
-    """Every address that may hold a role: the deployment's contracts, the deployer and the
-    holders named at deployment (AccessControl has no enumeration)."""
-    out = set(protocol.addresses().values()) | set(protocol.extra.get("role_candidates", ()))
-    out.add(ZERO_ADDRESS)
-    return sorted(out)
 
 
 def _risk_steward(

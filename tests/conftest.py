@@ -3,6 +3,7 @@ import os
 from pathlib import Path
 
 import pytest
+from ape_ethereum.trace import Trace
 
 from solvent import config as configs
 from solvent.deploy import Protocol, deploy
@@ -45,6 +46,15 @@ def steady_clock(chain):
 def gas() -> GasReport:
     """Record an operation's gas: `gas.record("engine.deposit", receipt)`."""
     return _gas_report
+
+
+def pytest_configure(config):
+    """ape-foundry prints the enriched call trace of every reverted transaction. Enriching it
+    costs about 250 ms a revert (it re-derives the test accounts' keys to label addresses), and
+    the suite checks hundreds of reject paths, where the decoded error is what a test needs.
+    SOLVENT_REVERT_TRACES=1 prints them again, for debugging a failure."""
+    if os.environ.get("SOLVENT_REVERT_TRACES") != "1":
+        Trace.show = lambda self, *args, **kwargs: None  # type: ignore[method-assign]
 
 
 def pytest_collection_modifyitems(session, config, items):
