@@ -1,0 +1,286 @@
+"""One Monte Carlo episode: a seeded price path, a parameter point and a seeded book, run on the
+exact Python world (solvent.model.world) with a scripted keeper. The same episode replays on
+Anvil (referee.py) and must end equal to the wei.
+
+Time: the book's orders fill in one block at `FILL_TIME`; step k of the path is the block at
+`FILL_TIME + k · step_seconds`, carrying the feeds' answers for step k first, then the keeper's
+liquidations decided after block k - 1 (in account order, at most `max_per_block`). A keeper with
+latency L liquidates an account in the block L blocks after the one that made it liquidatable,
+counted from the start of its breach episode (an account that recovers starts afresh), and fails
+a whole block with probability `failure_rate` (seeded).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import random
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+
+from solvent import config as configs
+from solvent.config import ProtocolConfig
+from solvent.model.world import AccountPlan, Liquidation, ProtocolWorld, Rules, WriteOff
+from solvent.sim import calibration
+from solvent.sim.paths import gap, gbm_with_jumps
+from solvent.sim.scenarios import GENESIS_TIMESTAMP
+
+WAD = 10**18
+QUOTE = 10**6
+CONFIG = "local"
+FILL_TIME = GENESIS_TIMESTAMP + 7_200  # after the deployment's blocks (1 s each) on the referee
+PATH_MODELS = ("gbm_jumps", "calibrated", "gap")
+# What a grid axis sets: the protocol's leverage cap (the initial margin), the liquidation
+# penalty, the insurance fund's stake, the keeper's latency.
+AXES = ("leverage", "penalty", "fund", "latency")
+
+
+@dataclass(frozen=True)
+class Point:
+    """A parameter point of the grid."""
+
+    leverage: float = 10.0  # the cap: initial margin ratio 1 / leverage
+    penalty: float = 0.025  # liquidation penalty rate
+    fund: float = 250_000.0  # insurance fund stake, USD
+    latency: int = 1  # keeper latency, blocks
+
+    @classmethod
+    def of(cls, values: dict[str, float]) -> Point:
+        unknown = set(values) - set(AXES)
+        if unknown:
+            raise ValueError(f"unknown axis {sorted(unknown)}: choose from {', '.join(AXES)}")
+        kwargs: dict[str, Any] = dict(values)
+        if "latency" in kwargs:
+            kwargs["latency"] = int(kwargs["latency"])
+        return dataclasses.replace(cls(), **kwargs)
+
+    def label(self, axes: tuple[str, ...]) -> str:
+        return ", ".join(f"{a}={getattr(self, a):g}" for a in axes)
+
+
+@dataclass(frozen=True)
+class BookSpec:
+    """A seeded book of quote-only accounts, each levered to a share of the cap."""
+
+    accounts: int = 40
+    seed: int = 7
+    min_collateral_usd: float = 5_000.0
+    max_collateral_usd: float = 50_000.0
+    # each account's leverage is uniform in [min, max] times the point's cap
+    min_cap_share: float = 0.5
+    max_cap_share: float = 0.9
+    long_share: float = 0.7  # a crowd leaning long, as before a crash
+    lp_usd: float = 20_000_000.0
+
+
+@dataclass(frozen=True)
+class KeeperSpec:
+    failure_rate: float = 0.0
+    max_per_block: int = 10  # the keeper's gas budget: liquidations per block
+
+
+@dataclass(frozen=True)
+class PathSpec:
+    model: str = "gbm_jumps"
+    steps: int = 288  # one day of 300 s blocks
+    step_seconds: int = 300
+
+
+@dataclass(frozen=True)
+class EpisodeSpec:
+    point: Point
+    path_seed: int
+    path: PathSpec = field(default_factory=PathSpec)
+    book: BookSpec = field(default_factory=BookSpec)
+    keeper: KeeperSpec = field(default_factory=KeeperSpec)
+
+
+# ---------------------------------------------------------------------- inputs
+
+
+@lru_cache(maxsize=64)
+def protocol_config(point: Point) -> ProtocolConfig:
+    """config/local.yaml with the point's leverage cap (each market's IM scale, so that its
+    initial margin ratio at the seed sigma is 1 / leverage, and the order book's commit margin to
+    match) and penalty rate."""
+    base = configs.load(CONFIG)
+    assets = []
+    for asset in base.assets:
+        m = asset.market
+        mmr = max(m.base_mmr, -(-m.vol_factor * min(asset.oracle.seed_sigma, m.sigma_cap) // WAD))
+        im_scale = WAD * WAD // round(point.leverage * mmr)
+        if im_scale < WAD:
+            raise ValueError(f"leverage {point.leverage:g} is above 1 / maintenance margin")
+        bps = int(10_000 / point.leverage)
+        assets.append(
+            dataclasses.replace(
+                asset,
+                market=dataclasses.replace(m, im_scale=im_scale),
+                orders=dataclasses.replace(asset.orders, commit_margin_bps=bps),
+            )
+        )
+    liquidation = dataclasses.replace(base.liquidation, penalty_rate=round(point.penalty * WAD))
+    return dataclasses.replace(base, assets=tuple(assets), liquidation=liquidation)
+
+
+def start_prices(config: ProtocolConfig) -> dict[str, float]:
+    """Every path starts at the feeds' initial price (the order book's reference price)."""
+    return {a.key: float(a.feed.initial_price or 0) for a in config.assets}
+
+
+def path_answers(spec: PathSpec, seed: int, config: ProtocolConfig) -> list[dict[str, int]]:
+    """The feeds' answers (primary feed decimals) at each step of the seeded path."""
+    starts = start_prices(config)
+    if spec.model == "gbm_jumps":  # the simulator's hand-set stress (scenarios._gbm)
+        paths = {
+            "WETH": gbm_with_jumps(starts["WETH"], spec.steps, spec.step_seconds, 1.2, seed, 0, 4),
+            "WBTC": gbm_with_jumps(
+                starts["WBTC"], spec.steps, spec.step_seconds, 0.9, seed + 1, 0, 3
+            ),
+        }
+    elif spec.model == "calibrated":
+        fitted = calibration.load_calibration()
+        paths = calibration.gbm_jumps_calibrated(
+            starts, spec.steps, spec.step_seconds, seed, fitted
+        )
+    elif spec.model == "gap":  # a seeded gap of 10-50% at a seeded step, both assets
+        rng = random.Random(seed)
+        drop, before = rng.uniform(0.1, 0.5), rng.randrange(1, max(2, spec.steps // 2))
+        paths = {
+            key: gap(start, drop, before, spec.steps - before, spec.step_seconds)
+            for key, start in starts.items()
+        }
+    else:
+        raise ValueError(f"unknown path model {spec.model!r}: choose from {', '.join(PATH_MODELS)}")
+    decimals = {a.key: a.feed.decimals for a in config.assets}
+    return [
+        {key: round(paths[key].prices[k] * 10 ** decimals[key]) for key in decimals}
+        for k in range(spec.steps)
+    ]
+
+
+def plan_book(spec: BookSpec, point: Point, config: ProtocolConfig) -> list[AccountPlan]:
+    """The seeded book: account i + 1 deposits quote and opens one position in one or both
+    markets at a leverage drawn as a share of the point's cap (sizes to 6 decimals)."""
+    rng = random.Random(spec.seed)
+    prices = start_prices(config)
+    keys = [a.key for a in config.assets]
+    plans = []
+    for i in range(spec.accounts):
+        collateral = rng.uniform(spec.min_collateral_usd, spec.max_collateral_usd)
+        leverage = point.leverage * rng.uniform(spec.min_cap_share, spec.max_cap_share)
+        markets = rng.choice([keys[:1], keys[1:2], keys])
+        orders = []
+        for key in markets:
+            direction = 1 if rng.random() < spec.long_share else -1
+            size = round(direction * collateral * leverage / len(markets) / prices[key], 6)
+            orders.append((key, round(size * 10**6) * 10**12))
+        plans.append(AccountPlan(i + 1, int(collateral * QUOTE), tuple(orders)))
+    return plans
+
+
+# ---------------------------------------------------------------------- the run
+
+
+@dataclass
+class Trace:
+    """What the referee compares block by block: the liquidations sent and their outcomes, and
+    the accounts liquidatable after each block."""
+
+    sent: list[list[int]] = field(default_factory=list)  # per step, accounts the keeper sent
+    landed: list[list[Liquidation]] = field(default_factory=list)  # per step, in block order
+    write_offs: list[list[WriteOff]] = field(default_factory=list)  # per step
+    liquidatable: list[list[int]] = field(default_factory=list)  # per step, after the block
+
+
+@dataclass
+class Episode:
+    spec: EpisodeSpec
+    world: ProtocolWorld
+    trace: Trace
+    metrics: dict[str, Any]
+
+
+def step_time(spec: EpisodeSpec, step: int) -> int:
+    return FILL_TIME + step * spec.path.step_seconds
+
+
+def run(spec: EpisodeSpec) -> Episode:
+    """The episode on the exact model."""
+    config = protocol_config(spec.point)
+    rules = Rules.from_config(config)
+    answers = path_answers(spec.path, spec.path_seed, config)
+    world = ProtocolWorld.empty(rules, int(spec.book.lp_usd * QUOTE), int(spec.point.fund * QUOTE))
+    world.set_prices(answers[0])
+    world.open_book(plan_book(spec.book, spec.point, config), FILL_TIME)
+    pool0, fund0 = world.pool_assets(FILL_TIME), world.fund
+    rng = random.Random(f"{spec.path_seed}:keeper")
+    trace = Trace()
+    since: dict[int, int] = {}  # account -> the step after which its breach episode started
+    seen = world.liquidatable(FILL_TIME)
+    for account in seen:
+        since[account] = 0
+    peak, fund_low = 0, fund0
+    for step in range(1, spec.path.steps):
+        now = step_time(spec, step)
+        world.set_prices(answers[step])
+        due = [a for a in seen if step - since[a] >= spec.point.latency]
+        if rng.random() < spec.keeper.failure_rate:
+            due = []
+        due = due[: spec.keeper.max_per_block]
+        events, write_offs = len(world.liquidations), len(world.write_offs)
+        landed = {a for a in due if world.liquidate(a, now) is not None}
+        trace.sent.append(due)
+        trace.landed.append(world.liquidations[events:])
+        trace.write_offs.append(world.write_offs[write_offs:])
+        seen = world.liquidatable(now)
+        # an account still liquidatable after its liquidation starts a new breach episode
+        since = {a: step if a in landed else since.get(a, step) for a in seen}
+        trace.liquidatable.append(seen)
+        peak = max(peak, _written_off(world) * 10**12 + _negative_equity(world, now))
+        fund_low = min(fund_low, world.fund)
+    end = step_time(spec, spec.path.steps - 1)
+    outstanding = _negative_equity(world, end)
+    written = _written_off(world)
+    covered = sum(w.covered for w in world.write_offs)
+    socialized = sum(w.socialized for w in world.write_offs)
+    metrics = {
+        "bad_debt_usd": (written * 10**12 + outstanding) / WAD,
+        "bad_debt_peak_usd": peak / WAD,
+        "written_off_usd": written / QUOTE,
+        "covered_by_insurance_usd": covered / QUOTE,
+        "socialized_usd": socialized / QUOTE,
+        "lp_loss_usd": (pool0 - world.pool_assets(end)) / QUOTE,
+        "lp_credit_loss_usd": socialized / QUOTE + outstanding / WAD,
+        "fund_drawdown_usd": (fund0 - fund_low) / QUOTE,
+        "liquidations": len(world.liquidations),
+        "liquidated_accounts": len({e.account for e in world.liquidations}),
+        "keeper_paid_usd": world.keeper_paid / QUOTE,
+        "max_drawdown": _max_drawdown(answers),
+    }
+    return Episode(spec, world, trace, metrics)
+
+
+def summary(spec: EpisodeSpec) -> dict[str, Any]:
+    """What a campaign task returns for one episode: its inputs and its metrics (small, so that
+    a cluster ships little)."""
+    return {"point": dataclasses.asdict(spec.point), "seed": spec.path_seed, **run(spec).metrics}
+
+
+def _written_off(world: ProtocolWorld) -> int:
+    return sum(w.debt for w in world.write_offs)
+
+
+def _negative_equity(world: ProtocolWorld, now: int) -> int:
+    """WAD USD of negative maintenance equity of the accounts still open (as `healthOf`)."""
+    return sum(max(0, -world.health(a, now)[0]) for a in world.accounts)
+
+
+def _max_drawdown(answers: list[dict[str, int]]) -> float:
+    worst = 0.0
+    for key in answers[0]:
+        peak = answers[0][key]
+        for row in answers:
+            peak = max(peak, row[key])
+            worst = max(worst, 1 - row[key] / peak)
+    return round(worst, 4)
