@@ -15,7 +15,7 @@ export PWD := $(CURDIR)
 PY_STAMP := $(VENV)/.installed
 NPM_STAMP := node_modules/.installed
 
-.PHONY: help setup node solc test test-slow bench-gas gas-snapshot lint analyze format demo bench backtest crash-replays sim fuzz freeze clean
+.PHONY: help setup node solc test test-slow bench-gas gas-snapshot lint analyze format demo bench backtest crash-replays sim campaign fuzz freeze clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -89,6 +89,9 @@ crash-replays: setup ## real crashes under reactive vs predictive margin (report
 
 sim: setup ## run the crash simulator (reports/sim/); SIM_ARGS="--scenario gap_30 --accounts 100"
 	$(BIN)/ape run simulate $(SIM_ARGS)
+
+campaign: setup ## Monte Carlo: 200 paths x a 3x3 grid on Dask, 10 replayed on Anvil (reports/campaign/); ARGS="--scheduler tcp://host:8786"
+	$(BIN)/python -m solvent.sim.montecarlo $(ARGS)
 
 fuzz: setup ## deep stateful fuzzing campaign (>= 100k steps; replay with ARGS='--hypothesis-seed=N')
 	HYPOTHESIS_PROFILE=deep $(BIN)/ape test tests/fuzz/test_protocol_machine.py -q $(ARGS)

@@ -41,7 +41,7 @@ class Point:
 
     leverage: float = 10.0  # the cap: initial margin ratio 1 / leverage
     penalty: float = 0.025  # liquidation penalty rate
-    fund: float = 250_000.0  # insurance fund stake, USD
+    fund: float = 50_000.0  # insurance fund stake, USD
     latency: int = 1  # keeper latency, blocks
 
     @classmethod
@@ -55,7 +55,7 @@ class Point:
         return dataclasses.replace(cls(), **kwargs)
 
     def label(self, axes: tuple[str, ...]) -> str:
-        return ", ".join(f"{a}={getattr(self, a):g}" for a in axes)
+        return ", ".join(f"{a}={getattr(self, a):,.10g}" for a in axes)
 
 
 @dataclass(frozen=True)
