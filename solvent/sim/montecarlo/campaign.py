@@ -158,7 +158,7 @@ def execute(spec: CampaignSpec, scheduler: str | None = None) -> tuple[list[dict
             n_workers=os.cpu_count() or 1,
             threads_per_worker=1,
             processes=True,
-            dashboard_address=None,
+            dashboard_address=":0",
         )
         address = cluster.scheduler_address
     else:
