@@ -15,6 +15,7 @@ Every formula is the reference model's; this module only orders the steps as the
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 
 from solvent import margin as ref
@@ -84,18 +85,7 @@ class Rules:
                     feed_decimals=asset.feed.decimals,
                 )
             )
-        q = config.liquidation
-        liquidation = ref.LiquidationParams(
-            penalty_rate=q.penalty_rate,
-            target_health=q.target_health,
-            full_liquidation_health=q.full_liquidation_health,
-            restricted_liquidation_health=q.restricted_liquidation_health,
-            keeper_chip=q.keeper_chip,
-            dust_notional=q.dust_notional,
-            keeper_tip=q.keeper_tip,
-            liquidation_fee=q.liquidation_fee,
-            min_position_margin=q.min_position_margin,
-        )
+        liquidation = ref.LiquidationParams(**dataclasses.asdict(config.liquidation))
         b = config.borrow
         return cls(
             tuple(markets),
@@ -350,21 +340,10 @@ class ProtocolWorld:
     def _write_fill(self, account: int, market_id: int, delta: int) -> None:
         """`EngineBase._writeFill` of a liquidation's closing fill at the oracle price: the market
         and the position move at the market's stored index (its funding was just settled)."""
-        b = self.books
-        market = b.markets[market_id]
-        p = b.positions[(account, market_id)]
-        new_size = p.size + delta
+        p = self.books.positions[(account, market_id)]
         new_open, _ = ref.apply_fill(p.size, p.open_notional, delta, self.prices[market_id])
-        index = market.state.index
-        market.net_open_notional += new_open - p.open_notional
-        market.entry_sum += fm.entry_share(new_size, index) - fm.entry_share(p.size, p.entry)
-        market.long_oi += max(new_size, 0) - max(p.size, 0)
-        market.short_oi += max(-new_size, 0) - max(-p.size, 0)
-        if market.long_oi == 0 and market.short_oi == 0:  # emptied: clock and index restart
-            market.state = fm.FundingState(rate=market.state.rate)
-        b.positions[(account, market_id)] = (
-            PositionBook(new_size, new_open, index) if new_size else PositionBook()
-        )
+        index = self.books.markets[market_id].state.index
+        self.books.write_position(account, market_id, p.size + delta, new_open, index)
 
     def _hand_off(self, account: int, penalty_due: int) -> int:
         """`EngineBase._handOff` for an account without collateral: cash pays what it can of the

@@ -33,7 +33,9 @@ def test_the_same_command_runs_on_a_multi_process_cluster(cluster, tmp_path):
         workers = client.scheduler_info()["workers"]
     assert len(workers) == 2
     assert len({w["host"] + str(w.get("pid", w["id"])) for w in workers.values()}) == 2
-    assert main([*ARGS, "--scheduler", cluster.scheduler_address, "--out", str(tmp_path / "c")]) == 0
+    assert (
+        main([*ARGS, "--scheduler", cluster.scheduler_address, "--out", str(tmp_path / "c")]) == 0
+    )
     assert main([*ARGS, "--scheduler", "inline", "--out", str(tmp_path / "i")]) == 0
     on_cluster = json.loads((tmp_path / "c" / "report.json").read_text())
     here = json.loads((tmp_path / "i" / "report.json").read_text())

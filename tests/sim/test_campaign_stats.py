@@ -64,8 +64,8 @@ def test_the_recommendation_names_the_largest_leverage_and_the_smallest_fund():
         "leverage=5 (grid: 5, 15)." in said
     )
     assert "At fund=100,000: the largest leverage" in said[1] and "leverage=15 " in said[1]
-    assert "At leverage=15: the smallest fund that keeps p99 bad debt within the fund is " in (
-        said[3]
+    assert (
+        "At leverage=15: the smallest fund that keeps p99 bad debt within the fund is " in (said[3])
     )
     assert "fund=100,000 (grid" in said[3]
     # nothing safe: said so

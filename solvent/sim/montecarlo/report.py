@@ -129,3 +129,59 @@ def _page(report: dict[str, Any], images: list[str]) -> str:
         out.append(f"<tr><td>{html.escape(key)}</td><td>{_cell(value)}</td></tr>")
     out.append("</table></body></html>")
     return "\n".join(out)
+
+
+def markdown(report: dict[str, Any]) -> list[str]:
+    """The campaign's section of docs/BENCHMARKS.md: what ran, how long, the quantile table, the
+    recommendation and the referee's replays."""
+    inputs, run = report["inputs"], report["run"]
+    path, book = inputs["path"], inputs["book"]
+    replays = report["replays"]
+    lines = [
+        f"`{inputs['command']}`: {run['episodes']:,} episodes ({inputs['paths_per_point']} "
+        f"paths, seeds {inputs['seeds'][0]}-{inputs['seeds'][1]}, x {len(report['points'])} grid "
+        f"points of {' x '.join(inputs['axes'])}), path model `{path['model']}` "
+        f"({path['steps']} blocks of {path['step_seconds']} s), a book of {book['accounts']} "
+        f"quote-only accounts (seed {book['seed']}), base point {inputs['base_point']}. "
+        f"Wall time {run['total_wall_s']:,.0f} s: the model on {run['workers']} Dask worker "
+        f"process(es) ({run['scheduler']}) {run['model_wall_s']:,.0f} s, {len(replays)} Anvil "
+        f"replays {run['replays_wall_s']:,.0f} s.",
+        "",
+        "| point | bad debt p50 | p95 | p99 | LP loss p50 | p95 | p99 | LP credit loss p99 "
+        "| liquidations (mean) | paths with bad debt | p99 bad debt within fund |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in report["points"]:
+        usd = [
+            _usd(r[key])
+            for key in (
+                "bad_debt_usd_p50",
+                "bad_debt_usd_p95",
+                "bad_debt_usd_p99",
+                "lp_loss_usd_p50",
+                "lp_loss_usd_p95",
+                "lp_loss_usd_p99",
+                "lp_credit_loss_usd_p99",
+            )
+        ]
+        lines.append(
+            f"| {r['label']} | {' | '.join(usd)} | {r['liquidations_mean']:,.1f} "
+            f"| {r['paths_with_bad_debt']} | {'yes' if r['p99_bad_debt_within_fund'] else 'no'} |"
+        )
+    lines += ["", *(f"- {s}" for s in report["recommendation"]), ""]
+    if replays:
+        compared = sum(r["values_compared"] for r in replays)
+        lines += [
+            f"Referee: {len(replays)} episodes replayed on Anvil (the worst bad debt of each "
+            "point, "
+            f"then the most liquidations), all equal to the wei ({compared:,} values compared; "
+            f"{sum(r['liquidations'] for r in replays):,} liquidations, "
+            f"${sum(r['bad_debt_usd'] for r in replays):,.0f} of bad debt).",
+            "",
+        ]
+    return lines
+
+
+def _usd(value: float) -> str:
+    """$1,234 or -$1,234 (a negative LP loss is a gain)."""
+    return f"-${-value:,.0f}" if value < 0 else f"${value:,.0f}"
