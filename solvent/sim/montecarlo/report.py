@@ -72,9 +72,11 @@ def heatmap(
     ax.set_xlabel(axes[1])
     ax.set_ylabel(axes[0])
     ax.set_title(title)
+    top = max((abs(v) for row in grid for v in row), default=0.0)
     for i, row in enumerate(grid):
         for j, value in enumerate(row):
-            ax.text(j, i, f"{value:,.0f}", ha="center", va="center", fontsize=8)
+            color = "white" if top and value > top / 2 else "black"  # readable on dark cells
+            ax.text(j, i, f"{value:,.0f}", ha="center", va="center", fontsize=8, color=color)
     fig.colorbar(image, ax=ax)
     fig.tight_layout()
     fig.savefig(path, dpi=100)
