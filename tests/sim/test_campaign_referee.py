@@ -30,7 +30,6 @@ def test_bad_debt_reaching_the_pool_is_equal_to_the_wei(project, networks):
     assert record["values_compared"] > 100
 
 
-@pytest.mark.slow  # a day of 288 blocks and 40 accounts: about 25 s
 def test_bad_debt_covered_by_the_fund_is_equal_to_the_wei(project, networks):
     model = run(TO_THE_FUND).metrics
     assert model["liquidations"] > 50

@@ -126,3 +126,37 @@ def test_parse_grid_keeps_the_values_sorted():
     assert parse_grid(["latency=10,1,3"]) == (("latency", (1.0, 3.0, 10.0)),)
     with pytest.raises(CampaignOptionError):
         CampaignSpec(paths=1, grid=())
+
+
+def test_the_benchmarks_section_carries_the_quantile_table_and_is_replaced_in_place():
+    from solvent.bench.render import CAMPAIGN_HEADING, replace_campaign_section
+
+    rows = campaign.aggregate(SPEC, constructed())
+    report = {
+        "inputs": {
+            "command": "python -m solvent.sim.montecarlo --paths 100",
+            "axes": ["leverage", "fund"],
+            "paths_per_point": 100,
+            "seeds": [1, 100],
+            "path": {"model": "gbm_jumps", "steps": 288, "step_seconds": 300},
+            "book": {"accounts": 40, "seed": 7},
+            "base_point": {"latency": 1},
+        },
+        "run": {
+            "total_wall_s": 540.0,
+            "model_wall_s": 460.0,
+            "replays_wall_s": 80.0,
+            "workers": 2,
+            "scheduler": "LocalCluster",
+            "episodes": 400,
+        },
+        "points": rows,
+        "recommendation": campaign.recommend(SPEC, rows),
+        "replays": [{"values_compared": 1_000, "liquidations": 5, "bad_debt_usd": 2.5}],
+    }
+    page = replace_campaign_section("# Benchmarks\n\n## Gas\n\ntext\n", report)
+    assert page.count(CAMPAIGN_HEADING) == 1 and "## Gas\n\ntext" in page
+    assert "| leverage=15, fund=1,000 | $50,000 | $95,000 | $99,000 | -$51 | -$6 | -$2 " in page
+    assert "| no |" in page and "Wall time 540 s" in page and "1,000 values compared" in page
+    again = replace_campaign_section(page + "\n## Later\n\nkept\n", report)
+    assert again.count(CAMPAIGN_HEADING) == 1 and again.endswith("## Later\n\nkept\n")
