@@ -23,6 +23,7 @@ from solvent import oracle_math
 from solvent.config import ProtocolConfig
 from solvent.model import funding as fm
 from solvent.model import orders as order_ref
+from solvent.model.auctions import Liquidator, LotRules, Settlement, TakeEvent
 from solvent.model.ledger import EngineBooks, MarketBook, PositionBook
 
 WAD = ref.WAD
@@ -53,6 +54,10 @@ class Rules:
     markets: tuple[MarketRules, ...]  # in market id order (the deployment lists them so)
     liquidation: ref.LiquidationParams
     borrow: fm.BorrowParams
+    # collateral key -> weights (in the engine's collateral index order: the config's)
+    collaterals: dict[str, ref.CollateralParams] = field(default_factory=dict)
+    lots: dict[str, LotRules] = field(default_factory=dict)
+    global_hole: int = 0
 
     @classmethod
     def from_config(cls, config: ProtocolConfig) -> Rules:
@@ -87,10 +92,22 @@ class Rules:
             )
         liquidation = ref.LiquidationParams(**dataclasses.asdict(config.liquidation))
         b = config.borrow
+        quote_decimals = config.quote.decimals
         return cls(
             tuple(markets),
             liquidation,
             fm.BorrowParams(b.base_rate, b.optimal_utilization, b.max_rate),
+            collaterals={
+                a.key: ref.CollateralParams(
+                    a.token.decimals, a.collateral.im_weight, a.collateral.mm_weight
+                )
+                for a in config.assets
+            },
+            lots={
+                a.key: LotRules.of(a.key, a.auction, a.token.decimals, quote_decimals)
+                for a in config.assets
+            },
+            global_hole=config.auction_global_hole,
         )
 
     def market(self, key: str) -> MarketRules:
@@ -99,11 +116,12 @@ class Rules:
 
 @dataclass(frozen=True)
 class AccountPlan:
-    """One account of the book: its quote deposit and one order per market it trades."""
+    """One account of the book: its quote deposit, collateral and one order per market."""
 
     account_id: int
     deposit: int  # quote units
     orders: tuple[tuple[str, int], ...]  # (market key, signed size WAD), at most one per market
+    collateral: tuple[tuple[str, int], ...] = ()  # (asset key, token units)
 
 
 @dataclass(frozen=True)
@@ -137,6 +155,13 @@ class ProtocolWorld:
     fund: int  # the insurance fund's quote balance (its totalAssets)
     prices: dict[int, int] = field(default_factory=dict)  # market id -> WAD
     accounts: list[int] = field(default_factory=list)
+    collateral: dict[tuple[int, str], int] = field(default_factory=dict)  # (account, key) -> units
+    liquidator: Liquidator | None = None
+    now: int = 0  # the latest block's time (set by the driver)
+    takes: list[TakeEvent] = field(default_factory=list)
+    resets: list[tuple[int, str, int, int]] = field(
+        default_factory=list
+    )  # account, token, owed, paid
     liquidations: list[Liquidation] = field(default_factory=list)
     write_offs: list[WriteOff] = field(default_factory=list)
     keeper_paid: int = 0  # quote units paid to keepers (from penalties and by the fund)
@@ -151,7 +176,12 @@ class ProtocolWorld:
         }
         books = EngineBooks(markets=markets, borrow=fm.BorrowState(), borrow_params=rules.borrow)
         books.pool_cash = lp_deposit
-        return cls(rules, books, fund_deposit)
+        liquidator = Liquidator(dict(rules.lots), rules.global_hole)
+        return cls(rules, books, fund_deposit, liquidator=liquidator)
+
+    def price_of(self, key: str) -> int:
+        """The oracle price of an asset (every collateral here is also a market's asset)."""
+        return self.prices[self.rules.market(key).market_id]
 
     # ------------------------------------------------------------------ prices
 
@@ -168,6 +198,8 @@ class ProtocolWorld:
         for plan in plans:
             self.accounts.append(plan.account_id)
             self.books.quote[plan.account_id] = plan.deposit
+            for key, amount in plan.collateral:
+                self.collateral[(plan.account_id, key)] = amount
         for plan in plans:
             for key, size in plan.orders:
                 self._pre_check(plan.account_id, self.rules.market(key), size, now)
@@ -260,7 +292,12 @@ class ProtocolWorld:
                     p.size, p.open_notional, self.prices[m.market_id], m.sigma, m.margin
                 )
             )
-        return ref.Portfolio(quote, [], positions)
+        holdings = [
+            ref.CollateralHolding(amount, self.price_of(key), self.rules.collaterals[key])
+            for key in self.rules.collaterals
+            if (amount := self.collateral.get((account, key), 0))
+        ]
+        return ref.Portfolio(quote, holdings, positions)
 
     def health(self, account: int, now: int) -> tuple[int, int, int]:
         """`healthOf`: maintenance (equity, requirement, health)."""
@@ -302,7 +339,7 @@ class ProtocolWorld:
             b.pool_cash -= plan.penalty
             b.insurance_fees += plan.penalty - reward
         else:
-            reward = self._hand_off(account, plan.penalty)
+            reward = self._hand_off(account, plan.penalty, now)
         b.record_borrow_index(account)
         self.keeper_paid += reward
         event = Liquidation(
@@ -345,25 +382,86 @@ class ProtocolWorld:
         index = self.books.markets[market_id].state.index
         self.books.write_position(account, market_id, p.size + delta, new_open, index)
 
-    def _hand_off(self, account: int, penalty_due: int) -> int:
-        """`EngineBase._handOff` for an account without collateral: cash pays what it can of the
-        penalty, the debt is written off at once (`_writeOff`), then the fund pays the keeper
-        what it still can. Returns the reward paid."""
+    def _hand_off(self, account: int, penalty_due: int, now: int) -> int:
+        """`EngineBase._handOff`: cash pays what it can of the penalty; the debt is written off at
+        once when the account holds no collateral (`_writeOff`, then the fund pays the keeper what
+        it still can), else it goes to auction with the collateral and the unpaid penalty. Returns
+        the reward paid."""
         b, params = self.books, self.rules.liquidation
         quote = b.quote[account]
         paid, debt = max(quote, 0), max(-quote, 0)
         b.insurance_fees += paid
         b.account_debt -= debt
         b.quote[account] = 0
+        held = [k for k in self.rules.collaterals if self.collateral.get((account, k), 0)]
+        if held:
+            b.debt_in_auction += debt
+            lots = [(k, self.collateral.pop((account, k)), self.price_of(k)) for k in held]
+            assert self.liquidator is not None
+            owed = self.liquidator.start(account, lots, debt, penalty_due - paid, now)
+            return self._fund_pays(owed)
         reward = ref.keeper_reward(debt, penalty_due, params.keeper_tip, params.keeper_chip)
-        if debt:
-            # the fund's income held by the engine is swept to it before it covers
-            self.fund += b.insurance_fees
-            b.insurance_fees = 0
-            covered = min(debt, self.fund)
-            self.fund -= covered
-            b.pool_cash += covered
-            self.write_offs.append(WriteOff(account, debt, covered, debt - covered))
-        reward = min(reward, self.fund)
-        self.fund -= reward
-        return reward
+        self._write_off(account, debt)
+        return self._fund_pays(reward)
+
+    def _fund_pays(self, amount: int) -> int:
+        """`InsuranceFund.payKeeperReward`: what the fund holds, at most."""
+        paid = min(amount, self.fund)
+        self.fund -= paid
+        return paid
+
+    def _write_off(self, account: int, debt: int) -> None:
+        """`EngineBase._writeOff`: the insurance fees held by the engine are swept to the fund
+        first, the fund covers what it can, the rest is socialized on the pool."""
+        if not debt:
+            return
+        b = self.books
+        self.fund += b.insurance_fees
+        b.insurance_fees = 0
+        covered = min(debt, self.fund)
+        self.fund -= covered
+        b.pool_cash += covered
+        self.write_offs.append(WriteOff(account, debt, covered, debt - covered))
+
+    # ------------------------------------------------------------------ auctions
+
+    def take(self, account: int, token: str, max_amount: int, max_price: int, now: int) -> bool:
+        """A keeper's `take` of the account's auction of `token`; False where it reverts."""
+        assert self.liquidator is not None
+        a = self.liquidator.running(account, token)
+        if a is None:
+            return False
+        done = self.liquidator.take(a, max_amount, max_price, now)
+        if done is None:
+            return False
+        event, settlement = done
+        self.takes.append(event)
+        self._settle_auction(settlement)
+        return True
+
+    def reset(self, account: int, token: str, now: int) -> bool:
+        """A keeper's `reset` of the account's auction of `token`; False where it reverts."""
+        assert self.liquidator is not None
+        a = self.liquidator.running(account, token)
+        if a is None:
+            return False
+        owed = self.liquidator.reset(a, self.price_of(token), now)
+        if owed is None:
+            return False
+        paid = self._fund_pays(owed) if owed else 0
+        a.reset_paid += paid
+        self.resets.append((account, token, owed, paid))
+        return True
+
+    def _settle_auction(self, s: Settlement) -> None:
+        """`MarginEngineExtension.settleAuction`: proceeds repay the debt under auction to the
+        pool and the penalty to the fund's fees, the unrecovered debt goes down the waterfall,
+        and an ended auction's leftover lot goes back to the account."""
+        b = self.books
+        b.debt_in_auction -= s.debt_repaid + s.bad_debt
+        b.pool_cash += s.debt_repaid
+        b.insurance_fees += s.penalty_paid
+        self._write_off(s.account, s.bad_debt)
+        if s.ended and s.returned:
+            key = (s.account, s.token)
+            self.collateral[key] = self.collateral.get(key, 0) + s.returned

@@ -20,6 +20,7 @@ from typing import Any
 
 from solvent import config as configs
 from solvent.config import ProtocolConfig
+from solvent.model.auctions import TakeEvent
 from solvent.model.world import AccountPlan, Liquidation, ProtocolWorld, Rules, WriteOff
 from solvent.sim import calibration
 from solvent.sim.paths import gap, gbm_with_jumps
@@ -71,6 +72,10 @@ class BookSpec:
     max_cap_share: float = 0.9
     long_share: float = 0.7  # a crowd leaning long, as before a crash
     lp_usd: float = 20_000_000.0
+    # accounts whose margin is 90% an asset (ETH or BTC, seeded) and 10% quote: their
+    # liquidations that quote cannot pay hand the collateral to the Dutch auctions
+    collateral_share: float = 0.0
+    quote_part: float = 0.1  # of such an account's collateral, in quote (it pays the fees)
 
 
 @dataclass(frozen=True)
@@ -160,37 +165,71 @@ def path_answers(spec: PathSpec, seed: int, config: ProtocolConfig) -> list[dict
 
 
 def plan_book(spec: BookSpec, point: Point, config: ProtocolConfig) -> list[AccountPlan]:
-    """The seeded book: account i + 1 deposits quote and opens one position in one or both
-    markets at a leverage drawn as a share of the point's cap (sizes to 6 decimals)."""
+    """The seeded book: account i + 1 deposits collateral and opens one position in one or both
+    markets at a leverage drawn as a share of the point's cap (sizes to 6 decimals). A share
+    `collateral_share` of the accounts (drawn apart, so the rest of the book is the same with or
+    without them) hold an asset and a little quote; their leverage is scaled by the asset's
+    initial weight, so they open within initial margin too."""
     rng = random.Random(spec.seed)
+    holders = random.Random(f"{spec.seed}:collateral")
     prices = start_prices(config)
-    keys = [a.key for a in config.assets]
+    assets = {a.key: a for a in config.assets}
+    keys = list(assets)
     plans = []
     for i in range(spec.accounts):
         collateral = rng.uniform(spec.min_collateral_usd, spec.max_collateral_usd)
         leverage = point.leverage * rng.uniform(spec.min_cap_share, spec.max_cap_share)
         markets = rng.choice([keys[:1], keys[1:2], keys])
+        deposit, held = int(collateral * QUOTE), ()
+        if holders.random() < spec.collateral_share:
+            asset = assets[holders.choice(keys)]
+            usd = collateral * (1 - spec.quote_part)
+            held = ((asset.key, int(usd / prices[asset.key] * 10**asset.token.decimals)),)
+            deposit = int(collateral * spec.quote_part * QUOTE)
+            weight = asset.collateral.im_weight / WAD
+            leverage *= spec.quote_part + (1 - spec.quote_part) * weight
         orders = []
         for key in markets:
             direction = 1 if rng.random() < spec.long_share else -1
             size = round(direction * collateral * leverage / len(markets) / prices[key], 6)
             orders.append((key, round(size * 10**6) * 10**12))
-        plans.append(AccountPlan(i + 1, int(collateral * QUOTE), tuple(orders)))
+        plans.append(AccountPlan(i + 1, deposit, tuple(orders), held))
     return plans
 
 
 # ---------------------------------------------------------------------- the run
 
 
+TAKE_DISCOUNT = (49, 50)  # a keeper takes at or below 98% of the oracle (the simulator's 2%)
+SETTLEMENT_BLOCKS = 240  # after the path, blocks at its last price for auctions to finish
+
+
+@dataclass(frozen=True)
+class AuctionAction:
+    kind: str  # "take" or "reset"
+    account: int
+    token: str
+    max_amount: int = 0  # a take's: the lot seen
+    max_price: int = 0  # a take's: the price seen
+
+
 @dataclass
 class Trace:
-    """What the referee compares block by block: the liquidations sent and their outcomes, and
-    the accounts liquidatable after each block."""
+    """What the referee compares block by block: the keeper's transactions and their outcomes,
+    the accounts liquidatable and the auctions running after each block."""
 
     sent: list[list[int]] = field(default_factory=list)  # per step, accounts the keeper sent
+    actions: list[list[AuctionAction]] = field(default_factory=list)  # per step, after those
     landed: list[list[Liquidation]] = field(default_factory=list)  # per step, in block order
+    takes: list[list[TakeEvent]] = field(default_factory=list)  # per step
+    resets: list[list[tuple]] = field(default_factory=list)  # per step (account, token, owed, paid)
     write_offs: list[list[WriteOff]] = field(default_factory=list)  # per step
     liquidatable: list[list[int]] = field(default_factory=list)  # per step, after the block
+    auctions: list[list[tuple]] = field(default_factory=list)  # per step, running, start order
+
+    @property
+    def blocks(self) -> int:
+        return len(self.sent)
 
 
 @dataclass
@@ -205,42 +244,110 @@ def step_time(spec: EpisodeSpec, step: int) -> int:
     return FILL_TIME + step * spec.path.step_seconds
 
 
+@dataclass
+class _Keeper:
+    """The scripted keeper: each action waits `latency` blocks from the start of its own
+    eligibility (a breach episode; an auction's price at or below the take limit; a reset due)."""
+
+    latency: int
+    failure_rate: float
+    max_per_block: int
+    rng: random.Random
+    since: dict[tuple, int] = field(default_factory=dict)
+
+    def observe(self, step: int, liquidatable: list[int], landed: set[int], world: Any) -> None:
+        now = {
+            ("liquidate", a): step if a in landed else self.since.get(("liquidate", a), step)
+            for a in liquidatable
+        }
+        for a in world.liquidator.auctions:
+            price, stale = world.liquidator.status(a, world_time(world))
+            oracle = world.price_of(a.token)
+            kind = "reset" if stale else "take" if price * 50 <= oracle * 49 else None
+            if kind is not None:
+                key = (kind, a.account, a.token)
+                now[key] = self.since.get(key, step)
+        self.since = now
+
+    def decide(self, step: int, world: Any) -> tuple[list[int], list[AuctionAction]]:
+        due = [k for k, since in self.since.items() if step - since >= self.latency]
+        if self.rng.random() < self.failure_rate:
+            return [], []
+        accounts = sorted(k[1] for k in due if k[0] == "liquidate")[: self.max_per_block]
+        actions = []
+        for a in world.liquidator.auctions:
+            for kind in ("reset", "take"):
+                if (kind, a.account, a.token) in due:
+                    price, _ = world.liquidator.status(a, world_time(world))
+                    actions.append(AuctionAction(kind, a.account, a.token, a.lot, price))
+        return accounts, actions[: self.max_per_block]
+
+
+def world_time(world: ProtocolWorld) -> int:
+    return world.now
+
+
 def run(spec: EpisodeSpec) -> Episode:
-    """The episode on the exact model."""
+    """The episode on the exact model: the path, then up to SETTLEMENT_BLOCKS blocks at its last
+    price while auctions run."""
     config = protocol_config(spec.point)
     rules = Rules.from_config(config)
     answers = path_answers(spec.path, spec.path_seed, config)
     world = ProtocolWorld.empty(rules, int(spec.book.lp_usd * QUOTE), int(spec.point.fund * QUOTE))
     world.set_prices(answers[0])
+    world.now = FILL_TIME
     world.open_book(plan_book(spec.book, spec.point, config), FILL_TIME)
     pool0, fund0 = world.pool_assets(FILL_TIME), world.fund
-    rng = random.Random(f"{spec.path_seed}:keeper")
+    keeper = _Keeper(
+        spec.point.latency,
+        spec.keeper.failure_rate,
+        spec.keeper.max_per_block,
+        random.Random(f"{spec.path_seed}:keeper"),
+    )
     trace = Trace()
-    since: dict[int, int] = {}  # account -> the step after which its breach episode started
-    seen = world.liquidatable(FILL_TIME)
-    for account in seen:
-        since[account] = 0
+    keeper.observe(0, world.liquidatable(FILL_TIME), set(), world)
     peak, fund_low = 0, fund0
-    for step in range(1, spec.path.steps):
+    last = spec.path.steps + SETTLEMENT_BLOCKS
+    step = 0
+    while step + 1 < last:
+        step += 1
+        if step >= spec.path.steps and not world.liquidator.auctions:
+            break
         now = step_time(spec, step)
-        world.set_prices(answers[step])
-        due = [a for a in seen if step - since[a] >= spec.point.latency]
-        if rng.random() < spec.keeper.failure_rate:
-            due = []
-        due = due[: spec.keeper.max_per_block]
-        events, write_offs = len(world.liquidations), len(world.write_offs)
-        landed = {a for a in due if world.liquidate(a, now) is not None}
-        trace.sent.append(due)
-        trace.landed.append(world.liquidations[events:])
-        trace.write_offs.append(world.write_offs[write_offs:])
+        world.now = now
+        world.set_prices(answers[min(step, spec.path.steps - 1)])
+        accounts, actions = keeper.decide(step, world)
+        counts = (
+            len(world.liquidations),
+            len(world.write_offs),
+            len(world.takes),
+            len(world.resets),
+        )
+        landed = {a for a in accounts if world.liquidate(a, now) is not None}
+        for action in actions:
+            if action.kind == "take":
+                world.take(action.account, action.token, action.max_amount, action.max_price, now)
+            else:
+                world.reset(action.account, action.token, now)
+        trace.sent.append(accounts)
+        trace.actions.append(actions)
+        trace.landed.append(world.liquidations[counts[0] :])
+        trace.write_offs.append(world.write_offs[counts[1] :])
+        trace.takes.append(world.takes[counts[2] :])
+        trace.resets.append(world.resets[counts[3] :])
         seen = world.liquidatable(now)
-        # an account still liquidatable after its liquidation starts a new breach episode
-        since = {a: step if a in landed else since.get(a, step) for a in seen}
         trace.liquidatable.append(seen)
-        peak = max(peak, _written_off(world) * 10**12 + _negative_equity(world, now))
+        trace.auctions.append(
+            [
+                (a.account, a.token, a.lot, a.tab, a.debt, a.start_price, a.start_time)
+                for a in world.liquidator.auctions
+            ]
+        )
+        keeper.observe(step, seen, landed, world)
+        peak = max(peak, _bad_debt(world, now))
         fund_low = min(fund_low, world.fund)
-    end = step_time(spec, spec.path.steps - 1)
-    outstanding = _negative_equity(world, end)
+    end = world.now
+    outstanding = _bad_debt(world, end) - _written_off(world) * 10**12
     written = _written_off(world)
     covered = sum(w.covered for w in world.write_offs)
     socialized = sum(w.socialized for w in world.write_offs)
@@ -255,10 +362,23 @@ def run(spec: EpisodeSpec) -> Episode:
         "fund_drawdown_usd": (fund0 - fund_low) / QUOTE,
         "liquidations": len(world.liquidations),
         "liquidated_accounts": len({e.account for e in world.liquidations}),
+        "auctions_taken": len(world.takes),
+        "auction_resets": len(world.resets),
         "keeper_paid_usd": world.keeper_paid / QUOTE,
+        "blocks": trace.blocks,
         "max_drawdown": _max_drawdown(answers),
     }
     return Episode(spec, world, trace, metrics)
+
+
+def _bad_debt(world: ProtocolWorld, now: int) -> int:
+    """WAD USD: debt written off + negative maintenance equity of open accounts + each running
+    auction's debt above its lot's value at the oracle (the simulator's `bad_debt` series)."""
+    shortfall = 0
+    for a in world.liquidator.auctions:
+        value = a.lot * world.price_of(a.token) // world.rules.lots[a.token].scale
+        shortfall += max(0, a.debt - value)
+    return _written_off(world) * 10**12 + _negative_equity(world, now) + shortfall * 10**12
 
 
 def summary(spec: EpisodeSpec) -> dict[str, Any]:

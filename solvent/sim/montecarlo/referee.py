@@ -42,9 +42,18 @@ from solvent.sim.scenarios import GENESIS_TIMESTAMP
 KEEPER = 10  # dev account of the keeper
 OWNERS = 8  # dev accounts 1..8 own the accounts as sub-accounts
 LIQUIDATION_GAS = 1_500_000
+TAKE_GAS = 600_000
+RESET_GAS = 300_000
 GAS_LIMIT = 1_000_000_000  # every block of the script fits in one block
 COMMIT_TIME = FILL_TIME - 20  # target time = commit + settlement delay (15 s) <= round time
 ROUND_TIME = FILL_TIME - 1
+
+
+KEEPER_CAPITAL = 50_000_000 * QUOTE  # the keeper pays its takes from it
+
+
+def _owner(account_id: int) -> int:
+    return 1 + (account_id - 1) % OWNERS
 
 
 class RefereeMismatch(AssertionError):
@@ -138,18 +147,30 @@ def _set_up(world: World, spec: EpisodeSpec, episode: Episode) -> None:
         + ([world.tx(OPERATOR, world.fund, "deposit", fund, me)] if fund else [])
     )
     owners = range(1, OWNERS + 1)
-    minted = {
-        o: sum(p.deposit for p in plans if 1 + (p.account_id - 1) % OWNERS == o) for o in owners
-    }
+    tokens = {"quote": world.quote, **world.tokens}
+    minted: dict[tuple[int, str], int] = {}
+    for p in plans:
+        for key, amount in (("quote", p.deposit), *p.collateral):
+            owner = _owner(p.account_id)
+            minted[(owner, key)] = minted.get((owner, key), 0) + amount
+    keeper = world.address(KEEPER)
     world.send_ok(
-        [world.tx(o, world.quote, "approve", world.engine.address, MAX_UINT) for o in owners]
-        + [world.tx(OPERATOR, world.quote, "mint", world.address(o), minted[o]) for o in owners]
+        [
+            world.tx(o, token, "approve", world.engine.address, MAX_UINT)
+            for o in owners
+            for token in tokens.values()
+        ]
+        + [
+            world.tx(OPERATOR, tokens[key], "mint", world.address(o), amount)
+            for (o, key), amount in minted.items()
+        ]
+        + [
+            world.tx(OPERATOR, world.quote, "mint", keeper, KEEPER_CAPITAL),
+            world.tx(KEEPER, world.quote, "approve", world.liquidator.address, MAX_UINT),
+        ]
         + [
             world.tx(
-                1 + (p.account_id - 1) % OWNERS,
-                world.engine,
-                "openAccount",
-                (p.account_id - 1) // OWNERS,
+                _owner(p.account_id), world.engine, "openAccount", (p.account_id - 1) // OWNERS
             )
             for p in plans
         ]
@@ -158,14 +179,16 @@ def _set_up(world: World, spec: EpisodeSpec, episode: Episode) -> None:
     world.send_ok(
         [
             world.tx(
-                1 + (p.account_id - 1) % OWNERS,
+                _owner(p.account_id),
                 world.engine,
                 "deposit",
                 p.account_id,
-                world.quote.address,
-                p.deposit,
+                tokens[key].address,
+                amount,
             )
             for p in plans
+            for key, amount in (("quote", p.deposit), *p.collateral)
+            if amount
         ]
     )
     world.set_automine(False)
@@ -173,7 +196,7 @@ def _set_up(world: World, spec: EpisodeSpec, episode: Episode) -> None:
     _all_ok(world, _send_block(world, _feed_txs(world, answers0), COMMIT_TIME - 1), "feed")
     commits = [
         world.tx(
-            1 + (p.account_id - 1) % OWNERS,
+            _owner(p.account_id),
             book,
             "commitOrder",
             p.account_id,
@@ -224,21 +247,43 @@ def _path(world: World, spec: EpisodeSpec, episode: Episode) -> int:
     answers = path_answers(spec.path, spec.path_seed, config)
     keeper = world.address(KEEPER)
     count = len(episode.world.accounts)
+    trace = episode.trace
+    ids: dict[tuple[int, str], int] = {}  # (account, asset key) -> running auction id
     checked = 0
-    for step in range(1, spec.path.steps):
-        sent = episode.trace.sent[step - 1]
-        txs = _feed_txs(world, answers[step]) + [
+    for step in range(1, trace.blocks + 1):
+        sent, actions = trace.sent[step - 1], trace.actions[step - 1]
+        txs = _feed_txs(world, answers[min(step, spec.path.steps - 1)])
+        feeds = len(txs)
+        txs += [
             world.tx(KEEPER, world.engine, "liquidate", a, keeper, gas=LIQUIDATION_GAS)
             for a in sent
         ]
+        for action in actions:
+            auction_id = ids[(action.account, action.token)]
+            if action.kind == "take":
+                args = (auction_id, action.max_amount, action.max_price, keeper, b"")
+                txs.append(world.tx(KEEPER, world.liquidator, "take", *args, gas=TAKE_GAS))
+            else:
+                txs.append(
+                    world.tx(KEEPER, world.liquidator, "reset", auction_id, keeper, gas=RESET_GAS)
+                )
         receipts = _send_block(world, txs, step_time(spec, step))
-        feeds, liquidations = receipts[: len(txs) - len(sent)], receipts[len(txs) - len(sent) :]
-        _all_ok(world, feeds, "feed")
-        events, write_offs = [], []
-        for receipt in liquidations:
-            if succeeded(receipt):
-                events += world.engine.events("Liquidated", receipt)
-                write_offs += world.engine.events("BadDebtWrittenOff", receipt)
+        _all_ok(world, receipts[:feeds], "feed")
+        by_id = {v: k for k, v in ids.items()}
+        events, write_offs, takes, resets = [], [], [], []
+        for receipt in receipts[feeds:]:
+            if not succeeded(receipt):
+                continue
+            events += world.engine.events("Liquidated", receipt)
+            write_offs += world.engine.events("BadDebtWrittenOff", receipt)
+            takes += [
+                (*by_id[int(t.id)], int(t.price), int(t.slice), int(t.owe))
+                for t in world.liquidator.events("Take", receipt)
+            ]
+            resets += [
+                (*by_id[int(r.id)], int(r.rewardRequested), int(r.rewardPaid))
+                for r in world.liquidator.events("AuctionReset", receipt)
+            ]
         got = [
             (
                 int(e.accountId),
@@ -250,7 +295,7 @@ def _path(world: World, spec: EpisodeSpec, episode: Episode) -> int:
             )
             for e in events
         ]
-        want = [dataclasses.astuple(e) for e in episode.trace.landed[step - 1]]
+        want = [dataclasses.astuple(e) for e in trace.landed[step - 1]]
         equal(
             f"step {step}: liquidations (account, fraction, closed, pnl, penalty, reward)",
             got,
@@ -260,14 +305,47 @@ def _path(world: World, spec: EpisodeSpec, episode: Episode) -> int:
             (int(w.accountId), int(w.debt), int(w.coveredByInsurance), int(w.socialized))
             for w in write_offs
         ]
-        want_w = [dataclasses.astuple(w) for w in episode.trace.write_offs[step - 1]]
+        want_w = [dataclasses.astuple(w) for w in trace.write_offs[step - 1]]
         equal(
             f"step {step}: bad debt written off (account, debt, covered, socialized)", got_w, want_w
         )
+        want_t = [dataclasses.astuple(t) for t in trace.takes[step - 1]]
+        equal(f"step {step}: takes (account, token, price, slice, owe)", takes, want_t)
+        equal(f"step {step}: resets (account, token, reward, paid)", resets, trace.resets[step - 1])
         listed = [int(i) for i in world.read(world.admin, "liquidatableAccounts", 1, count)]
-        equal(f"step {step}: liquidatable accounts", listed, episode.trace.liquidatable[step - 1])
-        checked += len(got) * 6 + len(got_w) * 4 + 1
+        equal(f"step {step}: liquidatable accounts", listed, trace.liquidatable[step - 1])
+        ids, running = _auctions(world)
+        equal(
+            f"step {step}: running auctions (account, token, lot, tab, debt, start price, time)",
+            sorted(running),
+            sorted(trace.auctions[step - 1]),
+        )
+        checked += len(got) * 6 + len(got_w) * 4 + len(takes) * 5 + len(resets) * 4
+        checked += 1 + len(running) * 7
     return checked
+
+
+def _auctions(world: World) -> tuple[dict[tuple[int, str], int], list[tuple]]:
+    """The liquidator's running auctions: (account, asset key) -> id, and each one's fields."""
+    key_of = {token.address.lower(): key for key, token in world.tokens.items()}
+    active = [int(i) for i in world.read(world.liquidator, "activeAuctionIds")]
+    statuses = [world.read_named(world.liquidator, "status", i) for i in active]
+    ids, running = {}, []
+    for auction_id, st in zip(active, statuses, strict=True):
+        account, key = int(st.accountId), key_of[str(st.token).lower()]
+        ids[(account, key)] = auction_id
+        running.append(
+            (
+                account,
+                key,
+                int(st.lot),
+                int(st.tab),
+                int(st.debt),
+                int(st.startPrice),
+                int(st.startTime),
+            )
+        )
+    return ids, running
 
 
 # ---------------------------------------------------------------------- the end
@@ -280,6 +358,11 @@ def _compare_books(world: World, model: Any, when: str) -> int:
     for account in model.accounts:
         quote = int(world.read_named(world.admin, "accounts", account).quoteBalance)
         equal(f"{when}: quote of account {account}", quote, b.quote.get(account, 0))
+        for key, token in world.tokens.items():
+            held = int(world.read(world.admin, "collateralBalance", account, token.address))
+            mine = model.collateral.get((account, key), 0)
+            equal(f"{when}: {key} of account {account}", held, mine)
+            checked += 1
         for m in model.rules.markets:
             p = world.read_named(world.admin, "positions", account, m.market_id)
             mine = b.positions.get((account, m.market_id), PositionBook())
@@ -330,7 +413,7 @@ def _compare_books(world: World, model: Any, when: str) -> int:
 
 def _final(world: World, spec: EpisodeSpec, episode: Episode) -> int:
     model = episode.world
-    end = step_time(spec, spec.path.steps - 1)
+    end = model.now
     checked = _compare_books(world, model, "at the end")
     ids = list(model.accounts)
     healths = world.read(world.admin, "healthOf", ids)
@@ -345,7 +428,14 @@ def _final(world: World, spec: EpisodeSpec, episode: Episode) -> int:
     equal("pool totalAssets", int(world.read(world.pool, "totalAssets")), model.pool_assets(end))
     written = sum(int(e["debt"]) for e in world.logs(world.engine, "BadDebtWrittenOff"))
     negative = sum(max(0, -int(h[0])) for h in healths)
-    equal("bad debt (USD)", (written * 10**12 + negative) / WAD, episode.metrics["bad_debt_usd"])
+    _, running = _auctions(world)
+    rules = model.rules.lots
+    shortfall = sum(
+        max(0, debt - lot * model.price_of(key) // rules[key].scale)
+        for _, key, lot, _, debt, _, _ in running
+    )
+    chain = ((written + shortfall) * 10**12 + negative) / WAD
+    equal("bad debt (USD)", chain, episode.metrics["bad_debt_usd"])
     liquidations = len(world.logs(world.engine, "Liquidated"))
     equal("liquidations", liquidations, episode.metrics["liquidations"])
     return checked + 3 * len(ids) + 4
