@@ -64,6 +64,12 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--step", type=int, default=300, help="seconds per block")
     p.add_argument("--accounts", type=int, default=40, help="accounts in the book")
     p.add_argument("--book-seed", type=int, default=7)
+    p.add_argument(
+        "--collateral-share",
+        type=float,
+        default=0.3,
+        help="share of accounts margined 90%% in ETH or BTC (their collateral goes to auction)",
+    )
     p.add_argument("--leverage", type=float, default=10.0, help="when not on the grid")
     p.add_argument("--penalty", type=float, default=0.025, help="when not on the grid")
     p.add_argument("--fund", type=float, default=50_000.0, help="USD, when not on the grid")
@@ -85,6 +91,8 @@ def spec_from(args: argparse.Namespace) -> CampaignSpec:
         raise CampaignOptionError("--accounts must be at least 1")
     if not 0 <= args.failure_rate < 1:
         raise CampaignOptionError("--failure-rate is a probability in [0, 1)")
+    if not 0 <= args.collateral_share <= 1:
+        raise CampaignOptionError("--collateral-share is a share of the accounts in [0, 1]")
     base = Point.of(
         {
             "leverage": args.leverage,
@@ -100,7 +108,9 @@ def spec_from(args: argparse.Namespace) -> CampaignSpec:
         first_seed=args.first_seed,
         grid=grid,
         path=PathSpec(args.path_model, args.steps, args.step),
-        book=BookSpec(accounts=args.accounts, seed=args.book_seed),
+        book=BookSpec(
+            accounts=args.accounts, seed=args.book_seed, collateral_share=args.collateral_share
+        ),
         keeper=KeeperSpec(failure_rate=args.failure_rate),
         base=base,
         batch=args.batch,

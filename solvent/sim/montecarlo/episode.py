@@ -4,10 +4,14 @@ Anvil (referee.py) and must end equal to the wei.
 
 Time: the book's orders fill in one block at `FILL_TIME`; step k of the path is the block at
 `FILL_TIME + k · step_seconds`, carrying the feeds' answers for step k first, then the keeper's
-liquidations decided after block k - 1 (in account order, at most `max_per_block`). A keeper with
-latency L liquidates an account in the block L blocks after the one that made it liquidatable,
-counted from the start of its breach episode (an account that recovers starts afresh), and fails
-a whole block with probability `failure_rate` (seeded).
+transactions decided after block k - 1: liquidations (in account order, at most `max_per_block`),
+then takes and resets of the running auctions (in start order). Each action waits the keeper's
+latency L from the start of its own eligibility: a liquidation from the start of the account's
+breach episode (an account that recovers, or is still liquidatable after a liquidation, starts
+afresh), a take from the first block after which the auction's price was at or below 98% of the
+oracle (it buys the whole lot seen, at most at the price seen), a reset from the first block after
+which the auction needed one. A failed block (probability `failure_rate`, seeded) sends nothing.
+After the path, up to SETTLEMENT_BLOCKS blocks at its last price let running auctions finish.
 """
 
 from __future__ import annotations
@@ -74,7 +78,7 @@ class BookSpec:
     lp_usd: float = 20_000_000.0
     # accounts whose margin is 90% an asset (ETH or BTC, seeded) and 10% quote: their
     # liquidations that quote cannot pay hand the collateral to the Dutch auctions
-    collateral_share: float = 0.0
+    collateral_share: float = 0.3
     quote_part: float = 0.1  # of such an account's collateral, in quote (it pays the fees)
 
 
