@@ -144,7 +144,8 @@ def markdown(report: dict[str, Any]) -> list[str]:
         f"paths, seeds {inputs['seeds'][0]}-{inputs['seeds'][1]}, x {len(report['points'])} grid "
         f"points of {' x '.join(inputs['axes'])}), path model `{path['model']}` "
         f"({path['steps']} blocks of {path['step_seconds']} s), a book of {book['accounts']} "
-        f"quote-only accounts (seed {book['seed']}), base point {inputs['base_point']}. "
+        f"accounts ({book.get('collateral_share', 0):.0%} margined in ETH or BTC, the rest in "
+        f"quote; seed {book['seed']}), base point {inputs['base_point']}. "
         f"Wall time {run['total_wall_s']:,.0f} s: the model on {run['workers']} Dask worker "
         f"process(es) ({run['scheduler']}) {run['model_wall_s']:,.0f} s, {len(replays)} Anvil "
         f"replays {run['replays_wall_s']:,.0f} s.",
@@ -178,6 +179,8 @@ def markdown(report: dict[str, Any]) -> list[str]:
             "point, "
             f"then the most liquidations), all equal to the wei ({compared:,} values compared; "
             f"{sum(r['liquidations'] for r in replays):,} liquidations, "
+            f"{sum(r.get('auctions_taken', 0) for r in replays):,} takes, "
+            f"{sum(r.get('auction_resets', 0) for r in replays):,} resets, "
             f"${sum(r['bad_debt_usd'] for r in replays):,.0f} of bad debt).",
             "",
         ]
