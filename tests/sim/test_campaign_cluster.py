@@ -47,5 +47,10 @@ def test_the_same_command_runs_on_a_multi_process_cluster(cluster, tmp_path):
     assert on_cluster["points"] == here["points"]
     assert on_cluster["recommendation"] == here["recommendation"]
     assert any(e["liquidations"] for e in here["episodes"])  # the paths do stress the book
-    for name in ("report.html", "heatmap_bad_debt_usd_p99.png", "heatmap_lp_loss_usd_p99.png"):
+    for name in (
+        "report.html",
+        "heatmap_bad_debt_usd_p99.png",
+        "heatmap_lp_loss_usd_p99.png",
+        "distribution_bad_debt_usd.png",
+    ):
         assert (tmp_path / "c" / name).stat().st_size > 0

@@ -222,18 +222,17 @@ def recommend(spec: CampaignSpec, rows: list[dict[str, Any]]) -> list[str]:
             key = tuple((a, row["point"][a]) for a in others)
             groups.setdefault(key, []).append(row)
         for key, group in groups.items():
-            where = ", ".join(f"{a}={v:,.10g}" for a, v in key) or "the grid"
+            where = "At " + ", ".join(f"{a}={v:,.10g}" for a, v in key) if key else "On the grid"
             safe = [r["point"][axis] for r in group if r["p99_bad_debt_within_fund"]]
             tried = ", ".join(f"{r['point'][axis]:,.10g}" for r in group)
             if safe:
                 statements.append(
-                    f"At {where}: the {word} that keeps p99 bad debt within the fund is "
+                    f"{where}: the {word} that keeps p99 bad debt within the fund is "
                     f"{axis}={pick(safe):,.10g} (grid: {tried})."
                 )
             else:
                 statements.append(
-                    f"At {where}: no {axis} on the grid ({tried}) keeps p99 bad debt within the "
-                    "fund."
+                    f"{where}: no {axis} on the grid ({tried}) keeps p99 bad debt within the fund."
                 )
     if not statements:
         statements.append(

@@ -19,6 +19,7 @@ HEATMAPS = (
     ("lp_loss_usd_p99", "LP loss, 99th percentile (USD)"),
     ("lp_credit_loss_usd_p99", "LP credit loss, 99th percentile (USD)"),
 )
+DISTRIBUTIONS = (("bad_debt_usd", "bad debt (USD)"), ("lp_loss_usd", "LP loss (USD)"))
 COLUMNS = (
     ("label", "point"),
     ("paths", "paths"),
@@ -49,6 +50,10 @@ def write(folder: Path, report: dict[str, Any]) -> list[Path]:
             path = folder / f"heatmap_{metric}.png"
             heatmap(path, report["points"], axes, metric, title)
             images.append(path)
+    for metric, title in DISTRIBUTIONS:
+        path = folder / f"distribution_{metric}.png"
+        distribution(path, report, metric, title)
+        images.append(path)
     written += images
     page = folder / "report.html"
     page.write_text(_page(report, [p.name for p in images]))
@@ -78,6 +83,30 @@ def heatmap(
             color = "white" if top and value > top / 2 else "black"  # readable on dark cells
             ax.text(j, i, f"{value:,.0f}", ha="center", va="center", fontsize=8, color=color)
     fig.colorbar(image, ax=ax)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+def distribution(path: Path, report: dict[str, Any], metric: str, title: str) -> None:
+    """Each grid point's distribution of `metric` over its paths: the share of paths above each
+    level (a survival curve), on a symmetric log axis (most paths sit at 0, the tail spans
+    decades)."""
+    axes = report["inputs"]["axes"]
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    for row in report["points"]:
+        mine = sorted(
+            e[metric]
+            for e in report["episodes"]
+            if all(e["point"][a] == row["point"][a] for a in axes)
+        )
+        n = len(mine)
+        ax.step(mine, [1 - i / n for i in range(n)], where="post", label=row["label"])
+    ax.set_xscale("symlog", linthresh=1_000)
+    ax.set_xlabel(title)
+    ax.set_ylabel("share of paths at or above")
+    ax.set_ylim(0, 1.02)
+    ax.legend(fontsize=7)
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)
