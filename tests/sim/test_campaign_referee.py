@@ -61,6 +61,20 @@ def test_a_slow_keepers_resets_are_equal_to_the_wei(project, networks):
     assert record["fund_drawdown_usd"] == model["fund_drawdown_usd"] > 0
 
 
+def test_a_point_off_the_config_deploys_and_replays_equal_to_the_wei(project, networks):
+    """Every parameter a grid axis sets, away from config/local.yaml: the deployment is the
+    point's, and the model follows it (13 takes at a 5% start premium decaying 2% a minute)."""
+    spec = EpisodeSpec(
+        Point(leverage=15, penalty=0.04, fund=20_000, latency=2, buf=1.05, cut=0.98),
+        2,
+        book=BookSpec(collateral_share=0.5),
+    )
+    model = run(spec).metrics
+    assert model["auctions_taken"] > 10
+    record = replay(project, networks, spec)
+    assert record["liquidations"] == model["liquidations"] > 40
+
+
 def test_a_one_wei_error_in_the_model_fails_the_replay(project, networks, monkeypatch):
     real = model_world.ref.penalty
 

@@ -97,7 +97,9 @@ def test_an_episode_is_a_function_of_its_spec():
     ("args", "message"),
     [
         (["--grid", "leverage"], "write AXIS=V1,V2"),
-        (["--grid", "gamma=1,2"], "AXIS one of leverage, penalty, fund, latency"),
+        (["--grid", "gamma=1,2"], "AXIS one of leverage, penalty, fund, latency, buf, cut"),
+        (["--grid", "buf=0.9"], "in [1, 2]"),
+        (["--grid", "cut=1"], "a decay per step in (0, 1)"),
         (["--grid", "leverage=5,x"], "values must be numbers"),
         (["--grid", "leverage=5,5"], "a value appears twice"),
         (["--grid", "leverage=5,20"], "[20.0] out of range"),

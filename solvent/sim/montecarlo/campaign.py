@@ -117,6 +117,8 @@ def _check_axis(axis: str, values: tuple[float, ...]) -> None:
         "penalty": [v for v in values if not 0 <= v < 0.2],
         "fund": [v for v in values if v < 0],
         "latency": [v for v in values if v < 1 or v != int(v)],
+        "buf": [v for v in values if not 1 <= v <= 2],
+        "cut": [v for v in values if not 0 < v < 1],
     }[axis]
     if bad:
         rule = {
@@ -124,6 +126,8 @@ def _check_axis(axis: str, values: tuple[float, ...]) -> None:
             "penalty": "a rate in [0, 0.2)",
             "fund": "USD >= 0",
             "latency": "whole blocks >= 1",
+            "buf": "a start price / oracle in [1, 2] (the liquidator's bounds)",
+            "cut": "a decay per step in (0, 1)",
         }[axis]
         raise CampaignOptionError(f"--grid {axis}: {bad} out of range: {rule}")
 

@@ -28,6 +28,7 @@ from solvent.sim.montecarlo.campaign import (
     parse_grid,
 )
 from solvent.sim.montecarlo.episode import (
+    AXES,
     CONFIG,
     PATH_MODELS,
     BookSpec,
@@ -49,7 +50,7 @@ def parser() -> argparse.ArgumentParser:
         "--grid",
         action="append",
         metavar="AXIS=V1,V2,...",
-        help="repeatable, one or two axes of leverage, penalty, fund, latency "
+        help="repeatable, one or two axes of leverage, penalty, fund, latency, buf, cut "
         "(default: leverage=5,10,15 and latency=1,3,10)",
     )
     p.add_argument("--replays", type=int, default=10, help="episodes the referee replays on Anvil")
@@ -74,6 +75,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--penalty", type=float, default=0.025, help="when not on the grid")
     p.add_argument("--fund", type=float, default=50_000.0, help="USD, when not on the grid")
     p.add_argument("--latency", type=int, default=1, help="blocks, when not on the grid")
+    p.add_argument("--buf", type=float, default=1.10, help="auction start / oracle, off the grid")
+    p.add_argument("--cut", type=float, default=0.99, help="auction decay per step, off the grid")
     p.add_argument("--failure-rate", type=float, default=0.0)
     p.add_argument("--batch", type=int, default=20, help="episodes per Dask task")
     p.add_argument("--out", type=Path, default=DEFAULT_OUT)
@@ -99,9 +102,11 @@ def spec_from(args: argparse.Namespace) -> CampaignSpec:
             "penalty": args.penalty,
             "fund": args.fund,
             "latency": args.latency,
+            "buf": args.buf,
+            "cut": args.cut,
         }
     )
-    for axis in ("leverage", "penalty", "fund", "latency"):
+    for axis in AXES:
         parse_grid([f"{axis}={getattr(base, axis)}"])  # the same bounds as the grid's
     spec = CampaignSpec(
         paths=args.paths,
@@ -137,6 +142,8 @@ def inputs(spec: CampaignSpec, argv: list[str]) -> dict[str, Any]:
                 "im_scale": {a.key: a.market.im_scale / 1e18 for a in config.assets},
                 "commit_margin_bps": config.assets[0].orders.commit_margin_bps,
                 "penalty_rate": config.liquidation.penalty_rate / 1e18,
+                "auction_buf": config.assets[0].auction.buf / 1e18,
+                "auction_cut": config.assets[0].auction.curve.cut / 1e18,
                 "book_collateral_usd": sum(p.deposit for p in plans) / 1e6,
                 "book_notional_usd": {
                     a.key: sum(

@@ -19,6 +19,7 @@ from __future__ import annotations
 import dataclasses
 import random
 from dataclasses import dataclass, field
+from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 
@@ -36,8 +37,9 @@ CONFIG = "local"
 FILL_TIME = GENESIS_TIMESTAMP + 7_200  # after the deployment's blocks (1 s each) on the referee
 PATH_MODELS = ("gbm_jumps", "calibrated", "gap")
 # What a grid axis sets: the protocol's leverage cap (the initial margin), the liquidation
-# penalty, the insurance fund's stake, the keeper's latency.
-AXES = ("leverage", "penalty", "fund", "latency")
+# penalty, the insurance fund's stake, the keeper's latency, the auctions' start (oracle x buf)
+# and decay (the stairstep's cut per step).
+AXES = ("leverage", "penalty", "fund", "latency", "buf", "cut")
 
 
 @dataclass(frozen=True)
@@ -48,6 +50,8 @@ class Point:
     penalty: float = 0.025  # liquidation penalty rate
     fund: float = 50_000.0  # insurance fund stake, USD
     latency: int = 1  # keeper latency, blocks
+    buf: float = 1.10  # auction start price / oracle
+    cut: float = 0.99  # auction price multiplier per curve step (60 s)
 
     @classmethod
     def of(cls, values: dict[str, float]) -> Point:
@@ -111,7 +115,7 @@ class EpisodeSpec:
 def protocol_config(point: Point) -> ProtocolConfig:
     """config/local.yaml with the point's leverage cap (each market's IM scale, so that its
     initial margin ratio at the seed sigma is 1 / leverage, and the order book's commit margin to
-    match) and penalty rate."""
+    match), penalty rate and auction start (buf) and decay (cut)."""
     base = configs.load(CONFIG)
     assets = []
     for asset in base.assets:
@@ -121,15 +125,26 @@ def protocol_config(point: Point) -> ProtocolConfig:
         if im_scale < WAD:
             raise ValueError(f"leverage {point.leverage:g} is above 1 / maintenance margin")
         bps = int(10_000 / point.leverage)
+        auction = asset.auction
         assets.append(
             dataclasses.replace(
                 asset,
                 market=dataclasses.replace(m, im_scale=im_scale),
                 orders=dataclasses.replace(asset.orders, commit_margin_bps=bps),
+                auction=dataclasses.replace(
+                    auction,
+                    buf=_wad(point.buf),
+                    curve=dataclasses.replace(auction.curve, cut=_wad(point.cut)),
+                ),
             )
         )
-    liquidation = dataclasses.replace(base.liquidation, penalty_rate=round(point.penalty * WAD))
+    liquidation = dataclasses.replace(base.liquidation, penalty_rate=_wad(point.penalty))
     return dataclasses.replace(base, assets=tuple(assets), liquidation=liquidation)
+
+
+def _wad(value: float) -> int:
+    """A decimal parameter as the config reads it (exact for what was written: 1.1 -> 1.1e18)."""
+    return int(Decimal(str(value)) * WAD)
 
 
 def start_prices(config: ProtocolConfig) -> dict[str, float]:
