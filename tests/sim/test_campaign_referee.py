@@ -43,6 +43,7 @@ def test_bad_debt_reaching_the_pool_is_equal_to_the_wei(project, networks):
     assert record["values_compared"] > 100
 
 
+@pytest.mark.slow  # ~8 s each: the regular suite keeps the pool and one-wei replays
 def test_bad_debt_covered_by_the_fund_is_equal_to_the_wei(project, networks):
     model = run(TO_THE_FUND).metrics
     assert model["liquidations"] > 50 and model["auctions_taken"] >= 10
@@ -52,6 +53,7 @@ def test_bad_debt_covered_by_the_fund_is_equal_to_the_wei(project, networks):
     assert record["values_compared"] > 1_000
 
 
+@pytest.mark.slow  # ~8 s each: the regular suite keeps the pool and one-wei replays
 def test_a_slow_keepers_resets_are_equal_to_the_wei(project, networks):
     model = run(RESETS).metrics
     assert model["auctions_taken"] == 0 and model["auction_resets"] > 50
@@ -61,6 +63,7 @@ def test_a_slow_keepers_resets_are_equal_to_the_wei(project, networks):
     assert record["fund_drawdown_usd"] == model["fund_drawdown_usd"] > 0
 
 
+@pytest.mark.slow  # ~8 s each: the regular suite keeps the pool and one-wei replays
 def test_a_point_off_the_config_deploys_and_replays_equal_to_the_wei(project, networks):
     """Every parameter a grid axis sets, away from config/local.yaml: the deployment is the
     point's, and the model follows it (13 takes at a 5% start premium decaying 2% a minute)."""
