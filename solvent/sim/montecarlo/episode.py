@@ -219,7 +219,7 @@ def plan_book(spec: BookSpec, point: Point, config: ProtocolConfig) -> list[Acco
 # ---------------------------------------------------------------------- the run
 
 
-TAKE_DISCOUNT = (49, 50)  # a keeper takes at or below 98% of the oracle (the simulator's 2%)
+TAKE_LIMIT = (49, 50)  # a keeper takes at or below 98% of the oracle (the simulator's 2%)
 SETTLEMENT_BLOCKS = 240  # after the path, blocks at its last price for auctions to finish
 
 
@@ -273,22 +273,28 @@ class _Keeper:
     max_per_block: int
     rng: random.Random
     since: dict[tuple, int] = field(default_factory=dict)
+    seen_price: dict[tuple[int, str], int] = field(default_factory=dict)  # auction -> its price
 
-    def observe(self, step: int, liquidatable: list[int], landed: set[int], world: Any) -> None:
+    def observe(
+        self, step: int, liquidatable: list[int], landed: set[int], world: ProtocolWorld
+    ) -> None:
         now = {
             ("liquidate", a): step if a in landed else self.since.get(("liquidate", a), step)
             for a in liquidatable
         }
+        self.seen_price = {}
         for a in world.liquidator.auctions:
-            price, stale = world.liquidator.status(a, world_time(world))
+            price, stale = world.liquidator.status(a, world.now)
+            self.seen_price[(a.account, a.token)] = price
             oracle = world.price_of(a.token)
-            kind = "reset" if stale else "take" if price * 50 <= oracle * 49 else None
+            below, of = TAKE_LIMIT
+            kind = "reset" if stale else "take" if price * of <= oracle * below else None
             if kind is not None:
                 key = (kind, a.account, a.token)
                 now[key] = self.since.get(key, step)
         self.since = now
 
-    def decide(self, step: int, world: Any) -> tuple[list[int], list[AuctionAction]]:
+    def decide(self, step: int, world: ProtocolWorld) -> tuple[list[int], list[AuctionAction]]:
         due = [k for k, since in self.since.items() if step - since >= self.latency]
         if self.rng.random() < self.failure_rate:
             return [], []
@@ -297,13 +303,9 @@ class _Keeper:
         for a in world.liquidator.auctions:
             for kind in ("reset", "take"):
                 if (kind, a.account, a.token) in due:
-                    price, _ = world.liquidator.status(a, world_time(world))
+                    price = self.seen_price[(a.account, a.token)]
                     actions.append(AuctionAction(kind, a.account, a.token, a.lot, price))
         return accounts, actions[: self.max_per_block]
-
-
-def world_time(world: ProtocolWorld) -> int:
-    return world.now
 
 
 def run(spec: EpisodeSpec) -> Episode:
