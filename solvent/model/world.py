@@ -1,14 +1,16 @@
 """An exact-integer world of the protocol subset a Monte Carlo campaign path exercises
-(docs/simulator.md, "Monte Carlo campaign"): quote-only (USDC) accounts with perp positions in
-every market of the config, oracle prices set per block, velocity funding and the borrow index
-(solvent.model.ledger), fills through the order book at set-up (solvent.model.orders), the
-engine's partial and full liquidation (solvent.margin.plan_liquidation), the keeper's reward and
-the loss waterfall: the insurance fees swept into the fund first, the fund covers, the rest is
-socialized on the LP pool (`EngineBase._writeOff`).
+(docs/simulator.md, "Monte Carlo campaign"): accounts holding quote (USDC) and collateral (ETH,
+BTC, at their weights) with perp positions in every market of the config, oracle prices set per
+block, velocity funding and the borrow index (solvent.model.ledger), fills through the order book
+at set-up (solvent.model.orders), the engine's partial and full liquidation
+(solvent.margin.plan_liquidation), the keeper's reward, the hand-off of collateral to the Dutch
+auctions and their takes, resets and settlement (solvent.model.auctions), and the loss
+waterfall: the insurance fees swept into the fund first, the fund covers, the rest is socialized
+on the LP pool (`EngineBase._writeOff`).
 
-Not modelled (the campaign never reaches them, and the referee would catch it if it did): non-quote
-collateral and so auctions (a quote-only account with debt is written off at once), trades during
-the path, volatility pokes (the margin sigma stays the listing's seed), LP and insurance exits.
+Not modelled (the campaign's episodes never reach them; the referee would catch one that did):
+queued lots, trades during the path, volatility pokes (the margin sigma stays the seed's), LP
+and insurance exits.
 
 Every formula is the reference model's; this module only orders the steps as the contracts do.
 """
