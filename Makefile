@@ -15,7 +15,7 @@ export PWD := $(CURDIR)
 PY_STAMP := $(VENV)/.installed
 NPM_STAMP := node_modules/.installed
 
-.PHONY: help setup node solc test test-slow bench-gas gas-snapshot lint analyze format demo bench backtest crash-replays sim fuzz freeze clean
+.PHONY: help setup node solc test test-slow bench-gas gas-snapshot lint analyze format demo bench backtest crash-replays sim campaign fuzz freeze clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -66,17 +66,19 @@ node: setup ## a persistent local Anvil on :8545 (state in .anvil/); NODE_ARGS="
 demo: setup ## the main job: deploy, 300 traders, a price crash, the keeper liquidating (reports/demo/)
 	$(BIN)/ape run demo $(DEMO_ARGS)
 
-bench: setup ## measure everything and regenerate docs/BENCHMARKS.md (about 17 minutes)
+bench: setup ## measure everything and regenerate docs/BENCHMARKS.md (about 35 minutes)
 	GAS_MEASUREMENTS_OUT=reports/bench/gas.json $(BIN)/ape test -q
 	$(BIN)/ape run keeper_bench --out reports/bench/keeper.json
 	$(BIN)/ape run fuzz_bench
 	$(BIN)/ape run simulate --accounts 200 --out reports/bench/sim
 	$(BIN)/ape run backtest --out reports/bench/backtest
 	$(BIN)/ape run crash_replays --out reports/bench/crash
+	$(BIN)/python -m solvent.sim.montecarlo --out reports/bench/campaign
 	$(BIN)/python -m solvent.bench.render --gas reports/bench/gas.json \
 		--keeper reports/bench/keeper.json --fuzz reports/bench/fuzz.json \
 		--sim reports/bench/sim/index.json --backtest reports/bench/backtest/summary.json \
-		--crash reports/bench/crash/summary.json --out docs/BENCHMARKS.md
+		--crash reports/bench/crash/summary.json --campaign reports/bench/campaign/report.json \
+		--out docs/BENCHMARKS.md
 
 bench-gas: setup ## rewrite only the gas section of docs/BENCHMARKS.md from gas-snapshot.json
 	$(BIN)/python -m solvent.bench.render --gas gas-snapshot.json --gas-only --out docs/BENCHMARKS.md
@@ -89,6 +91,9 @@ crash-replays: setup ## real crashes under reactive vs predictive margin (report
 
 sim: setup ## run the crash simulator (reports/sim/); SIM_ARGS="--scenario gap_30 --accounts 100"
 	$(BIN)/ape run simulate $(SIM_ARGS)
+
+campaign: setup ## Monte Carlo: 200 paths x a 3x3 grid on Dask, 10 replayed on Anvil (reports/campaign/); ARGS="--scheduler tcp://host:8786"
+	$(BIN)/python -m solvent.sim.montecarlo $(ARGS)
 
 fuzz: setup ## deep stateful fuzzing campaign (>= 100k steps; replay with ARGS='--hypothesis-seed=N')
 	HYPOTHESIS_PROFILE=deep $(BIN)/ape test tests/fuzz/test_protocol_machine.py -m "slow or not slow" -q $(ARGS)

@@ -30,6 +30,7 @@ def render(
     sources: str = "",
     backtest: list[dict[str, Any]] | None = None,
     crash: dict[str, Any] | None = None,
+    campaign: dict[str, Any] | None = None,
 ) -> str:
     parts = [
         "# Benchmarks",
@@ -42,6 +43,7 @@ def render(
         *_gas_section(gas),
     ]
     parts += _keeper(keeper) + _fuzz(fuzz) + _sims(sims) + _backtest(backtest) + _crash(crash)
+    parts += _campaign(campaign)
     return "\n".join(parts)
 
 
@@ -109,6 +111,23 @@ def _crash(report: dict[str, Any] | None) -> list[str]:
 def replace_crash_section(page: str, report: dict[str, Any]) -> str:
     """`page` with the crash-replay section rendered again (appended when it has none)."""
     return _replace_section(page, CRASH_HEADING, _crash(report))
+
+
+CAMPAIGN_HEADING = "## Monte Carlo campaign: bad debt and LP loss quantiles"
+
+
+def _campaign(report: dict[str, Any] | None) -> list[str]:
+    """The Monte Carlo campaign (`make campaign`, docs/simulator.md): quantiles per grid point."""
+    if not report:
+        return []
+    from solvent.sim.montecarlo.report import markdown
+
+    return [CAMPAIGN_HEADING, "", *markdown(report)]
+
+
+def replace_campaign_section(page: str, report: dict[str, Any]) -> str:
+    """`page` with the campaign section rendered again (appended when it has none)."""
+    return _replace_section(page, CAMPAIGN_HEADING, _campaign(report))
 
 
 def _replace_section(page: str, heading: str, lines: list[str]) -> str:
@@ -376,6 +395,7 @@ def main() -> None:
     parser.add_argument("--sim", type=Path)
     parser.add_argument("--backtest", type=Path, help="reports/backtest/summary.json")
     parser.add_argument("--crash", type=Path, help="reports/crash/summary.json")
+    parser.add_argument("--campaign", type=Path, help="reports/campaign/report.json")
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument(
         "--gas-only", action="store_true", help="rewrite only the gas section of --out"
@@ -386,7 +406,14 @@ def main() -> None:
     parser.add_argument(
         "--crash-only", action="store_true", help="rewrite only the crash-replay section of --out"
     )
+    parser.add_argument(
+        "--campaign-only", action="store_true", help="rewrite only the campaign section of --out"
+    )
     args = parser.parse_args()
+    if args.campaign_only:
+        args.out.write_text(replace_campaign_section(args.out.read_text(), _load(args.campaign)))
+        print(f"wrote the campaign section of {args.out}")
+        return
     if args.crash_only:
         args.out.write_text(replace_crash_section(args.out.read_text(), _load(args.crash)))
         print(f"wrote the crash-replay section of {args.out}")
@@ -408,6 +435,7 @@ def main() -> None:
         "simulations": args.sim,
         "backtest": args.backtest,
         "crash replays": args.crash,
+        "campaign": args.campaign,
     }
     sources = "; ".join(f"{name} from `{path}`" for name, path in given.items() if path)
     page = render(
@@ -418,6 +446,7 @@ def main() -> None:
         sources,
         _load(args.backtest),
         _load(args.crash),
+        _load(args.campaign),
     )
     args.out.write_text(page)
     print(f"wrote {args.out}")

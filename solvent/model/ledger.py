@@ -162,6 +162,22 @@ class EngineBooks:
         new_open, realized = margin.apply_fill(
             position.size, position.open_notional, size_delta, fill_price
         )
+        self.write_position(account, market_id, new_size, new_open, index)
+        self.move_quote(account, margin.to_quote_floor(realized) - fee - settlement_fee - owed)
+        cut = margin.insurance_cut(fee, market.insurance_fee_share)
+        self.pool_cash -= cut + settlement_fee
+        self.insurance_fees += cut
+        self.record_borrow_index(account)
+        self.funding_paid += owed
+        return owed
+
+    def write_position(
+        self, account: int, market_id: int, new_size: int, new_open: int, index: int
+    ) -> None:
+        """`EngineBase._updateMarket` and `_storePosition`: the market's aggregates and the
+        position after it moves to `new_size` with `new_open` notional, its entry at `index`."""
+        market = self.markets[market_id]
+        position = self.positions.get((account, market_id), PositionBook())
         market.net_open_notional += new_open - position.open_notional
         market.entry_sum += fm.entry_share(new_size, index) - fm.entry_share(
             position.size, position.entry
@@ -173,13 +189,6 @@ class EngineBooks:
         self.positions[(account, market_id)] = (
             PositionBook(new_size, new_open, index) if new_size else PositionBook()
         )
-        self.move_quote(account, margin.to_quote_floor(realized) - fee - settlement_fee - owed)
-        cut = margin.insurance_cut(fee, market.insurance_fee_share)
-        self.pool_cash -= cut + settlement_fee
-        self.insurance_fees += cut
-        self.record_borrow_index(account)
-        self.funding_paid += owed
-        return owed
 
     def charge_order_fee(self, account: int, fee: int, now: int) -> None:
         if fee == 0:

@@ -8,10 +8,12 @@ account liquidatable. Automine is off for the run, so a block holds exactly one 
 
 from __future__ import annotations
 
+import math
 import random
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from fractions import Fraction
 from statistics import mean
 from typing import Any
 
@@ -355,9 +357,12 @@ def keeper_outcomes(world: World, agents: list[KeeperAgent], tally: _Tally) -> l
 
 
 def quantile(values: list[float], q: float) -> float:
-    """The `q` quantile of `values` (nearest rank: a value that occurred)."""
+    """The `q` quantile of `values` by nearest rank: the ceil(q·n)-th smallest (a value that
+    occurred), with q read exactly as the decimal it was written as (0.95 · 100 is rank 95;
+    rounding q·n + 0.5 half to even had given rank 96 there and 100 for the 99th of 100)."""
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(q * len(ordered) + 0.5) - 1))]
+    rank = math.ceil(Fraction(q).limit_denominator(10**9) * len(ordered))
+    return ordered[min(len(ordered), max(1, rank)) - 1]
 
 
 def distribution(values: list[float]) -> dict[str, float] | None:
