@@ -84,6 +84,12 @@ class PortfolioParams:
 
 MAX_SCENARIOS = 16
 MAX_ASSETS = 16  # 8 markets + 8 collaterals per account
+# The contract (contracts/risk/PortfolioRiskModel.sol) stores an asset in one slot: its 16 moves as
+# int8 percent of its scan range, its scan parameters, haircut and add-on as uint24 millionths. The
+# grid's values must sit on these ticks (a governance input off them is refused, never rounded).
+MOVE_TICK = WAD // 100
+RATE_TICK = 10**12
+MAX_SIGMA_MULTIPLE = (2**24 - 1) * RATE_TICK
 
 
 def scan_range(scan: ScanRange, sigma: int) -> int:
@@ -196,9 +202,24 @@ def validate(params: PortfolioParams) -> None:
                 raise ValueError(f"{shock.name}: no scan range for {asset}")
             if abs(multiple) > WAD:
                 raise ValueError(f"{shock.name}: |move| of {asset} above one scan range")
+            if multiple % MOVE_TICK:
+                raise ValueError(f"{shock.name}: move of {asset} not a multiple of {MOVE_TICK}")
     for asset, scan in params.scan.items():
-        if not 0 < scan.floor <= scan.cap < WAD:
-            raise ValueError(f"{asset}: need 0 < floor <= cap < 1")
+        if (
+            not 0 < scan.floor <= scan.cap < WAD
+            or not 0 <= scan.sigma_multiple <= MAX_SIGMA_MULTIPLE
+        ):
+            raise ValueError(f"{asset}: need 0 < floor <= cap < 1, sigma_multiple <= 16.77")
+        if any(v % RATE_TICK for v in (scan.sigma_multiple, scan.floor, scan.cap)):
+            raise ValueError(f"{asset}: scan parameters must be multiples of {RATE_TICK}")
+
+
+def validate_rates(haircut: int, addon: int) -> None:
+    """The bounds on an asset's liquidity haircut and add-on the contract's setter enforces."""
+    if not 0 <= haircut < WAD or not 0 <= addon <= WAD:
+        raise ValueError("need 0 <= haircut < 1 and 0 <= addon <= 1")
+    if haircut % RATE_TICK or addon % RATE_TICK:
+        raise ValueError(f"haircut and addon must be multiples of {RATE_TICK}")
 
 
 def default_grid(assets: tuple[str, ...] = ("ETH", "BTC")) -> PortfolioParams:

@@ -175,8 +175,30 @@ def test_the_default_grid_is_within_bounds():
         pm.PortfolioParams(
             (pm.Shock("x", {"ETH": WAD}),), {"ETH": pm.ScanRange(WAD, 0, WAD // 2)}, WAD
         ),
+        # off the contract's storage ticks: a move between two percents, a scan floor off 1e-6
+        pm.PortfolioParams((pm.Shock("x", {"ETH": WAD // 3}),), pm.default_grid().scan, WAD),
+        pm.PortfolioParams(
+            (pm.Shock("x", {"ETH": WAD}),), {"ETH": pm.ScanRange(WAD, WAD // 3, WAD // 2)}, WAD
+        ),
+        pm.PortfolioParams(
+            (pm.Shock("x", {"ETH": WAD}),), {"ETH": pm.ScanRange(17 * WAD, WAD // 4, WAD // 2)}, WAD
+        ),
     ],
 )
 def test_out_of_bounds_grids_are_refused(broken):
     with pytest.raises(ValueError):
         pm.validate(broken)
+
+
+@pytest.mark.parametrize(
+    ("haircut", "addon"),
+    [(WAD, 0), (0, WAD + pm.RATE_TICK), (HAIRCUT + 1, ADDON), (HAIRCUT, ADDON + pm.RATE_TICK // 2)],
+)
+def test_out_of_bounds_rates_are_refused(haircut, addon):
+    with pytest.raises(ValueError):
+        pm.validate_rates(haircut, addon)
+
+
+def test_the_shipped_rates_are_within_bounds():
+    pm.validate_rates(HAIRCUT, ADDON)
+    pm.validate_rates(0, WAD)
