@@ -26,10 +26,12 @@ struct RiskPosition {
 }
 
 /// @notice What a model margins: the account's signed quote balance (quote units, 6 decimals; the
-/// engine's `Account.quoteBalance`), at most `MAX_COLLATERALS` holdings and `MAX_POSITIONS`
-/// positions (one per market; the engine's masks guarantee it).
+/// engine's `Account.quoteBalance`, an int72), at most `MAX_COLLATERALS` holdings and
+/// `MAX_POSITIONS` positions (one per market; the engine's masks guarantee it). Collateral amounts
+/// fit uint128 (the engine caps `Collateral.totalDeposited` at uint128), sizes and open notionals
+/// are the engine's int96.
 struct RiskAccount {
-    int256 quoteBalance;
+    int128 quoteBalance;
     RiskHolding[] holdings;
     RiskPosition[] positions;
 }

@@ -56,6 +56,7 @@ contract PortfolioRiskModel is IPortfolioRiskModel, AccessControl {
 
     uint256 internal constant WAD = 1e18;
     uint256 internal constant NO_SCENARIO = type(uint256).max;
+    uint256 internal constant UINT24 = type(uint24).max;
 
     Grid internal _grid;
     address[] internal _assets;
@@ -254,14 +255,16 @@ contract PortfolioRiskModel is IPortfolioRiskModel, AccessControl {
     /// @dev A holding's value after its haircut (WAD, down), its losses added to `losses`.
     function _addHolding(int256[16] memory losses, RiskHolding calldata h) internal view returns (int256) {
         address asset = h.asset;
-        Packed memory p = _covered(asset);
+        (uint256 moves, uint256 scan, uint256 haircut,) = _load(asset, h.sigma);
         uint256 decimals = h.decimals;
         if (decimals > MAX_DECIMALS) revert DecimalsOutOfBounds(asset, decimals);
-        uint256 value = MarginMath.collateralValue(
-            h.amount, h.price, 10 ** decimals, WAD - uint256(p.haircut) * RATE_TICK
-        );
+        uint256 unit;
+        unchecked {
+            unit = 10 ** decimals; // decimals <= 36
+        }
+        uint256 value = MarginMath.collateralValue(h.amount, h.price, unit, WAD - haircut);
         if (value > MAX_EXPOSURE) revert ExposureOutOfBounds(asset);
-        PortfolioMath.addLosses(losses, int256(value), _scan(p, h.sigma), p.moves);
+        PortfolioMath.addLosses(losses, int256(value), scan, moves);
         return int256(value);
     }
 
@@ -273,23 +276,37 @@ contract PortfolioRiskModel is IPortfolioRiskModel, AccessControl {
         returns (int256 pnl, uint256 positionNotional, uint256 addOn)
     {
         address asset = q.asset;
-        Packed memory p = _covered(asset);
+        (uint256 moves, uint256 scan,, uint256 addOnRate) = _load(asset, q.sigma);
         (int256 x, int256 value, uint256 notional_) = PortfolioMath.positionTerms(q.size, q.price);
         if (notional_ > MAX_EXPOSURE) revert ExposureOutOfBounds(asset);
         pnl = value - q.openNotional;
         positionNotional = notional_;
-        addOn = MarginMath.mulDivUp(notional_, uint256(p.addOn) * RATE_TICK, WAD);
-        PortfolioMath.addLosses(losses, x, _scan(p, q.sigma), p.moves);
+        addOn = MarginMath.mulDivUp(notional_, addOnRate, WAD);
+        PortfolioMath.addLosses(losses, x, scan, moves);
     }
 
-    /// @dev The asset's scan range at volatility `sigma` (WAD).
-    function _scan(Packed memory p, uint256 sigma) internal pure returns (uint256) {
-        return PortfolioMath.scanRange(
-            sigma,
-            uint256(p.sigmaMultiple) * RATE_TICK,
-            uint256(p.floor) * RATE_TICK,
-            uint256(p.cap) * RATE_TICK
+    /// @dev The asset's moves, its scan range at volatility `sigma`, its haircut and add-on (WAD),
+    /// from its one slot read as a word (`Packed`'s layout: moves in bits 0-127, then five uint24:
+    /// sigmaMultiple, floor, cap, haircut, addOn), which skips a memory copy per entry.
+    function _load(address asset, uint256 sigma)
+        internal
+        view
+        returns (uint256 moves, uint256 scan, uint256 haircut, uint256 addOn)
+    {
+        uint256 word;
+        assembly ("memory-safe") {
+            mstore(0, asset)
+            mstore(0x20, _params.slot)
+            word := sload(keccak256(0, 0x40))
+        }
+        uint256 cap = (word >> 176) & UINT24;
+        if (cap == 0) revert AssetNotCovered(asset);
+        moves = uint128(word);
+        scan = PortfolioMath.scanRange(
+            sigma, ((word >> 128) & UINT24) * RATE_TICK, ((word >> 152) & UINT24) * RATE_TICK, cap * RATE_TICK
         );
+        haircut = ((word >> 200) & UINT24) * RATE_TICK;
+        addOn = ((word >> 224) & UINT24) * RATE_TICK;
     }
 
     /// @dev The asset's parameters; reverts for an asset outside the grid.

@@ -133,6 +133,12 @@ GAS_LINES: tuple[GasLine, ...] = (
     ),
     GasLine("pool.request_redeem", "LP redeem request (shares escrowed)"),
     GasLine("pool.execute_redeem", "execute an LP redemption at its determining rounds"),
+    GasLine(
+        "risk.portfolio_health_8m_8c",
+        "portfolio-model health of an account with 8 markets and 8 collaterals, 16 scenarios "
+        "(the first call of a transaction: cold model and grid slots)",
+        150_000,
+    ),
 )
 
 
