@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import ape
 import pytest
-from hypothesis import given, settings
+from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
 from solvent import margin as standard
@@ -173,7 +173,7 @@ def books(draw, grid: Grid) -> tuple[pm.Book, dict[str, int]]:
     return pm.Book(cash, tuple(holdings), tuple(positions)), sigmas
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(data=st.data())
 def test_random_portfolios_equal_the_reference_to_the_wei(model, deployer, data):
     """≤ 8 holdings and ≤ 8 positions (long and short, hedged or not) under a random grid within
@@ -455,6 +455,66 @@ def test_the_good_grid_passes_and_agrees_with_the_reference_bounds(model, deploy
         )
     with pytest.raises(ValueError):
         pm.validate_rates(HAIRCUT + 1, ADDON)
+
+
+ANY_PARAMETER = st.sampled_from(
+    [0, 1, TICK, WAD // 3, 3 * WAD // 10, WAD - TICK, WAD, WAD + TICK, 17 * WAD]
+)
+GOOD_RISK = st.tuples(
+    st.sampled_from([0, 35 * WAD // 100, WAD, pm.MAX_SIGMA_MULTIPLE]),
+    st.sampled_from([TICK, 3 * WAD // 10]),
+    st.sampled_from([6 * WAD // 10, WAD - TICK]),
+    st.sampled_from([0, HAIRCUT, WAD - TICK]),
+    st.sampled_from([0, ADDON, WAD]),
+)
+GOOD_MOVE = st.sampled_from([0, WAD, -WAD, WAD // 2, -7 * pm.MOVE_TICK])
+BAD_MOVE = st.sampled_from([WAD // 3, pm.MOVE_TICK + 1, -WAD - pm.MOVE_TICK, WAD + pm.MOVE_TICK])
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    count=st.integers(1, 16) | st.sampled_from([0, 17]),
+    mm=st.sampled_from([8 * WAD // 10, WAD]) | st.sampled_from([0, 1, WAD + 1]),
+    risks=st.lists(GOOD_RISK | st.tuples(*[ANY_PARAMETER] * 5), min_size=1, max_size=2),
+    data=st.data(),
+)
+def test_the_contract_refuses_exactly_what_the_reference_refuses(
+    model, deployer, count, mm, risks, data
+):
+    """Random grids in and out of bounds: `setGrid` reverts iff the reference's `validate` and
+    `validate_rates` refuse (the reference is the one statement of the bounds)."""
+    names = ASSETS[: len(risks)]
+    bad_moves = data.draw(st.lists(st.booleans(), min_size=len(names), max_size=len(names)))
+    moves = [
+        data.draw(
+            st.lists(GOOD_MOVE | BAD_MOVE if bad else GOOD_MOVE, min_size=count, max_size=count)
+        )
+        for bad in bad_moves
+    ]
+    params = pm.PortfolioParams(
+        tuple(
+            pm.Shock(f"s{k}", {n: moves[i][k] for i, n in enumerate(names)}) for k in range(count)
+        ),
+        {n: pm.ScanRange(r[0], r[1], r[2]) for n, r in zip(names, risks, strict=True)},
+        mm,
+    )
+    try:
+        pm.validate(params)
+        for r in risks:
+            pm.validate_rates(r[3], r[4])
+        refused = False
+    except ValueError:
+        refused = True
+    args = (count, mm, [ADDRESS[n] for n in names], risks, moves)
+    event("refused" if refused else "accepted")
+    if refused:
+        with ape.reverts():
+            model.setGrid(*args, sender=deployer)
+    else:
+        model.setGrid(*args, sender=deployer)
+        assert model.grid() == (count, mm)
+        for n, r, m in zip(names, risks, moves, strict=True):
+            assert model.assetGrid(ADDRESS[n]) == (True, r, m)
 
 
 def test_only_the_governor_sets_the_grid(model, accounts):
