@@ -135,7 +135,7 @@ contract PortfolioRiskModel is IPortfolioRiskModel, AccessControl {
             int256 move = moves[k];
             if (move > int256(WAD) || move < -int256(WAD)) revert MoveOutOfBounds(asset, k, move);
             if (move % int256(MOVE_TICK) != 0) revert MoveNotOnTick(asset, k, move);
-            word |= uint128(uint8(int8(move / int256(MOVE_TICK)))) << (8 * k);
+            word |= uint128(uint256(uint8(int8(move / int256(MOVE_TICK)))) << (8 * k)); // k < 16
         }
     }
 
@@ -220,13 +220,15 @@ contract PortfolioRiskModel is IPortfolioRiskModel, AccessControl {
         if (holdings > MAX_COLLATERALS) revert TooManyHoldings(holdings, MAX_COLLATERALS);
         if (positions > MAX_POSITIONS) revert TooManyPositions(positions, MAX_POSITIONS);
 
+        // Each scenario's running loss: a memory array starts zeroed.
+        // slither-disable-next-line uninitialized-local
         int256[16] memory losses;
         int256 equity = account.quoteBalance * int256(MarginMath.WAD_PER_QUOTE);
         for (uint256 i; i < holdings; ++i) {
             equity += _addHolding(losses, account.holdings[i]);
         }
-        uint256 totalNotional;
-        uint256 addOns;
+        uint256 totalNotional = 0;
+        uint256 addOns = 0;
         for (uint256 j; j < positions; ++j) {
             (int256 pnl, uint256 positionNotional, uint256 addOn) = _addPosition(losses, account.positions[j]);
             equity += pnl;
@@ -234,7 +236,7 @@ contract PortfolioRiskModel is IPortfolioRiskModel, AccessControl {
             addOns += addOn;
         }
 
-        uint256 worst;
+        uint256 worst = 0;
         uint256 worstScenario = NO_SCENARIO;
         for (uint256 k; k < g.scenarioCount; ++k) {
             int256 loss = losses[k];
@@ -307,11 +309,5 @@ contract PortfolioRiskModel is IPortfolioRiskModel, AccessControl {
         );
         haircut = ((word >> 200) & UINT24) * RATE_TICK;
         addOn = ((word >> 224) & UINT24) * RATE_TICK;
-    }
-
-    /// @dev The asset's parameters; reverts for an asset outside the grid.
-    function _covered(address asset) internal view returns (Packed memory p) {
-        p = _params[asset];
-        if (p.cap == 0) revert AssetNotCovered(asset);
     }
 }
