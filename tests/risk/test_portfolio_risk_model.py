@@ -580,3 +580,9 @@ def test_gas_health_of_an_account_at_the_limits(model, probe, deployer, gas):
     used = probe.lastHealthGas()
     gas.record_value("risk.portfolio_health_8m_8c", used)
     assert used <= 150_000
+
+
+def test_the_model_fits_the_mainnet_code_size_limit(project):
+    """EIP-170 (24,576 bytes); the unrolled scenario loop is the largest part of the code."""
+    code = project.PortfolioRiskModel.contract_type.runtime_bytecode.bytecode
+    assert 0 < (len(code) - 2) // 2 <= 24_576
