@@ -15,12 +15,19 @@ from typing import Any
 import yaml
 
 from solvent.fixed_point import WAD
+from solvent.model import portfolio as pm
 
 CONFIG_DIR = Path(__file__).resolve().parent.parent / "config"
 
 
 class ConfigError(ValueError):
     """The configuration file is missing a field or has a value of the wrong shape."""
+
+
+class PortfolioGridError(ConfigError):
+    """The `portfolio_model` grid is outside what PortfolioRiskModel.setGrid accepts (the bounds
+    of solvent/model/portfolio.py's `validate`/`validate_rates`), or does not cover exactly the
+    configured assets: refused when the config is loaded, before anything is sent."""
 
 
 def to_wad(value: str | int | float) -> int:
@@ -214,6 +221,48 @@ class GovernanceSpec:
 
 
 @dataclass(frozen=True)
+class GridAssetSpec:
+    """One asset of the portfolio model's grid (PortfolioRiskModel's `AssetRisk`), all WAD."""
+
+    key: str  # the asset's key in `assets`: its token is the oracle's (and the grid's) key
+    sigma_multiple: int  # scan range = clamp(sigma x sigma_multiple, floor, cap)
+    floor: int
+    cap: int
+    haircut: int  # liquidity haircut on the asset held as collateral
+    add_on: int  # non-nettable add-on on a position's notional
+
+
+@dataclass(frozen=True)
+class ScenarioSpec:
+    """One scenario: each asset's move as a WAD multiple of its scan range (absent: 0)."""
+
+    name: str
+    moves: tuple[tuple[str, int], ...]
+    reason: str
+
+
+@dataclass(frozen=True)
+class PortfolioModelSpec:
+    """The portfolio risk model's grid (docs/risk-models.md), set at deployment."""
+
+    mm_factor: int  # WAD: maintenance = initial x mm_factor
+    assets: tuple[GridAssetSpec, ...]
+    scenarios: tuple[ScenarioSpec, ...]
+
+    def params(self) -> pm.PortfolioParams:
+        """The grid as the reference model takes it."""
+        return pm.PortfolioParams(
+            tuple(pm.Shock(s.name, dict(s.moves), s.reason) for s in self.scenarios),
+            {a.key: pm.ScanRange(a.sigma_multiple, a.floor, a.cap) for a in self.assets},
+            self.mm_factor,
+        )
+
+    def moves_of(self, key: str) -> list[int]:
+        """The asset's move in each scenario, in order (setGrid's `moves[i]`)."""
+        return [dict(s.moves).get(key, 0) for s in self.scenarios]
+
+
+@dataclass(frozen=True)
 class ProtocolConfig:
     network: str
     quote: TokenSpec
@@ -226,6 +275,7 @@ class ProtocolConfig:
     insurance: InsuranceSpec
     sequencer: SequencerSpec | None
     governance: GovernanceSpec
+    portfolio_model: PortfolioModelSpec | None = None  # None: the model is not deployed
 
     def asset(self, key: str) -> AssetSpec:
         for asset in self.assets:
@@ -295,6 +345,9 @@ def parse(raw: dict[str, Any]) -> ProtocolConfig:
             if sequencer
             else None,
             governance=_governance(raw["governance"]),
+            portfolio_model=_portfolio_model(raw["portfolio_model"], assets)
+            if raw.get("portfolio_model")
+            else None,
         )
     except (KeyError, TypeError) as exc:
         raise ConfigError(f"invalid configuration: {exc!r}") from exc
@@ -316,6 +369,50 @@ def _governance(raw: dict[str, Any]) -> GovernanceSpec:
         guardian=str(raw["guardian"]),
         risk_keeper=str(raw["risk_keeper"]),
     )
+
+
+def _portfolio_model(raw: dict[str, Any], assets: tuple[AssetSpec, ...]) -> PortfolioModelSpec:
+    """The grid, refused (`PortfolioGridError`) unless the contract would take it and it covers
+    every configured asset (an account holding an asset outside the grid could not be margined)
+    and nothing else (the grid is keyed by the configured assets' tokens)."""
+    spec = PortfolioModelSpec(
+        mm_factor=to_wad(raw["mm_factor"]),
+        assets=tuple(
+            GridAssetSpec(
+                key=str(key),
+                sigma_multiple=to_wad(a["sigma_multiple"]),
+                floor=to_wad(a["floor"]),
+                cap=to_wad(a["cap"]),
+                haircut=to_wad(a["haircut"]),
+                add_on=to_wad(a["add_on"]),
+            )
+            for key, a in raw["assets"].items()
+        ),
+        scenarios=tuple(
+            ScenarioSpec(
+                name=str(s["name"]),
+                moves=tuple((str(k), to_wad(v)) for k, v in s["moves"].items()),
+                reason=str(s.get("reason", "")),
+            )
+            for s in raw["scenarios"]
+        ),
+    )
+    listed = [a.key for a in assets]
+    covered = [a.key for a in spec.assets]
+    if sorted(covered) != sorted(listed):
+        raise PortfolioGridError(
+            f"portfolio_model.assets must be exactly the configured assets {listed}, got {covered}"
+        )
+    try:
+        pm.validate(spec.params())
+        for a in spec.assets:
+            try:
+                pm.validate_rates(a.haircut, a.add_on)
+            except ValueError as exc:
+                raise ValueError(f"{a.key}: {exc}") from exc
+    except ValueError as exc:
+        raise PortfolioGridError(f"portfolio_model: {exc}") from exc
+    return spec
 
 
 def _asset(key: str, raw: dict[str, Any], quote_decimals: int) -> AssetSpec:

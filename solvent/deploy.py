@@ -4,7 +4,8 @@ Order (the liquidator needs the engine's address, the engine learns the liquidat
 tokens and feeds (mocks on local chains) -> OracleAdapter -> MarginEngine (+ its extension) ->
 LPPool -> InsuranceFund -> DutchAuctionLiquidator and one price curve per collateral -> roles ->
 collaterals, markets and liquidation parameters -> OrderBook (one configuration per market; the
-engine trades only through it).
+engine trades only through it) -> timelock and role hand-over -> PortfolioRiskModel with its grid
+and its roles handed over (last, so every address and transaction before it is as without it).
 
 On a local chain a test-network configuration can be rehearsed: mocks are placed at the
 configured token and feed addresses (`anvil_setCode` plus their storage), then the deployment runs
@@ -58,6 +59,9 @@ class Protocol:
     orders: Any | None = None  # the OrderBook: every trade is committed and settled through it
     steward: Any | None = None  # the RiskSteward: bounded volatility forecasts into the oracle
     timelock: Any | None = None  # holds every governor and admin role (solvent.governance)
+    portfolio_model: Any | None = (
+        None  # PortfolioRiskModel (standalone: the engine does not ask it)
+    )
     roles: dict[str, dict[str, list[str]]] = field(
         default_factory=dict
     )  # contract -> role -> holders
@@ -87,6 +91,8 @@ class Protocol:
             out["risk_steward"] = self.steward.address
         if self.timelock is not None:
             out["timelock"] = self.timelock.address
+        if self.portfolio_model is not None:
+            out["portfolio_model"] = self.portfolio_model.address
         return out
 
     def abis(self) -> tuple[dict[str, str], dict[str, Abi]]:
@@ -115,6 +121,8 @@ class Protocol:
             handles["risk_steward"] = self.steward
         if self.timelock is not None:
             handles["timelock"] = self.timelock
+        if self.portfolio_model is not None:
+            handles["portfolio_model"] = self.portfolio_model
         names = {"engine": "MarginEngine"}
         engine = merge_abis(abi_json(self.engine.contract_type), abi_json(self.admin.contract_type))
         abis = {"MarginEngine": engine}
@@ -255,7 +263,33 @@ def deploy(
         steward=steward,
     )
     hand_over_roles(project, protocol, config, deployer)
+    if config.portfolio_model is not None:
+        # Last: deploying it earlier would shift every later address (and the gas rows that
+        # carry them); its roles go to the same holders, and the record is read back again.
+        protocol.portfolio_model = _portfolio_model(project, config, protocol.tokens, deployer)
+        holders = _holders_by_kind(config, protocol.timelock, deployer)
+        _grant_and_renounce({"portfolio_model": protocol.portfolio_model}, holders, deployer)
+        protocol.roles = role_holders(protocol)
     return protocol
+
+
+def _portfolio_model(
+    project: Any, config: ProtocolConfig, tokens: dict[str, Any], deployer: Any
+) -> Any:
+    """Deploys PortfolioRiskModel and sets the config's grid (checked when the config was loaded,
+    `solvent.config.PortfolioGridError`), keyed by each asset's token as the oracle is."""
+    spec = config.portfolio_model
+    assert spec is not None
+    model = deployer.deploy(project.PortfolioRiskModel)
+    model.setGrid(
+        len(spec.scenarios),
+        spec.mm_factor,
+        [tokens[a.key] for a in spec.assets],
+        [(a.sigma_multiple, a.floor, a.cap, a.haircut, a.add_on) for a in spec.assets],
+        [spec.moves_of(a.key) for a in spec.assets],
+        sender=deployer,
+    )
+    return model
 
 
 # Every contract's roles, as (role getter, holder kind): `timelock`, `guardian`, `risk_keeper`.
@@ -280,6 +314,7 @@ GOVERNED_ROLES: dict[str, tuple[tuple[str, str], ...]] = {
         ("GUARDIAN_ROLE", "guardian"),
         ("RISK_KEEPER_ROLE", "risk_keeper"),
     ),
+    "portfolio_model": (("DEFAULT_ADMIN_ROLE", "timelock"), ("GOVERNOR_ROLE", "timelock")),
 }
 DEPLOYER_ROLES = ("GOVERNOR_ROLE", "GUARDIAN_ROLE", "RISK_KEEPER_ROLE", "DEFAULT_ADMIN_ROLE")
 
@@ -310,6 +345,8 @@ def governed_contracts(protocol: Protocol) -> dict[str, Any]:
         out["order_book"] = protocol.orders
     if protocol.steward is not None:
         out["risk_steward"] = protocol.steward
+    if protocol.portfolio_model is not None:
+        out["portfolio_model"] = protocol.portfolio_model
     return out
 
 
@@ -320,18 +357,30 @@ def hand_over_roles(
     renounces every role it holds (it keeps only what the config names it for: timelock
     proposer/executor, guardian or risk keeper on a local chain). Records who holds what."""
     gov = config.governance
-    tx = {"sender": deployer}
     proposers = [resolve_holder(h, deployer) for h in gov.proposers]
     executors = [resolve_holder(h, deployer) for h in gov.executors] or [ZERO_ADDRESS]
     guardian = resolve_holder(gov.guardian, deployer)
     # The guardian cancels queued proposals (proposers are cancellers already).
     timelock = deployer.deploy(project.SolventTimelock, gov.delay, proposers, executors, [guardian])
-    holders = {
+    holders = _holders_by_kind(config, timelock, deployer)
+    _grant_and_renounce(governed_contracts(protocol), holders, deployer)
+    protocol.timelock = timelock
+    protocol.roles = role_holders(protocol)
+
+
+def _holders_by_kind(config: ProtocolConfig, timelock: Any, deployer: Any) -> dict[str, str]:
+    """GOVERNED_ROLES' holder kinds as addresses."""
+    return {
         "timelock": str(timelock.address),
-        "guardian": guardian,
-        "risk_keeper": resolve_holder(gov.risk_keeper, deployer),
+        "guardian": resolve_holder(config.governance.guardian, deployer),
+        "risk_keeper": resolve_holder(config.governance.risk_keeper, deployer),
     }
-    contracts = governed_contracts(protocol)
+
+
+def _grant_and_renounce(contracts: dict[str, Any], holders: dict[str, str], deployer: Any) -> None:
+    """Grants each contract's GOVERNED_ROLES to their holders, then the deployer renounces every
+    role it holds there that the config does not name it for."""
+    tx = {"sender": deployer}
     for key, contract in contracts.items():
         for role_name, kind in GOVERNED_ROLES[key]:
             contract.grantRole(getattr(contract, role_name)(), holders[kind], **tx)
@@ -344,8 +393,6 @@ def hand_over_roles(
             role = getattr(contract, role_name)()
             if contract.hasRole(role, deployer):
                 contract.renounceRole(role, deployer, **tx)
-    protocol.timelock = timelock
-    protocol.roles = role_holders(protocol)
 
 
 TIMELOCK_ROLES = ("PROPOSER_ROLE", "EXECUTOR_ROLE", "CANCELLER_ROLE", "DEFAULT_ADMIN_ROLE")
@@ -569,6 +616,9 @@ def attach(project: Any, record: dict[str, Any]) -> Protocol:
         else None,
         orders=project.OrderBook.at(a["order_book"]) if "order_book" in a else None,
         timelock=project.SolventTimelock.at(a["timelock"]) if "timelock" in a else None,
+        portfolio_model=project.PortfolioRiskModel.at(a["portfolio_model"])
+        if "portfolio_model" in a
+        else None,
         roles=record.get("roles", {}),
     )
 

@@ -83,30 +83,33 @@ def set_grid(model, deployer, grid: Grid):
     )
 
 
-def account_args(book: pm.Book, sigmas: dict[str, int]) -> tuple:
+def account_args(book: pm.Book, sigmas: dict[str, int], address: dict | None = None) -> tuple:
+    """The account as the contract takes it; `address`: asset name -> its key (default ADDRESS;
+    a deployment passes its tokens)."""
+    key = address or ADDRESS
     return (
         book.quote_balance,
-        [(ADDRESS[c.asset], c.amount, c.decimals, c.price, sigmas[c.asset]) for c in book.holdings],
-        [
-            (ADDRESS[p.asset], p.size, p.open_notional, p.price, sigmas[p.asset])
-            for p in book.positions
-        ],
+        [(key[c.asset], c.amount, c.decimals, c.price, sigmas[c.asset]) for c in book.holdings],
+        [(key[p.asset], p.size, p.open_notional, p.price, sigmas[p.asset]) for p in book.positions],
     )
 
 
-def assert_matches_reference(model, book: pm.Book, grid: Grid, sigmas: dict[str, int]) -> None:
+def assert_matches_reference(
+    model, book: pm.Book, grid: Grid, sigmas: dict[str, int], address: dict | None = None
+) -> None:
     params = grid.params
     expected = pm.margin(book, params, sigmas)
     worst, name = pm.worst_loss(book, params, sigmas)
     names = [s.name for s in params.scenarios]
-    got = model.margin(account_args(book, sigmas))
+    args = account_args(book, sigmas, address)
+    got = model.margin(args)
     assert got.equity == expected.initial_equity
     assert got.initialRequirement == expected.initial_requirement
     assert got.maintenanceRequirement == expected.maintenance_requirement
     assert got.notional == expected.notional
     assert got.nonNettable == pm.add_ons(book)
     assert got.worstScenario == (names.index(name) if worst else MAX_UINT)
-    initial, maintenance = model.health(account_args(book, sigmas))
+    initial, maintenance = model.health(args)
     assert initial == pm.initial_health(book, params, sigmas)
     assert maintenance == pm.maintenance_health(book, params, sigmas)
 
@@ -214,18 +217,24 @@ def test_the_grid_reads_back_as_set(model, deployer):
 # ---------------------------------------------------------------- hedges and the standard model
 
 
-def standard_cost(collateral_eth: int, size: int, sigma: int) -> int:
+def standard_cost(
+    collateral_eth: int,
+    size: int,
+    sigma: int,
+    market: standard.MarketParams = STANDARD_MARKET,
+    weth: standard.CollateralParams = STANDARD_WETH,
+) -> int:
     """The standard model's (solvent/margin.py, which the engine matches) initial requirement plus
     the equity the collateral loses to its IM weight (WAD USD)."""
     book = standard.Portfolio(
         0,
-        [standard.CollateralHolding(collateral_eth, ETH_PRICE, STANDARD_WETH)],
-        [standard.PositionState(size, size * ETH_PRICE // WAD, ETH_PRICE, sigma, STANDARD_MARKET)]
+        [standard.CollateralHolding(collateral_eth, ETH_PRICE, weth)],
+        [standard.PositionState(size, size * ETH_PRICE // WAD, ETH_PRICE, sigma, market)]
         if size
         else [],
     )
     value = collateral_eth * ETH_PRICE // WAD
-    lost = value - standard.collateral_value(collateral_eth, ETH_PRICE, 18, STANDARD_WETH.im_weight)
+    lost = value - standard.collateral_value(collateral_eth, ETH_PRICE, 18, weth.im_weight)
     return standard.margin(book).initial_requirement + lost
 
 
