@@ -59,9 +59,8 @@ class Protocol:
     orders: Any | None = None  # the OrderBook: every trade is committed and settled through it
     steward: Any | None = None  # the RiskSteward: bounded volatility forecasts into the oracle
     timelock: Any | None = None  # holds every governor and admin role (solvent.governance)
-    portfolio_model: Any | None = (
-        None  # PortfolioRiskModel (standalone: the engine does not ask it)
-    )
+    # PortfolioRiskModel, deployed last (standalone: the engine does not ask it yet)
+    portfolio_model: Any | None = None
     roles: dict[str, dict[str, list[str]]] = field(
         default_factory=dict
     )  # contract -> role -> holders
