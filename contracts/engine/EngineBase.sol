@@ -25,7 +25,8 @@ import {
     Margin,
     Market,
     Position,
-    PriceCache
+    PriceCache,
+    IRiskModelBridge
 } from "./libraries/EngineTypes.sol";
 
 /// @title EngineBase
@@ -137,6 +138,12 @@ abstract contract EngineBase is IMarginEngineEvents, AccessControl, ReentrancyGu
     BorrowState internal _borrow;
     /// @dev The borrow index at the account's last touch while it owed quote.
     mapping(uint256 accountId => uint256) internal _borrowIndexOf;
+    /// @dev Risk models accounts may choose (issue 18; set by governance through the timelock).
+    // slither-disable-next-line uninitialized-state
+    mapping(address model => bool) internal _riskModelApproved;
+    /// @dev The account's risk model; the zero address is the engine's standard margin.
+    // slither-disable-next-line uninitialized-state
+    mapping(uint256 accountId => address) internal _riskModelOf;
 
     constructor(IERC20 quote_, IOracleAdapter oracle_) {
         if (address(quote_) == address(0) || address(oracle_) == address(0)) revert ZeroAddress();
@@ -155,6 +162,19 @@ abstract contract EngineBase is IMarginEngineEvents, AccessControl, ReentrancyGu
             if iszero(ok) { revert(0, returndatasize()) }
             return(0, returndatasize())
         }
+    }
+
+    /// @dev `_delegate` for a view: the target's function is a view as well, so the delegatecall
+    /// writes nothing (and runs inside the caller's static call when there is one). Solidity has no
+    /// view delegatecall: the function pointer is retyped.
+    function _delegateView(address target) internal view {
+        function(address) internal viewDelegate;
+        function(address) internal view asView;
+        viewDelegate = _delegate;
+        assembly ("memory-safe") {
+            asView := viewDelegate
+        }
+        asView(target);
     }
 
     // ------------------------------------------------------------------ internals: accounts
@@ -383,6 +403,9 @@ abstract contract EngineBase is IMarginEngineEvents, AccessControl, ReentrancyGu
         if (quoteBalance < 0 && !cache.interestSettled) {
             quoteBalance -= int256(_pendingInterest(accountId, quoteBalance, cache));
         }
+        // A strict read (a risk increase, a view) of an account on a model needs only the model.
+        bool onModel = _riskModelOf[accountId] != address(0);
+        if (onModel && !cache.lenient) return _modelMargin(accountId, quoteBalance, cache, margin);
         int256 cash = quoteBalance * int256(MarginMath.WAD_PER_QUOTE);
         margin.initialEquity = cash;
         margin.maintenanceEquity = cash;
@@ -422,6 +445,53 @@ abstract contract EngineBase is IMarginEngineEvents, AccessControl, ReentrancyGu
             margin.maintenanceRequirement += MarginMath.mulDivUp(notional, mmr, WAD) + minMargin;
             margin.minimumMargin += minMargin;
         }
+        // A lenient read (liquidation, the keeper's views) runs the standard pass above for every
+        // account: it memoizes the prices a liquidation closes at, finds the unpriced assets, and
+        // is what a model that cannot answer falls back to.
+        if (onModel) margin = _modelMargin(accountId, quoteBalance, cache, margin);
+    }
+
+    /// @dev The account's margin under its chosen model, through the bridge (`IRiskModelBridge`: the
+    /// engine routes it to `MarginEngineGovernance`, which overrides this with the bridge's code
+    /// itself), with the prices `cache` holds already. A strict read propagates the model's revert.
+    /// A lenient read (liquidation) keeps the standard margin when the model reverts with a reason
+    /// (a grid that no longer covers an asset, for instance), so no model can block a liquidation;
+    /// a revert without data (out of gas) propagates, so a keeper cannot starve the call to pick
+    /// the margin it prefers.
+    function _modelMargin(
+        uint256 accountId,
+        int256 quoteBalance,
+        PriceCache memory cache,
+        Margin memory standard
+    ) internal view virtual returns (Margin memory margin) {
+        // A static call to this engine, encoded and decoded in place: the two price arrays are
+        // eight words each behind the cache's first two pointers, and `Margin` is six words in
+        // memory and in the return data (the ABI coder would cost code the engine does not have).
+        bytes4 selector = IRiskModelBridge.riskModelMargin.selector;
+        bool lenient = cache.lenient;
+        bool ok;
+        assembly ("memory-safe") {
+            let p := mload(0x40)
+            mstore(p, selector)
+            mstore(add(p, 0x04), accountId)
+            mstore(add(p, 0x24), quoteBalance)
+            mstore(add(p, 0x44), lenient)
+            mcopy(add(p, 0x64), mload(cache), 0x100)
+            mcopy(add(p, 0x164), mload(add(cache, 0x20)), 0x100)
+            ok := staticcall(gas(), address(), p, 0x264, 0, 0)
+            switch ok
+            case 0 {
+                if or(iszero(lenient), iszero(returndatasize())) {
+                    returndatacopy(p, 0, returndatasize())
+                    revert(p, returndatasize())
+                }
+            }
+            default {
+                if iszero(eq(returndatasize(), 0xc0)) { revert(0, 0) }
+                returndatacopy(margin, 0, 0xc0)
+            }
+        }
+        if (!ok) return standard;
     }
 
     function _lowestBit(uint256 mask) internal pure returns (uint256 index) {

@@ -50,6 +50,11 @@ interface IMarginEngineEvents {
     error AlreadySet();
     error InvalidExtension();
     error GuardianCannotLoosen(uint256 current, uint256 requested);
+    /// @notice The risk model is not approved by governance (or is the zero address where a model
+    /// is required).
+    error RiskModelNotApproved(address model);
+    /// @notice The model margins fewer collaterals or positions than an account may hold.
+    error InvalidRiskModel(address model);
     // --- parts ---
     error OnlyLiquidator();
     error OnlyPool();
@@ -137,6 +142,10 @@ interface IMarginEngineEvents {
     event LiquidatorSet(address liquidator);
     event InsuranceFundSet(address fund);
     event LPPoolSet(address pool);
+    /// @notice Governance approved (or withdrew approval of) a risk model accounts may choose.
+    event RiskModelApproved(address indexed model, bool approved);
+    /// @notice An account chose its risk model (the zero address: the engine's standard margin).
+    event RiskModelChosen(uint256 indexed accountId, address indexed model);
     event OrderBookSet(address orderBook);
     event InitialMarginRaised(uint256 indexed marketId, uint256 imScale);
     event RiskPausedSet(bool paused);

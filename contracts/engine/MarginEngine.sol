@@ -7,6 +7,7 @@ import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 
 import {IOracleAdapter} from "../../interfaces/IOracleAdapter.sol";
 import {EngineBase} from "./EngineBase.sol";
+import {MarginEngineExtension} from "./MarginEngineExtension.sol";
 import {MarginMath} from "./libraries/MarginMath.sol";
 import {
     Account,
@@ -14,6 +15,7 @@ import {
     Collateral,
     Ledger,
     LiquidationParams,
+    Margin,
     Market,
     Position,
     PriceCache
@@ -31,6 +33,9 @@ contract MarginEngine is EngineBase {
 
     /// @notice Code for governance and views, run in this contract's storage.
     address public immutable extension;
+    /// @dev The extension's governance module, which runs the risk-model bridge (reached here
+    /// directly: a margin check of an account on a model saves the extension's hop).
+    address internal immutable _riskModelBridge;
 
     constructor(IERC20 quote_, IOracleAdapter oracle_, address admin, EngineBase extension_)
         EngineBase(quote_, oracle_)
@@ -38,6 +43,7 @@ contract MarginEngine is EngineBase {
         if (admin == address(0)) revert ZeroAddress();
         if (extension_.quote() != quote_ || extension_.oracle() != oracle_) revert InvalidExtension();
         extension = address(extension_);
+        _riskModelBridge = MarginEngineExtension(address(extension_)).governance();
         _grantRole(DEFAULT_ADMIN_ROLE, admin);
     }
 
@@ -161,24 +167,6 @@ contract MarginEngine is EngineBase {
         return (_netSize(market), market.skewScale);
     }
 
-    /// @notice Moves `fee` quote units from the account to `to` (the order's settler). Order book
-    /// only. The account's quote may go negative: the pool lends the fee, as it lends a penalty.
-    /// A zero fee does nothing.
-    function chargeOrderFee(uint256 accountId, uint256 fee, address to) external onlyOrderBook nonReentrant {
-        if (to == address(0)) revert ZeroAddress();
-        if (fee == 0) return;
-        Account memory account = _existingAccount(accountId);
-        Ledger memory ledger = _ledger;
-        uint256 borrowIndex = _touchBorrow(account, accountId, ledger);
-        account.quoteBalance = _moveQuote(ledger, account.quoteBalance, -int256(fee));
-        ledger.poolCash -= int256(fee).toInt64();
-        _storeLedger(ledger);
-        _storeAccount(accountId, account);
-        _recordBorrowIndex(account, accountId, borrowIndex);
-        quote.safeTransfer(to, fee);
-        emit OrderFeeCharged(accountId, to, fee);
-    }
-
     // ------------------------------------------------------------------ liquidation
 
     /// @notice Liquidates an account whose maintenance health is below 1 (below the restricted
@@ -233,6 +221,18 @@ contract MarginEngine is EngineBase {
             closure.penalty,
             closure.keeperReward
         );
+    }
+
+    /// @notice The account's margin under its chosen risk model (`IRiskModelBridge`; runs in
+    /// `MarginEngineGovernance`).
+    // `_delegateView` returns the module's return data itself (assembly `return`).
+    // slither-disable-next-line incorrect-return
+    function riskModelMargin(uint256, int256, bool, uint256[8] calldata, uint256[8] calldata)
+        external
+        view
+        returns (Margin memory)
+    {
+        _delegateView(_riskModelBridge);
     }
 
     /// @notice Everything else (governance, keeper views, getters) runs in the extension.

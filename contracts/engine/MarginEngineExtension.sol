@@ -49,9 +49,34 @@ contract MarginEngineExtension is EngineBase, IPoolLedger, IAuctionSettlement {
         _;
     }
 
+    modifier onlyOrderBook() {
+        if (msg.sender != orderBook) revert OnlyOrderBook();
+        _;
+    }
+
     modifier onlyPool() {
         if (msg.sender != lpPool) revert OnlyPool();
         _;
+    }
+
+    // ------------------------------------------------------------------ order fees
+
+    /// @notice Moves `fee` quote units from the account to `to` (the order's settler). Order book
+    /// only. The account's quote may go negative: the pool lends the fee, as it lends a penalty.
+    /// A zero fee does nothing. (In the extension: the engine has no code room for this cold path.)
+    function chargeOrderFee(uint256 accountId, uint256 fee, address to) external onlyOrderBook nonReentrant {
+        if (to == address(0)) revert ZeroAddress();
+        if (fee == 0) return;
+        Account memory account = _existingAccount(accountId);
+        Ledger memory ledger = _ledger;
+        uint256 borrowIndex = _touchBorrow(account, accountId, ledger);
+        account.quoteBalance = _moveQuote(ledger, account.quoteBalance, -int256(fee));
+        ledger.poolCash -= int256(fee).toInt64();
+        _storeLedger(ledger);
+        _storeAccount(accountId, account);
+        _recordBorrowIndex(account, accountId, borrowIndex);
+        quote.safeTransfer(to, fee);
+        emit OrderFeeCharged(accountId, to, fee);
     }
 
     // ------------------------------------------------------------------ withdrawals
@@ -201,62 +226,27 @@ contract MarginEngineExtension is EngineBase, IPoolLedger, IAuctionSettlement {
     // ------------------------------------------------------------------ views
 
     /// @notice Maintenance equity, requirement and health of each account, oracle reads shared, as
-    /// `liquidate` sees them: a collateral without a price counts 0, a market without one is left out.
-    function healthOf(uint256[] calldata accountIds) external view returns (AccountHealth[] memory healths) {
-        // slither-disable-next-line uninitialized-local
-        PriceCache memory cache;
-        cache.lenient = true;
-        healths = new AccountHealth[](accountIds.length);
-        for (uint256 i; i < accountIds.length; ++i) {
-            Account memory account = _existingAccount(accountIds[i]);
-            Margin memory margin = _margin(account, accountIds[i], cache);
-            healths[i] = AccountHealth(
-                margin.maintenanceEquity,
-                margin.maintenanceRequirement,
-                MarginMath.health(
-                    margin.maintenanceEquity, margin.maintenanceRequirement, account.quoteBalance < 0
-                )
-            );
-        }
+    /// `liquidate` sees them: a collateral without a price counts 0, a market without one is left out
+    /// (MarginEngineGovernance).
+    // `_delegateView` returns the governance contract's return data itself (assembly `return`).
+    // slither-disable-next-line incorrect-return
+    function healthOf(uint256[] calldata) external view returns (AccountHealth[] memory) {
+        _delegateView(governance);
     }
 
-    /// @notice Initial equity, requirement and health of one account (what risk increases need).
-    function initialHealthOf(uint256 accountId) external view returns (AccountHealth memory) {
-        Account memory account = _existingAccount(accountId);
-        // slither-disable-next-line uninitialized-local
-        PriceCache memory cache;
-        Margin memory margin = _margin(account, accountId, cache);
-        return AccountHealth(
-            margin.initialEquity,
-            margin.initialRequirement,
-            MarginMath.health(margin.initialEquity, margin.initialRequirement, account.quoteBalance < 0)
-        );
+    /// @notice Initial equity, requirement and health of one account (what risk increases need)
+    /// (MarginEngineGovernance).
+    // slither-disable-next-line incorrect-return
+    function initialHealthOf(uint256) external view returns (AccountHealth memory) {
+        _delegateView(governance);
     }
 
-    /// @notice Ids in [fromId, toId] (clamped to existing accounts) that `liquidate` would accept now.
-    function liquidatableAccounts(uint256 fromId, uint256 toId) external view returns (uint256[] memory ids) {
-        if (fromId == 0) fromId = 1;
-        if (toId > accountCount) toId = accountCount;
-        if (toId < fromId) return ids;
-        uint256 threshold =
-            oracle.sequencerRestricted() ? _liquidationParams.restrictedLiquidationHealth : WAD;
-        // slither-disable-next-line uninitialized-local
-        PriceCache memory cache;
-        cache.lenient = true;
-        ids = new uint256[](toId - fromId + 1);
-        uint256 found;
-        for (uint256 id = fromId; id <= toId; ++id) {
-            Account memory account = _accounts[id];
-            if (account.marketMask == 0 && account.quoteBalance >= 0) continue;
-            Margin memory margin = _margin(account, id, cache);
-            uint256 health = MarginMath.health(
-                margin.maintenanceEquity, margin.maintenanceRequirement, account.quoteBalance < 0
-            );
-            if (health < threshold) ids[found++] = id;
-        }
-        assembly ("memory-safe") {
-            mstore(ids, found)
-        }
+    /// @notice Ids in [fromId, toId] (clamped to existing accounts) that `liquidate` would accept now
+    /// (MarginEngineGovernance).
+    // `_delegateView` returns the governance contract's return data itself (assembly `return`).
+    // slither-disable-next-line incorrect-return
+    function liquidatableAccounts(uint256, uint256) external view returns (uint256[] memory) {
+        _delegateView(governance);
     }
 
     /// @notice The account's owner, held-collateral and open-market bitmasks, auctions and quote.
@@ -320,21 +310,10 @@ contract MarginEngineExtension is EngineBase, IPoolLedger, IAuctionSettlement {
     }
 
     /// @notice The account's funding owed in `marketId` as of now (quote units, positive: owed by the
-    /// account), and the borrow interest it owes as of now (quote units).
-    function pendingCharges(uint256 accountId, uint256 marketId)
-        external
-        view
-        returns (int256 funding, uint256 interest)
-    {
-        Market storage market = _market(marketId);
-        Position memory position = _positions[accountId][marketId];
-        if (position.size != 0) {
-            funding = _fundingOwed(
-                position.size, position.fundingEntry, _fundingIndexNow(market, oracle.price(market.asset))
-            );
-        }
-        int256 quoteBalance = _accounts[accountId].quoteBalance;
-        if (quoteBalance < 0) interest = _interest(accountId, quoteBalance, _borrowNow(_ledger).index);
+    /// account), and the borrow interest it owes as of now (quote units) (MarginEngineGovernance).
+    // slither-disable-next-line incorrect-return
+    function pendingCharges(uint256, uint256) external view returns (int256, uint256) {
+        _delegateView(governance);
     }
 
     /// @notice The quote books: poolCash, accountDebt, debtInAuction, insuranceFees.
@@ -381,6 +360,28 @@ contract MarginEngineExtension is EngineBase, IPoolLedger, IAuctionSettlement {
     /// governor; MarginEngineGovernance).
     function raiseInitialMargin(uint256, uint256) external {
         _delegate(governance);
+    }
+
+    /// @notice Approves a risk model for accounts to choose, or withdraws its approval
+    /// (MarginEngineGovernance).
+    function approveRiskModel(address, bool) external {
+        _delegate(governance);
+    }
+
+    /// @notice The account chooses its risk model; the zero address is the standard margin
+    /// (MarginEngineGovernance).
+    function setRiskModel(uint256, address) external {
+        _delegate(governance);
+    }
+
+    /// @notice The account's risk model (the zero address: the standard margin).
+    function riskModelOf(uint256 accountId) external view returns (address) {
+        return _riskModelOf[accountId];
+    }
+
+    /// @notice Whether accounts may choose `model`.
+    function riskModelApproved(address model) external view returns (bool) {
+        return _riskModelApproved[model];
     }
 
     /// @notice Sets the share of net open notional the pool keeps as cash against LP withdrawals.

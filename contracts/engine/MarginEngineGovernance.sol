@@ -6,15 +6,25 @@ import {IERC20Metadata} from "@openzeppelin/contracts/token/ERC20/extensions/IER
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 
 import {IOracleAdapter} from "../../interfaces/IOracleAdapter.sol";
+import {
+    IRiskModel,
+    RiskAccount,
+    RiskHolding,
+    RiskMargin,
+    RiskPosition
+} from "../../interfaces/IRiskModel.sol";
 import {EngineBase} from "./EngineBase.sol";
 import {MarginMath} from "./libraries/MarginMath.sol";
 import {
     Account,
+    AccountHealth,
     BorrowState,
     Collateral,
     LiquidationParams,
+    Margin,
     Market,
     MarketParams,
+    Position,
     PriceCache
 } from "./libraries/EngineTypes.sol";
 
@@ -167,6 +177,234 @@ contract MarginEngineGovernance is EngineBase {
         if (imScale > MAX_IM_SCALE) revert InvalidMarginParams();
         market.imScale = uint64(imScale); // <= MAX_IM_SCALE
         emit InitialMarginRaised(marketId, imScale);
+    }
+
+    // ------------------------------------------------------------------ keeper views
+
+    /// @notice Maintenance equity, requirement and health of each account, oracle reads shared, as
+    /// `liquidate` sees them: a collateral without a price counts 0, a market without one is left out.
+    function healthOf(uint256[] calldata accountIds) external view returns (AccountHealth[] memory healths) {
+        // slither-disable-next-line uninitialized-local
+        PriceCache memory cache;
+        cache.lenient = true;
+        healths = new AccountHealth[](accountIds.length);
+        for (uint256 i; i < accountIds.length; ++i) {
+            Account memory account = _existingAccount(accountIds[i]);
+            Margin memory margin = _margin(account, accountIds[i], cache);
+            healths[i] = AccountHealth(
+                margin.maintenanceEquity,
+                margin.maintenanceRequirement,
+                MarginMath.health(
+                    margin.maintenanceEquity, margin.maintenanceRequirement, account.quoteBalance < 0
+                )
+            );
+        }
+    }
+
+    /// @notice Initial equity, requirement and health of one account (what risk increases need).
+    function initialHealthOf(uint256 accountId) external view returns (AccountHealth memory) {
+        Account memory account = _existingAccount(accountId);
+        // slither-disable-next-line uninitialized-local
+        PriceCache memory cache;
+        Margin memory margin = _margin(account, accountId, cache);
+        return AccountHealth(
+            margin.initialEquity,
+            margin.initialRequirement,
+            MarginMath.health(margin.initialEquity, margin.initialRequirement, account.quoteBalance < 0)
+        );
+    }
+
+    /// @notice Ids in [fromId, toId] (clamped to existing accounts) that `liquidate` would accept now.
+    function liquidatableAccounts(uint256 fromId, uint256 toId) external view returns (uint256[] memory ids) {
+        if (fromId == 0) fromId = 1;
+        if (toId > accountCount) toId = accountCount;
+        if (toId < fromId) return ids;
+        uint256 threshold =
+            oracle.sequencerRestricted() ? _liquidationParams.restrictedLiquidationHealth : WAD;
+        // slither-disable-next-line uninitialized-local
+        PriceCache memory cache;
+        cache.lenient = true;
+        ids = new uint256[](toId - fromId + 1);
+        uint256 found;
+        for (uint256 id = fromId; id <= toId; ++id) {
+            Account memory account = _accounts[id];
+            if (account.marketMask == 0 && account.quoteBalance >= 0) continue;
+            Margin memory margin = _margin(account, id, cache);
+            uint256 health = MarginMath.health(
+                margin.maintenanceEquity, margin.maintenanceRequirement, account.quoteBalance < 0
+            );
+            if (health < threshold) ids[found++] = id;
+        }
+        assembly ("memory-safe") {
+            mstore(ids, found)
+        }
+    }
+
+    /// @notice The account's funding owed in `marketId` as of now (quote units, positive: owed by the
+    /// account), and the borrow interest it owes as of now (quote units).
+    function pendingCharges(uint256 accountId, uint256 marketId)
+        external
+        view
+        returns (int256 funding, uint256 interest)
+    {
+        Market storage market = _market(marketId);
+        Position memory position = _positions[accountId][marketId];
+        if (position.size != 0) {
+            funding = _fundingOwed(
+                position.size, position.fundingEntry, _fundingIndexNow(market, oracle.price(market.asset))
+            );
+        }
+        int256 quoteBalance = _accounts[accountId].quoteBalance;
+        if (quoteBalance < 0) interest = _interest(accountId, quoteBalance, _borrowNow(_ledger).index);
+    }
+
+    // ------------------------------------------------------------------ risk models (issue 18)
+
+    /// @notice Approves `model` for accounts to choose, or withdraws its approval (governor: the
+    /// timelock). A withdrawn approval stops new choices; accounts on the model keep it until they
+    /// switch (governance cannot move an account's margin rules under it). A model must margin at
+    /// least the engine's per-account maximum of collaterals and positions (`InvalidRiskModel`).
+    function approveRiskModel(address model, bool approved) external onlyRole(GOVERNOR_ROLE) {
+        if (model == address(0)) revert ZeroAddress();
+        if (approved && !_marginsEveryAccount(IRiskModel(model))) revert InvalidRiskModel(model);
+        _riskModelApproved[model] = approved;
+        emit RiskModelApproved(model, approved);
+    }
+
+    /// @dev The model answers the interface's bounds and margins as many collaterals and positions
+    /// as an account may hold (a contract without them, or no contract, does not).
+    function _marginsEveryAccount(IRiskModel model) internal view returns (bool) {
+        // A call to no code returns nothing, which the decoder would reject outside the `try`.
+        if (address(model).code.length == 0) return false;
+        try model.MAX_COLLATERALS() returns (uint256 collaterals) {
+            try model.MAX_POSITIONS() returns (uint256 positions) {
+                return collaterals >= MAX_ASSETS && positions >= MAX_ASSETS;
+            } catch {
+                return false;
+            }
+        } catch {
+            return false;
+        }
+    }
+
+    /// @notice The account chooses the rules it is margined by: an approved model, or the zero
+    /// address for the engine's standard margin. A switch is a risk increase: unless the account is
+    /// idle (no position, no debt, no auction), every asset it holds must allow risk increases and
+    /// its initial health under the new rules must be at least 1 (`InsufficientMargin`).
+    function setRiskModel(uint256 accountId, address model) external {
+        Account memory account = _authorizedAccount(accountId);
+        if (model != address(0) && !_riskModelApproved[model]) revert RiskModelNotApproved(model);
+        _riskModelOf[accountId] = model;
+        emit RiskModelChosen(accountId, model);
+        if (account.marketMask != 0 || account.quoteBalance < 0 || account.activeAuctions != 0) {
+            // slither-disable-next-line uninitialized-local
+            PriceCache memory cache;
+            _checkRiskIncrease(accountId, account, account.marketMask, cache);
+            _requireInitialHealth(account, accountId, cache);
+        }
+    }
+
+    /// @notice The account's margin under its chosen model (`IRiskModelBridge`): the engine's own
+    /// margin checks call it on the engine's address for accounts that chose a model.
+    function riskModelMargin(
+        uint256 accountId,
+        int256 quoteBalance,
+        bool lenient,
+        uint256[8] calldata collateralPrices,
+        uint256[8] calldata marketPrices
+    ) external view returns (Margin memory) {
+        // slither-disable-next-line uninitialized-local
+        PriceCache memory cache;
+        cache.lenient = lenient;
+        cache.collateralPrice = collateralPrices;
+        cache.marketPrice = marketPrices;
+        return _bridgeMargin(accountId, quoteBalance, cache);
+    }
+
+    /// @dev A strict read runs the bridge here, without a call. A lenient one (the keeper's views)
+    /// makes the engine's call, whose failure falls back to the standard margin as a liquidation's
+    /// does: a model that cannot answer for one account does not break a scan of many.
+    function _modelMargin(
+        uint256 accountId,
+        int256 quoteBalance,
+        PriceCache memory cache,
+        Margin memory standard
+    ) internal view override returns (Margin memory) {
+        if (cache.lenient) {
+            return super._modelMargin(accountId, quoteBalance, cache, standard);
+        }
+        return _bridgeMargin(accountId, quoteBalance, cache);
+    }
+
+    /// @dev Builds the model's input from the ledger (collateral with a balance, every open position
+    /// with its pending funding folded into its open notional, so the model's PnL is the standard
+    /// margin's PnL after funding) and maps the model's verdict to the engine's `Margin`.
+    function _bridgeMargin(uint256 accountId, int256 quoteBalance, PriceCache memory cache)
+        internal
+        view
+        returns (Margin memory margin)
+    {
+        address model = _riskModelOf[accountId];
+        if (model == address(0)) revert RiskModelNotApproved(model);
+        Account memory account = _existingAccount(accountId);
+        RiskAccount memory input;
+        input.quoteBalance = int128(quoteBalance); // an int72 less pending interest
+        input.holdings = new RiskHolding[](MAX_ASSETS);
+        uint256 count;
+        for (uint256 mask = account.collateralMask; mask != 0; mask &= mask - 1) {
+            uint256 index = _lowestBit(mask);
+            address token = _collateralToken(index);
+            uint256 amount = _collateralBalanceOf(accountId, token);
+            if (amount == 0) continue;
+            uint256 price = _collateralPrice(cache, index, token);
+            if (price == UNPRICED) continue;
+            input.holdings[count++] = RiskHolding({
+                asset: token,
+                amount: uint128(amount), // totalDeposited is a uint128
+                decimals: _collaterals[token].decimals,
+                price: uint128(price),
+                sigma: uint128(oracle.sigma(token))
+            });
+        }
+        _truncate(input.holdings, count);
+        input.positions = new RiskPosition[](MAX_ASSETS);
+        count = 0;
+        for (uint256 mask = account.marketMask; mask != 0; mask &= mask - 1) {
+            uint256 marketId = _lowestBit(mask);
+            Market storage market = _marketAt(marketId);
+            uint256 price = _marketPrice(cache, marketId, market);
+            if (price == UNPRICED) continue;
+            Position memory position = _positions[accountId][marketId];
+            int256 owed = _fundingOwed(position.size, position.fundingEntry, _fundingIndexNow(market, price));
+            address asset = market.asset;
+            input.positions[count++] = RiskPosition({
+                asset: asset,
+                size: position.size,
+                openNotional: int128(position.openNotional + owed * int256(MarginMath.WAD_PER_QUOTE)),
+                price: uint128(price),
+                sigma: uint128(oracle.sigma(asset))
+            });
+        }
+        _truncate(input.positions, count);
+        RiskMargin memory verdict = IRiskModel(model).margin(input);
+        margin.initialEquity = verdict.equity;
+        margin.maintenanceEquity = verdict.equity;
+        margin.initialRequirement = verdict.initialRequirement;
+        margin.maintenanceRequirement = verdict.maintenanceRequirement;
+        margin.notional = verdict.notional;
+    }
+
+    /// @dev Shortens a memory array to its first `length` entries (the rest stays allocated, unused).
+    function _truncate(RiskHolding[] memory entries, uint256 length) private pure {
+        assembly ("memory-safe") {
+            mstore(entries, length)
+        }
+    }
+
+    function _truncate(RiskPosition[] memory entries, uint256 length) private pure {
+        assembly ("memory-safe") {
+            mstore(entries, length)
+        }
     }
 
     // ------------------------------------------------------------------ internals

@@ -251,7 +251,7 @@ def test_parked_debt_grows_by_the_borrow_rate(system, config, attack, accounts, 
     account = attack.open_account(parker)
     attack.deposit(parker, account, "WETH", 100 * WAD)  # $200,000 of WETH
     books = read_books(system, config, [account])
-    tx = system.engine.chargeOrderFee(account, DEBT, sink, sender=book)
+    tx = system.admin.chargeOrderFee(account, DEBT, sink, sender=book)
     books.charge_order_fee(account, DEBT, tx.timestamp)
     assert system.admin.accounts(account).quoteBalance == -DEBT
     assert attack.health(account).health > 0  # backed by the WETH

@@ -183,10 +183,10 @@ def test_parked_debt_grows_at_the_kinked_rate(
     when it is touched, and the pool books the interest as income before that."""
     books = read_books(admin, traders)
     _, collateral = traders
-    tx = engine.chargeOrderFee(collateral, 50_000 * USDC, keeper, sender=book)
+    tx = admin.chargeOrderFee(collateral, 50_000 * USDC, keeper, sender=book)
     books.charge_order_fee(collateral, 50_000 * USDC, tx.timestamp)
     chain.mine(timestamp=chain.pending_timestamp + 365 * DAY)
-    tx = engine.chargeOrderFee(collateral, 1, keeper, sender=book)
+    tx = admin.chargeOrderFee(collateral, 1, keeper, sender=book)
     books.charge_order_fee(collateral, 1, tx.timestamp)
     charged = tx.events.filter(engine.InterestCharged)[0].amount
     assert charged == books.interest_paid > 0

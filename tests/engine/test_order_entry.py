@@ -38,11 +38,11 @@ def test_set_order_book_is_governed(admin, engine, deployer, other, configured):
     assert tx.events.filter(admin.OrderBookSet)[0].orderBook == other
 
 
-def test_entry_points_are_the_order_books_alone(engine, book, trader, funded_trader):
+def test_entry_points_are_the_order_books_alone(engine, admin, book, trader, funded_trader):
     with ape.reverts(engine.OnlyOrderBook):
         engine.fillOrder(funded_trader, 0, WAD, ETH_PRICE, 0, 0, trader, sender=trader)
     with ape.reverts(engine.OnlyOrderBook):
-        engine.chargeOrderFee(funded_trader, 1, trader, sender=trader)
+        admin.chargeOrderFee(funded_trader, 1, trader, sender=trader)
 
 
 def test_fill_rejects(engine, admin, usdc, book, trader, funded_trader):
@@ -126,18 +126,18 @@ def test_order_fee_is_paid_from_quote_or_lent_by_the_pool(
     engine.deposit(funded_trader, usdc, 10 * USDC, sender=trader)
     engine.deposit(funded_trader, weth, WAD, sender=trader)
     with ape.reverts(engine.ZeroAddress):
-        engine.chargeOrderFee(funded_trader, 1, ape.utils.ZERO_ADDRESS, sender=book)
+        admin.chargeOrderFee(funded_trader, 1, ape.utils.ZERO_ADDRESS, sender=book)
     with ape.reverts(engine.UnknownAccount):
-        engine.chargeOrderFee(99, 1, keeper, sender=book)
-    engine.chargeOrderFee(funded_trader, 0, keeper, sender=book)  # nothing to pay: no-op
+        admin.chargeOrderFee(99, 1, keeper, sender=book)
+    admin.chargeOrderFee(funded_trader, 0, keeper, sender=book)  # nothing to pay: no-op
     assert usdc.balanceOf(keeper) == 0
     cash_before = admin.ledger().poolCash
-    tx = engine.chargeOrderFee(funded_trader, 4 * USDC, keeper, sender=book)
+    tx = admin.chargeOrderFee(funded_trader, 4 * USDC, keeper, sender=book)
     assert tx.events.filter(engine.OrderFeeCharged)[0].fee == 4 * USDC
     assert admin.accounts(funded_trader).quoteBalance == 6 * USDC
     assert admin.ledger().poolCash == cash_before
     # Beyond the balance the pool lends the rest: 6 paid from quote, 1 lent.
-    engine.chargeOrderFee(funded_trader, 7 * USDC, keeper, sender=book)
+    admin.chargeOrderFee(funded_trader, 7 * USDC, keeper, sender=book)
     assert usdc.balanceOf(keeper) == 11 * USDC
     assert admin.accounts(funded_trader).quoteBalance == -1 * USDC
     ledger = admin.ledger()

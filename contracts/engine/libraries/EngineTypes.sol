@@ -183,3 +183,25 @@ struct ClosurePlan {
     int256[8] sizeDelta;
     int256[8] newOpenNotional;
 }
+
+/// @notice How the engine's own code reaches the risk-model bridge (issue 18): the engine and its
+/// extension call it on the engine's address (a static call), and the engine runs it in
+/// `MarginEngineGovernance`, where the code that builds a model's input has room.
+interface IRiskModelBridge {
+    /// @notice The account's margin under its chosen model (`riskModelOf`), in the engine's
+    /// `Margin` form: one equity for both requirements, the positions' notional, and no fixed part
+    /// (a partial liquidation closes every position proportionally, and the model's add-ons shrink
+    /// with it). `quoteBalance` is the account's quote with pending interest deducted (the caller's
+    /// memory may be ahead of storage inside a liquidation). `collateralPrices` (by collateral
+    /// index) and `marketPrices` (by market id) are the prices the caller read already, 0 where it
+    /// read none (the bridge then reads the oracle). A lenient read (liquidation) leaves out an
+    /// asset the oracle cannot price, as the standard margin does. A view: the prices given only
+    /// change the answer, never the state.
+    function riskModelMargin(
+        uint256 accountId,
+        int256 quoteBalance,
+        bool lenient,
+        uint256[8] calldata collateralPrices,
+        uint256[8] calldata marketPrices
+    ) external view returns (Margin memory);
+}
