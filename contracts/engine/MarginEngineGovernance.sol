@@ -347,10 +347,11 @@ contract MarginEngineGovernance is EngineBase {
         address model = _riskModelOf[accountId];
         if (model == address(0)) revert RiskModelNotApproved(model);
         Account memory account = _existingAccount(accountId);
+        // slither-disable-next-line uninitialized-local
         RiskAccount memory input;
         input.quoteBalance = int128(quoteBalance); // an int72 less pending interest
         input.holdings = new RiskHolding[](MAX_ASSETS);
-        uint256 count;
+        uint256 count = 0;
         for (uint256 mask = account.collateralMask; mask != 0; mask &= mask - 1) {
             uint256 index = _lowestBit(mask);
             address token = _collateralToken(index);
