@@ -139,6 +139,19 @@ GAS_LINES: tuple[GasLine, ...] = (
         "(the first call of a transaction: cold model and grid slots)",
         150_000,
     ),
+    GasLine(
+        "risk.settle_basis_short_standard",
+        "settle a 100 ETH short against 100 WETH collateral, standard margin (warm market)",
+    ),
+    GasLine(
+        "risk.settle_basis_short_portfolio",
+        "the same settlement for an account on the portfolio model (target: standard + 15%)",
+        254_376,
+    ),
+    GasLine(
+        "risk.liquidate_1pos_portfolio",
+        "partial liquidation of an account on the portfolio model (one position)",
+    ),
 )
 
 
@@ -152,41 +165,34 @@ class GasChange:
     why: str
 
 
-# The latest round's moves (session 7: batch settlement and governance). A rise above 10% must
-# say why here; tests/test_bench_gas_table.py checks that `after` is the snapshot's figure. New
-# rows: orders.settle_batch_10, orders.settle_batch_of_1, orders.settle_batch_per_order.
-_MARKET_BY_ASSET = (
-    "a fill checks its market by the asset in the slot it reads anyway, not the array length"
+# The latest round's moves (session 9: the engine asks each account's risk model). A rise above
+# 10% must say why here; tests/test_bench_gas_table.py checks that `after` is the snapshot's figure.
+# New rows: risk.settle_basis_short_standard, risk.settle_basis_short_portfolio,
+# risk.liquidate_1pos_portfolio.
+_MODEL_SLOT = (
+    "every margin check reads the account's risk-model slot (one cold read, 2.1k: issue 18)"
 )
-_ROUND_TIME = (
-    "roundPrice returns the round's updatedAt too (the batch's one round check per range of "
-    "target times)"
-)
-_GOVERNANCE = (
-    "governance hardening: setters without the reentrancy guard and views dropped for code "
-    "size (shorter dispatch), the fund's principal tracked on deposits and redemptions"
+_VIEW_HOP = (
+    f"{_MODEL_SLOT}; the keeper views it calls (`initialHealthOf`, `liquidatableAccounts`) moved "
+    "to the governance module for code room: one more delegatecall hop (cold code, 2.6k)"
 )
 GAS_CHANGES: tuple[GasChange, ...] = (
-    GasChange("engine.fill_close", 61_222, 59_241, _MARKET_BY_ASSET),
-    GasChange("engine.fill_open", 111_407, 109_426, _MARKET_BY_ASSET),
-    GasChange("engine.liquidate_partial", 119_801, 119_800, _GOVERNANCE),
-    GasChange("engine.withdraw", 76_347, 76_325, _GOVERNANCE),
-    GasChange("liquidator.start_2_lots", 109_681, 109_659, _GOVERNANCE),
-    GasChange("liquidator.take_callback", 166_699, 166_681, _GOVERNANCE),
-    GasChange("liquidator.take_full", 89_105, 89_083, _GOVERNANCE),
-    GasChange("liquidator.take_partial", 89_748, 89_726, _GOVERNANCE),
-    GasChange("orders.settle_open", 201_031, 199_447, f"{_MARKET_BY_ASSET}; {_ROUND_TIME}"),
-    GasChange(
-        "orders.settle_open_empty_market", 229_700, 228_116, f"{_MARKET_BY_ASSET}; {_ROUND_TIME}"
-    ),
-    GasChange("pool.execute_deposit", 310_028, 310_095, _ROUND_TIME),
-    GasChange("pool.execute_redeem", 328_270, 328_315, _ROUND_TIME),
-    GasChange("system.complete_liquidation_2pos_2col", 587_773, 587_687, _GOVERNANCE),
-    GasChange("system.liquidate_2pos_2col", 325_081, 325_083, _GOVERNANCE),
-    GasChange("system.liquidate_2pos_2col_unprepared", 393_209, 393_211, _GOVERNANCE),
-    GasChange("system.take_lot_0", 131_346, 131_302, _GOVERNANCE),
-    GasChange("system.take_lot_0_inventory", 114_246, 114_202, _GOVERNANCE),
-    GasChange("system.take_lot_1", 131_346, 131_302, _GOVERNANCE),
+    GasChange("engine.fill_open", 109_426, 111_683, _MODEL_SLOT),
+    GasChange("engine.liquidate_handoff_2pos_2col", 312_063, 314_320, _MODEL_SLOT),
+    GasChange("engine.liquidate_partial", 119_800, 122_057, _MODEL_SLOT),
+    GasChange("engine.withdraw", 76_325, 78_571, _MODEL_SLOT),
+    GasChange("orders.commit", 47_332, 52_672, _VIEW_HOP),
+    GasChange("orders.commit_increase", 96_892, 102_250, _VIEW_HOP),
+    GasChange("orders.settle_batch_10", 984_617, 1_007_187, _MODEL_SLOT),
+    GasChange("orders.settle_batch_of_1", 199_846, 202_103, _MODEL_SLOT),
+    GasChange("orders.settle_batch_per_order", 98_461, 100_718, _MODEL_SLOT),
+    GasChange("orders.settle_open", 199_447, 201_704, _MODEL_SLOT),
+    GasChange("orders.settle_open_empty_market", 228_116, 230_373, _MODEL_SLOT),
+    GasChange("pool.execute_deposit", 310_095, 315_325, _VIEW_HOP),
+    GasChange("pool.execute_redeem", 328_315, 333_610, _VIEW_HOP),
+    GasChange("system.complete_liquidation_2pos_2col", 587_687, 589_944, _MODEL_SLOT),
+    GasChange("system.liquidate_2pos_2col", 325_083, 327_340, _MODEL_SLOT),
+    GasChange("system.liquidate_2pos_2col_unprepared", 393_211, 395_468, _MODEL_SLOT),
 )
 RISE_NEEDING_A_REASON = 0.10
 
