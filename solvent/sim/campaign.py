@@ -211,6 +211,14 @@ def tables(summary: dict[str, Any]) -> dict[str, list[tuple[str, Any]]]:
         rows_in.append(("oracle", summary["oracle"]))
     if "book" in inputs:
         rows_in.append(("book at the start", inputs["book"]))
+    if "risk_model" in summary:
+        rows_in.append(("risk model", summary["risk_model"]))
+        margin = summary["book_margin"]
+        rows_in.append(
+            ("initial requirement at the start (USD)", margin["initial_requirement_usd"])
+        )
+        for kind, book in margin["books"].items():
+            rows_in.append((f"{kind} books", book))
     headline = [
         ("bad debt, final (USD)", summary["bad_debt_usd"]),
         ("bad debt, peak (USD)", summary["bad_debt_peak_usd"]),
