@@ -93,7 +93,7 @@ crash-replays: setup ## real crashes under reactive vs predictive margin (report
 sim: setup ## run the crash simulator (reports/sim/); SIM_ARGS="--scenario gap_30 --accounts 100"
 	$(BIN)/ape run simulate $(SIM_ARGS)
 
-compare-models: setup ## both risk models on one population, 4 crashes (reports/models/, ~3 min); rewrites that section of docs/BENCHMARKS.md
+compare-models: setup ## both risk models on one population, 4 crashes x 2 models (reports/models/, ~5 min); rewrites that section of docs/BENCHMARKS.md
 	$(BIN)/ape run compare_models $(ARGS)
 	$(BIN)/python -m solvent.bench.render --models reports/models/summary.json --models-only --out docs/BENCHMARKS.md
 

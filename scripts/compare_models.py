@@ -1,4 +1,4 @@
-"""ape run compare_models [--accounts 200 --seed 2020 --out reports/models]
+"""ape run compare_models [--accounts 300 --seed 2020 --out reports/models]
 
 The same population (a quarter of it basis trades) under the standard margin and the portfolio
 risk model, on march_2020, gap_30, gap_50 and gbm_jumps, each run on a fresh Anvil: bad debt,
@@ -25,7 +25,7 @@ from solvent.sim.compare_models import HEDGED_SHARE, SCENARIOS, compare, on_anvi
     show_default=True,
     help="repeatable; any scenario `ape run simulate` knows",
 )
-@click.option("--accounts", default=200, show_default=True)
+@click.option("--accounts", default=300, show_default=True)
 @click.option("--seed", default=2020, show_default=True)
 @click.option("--hedged-share", default=HEDGED_SHARE, show_default=True)
 @click.option("--out", default="reports/models", show_default=True, type=click.Path(path_type=Path))

@@ -36,6 +36,9 @@ FIGURES = (
     "liquidations",
     "liquidated_accounts",
     "accounts_with_positions",
+    "outstanding_negative_equity_usd",
+    "auctions_taken",
+    "clearing_price_vs_oracle",
 )
 Runner = Callable[[str, CampaignOptions], SimResult]
 
@@ -89,15 +92,16 @@ def _fund_start(result: SimResult) -> float:
 def table(rows: list[dict[str, Any]]) -> str:
     """The BENCHMARKS table: one line per scenario and model."""
     lines = [
-        "| scenario | model | positions | margin held (IM) | bad debt (peak) | liquidations "
-        "(accounts) | fund drawdown | fund at start | bad debt ≤ fund | hedged IM / cost per "
-        "notional | directional IM / cost per notional |",
+        "| scenario | model | book notional (plans cut) | margin held (IM) | bad debt (peak) | "
+        "liquidations (accounts) | fund drawdown | fund at start | bad debt ≤ fund | "
+        "hedged IM / cost per notional | directional IM / cost per notional |",
         "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         books = r["margin"]["books"]
         lines.append(
-            f"| `{r['scenario']}` | {r['model']} | {r['accounts_with_positions']} | "
+            f"| `{r['scenario']}` | {r['model']} | ${r['margin']['notional_usd'] / 1e6:,.1f}M "
+            f"({r['margin']['positions_resized']}) | "
             f"${r['margin']['initial_requirement_usd']:,.0f} | "
             f"${r['bad_debt_usd']:,.0f} (${r['bad_debt_peak_usd']:,.0f}) | "
             f"{r['liquidations']} ({r['liquidated_accounts']}) | "
@@ -121,9 +125,10 @@ def findings(summary: dict[str, Any]) -> list[str]:
         "model (approved through the timelock; a directional plan the model's initial margin "
         "does not carry is cut to the largest that it does). "
         f"{len(rows)} runs in {summary['wall_s'] / 60:.1f} min. Margin held: the book's initial "
-        "requirement at the start (`initialHealthOf`); IM / cost per notional: the requirement, "
-        "and the requirement plus the deposits' value the model does not count as equity "
-        "(collateral haircuts, the fill's fees), over the book's notional.",
+        "requirement at the start (`initialHealthOf`); book notional: the positions opened, at "
+        "the start prices, and how many plans the model cut; IM / cost per notional: the "
+        "requirement, and the requirement plus the deposits' value the model does not count as "
+        "equity (collateral haircuts, the fill's fees), over the book's notional.",
         "",
     ]
     first = rows[0]["scenario"] if rows else None
@@ -146,7 +151,11 @@ def findings(summary: dict[str, Any]) -> list[str]:
                 f"${r['bad_debt_usd']:,.0f}, {verdict} the insurance fund's "
                 f"${r['fund_start_usd']:,.0f} (fund drawdown "
                 f"${r['insurance_drawdown_usd']:,.0f}, socialized "
-                f"${r['socialized_usd']:,.0f})."
+                f"${r['socialized_usd']:,.0f}). Negative equity left at the oracle: "
+                f"${r.get('outstanding_negative_equity_usd', 0.0):,.0f}; the bad debt is what "
+                f"the liquidations realized, penalties beyond the equity left and seized "
+                f"collateral sold in {r.get('auctions_taken', 0)} auction takes at "
+                f"{r.get('clearing_price_vs_oracle') or 0:.2f} of the oracle on average."
             )
     return lines
 

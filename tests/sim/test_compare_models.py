@@ -27,6 +27,8 @@ def run(scenario: str, model: str, bad_debt: float, fund: float, hedged: dict) -
         "bad_debt_within_fund": bad_debt <= fund,
         "margin": {
             "initial_requirement_usd": 1_000.0 if model == "standard" else 2_000.0,
+            "notional_usd": 2_500_000.0,
+            "positions_resized": 0 if model == "standard" else 4,
             "books": {"hedged": hedged, "directional": book(0.1, 0.14)},
         },
     }
@@ -53,8 +55,11 @@ SUMMARY = {
 def test_the_table_has_a_line_per_run_with_its_figures():
     lines = table(SUMMARY["runs"]).splitlines()
     assert len(lines) == 2 + 2
-    assert lines[2].startswith("| `gap_30` | standard | 10 | $1,000 | $5,000 ($10,000) | 7 (6) |")
+    assert lines[2].startswith(
+        "| `gap_30` | standard | $2.5M (0) | $1,000 | $5,000 ($10,000) | 7 (6) |"
+    )
     assert "| yes | 10.0% / 30.0% | 10.0% / 14.0% |" in lines[2]
+    assert lines[3].startswith("| `gap_30` | portfolio | $2.5M (4) | $2,000 |")
     assert "| no | 1.6% / 3.6% |" in lines[3]
 
 
