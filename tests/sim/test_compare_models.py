@@ -77,7 +77,7 @@ def test_the_plot_is_written(tmp_path):
 
 
 def test_the_benchmarks_section_is_replaced_in_place():
-    page = f"# Benchmarks\n\n{MODELS_HEADING}\n\nold\n\n## Next\n\nkept\n"
+    page = f"# Benchmarks\n\n{MODELS_HEADING}\n\nOBSOLETE LINE\n\n## Next\n\nkept\n"
     out = replace_models_section(page, SUMMARY)
-    assert "old" not in out and out.endswith("## Next\n\nkept\n")
+    assert "OBSOLETE LINE" not in out and out.endswith("## Next\n\nkept\n")
     assert out.count(MODELS_HEADING) == 1 and "| `gap_30` | portfolio |" in out
