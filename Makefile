@@ -13,6 +13,8 @@ export PATH := $(CURDIR)/node_modules/.bin:$(BIN):$(PATH)
 export PWD := $(CURDIR)
 
 PY_STAMP := $(VENV)/.installed
+# make compare-models writes here and renders the BENCHMARKS section from it
+MODELS_OUT ?= reports/models
 NPM_STAMP := node_modules/.installed
 
 .PHONY: help setup node solc test test-slow bench-gas gas-snapshot lint analyze format demo bench backtest crash-replays sim compare-models campaign fuzz freeze clean
@@ -94,8 +96,8 @@ sim: setup ## run the crash simulator (reports/sim/); SIM_ARGS="--scenario gap_3
 	$(BIN)/ape run simulate $(SIM_ARGS)
 
 compare-models: setup ## both risk models on one population, 4 crashes x 2 models (reports/models/, ~5 min); rewrites that section of docs/BENCHMARKS.md
-	$(BIN)/ape run compare_models $(ARGS)
-	$(BIN)/python -m solvent.bench.render --models reports/models/summary.json --models-only --out docs/BENCHMARKS.md
+	$(BIN)/ape run compare_models --out $(MODELS_OUT) $(ARGS)
+	$(BIN)/python -m solvent.bench.render --models $(MODELS_OUT)/summary.json --models-only --out docs/BENCHMARKS.md
 
 campaign: setup ## Monte Carlo: 200 paths x a 3x3 grid on Dask, 10 replayed on Anvil (reports/campaign/); ARGS="--scheduler tcp://host:8786"
 	$(BIN)/python -m solvent.sim.montecarlo $(ARGS)

@@ -435,7 +435,10 @@ def main() -> None:
     )
     args = parser.parse_args()
     if args.models_only:
-        args.out.write_text(replace_models_section(args.out.read_text(), _load(args.models)))
+        models = _load(args.models)
+        if not models:  # never drop the section for a missing run
+            parser.error(f"--models-only needs a comparison summary, not {args.models}")
+        args.out.write_text(replace_models_section(args.out.read_text(), models))
         print(f"wrote the risk-model section of {args.out}")
         return
     if args.campaign_only:
