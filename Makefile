@@ -68,7 +68,7 @@ node: setup ## a persistent local Anvil on :8545 (state in .anvil/); NODE_ARGS="
 demo: setup ## the main job: deploy, 300 traders, a price crash, the keeper liquidating (reports/demo/)
 	$(BIN)/ape run demo $(DEMO_ARGS)
 
-bench: setup ## measure everything and regenerate docs/BENCHMARKS.md (about 35 minutes)
+bench: setup ## measure everything and regenerate docs/BENCHMARKS.md (about 40 minutes)
 	GAS_MEASUREMENTS_OUT=reports/bench/gas.json $(BIN)/ape test -q
 	$(BIN)/ape run keeper_bench --out reports/bench/keeper.json
 	$(BIN)/ape run fuzz_bench
