@@ -13,9 +13,11 @@ export PATH := $(CURDIR)/node_modules/.bin:$(BIN):$(PATH)
 export PWD := $(CURDIR)
 
 PY_STAMP := $(VENV)/.installed
+# make compare-models writes here and renders the BENCHMARKS section from it
+MODELS_OUT ?= reports/models
 NPM_STAMP := node_modules/.installed
 
-.PHONY: help setup node solc test test-slow bench-gas gas-snapshot lint analyze format demo bench backtest crash-replays sim campaign fuzz freeze clean
+.PHONY: help setup node solc test test-slow bench-gas gas-snapshot lint analyze format demo bench backtest crash-replays sim compare-models campaign fuzz freeze clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -66,11 +68,12 @@ node: setup ## a persistent local Anvil on :8545 (state in .anvil/); NODE_ARGS="
 demo: setup ## the main job: deploy, 300 traders, a price crash, the keeper liquidating (reports/demo/)
 	$(BIN)/ape run demo $(DEMO_ARGS)
 
-bench: setup ## measure everything and regenerate docs/BENCHMARKS.md (about 35 minutes)
+bench: setup ## measure everything and regenerate docs/BENCHMARKS.md (about 40 minutes)
 	GAS_MEASUREMENTS_OUT=reports/bench/gas.json $(BIN)/ape test -q
 	$(BIN)/ape run keeper_bench --out reports/bench/keeper.json
 	$(BIN)/ape run fuzz_bench
 	$(BIN)/ape run simulate --accounts 200 --out reports/bench/sim
+	$(BIN)/ape run compare_models --out reports/bench/models
 	$(BIN)/ape run backtest --out reports/bench/backtest
 	$(BIN)/ape run crash_replays --out reports/bench/crash
 	$(BIN)/python -m solvent.sim.montecarlo --out reports/bench/campaign
@@ -78,7 +81,7 @@ bench: setup ## measure everything and regenerate docs/BENCHMARKS.md (about 35 m
 		--keeper reports/bench/keeper.json --fuzz reports/bench/fuzz.json \
 		--sim reports/bench/sim/index.json --backtest reports/bench/backtest/summary.json \
 		--crash reports/bench/crash/summary.json --campaign reports/bench/campaign/report.json \
-		--out docs/BENCHMARKS.md
+		--models reports/bench/models/summary.json --out docs/BENCHMARKS.md
 
 bench-gas: setup ## rewrite only the gas section of docs/BENCHMARKS.md from gas-snapshot.json
 	$(BIN)/python -m solvent.bench.render --gas gas-snapshot.json --gas-only --out docs/BENCHMARKS.md
@@ -91,6 +94,10 @@ crash-replays: setup ## real crashes under reactive vs predictive margin (report
 
 sim: setup ## run the crash simulator (reports/sim/); SIM_ARGS="--scenario gap_30 --accounts 100"
 	$(BIN)/ape run simulate $(SIM_ARGS)
+
+compare-models: setup ## both risk models on one population, 4 crashes x 2 models (reports/models/, ~5 min); rewrites that section of docs/BENCHMARKS.md
+	$(BIN)/ape run compare_models --out $(MODELS_OUT) $(ARGS)
+	$(BIN)/python -m solvent.bench.render --models $(MODELS_OUT)/summary.json --models-only --out docs/BENCHMARKS.md
 
 campaign: setup ## Monte Carlo: 200 paths x a 3x3 grid on Dask, 10 replayed on Anvil (reports/campaign/); ARGS="--scheduler tcp://host:8786"
 	$(BIN)/python -m solvent.sim.montecarlo $(ARGS)

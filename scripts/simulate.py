@@ -5,6 +5,9 @@ Runs crash scenarios, each on a fresh Anvil of its own, and writes reports/sim/<
 append `_no_keepers` to a name to run it with no keeper at all. `--oracle deviation` publishes a
 round only on a 0.5% move or after the 3600 s heartbeat (`cadence`: at the real Chainlink rounds'
 times), `--oracle-lag` delays what the feeds see (docs/simulator.md, "Oracle model").
+`--risk-model portfolio` puts every trader account on the deployment's portfolio model (reports
+under reports/sim/portfolio/), `--hedged-share` makes a share of the population basis trades
+(docs/simulator.md, "Risk models").
 """
 
 from pathlib import Path
@@ -15,6 +18,7 @@ from ape.logging import logger
 
 from solvent.sim.campaign import DEFAULT_SET, CampaignOptions, run_scenario, write, write_index
 from solvent.sim.oracle_model import KINDS, OracleModel
+from solvent.sim.risk_models import RISK_MODELS, STANDARD
 from solvent.sim.scenarios import SCENARIOS, with_oracle
 
 
@@ -84,12 +88,27 @@ from solvent.sim.scenarios import SCENARIOS, with_oracle
     "at the real Chainlink rounds' times",
 )
 @click.option("--oracle-lag", default=0, show_default=True, help="seconds the feeds trail the path")
+@click.option(
+    "--risk-model",
+    type=click.Choice(RISK_MODELS),
+    default=STANDARD,
+    show_default=True,
+    help="the traders' margin: the engine's standard model or the deployment's portfolio model",
+)
+@click.option(
+    "--hedged-share",
+    default=0.0,
+    show_default=True,
+    help="share of traders holding a basis trade (WETH collateral, the same ETH-PERP short)",
+)
 @click.option("--out", default="reports/sim", show_default=True, type=click.Path(path_type=Path))
 def cli(names, out, oracle, oracle_lag, **options):
     logger.set_level("WARNING")  # one line per scenario, not per set-up transaction
     model = OracleModel(kind=oracle, lag_seconds=oracle_lag)
     chosen = [with_oracle(n, model) for n in (DEFAULT_SET if names == ("all",) else names)]
     settings = CampaignOptions(**options)
+    if settings.risk_model != STANDARD:
+        out = out / settings.risk_model
     summaries = []
     for name in chosen:
         with click.progressbar(length=1, label=f"{name:<24}") as bar:

@@ -1,7 +1,8 @@
 """Writes docs/BENCHMARKS.md from the measurements `make bench` collected.
 
 Usage: python -m solvent.bench.render --gas G.json [--keeper K.json] [--fuzz F.json]
-       [--sim reports/sim/index.json] [--backtest B.json] [--crash C.json] --out docs/BENCHMARKS.md
+       [--sim reports/sim/index.json] [--backtest B.json] [--crash C.json]
+       [--models reports/models/summary.json] --out docs/BENCHMARKS.md
 A section whose measurements are not given says so; nothing is estimated.
 """
 
@@ -31,6 +32,7 @@ def render(
     backtest: list[dict[str, Any]] | None = None,
     crash: dict[str, Any] | None = None,
     campaign: dict[str, Any] | None = None,
+    models: dict[str, Any] | None = None,
 ) -> str:
     parts = [
         "# Benchmarks",
@@ -43,7 +45,7 @@ def render(
         *_gas_section(gas),
     ]
     parts += _keeper(keeper) + _fuzz(fuzz) + _sims(sims) + _backtest(backtest) + _crash(crash)
-    parts += _campaign(campaign)
+    parts += _campaign(campaign) + _models(models)
     return "\n".join(parts)
 
 
@@ -128,6 +130,24 @@ def _campaign(report: dict[str, Any] | None) -> list[str]:
 def replace_campaign_section(page: str, report: dict[str, Any]) -> str:
     """`page` with the campaign section rendered again (appended when it has none)."""
     return _replace_section(page, CAMPAIGN_HEADING, _campaign(report))
+
+
+MODELS_HEADING = "## Risk models side by side"
+
+
+def _models(summary: dict[str, Any] | None) -> list[str]:
+    """The same population under the standard and the portfolio model (`make compare-models`,
+    docs/simulator.md, "Risk models")."""
+    if not summary:
+        return []
+    from solvent.sim.compare_models import findings, table
+
+    return [MODELS_HEADING, "", *findings(summary), "", table(summary["runs"]), ""]
+
+
+def replace_models_section(page: str, summary: dict[str, Any]) -> str:
+    """`page` with the risk-model section rendered again (appended when it has none)."""
+    return _replace_section(page, MODELS_HEADING, _models(summary))
 
 
 def _replace_section(page: str, heading: str, lines: list[str]) -> str:
@@ -396,6 +416,7 @@ def main() -> None:
     parser.add_argument("--backtest", type=Path, help="reports/backtest/summary.json")
     parser.add_argument("--crash", type=Path, help="reports/crash/summary.json")
     parser.add_argument("--campaign", type=Path, help="reports/campaign/report.json")
+    parser.add_argument("--models", type=Path, help="reports/models/summary.json")
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument(
         "--gas-only", action="store_true", help="rewrite only the gas section of --out"
@@ -409,7 +430,17 @@ def main() -> None:
     parser.add_argument(
         "--campaign-only", action="store_true", help="rewrite only the campaign section of --out"
     )
+    parser.add_argument(
+        "--models-only", action="store_true", help="rewrite only the risk-model section of --out"
+    )
     args = parser.parse_args()
+    if args.models_only:
+        models = _load(args.models)
+        if not models:  # never drop the section for a missing run
+            parser.error(f"--models-only needs a comparison summary, not {args.models}")
+        args.out.write_text(replace_models_section(args.out.read_text(), models))
+        print(f"wrote the risk-model section of {args.out}")
+        return
     if args.campaign_only:
         args.out.write_text(replace_campaign_section(args.out.read_text(), _load(args.campaign)))
         print(f"wrote the campaign section of {args.out}")
@@ -436,6 +467,7 @@ def main() -> None:
         "backtest": args.backtest,
         "crash replays": args.crash,
         "campaign": args.campaign,
+        "risk models": args.models,
     }
     sources = "; ".join(f"{name} from `{path}`" for name, path in given.items() if path)
     page = render(
@@ -447,6 +479,7 @@ def main() -> None:
         _load(args.backtest),
         _load(args.crash),
         _load(args.campaign),
+        _load(args.models),
     )
     args.out.write_text(page)
     print(f"wrote {args.out}")

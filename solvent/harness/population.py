@@ -11,6 +11,7 @@ through `trading.trade`, the harness's one way to trade."""
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -45,6 +46,9 @@ class PopulationSpec:
     first_sub: int = 0  # a second population on the same chain starts past the first's subs
     lp_usd: float = 20_000_000
     insurance_usd: float = 250_000  # 0 and lp_usd 0: the pool and the fund are left as they are
+    # a share of accounts holding a basis trade instead (all WETH collateral, the same size short
+    # ETH-PERP), chosen by a generator of its own: with 0 the population is as it always was
+    hedged_share: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -55,6 +59,12 @@ class Trader:
     leverage: float
     positions: dict[str, float]  # market key -> signed size in whole units
     refused: dict[str, str]  # market key -> the engine's error for a planned trade it refused
+    hedged: bool = False  # a basis trade (`PopulationSpec.hedged_share`)
+    planned: dict[str, float] | None = None  # the plan's sizes, when `fit` changed them
+
+
+# A plan's positions (market key -> signed size) refitted to what the account's risk model allows
+Fit = Callable[[dict[str, Any]], dict[str, float]]
 
 
 def open_population(
@@ -62,14 +72,24 @@ def open_population(
     spec: PopulationSpec,
     prices: dict[str, float],
     settle_with: Settler | None = None,
+    risk_model: str | None = None,
+    fit: Fit | None = None,
 ) -> list[Trader]:
     """Funds the LP pool and the insurance fund, then opens `spec.accounts` leveraged accounts
     (through `trading.trade`: `settle_with` settles their orders, the harness when None). A trade
-    the protocol refuses (`REFUSALS`) leaves that account without the position."""
+    the protocol refuses (`REFUSALS`) leaves that account without the position. With
+    `risk_model` (an approved model's address) every account chooses it while still idle; `fit`
+    then resizes each plan's positions before they are traded (the largest the model accepts)."""
     rng = random.Random(spec.seed)
+    hedging = random.Random(f"{spec.seed}:hedged")
     _seed_pool_and_fund(world, spec)
     owners = range(1, spec.owners + 1)
     plans = [_plan(rng, spec, i, prices, world.decimals) for i in range(spec.accounts)]
+    if spec.hedged_share > 0:
+        plans = [
+            _hedge(p, prices, world.decimals) if hedging.random() < spec.hedged_share else p
+            for p in plans
+        ]
 
     setup = []
     for owner in owners:
@@ -94,6 +114,11 @@ def open_population(
         )
     ]
     deposits = []
+    if risk_model is not None:
+        deposits += [
+            world.tx(p["owner"], world.admin, "setRiskModel", account_id, risk_model)
+            for p, account_id in zip(plans, ids, strict=True)
+        ]
     for plan, account_id in zip(plans, ids, strict=True):
         for asset, amount in plan["deposits"].items():
             token = world.quote if asset == "quote" else world.tokens[asset]
@@ -102,6 +127,10 @@ def open_population(
             )
     world.send_ok(deposits)
 
+    planned_sizes = [dict(p["positions"]) for p in plans]
+    if fit is not None:
+        for plan in plans:
+            plan["positions"] = {m: s for m, s in fit(plan).items() if s}
     requests = [
         TradeRequest(plan["owner"], account_id, market, int(size * 10**18))
         for plan, account_id in zip(plans, ids, strict=True)
@@ -124,8 +153,10 @@ def open_population(
             p["leverage"],
             opened.get(account_id, {}),
             refused.get(account_id, {}),
+            p.get("hedged", False),
+            before if before != p["positions"] else None,
         )
-        for p, account_id in zip(plans, ids, strict=True)
+        for p, account_id, before in zip(plans, ids, planned_sizes, strict=True)
     ]
 
 
@@ -176,6 +207,21 @@ def _plan(
         "leverage": leverage,
         "deposits": deposits,
         "positions": positions,
+    }
+
+
+def _hedge(
+    plan: dict[str, Any], prices: dict[str, float], decimals: dict[str, int]
+) -> dict[str, Any]:
+    """The plan as a basis trade: its collateral all in WETH, short the same ETH on the perp
+    (delta neutral: a fall costs the collateral what the short gains)."""
+    units = plan["collateral_usd"] / prices["WETH"]
+    return {
+        **plan,
+        "leverage": 1.0,
+        "deposits": {"WETH": int(units * 10 ** decimals["WETH"])},
+        "positions": {"WETH": -round(units, 6)},
+        "hedged": True,
     }
 
 

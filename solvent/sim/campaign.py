@@ -16,6 +16,7 @@ from solvent.report import Report, Series
 from solvent.sim import amm, scenarios
 from solvent.sim.keepers import DEFAULT_CAPITAL_USD, KeeperModel
 from solvent.sim.lps import StressLP
+from solvent.sim.risk_models import STANDARD
 from solvent.sim.run import Scenario, SimResult, run
 from solvent.sim.traders import TraderBehaviour
 
@@ -46,6 +47,9 @@ class CampaignOptions:
     # an LP of this size who redeems everything once a market is this far down (sim/lps.py)
     stress_lp_usd: float = 0.0
     stress_lp_drawdown: float = 0.10
+    # the traders' risk model (risk_models.py) and the share of basis trades in the population
+    risk_model: str = STANDARD
+    hedged_share: float = 0.0
 
     def keeper_models(self) -> tuple[KeeperModel, ...]:
         return tuple(
@@ -73,8 +77,11 @@ def run_scenario(
 ) -> SimResult:
     keepers = () if name.endswith(NO_KEEPERS_SUFFIX) else options.keeper_models()
     base = name.removesuffix(NO_KEEPERS_SUFFIX)
+    built = scenarios.build(base, options.seed, options.accounts, keepers, options.step_seconds)
     scenario = replace(
-        scenarios.build(base, options.seed, options.accounts, keepers, options.step_seconds),
+        built,
+        population=replace(built.population, hedged_share=options.hedged_share),
+        risk_model=options.risk_model,
         exchange=options.exchange(),
         traders=TraderBehaviour(
             top_up_share=options.top_up_share,
@@ -204,6 +211,14 @@ def tables(summary: dict[str, Any]) -> dict[str, list[tuple[str, Any]]]:
         rows_in.append(("oracle", summary["oracle"]))
     if "book" in inputs:
         rows_in.append(("book at the start", inputs["book"]))
+    if "risk_model" in summary:
+        rows_in.append(("risk model", summary["risk_model"]))
+        margin = summary["book_margin"]
+        rows_in.append(
+            ("initial requirement at the start (USD)", margin["initial_requirement_usd"])
+        )
+        for kind, book in margin["books"].items():
+            rows_in.append((f"{kind} books", book))
     headline = [
         ("bad debt, final (USD)", summary["bad_debt_usd"]),
         ("bad debt, peak (USD)", summary["bad_debt_peak_usd"]),

@@ -34,6 +34,7 @@ from solvent.sim.keepers import (
 from solvent.sim.lps import StressedLP, StressLP
 from solvent.sim.oracle_model import OracleModel, Publisher
 from solvent.sim.paths import PricePath
+from solvent.sim.risk_models import STANDARD, PortfolioFit, approve_portfolio, book_margin
 from solvent.sim.traders import ReactingTraders, TraderBehaviour
 
 WAD = 10**18
@@ -61,6 +62,13 @@ class Scenario:
     traders: TraderBehaviour = field(default_factory=TraderBehaviour)
     # an LP who leaves under stress (lps.py); the default: none
     lp: StressLP = field(default_factory=StressLP)
+    # the traders' risk model (risk_models.py): "standard" (the engine's margin) or "portfolio"
+    risk_model: str = STANDARD
+
+    @property
+    def compares_models(self) -> bool:
+        """The run reports what the book's margin costs (risk_models.book_margin)."""
+        return self.risk_model != STANDARD or self.population.hedged_share > 0
 
     @property
     def uses_exchange(self) -> bool:
@@ -90,7 +98,15 @@ def run(
 ) -> SimResult:
     """Sets the scenario up on a fresh deployment, then runs its path."""
     traders, agents = set_up(world, scenario)
-    return run_path(world, scenario, traders, agents, progress)
+    margin = None
+    if scenario.compares_models:
+        prices0 = {key: path.prices[0] for key, path in scenario.paths.items()}
+        margin = book_margin(world, traders, prices0)
+    result = run_path(world, scenario, traders, agents, progress)
+    if margin is not None:
+        result.summary["risk_model"] = scenario.risk_model
+        result.summary["book_margin"] = margin
+    return result
 
 
 # Transactions an extra agent adds to a step's block, before the volatility pokes: called with
@@ -450,10 +466,12 @@ def set_up(world: World, scenario: Scenario) -> tuple[list[Trader], list[KeeperA
     `population.REFUSALS`); anything else raises `SetupFailed` with the decoded reason."""
     rng = random.Random(scenario.seed)
     prices0 = {key: path.prices[0] for key, path in scenario.paths.items()}
+    model = None if scenario.risk_model == STANDARD else approve_portfolio(world)
     world.set_prices(prices0)
     if scenario.lp.usd:
         StressedLP(scenario.lp).set_up(world)  # while the pool is flat: a deposit is instant
-    traders = open_population(world, scenario.population, prices0)
+    fit = None if model is None else PortfolioFit.from_world(world, prices0)
+    traders = open_population(world, scenario.population, prices0, risk_model=model, fit=fit)
     return traders, _hire_keepers(world, scenario, rng)
 
 

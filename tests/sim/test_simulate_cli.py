@@ -1,4 +1,4 @@
-"""`ape run simulate --help` lists every scenario and the oracle options."""
+"""`ape run simulate --help` lists every scenario, the oracle and the risk-model options."""
 
 import importlib.util
 from pathlib import Path
@@ -6,6 +6,7 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from solvent.sim.oracle_model import KINDS
+from solvent.sim.risk_models import RISK_MODELS
 from solvent.sim.scenarios import SCENARIOS
 
 SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "simulate.py"
@@ -21,3 +22,5 @@ def test_help_lists_the_scenarios_and_the_oracle_options():
         assert name in result.output
     assert "--oracle [" + "|".join(KINDS) + "]" in result.output
     assert "--oracle-lag" in result.output
+    assert "--risk-model [" + "|".join(RISK_MODELS) + "]" in result.output
+    assert "--hedged-share" in result.output
