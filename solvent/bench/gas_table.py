@@ -152,6 +152,12 @@ GAS_LINES: tuple[GasLine, ...] = (
         "risk.liquidate_1pos_portfolio",
         "partial liquidation of an account on the portfolio model (one position)",
     ),
+    GasLine(
+        "risk.liquidate_2pos_2col_portfolio",
+        "partial liquidation on the portfolio model, 2 positions + 2 collaterals (quote pays the "
+        "penalty: no auction)",
+        300_000,
+    ),
 )
 
 
@@ -168,7 +174,7 @@ class GasChange:
 # The latest round's moves (session 9: the engine asks each account's risk model). A rise above
 # 10% must say why here; tests/test_bench_gas_table.py checks that `after` is the snapshot's figure.
 # New rows: risk.settle_basis_short_standard, risk.settle_basis_short_portfolio,
-# risk.liquidate_1pos_portfolio.
+# risk.liquidate_1pos_portfolio, risk.liquidate_2pos_2col_portfolio.
 _MODEL_SLOT = (
     "every margin check reads the account's risk-model slot (one cold read, 2.1k: issue 18)"
 )

@@ -43,13 +43,13 @@ class Desk:
                 engine.deposit(account, token, amount, sender=owner)
         return account
 
-    def trade(self, owner: Any, account: int, size: int) -> Any:
+    def trade(self, owner: Any, account: int, size: int, market: str = "WETH") -> Any:
         receipt = orders.trade(
             self.system,
             self.chain,
             owner,
             account,
-            "WETH",
+            market,
             size,
             settler=self.deployer,
             publisher=self.deployer,
@@ -59,10 +59,20 @@ class Desk:
         return receipt
 
     def set_eth(self, usd: float) -> None:
-        for feeds in (self.system.feeds, self.system.secondary_feeds):
-            feed = feeds["WETH"]
-            feed.setAnswer(round(usd * 10 ** int(feed.decimals())), sender=self.deployer)
+        self.set_prices({"WETH": usd})
+
+    def set_prices(self, prices: dict[str, float]) -> None:
+        for key, usd in prices.items():
+            for feeds in (self.system.feeds, self.system.secondary_feeds):
+                feed = feeds[key]
+                feed.setAnswer(round(usd * 10 ** int(feed.decimals())), sender=self.deployer)
         self.chain.mine(timestamp=self.chain.pending_timestamp + 1)
+
+    def deposit(self, owner: Any, account: int, key: str, amount: int) -> None:
+        token = self.system.tokens[key]
+        token.mint(owner, amount, sender=self.deployer)
+        token.approve(self.system.engine, MAX, sender=owner)
+        self.system.engine.deposit(account, token, amount, sender=owner)
 
 
 @pytest.fixture(scope="module")
@@ -325,3 +335,26 @@ def test_a_model_that_cannot_answer_never_blocks_a_liquidation(system, accounts,
     assert list(system.admin.liquidatableAccounts(account, account)) == [account]
     receipt = system.engine.liquidate(account, desk.deployer, sender=desk.deployer)
     assert [e.accountId for e in receipt.events.filter(system.engine.Liquidated)] == [account]
+
+
+def test_liquidating_two_positions_and_two_collaterals_on_the_model(
+    system, accounts, desk, approved, gas
+):
+    """The issue's gas case on the portfolio model: WETH and WBTC collateral, ETH and BTC longs,
+    both assets -12%: a partial liquidation (quote pays the penalty) of both positions, every
+    margin figure from the model. Recorded as `risk.liquidate_2pos_2col_portfolio`."""
+    owner = accounts[4]
+    account = desk.account(owner, quote_usd=22_000, sub=4)
+    desk.deposit(owner, account, "WETH", 5 * WAD)  # $10,000
+    desk.deposit(owner, account, "WBTC", 10**7)  # 0.1 BTC: $6,000
+    system.admin.setRiskModel(account, approved, sender=owner)
+    desk.trade(owner, account, 25 * WAD, "WETH")  # $50,000 long
+    desk.trade(owner, account, 5 * WAD // 6, "WBTC")  # $50,000 long
+    assert system.admin.healthOf([account])[0].health >= WAD
+    desk.set_prices({"WETH": 2_000 * 0.88, "WBTC": 60_000 * 0.88})
+    assert system.admin.healthOf([account])[0].health < WAD
+    receipt = system.engine.liquidate(account, desk.deployer, sender=desk.deployer)
+    gas.record("risk.liquidate_2pos_2col_portfolio", receipt)
+    liquidated = list(receipt.events.filter(system.engine.Liquidated))
+    assert len(liquidated) == 1 and 0 < liquidated[0].fraction < WAD
+    assert len(list(receipt.events.filter(system.engine.HandedToAuction))) == 0
