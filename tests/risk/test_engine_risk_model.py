@@ -7,14 +7,17 @@ cannot answer never blocks a liquidation: the engine then uses its standard marg
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import ape
 import pytest
+from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
 from test_portfolio_deploy import GRID_ASSETS, shipped
 
 from solvent import governance, orders
-from solvent.margin import WAD_PER_QUOTE
+from solvent.margin import WAD_PER_QUOTE, apply_fill
 from solvent.model import portfolio as pm
 
 WAD = 10**18
@@ -95,8 +98,6 @@ def engine_book(system: Any, grid: Any, account: int) -> pm.Book:
     collateral with a balance, each position with its pending funding folded into its open
     notional; prices and volatilities from the oracle."""
     admin, oracle = system.admin, system.oracle
-    eth = system.market_ids["WETH"]
-    funding, interest = admin.pendingCharges(account, eth)
     holdings = []
     for key in GRID_ASSETS:
         token = system.tokens[key]
@@ -106,19 +107,21 @@ def engine_book(system: Any, grid: Any, account: int) -> pm.Book:
             holdings.append(
                 pm.Holding(key, amount, int(token.decimals()), oracle.price(token), rates.haircut)
             )
-    positions = []
-    position = admin.positions(account, eth)
-    if position.size:
-        weth = system.tokens["WETH"]
-        positions.append(
-            pm.Position(
-                "WETH",
-                position.size,
-                position.openNotional + funding * WAD_PER_QUOTE,
-                oracle.price(weth),
-                grid.rates["WETH"].addon,
+    positions, interest = [], 0
+    for key in GRID_ASSETS:  # each asset's perp: ETH-PERP on WETH, BTC-PERP on WBTC
+        market = system.market_ids[key]
+        funding, interest = admin.pendingCharges(account, market)
+        position = admin.positions(account, market)
+        if position.size:
+            positions.append(
+                pm.Position(
+                    key,
+                    position.size,
+                    position.openNotional + funding * WAD_PER_QUOTE,
+                    oracle.price(system.tokens[key]),
+                    grid.rates[key].addon,
+                )
             )
-        )
     quote = int(admin.accounts(account).quoteBalance) - interest
     return pm.Book(quote, tuple(holdings), tuple(positions))
 
@@ -338,7 +341,7 @@ def test_a_model_that_cannot_answer_never_blocks_a_liquidation(system, accounts,
 
 
 def test_liquidating_two_positions_and_two_collaterals_on_the_model(
-    system, accounts, desk, approved, gas
+    system, config, accounts, desk, approved, gas
 ):
     """The issue's gas case on the portfolio model: WETH and WBTC collateral, ETH and BTC longs,
     both assets -12%: a partial liquidation (quote pays the penalty) of both positions, every
@@ -351,6 +354,7 @@ def test_liquidating_two_positions_and_two_collaterals_on_the_model(
     desk.trade(owner, account, 25 * WAD, "WETH")  # $50,000 long
     desk.trade(owner, account, 5 * WAD // 6, "WBTC")  # $50,000 long
     assert system.admin.healthOf([account])[0].health >= WAD
+    assert_engine_matches_reference(system, config, account)
     desk.set_prices({"WETH": 2_000 * 0.88, "WBTC": 60_000 * 0.88})
     assert system.admin.healthOf([account])[0].health < WAD
     receipt = system.engine.liquidate(account, desk.deployer, sender=desk.deployer)
@@ -358,3 +362,72 @@ def test_liquidating_two_positions_and_two_collaterals_on_the_model(
     liquidated = list(receipt.events.filter(system.engine.Liquidated))
     assert len(liquidated) == 1 and 0 < liquidated[0].fraction < WAD
     assert len(list(receipt.events.filter(system.engine.HandedToAuction))) == 0
+
+
+@pytest.fixture(scope="module")
+def stand_in_book(system, accounts, approved) -> Any:
+    """A test account in the order book's role (set through the timelock), so random books are
+    filled at the oracle price in one call each, without the order book's delay and fees."""
+    book = accounts[2]
+    governance.govern(system, [(system.admin, "setOrderBook", book)])
+    return book
+
+
+books = st.tuples(
+    st.integers(0, 100_000),  # quote, USD
+    st.integers(0, 4_000).map(lambda c: c * WAD // 100),  # WETH, up to 40
+    st.integers(0, 100).map(lambda c: c * 10**6),  # WBTC (8 decimals), up to 1
+    st.integers(-4_000, 4_000).map(lambda c: c * WAD // 100),  # ETH-PERP size
+    st.integers(-100, 100).map(lambda c: c * WAD // 100),  # BTC-PERP size
+)
+
+
+@pytest.mark.slow
+@settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(book=books)
+def test_random_books_on_the_model_equal_the_reference(
+    system, config, chain, accounts, desk, approved, stand_in_book, book
+):
+    """Random books (quote, WETH and WBTC collateral, ETH and BTC perps long or short) on the
+    portfolio model, filled at the oracle price: the engine's initial and maintenance figures
+    equal the reference to the wei; a fill the engine refuses for margin is one the reference puts
+    below initial margin."""
+    quote_usd, weth, wbtc, eth, btc = book
+    snapshot = chain.snapshot()
+    try:
+        owner = accounts[3]
+        account = desk.account(owner, quote_usd=quote_usd, weth=weth)
+        if wbtc:
+            desk.deposit(owner, account, "WBTC", wbtc)
+        system.admin.setRiskModel(account, approved, sender=owner)  # idle: always allowed
+        grid = shipped(config)
+        for key, size in (("WETH", eth), ("WBTC", btc)):
+            if size == 0:
+                continue
+            price = system.oracle.price(system.tokens[key])
+            before = engine_book(system, grid, account)
+            try:
+                system.engine.fillOrder(
+                    account,
+                    system.market_ids[key],
+                    size,
+                    price,
+                    0,
+                    0,
+                    stand_in_book,
+                    sender=stand_in_book,
+                )
+            except system.engine.InsufficientMargin:
+                notional, _ = apply_fill(0, 0, size, price)
+                filled = pm.Position(key, size, notional, price, grid.rates[key].addon)
+                after = dataclasses.replace(before, positions=(*before.positions, filled))
+                event("refused for margin")
+                assert pm.initial_health(after, grid.params, sigmas(system)) < WAD
+                break
+        assert_engine_matches_reference(system, config, account)
+    finally:
+        chain.restore(snapshot)
