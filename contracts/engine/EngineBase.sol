@@ -403,9 +403,14 @@ abstract contract EngineBase is IMarginEngineEvents, AccessControl, ReentrancyGu
         if (quoteBalance < 0 && !cache.interestSettled) {
             quoteBalance -= int256(_pendingInterest(accountId, quoteBalance, cache));
         }
-        // A strict read (a risk increase, a view) of an account on a model needs only the model.
-        bool onModel = _riskModelOf[accountId] != address(0);
-        if (onModel && !cache.lenient) return _modelMargin(accountId, quoteBalance, cache, margin);
+        // An account on a model needs only the model, which memoizes the prices it reads in
+        // `cache` (a liquidation closes at them). Only a lenient read whose model reverted goes on
+        // to the standard margin (`_modelMargin`).
+        if (_riskModelOf[accountId] != address(0)) {
+            bool answered;
+            (margin, answered) = _modelMargin(accountId, quoteBalance, cache);
+            if (answered) return margin;
+        }
         int256 cash = quoteBalance * int256(MarginMath.WAD_PER_QUOTE);
         margin.initialEquity = cash;
         margin.maintenanceEquity = cash;
@@ -445,41 +450,40 @@ abstract contract EngineBase is IMarginEngineEvents, AccessControl, ReentrancyGu
             margin.maintenanceRequirement += MarginMath.mulDivUp(notional, mmr, WAD) + minMargin;
             margin.minimumMargin += minMargin;
         }
-        // A lenient read (liquidation, the keeper's views) runs the standard pass above for every
-        // account: it memoizes the prices a liquidation closes at, finds the unpriced assets, and
-        // is what a model that cannot answer falls back to.
-        if (onModel) margin = _modelMargin(accountId, quoteBalance, cache, margin);
     }
 
     /// @dev The account's margin under its chosen model, through the bridge (`IRiskModelBridge`: the
     /// engine routes it to `MarginEngineGovernance`, which overrides this with the bridge's code
-    /// itself), with the prices `cache` holds already. A strict read propagates the model's revert.
-    /// A lenient read (liquidation) keeps the standard margin when the model reverts with a reason
-    /// (a grid that no longer covers an asset, for instance), so no model can block a liquidation;
-    /// a revert without data (out of gas) propagates, so a keeper cannot starve the call to pick
-    /// the margin it prefers.
-    function _modelMargin(
-        uint256 accountId,
-        int256 quoteBalance,
-        PriceCache memory cache,
-        Margin memory standard
-    ) internal view virtual returns (Margin memory margin) {
-        // A static call to this engine, encoded and decoded in place: the two price arrays are
-        // eight words each behind the cache's first two pointers, and `Margin` is six words in
-        // memory and in the return data (the ABI coder would cost code the engine does not have).
+    /// itself), starting from the prices `cache` holds and writing back every price the bridge read
+    /// (and the first unpriced asset). A strict read propagates the model's revert. A lenient read
+    /// (liquidation, keeper views) returns `answered = false` when the model reverts with a reason
+    /// (a grid that no longer covers an asset, for instance): the caller then uses the standard
+    /// margin, so no model can block a liquidation; a revert without data (out of gas) propagates,
+    /// so a keeper cannot starve the call to pick the margin it prefers.
+    function _modelMargin(uint256 accountId, int256 quoteBalance, PriceCache memory cache)
+        internal
+        view
+        virtual
+        returns (Margin memory margin, bool answered)
+    {
+        // A static call to this engine, encoded and decoded in place (the ABI coder would cost
+        // code the engine does not have): the two price arrays are eight words each behind the
+        // cache's first two pointers, `unpriced` its sixth word; the answer is `Margin` (six
+        // words), the two arrays and the unpriced asset.
         bytes4 selector = IRiskModelBridge.riskModelMargin.selector;
         bool lenient = cache.lenient;
-        bool ok;
         assembly ("memory-safe") {
             let p := mload(0x40)
+            let collateralPrices := mload(cache)
+            let marketPrices := mload(add(cache, 0x20))
             mstore(p, selector)
             mstore(add(p, 0x04), accountId)
             mstore(add(p, 0x24), quoteBalance)
             mstore(add(p, 0x44), lenient)
-            mcopy(add(p, 0x64), mload(cache), 0x100)
-            mcopy(add(p, 0x164), mload(add(cache, 0x20)), 0x100)
-            ok := staticcall(gas(), address(), p, 0x264, 0, 0)
-            switch ok
+            mcopy(add(p, 0x64), collateralPrices, 0x100)
+            mcopy(add(p, 0x164), marketPrices, 0x100)
+            answered := staticcall(gas(), address(), p, 0x264, 0, 0)
+            switch answered
             case 0 {
                 if or(iszero(lenient), iszero(returndatasize())) {
                     returndatacopy(p, 0, returndatasize())
@@ -487,11 +491,13 @@ abstract contract EngineBase is IMarginEngineEvents, AccessControl, ReentrancyGu
                 }
             }
             default {
-                if iszero(eq(returndatasize(), 0xc0)) { revert(0, 0) }
+                // Copying past the end of the return data reverts: a short answer cannot pass.
                 returndatacopy(margin, 0, 0xc0)
+                returndatacopy(collateralPrices, 0xc0, 0x100)
+                returndatacopy(marketPrices, 0x1c0, 0x100)
+                returndatacopy(add(cache, 0xa0), 0x2c0, 0x20)
             }
         }
-        if (!ok) return standard;
     }
 
     function _lowestBit(uint256 mask) internal pure returns (uint256 index) {

@@ -230,7 +230,7 @@ contract MarginEngine is EngineBase {
     function riskModelMargin(uint256, int256, bool, uint256[8] calldata, uint256[8] calldata)
         external
         view
-        returns (Margin memory)
+        returns (Margin memory, uint256[8] memory, uint256[8] memory, address)
     {
         _delegateView(_riskModelBridge);
     }

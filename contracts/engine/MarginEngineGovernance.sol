@@ -312,28 +312,36 @@ contract MarginEngineGovernance is EngineBase {
         bool lenient,
         uint256[8] calldata collateralPrices,
         uint256[8] calldata marketPrices
-    ) external view returns (Margin memory) {
+    )
+        external
+        view
+        returns (
+            Margin memory margin,
+            uint256[8] memory collateralPricesRead,
+            uint256[8] memory marketPricesRead,
+            address unpriced
+        )
+    {
         // slither-disable-next-line uninitialized-local
         PriceCache memory cache;
         cache.lenient = lenient;
         cache.collateralPrice = collateralPrices;
         cache.marketPrice = marketPrices;
-        return _bridgeMargin(accountId, quoteBalance, cache);
+        margin = _bridgeMargin(accountId, quoteBalance, cache);
+        return (margin, cache.collateralPrice, cache.marketPrice, cache.unpriced);
     }
 
     /// @dev A strict read runs the bridge here, without a call. A lenient one (the keeper's views)
     /// makes the engine's call, whose failure falls back to the standard margin as a liquidation's
     /// does: a model that cannot answer for one account does not break a scan of many.
-    function _modelMargin(
-        uint256 accountId,
-        int256 quoteBalance,
-        PriceCache memory cache,
-        Margin memory standard
-    ) internal view override returns (Margin memory) {
-        if (cache.lenient) {
-            return super._modelMargin(accountId, quoteBalance, cache, standard);
-        }
-        return _bridgeMargin(accountId, quoteBalance, cache);
+    function _modelMargin(uint256 accountId, int256 quoteBalance, PriceCache memory cache)
+        internal
+        view
+        override
+        returns (Margin memory, bool)
+    {
+        if (cache.lenient) return super._modelMargin(accountId, quoteBalance, cache);
+        return (_bridgeMargin(accountId, quoteBalance, cache), true);
     }
 
     /// @dev Builds the model's input from the ledger (collateral with a balance, every open position
@@ -351,6 +359,9 @@ contract MarginEngineGovernance is EngineBase {
         RiskAccount memory input;
         input.quoteBalance = int128(quoteBalance); // an int72 less pending interest
         input.holdings = new RiskHolding[](MAX_ASSETS);
+        // Each held collateral's sigma by its index: a perp on the same asset reuses it.
+        // slither-disable-next-line uninitialized-local
+        uint256[8] memory heldSigma;
         uint256 count = 0;
         for (uint256 mask = account.collateralMask; mask != 0; mask &= mask - 1) {
             uint256 index = _lowestBit(mask);
@@ -359,12 +370,13 @@ contract MarginEngineGovernance is EngineBase {
             if (amount == 0) continue;
             uint256 price = _collateralPrice(cache, index, token);
             if (price == UNPRICED) continue;
+            heldSigma[index] = oracle.sigma(token);
             input.holdings[count++] = RiskHolding({
                 asset: token,
                 amount: uint128(amount), // totalDeposited is a uint128
                 decimals: _collaterals[token].decimals,
                 price: uint128(price),
-                sigma: uint128(oracle.sigma(token))
+                sigma: uint128(heldSigma[index])
             });
         }
         _truncate(input.holdings, count);
@@ -378,12 +390,15 @@ contract MarginEngineGovernance is EngineBase {
             Position memory position = _positions[accountId][marketId];
             int256 owed = _fundingOwed(position.size, position.fundingEntry, _fundingIndexNow(market, price));
             address asset = market.asset;
+            uint256 shared = market.sharedCollateral;
+            uint256 sigma = shared != 0 ? heldSigma[shared - 1] : 0;
+            if (sigma == 0) sigma = oracle.sigma(asset);
             input.positions[count++] = RiskPosition({
                 asset: asset,
                 size: position.size,
                 openNotional: int128(position.openNotional + owed * int256(MarginMath.WAD_PER_QUOTE)),
                 price: uint128(price),
-                sigma: uint128(oracle.sigma(asset))
+                sigma: uint128(sigma)
             });
         }
         _truncate(input.positions, count);

@@ -195,13 +195,23 @@ interface IRiskModelBridge {
     /// memory may be ahead of storage inside a liquidation). `collateralPrices` (by collateral
     /// index) and `marketPrices` (by market id) are the prices the caller read already, 0 where it
     /// read none (the bridge then reads the oracle). A lenient read (liquidation) leaves out an
-    /// asset the oracle cannot price, as the standard margin does. A view: the prices given only
-    /// change the answer, never the state.
+    /// asset the oracle cannot price, as the standard margin does. Returns, besides the margin,
+    /// both price arrays with every price read (`EngineBase.UNPRICED` for one the oracle refused
+    /// in a lenient read) and the first unpriced asset, for the caller's closing fills. A view: the
+    /// prices given only change the answer, never the state.
     function riskModelMargin(
         uint256 accountId,
         int256 quoteBalance,
         bool lenient,
         uint256[8] calldata collateralPrices,
         uint256[8] calldata marketPrices
-    ) external view returns (Margin memory);
+    )
+        external
+        view
+        returns (
+            Margin memory margin,
+            uint256[8] memory collateralPricesRead,
+            uint256[8] memory marketPricesRead,
+            address unpriced
+        );
 }
