@@ -146,7 +146,7 @@ GAS_LINES: tuple[GasLine, ...] = (
     GasLine(
         "risk.settle_basis_short_portfolio",
         "the same settlement for an account on the portfolio model (target: standard + 15%)",
-        254_376,
+        254_314,
     ),
     GasLine(
         "risk.liquidate_1pos_portfolio",
@@ -183,22 +183,22 @@ _VIEW_HOP = (
     "to the governance module for code room: one more delegatecall hop (cold code, 2.6k)"
 )
 GAS_CHANGES: tuple[GasChange, ...] = (
-    GasChange("engine.fill_open", 109_426, 111_683, _MODEL_SLOT),
-    GasChange("engine.liquidate_handoff_2pos_2col", 312_063, 314_320, _MODEL_SLOT),
-    GasChange("engine.liquidate_partial", 119_800, 122_057, _MODEL_SLOT),
-    GasChange("engine.withdraw", 76_325, 78_571, _MODEL_SLOT),
-    GasChange("orders.commit", 47_332, 52_672, _VIEW_HOP),
-    GasChange("orders.commit_increase", 96_892, 102_250, _VIEW_HOP),
-    GasChange("orders.settle_batch_10", 984_617, 1_007_187, _MODEL_SLOT),
-    GasChange("orders.settle_batch_of_1", 199_846, 202_103, _MODEL_SLOT),
-    GasChange("orders.settle_batch_per_order", 98_461, 100_718, _MODEL_SLOT),
-    GasChange("orders.settle_open", 199_447, 201_704, _MODEL_SLOT),
-    GasChange("orders.settle_open_empty_market", 228_116, 230_373, _MODEL_SLOT),
-    GasChange("pool.execute_deposit", 310_095, 315_325, _VIEW_HOP),
-    GasChange("pool.execute_redeem", 328_315, 333_610, _VIEW_HOP),
-    GasChange("system.complete_liquidation_2pos_2col", 587_687, 589_944, _MODEL_SLOT),
-    GasChange("system.liquidate_2pos_2col", 325_083, 327_340, _MODEL_SLOT),
-    GasChange("system.liquidate_2pos_2col_unprepared", 393_211, 395_468, _MODEL_SLOT),
+    GasChange("engine.fill_open", 109_426, 111_629, _MODEL_SLOT),
+    GasChange("engine.liquidate_handoff_2pos_2col", 312_063, 314_266, _MODEL_SLOT),
+    GasChange("engine.liquidate_partial", 119_800, 122_003, _MODEL_SLOT),
+    GasChange("engine.withdraw", 76_325, 78_517, _MODEL_SLOT),
+    GasChange("orders.commit", 47_332, 52_618, _VIEW_HOP),
+    GasChange("orders.commit_increase", 96_892, 102_195, _VIEW_HOP),
+    GasChange("orders.settle_batch_10", 984_617, 1_006_647, _MODEL_SLOT),
+    GasChange("orders.settle_batch_of_1", 199_846, 202_049, _MODEL_SLOT),
+    GasChange("orders.settle_batch_per_order", 98_461, 100_664, _MODEL_SLOT),
+    GasChange("orders.settle_open", 199_447, 201_650, _MODEL_SLOT),
+    GasChange("orders.settle_open_empty_market", 228_116, 230_319, _MODEL_SLOT),
+    GasChange("pool.execute_deposit", 310_095, 315_270, _VIEW_HOP),
+    GasChange("pool.execute_redeem", 328_315, 333_555, _VIEW_HOP),
+    GasChange("system.complete_liquidation_2pos_2col", 587_687, 589_890, _MODEL_SLOT),
+    GasChange("system.liquidate_2pos_2col", 325_083, 327_286, _MODEL_SLOT),
+    GasChange("system.liquidate_2pos_2col_unprepared", 393_211, 395_414, _MODEL_SLOT),
 )
 RISE_NEEDING_A_REASON = 0.10
 
