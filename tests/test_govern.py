@@ -113,3 +113,20 @@ def test_wrong_network_record_is_refused(system, chain, tmp_path, monkeypatch):
     network = SimpleNamespace(name="sepolia", is_local=False)
     with pytest.raises(click.UsageError, match="the record is for chain 11155111"):
         record_for(network, chain, None, check_code=True)
+
+
+def test_the_portfolio_model_is_approved_through_a_changes_file(system, chain, tmp_path):
+    """`risk_model.portfolio: approved` becomes `approveRiskModel(model, true)` through the
+    timelock; any other value is refused before sending."""
+    with pytest.raises(gov.OutOfBounds, match=r"risk_model\.portfolio"):
+        gov.plan(system, [("risk_model.portfolio", "yes")])
+    the_plan = gov.plan(system, [("risk_model.portfolio", "approved")])
+    assert [(c.parameter, c.current, c.proposed) for c in the_plan.changes] == [
+        ("risk_model.portfolio", 0, 1)
+    ]
+    assert "withdrawn" in gov.describe(the_plan, None, 6)[1]
+    proposer = governance.proposer_of(system)
+    proposal = gov.propose_plan(system, the_plan, proposer)
+    governance.wait_past(chain, proposal.ready_at)
+    governance.execute(system.timelock, proposal, proposer)
+    assert system.admin.riskModelApproved(system.portfolio_model)

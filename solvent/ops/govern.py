@@ -7,6 +7,7 @@ decimal strings, quote amounts in whole tokens):
       - {parameter: pool_reserve_ratio, value: "0.15"}
       - {parameter: market.WETH.base_mmr, value: "0.07"}
       - {parameter: insurance.target, value: "2000000"}
+      - {parameter: risk_model.portfolio, value: "approved"}   # or "withdrawn" (issue 18)
 
 Each change is checked against the same bound its contract enforces (mirrored in `PARAMETERS`)
 before anything is sent; changes to one setter's fields are merged into one call (built from the
@@ -89,6 +90,13 @@ BORROW_BOUNDS = {
 POOL_RESERVE_BOUND = Bound(0, WAD, "wad")
 GLOBAL_HOLE_BOUND = Bound(0, (1 << 88) - 1, "quote")
 TARGET_WHOLE_MAX = 10**12  # InsuranceFund.MAX_TARGET_WHOLE
+# Whether accounts may choose the deployment's portfolio model (`approveRiskModel`).
+APPROVAL_VALUES = {"approved": 1, "withdrawn": 0}
+UNITS = {
+    "insurance.target": "quote",
+    "auction.global_hole": "quote",
+    "risk_model.portfolio": "approval",
+}
 
 
 @dataclass(frozen=True)
@@ -150,9 +158,17 @@ def plan(system: Protocol, entries: Sequence[tuple[str, str]]) -> Plan:
             GLOBAL_HOLE_BOUND.check(name, value)
             current = int(system.liquidator.globals().hole)
             groups.setdefault(("auction.global_hole", ""), {})["value"] = value
+        elif name == "risk_model.portfolio":
+            if system.portfolio_model is None:
+                raise UnknownParameter(f"{name}: this deployment has no portfolio model")
+            if text not in APPROVAL_VALUES:
+                raise OutOfBounds(f"{name} = {text!r}: expected one of {sorted(APPROVAL_VALUES)}")
+            value = APPROVAL_VALUES[text]
+            current = int(bool(system.admin.riskModelApproved(system.portfolio_model)))
+            groups.setdefault(("risk_model.portfolio", ""), {})["value"] = value
         else:
             raise UnknownParameter(f"unknown parameter {name!r} (see docs/governance.md)")
-        unit = "quote" if name in ("insurance.target", "auction.global_hole") else "wad"
+        unit = UNITS.get(name, "wad")
         changes.append(Change(name, current, value, unit))
     calls = tuple(_call(system, kind, key, values) for (kind, key), values in groups.items())
     return Plan(tuple(changes), calls)
@@ -175,6 +191,10 @@ def _market_values(system: Protocol, key: str) -> dict[str, int]:
 
 
 def _call(system: Protocol, kind: str, key: str, values: dict[str, int]) -> Call:
+    if kind == "risk_model.portfolio":
+        return Call(
+            system.admin, "approveRiskModel", (system.portfolio_model, bool(values["value"]))
+        )
     if kind == "pool_reserve_ratio":
         return Call(system.admin, "setPoolReserveRatio", (values["value"],))
     if kind == "insurance.target":
@@ -266,6 +286,8 @@ def describe_pending(pending: Pending, now: int, decoder: Callable[[str, str], s
 
 
 def _show(value: int, unit: str, decimals: int) -> str:
+    if unit == "approval":
+        return "approved" if value else "withdrawn"
     scale = WAD if unit == "wad" else 10**decimals
     whole, frac = divmod(value, scale)
     digits = 18 if unit == "wad" else decimals
