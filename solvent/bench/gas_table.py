@@ -194,7 +194,7 @@ GAS_CHANGES: tuple[GasChange, ...] = (
     GasChange("orders.settle_batch_per_order", 98_461, 100_664, _MODEL_SLOT),
     GasChange("orders.settle_open", 199_447, 201_650, _MODEL_SLOT),
     GasChange("orders.settle_open_empty_market", 228_116, 230_319, _MODEL_SLOT),
-    GasChange("pool.execute_deposit", 310_095, 315_270, _VIEW_HOP),
+    GasChange("pool.execute_deposit", 310_095, 315_346, _VIEW_HOP),
     GasChange("pool.execute_redeem", 328_315, 333_555, _VIEW_HOP),
     GasChange("system.complete_liquidation_2pos_2col", 587_687, 589_890, _MODEL_SLOT),
     GasChange("system.liquidate_2pos_2col", 325_083, 327_286, _MODEL_SLOT),
