@@ -273,10 +273,14 @@ class PriceUnavailableError(Exception):
     without a price keeps the collateral from auction."""
 
 
-def plan_liquidation(portfolio: Portfolio, params: LiquidationParams) -> LiquidationOutcome | None:
+def plan_liquidation(
+    portfolio: Portfolio, params: LiquidationParams, verdict: Margin | None = None
+) -> LiquidationOutcome | None:
     """What `MarginEngine.liquidate` does to `portfolio`, or None if it is not liquidatable.
-    Raises PriceUnavailableError where the engine reverts `PriceUnavailable`."""
-    m = margin(portfolio, params.min_position_margin)
+    Raises PriceUnavailableError where the engine reverts `PriceUnavailable`. `verdict`: the
+    margin of the account's risk model (issue 18; its `minimum_margin` is 0), which then decides
+    whether and how much to close instead of the standard margin."""
+    m = verdict if verdict is not None else margin(portfolio, params.min_position_margin)
     h = health(m.maintenance_equity, m.maintenance_requirement, portfolio.quote_balance < 0)
     if h >= WAD:
         return None

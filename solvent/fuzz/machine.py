@@ -15,11 +15,12 @@ from solvent import margin as ref
 from solvent.fuzz.driver import Call, Driver, Outcome, Reverted
 from solvent.fuzz.model import (
     UNPRICED,
+    ZERO_ADDRESS,
     Shadow,
-    min_position_margin,
+    account_margin,
     plan_liquidation,
-    portfolio,
     require,
+    switch_refusal,
 )
 from solvent.fuzz.orders import PendingOrder, Round, order_id
 from solvent.fuzz.state import ROUND_FIELDS, State, read_state
@@ -138,6 +139,7 @@ class ProtocolMachine(RuleBasedStateMachine):
         withdraw_share=st.sampled_from((0, PPM // 4, PPM // 2, 3 * PPM // 4, 9 * PPM // 10)),
         hole_full=st.booleans(),
         pending_withdraw_share=st.sampled_from((0, 0, PPM // 2, 3 * PPM // 4)),
+        on_portfolio=st.booleans(),
     )
     def open_positions(
         self,
@@ -149,12 +151,17 @@ class ProtocolMachine(RuleBasedStateMachine):
         withdraw_share: int,
         hole_full: bool = False,
         pending_withdraw_share: int = 0,
+        on_portfolio: bool = False,
     ) -> None:
         """Two traders start collateralized and leveraged (one in each market), so that price
         moves make accounts liquidatable within a few steps; leverage above the initial margin
         is refused, which is a step worth taking too. Each opening order is committed, then
         settled after the delay and a round; with `pending_withdraw_share` the first trader
-        withdraws while its order waits, so the fill's margin check is the only one left."""
+        withdraws while its order waits, so the fill's margin check is the only one left. With
+        `on_portfolio` the first trader chooses the portfolio model first (idle: always
+        accepted), so its fill, withdrawals and liquidation are the model's verdicts."""
+        if on_portfolio:
+            self.choose_model(TRADERS[0], portfolio=True)
         for trader, market in ((TRADERS[0], 0), (TRADERS[1], 1)):
             self._tx(
                 trader,
@@ -169,6 +176,8 @@ class ProtocolMachine(RuleBasedStateMachine):
             asset = self.system.markets[market].asset
             size = weth * leverage * WAD * WAD // self.feed_prices[asset]
             self._commit(trader, market, size if long else -size, MAX_UINT if long else 0)
+        if opening := self.shadow.orders.pending.get(order_id(TRADERS[0], 0)):
+            self._cancel_live(opening)
         self.state = read_state(self.driver, self.system)
         if pending_withdraw_share:
             self.withdraw(TRADERS[0], "WETH", pending_withdraw_share)
@@ -221,6 +230,32 @@ class ProtocolMachine(RuleBasedStateMachine):
             return
         to = self.system.actors[trader]
         if self._tx(trader, "engine", "withdraw", trader, self._address(asset), amount, to).ok:
+            self.risk_increased.add(trader)
+
+    @rule(trader=traders, portfolio=st.booleans())
+    def choose_model(self, trader: int, portfolio: bool) -> None:
+        """The owner chooses the portfolio model or the standard margin (the zero address). The
+        outcome is predicted exactly on a read in the transaction's block (`switch_refusal`):
+        accepted when idle, else a trade's risk gate and initial health >= 1 under the new
+        rules; an accepted switch of a busy account is a risk increase the invariant judges."""
+        model = self._address("portfolio_model") if portfolio else ZERO_ADDRESS
+        outcome = self._tx(trader, "admin", "setRiskModel", trader, model)
+        after = read_state(self.driver, self.system)
+        checks = [_call("oracle", "riskIncreasePrice", self._address(t)) for t in ASSETS]
+        checks += [_call("admin", "riskPaused"), _call("oracle", "sequencerRestricted")]
+        *gate, paused, restricted = self.driver.views(checks)
+        require(
+            not any(isinstance(v, Reverted) for v in (*gate, paused, restricted)),
+            f"a risk gate view reverted: {gate, paused, restricted}",
+        )
+        prices = {t: int(p) for t, p in zip(ASSETS, gate, strict=True)}
+        want = switch_refusal(after, self.system, trader, portfolio, prices, paused, restricted)
+        require(
+            outcome.error == want,
+            f"account {trader} switching to {'portfolio' if portfolio else 'standard'}: "
+            f"{outcome.error or 'accepted'}, model {want or 'accepted'}",
+        )
+        if outcome.ok:
             self.risk_increased.add(trader)
 
     # One tuple argument: Hypothesis draws a rule less often the more arguments it has.
@@ -400,11 +435,20 @@ class ProtocolMachine(RuleBasedStateMachine):
     @precondition(lambda self: bool(self.shadow.orders.pending))
     @rule(pick=st.integers(0, 7), by_trader=st.booleans())
     def cancel(self, pick: int, by_trader: bool) -> None:
-        """Anyone (the trader too) cancels: refused before expiry, allowed after it."""
-        order = self._pending(pick)
+        """Anyone (the trader too) cancels: refused before expiry, allowed after it. A keeper
+        picks a live order when there is one (a stranger cancelling a live order is the griefing
+        the expiry rule stops); the trader any of them."""
+        order = self._pending(pick, live=not by_trader)
         sender = order.account if by_trader else KEEPER
         outcome = self._tx(sender, "orders", "cancelOrder", order.order_id)
         self._judge(lambda state: self._judge_cancel(order, outcome, state))
+
+    def _cancel_live(self, order: PendingOrder) -> None:
+        """A stranger tries to cancel an order just committed (every example's set-up does, so
+        the check does not depend on the draws reaching a live order): refused before expiry."""
+        outcome = self._tx(KEEPER, "orders", "cancelOrder", order.order_id)
+        # Judged at once, in the transaction's block: the set-up's later steps move the clock.
+        self._judge_cancel(order, outcome, read_state(self.driver, self.system))
 
     def _judge_cancel(self, order: PendingOrder, outcome: Outcome, state: State) -> None:
         expired = state.now > self.shadow.orders.expiry(order)
@@ -623,9 +667,10 @@ class ProtocolMachine(RuleBasedStateMachine):
         """A keeper: liquidates the account the reference model finds least healthy."""
         healths = {}
         for trader in TRADERS:
-            folio = portfolio(self.state, self.system, trader)
-            if folio is not None:
-                healths[trader] = ref.maintenance_health(folio, min_position_margin(self.system))
+            m = account_margin(self.state, self.system, trader)
+            if m is not None:
+                debt = self.state.accounts[trader].quoteBalance < 0
+                healths[trader] = ref.health(m.maintenance_equity, m.maintenance_requirement, debt)
         if healths:
             self.liquidate(min(healths, key=lambda t: healths[t]))
 

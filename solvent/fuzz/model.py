@@ -14,8 +14,10 @@ from solvent.fuzz.state import TOKENS, State
 from solvent.fuzz.system import ASSETS, TRADERS, FuzzSystem
 from solvent.model import funding as fm
 from solvent.model import orders as order_ref
+from solvent.model import portfolio as pm
 
 WAD = 10**18
+ZERO_ADDRESS = "0x" + "0" * 40
 
 
 CANCEL_REASONS = ("Expired", "AcceptablePrice", "FillPriceOutOfRange", "FillRefused")
@@ -30,6 +32,10 @@ FILL_REFUSALS = frozenset(
         "PriceUnavailable",
     }
 )
+
+
+# The engine's events whose account's model the campaign counts (`portfolio:<event>`).
+PORTFOLIO_STEPS = frozenset({"Traded", "Withdrawn", "Liquidated", "RiskModelChosen"})
 
 
 class InvariantViolation(AssertionError):
@@ -108,6 +114,95 @@ def portfolio(
     return ref.Portfolio(quote, holdings, positions)
 
 
+def on_portfolio_model(state: State, system: FuzzSystem, account: int) -> bool:
+    """Whether the account chose the deployed portfolio model (else: the standard margin)."""
+    return state.risk_models[account] == system.codec.address("portfolio_model").lower()
+
+
+def portfolio_book(state: State, system: FuzzSystem, account: int, quote: int) -> pm.Book:
+    """The account as the engine hands it to the portfolio model: what has a price (a lenient
+    read leaves the rest out, a strict one never gets here without every price). `quote` is net
+    of every charge due, so the open notionals stay as stored: the engine folds the pending
+    funding into them instead, which is the same equity to the wei (the shift is exact) and
+    the same scenario losses and add-ons (they depend on size and price only)."""
+    grid = system.grid
+    holdings = []
+    for token in ASSETS:
+        amount, price = state.collateral[(account, token)], state.prices[token]
+        if amount and price is not None:
+            decimals = system.decimals[token]
+            holdings.append(pm.Holding(token, amount, decimals, price, grid.haircuts[token]))
+    positions = []
+    for market_id, info in system.markets.items():
+        p, price = state.positions[(account, market_id)], state.prices[info.asset]
+        if p.size and price is not None:
+            addon = grid.add_ons[info.asset]
+            positions.append(pm.Position(info.asset, p.size, p.openNotional, price, addon))
+    return pm.Book(quote, tuple(holdings), tuple(positions))
+
+
+def model_verdict(
+    state: State, system: FuzzSystem, account: int, folio: ref.Portfolio, model: bool | None
+) -> ref.Margin | None:
+    """The portfolio model's margin of `folio`'s account (solvent.model.portfolio on the deployed
+    grid) when it is on that model (`model`: True or False to ask for one; None: the account's
+    choice on chain); None for the standard margin."""
+    if model is None:
+        model = on_portfolio_model(state, system, account)
+    if not model:
+        return None
+    book = portfolio_book(state, system, account, folio.quote_balance)
+    return pm.margin(book, system.grid.params, state.sigmas)
+
+
+def account_margin(
+    state: State,
+    system: FuzzSystem,
+    account: int,
+    lenient: bool = False,
+    model: bool | None = None,
+) -> ref.Margin | None:
+    """The account's margin under its risk model (`model_verdict`), or the standard one; None
+    when a price it needs is unavailable, unless `lenient` (see `portfolio`)."""
+    folio = portfolio(state, system, account, lenient)
+    if folio is None:
+        return None
+    verdict = model_verdict(state, system, account, folio, model)
+    return verdict if verdict is not None else ref.margin(folio, min_position_margin(system))
+
+
+def switch_refusal(
+    state: State,
+    system: FuzzSystem,
+    account: int,
+    to_portfolio: bool,
+    gate: dict[str, int],
+    paused: bool,
+    restricted: bool,
+) -> str | None:
+    """The error `setRiskModel` (by the owner, to an approved model or the zero address) reverts
+    with, judged on a read in its block; None: accepted. An idle account (no position, no debt,
+    no auction) always switches; any other runs a trade's risk gate (`gate`: each asset's
+    `riskIncreasePrice`, 0 when blocked; `restricted`: the sequencer's state, which alone gates a
+    quote-only account), then needs initial health >= 1 under the rules it switches to."""
+    a = state.accounts[account]
+    if a.marketMask == 0 and a.quoteBalance >= 0 and a.activeAuctions == 0:
+        return None
+    if a.activeAuctions:
+        return "AccountUnderAuction"
+    if paused:
+        return "RiskIncreasePaused"
+    held = {t for t in ASSETS if state.collateral[(account, t)]}
+    held |= {i.asset for m, i in system.markets.items() if state.positions[(account, m)].size}
+    if (not held and restricted) or any(gate[t] == 0 for t in held):
+        return "RiskIncreaseBlockedByOracle"
+    m = account_margin(state, system, account, model=to_portfolio)
+    require(m is not None, f"account {account}: every held asset passed the gate without a price")
+    assert m is not None
+    h = ref.health(m.initial_equity, m.initial_requirement, a.quoteBalance < 0)
+    return "InsufficientMargin" if h < WAD else None
+
+
 @dataclass(frozen=True)
 class Plan:
     """The model's liquidation of an account: the closures of its open markets at their prices."""
@@ -132,8 +227,11 @@ def plan_liquidation(
     account's quote once its interest and funding are settled (default: as due at the read)."""
     folio = portfolio(state, system, account, lenient=True, quote=quote)
     assert folio is not None
+    # In the fuzz the portfolio model covers every asset, so its lenient read always answers
+    # (the engine falls back to the standard margin only when the model reverts).
+    verdict = model_verdict(state, system, account, folio, None)
     try:
-        outcome = ref.plan_liquidation(folio, ref.LiquidationParams(*system.liquidation))
+        outcome = ref.plan_liquidation(folio, ref.LiquidationParams(*system.liquidation), verdict)
     except ref.PriceUnavailableError:
         return UNPRICED
     if outcome is None:
@@ -152,6 +250,7 @@ class Shadow:
     fund: int  # the insurance fund's quote balance
     orders: OrderShadow
     quotes: dict[int, int]  # the quote balances of the last read (a cancelled order's fee)
+    models: dict[int, bool]  # each account's risk model: True for the portfolio model
     # Funding and interest the step's transactions settled: (event name, arguments).
     settled: list[tuple[str, Record]] = field(default_factory=list)
     previous: State | None = None  # the last read checked
@@ -167,6 +266,7 @@ class Shadow:
             book=ledger.poolCash + ledger.accountDebt + ledger.debtInAuction,
             fund=state.balances["quote"][system.codec.address("fund").lower()],
             quotes={a: state.accounts[a].quoteBalance for a in TRADERS},
+            models={a: on_portfolio_model(state, system, a) for a in TRADERS},
             orders=OrderShadow(
                 system.orders,
                 {m: [Round(*state.rounds[info.asset])] for m, info in system.markets.items()},
@@ -213,6 +313,10 @@ class Shadow:
                 self._fill(a)
             elif e.address == engine and e.name == "Liquidated":
                 self._liquidated(a, self._plan(outcome, a.accountId, before))
+            elif e.address == engine and e.name == "RiskModelChosen":
+                model = codec.address("portfolio_model").lower()
+                require(str(a.model).lower() in (model, ZERO_ADDRESS), f"model {a.model} chosen")
+                self.models[a.accountId] = str(a.model).lower() == model
             elif e.address == engine and e.name in ("FundingSettled", "InterestCharged"):
                 # Settled against the pool, as any change of a trader's quote: what the trader
                 # pays (funding owed, interest) is the pool's, what it receives leaves it.
@@ -242,6 +346,8 @@ class Shadow:
             elif e.address == pool and e.name in ("Deposit", "Withdraw"):
                 pass  # its quote moves through the engine's PoolDeposit / PoolWithdrawal
             self.count(e.name)
+            if e.address == engine and e.name in PORTFOLIO_STEPS and self.models.get(a.accountId):
+                self.count(f"portfolio:{e.name}")  # a step of an account on the portfolio model
         require(
             checked == len(settlements), f"{len(settlements) - checked} settlements without a fill"
         )
@@ -585,10 +691,15 @@ class Shadow:
                 got = (p.size, p.openNotional)
                 want = self.positions[(account, market_id)]
                 require(got == want, f"position {account}/{market_id} {got}, model {want}")
-            folio = portfolio(state, self.system, account)
-            if folio is None:
+            chosen = on_portfolio_model(state, self.system, account)
+            require(
+                chosen == self.models[account],
+                f"account {account} on the portfolio model: chain {chosen}, model "
+                f"{self.models[account]}",
+            )
+            m = account_margin(state, self.system, account)
+            if m is None:
                 continue
-            m = ref.margin(folio, min_position_margin(self.system))
             debt = state.accounts[account].quoteBalance < 0  # the engine's flag: the stored quote
             for got, equity, requirement in (
                 (state.health[account], m.maintenance_equity, m.maintenance_requirement),
@@ -604,8 +715,8 @@ class Shadow:
         a = state.accounts[account]
         if a.marketMask == 0 and a.quoteBalance >= 0 and a.activeAuctions == 0:
             return  # an idle account withdraws whatever the feeds say: nothing is at risk
-        folio = portfolio(state, self.system, account)
-        require(folio is not None, f"account {account} added risk without a price")
-        assert folio is not None
-        h = ref.initial_health(folio, min_position_margin(self.system))
+        m = account_margin(state, self.system, account)
+        require(m is not None, f"account {account} added risk without a price")
+        assert m is not None
+        h = ref.health(m.initial_equity, m.initial_requirement, a.quoteBalance < 0)
         require(h >= WAD, f"account {account} added risk and is left at initial health {h}")

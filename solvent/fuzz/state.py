@@ -46,6 +46,7 @@ class State:
     ]  # OrderBook.orders by (account, market); targetTime 0: none
     borrow: Record  # the engine's BorrowState accrued to `now` (index, lastTime, pendingInterest)
     borrow_index_of: dict[int, int]  # the borrow index at each account's last touch in debt
+    risk_models: dict[int, str]  # each account's chosen risk model (lower-case; zero: standard)
 
 
 def read_state(driver: Driver, system: FuzzSystem) -> State:
@@ -69,6 +70,7 @@ def read_state(driver: Driver, system: FuzzSystem) -> State:
         add(("health", a), "admin", "healthOf", [a])
         add(("initial", a), "admin", "initialHealthOf", a)
         add(("borrow_index", a), "admin", "borrowIndexOf", a)
+        add(("risk_model", a), "admin", "riskModelOf", a)
         for m in system.markets:
             add(("position", a, m), "admin", "positions", a, m)
             add(("order", a, m), "orders", "orders", a << 8 | m)
@@ -134,6 +136,7 @@ def read_state(driver: Driver, system: FuzzSystem) -> State:
         orders={(a, m): _ok(values[("order", a, m)]) for a in TRADERS for m in system.markets},
         borrow=_ok(values[("borrow",)]),
         borrow_index_of={a: _ok(values[("borrow_index", a)]) for a in TRADERS},
+        risk_models={a: str(_ok(values[("risk_model", a)])).lower() for a in TRADERS},
     )
 
 

@@ -10,6 +10,7 @@ from solvent import config as configs
 from solvent.abi import Abi, CodecSet, abi_json
 from solvent.deploy import Protocol, deploy
 from solvent.governance import govern
+from solvent.model import portfolio as pm
 
 WAD = 10**18
 USDC = 10**6
@@ -52,6 +53,16 @@ class OrderParams:
 
 
 @dataclass(frozen=True)
+class PortfolioGrid:
+    """The deployed portfolio risk model (approved at set-up) and its grid, as the reference
+    (solvent.model.portfolio) takes it: scenarios and scan ranges, each asset's rates (WAD)."""
+
+    params: pm.PortfolioParams
+    haircuts: dict[str, int]  # asset key -> liquidity haircut on it as collateral
+    add_ons: dict[str, int]  # asset key -> non-nettable add-on on a position in it
+
+
+@dataclass(frozen=True)
 class FuzzSystem:
     codec: CodecSet
     contracts: dict[str, Any]  # ape instances by the codec's keys (for the naive driver)
@@ -63,6 +74,7 @@ class FuzzSystem:
     chost: int
     feed_decimals: dict[str, int]
     orders: dict[int, OrderParams]  # market id -> its order configuration
+    grid: PortfolioGrid  # the model an account may choose (codec key "portfolio_model")
 
     def market_of(self, asset: str) -> int:
         return next(m for m, info in self.markets.items() if info.asset == asset)
@@ -81,13 +93,18 @@ def build(project: Any, chain: Any, accounts: Any) -> FuzzSystem:
     exchange = deployer.deploy(project.MockExchange, p.quote)
     swap_taker = deployer.deploy(project.SwapTaker, p.liquidator, exchange)
     _fund_actors(p, accounts, exchange)
-    _sharpen_skew(p, deployer)
+    # One timelocked batch (the deployer is the local config's proposer): the campaign's skew, and
+    # the portfolio model offered to every account.
+    assert p.portfolio_model is not None and config.portfolio_model is not None
+    approval = (p.admin, "approveRiskModel", p.portfolio_model, True)
+    govern(p, [*_sharpened_skew(p), approval], sender=deployer)
     contracts = _contracts(p, exchange, swap_taker)
     abis: dict[str, Abi] = {key: abi_json(c.contract_type) for key, c in contracts.items()}
     # The engine and its extension share an address, and ape merges the ABIs it knows at an
     # address (`withdraw` then collides): each key gets its own contract's ABI.
     abis["engine"] = abi_json(project.MarginEngine.contract_type)
     abis["admin"] = abi_json(project.MarginEngineExtension.contract_type)
+    abis["portfolio_model"] = abi_json(project.PortfolioRiskModel.contract_type)
     codec = CodecSet(abis, {k: c.address for k, c in contracts.items()})
     admin = p.admin
     markets = {}
@@ -132,12 +149,16 @@ def build(project: Any, chain: Any, accounts: Any) -> FuzzSystem:
             **{f"feed2.{k}": p.secondary_feeds[k].decimals() for k in ASSETS},
         },
         orders=orders,
+        grid=PortfolioGrid(
+            config.portfolio_model.params(),
+            {a.key: a.haircut for a in config.portfolio_model.assets},
+            {a.key: a.add_on for a in config.portfolio_model.assets},
+        ),
     )
 
 
-def _sharpen_skew(p: Protocol, deployer: Any) -> None:
-    """Divides every market's skew scale (one timelocked batch: the deployer is the local
-    config's proposer)."""
+def _sharpened_skew(p: Protocol) -> list[tuple]:
+    """The calls that divide every market's skew scale."""
     calls: list[tuple] = []
     for market_id in p.market_ids.values():
         m = p.admin.markets(market_id)
@@ -154,7 +175,7 @@ def _sharpen_skew(p: Protocol, deployer: Any) -> None:
             m.maxFundingRate,
         )
         calls.append((p.admin, "setMarketParams", market_id, params))
-    govern(p, calls, sender=deployer)
+    return calls
 
 
 def _fund_actors(p: Protocol, accounts: Any, exchange: Any) -> None:
@@ -192,6 +213,7 @@ def _contracts(p: Protocol, exchange: Any, swap_taker: Any) -> dict[str, Any]:
         "orders": p.orders,
         "exchange": exchange,
         "swap_taker": swap_taker,
+        "portfolio_model": p.portfolio_model,
     }
     for key in ASSETS:
         out[key] = p.tokens[key]

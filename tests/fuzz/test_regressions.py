@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import pytest
 
+from solvent import margin as ref
 from solvent.fuzz.machine import ProtocolMachine
+from solvent.fuzz.model import account_margin
 
 
 def test_write_off_without_collateral_books_the_keeper_reward(fast_driver, fuzz_system):
@@ -122,3 +124,62 @@ def test_a_batch_settles_each_fill_against_the_skew_before_it(fast_driver, fuzz_
         assert not machine.shadow.orders.pending
     finally:
         machine.teardown()
+
+
+def test_accounts_on_the_portfolio_model_trade_withdraw_switch_and_are_liquidated(
+    fast_driver, fuzz_system
+):
+    """Issue 18 through the machine: trader 1 chooses the portfolio model while idle, opens 2x
+    long ETH on WETH collateral and withdraws under it; trader 3's 5x long passes the standard
+    margin but not the grid's 30% move, so its switch is refused (`InsufficientMargin`) until it
+    brings quote; after ETH -15% only the model's account is liquidatable (the grid's move is
+    larger than the standard maintenance ratio), and it is liquidated by the model's fraction.
+    Every step is checked by the shadow, which margins both models to the wei."""
+    machine = ProtocolMachine.bind(fast_driver, fuzz_system)()
+    try:
+        steps = [
+            lambda: machine.open_positions(
+                weth=10_000,
+                quote=0,
+                leverage=2,
+                long=True,
+                crash=False,
+                withdraw_share=0,
+                on_portfolio=True,
+            ),
+            lambda: machine.withdraw(trader=1, asset="WETH", share=10_000),
+            lambda: machine.deposit(trader=3, asset="quote", usd=20_000),
+            lambda: machine.trade_now(3, 0, machine.size_for(0, 100_000, long=True)),
+            lambda: machine.choose_model(trader=3, portfolio=True),  # refused
+            lambda: machine.deposit(trader=3, asset="quote", usd=20_000),
+            lambda: machine.choose_model(trader=3, portfolio=True),
+            lambda: machine.choose_model(trader=3, portfolio=False),  # and back
+            lambda: machine.move_price(asset="WETH", factor=8_500),
+            lambda: machine.liquidate(trader=2),  # standard, healthy: refused
+            lambda: standard_healthy_model_not(machine, 1),
+            lambda: machine.liquidate(trader=1),
+        ]
+        for step in steps:
+            step()
+            machine.protocol_keeps_its_promises()
+        branches, counts = machine.branches, machine.shadow.counts
+        assert branches.get("admin.setRiskModel:InsufficientMargin", 0) == 1
+        assert branches.get("admin.setRiskModel:ok", 0) == 3
+        assert counts.get("portfolio:Traded", 0) == 1
+        assert counts.get("portfolio:Withdrawn", 0) == 1
+        assert counts.get("portfolio:Liquidated", 0) == 1 == counts.get("Liquidated", 0)
+        assert machine.shadow.models == {1: True, 2: False, 3: False, 4: False}
+    finally:
+        machine.teardown()
+
+
+def standard_healthy_model_not(machine: ProtocolMachine, trader: int) -> None:
+    """The account is liquidatable under its model and would not be under the standard one."""
+    state, system = machine.state, machine.system
+    debt = state.accounts[trader].quoteBalance < 0
+    healths = []
+    for model in (False, True):
+        m = account_margin(state, system, trader, lenient=True, model=model)
+        assert m is not None
+        healths.append(ref.health(m.maintenance_equity, m.maintenance_requirement, debt))
+    assert healths[0] >= 10**18 > healths[1], healths
