@@ -60,9 +60,12 @@ def test_campaign_reached_every_kind_of_step():
         # times: a fresh clone in CI reached it 0 times, this machine 4 times in 1,011 steps.
         # tests/engine/test_funding_borrow.py replays accruals against the chain on every run.
         "engine.liquidate:ok",
-        "liquidatable-check:ok",  # the liquidation invariant saw accounts under water
+        # Not required: "liquidatable-check:ok" (the liquidation invariant saw accounts under
+        # water) and "pool.deposit:ok" (an LP claimed an executed deposit). With issue 18's rule
+        # the draws reach them on some machines and not on others (a fresh clone in CI: 0 of
+        # each in 934 steps; this machine: both in 1,013). tests/fuzz/test_regressions.py
+        # requires both through the machine on every run.
         "liquidate:healthy-refused",
-        "pool.deposit:ok",
         "fund.deposit:ok",
         # Issue 18: accounts switch to the portfolio model and trade and withdraw under it.
         "admin.setRiskModel:ok",
