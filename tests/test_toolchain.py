@@ -35,10 +35,14 @@ EIP170_LIMIT = 24_576
 PROTOCOL_CONTRACTS = (
     "MarginEngine",
     "MarginEngineExtension",
+    "MarginEngineGovernance",
+    "MarginEngineLiquidation",
     "LPPool",
     "OracleAdapter",
     "DutchAuctionLiquidator",
     "InsuranceFund",
+    "OrderBook",
+    "PortfolioRiskModel",
 )
 
 
@@ -48,3 +52,15 @@ def test_protocol_contracts_fit_mainnet_code_size_limit(project, name):
     code = getattr(project, name).contract_type.runtime_bytecode.bytecode
     size = (len(code) - 2) // 2
     assert 0 < size <= EIP170_LIMIT, f"{name}: {size} bytes"
+
+
+EIP3860_INITCODE_LIMIT = 2 * EIP170_LIMIT
+
+
+@pytest.mark.parametrize("name", ("MarginEngine", "MarginEngineExtension"))
+def test_deployers_of_modules_fit_the_initcode_limit(project, name):
+    """EIP-3860: the engine embeds the liquidation module's creation code and the extension the
+    governance module's, so their creation code must stay under the initcode limit too."""
+    code = getattr(project, name).contract_type.deployment_bytecode.bytecode
+    size = (len(code) - 2) // 2
+    assert 0 < size <= EIP3860_INITCODE_LIMIT, f"{name}: {size} bytes"

@@ -8,18 +8,8 @@ import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {IOracleAdapter} from "../../interfaces/IOracleAdapter.sol";
 import {EngineBase} from "./EngineBase.sol";
 import {MarginEngineExtension} from "./MarginEngineExtension.sol";
-import {MarginMath} from "./libraries/MarginMath.sol";
-import {
-    Account,
-    Closure,
-    Collateral,
-    Ledger,
-    LiquidationParams,
-    Margin,
-    Market,
-    Position,
-    PriceCache
-} from "./libraries/EngineTypes.sol";
+import {MarginEngineLiquidation} from "./MarginEngineLiquidation.sol";
+import {Account, Collateral, Ledger, Margin, Market, PriceCache} from "./libraries/EngineTypes.sol";
 
 /// @title MarginEngine
 /// @notice Cross-margin, multi-collateral perpetuals against an LP pool, with volatility-scaled
@@ -36,6 +26,9 @@ contract MarginEngine is EngineBase {
     /// @dev The extension's governance module, which runs the risk-model bridge (reached here
     /// directly: a margin check of an account on a model saves the extension's hop).
     address internal immutable _riskModelBridge;
+    /// @notice Code for liquidation (partial close, hand-off to auction, write-off), run in this
+    /// contract's storage; deployed by this constructor.
+    address public immutable liquidation;
 
     constructor(IERC20 quote_, IOracleAdapter oracle_, address admin, EngineBase extension_)
         EngineBase(quote_, oracle_)
@@ -44,6 +37,7 @@ contract MarginEngine is EngineBase {
         if (extension_.quote() != quote_ || extension_.oracle() != oracle_) revert InvalidExtension();
         extension = address(extension_);
         _riskModelBridge = MarginEngineExtension(address(extension_)).governance();
+        liquidation = address(new MarginEngineLiquidation(quote_, oracle_));
         _grantRole(DEFAULT_ADMIN_ROLE, admin);
     }
 
@@ -169,58 +163,10 @@ contract MarginEngine is EngineBase {
 
     // ------------------------------------------------------------------ liquidation
 
-    /// @notice Liquidates an account whose maintenance health is below 1 (below the restricted
-    /// threshold while the sequencer is restricted): closes the smallest equal fraction of every
-    /// position that restores the target health (everything when deeply unhealthy, for dust, or when
-    /// its quote cannot pay the penalty), charges the penalty and pays `keeper`; hands the
-    /// collateral and the debt to auction when quote does not cover the penalty. Prices are read
-    /// leniently: a collateral without a price counts 0 and a market without one stays open; when
-    /// such an asset keeps the collateral from auction, the pool lends the penalty and the debt
-    /// waits on the account (reverts `PriceUnavailable` if nothing could be closed).
-    function liquidate(uint256 accountId, address keeper) external nonReentrant {
-        if (keeper == address(0)) revert ZeroAddress();
-        Account memory account = _existingAccount(accountId);
-        LiquidationParams memory params = _liquidationParams;
-        // slither-disable-next-line uninitialized-local
-        PriceCache memory cache;
-        cache.lenient = true;
-        cache.minPositionMargin = params.minPositionMargin;
-        Ledger memory ledger = _ledger;
-        cache.borrowIndex = _touchBorrow(account, accountId, ledger);
-        cache.interestSettled = true;
-        _settleFunding(account, accountId, ledger, cache);
-        Closure memory closure = _closeForLiquidation(account, accountId, cache, params);
-
-        account.quoteBalance =
-            _moveQuote(ledger, account.quoteBalance, MarginMath.toQuoteFloor(closure.realizedPnl));
-        address unpriced = cache.unpriced;
-        bool covered = account.quoteBalance >= int256(closure.penalty);
-        if (covered || unpriced != address(0)) {
-            if (!covered && closure.closedNotional == 0) revert PriceUnavailable(unpriced);
-            closure.keeperReward =
-                MarginMath.keeperReward(0, closure.penalty, params.keeperTip, params.keeperChip);
-            // Paid from quote; or lent by the pool, when the penalty goes into a debt that waits for
-            // the price (`ledger.poolCash` pays it to the fund, `accountDebt` gets it back).
-            account.quoteBalance = _moveQuote(ledger, account.quoteBalance, -int256(closure.penalty));
-            ledger.poolCash -= int256(closure.penalty).toInt64();
-            ledger.insuranceFees += (closure.penalty - closure.keeperReward).toUint64();
-            _storeLedger(ledger);
-            _storeAccount(accountId, account);
-            _recordBorrowIndex(account, accountId, cache.borrowIndex);
-            if (!covered) emit HandOffDeferred(accountId, unpriced, account.quoteBalance);
-            if (closure.keeperReward != 0) quote.safeTransfer(keeper, closure.keeperReward);
-        } else {
-            closure.keeperReward = _handOff(account, accountId, ledger, closure, params, cache, keeper);
-        }
-        emit Liquidated(
-            accountId,
-            keeper,
-            closure.fraction,
-            closure.closedNotional,
-            closure.realizedPnl,
-            closure.penalty,
-            closure.keeperReward
-        );
+    /// @notice Liquidates an account whose maintenance health is below 1 (runs in
+    /// `MarginEngineLiquidation`: see its NatSpec).
+    function liquidate(uint256, address) external {
+        _delegate(liquidation);
     }
 
     /// @notice The account's margin under its chosen risk model (`IRiskModelBridge`; runs in
