@@ -112,6 +112,7 @@ class MarketSpec:
     max_funding_velocity: int  # WAD per day per day
     funding_deadband: int  # WAD fraction of skew_scale
     max_funding_rate: int  # WAD per day
+    max_exposure_ratio: int  # WAD multiple of the pool's cash bounding the traders' net notional
 
 
 @dataclass(frozen=True)
@@ -463,6 +464,7 @@ def _asset(key: str, raw: dict[str, Any], quote_decimals: int) -> AssetSpec:
             max_funding_velocity=to_wad(market["max_funding_velocity"]),
             funding_deadband=to_wad(market["funding_deadband"]),
             max_funding_rate=to_wad(market["max_funding_rate"]),
+            max_exposure_ratio=to_wad(market["max_exposure_ratio"]),
         ),
         auction=AuctionSpec(
             curve=CurveSpec(

@@ -689,6 +689,7 @@ def _market_params(asset: AssetSpec) -> tuple:
         m.max_funding_velocity,
         m.funding_deadband,
         m.max_funding_rate,
+        m.max_exposure_ratio,
     )
 
 

@@ -62,6 +62,9 @@ abstract contract EngineBase is IMarginEngineEvents, AccessControl, ReentrancyGu
     /// @dev Open interest caps stay below 2^94 WAD (1.9e10 units): every position size and open
     /// interest fits the 96-bit fields of `Position` and `Market`.
     uint256 internal constant MAX_OPEN_INTEREST_CAP = 1 << 94;
+    /// @dev `maxExposureRatio` at most 10: the traders' net notional in a market at most ten times
+    /// the pool's cash.
+    uint256 internal constant MAX_EXPOSURE_RATIO = 10 * WAD;
     uint256 internal constant MAX_FUNDING_VELOCITY = 18e18;
     uint256 internal constant MAX_FUNDING_RATE = 1e18;
     /// @dev Funding index units (nano-USD per whole unit) per WAD USD per whole unit.
@@ -277,6 +280,26 @@ abstract contract EngineBase is IMarginEngineEvents, AccessControl, ReentrancyGu
             ledger.accountDebt + MarginMath.negativePart(updated) - MarginMath.negativePart(quoteBalance)
         );
         return updated.toInt72();
+    }
+
+    /// @dev `_moveQuote` for a change that may pay the account a profit (a fill, a liquidation's
+    /// closure, funding): the pool pays out of its own cash only, so the part of the account's gain
+    /// in positive quote that `max(poolCash, 0)` does not cover is not credited (`ProfitUnpaid`).
+    /// Other accounts' cash never pays a profit (docs/pool.md, "Profit paid from the pool's cash").
+    function _moveQuotePaying(Ledger memory ledger, uint256 accountId, int256 quoteBalance, int256 delta)
+        internal
+        returns (int72)
+    {
+        if (delta > 0) {
+            int256 gain = int256(MarginMath.positivePart(quoteBalance + delta))
+                - int256(MarginMath.positivePart(quoteBalance));
+            int256 cash = ledger.poolCash > 0 ? int256(ledger.poolCash) : int256(0);
+            if (gain > cash) {
+                delta -= gain - cash;
+                emit ProfitUnpaid(accountId, uint256(gain - cash));
+            }
+        }
+        return _moveQuote(ledger, quoteBalance, delta);
     }
 
     /// @dev A risk increase needs every asset the account holds (collateral in `account`'s mask,
@@ -596,7 +619,9 @@ abstract contract EngineBase is IMarginEngineEvents, AccessControl, ReentrancyGu
             if (owed != 0) emit FundingSettled(accountId, marketId, owed);
             owedTotal += owed;
         }
-        if (owedTotal != 0) account.quoteBalance = _moveQuote(ledger, account.quoteBalance, -owedTotal);
+        if (owedTotal != 0) {
+            account.quoteBalance = _moveQuotePaying(ledger, accountId, account.quoteBalance, -owedTotal);
+        }
     }
 
     // ------------------------------------------------------------------ internals: borrow
@@ -724,13 +749,45 @@ abstract contract EngineBase is IMarginEngineEvents, AccessControl, ReentrancyGu
         cache.interestSettled = true;
         (int256 realizedPnl, int256 funding) =
             _movePosition(account, accountId, market, marketId, position, sizeDelta, price, cache);
-        account.quoteBalance = _moveQuote(
-            ledger, account.quoteBalance, MarginMath.toQuoteFloor(realizedPnl) - int256(tradeFee) - funding
+        if (increasesRisk) _requireExposureBound(market, marketId, sizeDelta, price, ledger.poolCash);
+        _payInsuranceCut(ledger, tradeFee * market.insuranceFeeShare / WAD);
+        _creditPaying(
+            ledger, account, accountId, MarginMath.toQuoteFloor(realizedPnl) - int256(tradeFee) - funding
         );
-        uint256 insuranceCut = tradeFee * market.insuranceFeeShare / WAD;
+        emit Traded(accountId, marketId, sizeDelta, price, tradeFee, realizedPnl);
+    }
+
+    /// @dev The insurance fund's share of a trade fee, out of the pool's cash (which took the fee).
+    function _payInsuranceCut(Ledger memory ledger, uint256 insuranceCut) internal pure {
         ledger.poolCash -= int256(insuranceCut).toInt64();
         ledger.insuranceFees += insuranceCut.toUint64();
-        emit Traded(accountId, marketId, sizeDelta, price, tradeFee, realizedPnl);
+    }
+
+    /// @dev `_moveQuotePaying` on the account's quote in memory.
+    function _creditPaying(Ledger memory ledger, Account memory account, uint256 accountId, int256 delta)
+        internal
+    {
+        account.quoteBalance = _moveQuotePaying(ledger, accountId, account.quoteBalance, delta);
+    }
+
+    /// @dev A fill that grows the traders' net size (the pool's exposure, long or short) must keep
+    /// it within `maxExposureRatio` times the pool's cash, at the fill price (bound rounded down):
+    /// the pool is the counterparty, and its cash is what pays the traders' profit
+    /// (docs/pool.md, "Exposure bound"). A fill that shrinks the net size is never refused.
+    function _requireExposureBound(
+        Market storage market,
+        uint256 marketId,
+        int256 sizeDelta,
+        uint256 price,
+        int256 poolCash
+    ) internal view {
+        int256 net = _netSize(market);
+        int256 netBefore = net - sizeDelta;
+        if ((net < 0 ? -net : net) <= (netBefore < 0 ? -netBefore : netBefore)) return;
+        uint256 exposure = MarginMath.notional(net, price);
+        uint256 bound =
+            MarginMath.positivePart(poolCash) * MarginMath.WAD_PER_QUOTE * market.maxExposureRatio / WAD;
+        if (exposure > bound) revert PoolExposureExceeded(marketId, exposure, bound);
     }
 
     /// @dev The position and the market after the fill; returns the PnL it realizes (WAD) and the

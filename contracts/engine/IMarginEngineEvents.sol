@@ -43,6 +43,8 @@ interface IMarginEngineEvents {
     error InvalidLiquidationFee(uint256 liquidationFee);
     error InvalidMinPositionMargin(uint256 minPositionMargin);
     error InvalidOpenInterestCap(uint256 openInterestCap);
+    error InvalidExposureRatio(uint256 maxExposureRatio);
+    error PoolExposureExceeded(uint256 marketId, uint256 exposure, uint256 bound);
     error InvalidFundingParams();
     error InvalidBorrowParams();
     error OracleUnknownAsset(address asset);
@@ -92,6 +94,8 @@ interface IMarginEngineEvents {
     event HandedToAuction(
         uint256 indexed accountId, uint256 debt, uint256 unpaidPenalty, uint256 firstAuctionId
     );
+    /// @dev The part of a profit the pool's cash could not pay, so not credited to the account.
+    event ProfitUnpaid(uint256 indexed accountId, uint256 amount);
     event BadDebtWrittenOff(
         uint256 indexed accountId, uint256 debt, uint256 coveredByInsurance, uint256 socialized
     );
@@ -117,7 +121,8 @@ interface IMarginEngineEvents {
         uint256 sigmaCap,
         uint256 imScale,
         uint256 insuranceFeeShare,
-        uint256 openInterestCap
+        uint256 openInterestCap,
+        uint256 maxExposureRatio
     );
     event FundingParamsSet(
         uint256 indexed marketId,

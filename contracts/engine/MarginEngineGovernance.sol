@@ -458,6 +458,9 @@ contract MarginEngineGovernance is EngineBase {
         if (params.openInterestCap == 0 || params.openInterestCap > MAX_OPEN_INTEREST_CAP) {
             revert InvalidOpenInterestCap(params.openInterestCap);
         }
+        if (params.maxExposureRatio == 0 || params.maxExposureRatio > MAX_EXPOSURE_RATIO) {
+            revert InvalidExposureRatio(params.maxExposureRatio);
+        }
         if (
             params.skewScale == 0 || params.skewScale > MAX_SKEW_SCALE
                 || params.maxFundingVelocity > MAX_FUNDING_VELOCITY || params.fundingDeadband > WAD
@@ -470,6 +473,7 @@ contract MarginEngineGovernance is EngineBase {
         market.imScale = uint64(params.imScale);
         market.insuranceFeeShare = uint64(params.insuranceFeeShare);
         market.openInterestCap = uint96(params.openInterestCap); // <= MAX_OPEN_INTEREST_CAP
+        market.maxExposureRatio = uint64(params.maxExposureRatio); // <= MAX_EXPOSURE_RATIO
         market.skewScale = uint88(params.skewScale);
         market.maxFundingVelocity = uint64(params.maxFundingVelocity);
         market.fundingDeadband = uint64(params.fundingDeadband);
@@ -481,7 +485,8 @@ contract MarginEngineGovernance is EngineBase {
             params.sigmaCap,
             params.imScale,
             params.insuranceFeeShare,
-            params.openInterestCap
+            params.openInterestCap,
+            params.maxExposureRatio
         );
         emit FundingParamsSet(
             marketId,

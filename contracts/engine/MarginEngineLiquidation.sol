@@ -45,8 +45,9 @@ contract MarginEngineLiquidation is EngineBase {
         _settleFunding(account, accountId, ledger, cache);
         Closure memory closure = _closeForLiquidation(account, accountId, cache, params);
 
-        account.quoteBalance =
-            _moveQuote(ledger, account.quoteBalance, MarginMath.toQuoteFloor(closure.realizedPnl));
+        account.quoteBalance = _moveQuotePaying(
+            ledger, accountId, account.quoteBalance, MarginMath.toQuoteFloor(closure.realizedPnl)
+        );
         address unpriced = cache.unpriced;
         bool covered = account.quoteBalance >= int256(closure.penalty);
         if (covered || unpriced != address(0)) {

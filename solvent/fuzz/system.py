@@ -173,6 +173,7 @@ def _sharpened_skew(p: Protocol) -> list[tuple]:
             m.maxFundingVelocity,
             m.fundingDeadband,
             m.maxFundingRate,
+            m.maxExposureRatio,
         )
         calls.append((p.admin, "setMarketParams", market_id, params))
     return calls

@@ -53,6 +53,7 @@ class EngineBooks:
     positions: dict[tuple[int, int], PositionBook] = field(default_factory=dict)
     funding_paid: int = 0  # Σ funding settled by traders (quote units, positive: paid)
     interest_paid: int = 0
+    profit_unpaid: int = 0  # Σ profit the pool's cash could not pay (`ProfitUnpaid`)
 
     @classmethod
     def from_chain(
@@ -94,6 +95,38 @@ class EngineBooks:
         self.pool_cash -= max(after, 0) - max(before, 0)
         self.account_debt += max(-after, 0) - max(-before, 0)
         self.quote[account] = after
+
+    def move_quote_paying(self, account: int, delta: int) -> int:
+        """`EngineBase._moveQuotePaying`: a change that may pay the account a profit; the part of
+        its gain in positive quote beyond `max(pool_cash, 0)` is not credited. Returns that
+        unpaid part."""
+        unpaid = 0
+        if delta > 0:
+            before = self.quote.get(account, 0)
+            gain = max(before + delta, 0) - max(before, 0)
+            unpaid = max(gain - max(self.pool_cash, 0), 0)
+            delta -= unpaid
+            self.profit_unpaid += unpaid
+        self.move_quote(account, delta)
+        return unpaid
+
+    def exposure_exceeded(
+        self, market_id: int, size_before: int, size_delta: int, price: int, ratio: int
+    ) -> bool:
+        """`EngineBase._requireExposureBound` for a fill of `size_delta` at `price`, asked before
+        the fill (the engine asks after moving the position, before any quote moves: the pool's
+        cash is the same): refused when it increases the account's risk (`size_before` its
+        position), grows the traders' net size, and the net notional would be above `ratio`
+        times the pool's cash (rounded down)."""
+        if not margin.increases_risk(size_before, size_before + size_delta):
+            return False
+        net_before = self.markets[market_id].net_size
+        net = net_before + size_delta
+        if abs(net) <= abs(net_before):
+            return False
+        return margin.notional(net, price) > (
+            max(self.pool_cash, 0) * margin.WAD_PER_QUOTE * ratio // margin.WAD
+        )
 
     def deposit_quote(self, account: int, amount: int, now: int) -> None:
         if self.quote.get(account, 0) >= 0:
@@ -145,9 +178,10 @@ class EngineBooks:
         now: int,
         settlement_fee: int = 0,
     ) -> int:
-        """`fillOrder`; returns the funding the position settled. `settlement_fee` (the settler's
-        pay) leaves the account with the trade fee, before the engine's margin check, and leaves
-        the engine's cash (one quote move equals the engine's two: the parts telescope)."""
+        """`fillOrder`; returns the funding the position settled. The insurance fund's cut of the
+        fee leaves the pool's cash first; then the fill's PnL less fee and funding is credited as
+        far as the pool's cash pays it; then `settlement_fee` (the settler's pay) leaves the
+        account and the engine's cash, before the engine's margin check."""
         market = self.markets[market_id]
         self.touch_borrow(account, now)
         before = market.state.index
@@ -163,10 +197,12 @@ class EngineBooks:
             position.size, position.open_notional, size_delta, fill_price
         )
         self.write_position(account, market_id, new_size, new_open, index)
-        self.move_quote(account, margin.to_quote_floor(realized) - fee - settlement_fee - owed)
         cut = margin.insurance_cut(fee, market.insurance_fee_share)
-        self.pool_cash -= cut + settlement_fee
+        self.pool_cash -= cut
         self.insurance_fees += cut
+        self.move_quote_paying(account, margin.to_quote_floor(realized) - fee - owed)
+        self.move_quote(account, -settlement_fee)
+        self.pool_cash -= settlement_fee
         self.record_borrow_index(account)
         self.funding_paid += owed
         return owed

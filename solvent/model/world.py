@@ -47,6 +47,7 @@ class MarketRules:
     settlement_fee: int  # quote units
     commit_margin_bps: int
     open_interest_cap: int
+    max_exposure_ratio: int
     funding: fm.FundingParams
     feed_decimals: int  # the primary feed's: prices are its answers, normalized to WAD
 
@@ -86,6 +87,7 @@ class Rules:
                     settlement_fee=o.settlement_fee,
                     commit_margin_bps=o.commit_margin_bps,
                     open_interest_cap=m.open_interest_cap,
+                    max_exposure_ratio=m.max_exposure_ratio,
                     funding=fm.FundingParams(
                         m.skew_scale, m.max_funding_velocity, m.funding_deadband, m.max_funding_rate
                     ),
@@ -240,6 +242,11 @@ class ProtocolWorld:
         )
         if s.fill_price is None or not s.acceptable:
             raise BookRefused(f"account {account}: no fill price")
+        size_before = self.books.positions.get((account, rules.market_id), PositionBook()).size
+        if self.books.exposure_exceeded(
+            rules.market_id, size_before, size, s.fill_price, rules.max_exposure_ratio
+        ):
+            raise BookRefused(f"{rules.key}: pool exposure bound")
         self.books.fill(
             account,
             rules.market_id,
@@ -334,7 +341,7 @@ class ProtocolWorld:
         ]
         for m, delta in zip(held, plan.size_deltas, strict=True):
             self._write_fill(account, m.market_id, delta)
-        b.move_quote(account, ref.to_quote_floor(plan.realized_pnl))
+        b.move_quote_paying(account, ref.to_quote_floor(plan.realized_pnl))
         if not plan.handed_off:
             reward = ref.keeper_reward(0, plan.penalty, params.keeper_tip, params.keeper_chip)
             b.move_quote(account, -plan.penalty)
@@ -374,7 +381,7 @@ class ProtocolWorld:
             b.funding_paid += owed
             owed_total += owed
         if owed_total:
-            b.move_quote(account, -owed_total)
+            b.move_quote_paying(account, -owed_total)
 
     def _write_fill(self, account: int, market_id: int, delta: int) -> None:
         """`EngineBase._writeFill` of a liquidation's closing fill at the oracle price: the market

@@ -42,6 +42,7 @@ MARKET_FIELDS = (
     "max_funding_velocity",
     "funding_deadband",
     "max_funding_rate",
+    "max_exposure_ratio",
 )
 BORROW_FIELDS = ("base_rate", "optimal_utilization", "max_rate")
 
@@ -81,6 +82,7 @@ MARKET_BOUNDS = {
     "max_funding_velocity": Bound(0, 18 * WAD, "wad"),
     "funding_deadband": Bound(0, WAD, "wad"),
     "max_funding_rate": Bound(0, WAD, "wad"),
+    "max_exposure_ratio": Bound(0, 10 * WAD, "wad", low_open=True),
 }
 BORROW_BOUNDS = {
     "base_rate": Bound(0, 10 * WAD, "wad"),
@@ -187,6 +189,7 @@ def _market_values(system: Protocol, key: str) -> dict[str, int]:
         "max_funding_velocity": int(m.maxFundingVelocity),
         "funding_deadband": int(m.fundingDeadband),
         "max_funding_rate": int(m.maxFundingRate),
+        "max_exposure_ratio": int(m.maxExposureRatio),
     }
 
 

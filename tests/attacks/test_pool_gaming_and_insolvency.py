@@ -303,3 +303,115 @@ def test_deposit_before_fee_sweep_dilutes_nobody(system, attack, actors):
     attack.advance(int(system.fund.cooldown()))
     system.fund.redeem(int(system.fund.balanceOf(attacker)), attacker, attacker, sender=attacker)
     assert int(system.quote.balanceOf(attacker)) <= 100_000 * USDC
+
+
+# ------------------------------------------------------------------ a pool owing more than it holds
+
+
+def _cash_backing(system) -> int:
+    """The engine's quote beyond the traders' positive balances and the unswept insurance fees:
+    the pool's cash as the token balance proves it (negative: other traders' cash is paying)."""
+    positive = sum(
+        max(int(system.admin.accounts(account).quoteBalance), 0)
+        for account in range(1, int(system.engine.accountCount()) + 1)
+    )
+    held = int(system.quote.balanceOf(system.engine))
+    return held - positive - int(system.admin.ledger().insuranceFees)
+
+
+def _withdraw_all(system, owner, account: int) -> int:
+    balance = int(system.admin.accounts(account).quoteBalance)
+    system.engine.withdraw(account, system.quote, balance, owner, sender=owner)
+    return balance
+
+
+def _new_lp_deposit_value(attack, system, lp, usd: int) -> int:
+    """A new LP's deposit of `usd`, requested, executed and claimed: the value of its shares."""
+    attack.mint(lp, "quote", usd * USDC)
+    system.quote.approve(system.pool, MAX, sender=lp)
+    system.pool.requestDeposit(usd * USDC, lp, lp, sender=lp)
+    _execute(attack, lp, lp, True)
+    _claim_all(system, lp)
+    return _lp_value(system, lp)
+
+
+def test_a_long_the_pool_cannot_pay_is_refused(system, attack, actors):
+    """$100k pool; a trader long $1.8M (900 ETH at $2,000); ETH +20%. Before: the trader withdrew
+    $518k, `poolCash` became -$258,416 and was paid out of other traders' cash, a second trader's
+    $500k withdrawal reverted, and a new LP's $300k deposit was instantly worth $41,584 (the
+    issue). This set-up on the landed code (before the bound): the trader withdrew $759,125.13
+    ($400k of margin and $359k of profit), the pool's cash was -$259,397.87 and the second
+    trader's $500k withdrawal reverted (`ERC20InsufficientBalance`: $240,868.87 left).
+
+    Now the long is refused: a fill that grows the traders' net size must keep its notional within
+    `maxExposureRatio` (1 in config/local.yaml) times the pool's cash (`PoolExposureExceeded`).
+    The largest long the pool accepts, $100k, earns $20k on the same move, paid by the pool; the
+    second trader withdraws its $500k, the engine's cash still backs every balance, and a new
+    LP's $300k deposit is worth what it paid less the execution fee."""
+    trader, other = actors["trader"], actors["trader2"]
+    attack.fund_pool(actors["honest"], 100_000)
+    bystander = attack.open_account(other)
+    attack.deposit(other, bystander, "quote", 500_000 * USDC)
+    account = attack.open_account(trader)
+    attack.deposit(trader, account, "quote", 400_000 * USDC)
+
+    with ape.reverts(system.engine.PoolExposureExceeded):
+        attack.trade(trader, account, ETH, 900 * WAD)
+    assert int(system.admin.positions(account, system.market_ids[ETH]).size) == 0
+
+    pool_cash = int(system.admin.ledger().poolCash)
+    # The largest long within the bound at about $2,000 (the fill price carries a skew premium).
+    size = pool_cash * 10**12 * WAD // (2_001 * WAD)
+    attack.trade(trader, account, ETH, size)
+    attack.set_price(ETH, 2_400)
+    attack.advance(60)
+    attack.trade(trader, account, ETH, -size)
+    withdrawn = _withdraw_all(system, trader, account)
+    assert 400_000 * USDC < withdrawn < 420_000 * USDC  # $20k of profit less fees, at most
+    assert int(system.admin.ledger().poolCash) >= 0
+    assert _cash_backing(system) >= 0
+
+    system.engine.withdraw(bystander, system.quote, 500_000 * USDC, other, sender=other)
+    assert int(system.quote.balanceOf(other)) == 500_000 * USDC
+
+    value = _new_lp_deposit_value(attack, system, actors["attacker"], 300_000)
+    assert 300_000 * USDC - FEE - ROUNDING <= value <= 300_000 * USDC
+
+
+def test_profit_beyond_the_pools_cash_is_not_paid_from_other_traders(system, attack, actors):
+    """The exposure bound holds at the fill, but the pool's cash can shrink after it (LPs redeem
+    down to the reserve) and a gap can then hand the traders more profit than the pool holds.
+    Set-up: a $1M pool, a trader long 400 ETH ($800k, within the bound), the LP redeems what the
+    pool lets it (all but 10% of the net notional), ETH +30%: the long is worth $240k to the
+    trader, the pool holds about $80k. Before: the close credited the whole $240k and the
+    bystander's $500k paid the difference. Now the pool pays what its cash holds and the rest is
+    not credited (`ProfitUnpaid`): the pool's cash ends at zero, never below, and the bystander
+    withdraws its $500k."""
+    trader, other, lp = actors["trader"], actors["trader2"], actors["honest"]
+    attack.fund_pool(lp, 1_000_000)
+    bystander = attack.open_account(other)
+    attack.deposit(other, bystander, "quote", 500_000 * USDC)
+    account = attack.open_account(trader)
+    attack.deposit(trader, account, "quote", 200_000 * USDC)
+    attack.trade(trader, account, ETH, 400 * WAD)
+
+    pool = system.pool
+    assets = int(system.admin.poolWithdrawable())
+    shares = int(pool.convertToShares(assets)) * 99 // 100
+    pool.requestRedeem(shares, lp, lp, sender=lp)
+    _execute(attack, lp, lp, False)
+    _claim_all(system, lp)
+    cash_before = int(system.admin.ledger().poolCash)
+    assert cash_before < 100_000 * USDC
+
+    attack.set_price(ETH, 2_600)
+    attack.advance(60)
+    receipt = attack.trade(trader, account, ETH, -400 * WAD)
+    [unpaid] = [int(e.amount) for e in receipt.events.filter(system.engine.ProfitUnpaid)]
+    assert unpaid > 100_000 * USDC
+    assert int(system.admin.ledger().poolCash) >= 0
+    assert _cash_backing(system) >= 0
+
+    _withdraw_all(system, trader, account)
+    system.engine.withdraw(bystander, system.quote, 500_000 * USDC, other, sender=other)
+    assert int(system.quote.balanceOf(other)) == 500_000 * USDC

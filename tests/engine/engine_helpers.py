@@ -55,7 +55,15 @@ KEEPER_TIP = LIQ.keeper_tip
 KEEPER_CHIP = LIQ.keeper_chip
 
 
-def market_tuple(p: MarketParams, oi_cap: int = OI_CAP, funding: tuple = FUNDING) -> tuple:
+EXPOSURE_RATIO = WAD  # the traders' net notional in a market at most the pool's cash
+
+
+def market_tuple(
+    p: MarketParams,
+    oi_cap: int = OI_CAP,
+    funding: tuple = FUNDING,
+    exposure_ratio: int = EXPOSURE_RATIO,
+) -> tuple:
     return (
         p.base_mmr,
         p.vol_factor,
@@ -64,6 +72,7 @@ def market_tuple(p: MarketParams, oi_cap: int = OI_CAP, funding: tuple = FUNDING
         p.insurance_fee_share,
         oi_cap,
         *funding,
+        exposure_ratio,
     )
 
 

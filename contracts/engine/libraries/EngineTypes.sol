@@ -53,6 +53,9 @@ struct Market {
     uint64 baseMmr;
     uint64 insuranceFeeShare;
     uint96 openInterestCap;
+    /// @dev Bound on the traders' net notional as a multiple of the pool's cash (WAD); shares the
+    /// cap's slot, so a fill that grows a side reads both at once.
+    uint64 maxExposureRatio;
     int112 netOpenNotional;
     /// @dev Σ floor(size · fundingEntry / 1e9) over the market's positions (WAD USD): with the
     /// index, the traders' unsettled funding in aggregate (the pool's side of it).
@@ -87,6 +90,7 @@ struct MarketParams {
     uint256 maxFundingVelocity;
     uint256 fundingDeadband;
     uint256 maxFundingRate;
+    uint256 maxExposureRatio;
 }
 
 /// @notice Liquidation parameters in three slots (WAD unless named: `dustNotional` and
