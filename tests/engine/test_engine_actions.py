@@ -227,6 +227,32 @@ def test_fill_rejects(
     book.trade(funded_trader, 0, -WAD, 0, sender=trader)  # closing works above a lowered cap
 
 
+def test_exposure_bound_stops_new_net_exposure_only(
+    book, engine, admin, usdc, trader, funded_trader, other, deployer
+):
+    """The pool's cash is $500k; at ratio 0.1 the traders' net notional in ETH may reach $50k
+    (16 ETH at $3,000). A fill beyond it is refused with the figures; a larger fill against the
+    skew is not (it shrinks the net size), and neither is a close after the ratio is cut."""
+    engine.deposit(funded_trader, usdc, 100_000 * USDC, sender=trader)
+    cash = int(admin.ledger().poolCash)
+    admin.setMarketParams(0, market_tuple(ETH_MARKET, exposure_ratio=WAD // 10), sender=deployer)
+    book.trade(funded_trader, 0, 16 * WAD, MAX, sender=trader)
+    bound = cash * 10**12 // 10
+    with ape.reverts(engine.PoolExposureExceeded, marketId=0, exposure=17 * 3_000 * WAD, bound=bound):
+        book.trade(funded_trader, 0, WAD, MAX, sender=trader)
+    engine.openAccount(0, sender=other)
+    usdc.mint(other, 50_000 * USDC, sender=deployer)
+    usdc.approve(engine, MAX, sender=other)
+    other_id = engine.accountIdOf(other, 0)
+    engine.deposit(other_id, usdc, 50_000 * USDC, sender=other)
+    book.trade(other_id, 0, -30 * WAD, 0, sender=other)  # net 16 -> -14: shrinks, accepted
+    with ape.reverts(engine.PoolExposureExceeded):
+        book.trade(other_id, 0, -3 * WAD, 0, sender=other)  # net -17: grows beyond $50k
+    admin.setMarketParams(0, market_tuple(ETH_MARKET, exposure_ratio=1), sender=deployer)
+    book.trade(funded_trader, 0, -16 * WAD, 0, sender=trader)  # closing is never refused
+    assert int(admin.positions(funded_trader, 0).size) == 0
+
+
 def test_governance_rejects_and_bounds(
     engine, admin, usdc, weth, wbtc, trader, guardian, deployer, other, configured
 ):
@@ -303,6 +329,12 @@ def test_governance_rejects_and_bounds(
     for oi_cap in (0, 2**120 + 1):
         with ape.reverts(admin.InvalidOpenInterestCap):
             admin.setMarketParams(0, market_tuple(ETH_MARKET, oi_cap=oi_cap), sender=deployer)
+    for ratio in (0, 10 * WAD + 1):
+        with ape.reverts(admin.InvalidExposureRatio):
+            admin.setMarketParams(
+                0, market_tuple(ETH_MARKET, exposure_ratio=ratio), sender=deployer
+            )
+    assert int(admin.markets(0).maxExposureRatio) == WAD  # nothing changed
     tx = admin.setLiquidationParams(liquidation_tuple(LIQ), sender=deployer)
     [logged] = tx.events.filter(admin.LiquidationParamsSet)
     assert (logged.liquidationFee, logged.minPositionMargin) == (
