@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
+from solvent import margin
 from solvent.model import adl
 from solvent.model import funding as fm
 from solvent.model.adl import AdlError, Cut, Side
@@ -371,6 +372,15 @@ def test_the_plan_passes_the_check_stops_at_the_target_and_no_earlier(s: Scenari
             s.books, s.side, [*plan.cuts[:-1], smaller], s.prices, s.now, s.shortfall
         )
         assert verdict == AdlError.TARGET_NOT_REACHED
+    # 1 wei more on the last cut (when the position has it) over-cuts
+    if abs(s.books.positions[(last.account, last.market)].size) > abs(last.size_delta):
+        bigger = Cut(
+            last.account, last.market, last.size_delta + (-1 if last.size_delta < 0 else 1)
+        )
+        verdict = adl.check(
+            s.books, s.side, [*plan.cuts[:-1], bigger], s.prices, s.now, s.shortfall
+        )
+        assert verdict == AdlError.OVERCUT
 
 
 def _eq(s: Scenario) -> dict[int, int]:
@@ -409,3 +419,23 @@ def test_closing_at_the_oracle_price_moves_the_pool_value_by_rounding_only(s: Sc
             continue
         after = adl.close(s.books, Cut(account, market, -position.size), s.prices, s.now)
         assert abs(after.pool_assets(s.prices, s.now) - before) <= 2
+
+
+@PROPERTY
+@given(scenarios())
+def test_the_two_sides_add_up_to_the_engines_trader_pnl_within_rounding(s: Scenario):
+    """The sides' PnL summed (from the positions) against the market's term of the engine's
+    `_traderPnlAndNetNotional` (from the engine's incremental aggregates): each side rounds its
+    price term up and its funding down, the net once, so the sum exceeds it by 0 to 2 wei."""
+    price = s.prices[ETH]
+    market = s.books.markets[ETH]
+    index = adl.funding_index(s.books, ETH, price, s.now)
+    net = (
+        margin.signed_mul_div_ceil(market.net_size, price, WAD)
+        - market.net_open_notional
+        - fm.traders_unsettled_funding_wad(market.net_size, index, market.entry_sum)
+    )
+    sides = adl.side_pnl(s.books, LONG_ETH, price, s.now) + adl.side_pnl(
+        s.books, SHORT_ETH, price, s.now
+    )
+    assert 0 <= sides - net <= 2
