@@ -407,18 +407,21 @@ def test_the_ranking_is_the_sides_profitable_positions_sorted_by_score(s: Scenar
 
 
 @PROPERTY
-@given(scenarios())
-def test_closing_at_the_oracle_price_moves_the_pool_value_by_rounding_only(s: Scenario):
-    """The trader's realized PnL leaves the pool's cash as the side's unrealized PnL falls by the
-    same amount: poolAssets moves by at most 2 quote units (the floors and ceilings of the
-    realized PnL, the funding settled and ⌈traderPnl⌉), while the pool is solvent."""
+@given(scenarios(), st.integers(1, WAD))
+def test_closing_at_the_oracle_price_moves_the_pool_value_by_rounding_only(s: Scenario, part: int):
+    """The trader's realized PnL and settled funding leave the pool's cash as the side's
+    unrealized PnL falls by the same amount: poolAssets moves by 0 to 2 quote units, always up
+    (the realized PnL floors, the funding settled and traderPnl ceil: each in the pool's favour),
+    for a full close and for a part of the position (`part`, WAD), while the pool is solvent."""
     before = s.books.pool_assets(s.prices, s.now)
     assume(before > 0)
     for (account, market), position in s.books.positions.items():
         if not position.size:
             continue
-        after = adl.close(s.books, Cut(account, market, -position.size), s.prices, s.now)
-        assert abs(after.pool_assets(s.prices, s.now) - before) <= 2
+        for amount in (abs(position.size), max(1, abs(position.size) * part // WAD)):
+            delta = -amount if position.size > 0 else amount
+            after = adl.close(s.books, Cut(account, market, delta), s.prices, s.now)
+            assert 0 <= after.pool_assets(s.prices, s.now) - before <= 2
 
 
 @PROPERTY
