@@ -321,9 +321,16 @@ def check(
 
 def quote_equity(books: EngineBooks, account: int, prices: Mapping[int, int], now: int) -> int:
     """Maintenance equity (WAD USD) of an account holding only quote and positions, as the
-    engine's `_margin` reads it (no collateral, interest already charged)."""
-    equity = books.quote.get(account, 0) * WAD_PER_QUOTE
-    for (holder, market_id), _ in books.positions.items():
-        if holder == account:
+    engine's `_margin` reads it: quote less the interest it owes and has not been charged, plus
+    each position's PnL (no collateral)."""
+    quote = books.quote.get(account, 0)
+    if quote < 0:
+        borrow = fm.accrue_borrow(
+            books.borrow, books.pool_cash, books.account_debt, now, books.borrow_params
+        )
+        quote -= fm.interest(-quote, books.borrow_index_of.get(account, 0), borrow.index)
+    equity = quote * WAD_PER_QUOTE
+    for (holder, market_id), position in books.positions.items():
+        if holder == account and position.size:
             equity += position_pnl(books, account, market_id, prices[market_id], now)
     return equity

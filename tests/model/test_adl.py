@@ -26,6 +26,7 @@ SHORT_ETH = Side(ETH, False)
 # config/local.yaml's ETH market: 5 bps taker fee, 20% of it to the insurance fund
 TAKER_FEE = 5 * WAD // 10_000
 INSURANCE_SHARE = WAD // 5
+LOCAL_BORROW = fm.BorrowParams(WAD // 10, 85 * WAD // 100, WAD)
 LOCAL_FUNDING = fm.FundingParams(350_000 * WAD, 9 * WAD, WAD // 1_000, WAD // 100)
 
 
@@ -289,7 +290,7 @@ POSITION = st.tuples(
     st.booleans(),  # long
     st.integers(1_800 * WAD, 2_200 * WAD),  # entry price (ETH; x30 for BTC)
     st.integers(0, 7_200),  # seconds after the previous fill
-    st.integers(0, 2_000_000 * USDC),  # deposit
+    st.sampled_from([0, 1, 1_000 * USDC, 2_000_000 * USDC]),  # deposit (0, 1: in debt for the fee)
     st.sampled_from([ETH, ETH, BTC]),
 )
 
@@ -298,6 +299,9 @@ POSITION = st.tuples(
 def scenarios(draw: st.DrawFn) -> Scenario:
     funding = fm.FundingParams(draw(st.sampled_from([1_000, 350_000])) * WAD, 9 * WAD, 0, WAD // 10)
     books = books_with_pool(draw(st.integers(1_000, 300_000)), funding)
+    if draw(st.booleans()):  # config/local.yaml's borrow rate: accounts in debt pay interest
+        books.borrow_params = LOCAL_BORROW
+        books.borrow = fm.BorrowState(last_time=T0)
     now = T0
     for account, (size, long, price, dt, deposit, market) in enumerate(
         draw(st.lists(POSITION, min_size=1, max_size=6)), start=1
@@ -412,16 +416,27 @@ def test_closing_at_the_oracle_price_moves_the_pool_value_by_rounding_only(s: Sc
     """The trader's realized PnL and settled funding leave the pool's cash as the side's
     unrealized PnL falls by the same amount: poolAssets moves by 0 to 2 quote units, always up
     (the realized PnL floors, the funding settled and traderPnl ceil: each in the pool's favour),
-    for a full close and for a part of the position (`part`, WAD), while the pool is solvent."""
+    for a full close and for a part of the position (`part`, WAD), while the pool is solvent;
+    plus, for an account in debt, the interest its fill charges beyond the pool's pending interest
+    (the engine's clamp)."""
     before = s.books.pool_assets(s.prices, s.now)
     assume(before > 0)
+    borrow = fm.accrue_borrow(
+        s.books.borrow, s.books.pool_cash, s.books.account_debt, s.now, s.books.borrow_params
+    )
     for (account, market), position in s.books.positions.items():
         if not position.size:
             continue
+        # the fill charges an account in debt its interest (up) out of the pending interest
+        # (down), clamped at 0: the excess is booked as debt, a gain of the pool's value
+        charged = fm.interest(
+            -s.books.quote[account], s.books.borrow_index_of.get(account, 0), borrow.index
+        )
+        clamp = max(charged - borrow.pending_interest, 0)
         for amount in (abs(position.size), max(1, abs(position.size) * part // WAD)):
             delta = -amount if position.size > 0 else amount
             after = adl.close(s.books, Cut(account, market, delta), s.prices, s.now)
-            assert 0 <= after.pool_assets(s.prices, s.now) - before <= 2
+            assert 0 <= after.pool_assets(s.prices, s.now) - before <= 2 + clamp
 
 
 @PROPERTY
