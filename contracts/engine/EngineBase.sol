@@ -16,6 +16,7 @@ import {ISocializedLossSink} from "./IPoolLedger.sol";
 import {MarginMath} from "./libraries/MarginMath.sol";
 import {
     Account,
+    AdlParams,
     BorrowState,
     Closure,
     ClosurePlan,
@@ -147,6 +148,8 @@ abstract contract EngineBase is IMarginEngineEvents, AccessControl, ReentrancyGu
     /// @dev The account's risk model; the zero address is the engine's standard margin.
     // slither-disable-next-line uninitialized-state
     mapping(uint256 accountId => address) internal _riskModelOf;
+    /// @dev Auto-deleveraging thresholds (issue 15; GMX v2's 0.85 / 0.77 from the constructor).
+    AdlParams internal _adl;
 
     constructor(IERC20 quote_, IOracleAdapter oracle_) {
         if (address(quote_) == address(0) || address(oracle_) == address(0)) revert ZeroAddress();

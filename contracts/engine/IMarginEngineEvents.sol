@@ -44,6 +44,11 @@ interface IMarginEngineEvents {
     error InvalidMinPositionMargin(uint256 minPositionMargin);
     error InvalidOpenInterestCap(uint256 openInterestCap);
     error InvalidExposureRatio(uint256 maxExposureRatio);
+    error InvalidAdlParams(uint256 trigger, uint256 target);
+    error AdlNotTriggered(uint256 factor, uint256 trigger);
+    error AdlOvercut(uint256 accountId);
+    error AdlWrongSide(uint256 accountId);
+    error AdlPositionNotInProfit(uint256 accountId);
     error PoolExposureExceeded(uint256 marketId, uint256 exposure, uint256 bound);
     error InvalidFundingParams();
     error InvalidBorrowParams();
@@ -94,6 +99,17 @@ interface IMarginEngineEvents {
     event HandedToAuction(
         uint256 indexed accountId, uint256 debt, uint256 unpaidPenalty, uint256 firstAuctionId
     );
+    /// @dev One position reduced by auto-deleveraging at the oracle price (`realizedPnl` WAD USD).
+    event AutoDeleveraged(
+        uint256 indexed accountId,
+        uint256 indexed marketId,
+        int256 sizeDelta,
+        uint256 price,
+        int256 realizedPnl
+    );
+    /// @dev One auto-deleveraging run: the market's PnL factor before and after (WAD).
+    event AdlExecuted(uint256 indexed marketId, uint256 factorBefore, uint256 factorAfter);
+    event AdlParamsSet(uint256 trigger, uint256 target);
     /// @dev The part of a profit the pool's cash could not pay, so not credited to the account.
     event ProfitUnpaid(uint256 indexed accountId, uint256 amount);
     event BadDebtWrittenOff(

@@ -9,7 +9,15 @@ import {IOracleAdapter} from "../../interfaces/IOracleAdapter.sol";
 import {EngineBase} from "./EngineBase.sol";
 import {MarginEngineExtension} from "./MarginEngineExtension.sol";
 import {MarginEngineLiquidation} from "./MarginEngineLiquidation.sol";
-import {Account, Collateral, Ledger, Margin, Market, PriceCache} from "./libraries/EngineTypes.sol";
+import {
+    Account,
+    AdlParams,
+    Collateral,
+    Ledger,
+    Margin,
+    Market,
+    PriceCache
+} from "./libraries/EngineTypes.sol";
 
 /// @title MarginEngine
 /// @notice Cross-margin, multi-collateral perpetuals against an LP pool, with volatility-scaled
@@ -38,6 +46,8 @@ contract MarginEngine is EngineBase {
         extension = address(extension_);
         _riskModelBridge = MarginEngineExtension(address(extension_)).governance();
         liquidation = address(new MarginEngineLiquidation(quote_, oracle_));
+        // GMX v2's maxPnlFactorForAdl / minPnlFactorAfterAdl (docs/pool.md, "Auto-deleveraging").
+        _adl = AdlParams(0.85e18, 0.77e18);
         _grantRole(DEFAULT_ADMIN_ROLE, admin);
     }
 
@@ -167,6 +177,24 @@ contract MarginEngine is EngineBase {
     /// `MarginEngineLiquidation`: see its NatSpec).
     function liquidate(uint256, address) external {
         _delegate(liquidation);
+    }
+
+    /// @notice Auto-deleverages a market whose traders' PnL is above the trigger (runs in
+    /// `MarginEngineLiquidation`: see its NatSpec).
+    function autoDeleverage(uint256, uint256[] calldata) external {
+        _delegate(liquidation);
+    }
+
+    /// @notice Sets the auto-deleveraging thresholds (governor; `MarginEngineLiquidation`).
+    function setAdlParams(uint256, uint256) external {
+        _delegate(liquidation);
+    }
+
+    /// @notice The auto-deleveraging thresholds (WAD; `MarginEngineLiquidation`).
+    // `_delegateView` returns the module's return data itself (assembly `return`).
+    // slither-disable-next-line incorrect-return
+    function adlParams() external view returns (AdlParams memory) {
+        _delegateView(liquidation);
     }
 
     /// @notice The account's margin under its chosen risk model (`IRiskModelBridge`; runs in

@@ -2,17 +2,27 @@
 pragma solidity 0.8.28;
 
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {IERC4626} from "@openzeppelin/contracts/interfaces/IERC4626.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 
 import {IOracleAdapter} from "../../interfaces/IOracleAdapter.sol";
 import {EngineBase} from "./EngineBase.sol";
 import {MarginMath} from "./libraries/MarginMath.sol";
-import {Account, Closure, Ledger, LiquidationParams, PriceCache} from "./libraries/EngineTypes.sol";
+import {
+    Account,
+    AdlParams,
+    Closure,
+    Ledger,
+    LiquidationParams,
+    Market,
+    Position,
+    PriceCache
+} from "./libraries/EngineTypes.sol";
 
 /// @title MarginEngineLiquidation
-/// @notice The margin engine's enforcement: partial liquidation, the hand-off to auction and the
-/// write-off of what is left. Deployed by `MarginEngine`, whose `liquidate` stub forwards here by
+/// @notice The margin engine's enforcement: partial liquidation, the hand-off to auction, the
+/// write-off of what is left, and auto-deleveraging. Deployed by `MarginEngine`, whose `liquidate` stub forwards here by
 /// delegatecall, so it runs in the engine's storage. A module of its own because the engine's
 /// runtime code is at the 24 KiB limit: liquidation is the largest mechanism the engine does not
 /// need on its hot path (fills and deposits), and the room it frees is where the pool's bounds go.
@@ -76,5 +86,192 @@ contract MarginEngineLiquidation is EngineBase {
             closure.penalty,
             closure.keeperReward
         );
+    }
+
+    // ------------------------------------------------------------------ auto-deleveraging
+
+    /// @dev A market's books as auto-deleveraging reads them, in memory (WAD; `index` the funding
+    /// index accrued to this block).
+    struct AdlBook {
+        int256 netSize;
+        int256 netOpenNotional;
+        int256 fundingEntrySum;
+        int256 index;
+        uint256 price;
+        // The pool's value without this market's traders' PnL (WAD USD): constant through a run,
+        // since a close at the oracle price moves PnL into quote one for one.
+        int256 rest;
+    }
+
+    /// @notice Sets the auto-deleveraging thresholds (WAD): `0 < target < trigger <= 1`.
+    function setAdlParams(uint256 trigger, uint256 target) external onlyRole(GOVERNOR_ROLE) {
+        if (target == 0 || target >= trigger || trigger > WAD) revert InvalidAdlParams(trigger, target);
+        _adl = AdlParams(uint64(trigger), uint64(target));
+        emit AdlParamsSet(trigger, target);
+    }
+
+    /// @notice The auto-deleveraging thresholds (WAD).
+    function adlParams() external view returns (AdlParams memory) {
+        return _adl;
+    }
+
+    /// @notice Auto-deleverages `marketId`: while the traders' PnL in the market is above
+    /// `trigger` times the pool's value without the traders' PnL, reduces the listed accounts'
+    /// positions on the market's net side (each in profit), in the given order, at the oracle
+    /// price and without fee: each in full while that leaves the factor above `target`, the last
+    /// by the smallest size that brings it to `target` or below. Anyone may call: the keeper's
+    /// ranking (PnL x leverage, `solvent.model.adl`) is advisory; every condition is checked here
+    /// (`AdlNotTriggered`, `AdlWrongSide`, `AdlPositionNotInProfit`, `AdlOvercut` for an entry
+    /// listed after the target was reached). A profit is credited as far as the pool's cash pays
+    /// it. The pool's value subtracts what debt under auction the insurance fund cannot cover.
+    function autoDeleverage(uint256 marketId, uint256[] calldata accountIds) external nonReentrant {
+        Market storage market = _listedMarket(marketId);
+        // slither-disable-next-line uninitialized-local
+        PriceCache memory cache;
+        Ledger memory ledger = _ledger;
+        AdlBook memory book;
+        book.price = _marketPrice(cache, marketId, market);
+        book.index = _accrueFunding(market, book.price);
+        _loadAdlBook(market, book);
+        int256 pnl = _adlPnl(book, book.netSize, book.netOpenNotional, book.fundingEntrySum);
+        book.rest = _poolValueWithoutPnl(ledger) - pnl;
+        AdlParams memory params = _adl;
+        uint256 factorBefore = _adlFactor(pnl, book.rest);
+        if (factorBefore <= params.trigger) revert AdlNotTriggered(factorBefore, params.trigger);
+        uint256 factor = factorBefore;
+        for (uint256 i; i < accountIds.length; ++i) {
+            if (factor <= params.target) revert AdlOvercut(accountIds[i]);
+            _deleverage(accountIds[i], marketId, market, book, ledger, cache, params.target);
+            _loadAdlBook(market, book);
+            factor = _adlFactor(
+                _adlPnl(book, book.netSize, book.netOpenNotional, book.fundingEntrySum), book.rest
+            );
+        }
+        _storeLedger(ledger);
+        emit AdlExecuted(marketId, factorBefore, factor);
+    }
+
+    function _deleverage(
+        uint256 accountId,
+        uint256 marketId,
+        Market storage market,
+        AdlBook memory book,
+        Ledger memory ledger,
+        PriceCache memory cache,
+        uint256 target
+    ) internal {
+        Position memory position = _positions[accountId][marketId];
+        int256 sizeDelta = _adlDelta(accountId, book, position, target);
+        Account memory account = _existingAccount(accountId);
+        cache.borrowIndex = _touchBorrow(account, accountId, ledger);
+        cache.interestSettled = true;
+        (int256 realizedPnl, int256 funding) =
+            _movePosition(account, accountId, market, marketId, position, sizeDelta, book.price, cache);
+        _creditPaying(ledger, account, accountId, MarginMath.toQuoteFloor(realizedPnl) - funding);
+        _storeAccount(accountId, account);
+        _recordBorrowIndex(account, accountId, cache.borrowIndex);
+        emit AutoDeleveraged(accountId, marketId, sizeDelta, book.price, realizedPnl);
+    }
+
+    /// @dev The size change that deleverages `position`: checked on the net side and in profit
+    /// (price PnL down, funding owed up, in quote units, as the margin reads it).
+    function _adlDelta(uint256 accountId, AdlBook memory book, Position memory position, uint256 target)
+        internal
+        pure
+        returns (int256)
+    {
+        if (position.size == 0 || (position.size > 0) != (book.netSize > 0)) revert AdlWrongSide(accountId);
+        (, int256 fullPnl) =
+            MarginMath.applyFill(position.size, position.openNotional, -position.size, book.price);
+        if (
+            MarginMath.toQuoteFloor(fullPnl) - _fundingOwed(position.size, position.fundingEntry, book.index)
+                <= 0
+        ) {
+            revert AdlPositionNotInProfit(accountId);
+        }
+        uint256 cut = _adlCut(book, position, target);
+        return position.size > 0 ? -int256(cut) : int256(cut);
+    }
+
+    /// @dev The smallest cut of `position` (wei of size) after which the factor is at most
+    /// `target`, or the whole position when even closing it leaves the factor above: a bisection
+    /// over (0, |size|], each step the market's books after the hypothetical close.
+    function _adlCut(AdlBook memory book, Position memory position, uint256 target)
+        internal
+        pure
+        returns (uint256)
+    {
+        uint256 held = MarginMath.abs(position.size);
+        if (_adlFactorAfter(book, position, held) > target) return held;
+        uint256 low = 0;
+        uint256 high = held;
+        while (high - low > 1) {
+            uint256 mid = (low + high) / 2;
+            if (_adlFactorAfter(book, position, mid) > target) low = mid;
+            else high = mid;
+        }
+        return high;
+    }
+
+    /// @dev The factor after closing `cut` of `position` at the oracle price: the engine's fill
+    /// (`_updateMarket`) on the market's aggregates, in memory.
+    function _adlFactorAfter(AdlBook memory book, Position memory position, uint256 cut)
+        internal
+        pure
+        returns (uint256)
+    {
+        int256 sizeDelta = position.size > 0 ? -int256(cut) : int256(cut);
+        int256 newSize = position.size + sizeDelta;
+        (int256 newOpen,) = MarginMath.applyFill(position.size, position.openNotional, sizeDelta, book.price);
+        int256 pnl = _adlPnl(
+            book,
+            book.netSize + sizeDelta,
+            book.netOpenNotional + newOpen - position.openNotional,
+            book.fundingEntrySum + _entryShare(newSize, book.index)
+                - _entryShare(position.size, position.fundingEntry)
+        );
+        return _adlFactor(pnl, book.rest);
+    }
+
+    function _loadAdlBook(Market storage market, AdlBook memory book) internal view {
+        book.netSize = _netSize(market);
+        book.netOpenNotional = market.netOpenNotional;
+        book.fundingEntrySum = market.fundingEntrySum;
+    }
+
+    /// @dev The market's traders' PnL at the oracle price (WAD USD): the market's term of
+    /// `_traderPnlAndNetNotional`, on the given aggregates.
+    function _adlPnl(AdlBook memory book, int256 netSize, int256 netOpenNotional, int256 entrySum)
+        internal
+        pure
+        returns (int256)
+    {
+        int256 owed = MarginMath.floorDiv(netSize * book.index, FUNDING_INDEX_PER_WAD) - entrySum;
+        return MarginMath.mulDivCeil(netSize, book.price, WAD) - netOpenNotional - owed;
+    }
+
+    /// @dev `pnl / (rest + pnl)` (WAD, up): 0 without profit, the maximum when the pool's value
+    /// without the traders' PnL is not positive.
+    function _adlFactor(int256 pnl, int256 rest) internal pure returns (uint256) {
+        if (pnl <= 0) return 0;
+        int256 value = rest + pnl;
+        if (value <= 0) return type(uint256).max;
+        return uint256(MarginMath.ceilDiv(pnl * int256(WAD), value));
+    }
+
+    /// @dev The pool's value without the traders' PnL (WAD USD): its cash, what accounts owe it
+    /// (debt, debt under auction, pending interest), less the debt under auction the insurance
+    /// fund cannot cover.
+    function _poolValueWithoutPnl(Ledger memory ledger) internal view returns (int256) {
+        uint256 inAuction = ledger.debtInAuction;
+        uint256 shortfall = 0;
+        if (inAuction != 0) {
+            address fund = address(insuranceFund);
+            uint256 insurance = fund == address(0) ? 0 : IERC4626(fund).totalAssets();
+            shortfall = inAuction > insurance ? inAuction - insurance : 0;
+        }
+        int256 value = int256(ledger.poolCash) + int256(uint256(ledger.accountDebt)) + int256(inAuction)
+            + int256(uint256(_borrowNow(ledger).pendingInterest)) - int256(shortfall);
+        return value * int256(MarginMath.WAD_PER_QUOTE);
     }
 }

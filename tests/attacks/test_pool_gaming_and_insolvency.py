@@ -415,3 +415,152 @@ def test_profit_beyond_the_pools_cash_is_not_paid_from_other_traders(system, att
     _withdraw_all(system, trader, account)
     system.engine.withdraw(bystander, system.quote, 500_000 * USDC, other, sender=other)
     assert int(system.quote.balanceOf(other)) == 500_000 * USDC
+
+
+# ------------------------------------------------------------------ auto-deleveraging
+
+ADL_TRIGGER = 85 * WAD // 100
+ADL_TARGET = 77 * WAD // 100
+
+
+def _adl_factor(system) -> int:
+    """The traders' PnL over the pool's value without it (WAD), read from the views: with one
+    market open, that market's PnL is the pool's books less `poolAssets` (to a quote unit and the
+    interest accrued since the last touch: `solvent.model.adl` has the engine's exact figure)."""
+    ledger = system.admin.ledger()
+    books = (
+        int(ledger.poolCash)
+        + int(ledger.accountDebt)
+        + int(ledger.debtInAuction)
+        + int(system.admin.borrowState().pendingInterest)
+    )
+    pnl = books - int(system.admin.poolAssets())
+    return pnl * WAD // books
+
+
+APPROX = WAD // 10_000  # the view's figure is within 0.01% of the engine's
+
+
+def _redeem_to_reserve(attack, system, lp) -> None:
+    """The LP redeems what the pool lets it (`poolWithdrawable`, less 1% for the price moves
+    between request and execution)."""
+    pool = system.pool
+    shares = int(pool.convertToShares(int(system.admin.poolWithdrawable()))) * 99 // 100
+    pool.requestRedeem(shares, lp, lp, sender=lp)
+    _execute(attack, lp, lp, False)
+    _claim_all(system, lp)
+
+
+def test_adl_stops_the_payout_before_the_pool_owes_more_than_it_holds(system, attack, actors, gas):
+    """The exposure bound holds at the fill; then the LP redeems down to the reserve and ETH
+    rises until the long's profit nears the pool's whole value. Set-up: a $1M pool, a trader long
+    400 ETH ($800k), ETH $2,000 -> $2,200, the LP redeems, ETH -> $2,400: the market's PnL is
+    above 85% of the pool's value without it. Without ADL a further +4% (ETH $2,496) makes the
+    traders' PnL exceed the pool (its value 0: a new LP's deposit is refused, `PoolInsolvent`).
+    Now anyone may auto-deleverage first: the long is cut at the oracle price by the smallest size
+    that brings the factor to 77% or below (measured: 262.95 ETH cut, $104,880 realized, 137.05
+    ETH left, pool value $16,328 unchanged by the cut), so the same +4% leaves the pool solvent:
+    the trader's close is paid in full from the pool's cash, the bystander's $500k is whole and a
+    new LP's $300k deposit is worth what it paid."""
+    trader, other, lp, keeper = (actors[k] for k in ("trader", "trader2", "honest", "keeper"))
+    attack.fund_pool(lp, 1_000_000)
+    bystander = attack.open_account(other)
+    attack.deposit(other, bystander, "quote", 500_000 * USDC)
+    account = attack.open_account(trader)
+    attack.deposit(trader, account, "quote", 200_000 * USDC)
+    attack.trade(trader, account, ETH, 400 * WAD)
+    market = system.market_ids[ETH]
+    attack.set_price(ETH, 2_200)
+    attack.advance(60)
+    _redeem_to_reserve(attack, system, lp)
+    with ape.reverts(system.engine.AdlNotTriggered):
+        system.engine.autoDeleverage(market, [account], sender=keeper)
+
+    attack.set_price(ETH, 2_400)
+    attack.advance(60)
+    before = _adl_factor(system)
+    assert before > ADL_TRIGGER
+    # Without ADL: +4% and the pool owes more than it holds.
+    snapshot = attack.chain.snapshot()
+    attack.set_price(ETH, 2_496)
+    attack.advance(60)
+    assert int(system.admin.poolAssets()) == 0
+    newcomer = actors["attacker"]
+    attack.mint(newcomer, "quote", 300_000 * USDC)
+    system.quote.approve(system.pool, MAX, sender=newcomer)
+    system.pool.requestDeposit(300_000 * USDC, newcomer, newcomer, sender=newcomer)
+    with ape.reverts(system.pool.PoolInsolvent):
+        _execute(attack, newcomer, newcomer, True)
+    attack.chain.restore(snapshot)
+
+    size_before = int(system.admin.positions(account, market).size)
+    value_before = int(system.admin.poolAssets())
+    receipt = system.engine.autoDeleverage(market, [account], sender=keeper)
+    gas.record("engine.auto_deleverage", receipt)
+    [run] = receipt.events.filter(system.engine.AdlExecuted)
+    [cut] = receipt.events.filter(system.engine.AutoDeleveraged)
+    assert abs(int(run.factorBefore) - before) < APPROX
+    # It stops at the target: at or below it, and by less than the cut's last wei above it.
+    assert ADL_TARGET - APPROX < int(run.factorAfter) <= ADL_TARGET
+    assert abs(int(run.factorAfter) - _adl_factor(system)) < APPROX
+    assert 0 < -int(cut.sizeDelta) < size_before
+    assert int(system.admin.positions(account, market).size) == size_before + int(cut.sizeDelta)
+    assert abs(int(system.admin.poolAssets()) - value_before) <= ROUNDING  # ADL moves no value
+
+    attack.set_price(ETH, 2_496)
+    attack.advance(60)
+    assert int(system.admin.poolAssets()) > 0
+    close = attack.trade(trader, account, ETH, -int(system.admin.positions(account, market).size))
+    assert not list(close.events.filter(system.engine.ProfitUnpaid))
+    assert int(system.admin.ledger().poolCash) > 0
+    assert _cash_backing(system) >= 0
+    system.engine.withdraw(bystander, system.quote, 500_000 * USDC, other, sender=other)
+    assert int(system.quote.balanceOf(other)) == 500_000 * USDC
+    value = _new_lp_deposit_value(attack, system, actors["attacker"], 300_000)
+    assert 300_000 * USDC - FEE - ROUNDING <= value <= 300_000 * USDC
+
+
+def test_adl_refuses_what_it_must_not_cut(system, attack, actors):
+    """Every condition the contract checks, each with its named error and nothing moved: the
+    trigger, the side, the profit, an entry listed after the target was reached; and the
+    thresholds' bounds and role."""
+    trader, other, lp, keeper = (actors[k] for k in ("trader", "trader2", "honest", "keeper"))
+    attack.fund_pool(lp, 1_000_000)
+    account = attack.open_account(trader)
+    attack.deposit(trader, account, "quote", 200_000 * USDC)
+    attack.trade(trader, account, ETH, 300 * WAD)
+    second = attack.open_account(trader, 1)
+    attack.deposit(trader, second, "quote", 200_000 * USDC)
+    attack.trade(trader, second, ETH, 100 * WAD)
+    short = attack.open_account(other)
+    attack.deposit(other, short, "quote", 200_000 * USDC)
+    attack.trade(other, short, ETH, -10 * WAD)
+    market = system.market_ids[ETH]
+    attack.set_price(ETH, 2_200)
+    attack.advance(60)
+    _redeem_to_reserve(attack, system, lp)
+    attack.set_price(ETH, 2_400)
+    attack.advance(60)
+    late = attack.open_account(other, 1)
+    attack.deposit(other, late, "quote", 100_000 * USDC)
+    attack.set_price(ETH, 2_400)
+    assert _adl_factor(system) > ADL_TRIGGER
+
+    engine = system.engine
+    with ape.reverts(engine.AdlWrongSide, accountId=short):
+        engine.autoDeleverage(market, [short], sender=keeper)
+    with ape.reverts(engine.AdlWrongSide, accountId=late):
+        engine.autoDeleverage(market, [late], sender=keeper)  # no position
+    with ape.reverts(engine.AdlOvercut, accountId=second):
+        engine.autoDeleverage(market, [account, second], sender=keeper)  # the first suffices
+    with ape.reverts(engine.UnknownMarket):
+        engine.autoDeleverage(9, [account], sender=keeper)
+    size = int(system.admin.positions(account, market).size)
+    assert size == 300 * WAD  # nothing moved
+
+    with ape.reverts(engine.AccessControlUnauthorizedAccount):
+        engine.setAdlParams(ADL_TRIGGER, ADL_TARGET, sender=keeper)
+    for trigger, target in ((WAD, 0), (ADL_TARGET, ADL_TARGET), (WAD + 1, ADL_TARGET)):
+        with ape.reverts():
+            govern(system, [(engine, "setAdlParams", trigger, target)])
+    assert tuple(engine.adlParams()) == (ADL_TRIGGER, ADL_TARGET)

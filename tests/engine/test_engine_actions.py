@@ -238,7 +238,9 @@ def test_exposure_bound_stops_new_net_exposure_only(
     admin.setMarketParams(0, market_tuple(ETH_MARKET, exposure_ratio=WAD // 10), sender=deployer)
     book.trade(funded_trader, 0, 16 * WAD, MAX, sender=trader)
     bound = cash * 10**12 // 10
-    with ape.reverts(engine.PoolExposureExceeded, marketId=0, exposure=17 * 3_000 * WAD, bound=bound):
+    with ape.reverts(
+        engine.PoolExposureExceeded, marketId=0, exposure=17 * 3_000 * WAD, bound=bound
+    ):
         book.trade(funded_trader, 0, WAD, MAX, sender=trader)
     engine.openAccount(0, sender=other)
     usdc.mint(other, 50_000 * USDC, sender=deployer)

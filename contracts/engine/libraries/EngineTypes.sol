@@ -77,6 +77,14 @@ struct Market {
     int64 fundingRate;
 }
 
+/// @notice Auto-deleveraging thresholds (WAD): a market's traders' PnL as a share of the pool's
+/// value without the traders' PnL; ADL may run while the share is above `trigger` and reduces it
+/// to at most `target` (docs/pool.md, "Auto-deleveraging"). One slot.
+struct AdlParams {
+    uint64 trigger;
+    uint64 target;
+}
+
 /// @notice Governance input for a market (all WAD; the cap and the skew scale are sizes in WAD,
 /// the funding velocity is WAD per day per day, the funding rate bound WAD per day).
 struct MarketParams {
