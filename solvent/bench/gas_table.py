@@ -56,6 +56,10 @@ GAS_LINES: tuple[GasLine, ...] = (
     GasLine("engine.fill_close", "the engine's fill closing a position (order book's call)"),
     GasLine("engine.liquidate_partial", "partial liquidation (positions only)", None),
     GasLine(
+        "engine.auto_deleverage",
+        "auto-deleveraging step: one position cut to the target (the cut found by bisection)",
+    ),
+    GasLine(
         "engine.liquidate_handoff_2pos_2col",
         "liquidation, 2 positions + 2 collaterals, hand-off to the minimal test liquidator",
         300_000,

@@ -96,6 +96,17 @@ class Attack:
     def health(self, account: int) -> Any:
         return self.system.admin.healthOf([account])[0]
 
+    def allow_exposure(self, ratio: str) -> None:
+        """Raises every market's exposure bound (`maxExposureRatio`, config/local.yaml: the net
+        notional of a market at most 1x the pool's cash) through the timelock, with `ape run
+        govern`'s plan. For replays whose set-up carries more net exposure than that: each then
+        exercises the defence it is about, not the bound, which alone would refuse its trade."""
+        from solvent.governance import govern
+        from solvent.ops import govern as gov
+
+        entries = [(f"market.{key}.max_exposure_ratio", ratio) for key in self.system.market_ids]
+        govern(self.system, gov.plan(self.system, entries).calls, chain=self.chain)
+
 
 @pytest.fixture(scope="module")
 def attack(system, chain, deployer) -> Attack:

@@ -292,6 +292,7 @@ def test_a_hedged_pair_pays_funding_as_modelled(system, config, attack, accounts
     the short, on the minority side, receives. Both settle exactly what the model says, and the
     pool receives what they pay net."""
     lp, long_owner, short_owner = accounts[2], accounts[5], accounts[6]
+    attack.allow_exposure("2.5")  # 5,000 ETH ($10M) against the $5M pool
     attack.fund_pool(lp, 5_000_000)
     long_id = attack.open_account(long_owner)
     short_id = attack.open_account(short_owner)

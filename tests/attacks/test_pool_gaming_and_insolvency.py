@@ -33,7 +33,6 @@ import pytest
 from solvent import orders
 from solvent import pool as lp_flow
 from solvent.governance import govern
-from solvent.ops import govern as gov
 
 WAD = 10**18
 USDC = 10**6
@@ -67,16 +66,6 @@ def _lp_value(system, lp) -> int:
     shares = int(pool.balanceOf(lp)) + int(pool.pendingRedeemRequest(0, lp))
     escrow = int(pool.pendingDepositRequest(0, lp)) + int(pool.maxWithdraw(lp))
     return int(system.quote.balanceOf(lp)) + escrow + int(pool.convertToAssets(shares))
-
-
-def _allow_exposure(system, ratio: str) -> None:
-    """The issue's set-ups of the first three attacks carry more net exposure than the pool's
-    exposure bound allows (config/local.yaml: the net notional of a market at most 1x the pool's
-    cash): governance raises the bound first (`ape run govern`'s plan, through the timelock), so
-    each replay exercises the defence it is about, not the bound, which alone would refuse the
-    set-up's trade."""
-    entries = [(f"market.{key}.max_exposure_ratio", ratio) for key in system.market_ids]
-    govern(system, gov.plan(system, entries).calls)
 
 
 def _open_long(attack, owner, market: str, margin_usd: int, size: int) -> int:
@@ -169,7 +158,7 @@ def test_exit_before_a_known_print_bears_its_share(system, attack, actors, updat
     code: attacker $0, honest $80,000.00). Now the exit is priced at the first round at or after
     request + 15 s, which is the update or later: each LP bears its pro-rata share (after:
     $39,999.998 attacker, $39,999.987 honest, both landing cases)."""
-    _allow_exposure(system, "2.5")
+    attack.allow_exposure("2.5")
     attacker, honest = actors["attacker"], actors["honest"]
     attack.fund_pool(attacker, LP_USD)
     attack.fund_pool(honest, LP_USD)
@@ -206,7 +195,7 @@ def test_just_in_time_deposit_before_a_known_drop_gains_nothing(system, attack, 
     issue; this set-up on the landed code: $147,972.04). Now the deposit is priced at the first
     round at or after request + 15 s, the print: the depositor buys after the gain and takes
     nothing of it."""
-    _allow_exposure(system, "7")
+    attack.allow_exposure("7")
     attacker, honest = actors["attacker"], actors["honest"]
     attack.fund_pool(honest, LP_USD)
     _open_long(attack, actors["trader"], BTC, 1_500_000, 100 * WAD)
@@ -274,7 +263,7 @@ def test_insurance_redeem_then_trigger_is_refused(system, attack, actors):
     (the issue). Now the redemption is refused while an account is liquidatable or debt is under
     auction (`LossPending`); after the liquidation the staker bears its share of the loss (after:
     the fund lost $22,249.37; each staker ends at $88,925.35)."""
-    _allow_exposure(system, "1.5")
+    attack.allow_exposure("1.5")
     staker, honest = actors["staker"], actors["honest"]
     attack.fund_pool(honest, LP_USD)
     attack.fund_insurance(staker, 100_000)
@@ -305,7 +294,7 @@ def test_deposit_before_fee_sweep_dilutes_nobody(system, attack, actors):
     just before `sweepInsuranceFees` took a share of them (this set-up on the landed code: $200.57
     of $401.14 of fees). Now every deposit and exit sweeps them in first: the depositor's shares
     are worth what it paid (after: it gets back $99,999.99 of $100,000)."""
-    _allow_exposure(system, "5")
+    attack.allow_exposure("5")
     staker, attacker = actors["staker"], actors["attacker"]
     attack.fund_pool(actors["honest"], LP_USD)
     attack.fund_insurance(staker, 100_000)

@@ -173,6 +173,7 @@ def test_governance_lists_only_what_the_oracle_knows(system, project, attack):
         0,
         0,
         0,
+        WAD,
     )
     with ape.reverts(system.admin.OracleUnknownAsset, asset=stray):
         govern(system, [(system.admin, "listCollateral", stray, WAD // 2, WAD // 2, 10**24)])
