@@ -170,3 +170,39 @@ def trade(
     chain.mine(timestamp=max(target, chain.pending_timestamp))
     publish_current_round(protocol, market, publisher)
     return settle(protocol, settler, oid, market)
+
+
+class OrderCancelled(AssertionError):
+    """The order book cancelled a settled order instead of filling it: its `reason` code and the
+    engine's refusal (`engine_error`, ABI-encoded; empty when the book refused it itself)."""
+
+    def __init__(self, receipt: Any, order_id: int, reason: int, engine_error: bytes) -> None:
+        super().__init__(f"order {order_id} cancelled: reason {reason}, 0x{engine_error.hex()}")
+        self.receipt, self.order_id, self.reason, self.engine_error = (
+            receipt,
+            order_id,
+            reason,
+            engine_error,
+        )
+
+
+def trade_filled(
+    protocol: Any,
+    chain: Any,
+    owner: Any,
+    account_id: int,
+    market: str,
+    size_delta: int,
+    operator: Any,
+) -> Any:
+    """`trade` with `operator` publishing the round and settling (it earns the settlement fee);
+    raises `OrderCancelled` when the order book cancelled the order instead of filling it.
+    Returns the settlement's receipt."""
+    receipt = trade(
+        protocol, chain, owner, account_id, market, size_delta, settler=operator, publisher=operator
+    )
+    for event in receipt.events.filter(protocol.orders.OrderCancelled):
+        raise OrderCancelled(
+            receipt, int(event.orderId), int(event.reason), bytes(event.engineError)
+        )
+    return receipt

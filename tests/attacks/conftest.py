@@ -66,20 +66,15 @@ class Attack:
         """Trades through the order book, as every trade now goes: commit, let the settlement
         delay pass, publish a fresh round at the current price on the market's mock feeds,
         settle (the deployer settles and earns the settlement fee). A fill the order book
-        cancels is raised as the engine's error (or `OrderNotFilled`), so a refused trade still
-        reads as a revert. Returns the settlement's receipt."""
-        receipt = orders.trade(
-            self.system,
-            self.chain,
-            owner,
-            account,
-            market,
-            size_wad,
-            settler=self.deployer,
-            publisher=self.deployer,
-        )
-        _raise_if_cancelled(self.system, receipt)
-        return receipt
+        cancels is raised as the engine's error (or `solvent.orders.OrderCancelled`), so a
+        refused trade still reads as a revert. Returns the settlement's receipt."""
+        try:
+            return orders.trade_filled(
+                self.system, self.chain, owner, account, market, size_wad, self.deployer
+            )
+        except orders.OrderCancelled as cancelled:
+            _raise_engine_error(self.system, cancelled)
+            raise
 
     def set_price(self, key: str, usd: float, secondary: bool = True) -> None:
         """Writes the price into the primary feed (and the secondary, unless told not to)."""
@@ -116,20 +111,13 @@ def attack(system, chain, deployer) -> Attack:
 # ------------------------------------------------------------------ orders (issue 14)
 
 
-class OrderNotFilled(AssertionError):
-    """The order book cancelled an order for a reason other than the engine's refusal."""
-
-
-def _raise_if_cancelled(system: Protocol, receipt: Any) -> None:
-    """Re-raises the engine's refusal carried by an `OrderCancelled` event as that error
-    (an instance of `system.engine.<Error>`), so `ape.reverts(system.engine.X)` matches it."""
-    cancelled = list(receipt.events.filter(system.orders.OrderCancelled))
-    if not cancelled:
-        return
-    event = cancelled[0]
-    data = bytes(event.engineError)
+def _raise_engine_error(system: Protocol, cancelled: orders.OrderCancelled) -> None:
+    """Re-raises the engine's refusal carried by the cancellation as that error (an instance of
+    `system.engine.<Error>`), so `ape.reverts(system.engine.X)` matches it; returns when the order
+    book refused the order itself (the caller re-raises `OrderCancelled`)."""
+    data = cancelled.engine_error
     if not data:
-        raise OrderNotFilled(f"order {event.orderId} cancelled: reason {event.reason}")
+        return
     from eth_abi import decode
     from eth_utils import keccak, to_checksum_address
 
@@ -140,5 +128,4 @@ def _raise_if_cancelled(system: Protocol, receipt: Any) -> None:
                 i.name: to_checksum_address(v) if i.canonical_type == "address" else v
                 for i, v in zip(abi.inputs, values, strict=True)
             }
-            raise getattr(system.engine, abi.name)(abi, inputs, txn=receipt)
-    raise OrderNotFilled(f"order {event.orderId} refused by the engine: 0x{data.hex()}")
+            raise getattr(system.engine, abi.name)(abi, inputs, txn=cancelled.receipt)

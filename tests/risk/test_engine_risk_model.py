@@ -47,19 +47,9 @@ class Desk:
         return account
 
     def trade(self, owner: Any, account: int, size: int, market: str = "WETH") -> Any:
-        receipt = orders.trade(
-            self.system,
-            self.chain,
-            owner,
-            account,
-            market,
-            size,
-            settler=self.deployer,
-            publisher=self.deployer,
+        return orders.trade_filled(
+            self.system, self.chain, owner, account, market, size, self.deployer
         )
-        cancelled = list(receipt.events.filter(self.system.orders.OrderCancelled))
-        assert not cancelled, f"order cancelled: {cancelled[0]}"
-        return receipt
 
     def set_eth(self, usd: float) -> None:
         self.set_prices({"WETH": usd})
