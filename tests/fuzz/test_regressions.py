@@ -208,3 +208,38 @@ def standard_healthy_model_not(machine: ProtocolMachine, trader: int) -> None:
         assert m is not None
         healths.append(ref.health(m.maintenance_equity, m.maintenance_requirement, debt))
     assert healths[0] >= 10**18 > healths[1], healths
+
+
+@pytest.mark.parametrize("leverage", [2, 5])
+def test_the_pool_cash_bounds_the_exposure_and_pays_the_profit(fast_driver, fuzz_system, leverage):
+    """Issue 15 through the machine (`squeeze=True`): two traders long ETH and BTC, the LP
+    redeems 99.9% of what the pool may pay out, so the cash left is about a tenth of the traders'
+    net notional. The second trader's 10% addition grows |net| beyond `maxExposureRatio` x the
+    cash: refused `PoolExposureExceeded`, with the exposure and bound the shadow computes at the
+    cash the fill saw. Both prices rise 30% and the first trader closes: its profit is above the
+    cash, which pays what it holds; the rest is `ProfitUnpaid`, the amount the replay predicts.
+    Every step checks the replayed pool cash and quotes against the chain's to the unit."""
+    machine = ProtocolMachine.bind(fast_driver, fuzz_system)()
+    try:
+        machine.open_positions(
+            weth=100_000,
+            quote=0,
+            leverage=leverage,
+            long=True,
+            crash=False,
+            withdraw_share=0,
+            squeeze=True,
+        )
+        machine.protocol_keeps_its_promises()
+        counts = machine.shadow.counts
+        assert machine.branches.get("pool.executeRedeem:ok", 0) == 1
+        assert counts.get("fill:PoolExposureExceeded", 0) == 1
+        assert counts.get("FillRefused:PoolExposureExceeded", 0) == 1
+        assert counts.get("ProfitUnpaid:fill", 0) == 1 == counts.get("ProfitUnpaid", 0)
+        assert counts.get("credit:capped", 0) == 1
+        assert counts.get("exposure:bound-held", 0) == 2  # the two opening fills
+        assert counts.get("cash:replayed", 0) >= 5
+        ledger = machine.state.ledger
+        assert ledger.poolCash == 0  # the close took every unit of the pool's cash, no more
+    finally:
+        machine.teardown()
