@@ -48,14 +48,24 @@ CASH_EVENTS = frozenset(
         "PoolDeposit",
         "PoolWithdrawal",
         "Deposited",
+        "Withdrawn",
+        "InsuranceFeesSwept",
         "RiskModelChosen",
     }
 )
 # Transactions whose every quote move the replay sees in the engine's events (others end it):
 # `(target, function)`, or a target whose every function qualifies.
-CASH_TARGETS = frozenset({"orders", "pool", "exchange", "feed.WETH", "feed.WBTC"})
+CASH_TARGETS = frozenset({"orders", "pool", "fund", "exchange", "feed.WETH", "feed.WBTC"})
 CASH_TARGETS |= {"feed2.WETH", "feed2.WBTC"}
-CASH_CALLS = frozenset({("engine", "deposit"), ("admin", "setRiskModel"), ("engine", "liquidate")})
+CASH_CALLS = frozenset(
+    {
+        ("engine", "deposit"),
+        ("engine", "withdraw"),
+        ("engine", "liquidate"),
+        ("admin", "setRiskModel"),
+        ("admin", "sweepInsuranceFees"),
+    }
+)
 
 
 def replays_cash(call: tuple[str, str] | None) -> bool:
@@ -348,8 +358,7 @@ class Shadow:
         its (target, function), which says whether the cash replay can follow it."""
         if not replays_cash(call):
             self.cash = None
-        if self.cash is not None:
-            self.order_cash = self.cash.pool_cash
+        self.order_cash = self.cash.pool_cash if self.cash is not None else None
         codec = self.system.codec
         engine, fund = codec.address("engine").lower(), codec.address("fund").lower()
         pool, liquidator = codec.address("pool").lower(), codec.address("liquidator").lower()
@@ -438,7 +447,7 @@ class Shadow:
         if c is None:
             return
         if name not in CASH_EVENTS:
-            self.cash = None
+            self.cash, self.order_cash = None, None
         elif name == "InterestCharged":
             c.move(a.accountId, -a.amount)
         elif name == "FundingSettled":  # a fill credits it with its PnL (`Traded`)
@@ -452,15 +461,17 @@ class Shadow:
             c.lend(-a.amount)
         elif name == "PoolWithdrawal":
             c.lend(a.amount)
-        elif (
-            name == "Deposited"
-            and str(a.token).lower() == self.system.codec.address("quote").lower()
-        ):
+        elif name == "Withdrawn" and self._is_quote(a.token):  # from a positive balance only
+            c.quotes[a.accountId] -= a.amount
+        elif name == "Deposited" and self._is_quote(a.token):
             if c.quotes[a.accountId] >= 0:
                 c.quotes[a.accountId] += a.amount
             else:  # a repayment passes through the pool's cash, then settles like any change
                 c.lend(-a.amount)
                 c.move(a.accountId, a.amount)
+
+    def _is_quote(self, token: str) -> bool:
+        return str(token).lower() == self.system.codec.address("quote").lower()
 
     def _fill(self, a: Record) -> None:
         """A settled order's fill (its price and fee were checked by `_check_settlement`). With
