@@ -112,9 +112,16 @@ class ProtocolMachine(RuleBasedStateMachine):
         outcome = self.driver.transact(sender, target, fn, *args)
         self.step_transactions += 1
         if outcome.ok:
-            self.shadow.apply(outcome, before)
+            self.shadow.apply(outcome, before, (target, fn))
         self.branch(f"{target}.{fn}:{'ok' if outcome.ok else outcome.error}")
         return outcome
+
+    def _read(self) -> State:
+        """A read of the chain mid-step: the state the next transactions are judged on, and the
+        point the cash replay is checked against the chain and restarts from."""
+        self.state = read_state(self.driver, self.system)
+        self.shadow.sync_cash(self.state)
+        return self.state
 
     def branch(self, name: str) -> None:
         self.branches[name] = self.branches.get(name, 0) + 1
@@ -140,6 +147,7 @@ class ProtocolMachine(RuleBasedStateMachine):
         hole_full=st.booleans(),
         pending_withdraw_share=st.sampled_from((0, 0, PPM // 2, 3 * PPM // 4)),
         on_portfolio=st.booleans(),
+        squeeze=st.sampled_from((False, False, True)),
     )
     def open_positions(
         self,
@@ -152,6 +160,7 @@ class ProtocolMachine(RuleBasedStateMachine):
         hole_full: bool = False,
         pending_withdraw_share: int = 0,
         on_portfolio: bool = False,
+        squeeze: bool = False,
     ) -> None:
         """Two traders start collateralized and leveraged (one in each market), so that price
         moves make accounts liquidatable within a few steps; leverage above the initial margin
@@ -159,7 +168,8 @@ class ProtocolMachine(RuleBasedStateMachine):
         settled after the delay and a round; with `pending_withdraw_share` the first trader
         withdraws while its order waits, so the fill's margin check is the only one left. With
         `on_portfolio` the first trader chooses the portfolio model first (idle: always
-        accepted), so its fill, withdrawals and liquidation are the model's verdicts."""
+        accepted), so its fill, withdrawals and liquidation are the model's verdicts. With
+        `squeeze` the pool's cash is squeezed under the open positions (`squeeze_pool`)."""
         if on_portfolio:
             self.choose_model(TRADERS[0], portfolio=True)
         for trader, market in ((TRADERS[0], 0), (TRADERS[1], 1)):
@@ -178,20 +188,22 @@ class ProtocolMachine(RuleBasedStateMachine):
             self._commit(trader, market, size if long else -size, MAX_UINT if long else 0)
         if opening := self.shadow.orders.pending.get(order_id(TRADERS[0], 0)):
             self._cancel_live(opening)
-        self.state = read_state(self.driver, self.system)
+        self._read()
         if pending_withdraw_share:
             self.withdraw(TRADERS[0], "WETH", pending_withdraw_share)
         for market in (0, 1):
             self.publish_after_delay(market)
         for trader, market in ((TRADERS[0], 0), (TRADERS[1], 1)):
-            self.state = read_state(self.driver, self.system)
+            self._read()
             self.shadow.quotes = {a: self.state.accounts[a].quoteBalance for a in TRADERS}
             if order := self.shadow.orders.pending.get(order_id(trader, market)):
                 self._settle(order)
                 self._run_judgements(read_state(self.driver, self.system))
-        self.state = read_state(self.driver, self.system)
+        self._read()
         if withdraw_share:  # the first risk increase of a fresh position: a withdrawal
             self.withdraw(TRADERS[0], "WETH", withdraw_share)
+        if squeeze:
+            self.squeeze_pool(long)
         if crash:  # half the examples start with a gap against the positions and liquidations
             # The opening trades took their risk at the prices before the gap: judge them there.
             self.protocol_keeps_its_promises()
@@ -199,14 +211,46 @@ class ProtocolMachine(RuleBasedStateMachine):
                 self._set_price(
                     asset, self.feed_prices[asset] * (5_000 if long else 16_000) // 10_000
                 )
-            self.state = read_state(self.driver, self.system)
+            self._read()
             if hole_full:  # the crash meets a full Hole: the lots must wait in the queue
                 self.set_global_hole(True)
             for trader in TRADERS[:2]:
+                self._read()  # each liquidation is planned on the pool's cash it meets
                 self.liquidate(trader)
-            self.state = read_state(self.driver, self.system)
+            self._read()
             for pick in range(len(self.state.auctions)):  # a taker asking below the price
                 self.take(pick, PPM // 2, honest=False)
+
+    def squeeze_pool(self, long: bool) -> None:
+        """Issue 15's two rules, reached in every example that asks: the LP redeems (request,
+        a minute, fresh rounds, the keeper's execution, the claim) 99.9% of what the pool
+        may pay out (`poolWithdrawable`: the cash less the traders' profit and 10% of their net
+        notional), so the cash is left near a tenth of the open net notional. The second trader
+        then adds 10% to its position: the fill grows |net| beyond the bound and is refused
+        `PoolExposureExceeded`. Both prices then move 30% the positions' way and the first
+        trader closes: its profit is above the cash left, so part of it is `ProfitUnpaid` (a
+        crash, when the example asks for one, comes after, against the second trader)."""
+        lp = self.system.actors[LP]
+        views = [_call("pool", "balanceOf", lp), _call("pool", "totalAssets")]
+        shares, assets, withdrawable = self.driver.views(
+            [*views, _call("admin", "poolWithdrawable")]
+        )
+        if any(isinstance(v, Reverted) for v in (shares, assets, withdrawable)) or not assets:
+            return
+        self.lp_request_redeem(min(PPM, int(withdrawable) * 999 * PPM // (1_000 * int(assets))))
+        self.pass_time(60)
+        self.refresh_feeds()
+        self.lp_execute(deposit=False)
+        self._read()
+        second = self.state.positions[(TRADERS[1], 1)].size
+        if second:
+            self.trade_now(TRADERS[1], 1, second // 10)
+            self.protocol_keeps_its_promises()  # the refused fill is judged where it happened
+        for asset in ASSETS:
+            self._set_price(asset, self.feed_prices[asset] * (13_000 if long else 7_000) // 10_000)
+        if first := self._read().positions[(TRADERS[0], 0)].size:
+            self.trade_now(TRADERS[0], 0, -first)
+        self._read()
 
     # ------------------------------------------------------------------ traders
 
@@ -477,7 +521,7 @@ class ProtocolMachine(RuleBasedStateMachine):
             return Outcome(False, error="commit refused")
         self.publish_after_delay(market)
         # The step's earlier transactions moved balances: the settlement is judged on a fresh read.
-        self.state = read_state(self.driver, self.system)
+        self._read()
         self.shadow.quotes = {a: self.state.accounts[a].quoteBalance for a in TRADERS}
         order = self.shadow.orders.pending[order_id(trader, market)]
         if len(self._batch_with(order)) > 1:

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 from solvent import margin as ref
 from solvent.abi import Record
+from solvent.fuzz.cash import CashReplay, exposure_check
 from solvent.fuzz.driver import Outcome, Reverted
 from solvent.fuzz.orders import OrderShadow, PendingOrder, Round, order_id
 from solvent.fuzz.state import TOKENS, State
@@ -26,12 +27,56 @@ FILL_REFUSALS = frozenset(
     {
         "InsufficientMargin",
         "OpenInterestCapExceeded",
+        "PoolExposureExceeded",
         "RiskIncreasePaused",
         "RiskIncreaseBlockedByOracle",
         "AccountUnderAuction",
         "PriceUnavailable",
     }
 )
+
+
+# The engine's events the cash replay follows (solvent.fuzz.cash); any other engine event ends
+# the replay until the next read (`Shadow.sync_cash`).
+CASH_EVENTS = frozenset(
+    {
+        "InterestCharged",
+        "FundingSettled",
+        "ProfitUnpaid",
+        "Traded",
+        "OrderFeeCharged",
+        "PoolDeposit",
+        "PoolWithdrawal",
+        "Deposited",
+        "Withdrawn",
+        "InsuranceFeesSwept",
+        "RiskModelChosen",
+    }
+)
+# Transactions whose every quote move the replay sees in the engine's events (others end it):
+# `(target, function)`, or a target whose every function qualifies.
+CASH_TARGETS = frozenset({"orders", "pool", "fund", "exchange", "feed.WETH", "feed.WBTC"})
+CASH_TARGETS |= {"feed2.WETH", "feed2.WBTC"}
+CASH_CALLS = frozenset(
+    {
+        ("engine", "deposit"),
+        ("engine", "withdraw"),
+        ("engine", "liquidate"),
+        ("admin", "setRiskModel"),
+        ("admin", "sweepInsuranceFees"),
+    }
+)
+
+
+def replays_cash(call: tuple[str, str] | None) -> bool:
+    """Whether a transaction's quote moves are all in the engine events the replay follows."""
+    return call is not None and (call[0] in CASH_TARGETS or call in CASH_CALLS)
+
+
+def exposure_error_args(data: bytes) -> tuple[int, int, int]:
+    """`PoolExposureExceeded(marketId, exposure, bound)`'s arguments (three static words)."""
+    words = bytes(data)[4:]
+    return tuple(int.from_bytes(words[32 * i : 32 * i + 32], "big") for i in range(3))  # type: ignore[return-value]
 
 
 # The engine's events whose account's model the campaign counts (`portfolio:<event>`).
@@ -256,6 +301,14 @@ class Shadow:
     previous: State | None = None  # the last read checked
     auction_prices: dict[int, tuple[int, int]] = field(default_factory=dict)
     counts: dict[str, int] = field(default_factory=dict)
+    # The pool's cash and the quote balances replayed since the last read (None: a transaction
+    # moved them in a way the replay does not follow; the next read starts it again).
+    cash: CashReplay | None = None
+    # Cash at the start of the order being settled (a refused fill's exposure check saw it).
+    order_cash: int | None = None
+    # Funding settled and profit left unpaid by a fill not yet booked (its `Traded` comes last).
+    fill_funding: dict[int, int] = field(default_factory=dict)
+    fill_unpaid: dict[int, int] = field(default_factory=dict)
 
     @classmethod
     def start(cls, system: FuzzSystem, state: State) -> Shadow:
@@ -271,16 +324,41 @@ class Shadow:
                 system.orders,
                 {m: [Round(*state.rounds[info.asset])] for m, info in system.markets.items()},
             ),
+            cash=CashReplay(
+                state.ledger.poolCash, {a: state.accounts[a].quoteBalance for a in TRADERS}
+            ),
         )
+
+    def sync_cash(self, state: State) -> None:
+        """The pool's cash and every quote balance replayed since the last read equal the chain's
+        (when the replay followed every transaction since); then the replay restarts from
+        `state`, which must be a read of the chain as it is now."""
+        if self.cash is not None:
+            got = (state.ledger.poolCash, {a: state.accounts[a].quoteBalance for a in TRADERS})
+            want = (self.cash.pool_cash, {a: self.cash.quotes[a] for a in TRADERS})
+            require(got == want, f"poolCash and quotes on chain {got}, replayed {want}")
+            for _, gain, paid in self.cash.credits:
+                self.count("credit:paid-in-full" if paid == gain else "credit:capped")
+            self.count("cash:replayed")
+        self.cash = CashReplay(
+            state.ledger.poolCash, {a: state.accounts[a].quoteBalance for a in TRADERS}
+        )
+        self.order_cash, self.fill_funding, self.fill_unpaid = None, {}, {}
 
     def count(self, name: str) -> None:
         self.counts[name] = self.counts.get(name, 0) + 1
 
     # ------------------------------------------------------------------ transactions
 
-    def apply(self, outcome: Outcome, before: State | None = None) -> None:
+    def apply(
+        self, outcome: Outcome, before: State | None = None, call: tuple[str, str] | None = None
+    ) -> None:
         """Books a successful transaction's events. `before`: the read the transaction was sent
-        on (a liquidation is planned from it and the charges the transaction settled)."""
+        on (a liquidation is planned from it and the charges the transaction settled); `call`:
+        its (target, function), which says whether the cash replay can follow it."""
+        if not replays_cash(call):
+            self.cash = None
+        self.order_cash = self.cash.pool_cash if self.cash is not None else None
         codec = self.system.codec
         engine, fund = codec.address("engine").lower(), codec.address("fund").lower()
         pool, liquidator = codec.address("pool").lower(), codec.address("liquidator").lower()
@@ -303,6 +381,8 @@ class Shadow:
             ):
                 self._check_settlement(settlements[checked])
                 checked += 1
+            if e.address == engine:
+                self._replay_cash(e.name, a)
             if e.address == book and e.name == "OrderCommitted":
                 self._committed(a)
             elif e.address == book and e.name == "OrderSettled":
@@ -312,7 +392,13 @@ class Shadow:
             elif e.address == engine and e.name == "Traded":
                 self._fill(a)
             elif e.address == engine and e.name == "Liquidated":
-                self._liquidated(a, self._plan(outcome, a.accountId, before))
+                plan, replay = self._plan(outcome, a.accountId, before)
+                self._liquidated(a, plan)
+                self._liquidation_unpaid(outcome, a.accountId, plan, replay)
+            elif e.address == engine and e.name == "ProfitUnpaid":
+                # The part of a profit the pool's cash could not pay stays the pool's: the book
+                # (invariant 8) moved by the whole profit where it was booked.
+                self.book += a.amount
             elif e.address == engine and e.name == "RiskModelChosen":
                 model = codec.address("portfolio_model").lower()
                 require(str(a.model).lower() in (model, ZERO_ADDRESS), f"model {a.model} chosen")
@@ -345,6 +431,8 @@ class Shadow:
                 self.fund -= a.assets
             elif e.address == pool and e.name in ("Deposit", "Withdraw"):
                 pass  # its quote moves through the engine's PoolDeposit / PoolWithdrawal
+            if e.address == book and e.name in ("OrderSettled", "OrderCancelled") and self.cash:
+                self.order_cash = self.cash.pool_cash  # what the next order's fill sees
             self.count(e.name)
             if e.address == engine and e.name in PORTFOLIO_STEPS and self.models.get(a.accountId):
                 self.count(f"portfolio:{e.name}")  # a step of an account on the portfolio model
@@ -352,15 +440,78 @@ class Shadow:
             checked == len(settlements), f"{len(settlements) - checked} settlements without a fill"
         )
 
+    def _replay_cash(self, name: str, a: Record) -> None:
+        """Moves the replayed cash and quotes by one engine event (`Traded` in `_fill`, which
+        needs the positions before it); an event the replay does not follow ends it."""
+        c = self.cash
+        if c is None:
+            return
+        if name not in CASH_EVENTS:
+            self.cash, self.order_cash = None, None
+        elif name == "InterestCharged":
+            c.move(a.accountId, -a.amount)
+        elif name == "FundingSettled":  # a fill credits it with its PnL (`Traded`)
+            self.fill_funding[a.accountId] = self.fill_funding.get(a.accountId, 0) + a.amount
+        elif name == "ProfitUnpaid":  # emitted before the fill's `Traded`
+            self.fill_unpaid[a.accountId] = self.fill_unpaid.get(a.accountId, 0) + a.amount
+        elif name == "OrderFeeCharged":  # the settler's pay: the pool lends what quote lacks
+            c.move(a.accountId, -a.fee)
+            c.lend(a.fee)
+        elif name == "PoolDeposit":
+            c.lend(-a.amount)
+        elif name == "PoolWithdrawal":
+            c.lend(a.amount)
+        elif name == "Withdrawn" and self._is_quote(a.token):  # from a positive balance only
+            c.quotes[a.accountId] -= a.amount
+        elif name == "Deposited" and self._is_quote(a.token):
+            if c.quotes[a.accountId] >= 0:
+                c.quotes[a.accountId] += a.amount
+            else:  # a repayment passes through the pool's cash, then settles like any change
+                c.lend(-a.amount)
+                c.move(a.accountId, a.amount)
+
+    def _is_quote(self, token: str) -> bool:
+        return str(token).lower() == self.system.codec.address("quote").lower()
+
     def _fill(self, a: Record) -> None:
-        """A settled order's fill (its price and fee were checked by `_check_settlement`)."""
+        """A settled order's fill (its price and fee were checked by `_check_settlement`). With
+        the cash replayed, the exposure bound is checked at the fill (issue 15: a risk-increasing
+        fill that grew |net| kept it within the bound) and its credit replayed: the insurance cut
+        leaves the pool's cash, then PnL less fee and funding is credited as far as the cash
+        pays it, the rest `ProfitUnpaid` (the chain's amount must be the replay's)."""
         key = (a.accountId, a.marketId)
         size, open_notional = self.positions[key]
         new_open, realized = ref.apply_fill(size, open_notional, a.sizeDelta, a.price)
         info = self.system.markets[a.marketId]
         require(realized == a.realizedPnl, f"trade realized {a.realizedPnl}, model {realized}")
-        self.positions[key] = (size + a.sizeDelta, new_open)
         cut = ref.insurance_cut(a.fee, info.insurance_fee_share)
+        c = self.cash
+        if c is not None:
+            check = exposure_check(
+                size,
+                self.skew(a.marketId),
+                a.sizeDelta,
+                a.price,
+                c.pool_cash,
+                info.max_exposure_ratio,
+            )
+            if check is not None:
+                require(
+                    not check.exceeded,
+                    f"fill {a.accountId}/{a.marketId} accepted with the traders' net notional "
+                    f"{check.exposure} above the bound {check.bound} (poolCash {c.pool_cash})",
+                )
+                self.count("exposure:bound-held")
+            c.lend(cut)
+            delta = ref.to_quote_floor(realized) - a.fee - self.fill_funding.pop(a.accountId, 0)
+            unpaid = c.pay(a.accountId, delta)
+            got = self.fill_unpaid.pop(a.accountId, 0)
+            require(got == unpaid, f"fill {a.accountId}/{a.marketId}: unpaid {got}, model {unpaid}")
+            if unpaid:
+                self.count("ProfitUnpaid:fill")
+        else:
+            self.count("exposure:unreplayed")
+        self.positions[key] = (size + a.sizeDelta, new_open)
         self.book += a.fee - cut - ref.to_quote_floor(realized)
 
     # ------------------------------------------------------------------ orders
@@ -449,18 +600,76 @@ class Shadow:
             error = self.system.codec.error_name(bytes(a.engineError))
             require(error in FILL_REFUSALS, f"order {a.orderId}: fill refused with {error}")
             self.count(f"FillRefused:{error}")
+            assert q.fill_price is not None
+            self._judge_exposure(order, q.fill_price, error, bytes(a.engineError))
 
-    def _plan(self, outcome: Outcome, account: int, before: State | None) -> Plan | None:
+    def _judge_exposure(self, order: PendingOrder, price: int, error: str, data: bytes) -> None:
+        """A refused fill against the exposure bound at the cash its attempt saw: refused
+        `PoolExposureExceeded` only when the bound is exceeded, with the model's exposure and
+        bound; never `InsufficientMargin` (checked after it) when it is."""
+        if self.order_cash is None:
+            self.count("exposure:unreplayed")
+            return
+        size = self.positions[(order.account, order.market)][0]
+        check = exposure_check(
+            size,
+            self.skew(order.market),
+            order.size_delta,
+            price,
+            self.order_cash,
+            self.system.markets[order.market].max_exposure_ratio,
+        )
+        exceeded = check is not None and check.exceeded
+        if error == "PoolExposureExceeded":
+            want = (order.market, check.exposure, check.bound) if check else None
+            got = exposure_error_args(data)
+            require(exceeded and got == want, f"order {order.order_id}: {error}{got}, model {want}")
+            self.count("fill:PoolExposureExceeded")
+        elif error == "InsufficientMargin":
+            require(not exceeded, f"order {order.order_id}: {error} though the bound {check} fails")
+
+    def _plan(
+        self, outcome: Outcome, account: int, before: State | None
+    ) -> tuple[Plan | None, CashReplay]:
         """The model's liquidation of `account` from the read before it, with the interest and
-        funding the transaction settled first (their amounts are checked by `_settled`)."""
+        funding the transaction settled first (their amounts are checked by `_settled`); the
+        funding is credited as far as the pool's cash pays it. Returns the replayed cash too."""
         require(before is not None, f"account {account} liquidated outside a liquidation step")
         assert before is not None
-        quote = before.accounts[account].quoteBalance
+        replay = CashReplay(
+            before.ledger.poolCash, {account: before.accounts[account].quoteBalance}
+        )
+        owed = 0
+        engine = self.system.codec.address("engine").lower()
         for e in outcome.events:
-            if e.name in ("FundingSettled", "InterestCharged") and e.args.accountId == account:
-                quote -= e.args.amount
-        plan = plan_liquidation(before, self.system, account, quote)
-        return plan if isinstance(plan, Plan) else None
+            if e.address != engine or e.name not in ("FundingSettled", "InterestCharged"):
+                continue
+            if e.args.accountId == account and e.name == "InterestCharged":
+                replay.move(account, -e.args.amount)
+            elif e.args.accountId == account:
+                owed += e.args.amount
+        if owed:
+            replay.pay(account, -owed)
+        plan = plan_liquidation(before, self.system, account, replay.quotes[account])
+        return (plan if isinstance(plan, Plan) else None), replay
+
+    def _liquidation_unpaid(
+        self, outcome: Outcome, account: int, plan: Plan | None, replay: CashReplay
+    ) -> None:
+        """A liquidation credits the account's funding, then its closure's PnL, each as far as
+        the pool's cash pays it: the chain's `ProfitUnpaid` amounts are the replay's."""
+        if plan is None:
+            return
+        replay.pay(account, ref.to_quote_floor(plan.outcome.realized_pnl))
+        engine = self.system.codec.address("engine").lower()
+        got = [
+            e.args.amount
+            for e in outcome.events
+            if e.address == engine and e.name == "ProfitUnpaid" and e.args.accountId == account
+        ]
+        want = [u for u in replay.unpaid if u]
+        require(got == want, f"liquidation of {account}: unpaid {got}, model {want}")
+        self.count("ProfitUnpaid:liquidation" if want else "liquidation:paid-in-full")
 
     def _liquidated(self, a: Record, plan: Plan | None) -> None:
         require(plan is not None, f"account {a.accountId} liquidated while the model says healthy")
@@ -499,6 +708,7 @@ class Shadow:
     ) -> None:
         """Every invariant on a fresh read; `one_transaction`: the step sent a single
         transaction, so its accruals and settlements can be replayed from the previous read."""
+        self.sync_cash(state)
         if one_transaction and self.previous is not None:
             self._accruals(self.previous, state)
         self.settled = []

@@ -107,6 +107,24 @@ MUTANTS = (
         "contracts/orders/OrderBook.sol",
         "        if (block.timestamp <= expiry) revert OrderNotExpired(orderId, expiry);\n",
     ),
+    Mutant(
+        "a fill skips the exposure bound",
+        "engine",
+        "MarginEngine",
+        "contracts/engine/MarginEngine.sol",
+        "contracts/engine/EngineBase.sol",
+        "        if (increasesRisk) _requireExposureBound(market, marketId, sizeDelta, price, "
+        "ledger.poolCash);\n",
+    ),
+    Mutant(
+        "a profit is paid beyond the pool's cash",
+        "engine",
+        "MarginEngine",
+        "contracts/engine/MarginEngine.sol",
+        "contracts/engine/EngineBase.sol",
+        "            int256 cash = ledger.poolCash > 0 ? int256(ledger.poolCash) : int256(0);",
+        "            int256 cash = type(int256).max;",
+    ),
 )
 
 

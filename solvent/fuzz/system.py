@@ -38,6 +38,7 @@ class MarketInfo:
     im_scale: int
     insurance_fee_share: int
     skew_scale: int
+    max_exposure_ratio: int  # WAD: the traders' net notional at most this times the pool's cash
 
 
 @dataclass(frozen=True)
@@ -118,6 +119,7 @@ def build(project: Any, chain: Any, accounts: Any) -> FuzzSystem:
             m.imScale,
             m.insuranceFeeShare,
             m.skewScale,
+            m.maxExposureRatio,
         )
     orders = {}
     for market_id in markets:

@@ -208,3 +208,74 @@ def standard_healthy_model_not(machine: ProtocolMachine, trader: int) -> None:
         assert m is not None
         healths.append(ref.health(m.maintenance_equity, m.maintenance_requirement, debt))
     assert healths[0] >= 10**18 > healths[1], healths
+
+
+@pytest.mark.parametrize("leverage", [2, 5])
+def test_the_pool_cash_bounds_the_exposure_and_pays_the_profit(fast_driver, fuzz_system, leverage):
+    """Issue 15 through the machine (`squeeze=True`): two traders long ETH and BTC, the LP
+    redeems 99.9% of what the pool may pay out, so the cash left is about a tenth of the traders'
+    net notional. The second trader's 10% addition grows |net| beyond `maxExposureRatio` x the
+    cash: refused `PoolExposureExceeded`, with the exposure and bound the shadow computes at the
+    cash the fill saw. Both prices rise 30% and the first trader closes: its profit is above the
+    cash, which pays what it holds; the rest is `ProfitUnpaid`, the amount the replay predicts.
+    Every step checks the replayed pool cash and quotes against the chain's to the unit."""
+    machine = ProtocolMachine.bind(fast_driver, fuzz_system)()
+    try:
+        machine.open_positions(
+            weth=100_000,
+            quote=0,
+            leverage=leverage,
+            long=True,
+            crash=False,
+            withdraw_share=0,
+            squeeze=True,
+        )
+        machine.protocol_keeps_its_promises()
+        counts = machine.shadow.counts
+        assert machine.branches.get("pool.executeRedeem:ok", 0) == 1
+        assert counts.get("fill:PoolExposureExceeded", 0) == 1
+        assert counts.get("FillRefused:PoolExposureExceeded", 0) == 1
+        assert counts.get("ProfitUnpaid:fill", 0) == 1 == counts.get("ProfitUnpaid", 0)
+        assert counts.get("credit:capped", 0) == 1
+        assert counts.get("exposure:bound-held", 0) == 2  # the two opening fills
+        assert counts.get("cash:replayed", 0) >= 5
+        ledger = machine.state.ledger
+        assert ledger.poolCash == 0  # the close took every unit of the pool's cash, no more
+    finally:
+        machine.teardown()
+
+
+def test_a_liquidation_credits_its_profit_only_from_the_pool_cash(fast_driver, fuzz_system):
+    """Issue 15, a liquidation's closure: after the squeeze (the pool's cash spent to 0 by the
+    first trader's close), the second trader is 5x long BTC in profit on WETH collateral. BTC
+    gives back most of its gain and WETH halves three times: the account falls under its
+    maintenance margin (health 0.62) while its position is still in profit. The liquidation
+    closes part of it at a positive realized PnL, which the pool's empty cash cannot pay: the
+    whole credit is `ProfitUnpaid`, the amount the shadow predicts from the read before it,
+    and the liquidation's fraction and penalty still equal the model's."""
+    machine = ProtocolMachine.bind(fast_driver, fuzz_system)()
+    try:
+        steps = [
+            lambda: machine.open_positions(
+                weth=100_000,
+                quote=0,
+                leverage=5,
+                long=True,
+                crash=False,
+                withdraw_share=0,
+                squeeze=True,
+            ),
+            lambda: machine.move_price(asset="WBTC", factor=8_500),
+            lambda: machine.move_price(asset="WBTC", factor=9_500),
+            *[lambda: machine.move_price(asset="WETH", factor=5_000)] * 3,
+            lambda: machine.liquidate(trader=2),
+        ]
+        for step in steps:
+            step()
+            machine.protocol_keeps_its_promises()
+        counts = machine.shadow.counts
+        assert counts.get("Liquidated", 0) == 1
+        assert counts.get("ProfitUnpaid:liquidation", 0) == 1
+        assert counts.get("ProfitUnpaid", 0) == 2  # the squeeze's close, then the liquidation
+    finally:
+        machine.teardown()
