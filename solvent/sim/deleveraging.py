@@ -29,6 +29,7 @@ from solvent.rpc import RpcError
 
 WAD = 10**18
 MAX_ENTRIES = 16  # accounts one autoDeleverage call cuts (gas: see `gas_for`)
+DEFAULT_TRIGGER = 85 * WAD // 100  # config/local.yaml; replaced by the engine's own when read
 MAX_TRIES = 8  # eth_call rounds to fit a list before giving up for this block
 BASE_GAS = 400_000
 GAS_PER_ENTRY = 400_000  # a fill plus the cut's bisection on the market's books, with room
@@ -47,6 +48,12 @@ class AdlView:
     plans: dict[int, list[int]] = field(default_factory=dict)  # market id -> accounts to list
     factors: dict[int, int] = field(default_factory=dict)  # market id -> factor (WAD), untriggered
     triggered: list[int] = field(default_factory=list)  # market ids whose trigger holds
+    trigger: int = DEFAULT_TRIGGER  # the engine's trigger (WAD), as `AdlNotTriggered` reports it
+
+    def reading(self, market_id: int) -> int:
+        """The market's factor (WAD); a triggered market reads as the trigger, which its factor
+        exceeds (the call that would report the factor succeeds instead)."""
+        return self.factors.get(market_id, self.trigger)
 
 
 def simulate(world: World, sender: int, market_id: int, accounts: list[int]) -> tuple[str, tuple]:
@@ -79,6 +86,7 @@ def observe(world: World, sender: int, account_count: int, plan: bool = True) ->
             view.triggered.append(market_id)
         elif name == "AdlNotTriggered":
             view.factors[market_id] = int(args[0])
+            view.trigger = int(args[1])
     for market_id in view.triggered if plan else []:
         accounts = fit(world, sender, market_id, rank(world, market_id, account_count))
         if accounts:

@@ -148,6 +148,7 @@ def run_path(
     for key in scenario.paths:
         series[f"price_{key}"] = []
         series[f"margin_sigma_{key}"] = []  # the oracle's margin sigma after the block
+        series[f"adl_factor_{key}"] = []  # the market's ADL factor after the block (deleveraging)
     tally = _Tally()
     episodes = BreachEpisodes()
     pending: list[str] = []
@@ -195,7 +196,7 @@ def run_path(
             if scenario.traders.reacts:
                 reacting.observe(world, landed)
             seen = observe(world, step, account_count, episodes)
-            _watch_adl(world, seen, agents, account_count, tally)
+            adl_view = _watch_adl(world, seen, agents, account_count, tally)
             fund, pool, healths, *sigmas = world.read_many(
                 [
                     (world.quote, "balanceOf", (world.fund.address,)),
@@ -207,6 +208,7 @@ def run_path(
             series["maintenance_requirement"].append(sum(int(h[1]) for h in healths) / WAD)
             for key, sigma in zip(scenario.paths, sigmas, strict=True):
                 series[f"margin_sigma_{key}"].append(int(sigma) / WAD)
+                series[f"adl_factor_{key}"].append(adl_view.reading(world.market_ids[key]) / WAD)
             series["block"].append(step)
             series["chain_block"].append(world.block()[0])
             series["bad_debt"].append(
@@ -400,7 +402,7 @@ class _Tally:
 
 def _watch_adl(
     world: World, seen: Observation, agents: list[KeeperAgent], account_count: int, tally: _Tally
-) -> None:
+) -> deleveraging.AdlView:
     """Reads every market's auto-deleveraging trigger after a block (deleveraging.py) and, with
     keepers, the list they send; notes the factors and the blocks the trigger held."""
     sender = agents[0].sender if agents else OPERATOR
@@ -410,6 +412,7 @@ def _watch_adl(
     if view.triggered:
         tally.adl_blocks_triggered += 1
     seen.adl = view.plans
+    return view
 
 
 def keeper_outcomes(world: World, agents: list[KeeperAgent], tally: _Tally) -> list[dict]:
