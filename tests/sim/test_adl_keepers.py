@@ -14,14 +14,15 @@ import pytest
 
 from solvent import config as configs
 from solvent.anvil import AnvilOptions, ape_on_own_anvil
+from solvent.bench import render
 from solvent.deploy import deploy
 from solvent.harness.population import PopulationSpec
-from solvent.harness.trading import POOL_EXPOSURE_EXCEEDED
+from solvent.harness.trading import POOL_EXPOSURE_EXCEEDED, TradeRequest, trade
 from solvent.harness.world import World, world_from_protocol
 from solvent.sim import deleveraging, scenarios
 from solvent.sim.keepers import KeeperModel
 from solvent.sim.paths import PricePath
-from solvent.sim.run import FIRST_KEEPER_ACCOUNT, Scenario, run_path, set_up
+from solvent.sim.run import FIRST_KEEPER_ACCOUNT, Scenario, _Tally, run_path, set_up
 
 WAD = 10**18
 STEP = 300
@@ -85,6 +86,7 @@ def rally(project, networks):
             "unpaid": unpaid,
             "after": after,
             "eth": eth,
+            "world": world,
         }
 
 
@@ -144,3 +146,41 @@ def test_the_ranking_puts_the_best_pnl_times_leverage_first():
     assert deleveraging.score(10, 100, 50) > deleveraging.score(10, 100, 100)
     assert deleveraging.score(20, 100, 100) > deleveraging.score(10, 100, 100)
     assert deleveraging.gas_for(2) == deleveraging.BASE_GAS + 2 * deleveraging.GAS_PER_ENTRY
+
+
+def test_the_adl_factor_series_reads_the_trigger_while_it_holds(rally):
+    series = rally["result"].series["adl_factor_WETH"]
+    factor_max = rally["result"].summary["adl_factor_max"]["WETH"]
+    assert len(series) == len(rally["result"].series["block"])
+    assert series[0] == 0  # the flat start: the longs are not in profit
+    assert 0.85 in series  # the block after which the rally triggered ADL
+    assert series[-1] <= TARGET / WAD  # cut to the target, and no new trigger
+    assert max(series) <= factor_max
+
+
+def test_a_run_time_fill_the_bound_refuses_is_counted(rally):
+    """After the rally and the cuts the pool's cash ($215k) is below the longs' net notional, so
+    any fill that grows the net long is refused: the order book cancels it with the engine's
+    PoolExposureExceeded, and the tally counts the cancellation from the settlement's receipt."""
+    world, trader = rally["world"], rally["traders"][0]
+    [outcome] = trade(world, [TradeRequest(trader.owner, trader.account_id, "WETH", WAD // 10)])
+    assert outcome.error == POOL_EXPOSURE_EXCEEDED
+    tally = _Tally()
+    tally._absorb_pool_bounds(world, outcome.receipt)
+    assert tally.exposure_refused == 1
+
+
+def test_the_bench_table_shows_the_columns_and_na_for_older_runs(rally):
+    summary = rally["result"].summary
+    older = {k: v for k, v in summary.items() if not k.startswith(("adl_", "profit_", "exposure"))}
+    lines = render._sims([summary, older])
+    header = next(line for line in lines if line.startswith("| scenario"))
+    rows = [line for line in lines if line.startswith("| eth_rally")]
+    assert header.endswith(
+        "| ADL runs | ADL volume $ | profit unpaid $ | fills refused by the exposure bound |"
+    )
+    assert rows[0].endswith(
+        f"| {summary['adl_runs']} | {summary['adl_volume_usd']:,.0f} | 0 "
+        f"| {summary['exposure_refused_fills']} |"
+    )
+    assert rows[1].endswith("| n/a | n/a | n/a | n/a |")
