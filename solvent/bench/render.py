@@ -359,6 +359,10 @@ SIM_COLUMNS = (
     ("LP loss $", "lp_loss_usd"),
     ("clearing / oracle", "clearing_price_vs_oracle"),
     ("breach to liquidation (blocks, mean / max)", "latency"),
+    ("ADL runs", "adl_runs"),
+    ("ADL volume $", "adl_volume_usd"),
+    ("profit unpaid $", "profit_unpaid_usd"),
+    ("fills refused by the exposure bound", "exposure_refused_fills"),
 )
 
 
@@ -387,7 +391,12 @@ def _sims(sims: list[dict[str, Any]] | None) -> list[str]:
         "with the distinct accounts in brackets; breach-to-liquidation latency is per breach "
         "episode. "
         "LP loss < 0 is a gain. Each block is 5 minutes of the price path; keepers see a block "
-        "and act in the next one.",
+        "and act in the next one. ADL runs count `AdlExecuted` events, ADL volume is "
+        "Σ |sizeDelta| x price of the `AutoDeleveraged` cuts, profit unpaid Σ `ProfitUnpaid` "
+        "(profit the pool's cash could not pay), fills refused by the exposure bound the "
+        "population's opening trades and the run's orders refused with `PoolExposureExceeded` "
+        '(docs/simulator.md, "Exposure bound and auto-deleveraging"); n/a: a run from before '
+        "they were measured.",
         "",
     ]
     return [*head, *rows, *notes]

@@ -30,9 +30,12 @@ from solvent.harness.world import (
 # The protocol's refusals of a trade for the account's risk: a planned position that would breach
 # initial margin (at commit: the order book's pre-check; at settlement: the engine's check) or a
 # market's open-interest cap is not opened; the account keeps its collateral. A fill price beyond
-# the acceptable price is refused the same way.
+# the acceptable price is refused the same way, and so is a fill that would take the pool's exposure
+# in the market past its bound (issue 15, docs/pool.md "Exposure bound").
+POOL_EXPOSURE_EXCEEDED = "PoolExposureExceeded"
 REFUSALS = frozenset(
     {
+        POOL_EXPOSURE_EXCEEDED,
         "InsufficientMargin",
         "OpenInterestCapExceeded",
         "InsufficientMarginForOrder",
@@ -46,6 +49,7 @@ SETTLE_GAS = 1_500_000
 SETTLER = OPERATOR  # who settles when no keeper does (earns the settlement fees)
 # IOrderBook.CancelReason, by value
 CANCEL_REASONS = ("Expired", "AcceptablePrice", "FillPriceOutOfRange", "FillRefused")
+FILL_REFUSED = CANCEL_REASONS.index("FillRefused")  # the engine refused the fill: its error follows
 
 
 @dataclass(frozen=True)

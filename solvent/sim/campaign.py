@@ -186,8 +186,14 @@ def write(result: SimResult, folder: Path) -> list[Path]:
                 Series("bad debt: written off + uncollectible (USD)", hours, s["bad_debt"]),
                 Series("socialized on the pool (USD)", hours, s["credit_losses_realized"]),
             ],
+            # the market's PnL over the pool's value without it; ADL is due above the trigger
+            "adl_factor": [
+                Series(f"ADL factor {k.removeprefix('adl_factor_')}", hours, v)
+                for k, v in s.items()
+                if k.startswith("adl_factor_")
+            ],
         },
-        zero_based=frozenset({"insurance_fund", "liquidatable_accounts", "bad_debt"}),
+        zero_based=frozenset({"insurance_fund", "liquidatable_accounts", "bad_debt", "adl_factor"}),
         histograms={"clearing_price_vs_oracle": result.clearing} if result.clearing else {},
         tables=tables(summary),
     )

@@ -1,13 +1,16 @@
 """Keeper agents of the simulator: each sees the chain after every block, waits its latency, may
-fail, and spends at most its gas budget per block on liquidations, takes and resets.
+fail, and spends at most its gas budget per block on liquidations, auto-deleveraging runs, takes
+and resets.
 
 Latency holds for every kind of action, each counted from the start of its own eligibility: a
 liquidation from the start of the account's breach episode (episodes.py), a take from the first
 observation after which the auction's price was at or below the keeper's limit, a reset from the
-first observation after which the auction needed one. An action whose eligibility lapses (the
-price rose above the limit again) starts afresh. A keeper with latency L acts in the block L
-blocks after the one that made the action eligible. A failure (probability `failure_rate` per
-block) skips every action of that keeper in that block; eligibility is still tracked.
+first observation after which the auction needed one, an auto-deleveraging run from the first
+observation after which the market's trigger held with a list to send (deleveraging.py). An
+action whose eligibility lapses (the price rose above the limit again) starts afresh. A keeper
+with latency L acts in the block L blocks after the one that made the action eligible. A failure
+(probability `failure_rate` per block) skips every action of that keeper in that block;
+eligibility is still tracked.
 
 Markets (opt-in, `KeeperModel.sells_on_amm`): a keeper starts with finite capital
 (`capital_usd`), pays each take from it, sells what it took on the simulator's constant-product
@@ -28,7 +31,7 @@ from dataclasses import dataclass, field
 
 from solvent.fastpath import Tx
 from solvent.harness.world import World
-from solvent.sim import amm
+from solvent.sim import amm, deleveraging
 from solvent.sim.episodes import BreachEpisodes
 
 LIQUIDATION_GAS = 1_500_000
@@ -59,7 +62,8 @@ class KeeperAgent:
     exchange: amm.ExchangeSpec | None = None  # where it sells (with `model.sells_on_amm`)
     holdings: dict[str, int] = field(default_factory=dict)  # token address -> balance (last read)
     cash: int = 0  # quote units (last read)
-    # (action kind, auction id) -> the observation after which the action became eligible
+    # (action kind, auction id or, for "adl", market id) -> the observation after which the action
+    # became eligible
     eligible_since: dict[tuple[str, int], int] = field(default_factory=dict)
 
     def due(self, kind: str, auction_id: int, block: int) -> bool:
@@ -76,6 +80,9 @@ class KeeperAgent:
             if kind is not None:
                 key = (kind, auction["id"])
                 now[key] = self.eligible_since.get(key, seen.block)
+        for market_id in seen.adl:
+            key = ("adl", market_id)
+            now[key] = self.eligible_since.get(key, seen.block)
         self.eligible_since = now
 
     def take_amount(self, auction: dict) -> int:
@@ -118,6 +125,8 @@ class Observation:
     liquidatable: list[int]
     auctions: list[dict]  # status fields plus the oracle price of the lot's token
     first_seen: dict[int, int] = field(default_factory=dict)  # account -> its episode's start
+    # market id -> the accounts an autoDeleverage call lists (deleveraging.py; set by the run)
+    adl: dict[int, list[int]] = field(default_factory=dict)
 
 
 def observe(world: World, block: int, account_count: int, episodes: BreachEpisodes) -> Observation:
@@ -205,6 +214,14 @@ def decide(world: World, agent: KeeperAgent, seen: Observation) -> list[Tx]:
             world.tx(agent.sender, world.engine, "liquidate", account, me, gas=LIQUIDATION_GAS)
         )
         budget -= LIQUIDATION_GAS
+    for market_id, accounts in sorted(seen.adl.items()):
+        gas = deleveraging.gas_for(len(accounts))
+        if budget < gas or not agent.due("adl", market_id, seen.block):
+            continue
+        txs.append(
+            world.tx(agent.sender, world.engine, "autoDeleverage", market_id, accounts, gas=gas)
+        )
+        budget -= gas
     for auction in seen.auctions:
         if budget < TAKE_GAS:
             break

@@ -19,8 +19,9 @@ from typing import Any
 
 from solvent.fastpath import Tx, succeeded
 from solvent.harness.population import PopulationSpec, Trader, hire_keepers, open_population
+from solvent.harness.trading import FILL_REFUSED, POOL_EXPOSURE_EXCEEDED
 from solvent.harness.world import KEEPER, OPERATOR, World, pool_income
-from solvent.sim import amm
+from solvent.sim import amm, deleveraging
 from solvent.sim.episodes import LIQUIDATED, OPEN, RECOVERED, BreachEpisodes, Episode
 from solvent.sim.keepers import (
     KeeperAgent,
@@ -147,6 +148,7 @@ def run_path(
     for key in scenario.paths:
         series[f"price_{key}"] = []
         series[f"margin_sigma_{key}"] = []  # the oracle's margin sigma after the block
+        series[f"adl_factor_{key}"] = []  # the market's ADL factor after the block (deleveraging)
     tally = _Tally()
     episodes = BreachEpisodes()
     pending: list[str] = []
@@ -163,6 +165,7 @@ def run_path(
     world.set_automine(False)
     try:
         seen = observe(world, 0, account_count, episodes)
+        _watch_adl(world, seen, agents, account_count, tally)
         total = scenario.steps + (SETTLEMENT_BLOCKS if agents else 0)
         for step in range(1, total):
             now += scenario.step_seconds
@@ -193,6 +196,7 @@ def run_path(
             if scenario.traders.reacts:
                 reacting.observe(world, landed)
             seen = observe(world, step, account_count, episodes)
+            adl_view = _watch_adl(world, seen, agents, account_count, tally)
             fund, pool, healths, *sigmas = world.read_many(
                 [
                     (world.quote, "balanceOf", (world.fund.address,)),
@@ -204,6 +208,7 @@ def run_path(
             series["maintenance_requirement"].append(sum(int(h[1]) for h in healths) / WAD)
             for key, sigma in zip(scenario.paths, sigmas, strict=True):
                 series[f"margin_sigma_{key}"].append(int(sigma) / WAD)
+                series[f"adl_factor_{key}"].append(adl_view.reading(world.market_ids[key]) / WAD)
             series["block"].append(step)
             series["chain_block"].append(world.block()[0])
             series["bad_debt"].append(
@@ -228,6 +233,9 @@ def run_path(
         world.set_automine(True)
 
     outstanding = _negative_equity(world, account_count)
+    exposure_refused_at_setup = sum(
+        1 for t in traders for e in t.refused.values() if e == POOL_EXPOSURE_EXCEEDED
+    )
     all_episodes = episodes.all()
     outcomes = Counter(e.outcome for e in all_episodes)
     fund_min = min(series["fund"], default=fund0 / QUOTE)
@@ -242,6 +250,14 @@ def run_path(
         "trades_refused": dict(
             sorted(Counter(e for t in traders for e in t.refused.values()).items())
         ),
+        # fills the pool's exposure bound refused: the population's opening trades at set-up
+        # (also in trades_refused) and orders cancelled with PoolExposureExceeded during the run
+        "exposure_refused_fills": exposure_refused_at_setup + tally.exposure_refused,
+        "exposure_refused": {
+            "setup": exposure_refused_at_setup,
+            "run": tally.exposure_refused,
+        },
+        **deleveraging.summary_fields(tally, world),
         "keepers": [k.__dict__ for k in scenario.keepers],
         "blocks": len(series["block"]),
         "max_drawdown": {k: round(p.max_drawdown(), 4) for k, p in scenario.paths.items()},
@@ -304,6 +320,23 @@ class _Tally:
     # withdrawals), count and quote units
     reactions: Counter = field(default_factory=Counter)
     reaction_quote: Counter = field(default_factory=Counter)
+    # auto-deleveraging (deleveraging.py): runs (`AdlExecuted`), positions cut, |size| x price
+    # and PnL realized (WAD USD), blocks after which a market's trigger held, the largest factor
+    # seen per market (WAD: the untriggered readings and each run's factor before)
+    adl_runs: int = 0
+    adl_cuts: int = 0
+    adl_volume: int = 0
+    adl_realized: int = 0
+    adl_blocks_triggered: int = 0
+    adl_factor: dict[int, int] = field(default_factory=dict)
+    # profit the pool's cash could not pay (`ProfitUnpaid`, quote units) and fills the exposure
+    # bound refused during the run (orders cancelled with PoolExposureExceeded)
+    profit_unpaid: int = 0
+    profit_unpaid_events: int = 0
+    exposure_refused: int = 0
+
+    def adl_factor_seen(self, market_id: int, factor: int) -> None:
+        self.adl_factor[market_id] = max(self.adl_factor.get(market_id, 0), factor)
 
     def absorb(
         self,
@@ -339,11 +372,47 @@ class _Tally:
                 self.bad_debt += event["debt"]
                 self.covered += event["coveredByInsurance"]
                 self.socialized += event["socialized"]
+            self._absorb_pool_bounds(world, receipt)
             for event in world.liquidator.events("Take", receipt):
                 self.takes += 1
                 oracle = oracle_by_auction.get(event["id"])
                 if oracle:
                     self.clearing.append(event["price"] / oracle)
+
+    def _absorb_pool_bounds(self, world: World, receipt: dict) -> None:
+        """Auto-deleveraging, unpaid profit and the exposure bound's refusals in one receipt."""
+        for event in world.engine.events("AutoDeleveraged", receipt):
+            self.adl_cuts += 1
+            self.adl_volume += abs(int(event["sizeDelta"])) * int(event["price"]) // WAD
+            self.adl_realized += int(event["realizedPnl"])
+        for event in world.engine.events("AdlExecuted", receipt):
+            self.adl_runs += 1
+            self.adl_factor_seen(int(event["marketId"]), int(event["factorBefore"]))
+        for event in world.engine.events("ProfitUnpaid", receipt):
+            self.profit_unpaid += int(event["amount"])
+            self.profit_unpaid_events += 1
+        if "order_book" in world.codecs:
+            for event in world.c("order_book").events("OrderCancelled", receipt):
+                data = bytes(event["engineError"])
+                if int(event["reason"]) == FILL_REFUSED and (
+                    world.error_names.get(data[:4]) == POOL_EXPOSURE_EXCEEDED
+                ):
+                    self.exposure_refused += 1
+
+
+def _watch_adl(
+    world: World, seen: Observation, agents: list[KeeperAgent], account_count: int, tally: _Tally
+) -> deleveraging.AdlView:
+    """Reads every market's auto-deleveraging trigger after a block (deleveraging.py) and, with
+    keepers, the list they send; notes the factors and the blocks the trigger held."""
+    sender = agents[0].sender if agents else OPERATOR
+    view = deleveraging.observe(world, sender, account_count, plan=bool(agents))
+    for market_id, factor in view.factors.items():
+        tally.adl_factor_seen(market_id, factor)
+    if view.triggered:
+        tally.adl_blocks_triggered += 1
+    seen.adl = view.plans
+    return view
 
 
 def keeper_outcomes(world: World, agents: list[KeeperAgent], tally: _Tally) -> list[dict]:
