@@ -175,18 +175,28 @@ contract MarginEngine is EngineBase {
 
     /// @notice Liquidates an account whose maintenance health is below 1 (runs in
     /// `MarginEngineLiquidation`: see its NatSpec).
-    function liquidate(uint256, address) external {
+    // The names are for integrators' ABI (the module reads the calldata).
+    // slither-disable-next-line unused-param
+    function liquidate(uint256 accountId, address keeper) external {
+        accountId;
+        keeper;
         _delegate(liquidation);
     }
 
     /// @notice Auto-deleverages a market whose traders' PnL is above the trigger (runs in
     /// `MarginEngineLiquidation`: see its NatSpec).
-    function autoDeleverage(uint256, uint256[] calldata) external {
+    // slither-disable-next-line unused-param
+    function autoDeleverage(uint256 marketId, uint256[] calldata accountIds) external {
+        marketId;
+        accountIds;
         _delegate(liquidation);
     }
 
     /// @notice Sets the auto-deleveraging thresholds (governor; `MarginEngineLiquidation`).
-    function setAdlParams(uint256, uint256) external {
+    // slither-disable-next-line unused-param
+    function setAdlParams(uint256 trigger, uint256 target) external {
+        trigger;
+        target;
         _delegate(liquidation);
     }
 

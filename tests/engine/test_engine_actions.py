@@ -234,10 +234,9 @@ def test_exposure_bound_stops_new_net_exposure_only(
     (16 ETH at $3,000). A fill beyond it is refused with the figures; a larger fill against the
     skew is not (it shrinks the net size), and neither is a close after the ratio is cut."""
     engine.deposit(funded_trader, usdc, 100_000 * USDC, sender=trader)
-    cash = int(admin.ledger().poolCash)
     admin.setMarketParams(0, market_tuple(ETH_MARKET, exposure_ratio=WAD // 10), sender=deployer)
     book.trade(funded_trader, 0, 16 * WAD, MAX, sender=trader)
-    bound = cash * 10**12 // 10
+    bound = int(admin.ledger().poolCash) * 10**12 // 10  # the cash now holds the first fill's fee
     with ape.reverts(
         engine.PoolExposureExceeded, marketId=0, exposure=17 * 3_000 * WAD, bound=bound
     ):

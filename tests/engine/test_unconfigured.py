@@ -56,6 +56,12 @@ def test_missing_parts_are_named(bare, deployer, trader, keeper, usdc, weth, ora
     engine.openAccount(0, sender=trader)
     account_id = engine.accountIdOf(trader, 0)
     engine.deposit(account_id, weth, 10 * WAD, sender=trader)
+    with ape.reverts(engine.PoolExposureExceeded, marketId=0, bound=0):  # no pool, no cash
+        book.trade(account_id, 0, 60 * WAD, MAX, sender=trader)
+    pool = accounts[7]  # stands in for the LP pool: its cash arrives, then it credits it
+    admin.setLPPool(pool, sender=deployer)
+    usdc.mint(engine, 1_000_000 * USDC, sender=deployer)
+    admin.creditPool(1_000_000 * USDC, sender=pool)
     book.trade(account_id, 0, 60 * WAD, MAX, sender=trader)
     with ape.reverts(engine.InsuranceFundNotSet):
         admin.sweepInsuranceFees(sender=keeper)

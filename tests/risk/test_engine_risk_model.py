@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from test_portfolio_deploy import GRID_ASSETS, shipped
 
 from solvent import governance, orders
+from solvent import pool as lp_flow
 from solvent.margin import WAD_PER_QUOTE, apply_fill
 from solvent.model import portfolio as pm
 
@@ -70,6 +71,19 @@ class Desk:
 
 @pytest.fixture(scope="module")
 def desk(system, chain, deployer) -> Desk:
+    """The desk, with $10M in the LP pool: the pool's cash bounds the traders' net exposure
+    (docs/pool.md, "Exposure bound"), and these books carry up to $1M of it."""
+    lp_cash = 10_000_000 * USDC
+    system.quote.mint(deployer, lp_cash, sender=deployer)
+    lp_flow.deposit(
+        system.pool,
+        system.quote,
+        chain,
+        deployer,
+        lp_cash,
+        executor=deployer,
+        rounds=lp_flow.publish_and_find(system, deployer),
+    )
     return Desk(system, chain, deployer)
 
 
