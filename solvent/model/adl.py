@@ -25,6 +25,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from enum import StrEnum
+from typing import Any
 
 from solvent import margin
 from solvent.model import funding as fm
@@ -150,7 +151,9 @@ def market_pnl(book: Book) -> int:
     """T (WAD USD): `_adlPnl`, the market's term of `_traderPnlAndNetNotional` (price term up,
     the funding the traders owe the pool down)."""
     owed = book.net_size * book.index // fm.FUNDING_INDEX_PER_WAD - book.entry_sum
-    return margin.signed_mul_div_ceil(book.net_size, book.price, WAD) - book.net_open_notional - owed
+    return (
+        margin.signed_mul_div_ceil(book.net_size, book.price, WAD) - book.net_open_notional - owed
+    )
 
 
 def pnl_factor(pnl: int, rest: int) -> int:
@@ -394,8 +397,47 @@ def equity_from_books(
             if holder != account or not p.size:
                 continue
             market = books.markets[market_id]
-            index = fm.view_index(market.state, market.net_size, prices[market_id], now, market.params)
+            index = fm.view_index(
+                market.state, market.net_size, prices[market_id], now, market.params
+            )
             total += margin.unrealized_pnl(p.size, p.open_notional, prices[market_id])
             total -= fm.funding_owed(p.size, p.entry, index) * WAD_PER_QUOTE
         equity[account] = total
     return equity
+
+
+# ------------------------------------------------------------------ from the engine's views
+
+
+def book_from_market(market: Any, price: int, now: int) -> Book:
+    """The market's `Book` at `now` from the engine's `markets(id)` view (its stored funding state
+    accrued as `_accrueFunding` does, exactly) and the oracle price."""
+    net = int(market.longOpenInterest) - int(market.shortOpenInterest)
+    state = fm.FundingState(
+        int(market.fundingRate), int(market.fundingIndex), int(market.lastFundingTime)
+    )
+    params = fm.FundingParams(
+        int(market.skewScale),
+        int(market.maxFundingVelocity),
+        int(market.fundingDeadband),
+        int(market.maxFundingRate),
+    )
+    index = fm.accrue(state, net, price, now, params).index
+    return Book(net, int(market.netOpenNotional), int(market.fundingEntrySum), index, price)
+
+
+def position_from_view(position: Any) -> Position:
+    """`positions(account, market)`'s struct."""
+    return Position(int(position.size), int(position.openNotional), int(position.fundingEntry))
+
+
+def ledger_from_views(ledger: Any, borrow: Any, insurance_assets: int = 0) -> PoolLedger:
+    """From `ledger()` and `borrowState()` (accrued to the block the views read: exact for that
+    block's run; the pending interest only moves while accounts owe quote)."""
+    return PoolLedger(
+        int(ledger.poolCash),
+        int(ledger.accountDebt),
+        int(ledger.debtInAuction),
+        int(borrow.pendingInterest),
+        insurance_assets,
+    )

@@ -33,7 +33,9 @@ FAST_FUNDING = fm.FundingParams(1_000 * WAD, 9 * WAD, WAD // 1_000, WAD // 100)
 
 def books_with_pool(pool_cash_usd: int, funding: fm.FundingParams = LOCAL_FUNDING) -> EngineBooks:
     def market() -> MarketBook:
-        return MarketBook(params=funding, insurance_fee_share=INSURANCE_SHARE, state=fm.FundingState())
+        return MarketBook(
+            params=funding, insurance_fee_share=INSURANCE_SHARE, state=fm.FundingState()
+        )
 
     return EngineBooks(
         markets={ETH: market(), BTC: market()},
