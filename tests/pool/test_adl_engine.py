@@ -320,11 +320,11 @@ def test_engine_equals_model_on_random_books(
     system, chain, driver, actors, sizes, long, move, hours
 ):
     """Random books (1-3 accounts on the net side and one against it), a move of 5-10% in their
-    favour, 0-24 h of funding, thresholds 0.1% / 0.05% (a $1M pool: every draw triggers): the
+    favour, 0-24 h of funding, thresholds 0.04% / 0.02% (a $1M pool: every draw triggers): the
     engine's run equals the model's."""
     snapshot = chain.snapshot()
     try:
-        set_adl(system, WAD // 1_000, WAD // 2_000)
+        set_adl(system, WAD // 2_500, WAD // 5_000)
         driver.fund_pool(actors["lp"], 1_000_000)
         t = actors["traders"]
         sign = 1 if long else -1
