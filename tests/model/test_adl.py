@@ -416,3 +416,23 @@ def test_the_ranking_is_the_net_sides_profitable_positions_sorted_by_score(s: Sc
     assert keys == sorted(keys)
     for r in ranked:
         assert r.profit > 0 and r.score == r.profit * r.leverage // WAD
+
+
+def test_each_market_is_measured_alone_so_two_can_outgrow_the_pool_together():
+    """A limit of the contract's per-market factor (reported, not fixed here: contracts/ is out of
+    this change's scope): the pool is shared, but each market's T is measured against G alone.
+    A $100k pool, a long of 450 ETH from $2,000 and one of 15 BTC from $60,000 ($450 of fees each,
+    80% to the pool: G = $100,720): at ETH $2,130 and BTC $64,000, T = $58,500 and $60,000,
+    factors 0.5808 and 0.5957 (no ADL), while together the traders' PnL ($118,500) exceeds the
+    pool's value without it: `poolAssets` is 0."""
+    books = books_with_pool(100_000)
+    open_position(books, 1, ETH, 450 * WAD, 2_000 * WAD, T0, 200_000 * USDC)
+    open_position(books, 2, BTC, 15 * WAD, 60_000 * WAD, T0, 200_000 * USDC)
+    assert books.pool_cash == 100_720 * USDC
+    value = adl.pool_value_without_pnl(adl.ledger_from_books(books, T0))
+    eth = adl.book_from_books(books, ETH, 2_130 * WAD, T0)
+    btc = adl.book_from_books(books, BTC, 64_000 * WAD, T0)
+    assert (adl.market_pnl(eth), adl.market_pnl(btc)) == (58_500 * WAD, 60_000 * WAD)
+    assert adl.factor(eth, value) == ceil_wad(58_500, 100_720) < adl.TRIGGER_FACTOR
+    assert adl.factor(btc, value) == ceil_wad(60_000, 100_720) < adl.TRIGGER_FACTOR
+    assert books.pool_assets({ETH: 2_130 * WAD, BTC: 64_000 * WAD}, T0) == 0
