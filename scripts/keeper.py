@@ -45,6 +45,7 @@ TUNABLE = (
     ("adl_enabled", "auto-deleverage a market whose traders' PnL is above the trigger"),
     ("adl_gas", "gas limit of an autoDeleverage call"),
     ("adl_gas_per_account", "gas limit added per further account listed"),
+    ("adl_check_interval_blocks", "blocks between auto-deleveraging checks of a quiet chain"),
     ("log_range", "blocks per eth_getLogs request"),
     ("full_scan_interval_blocks", "blocks between full liquidatableAccounts scans"),
     ("rpc_retries", "retries of a failed RPC request"),

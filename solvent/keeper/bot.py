@@ -129,6 +129,9 @@ class KeeperConfig:
     # value without it (the reference model on the engine's views); above the trigger, the model's
     # ranked list goes to `autoDeleverage`. Its gas: a bisection of ~70 steps per listed account.
     adl_enabled: bool = True
+    # A quiet block (no engine event, no market price change) re-checks only this often: between
+    # them only funding and interest accrue, which move the factor slowly.
+    adl_check_interval_blocks: int = 50
     adl_gas: int = 1_500_000
     adl_gas_per_account: int = 500_000
 
@@ -266,6 +269,11 @@ class Keeper:
         # order the book refuses cannot hold back the others.
         self.settle_alone: set[int] = set()
         self.lp_index = LPRequestIndex()
+        # Auto-deleveraging: the market prices and block of the last check, and whether an engine
+        # event since then may have moved a market's books or the pool's ledger.
+        self.adl_prices: dict[int, int | None] | None = None
+        self.adl_checked_at = 0
+        self.adl_books_moved = True
 
     def sync(self) -> None:
         """Rebuilds the account index from the engine's logs since the deployment block and adopts
@@ -460,7 +468,7 @@ class Keeper:
         actions += self._sweeps(int(head["timestamp"], 16))
         actions += self._order_actions(int(head["timestamp"], 16), latest_rounds)
         actions += self._lp_actions(int(head["timestamp"], 16), latest_rounds)
-        actions += self._adl_actions(int(head["timestamp"], 16))
+        actions += self._adl_actions(block, int(head["timestamp"], 16))
         report.orders_pending = len(self.order_index.pending)
         if not self.approved:
             actions.insert(0, self._approve_action())
@@ -529,6 +537,7 @@ class Keeper:
         if name is None:
             return
         account = int(topics[self._positions[(name, "accountId")]], 16)
+        self.adl_books_moved = True
         self.accounts.add(account)
         self.dirty.add(account)
         if name == "Traded":
@@ -906,13 +915,23 @@ class Keeper:
 
     # ------------------------------------------------------------------ auto-deleveraging
 
-    def _adl_actions(self, timestamp: int) -> list[_Action]:
+    def _adl_actions(self, block: int, timestamp: int) -> list[_Action]:
         """`autoDeleverage` for every market whose factor is above the trigger, computed by the
         reference model from the head's views (one batch for the pool and the markets; the
-        positions and equities of the market's traders only when it is due)."""
+        positions and equities of the market's traders only when it is due). Checked when a
+        market's price moved or an engine event was indexed since the last check, and every
+        `adl_check_interval_blocks` otherwise."""
         markets = [m for m in sorted(self.market_assets) if not self._busy(("adl", m))]
         if not self.config.adl_enabled or not markets:
             return []
+        prices = {m: self.prices.get(a) for m, a in self.market_assets.items()}
+        if (
+            prices == self.adl_prices
+            and not self.adl_books_moved
+            and block - self.adl_checked_at < self.config.adl_check_interval_blocks
+        ):
+            return []
+        self.adl_prices, self.adl_checked_at, self.adl_books_moved = prices, block, False
         views = self.views
         answers = self.rpc.batch(
             [
