@@ -75,6 +75,7 @@ ACCOUNT_EVENTS = (
     "AuctionEnded",
     "AuctionProceeds",
     "BadDebtWrittenOff",
+    "AutoDeleveraged",
 )
 DEFAULT_FEE_POLICY = FeePolicy(max_fee_cap=500 * GWEI, priority_fee=2 * GWEI)
 

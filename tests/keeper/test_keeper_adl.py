@@ -81,6 +81,10 @@ def test_keeper_deleverages_exactly_when_due_and_as_the_model(node, template):
     cuts = w.logs(w.engine, "AutoDeleveraged", mined_at)
     after = keeper.step()  # the factor is at the target now: nothing more to do
     assert after.adl_sent == 0 and after.mined >= 1
+    assert keeper.adl_checked_at == mined_at  # checked again: `AutoDeleveraged` was indexed
+    assert {int(c["accountId"]) for c in cuts} <= keeper.accounts
+    quiet = keeper.step()  # no new block, no event, no price change: not re-checked
+    assert quiet.adl_sent == 0 and keeper.adl_checked_at == mined_at
     book_after, _, value_after, _, _ = _view(w, market, accounts, when)
     assert adl.factor(book_after, value_after) <= TRIGGER
 
