@@ -198,9 +198,10 @@ def deleverage_and_compare(
         assert observed.positions[account] == run.positions.get(
             account, v.positions.get(account, adl.Position())
         )
+    # every set-up's pool has the cash: each account is credited the model's figure in full
     credits = {c.account: c.credit for c in run.cuts}
-    if observed.unpaid == 0:
-        assert observed.quote == {a: credits.get(a, 0) for a in accounts}
+    assert observed.unpaid == 0
+    assert observed.quote == {a: credits.get(a, 0) for a in accounts}
     assert run.factor_after <= v.params.target
     return run, v
 
