@@ -126,9 +126,9 @@ class KeeperConfig:
     lp_execute_gas: int = 1_500_000  # an LP request's execution: ~310-330k with two markets, plus
     # the pool's scan for liquidatable accounts (O(accounts))
     cancel_order_gas: int = 150_000
-    # Auto-deleveraging (docs/pool.md): each step, every market's traders' PnL against the pool's
-    # value without it (the reference model on the engine's views); above the trigger, the model's
-    # ranked list goes to `autoDeleverage`. Its gas: a bisection of ~70 steps per listed account.
+    # Auto-deleveraging (docs/pool.md): at each check, every market's traders' PnL against the
+    # pool's value without it (the reference model on the engine's views); above the trigger, the
+    # model's ranked list goes to `autoDeleverage`. Gas: a bisection of ~70 steps per account.
     adl_enabled: bool = True
     # A quiet block (no engine event, no market price change) re-checks only this often: between
     # them only funding and interest accrue, which move the factor slowly.
@@ -932,7 +932,6 @@ class Keeper:
             and block - self.adl_checked_at < self.config.adl_check_interval_blocks
         ):
             return []
-        self.adl_prices, self.adl_checked_at, self.adl_books_moved = prices, block, False
         views = self.views
         answers = self.rpc.batch(
             [
@@ -970,6 +969,8 @@ class Keeper:
             request = TxRequest(self.engine.address, data, gas, f"adl:{market}")
             actions.append(_Action("adl", market, request))
             log("keeper.adl_due", market=market, accounts=listed)
+        # Recorded once every read succeeded: a step cut short checks again at the next one.
+        self.adl_prices, self.adl_checked_at, self.adl_books_moved = prices, block, False
         return actions
 
     def _adl_list(self, market: int, book: Any, pool: adl_keeper.AdlSnapshot) -> list[int]:
