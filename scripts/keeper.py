@@ -1,8 +1,9 @@
 """ape run keeper --network ethereum:anvil:node --account TEST::0 [--metrics-port 9100] [...]
 
 Runs the Solvent keeper against the deployment recorded in deployments/<network>.json: liquidates,
-takes and resets auctions, pokes the volatility estimator. Signs with an ape account (a keystore
-alias; `TEST::0` on a local network): no key is ever read from a file. Every tunable field of
+takes and resets auctions, pokes the volatility estimator, auto-deleverages a market when due.
+Signs with an ape account (a keystore alias; `TEST::0` on a local network): no key is ever read
+from a file. Every tunable field of
 `KeeperConfig` and `FeePolicy` is an option (`--help`); docs/keeper.md says how to set them.
 """
 
@@ -41,6 +42,10 @@ TUNABLE = (
     ("sweep_min_quote", "least insurance fees (quote units) worth a sweep"),
     ("sweep_gas", "gas limit of a sweep of insurance fees"),
     ("lp_execute_gas", "gas limit of an LP request's execution (or its cancellation)"),
+    ("adl_enabled", "auto-deleverage a market whose traders' PnL is above the trigger"),
+    ("adl_gas", "gas limit of an autoDeleverage call"),
+    ("adl_gas_per_account", "gas limit added per further account listed"),
+    ("adl_check_interval_blocks", "blocks between auto-deleveraging checks of a quiet chain"),
     ("log_range", "blocks per eth_getLogs request"),
     ("full_scan_interval_blocks", "blocks between full liquidatableAccounts scans"),
     ("rpc_retries", "retries of a failed RPC request"),

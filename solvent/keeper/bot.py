@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from solvent.abi import ContractCodec, decode_static_tuple_array, encode_uint_array_call
+from solvent.keeper import adl as adl_keeper
 from solvent.keeper.logs import LOGGER_NAME, log
 from solvent.keeper.lp_requests import LP_EVENTS, LPRequestIndex, PendingRequest
 from solvent.keeper.metrics import KeeperMetrics
@@ -74,6 +75,7 @@ ACCOUNT_EVENTS = (
     "AuctionEnded",
     "AuctionProceeds",
     "BadDebtWrittenOff",
+    "AutoDeleveraged",
 )
 DEFAULT_FEE_POLICY = FeePolicy(max_fee_cap=500 * GWEI, priority_fee=2 * GWEI)
 
@@ -124,6 +126,15 @@ class KeeperConfig:
     lp_execute_gas: int = 1_500_000  # an LP request's execution: ~310-330k with two markets, plus
     # the pool's scan for liquidatable accounts (O(accounts))
     cancel_order_gas: int = 150_000
+    # Auto-deleveraging (docs/pool.md): at each check, every market's traders' PnL against the
+    # pool's value without it (the reference model on the engine's views); above the trigger, the
+    # model's ranked list goes to `autoDeleverage`. Gas: a bisection of ~70 steps per account.
+    adl_enabled: bool = True
+    # A quiet block (no engine event, no market price change) re-checks only this often: between
+    # them only funding and interest accrue, which move the factor slowly.
+    adl_check_interval_blocks: int = 50
+    adl_gas: int = 1_000_000  # measured: ~494k with one account listed, ~568k with three
+    adl_gas_per_account: int = 150_000
 
 
 @dataclass
@@ -149,11 +160,12 @@ class StepReport:
     settlements_mined: int = 0
     # settlements mined: blocks from the first block in which the order's price existed
     settle_latencies: list[int] = field(default_factory=list)
+    adl_sent: int = 0  # autoDeleverage calls sent (one per market due)
 
 
 @dataclass
 class _Action:
-    kind: str  # liquidation, take, reset, start_queued, poke, approve, settle, cancel_order
+    kind: str  # liquidation, take, reset, start_queued, poke, approve, settle, cancel_order, adl
     key: Any  # account id, auction id or asset; a settlement's: the tuple of its order ids
     request: TxRequest
 
@@ -210,6 +222,12 @@ class Keeper:
             if "lp_pool" in a and "LPPool" in config.abis and self.book is not None
             else None
         )
+        # The insurance fund: its assets cover debt under auction in the pool's value (ADL).
+        self.fund = (
+            ContractCodec(config.abis["InsuranceFund"], a["insurance_fund"])
+            if "insurance_fund" in a and "InsuranceFund" in config.abis
+            else None
+        )
         self._positions = {
             (event, "accountId"): self.engine.indexed_position(event, "accountId")
             for event in ACCOUNT_EVENTS
@@ -252,6 +270,11 @@ class Keeper:
         # order the book refuses cannot hold back the others.
         self.settle_alone: set[int] = set()
         self.lp_index = LPRequestIndex()
+        # Auto-deleveraging: the market prices and block of the last check, and whether an engine
+        # event since then may have moved a market's books or the pool's ledger.
+        self.adl_prices: dict[int, int | None] | None = None
+        self.adl_checked_at = 0
+        self.adl_books_moved = True
 
     def sync(self) -> None:
         """Rebuilds the account index from the engine's logs since the deployment block and adopts
@@ -319,6 +342,8 @@ class Keeper:
             decoded = self.engine.decode_input(data)
             if decoded and decoded[0] == "liquidate":
                 return ("liquidation", int(decoded[1]["accountId"]))
+            if decoded and decoded[0] == "autoDeleverage":
+                return ("adl", adl_keeper.decode_call(data)[0])
             decoded = self.views.decode_input(data)
             if decoded and decoded[0] == "sweepInsuranceFees":
                 return ("sweep", "insurance_fees")
@@ -444,6 +469,7 @@ class Keeper:
         actions += self._sweeps(int(head["timestamp"], 16))
         actions += self._order_actions(int(head["timestamp"], 16), latest_rounds)
         actions += self._lp_actions(int(head["timestamp"], 16), latest_rounds)
+        actions += self._adl_actions(block, int(head["timestamp"], 16))
         report.orders_pending = len(self.order_index.pending)
         if not self.approved:
             actions.insert(0, self._approve_action())
@@ -512,6 +538,7 @@ class Keeper:
         if name is None:
             return
         account = int(topics[self._positions[(name, "accountId")]], 16)
+        self.adl_books_moved = True
         self.accounts.add(account)
         self.dirty.add(account)
         if name == "Traded":
@@ -887,6 +914,86 @@ class Keeper:
 
         return determining_rounds(latest, targets, fetch, phase_last)
 
+    # ------------------------------------------------------------------ auto-deleveraging
+
+    def _adl_actions(self, block: int, timestamp: int) -> list[_Action]:
+        """`autoDeleverage` for every market whose factor is above the trigger, computed by the
+        reference model from the head's views (one batch for the pool and the markets; the
+        positions and equities of the market's traders only when it is due). Checked when a
+        market's price moved or an engine event was indexed since the last check, and every
+        `adl_check_interval_blocks` otherwise."""
+        markets = [m for m in sorted(self.market_assets) if not self._busy(("adl", m))]
+        if not self.config.adl_enabled or not markets:
+            return []
+        prices = {m: self.prices.get(a) for m, a in self.market_assets.items()}
+        if (
+            prices == self.adl_prices
+            and not self.adl_books_moved
+            and block - self.adl_checked_at < self.config.adl_check_interval_blocks
+        ):
+            return []
+        views = self.views
+        answers = self.rpc.batch(
+            [
+                self._call(views.address, views.encode("ledger")),
+                self._call(views.address, views.encode("borrowState")),
+                self._call(self.engine.address, self.engine.encode("adlParams")),
+                *(self._call(views.address, views.encode("markets", m)) for m in markets),
+            ]
+        )
+        ledger = views.named("ledger", answers[0])
+        insurance = 0
+        if int(ledger.debtInAuction) and self.fund is not None:
+            [raw] = self.rpc.batch([self._call(self.fund.address, self.fund.encode("totalAssets"))])
+            insurance = int(self.fund.decode("totalAssets", raw)[0])
+        pool = adl_keeper.snapshot(
+            ledger,
+            views.named("borrowState", answers[1]),
+            self.engine.named("adlParams", answers[2]),
+            insurance,
+        )
+        actions = []
+        for market, raw in zip(markets, answers[3:], strict=True):
+            price = self.prices.get(self.market_assets[market])
+            if price is None:
+                continue
+            book = adl_keeper.due(views.named("markets", raw), price, timestamp, pool)
+            if book is None:
+                continue
+            listed = self._adl_list(market, book, pool)
+            if not listed:
+                log("keeper.adl_nothing_to_cut", market=market)
+                continue
+            data = self.engine.encode("autoDeleverage", market, listed)
+            gas = self.config.adl_gas + self.config.adl_gas_per_account * (len(listed) - 1)
+            request = TxRequest(self.engine.address, data, gas, f"adl:{market}")
+            actions.append(_Action("adl", market, request))
+            log("keeper.adl_due", market=market, accounts=listed)
+        # Recorded once every read succeeded: a step cut short checks again at the next one.
+        self.adl_prices, self.adl_checked_at, self.adl_books_moved = prices, block, False
+        return actions
+
+    def _adl_list(self, market: int, book: Any, pool: adl_keeper.AdlSnapshot) -> list[int]:
+        """The model's list for a due market: the positions of every account that traded it,
+        the equity (`healthOf`) of those that hold one."""
+        traders = sorted(self.exposure[self.market_assets[market]])
+        answers = self.rpc.batch(
+            self._call(self.views.address, self.views.encode("positions", a, market))
+            for a in traders
+        )
+        positions = {
+            a: self.views.named("positions", raw) for a, raw in zip(traders, answers, strict=True)
+        }
+        holders = [a for a, p in positions.items() if int(p.size)]
+        if not holders:
+            return []
+        [raw] = self.rpc.batch(
+            [self._call(self.views.address, self.views.encode("healthOf", holders))]
+        )
+        health = self.views.named("healthOf", raw)
+        equity = {a: int(h.equity) for a, h in zip(holders, health, strict=True)}
+        return adl_keeper.accounts_to_list(book, {a: positions[a] for a in holders}, equity, pool)
+
     def _approve_action(self) -> _Action:
         data = self.quote.encode("approve", self._liq(), MAX_UINT)
         request = TxRequest(self.quote.address, data, self.config.approve_gas, "approve")
@@ -941,6 +1048,7 @@ class Keeper:
                 "settle": "settlements_sent",
                 "cancel_order": "order_cancels_sent",
                 "sweep": "sweeps_sent",
+                "adl": "adl_sent",
             }.get(action.kind)
             if counter:
                 count = len(action.key) if action.kind == "settle" else 1
@@ -1117,6 +1225,8 @@ class Keeper:
             self.metrics.order_cancels.labels(result).inc()
         elif kind == "sweep":
             self.metrics.fee_sweeps.labels(result).inc()
+        elif kind == "adl":
+            self.metrics.adl_runs.labels(result).inc()
 
     def _count_rewound(self) -> None:
         """Actions we counted as mined in blocks the chain no longer has: counted again as
@@ -1194,6 +1304,8 @@ class Keeper:
                 )
             if kind == "liquidation":
                 return decoded.name == "Liquidated" and int(args["accountId"]) == subject
+            if kind == "adl":
+                return decoded.name == "AdlExecuted" and int(args["marketId"]) == subject
             if kind in ("take", "reset"):
                 return decoded.name in ("Take", "AuctionReset") and int(args["id"]) == subject
         return False

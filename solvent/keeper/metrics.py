@@ -97,6 +97,12 @@ class KeeperMetrics:
             ["outcome"],
             registry=r,
         )
+        self.adl_runs = Counter(
+            "solvent_keeper_adl_runs",
+            "autoDeleverage calls sent (one per market due), by outcome",
+            ["outcome"],
+            registry=r,
+        )
         self.order_cancels = Counter(
             "solvent_keeper_order_cancels",
             "Cancellations of expired orders sent, by outcome",

@@ -1,22 +1,31 @@
 """Reference model of auto-deleveraging (issue 15 item 4; docs/pool.md, "Auto-deleveraging"): the
-specification the engine's `adl(...)` mirrors, on exact integers with the contracts' rounding.
+engine's `autoDeleverage(marketId, accountIds)` (contracts/engine/MarginEngineLiquidation.sol) on
+exact integers with its rounding, and the keeper's advisory ranking.
 
-A *side* is one market's longs or shorts. Its PnL-to-pool factor is the side's unrealized PnL
-(the engine's aggregate form, `_traderPnlAndNetNotional` restricted to the side) over the pool's
-value (`poolAssets()`, less any shortfall the insurance fund cannot cover). Above the trigger,
-profitable positions of the side are closed at the oracle price, best score (PnL x leverage)
-first, until the factor is at or below the target; the last one by the smallest size that gets
-there. Closing at the oracle price moves the position's PnL from the side's unrealized PnL into
-the trader's quote, paid by the pool's cash: the pool's value stays the same up to rounding, and
-the factor falls. Every close is the engine's own fill (`EngineBooks.fill`, fee 0), so the books
-after a cut, and the factor measured on them, are exactly the engine's.
+The contract is the specification. For one market, in WAD USD:
+
+- G, the pool's value without the traders' PnL: `(poolCash + accountDebt + debtInAuction +
+  pendingInterest - shortfall) * 1e12`, the pending interest accrued to the block,
+  `shortfall = max(debtInAuction - insuranceFund.totalAssets(), 0)`;
+- T, the market's net traders' PnL at the oracle price p and the funding index I accrued to the
+  block: `ceil(net * p / 1e18) - netOpenNotional - (floor(net * I / 1e9) - fundingEntrySum)`;
+- `rest = G - T`, held constant through a run (a close at the oracle price moves PnL into quote
+  one for one), and `factor(T) = 0` if T <= 0, MAX if rest + T <= 0, else
+  `ceil(T * 1e18 / (rest + T))`.
+
+A run needs `factor > trigger` (`AdlNotTriggered`); each listed account in order must find the
+factor still above the target (`AdlOvercut`), hold a position on the net side (`AdlWrongSide`) in
+profit (`AdlPositionNotInProfit`), and is cut in full when that leaves the factor above the
+target, else by the bisection's smallest size that brings it to the target or below. The fill is
+at the oracle price without fee; the profit is credited as far as the pool's cash pays it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from enum import StrEnum
+from typing import Any
 
 from solvent import margin
 from solvent.model import funding as fm
@@ -26,26 +35,26 @@ WAD = margin.WAD
 WAD_PER_QUOTE = margin.WAD_PER_QUOTE
 TRIGGER_FACTOR = 85 * WAD // 100  # GMX v2 maxPnlFactorForAdl: ADL only while factor > 0.85
 TARGET_FACTOR = 77 * WAD // 100  # GMX v2 minPnlFactorAfterAdl: reduce until factor <= 0.77
-MAX_FACTOR = 2**256 - 1  # a side in profit against a pool worth nothing
+MAX_FACTOR = 2**256 - 1  # traders in profit against a pool worth nothing without it
 MAX_LEVERAGE = 2**256 - 1  # an account with equity <= 0
 
 
 class AdlError(StrEnum):
-    """Why `check` refuses a keeper's list: the future contract's custom errors, same names."""
+    """Why the contract refuses a call: its custom errors, same names."""
 
-    NOT_TRIGGERED = "AdlNotTriggered"  # the side's factor is not above the trigger
-    WRONG_SIDE = "AdlWrongSide"  # no position of the ADL'd market on the ADL'd side
-    INVALID_CUT = "AdlInvalidCut"  # a zero size delta, or one that grows the position
-    CUT_EXCEEDS_POSITION = "AdlCutExceedsPosition"  # |sizeDelta| > |size|
-    POSITION_NOT_IN_PROFIT = "AdlPositionNotInProfit"  # the position's PnL <= 0 before its cut
-    OVERCUT = "AdlOvercut"  # an entry after the target was met, or a last cut 1 wei too large
-    TARGET_NOT_REACHED = "AdlTargetNotReached"  # the factor after every cut is above target
+    NOT_TRIGGERED = "AdlNotTriggered"  # the market's factor is not above the trigger
+    OVERCUT = "AdlOvercut"  # an entry listed after the factor reached the target
+    WRONG_SIDE = "AdlWrongSide"  # no position, or one against the market's net side
+    POSITION_NOT_IN_PROFIT = "AdlPositionNotInProfit"  # toQuoteFloor(pnl) - funding owed <= 0
 
 
-@dataclass(frozen=True)
-class Side:
-    market: int
-    is_long: bool
+class AdlRefused(Exception):
+    """The contract's revert: `error`, naming `account` for the per-entry errors."""
+
+    def __init__(self, error: AdlError, account: int | None = None) -> None:
+        super().__init__(error.value if account is None else f"{error.value}({account})")
+        self.error = error
+        self.account = account
 
 
 @dataclass(frozen=True)
@@ -55,100 +64,226 @@ class AdlParams:
 
 
 @dataclass(frozen=True)
-class Cut:
-    """One entry of an ADL call: the fill's signed size delta (a long is cut by a negative one)."""
+class Position:
+    size: int = 0  # WAD, long > 0
+    open_notional: int = 0  # WAD USD
+    entry: int = 0  # funding index at the last settlement
+
+
+@dataclass(frozen=True)
+class Book:
+    """A market's books as `autoDeleverage` reads them (`AdlBook`): the aggregates, the funding
+    index accrued to the block and the oracle price."""
+
+    net_size: int
+    net_open_notional: int
+    entry_sum: int
+    index: int
+    price: int
+
+
+@dataclass(frozen=True)
+class PoolLedger:
+    """What G is made of (quote units): the engine's ledger, the pending interest accrued to the
+    block, and the insurance fund's assets (`totalAssets()`, read only while debt is in
+    auction)."""
+
+    pool_cash: int
+    account_debt: int
+    debt_in_auction: int
+    pending_interest: int
+    insurance_assets: int = 0
+
+
+@dataclass(frozen=True)
+class Deleveraged:
+    """One `AutoDeleveraged` event, and what the account's quote is credited before the pool's
+    cash caps it (quote units: `toQuoteFloor(realizedPnl) - funding`)."""
 
     account: int
-    market: int
     size_delta: int
+    price: int
+    realized_pnl: int  # WAD USD
+    funding: int  # quote units owed by the position up to the block (settled by the fill)
+    credit: int
+
+
+@dataclass(frozen=True)
+class Run:
+    """One `AdlExecuted` event and its cuts, and the market's books after."""
+
+    factor_before: int
+    factor_after: int
+    cuts: tuple[Deleveraged, ...]
+    book: Book
+    positions: Mapping[int, Position]
 
 
 @dataclass(frozen=True)
 class Ranked:
     account: int
-    market: int
     size: int
-    pnl: int  # WAD USD, > 0
+    profit: int  # WAD USD, > 0: the contract's in-profit measure, in WAD
     notional: int  # WAD USD
     leverage: int  # WAD
-    score: int  # pnl x leverage, WAD USD
+    score: int  # profit x leverage, WAD USD
 
 
-@dataclass(frozen=True)
-class Plan:
-    cuts: tuple[Cut, ...]
-    factor_before: int
-    factor_after: int
-    reaches_target: bool  # False only when every profitable position is closed and it is not
+# ------------------------------------------------------------------ the measures
 
 
-# ------------------------------------------------------------------ measures
+def pool_value_without_pnl(ledger: PoolLedger) -> int:
+    """G (WAD USD): `_poolValueWithoutPnl`."""
+    shortfall = 0
+    if ledger.debt_in_auction:
+        shortfall = max(ledger.debt_in_auction - ledger.insurance_assets, 0)
+    value = (
+        ledger.pool_cash
+        + ledger.account_debt
+        + ledger.debt_in_auction
+        + ledger.pending_interest
+        - shortfall
+    )
+    return value * WAD_PER_QUOTE
 
 
-def funding_index(books: EngineBooks, market_id: int, price: int, now: int) -> int:
-    """The market's funding index now, as a view reads it (`_fundingIndexNow`)."""
-    market = books.markets[market_id]
-    return fm.view_index(market.state, market.net_size, price, now, market.params)
-
-
-def _on_side(size: int, side: Side) -> bool:
-    return size > 0 if side.is_long else size < 0
-
-
-def side_pnl(books: EngineBooks, side: Side, price: int, now: int) -> int:
-    """The side's unrealized PnL (WAD USD): `_traderPnlAndNetNotional`'s market term with the
-    side's aggregates instead of the net ones (size, open notional, funding entry sum), rounded
-    as it is (price term up, the funding the side owes down: the side's profit is not
-    understated, so the factor is not either)."""
-    size = open_notional = entry_sum = 0
-    for (_, market_id), position in books.positions.items():
-        if market_id == side.market and _on_side(position.size, side):
-            size += position.size
-            open_notional += position.open_notional
-            entry_sum += fm.entry_share(position.size, position.entry)
-    index = funding_index(books, side.market, price, now)
-    owed = fm.traders_unsettled_funding_wad(size, index, entry_sum)
-    return margin.signed_mul_div_ceil(size, price, WAD) - open_notional - owed
-
-
-def position_pnl(books: EngineBooks, account: int, market_id: int, price: int, now: int) -> int:
-    """One position's PnL (WAD USD) as the margin check reads it (`EngineBase._margin`): price PnL
-    down, funding owed up in quote units (against the account)."""
-    position = books.positions[(account, market_id)]
-    index = funding_index(books, market_id, price, now)
-    owed = fm.funding_owed(position.size, position.entry, index)
+def market_pnl(book: Book) -> int:
+    """T (WAD USD): `_adlPnl`, the market's term of `_traderPnlAndNetNotional` (price term up,
+    the funding the traders owe the pool down)."""
+    owed = book.net_size * book.index // fm.FUNDING_INDEX_PER_WAD - book.entry_sum
     return (
-        margin.unrealized_pnl(position.size, position.open_notional, price) - owed * WAD_PER_QUOTE
+        margin.signed_mul_div_ceil(book.net_size, book.price, WAD) - book.net_open_notional - owed
     )
 
 
-def pool_value(books: EngineBooks, prices: Mapping[int, int], now: int, shortfall: int = 0) -> int:
-    """The value the factor is measured against (WAD USD): `poolAssets()` (clamped at 0, as the
-    engine reports it) less `shortfall`, the quote the pool is owed that the insurance fund
-    cannot cover (`max(debtInAuction - fund assets, 0)`: counted at face value in poolAssets).
-    May be negative."""
-    return (books.pool_assets(dict(prices), now) - shortfall) * WAD_PER_QUOTE
-
-
-def pnl_factor(pnl: int, value: int) -> int:
-    """`max(pnl, 0) / value` (WAD, up: against the profitable traders, for the pool);
-    MAX_FACTOR for a side in profit against a pool worth <= 0."""
+def pnl_factor(pnl: int, rest: int) -> int:
+    """`_adlFactor`: `pnl / (rest + pnl)` (WAD, up); 0 without profit, MAX_FACTOR when the pool's
+    value without the traders' PnL is not positive."""
     if pnl <= 0:
         return 0
+    value = rest + pnl
     if value <= 0:
         return MAX_FACTOR
-    return margin.mul_div_up(pnl, WAD, value)
+    return -(-(pnl * WAD) // value)
 
 
-def factor(
-    books: EngineBooks, side: Side, prices: Mapping[int, int], now: int, shortfall: int = 0
-) -> int:
-    """The side's PnL-to-pool factor (WAD)."""
-    pnl = side_pnl(books, side, prices[side.market], now)
-    return pnl_factor(pnl, pool_value(books, prices, now, shortfall))
+def factor(book: Book, pool_value: int) -> int:
+    """The market's factor against G = `pool_value` (WAD)."""
+    return pnl_factor(market_pnl(book), pool_value - market_pnl(book))
 
 
-# ------------------------------------------------------------------ ranking
+def on_net_side(book: Book, position: Position) -> bool:
+    """`_adlDelta`'s side rule: a position whose sign is the net size's (a flat market has none:
+    `net > 0` is false, so only shorts pass, and a flat market's factor is 0 anyway)."""
+    return position.size != 0 and (position.size > 0) == (book.net_size > 0)
+
+
+def position_profit(book: Book, position: Position) -> int:
+    """The contract's in-profit measure (quote units): `toQuoteFloor(full-close PnL) - funding
+    owed` at the oracle price and the block's index."""
+    _, full = margin.apply_fill(position.size, position.open_notional, -position.size, book.price)
+    owed = fm.funding_owed(position.size, position.entry, book.index)
+    return margin.to_quote_floor(full) - owed
+
+
+def _delta(position: Position, cut: int) -> int:
+    return -cut if position.size > 0 else cut
+
+
+def book_after(book: Book, position: Position, cut: int) -> tuple[Book, Position]:
+    """The market and the position after closing `cut` (wei of size) at the oracle price:
+    `_updateMarket` on the aggregates, the entry at the block's index."""
+    delta = _delta(position, cut)
+    new_size = position.size + delta
+    new_open, _ = margin.apply_fill(position.size, position.open_notional, delta, book.price)
+    after = replace(
+        book,
+        net_size=book.net_size + delta,
+        net_open_notional=book.net_open_notional + new_open - position.open_notional,
+        entry_sum=book.entry_sum
+        + fm.entry_share(new_size, book.index)
+        - fm.entry_share(position.size, position.entry),
+    )
+    return after, (Position(new_size, new_open, book.index) if new_size else Position())
+
+
+def factor_after(book: Book, position: Position, cut: int, rest: int) -> int:
+    """`_adlFactorAfter`: the factor after the hypothetical close of `cut`."""
+    after, _ = book_after(book, position, cut)
+    return pnl_factor(market_pnl(after), rest)
+
+
+def cut_size(book: Book, position: Position, rest: int, target: int) -> int:
+    """`_adlCut`: the whole position when closing it leaves the factor above `target`; else the
+    bisection over (0, |size|] for the boundary where the factor falls to `target` or below."""
+    held = abs(position.size)
+    if factor_after(book, position, held, rest) > target:
+        return held
+    low, high = 0, held
+    while high - low > 1:
+        mid = (low + high) // 2
+        if factor_after(book, position, mid, rest) > target:
+            low = mid
+        else:
+            high = mid
+    return high
+
+
+# ------------------------------------------------------------------ the contract's run
+
+
+def run(
+    book: Book,
+    positions: Mapping[int, Position],
+    pool_value: int,
+    accounts: Sequence[int],
+    params: AdlParams = AdlParams(),
+) -> Run:
+    """`autoDeleverage(market, accounts)`: the events it emits, or `AdlRefused` with the error it
+    reverts with. `positions`: the market's position of each account (absent: none)."""
+    pnl = market_pnl(book)
+    rest = pool_value - pnl
+    before = pnl_factor(pnl, rest)
+    if before <= params.trigger:
+        raise AdlRefused(AdlError.NOT_TRIGGERED)
+    current = before
+    held = dict(positions)
+    cuts: list[Deleveraged] = []
+    for account in accounts:
+        if current <= params.target:
+            raise AdlRefused(AdlError.OVERCUT, account)
+        position = held.get(account, Position())
+        if not on_net_side(book, position):
+            raise AdlRefused(AdlError.WRONG_SIDE, account)
+        if position_profit(book, position) <= 0:
+            raise AdlRefused(AdlError.POSITION_NOT_IN_PROFIT, account)
+        cut = cut_size(book, position, rest, params.target)
+        delta = _delta(position, cut)
+        _, realized = margin.apply_fill(position.size, position.open_notional, delta, book.price)
+        funding = fm.funding_owed(position.size, position.entry, book.index)
+        credit = margin.to_quote_floor(realized) - funding
+        cuts.append(Deleveraged(account, delta, book.price, realized, funding, credit))
+        book, held[account] = book_after(book, position, cut)
+        current = pnl_factor(market_pnl(book), rest)
+    return Run(before, current, tuple(cuts), book, held)
+
+
+def refusal(
+    book: Book,
+    positions: Mapping[int, Position],
+    pool_value: int,
+    accounts: Sequence[int],
+    params: AdlParams = AdlParams(),
+) -> AdlRefused | None:
+    """The contract's verdict on a call (None: it runs)."""
+    try:
+        run(book, positions, pool_value, accounts, params)
+    except AdlRefused as refused:
+        return refused
+    return None
+
+
+# ------------------------------------------------------------------ the keeper's ranking
 
 
 def leverage(notional: int, equity: int) -> int:
@@ -158,179 +293,151 @@ def leverage(notional: int, equity: int) -> int:
     return margin.mul_div_down(notional, WAD, equity)
 
 
-def rank(
-    books: EngineBooks,
-    side: Side,
-    prices: Mapping[int, int],
-    now: int,
-    equity: Mapping[int, int],
-) -> list[Ranked]:
-    """The side's profitable positions, highest PnL x leverage first, ties by (account, market).
-    `equity`: each account's maintenance equity (WAD USD, `margin(...).maintenance_equity`, or
-    its risk model's) as the engine's margin reads it. Advisory: the contract does not check the
-    order, only each entry (`check`)."""
-    price = prices[side.market]
+def rank(book: Book, positions: Mapping[int, Position], equity: Mapping[int, int]) -> list[Ranked]:
+    """The positions the contract may cut (net side, in profit), highest profit x leverage first,
+    ties by account id. `equity`: each account's maintenance equity (WAD USD, `healthOf`'s).
+    Advisory: the contract checks each entry, not the order."""
     ranked = []
-    for (account, market_id), position in books.positions.items():
-        if market_id != side.market or not _on_side(position.size, side):
+    for account, position in positions.items():
+        if not on_net_side(book, position):
             continue
-        pnl = position_pnl(books, account, market_id, price, now)
-        if pnl <= 0:
+        profit = position_profit(book, position) * WAD_PER_QUOTE
+        if profit <= 0:
             continue
-        notional = margin.notional(position.size, price)
-        lev = leverage(notional, equity[account])
-        score = margin.mul_div_down(pnl, lev, WAD)
-        ranked.append(Ranked(account, market_id, position.size, pnl, notional, lev, score))
-    ranked.sort(key=lambda r: (-r.score, r.account, r.market))
+        notional = margin.notional(position.size, book.price)
+        lev = leverage(notional, equity.get(account, 0))
+        score = margin.mul_div_down(profit, lev, WAD)
+        ranked.append(Ranked(account, position.size, profit, notional, lev, score))
+    ranked.sort(key=lambda r: (-r.score, r.account))
     return ranked
 
 
-# ------------------------------------------------------------------ closing
+def plan(
+    book: Book,
+    positions: Mapping[int, Position],
+    pool_value: int,
+    equity: Mapping[int, int],
+    params: AdlParams = AdlParams(),
+) -> list[int]:
+    """What a keeper sends: [] when the factor is not above the trigger; else the ranking's
+    accounts up to the first whose cut reaches the target (every ranked one when none does),
+    skipping a position the net side left: a cut larger than the net size flips it, and the
+    contract checks each entry's side against the net size after the cuts before it."""
+    if factor(book, pool_value) <= params.trigger:
+        return []
+    rest = pool_value - market_pnl(book)
+    chosen = []
+    for entry in rank(book, positions, equity):
+        position = positions[entry.account]
+        if not on_net_side(book, position):
+            continue
+        chosen.append(entry.account)
+        book, _ = book_after(book, position, cut_size(book, position, rest, params.target))
+        if pnl_factor(market_pnl(book), rest) <= params.target:
+            break
+    return chosen
 
 
-def close(books: EngineBooks, cut: Cut, prices: Mapping[int, int], now: int) -> EngineBooks:
-    """The books after the engine's fill of `cut` at the oracle price, without fee (a copy)."""
+# ------------------------------------------------------------------ from the engine's books
+
+
+def book_from_books(books: EngineBooks, market_id: int, price: int, now: int) -> Book:
+    """The market's `Book` in the ledger model at `now` (funding accrued as `_accrueFunding`)."""
+    market = books.markets[market_id]
+    index = fm.accrue(market.state, market.net_size, price, now, market.params).index
+    return Book(market.net_size, market.net_open_notional, market.entry_sum, index, price)
+
+
+def positions_from_books(books: EngineBooks, market_id: int) -> dict[int, Position]:
+    return {
+        account: Position(p.size, p.open_notional, p.entry)
+        for (account, m), p in books.positions.items()
+        if m == market_id and p.size
+    }
+
+
+def ledger_from_books(books: EngineBooks, now: int, insurance_assets: int = 0) -> PoolLedger:
+    borrow = fm.accrue_borrow(
+        books.borrow, books.pool_cash, books.account_debt, now, books.borrow_params
+    )
+    return PoolLedger(
+        books.pool_cash,
+        books.account_debt,
+        books.debt_in_auction,
+        borrow.pending_interest,
+        insurance_assets,
+    )
+
+
+def apply(books: EngineBooks, market_id: int, done: Run, now: int) -> EngineBooks:
+    """The ledger model after the run (a copy): each cut is the engine's fill at the oracle price
+    without fee (`_touchBorrow`, `_movePosition`, `_creditPaying`)."""
     after = books.copy()
-    price = prices[cut.market]
-    after.fill(cut.account, cut.market, cut.size_delta, price, 0, price, now)
+    for cut in done.cuts:
+        after.fill(cut.account, market_id, cut.size_delta, cut.price, 0, cut.price, now)
     return after
 
 
-def _cut(account: int, market_id: int, size: int, amount: int) -> Cut:
-    """The fill closing `amount` (> 0) of a position of `size`."""
-    return Cut(account, market_id, -amount if size > 0 else amount)
-
-
-def smallest_cut(
-    books: EngineBooks,
-    side: Side,
-    account: int,
-    prices: Mapping[int, int],
-    now: int,
-    target: int,
-    shortfall: int = 0,
-) -> int:
-    """The amount c (size units, 1 wei of size) to close from the position, given that closing
-    all of it reaches `target` and closing nothing does not: factor(c) <= target and
-    factor(c - 1) > target (c - 1 = 0: no cut). Rounding (the quote unit of the pool's value, the
-    wei of the aggregates) makes the factor only nearly monotone in c at the wei scale, so
-    "smallest" is this boundary, which the contract verifies with one hypothetical close of
-    c - 1 (`check`); bisection finds one."""
-    size = books.positions[(account, side.market)].size
-
-    def reached(amount: int) -> bool:
-        after = close(books, _cut(account, side.market, size, amount), prices, now)
-        return factor(after, side, prices, now, shortfall) <= target
-
-    low, high = 0, abs(size)  # not reached at low (no cut), reached at high
-    while high - low > 1:
-        mid = (low + high) // 2
-        if reached(mid):
-            high = mid
-        else:
-            low = mid
-    return high
-
-
-def plan(
-    books: EngineBooks,
-    side: Side,
-    prices: Mapping[int, int],
-    now: int,
-    equity: Mapping[int, int],
-    shortfall: int = 0,
-    params: AdlParams = AdlParams(),
-) -> Plan | None:
-    """What a keeper sends: None if the side's factor is not above the trigger; otherwise the
-    ranking's positions closed in full while the factor stays above the target after them, and
-    the next one cut by `smallest_cut`."""
-    before = factor(books, side, prices, now, shortfall)
-    if before <= params.trigger:
-        return None
-    cuts: list[Cut] = []
-    state = books
-    current = before
-    for entry in rank(books, side, prices, now, equity):
-        full = _cut(entry.account, entry.market, entry.size, abs(entry.size))
-        closed = close(state, full, prices, now)
-        closed_factor = factor(closed, side, prices, now, shortfall)
-        if closed_factor > params.target:
-            cuts.append(full)
-            state, current = closed, closed_factor
-            continue
-        amount = smallest_cut(state, side, entry.account, prices, now, params.target, shortfall)
-        last = _cut(entry.account, entry.market, entry.size, amount)
-        cuts.append(last)
-        state = close(state, last, prices, now)
-        return Plan(tuple(cuts), before, factor(state, side, prices, now, shortfall), True)
-    return Plan(tuple(cuts), before, current, current <= params.target)
-
-
-# ------------------------------------------------------------------ what the contract checks
-
-
-def check(
-    books: EngineBooks,
-    side: Side,
-    cuts: Sequence[Cut],
-    prices: Mapping[int, int],
-    now: int,
-    shortfall: int = 0,
-    params: AdlParams = AdlParams(),
-) -> AdlError | None:
-    """The contract's verdict on a keeper's list (None: accepted), in the contract's order:
-    the trigger; per entry, in list order on the books the previous entries left: the position is
-    of the ADL'd market and side, the cut reduces it by at most its size, it is in profit, and the
-    factor is still above the target before it; after every entry, the factor is at or below the
-    target; and the last cut is the smallest: closing 1 wei less would leave the factor above the
-    target. The ranking is not checked (the keeper's order is tested against `rank`)."""
-    if factor(books, side, prices, now, shortfall) <= params.trigger:
-        return AdlError.NOT_TRIGGERED
-    price = prices[side.market]
-    state = books
-    last_before = books
-    for cut in cuts:
-        position = state.positions.get((cut.account, cut.market))
-        if cut.market != side.market or position is None or not _on_side(position.size, side):
-            return AdlError.WRONG_SIDE
-        if cut.size_delta == 0 or (cut.size_delta > 0) == (position.size > 0):
-            return AdlError.INVALID_CUT
-        if abs(cut.size_delta) > abs(position.size):
-            return AdlError.CUT_EXCEEDS_POSITION
-        if position_pnl(state, cut.account, cut.market, price, now) <= 0:
-            return AdlError.POSITION_NOT_IN_PROFIT
-        if factor(state, side, prices, now, shortfall) <= params.target:
-            return AdlError.OVERCUT
-        last_before = state
-        state = close(state, cut, prices, now)
-    if factor(state, side, prices, now, shortfall) > params.target:
-        return AdlError.TARGET_NOT_REACHED
-    last = cuts[-1]
-    if abs(last.size_delta) > 1:
-        size = last_before.positions[(last.account, last.market)].size
-        smaller = _cut(last.account, last.market, size, abs(last.size_delta) - 1)
-        if factor(close(last_before, smaller, prices, now), side, prices, now, shortfall) <= (
-            params.target
-        ):
-            return AdlError.OVERCUT
-    return None
-
-
-# ------------------------------------------------------------------ helpers for callers
-
-
-def quote_equity(books: EngineBooks, account: int, prices: Mapping[int, int], now: int) -> int:
-    """Maintenance equity (WAD USD) of an account holding only quote and positions, as the
-    engine's `_margin` reads it: quote less the interest it owes and has not been charged, plus
-    each position's PnL (no collateral)."""
-    quote = books.quote.get(account, 0)
-    if quote < 0:
-        borrow = fm.accrue_borrow(
-            books.borrow, books.pool_cash, books.account_debt, now, books.borrow_params
-        )
-        quote -= fm.interest(-quote, books.borrow_index_of.get(account, 0), borrow.index)
-    equity = quote * WAD_PER_QUOTE
-    for (holder, market_id), position in books.positions.items():
-        if holder == account and position.size:
-            equity += position_pnl(books, account, market_id, prices[market_id], now)
+def equity_from_books(
+    books: EngineBooks, accounts: Iterable[int], prices: Mapping[int, int], now: int
+) -> dict[int, int]:
+    """Maintenance equity (WAD USD) of accounts holding only quote and positions, as `_margin`
+    reads it: quote less the interest not yet charged, plus each position's PnL (price PnL down,
+    funding owed up in quote units)."""
+    borrow = fm.accrue_borrow(
+        books.borrow, books.pool_cash, books.account_debt, now, books.borrow_params
+    )
+    equity = {}
+    for account in accounts:
+        quote = books.quote.get(account, 0)
+        if quote < 0:
+            quote -= fm.interest(-quote, books.borrow_index_of.get(account, 0), borrow.index)
+        total = quote * WAD_PER_QUOTE
+        for (holder, market_id), p in books.positions.items():
+            if holder != account or not p.size:
+                continue
+            market = books.markets[market_id]
+            index = fm.view_index(
+                market.state, market.net_size, prices[market_id], now, market.params
+            )
+            total += margin.unrealized_pnl(p.size, p.open_notional, prices[market_id])
+            total -= fm.funding_owed(p.size, p.entry, index) * WAD_PER_QUOTE
+        equity[account] = total
     return equity
+
+
+# ------------------------------------------------------------------ from the engine's views
+
+
+def book_from_market(market: Any, price: int, now: int) -> Book:
+    """The market's `Book` at `now` from the engine's `markets(id)` view (its stored funding state
+    accrued as `_accrueFunding` does, exactly) and the oracle price."""
+    net = int(market.longOpenInterest) - int(market.shortOpenInterest)
+    state = fm.FundingState(
+        int(market.fundingRate), int(market.fundingIndex), int(market.lastFundingTime)
+    )
+    params = fm.FundingParams(
+        int(market.skewScale),
+        int(market.maxFundingVelocity),
+        int(market.fundingDeadband),
+        int(market.maxFundingRate),
+    )
+    index = fm.accrue(state, net, price, now, params).index
+    return Book(net, int(market.netOpenNotional), int(market.fundingEntrySum), index, price)
+
+
+def position_from_view(position: Any) -> Position:
+    """`positions(account, market)`'s struct."""
+    return Position(int(position.size), int(position.openNotional), int(position.fundingEntry))
+
+
+def ledger_from_views(ledger: Any, borrow: Any, insurance_assets: int = 0) -> PoolLedger:
+    """From `ledger()` and `borrowState()` (accrued to the block the views read: exact for that
+    block's run; the pending interest only moves while accounts owe quote)."""
+    return PoolLedger(
+        int(ledger.poolCash),
+        int(ledger.accountDebt),
+        int(ledger.debtInAuction),
+        int(borrow.pendingInterest),
+        insurance_assets,
+    )

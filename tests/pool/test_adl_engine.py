@@ -1,0 +1,345 @@
+"""The engine's `autoDeleverage` against its reference model (solvent/model/adl.py), to the wei:
+on the real deployment (config/local.yaml), the model reads the chain's views (markets,
+positions, ledger, borrow state, oracle price, maintenance equity), plans the keeper's list
+(ranking by profit x leverage), and its run (each cut's size and realized PnL, the factor before
+and after, the books after) equals the engine's `AutoDeleveraged` / `AdlExecuted` events and state.
+
+Exactness: the engine runs at the block's timestamp, so the model must read the state the
+transaction saw at that time. Each comparison sends the call, records what it emitted and left,
+rewinds, mines an empty block at the same timestamp and reads the views there (the same state,
+the same accruals), then runs the model."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import ape
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from solvent import orders
+from solvent import pool as lp_flow
+from solvent.governance import govern
+from solvent.model import adl
+
+WAD = 10**18
+USDC = 10**6
+MAX = 2**256 - 1
+ETH = "WETH"
+DAY = 86_400
+
+
+@pytest.fixture(scope="module")
+def actors(accounts) -> dict[str, Any]:
+    return {
+        "lp": accounts[1],
+        "keeper": accounts[4],
+        "traders": [accounts[i] for i in (3, 5, 6, 7)],
+    }
+
+
+@dataclass
+class Driver:
+    """Drives the deployment as tests/attacks/conftest.py's `Attack` does."""
+
+    system: Any
+    chain: Any
+    deployer: Any
+
+    def mint(self, to: Any, amount: int) -> None:
+        self.system.quote.mint(to, amount, sender=self.deployer)
+
+    def fund_pool(self, lp: Any, usd: int) -> None:
+        self.mint(lp, usd * USDC)
+        lp_flow.deposit(
+            self.system.pool,
+            self.system.quote,
+            self.chain,
+            lp,
+            usd * USDC,
+            executor=self.deployer,
+            rounds=lp_flow.publish_and_find(self.system, self.deployer),
+        )
+
+    def open(self, owner: Any, sub: int, usd: int, size: int) -> int:
+        """A new account with `usd` of quote, trading `size` ETH through the order book."""
+        engine = self.system.engine
+        engine.openAccount(sub, sender=owner)
+        account = int(engine.accountIdOf(owner, sub))
+        self.mint(owner, usd * USDC)
+        self.system.quote.approve(engine, MAX, sender=owner)
+        engine.deposit(account, self.system.quote, usd * USDC, sender=owner)
+        self.trade(owner, account, size)
+        return account
+
+    def trade(self, owner: Any, account: int, size: int) -> None:
+        receipt = orders.trade(
+            self.system,
+            self.chain,
+            owner,
+            account,
+            ETH,
+            size,
+            settler=self.deployer,
+            publisher=self.deployer,
+        )
+        assert not list(receipt.events.filter(self.system.orders.OrderCancelled))
+
+    def set_price(self, usd: float) -> None:
+        feeds = [self.system.feeds[ETH]]
+        if ETH in self.system.secondary_feeds:
+            feeds.append(self.system.secondary_feeds[ETH])
+        for feed in feeds:
+            feed.setAnswer(round(usd * 10 ** int(feed.decimals())), sender=self.deployer)
+
+    def advance(self, seconds: int) -> None:
+        self.chain.mine(timestamp=self.chain.pending_timestamp + seconds)
+
+
+@pytest.fixture(scope="module")
+def driver(system, chain, deployer) -> Driver:
+    return Driver(system, chain, deployer)
+
+
+@dataclass(frozen=True)
+class ChainView:
+    book: adl.Book
+    positions: dict[int, adl.Position]
+    pool_value: int
+    equity: dict[int, int]
+    params: adl.AdlParams
+
+
+def read_view(system: Any, market: int, accounts: list[int], now: int) -> ChainView:
+    """What `autoDeleverage` reads at `now`, from the latest block's views (exact when `now` is
+    that block's timestamp)."""
+    admin = system.admin
+    stored = admin.markets(market)
+    price = int(system.oracle.price(stored.asset))
+    ledger = admin.ledger()
+    insurance = int(system.fund.totalAssets()) if int(ledger.debtInAuction) else 0
+    positions = {a: adl.position_from_view(admin.positions(a, market)) for a in accounts}
+    health = admin.healthOf(accounts)
+    trigger, target = system.engine.adlParams()
+    return ChainView(
+        adl.book_from_market(stored, price, now),
+        {a: p for a, p in positions.items() if p.size},
+        adl.pool_value_without_pnl(adl.ledger_from_views(ledger, admin.borrowState(), insurance)),
+        {a: int(h.equity) for a, h in zip(accounts, health, strict=True)},
+        adl.AdlParams(int(trigger), int(target)),
+    )
+
+
+@dataclass(frozen=True)
+class Observed:
+    """What the engine's call emitted and left behind."""
+
+    timestamp: int
+    factors: tuple[int, int]
+    cuts: list[tuple[int, int, int, int]]  # (account, sizeDelta, price, realizedPnl)
+    positions: dict[int, adl.Position]
+    quote: dict[int, int]
+    aggregates: tuple[int, int, int]
+    unpaid: int
+
+
+def _aggregates(system: Any, market: int) -> tuple[int, int, int]:
+    m = system.admin.markets(market)
+    net = int(m.longOpenInterest) - int(m.shortOpenInterest)
+    return (net, int(m.netOpenNotional), int(m.fundingEntrySum))
+
+
+def deleverage_and_compare(
+    system: Any, chain: Any, keeper: Any, market: int, accounts: list[int]
+) -> tuple[adl.Run, ChainView]:
+    """The keeper's list from the model at the head, the engine's call, and the model's run at the
+    call's own block state: equal to the wei. Returns the model's run and view."""
+    head = chain.blocks.head.timestamp
+    plan_view = read_view(system, market, accounts, head)
+    plan = adl.plan(
+        plan_view.book,
+        plan_view.positions,
+        plan_view.pool_value,
+        plan_view.equity,
+        plan_view.params,
+    )
+    assert plan, "the set-up must trigger ADL"
+    quote_before = {a: int(system.admin.accounts(a).quoteBalance) for a in accounts}
+    snapshot = chain.snapshot()
+    receipt = system.engine.autoDeleverage(market, plan, sender=keeper)
+    [executed] = receipt.events.filter(system.engine.AdlExecuted)
+    observed = Observed(
+        chain.blocks[receipt.block_number].timestamp,
+        (int(executed.factorBefore), int(executed.factorAfter)),
+        [
+            (int(e.accountId), int(e.sizeDelta), int(e.price), int(e.realizedPnl))
+            for e in receipt.events.filter(system.engine.AutoDeleveraged)
+        ],
+        {a: adl.position_from_view(system.admin.positions(a, market)) for a in accounts},
+        {a: int(system.admin.accounts(a).quoteBalance) - quote_before[a] for a in accounts},
+        _aggregates(system, market),
+        sum(int(e.amount) for e in receipt.events.filter(system.engine.ProfitUnpaid)),
+    )
+    chain.restore(snapshot)
+    chain.mine(timestamp=observed.timestamp)
+    v = read_view(system, market, accounts, observed.timestamp)
+    assert adl.plan(v.book, v.positions, v.pool_value, v.equity, v.params) == plan
+    run = adl.run(v.book, v.positions, v.pool_value, plan, v.params)
+    assert observed.factors == (run.factor_before, run.factor_after)
+    assert observed.cuts == [(c.account, c.size_delta, c.price, c.realized_pnl) for c in run.cuts]
+    assert observed.aggregates == (
+        run.book.net_size,
+        run.book.net_open_notional,
+        run.book.entry_sum,
+    )
+    for account in accounts:
+        assert observed.positions[account] == run.positions.get(
+            account, v.positions.get(account, adl.Position())
+        )
+    # every set-up's pool has the cash: each account is credited the model's figure in full
+    credits = {c.account: c.credit for c in run.cuts}
+    assert observed.unpaid == 0
+    assert observed.quote == {a: credits.get(a, 0) for a in accounts}
+    assert run.factor_after <= v.params.target
+    return run, v
+
+
+def set_adl(system: Any, trigger: int, target: int) -> None:
+    """Governance's thresholds (WAD), through the timelock (before any position: the delay
+    passes on the chain)."""
+    govern(system, [(system.engine, "setAdlParams", trigger, target)])
+
+
+# ------------------------------------------------------------------ set-ups
+
+
+def _redeem_to_reserve(driver: Driver, lp: Any) -> None:
+    """The LP redeems what the pool lets it, less 1% for the moves before execution."""
+    system, chain = driver.system, driver.chain
+    pool = system.pool
+    shares = int(pool.convertToShares(int(system.admin.poolWithdrawable()))) * 99 // 100
+    pool.requestRedeem(shares, lp, lp, sender=lp)
+    target, _ = lp_flow.request_times(pool, lp, False)
+    chain.mine(timestamp=max(target, chain.pending_timestamp))
+    lp_flow.execute(
+        pool, driver.deployer, lp, False, lp_flow.publish_and_find(system, driver.deployer)
+    )
+    pool.redeem(int(pool.maxRedeem(lp)), lp, lp, sender=lp)
+
+
+def test_one_long_at_the_default_thresholds(system, chain, driver, actors):
+    """Issue 15's set-up (tests/attacks, `test_adl_stops_the_payout_...`): a $1M pool, one long
+    400 ETH, ETH $2,000 → $2,200, the LP redeems to the reserve, ETH → $2,400: the factor is above
+    0.85; the model's cut, factor after and books equal the engine's."""
+    driver.fund_pool(actors["lp"], 1_000_000)
+    trader = actors["traders"][0]
+    account = driver.open(trader, 0, 200_000, 400 * WAD)
+    market = system.market_ids[ETH]
+    driver.set_price(2_200)
+    driver.advance(60)
+    _redeem_to_reserve(driver, actors["lp"])
+    driver.set_price(2_400)
+    driver.advance(60)
+    run, v = deleverage_and_compare(system, chain, actors["keeper"], market, [account])
+    assert v.params == adl.AdlParams()
+    [cut] = run.cuts
+    assert 0 < -cut.size_delta < 400 * WAD  # a partial cut: the bisection's
+    assert run.factor_after == adl.TARGET_FACTOR or (
+        adl.TARGET_FACTOR - 10**12 < run.factor_after <= adl.TARGET_FACTOR
+    )
+
+
+def test_several_longs_with_funding_owed(system, chain, driver, actors):
+    """Three longs (200, 150, 100 ETH on $60k, $200k, $25k) and a short of 20 ETH in a $1M pool,
+    thresholds 6% / 3%: the net 430 ETH is above the funding dead-band (350 ETH), so a day
+    accrues funding the longs owe; ETH $2,000 → $2,200. The run closes in full and cuts the last
+    listed to the wei of the model's bisection, settling each position's funding."""
+    set_adl(system, 6 * WAD // 100, 3 * WAD // 100)
+    driver.fund_pool(actors["lp"], 1_000_000)
+    t = actors["traders"]
+    accounts = [
+        driver.open(t[0], 0, 60_000, 200 * WAD),
+        driver.open(t[1], 0, 200_000, 150 * WAD),
+        driver.open(t[2], 0, 25_000, 100 * WAD),
+        driver.open(t[3], 0, 40_000, -20 * WAD),
+    ]
+    market = system.market_ids[ETH]
+    driver.advance(DAY)
+    driver.set_price(2_100)
+    driver.advance(60)
+    driver.set_price(2_200)
+    driver.advance(60)
+    run, v = deleverage_and_compare(system, chain, actors["keeper"], market, accounts)
+    assert v.book.index != 0 and all(c.funding > 0 for c in run.cuts)
+    assert len(run.cuts) >= 2 and accounts[3] not in {c.account for c in run.cuts}
+    assert all(c.size_delta < 0 for c in run.cuts)
+
+
+def test_several_shorts_in_a_short_net_market(system, chain, driver, actors):
+    """Short-net: three shorts (150, 150, 100 ETH) and a long of 30 ETH, thresholds 5% / 2%, half
+    a day of funding, ETH $2,000 → $1,800: the shorts are the net side and in profit."""
+    set_adl(system, 5 * WAD // 100, 2 * WAD // 100)
+    driver.fund_pool(actors["lp"], 1_000_000)
+    t = actors["traders"]
+    accounts = [
+        driver.open(t[0], 0, 50_000, -150 * WAD),
+        driver.open(t[1], 0, 300_000, -150 * WAD),
+        driver.open(t[2], 0, 30_000, -100 * WAD),
+        driver.open(t[3], 0, 40_000, 30 * WAD),
+    ]
+    market = system.market_ids[ETH]
+    driver.advance(DAY // 2)
+    driver.set_price(1_900)
+    driver.advance(60)
+    driver.set_price(1_800)
+    driver.advance(60)
+    run, v = deleverage_and_compare(system, chain, actors["keeper"], market, accounts)
+    assert v.book.net_size < 0 and all(c.size_delta > 0 for c in run.cuts)
+    assert accounts[3] not in {c.account for c in run.cuts}
+    # the engine refuses the long by name, as the model does
+    refused = adl.refusal(v.book, v.positions, v.pool_value, [accounts[3]], v.params)
+    assert refused is not None and refused.error == adl.AdlError.WRONG_SIDE
+    with ape.reverts(system.engine.AdlWrongSide, accountId=accounts[3]):
+        system.engine.autoDeleverage(market, [accounts[3]], sender=actors["keeper"])
+
+
+@pytest.mark.slow
+@settings(
+    max_examples=8,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    sizes=st.lists(st.integers(20, 150), min_size=1, max_size=3),
+    long=st.booleans(),
+    move=st.integers(5, 10),
+    hours=st.integers(0, 24),
+)
+def test_engine_equals_model_on_random_books(
+    system, chain, driver, actors, sizes, long, move, hours
+):
+    """Random books (1-3 accounts on the net side and one against it), a move of 5-10% in their
+    favour, 0-24 h of funding, thresholds 0.04% / 0.02% (a $1M pool: every draw triggers): the
+    engine's run equals the model's."""
+    snapshot = chain.snapshot()
+    try:
+        set_adl(system, WAD // 2_500, WAD // 5_000)
+        driver.fund_pool(actors["lp"], 1_000_000)
+        t = actors["traders"]
+        sign = 1 if long else -1
+        accounts = [
+            driver.open(t[i], 1, 20_000 + 1_000 * size, sign * size * WAD)
+            for i, size in enumerate(sizes)
+        ]
+        accounts.append(driver.open(t[3], 1, 40_000, -sign * 10 * WAD))
+        driver.advance(hours * 3_600)
+        driver.set_price(2_000 * (100 + sign * move) / 100)
+        driver.advance(60)
+        market = system.market_ids[ETH]
+        v = read_view(system, market, accounts, chain.blocks.head.timestamp)
+        assert adl.factor(v.book, v.pool_value) > v.params.trigger
+        deleverage_and_compare(system, chain, actors["keeper"], market, accounts)
+    finally:
+        chain.restore(snapshot)
