@@ -87,6 +87,8 @@ def test_cancel(system, chain):
         ("market.WETH.im_scale", "0.99"),
         ("market.WBTC.sigma_cap", "11"),
         ("market.WBTC.max_funding_rate", "1.5"),
+        ("market.WETH.max_exposure_ratio", "0"),
+        ("market.WETH.max_exposure_ratio", "10.5"),
         ("borrow.optimal_utilization", "1"),
         ("borrow.base_rate", "0.0000001"),
         ("borrow.base_rate", "2"),  # above the current max_rate of 1
