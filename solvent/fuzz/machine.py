@@ -914,8 +914,8 @@ class ProtocolMachine(RuleBasedStateMachine):
         got_factors = (executed.args.factorBefore, executed.args.factorAfter)
         want_factors = (want.factor_before, want.factor_after)
         require(got_factors == want_factors, f"ADL factors {got_factors}, model {want_factors}")
-        partial = [c for c in want.cuts if not c.full]
-        self.branch("adl:cut-partial" if partial else "adl:cut-full")
+        if want.cuts:  # the run ended on the bisection's cut, or cut every listed account whole
+            self.branch("adl:cut-full" if want.cuts[-1].full else "adl:cut-partial")
         return True
 
     def _adl_list(
