@@ -876,12 +876,11 @@ class ProtocolMachine(RuleBasedStateMachine):
         accounts = self._adl_list(before, market, shape, pick, strict)
         if accounts is None:
             return False
-        pending = self._pending_interest_at(before.now + 1)  # the next block's
+        block = _as_int(self._node("eth_blockNumber"))  # the state the call starts from
         outcome = self.driver.transact(KEEPER, "engine", "autoDeleverage", market, accounts)
         self.step_transactions += 1
         after = read_state(self.driver, self.system)
-        if pending is None or after.now != before.now + 1:
-            pending = None
+        pending = self._pending_interest_at(block, after.now)
         book = self._adl_book_in_block(before, after, market, outcome, pending)
         if book is None:  # the price went stale in the transaction's block
             require(not outcome.ok, f"ADL of market {market} ran without a price")
@@ -891,7 +890,8 @@ class ProtocolMachine(RuleBasedStateMachine):
         want = adl.predict(book, positions, accounts, self.adl_trigger, self.adl_target)
         self.branch(f"adl:{want.error or 'ok'}")
         if not outcome.ok:
-            got = (outcome.error, self._error_args(market, accounts, want.error))
+            args = self._error_args(market, accounts, want.error)
+            got = (outcome.error, want.args if args is None else args)
             require(
                 got == (want.error, want.args),
                 f"ADL of market {market} with {accounts}: {got}, model {want.error}{want.args}",
@@ -975,9 +975,9 @@ class ProtocolMachine(RuleBasedStateMachine):
     ) -> adl.Book | None:
         """The book the call read in its block: the ledger and the market's stored funding state
         of the read before it, accrued to the block's time at its oracle price; the pending
-        interest of its block (`pending`, read before the call at the block's time; else from
-        the read after it: a reverted call changed nothing, a successful one stored it less the
-        interest its cuts charged, which is ambiguous only when that left it at 0)."""
+        interest of its block (`pending`, read on the state before the call at the block's
+        time; else from the read after it: a reverted call changed nothing, a successful one
+        stored it less the interest its cuts charged, ambiguous only when that left it at 0)."""
         price = after.prices[self.system.markets[market].asset]
         if price is None:
             return None
@@ -1005,20 +1005,26 @@ class ProtocolMachine(RuleBasedStateMachine):
             )
         return self._adl_book(before, market, price, index, pending)
 
-    def _pending_interest_at(self, time: int) -> int | None:
-        """`borrowState().pendingInterest` on the chain as it is, evaluated at block time `time`
-        (an eth_call with a block override: the fast driver's node only)."""
-        rpc = getattr(self.driver, "rpc", None)
-        if rpc is None:
-            return None
+    def _pending_interest_at(self, block: int, time: int) -> int | None:
+        """`borrowState().pendingInterest` on the state of `block`, evaluated at block time
+        `time` (an eth_call with a block override): what a transaction mined at `time` on that
+        state reads. None when the node refuses the override."""
         codec = self.system.codec
         request = {"to": codec.address("admin"), "data": codec.encode("admin", "borrowState", ())}
         try:
-            reply = rpc.call("eth_call", request, "latest", None, {"time": hex(time)})
-        except RpcError:
+            reply = self._node("eth_call", request, hex(block), None, {"time": hex(time)})
+        except Exception:  # any refusal (either driver's error type): the read after decides
             return None
-        state = codec.decode_output("admin", "borrowState", bytes.fromhex(str(reply)[2:]))
+        data = bytes(reply) if isinstance(reply, bytes | bytearray) else bytes.fromhex(reply[2:])
+        state = codec.decode_output("admin", "borrowState", data)
         return int(state.pendingInterest)
+
+    def _node(self, method: str, *params: Any) -> Any:
+        """A raw JSON-RPC request to the chain's node, through either driver."""
+        rpc = getattr(self.driver, "rpc", None)
+        if rpc is not None:
+            return rpc.call(method, *params)
+        return self.driver.chain.provider.make_request(method, list(params))  # type: ignore[attr-defined]
 
     def _adl_book(
         self, state: State, market: int, price: int, index: int, pending: int
@@ -1031,11 +1037,15 @@ class ProtocolMachine(RuleBasedStateMachine):
         net = m.longOpenInterest - m.shortOpenInterest
         return adl.open_book(net, m.netOpenNotional, m.fundingEntrySum, index, price, value)
 
-    def _error_args(self, market: int, accounts: list[int], error: str | None) -> tuple[int, ...]:
+    def _error_args(
+        self, market: int, accounts: list[int], error: str | None
+    ) -> tuple[int, ...] | None:
         """The refused call's error arguments, from an eth_call replay on the unchanged state
-        (the fast driver's node; the naive one gives the name only)."""
+        (the fast driver's node; None on the naive one, which judges the name only)."""
         rpc = getattr(self.driver, "rpc", None)
-        if rpc is None or error not in ADL_ACCOUNT_ERRORS | {"AdlNotTriggered"}:
+        if rpc is None:
+            return None
+        if error not in ADL_ACCOUNT_ERRORS | {"AdlNotTriggered"}:
             return ()
         codec = self.system.codec
         request = {
@@ -1093,6 +1103,10 @@ class ProtocolMachine(RuleBasedStateMachine):
 
 def _call(target: str, fn: str, *args: Any) -> Call:
     return Call(target, fn, args)
+
+
+def _as_int(value: Any) -> int:
+    return int(value, 16) if isinstance(value, str) else int(value)
 
 
 def _adl_positions(state: State, market: int) -> dict[int, adl.Position]:
