@@ -12,12 +12,15 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
 from solvent import margin as ref
-from solvent.fuzz.driver import Call, Driver, Outcome, Reverted
+from solvent.fuzz import adl
+from solvent.fuzz.driver import TX_GAS, Call, Driver, Outcome, Reverted
 from solvent.fuzz.model import (
     UNPRICED,
     ZERO_ADDRESS,
+    AdlCall,
     Shadow,
     account_margin,
+    funding_index_now,
     plan_liquidation,
     require,
     switch_refusal,
@@ -36,8 +39,10 @@ from solvent.fuzz.system import (
     WAD,
     FuzzSystem,
 )
+from solvent.model import funding as fm
 from solvent.model import orders as order_ref
 from solvent.model import pool as pool_ref
+from solvent.rpc import RpcError
 
 PRICE_FACTORS_BPS = (
     5_000,
@@ -72,6 +77,13 @@ WRONG_ROUND_REFUSALS = frozenset(
     }
 )
 
+# How a keeper draws its `autoDeleverage` list (`ProtocolMachine._adl_list`): the ranking's
+# prefix that reaches the target, that prefix with one more account, with a wrong-side or a
+# not-in-profit account inserted, or no account at all.
+ADL_SHAPES = ("ranked", "ranked", "extra", "wrong-side", "not-in-profit", "empty")
+# Errors of `autoDeleverage` that carry an account id, and the one that carries the factors.
+ADL_ACCOUNT_ERRORS = frozenset({"AdlOvercut", "AdlWrongSide", "AdlPositionNotInProfit"})
+
 traders = st.sampled_from(TRADERS)
 assets = st.sampled_from(ASSETS)
 markets = st.sampled_from((0, 1))
@@ -100,6 +112,8 @@ class ProtocolMachine(RuleBasedStateMachine):
         self.initial_hole: int = self.state.liquidator_globals.hole
         self.judgements: list[Callable[[State], None]] = []
         self.step_transactions = 0
+        [thresholds] = self.driver.views([_call("engine", "adlParams")])
+        self.adl_trigger, self.adl_target = int(thresholds.trigger), int(thresholds.target)
 
     def teardown(self) -> None:
         self.driver.revert(self.snapshot_id)
@@ -148,6 +162,7 @@ class ProtocolMachine(RuleBasedStateMachine):
         pending_withdraw_share=st.sampled_from((0, 0, PPM // 2, 3 * PPM // 4)),
         on_portfolio=st.booleans(),
         squeeze=st.sampled_from((False, False, True)),
+        adl_goal=st.sampled_from((0, 0, 0, 900, 970, 1_500)),
     )
     def open_positions(
         self,
@@ -161,6 +176,7 @@ class ProtocolMachine(RuleBasedStateMachine):
         pending_withdraw_share: int = 0,
         on_portfolio: bool = False,
         squeeze: bool = False,
+        adl_goal: int = 0,
     ) -> None:
         """Two traders start collateralized and leveraged (one in each market), so that price
         moves make accounts liquidatable within a few steps; leverage above the initial margin
@@ -169,7 +185,9 @@ class ProtocolMachine(RuleBasedStateMachine):
         withdraws while its order waits, so the fill's margin check is the only one left. With
         `on_portfolio` the first trader chooses the portfolio model first (idle: always
         accepted), so its fill, withdrawals and liquidation are the model's verdicts. With
-        `squeeze` the pool's cash is squeezed under the open positions (`squeeze_pool`)."""
+        `squeeze` the pool's cash is squeezed under the open positions (`squeeze_pool`); with
+        `adl_goal` (instead) the second trader's market is brought above the ADL trigger, its
+        factor near `adl_goal` per mille, and a keeper deleverages it (`adl_pool`)."""
         if on_portfolio:
             self.choose_model(TRADERS[0], portfolio=True)
         for trader, market in ((TRADERS[0], 0), (TRADERS[1], 1)):
@@ -202,7 +220,9 @@ class ProtocolMachine(RuleBasedStateMachine):
         self._read()
         if withdraw_share:  # the first risk increase of a fresh position: a withdrawal
             self.withdraw(TRADERS[0], "WETH", withdraw_share)
-        if squeeze:
+        if adl_goal:
+            self.adl_pool(long, adl_goal)
+        elif squeeze:
             self.squeeze_pool(long)
         if crash:  # half the examples start with a gap against the positions and liquidations
             # The opening trades took their risk at the prices before the gap: judge them there.
@@ -237,11 +257,7 @@ class ProtocolMachine(RuleBasedStateMachine):
         )
         if any(isinstance(v, Reverted) for v in (shares, assets, withdrawable)) or not assets:
             return
-        self.lp_request_redeem(min(PPM, int(withdrawable) * 999 * PPM // (1_000 * int(assets))))
-        self.pass_time(60)
-        self.refresh_feeds()
-        self.lp_execute(deposit=False)
-        self._read()
+        self._redeem_withdrawable(int(assets), int(withdrawable))
         second = self.state.positions[(TRADERS[1], 1)].size
         if second:
             self.trade_now(TRADERS[1], 1, second // 10)
@@ -251,6 +267,58 @@ class ProtocolMachine(RuleBasedStateMachine):
         if first := self._read().positions[(TRADERS[0], 0)].size:
             self.trade_now(TRADERS[0], 0, -first)
         self._read()
+
+    def _redeem_withdrawable(self, assets: int, withdrawable: int) -> None:
+        """The LP redeems 99.9% of `poolWithdrawable` (request, a minute, fresh rounds, the
+        keeper's execution, the claim)."""
+        self.lp_request_redeem(min(PPM, withdrawable * 999 * PPM // (1_000 * assets)))
+        self.pass_time(60)
+        self.refresh_feeds()
+        self.lp_execute(deposit=False)
+        self._read()
+
+    def adl_pool(self, long: bool, goal: int) -> None:
+        """Issue 15's auto-deleveraging, reached in every example that asks. In the second
+        trader's market (1): the third trader joins the net side at the opening price (in profit
+        later); the price moves 20% the positions' way and the fourth trader joins at the top
+        (under water once the price falls back); the price falls back to 2% above the opening;
+        the LP redeems 99.9% of `poolWithdrawable`; the price then moves the positions' way to
+        where the market's factor is `goal` per mille (then 2% more at a time while it is not
+        above the trigger). A keeper then calls `autoDeleverage` with a wrong-side, a
+        not-in-profit, an over-long and the ranked list, in that order (the first three must be
+        refused, changing nothing). Each trade is judged at its own prices."""
+        second = self.state.positions[(TRADERS[1], 1)].size
+        if not second:
+            return
+        asset = self.system.markets[1].asset
+        opening = self.feed_prices[asset]
+        for trader, size in ((TRADERS[2], second // 4), (TRADERS[3], second // 8)):
+            usd = abs(size) * self.feed_prices[asset] // WAD // WAD
+            self._tx(trader, "engine", "deposit", trader, self._address("quote"), usd * USDC)
+            self.trade_now(trader, 1, size)
+            self.protocol_keeps_its_promises()  # the risk it took, at the prices it took it
+            if trader == TRADERS[2]:
+                self._set_price(asset, opening * (12_000 if long else 8_000) // 10_000)
+        self._set_price(asset, opening * (10_200 if long else 9_800) // 10_000)
+        views = [_call("pool", "totalAssets"), _call("admin", "poolWithdrawable")]
+        assets, withdrawable = self.driver.views(views)
+        if not any(isinstance(v, Reverted) for v in (assets, withdrawable)) and assets:
+            self._redeem_withdrawable(int(assets), int(withdrawable))
+        for attempt in range(6):
+            book = self._adl_book_at_read(self._read(), 1)
+            if book is None or book.net == 0 or book.factor() > self.adl_trigger:
+                break
+            price = self.feed_prices[asset] * (10_200 if long else 9_800) // 10_000
+            if attempt == 0:  # the price that puts the factor at `goal`
+                value = book.rest + book.pnl()
+                owed = fm.traders_unsettled_funding_wad(book.net, book.index, book.entry_sum)
+                wanted = value * goal // 1_000 + book.net_open_notional + owed
+                price = max(wanted * WAD // book.net, price if long else 10**10)
+            self._set_price(asset, price)
+        self._read()
+        for shape in ("wrong-side", "not-in-profit", "extra", "ranked"):
+            if self._deleverage(1, shape, 0, strict=True):
+                break
 
     # ------------------------------------------------------------------ traders
 
@@ -786,6 +854,213 @@ class ProtocolMachine(RuleBasedStateMachine):
         auction_id = ids[pick % len(ids)]
         return auction_id, self.state.auctions[auction_id]
 
+    # One tuple argument: Hypothesis draws a rule less often the more arguments it has.
+    @rule(case=st.tuples(markets, st.sampled_from(ADL_SHAPES), st.integers(0, 7)))
+    def deleverage(self, case: tuple[int, str, int]) -> None:
+        """A keeper calls `autoDeleverage` with a list drawn from the shadow (`_adl_list`); the
+        outcome is predicted exactly (`solvent.fuzz.adl.predict`)."""
+        market, shape, pick = case
+        self._deleverage(market, shape, pick)  # judged inside; ran or refused
+
+    def _deleverage(self, market: int, shape: str, pick: int, strict: bool = False) -> bool:
+        """Sends the keeper's list and judges it on the read just before it (nothing is sent in
+        between) and the transaction's block (its time and, after it, the borrow state): the
+        named error with its arguments, or every cut (size to the wei, realized PnL, credits
+        through the cash replay with their `ProfitUnpaid`) and both factors. Returns whether
+        the call ran. `strict`: no call when the shape finds no account to insert (the rule
+        sends the ranked list instead)."""
+        before = self._read()
+        asset = self.system.markets[market].asset
+        if before.prices[asset] is None:
+            return False
+        accounts = self._adl_list(before, market, shape, pick, strict)
+        if accounts is None:
+            return False
+        block = _as_int(self._node("eth_blockNumber"))  # the state the call starts from
+        outcome = self.driver.transact(KEEPER, "engine", "autoDeleverage", market, accounts)
+        self.step_transactions += 1
+        after = read_state(self.driver, self.system)
+        pending = self._pending_interest_at(block, after.now)
+        book = self._adl_book_in_block(before, after, market, outcome, pending)
+        if book is None:  # the price went stale in the transaction's block
+            require(not outcome.ok, f"ADL of market {market} ran without a price")
+            self.branch("adl:unpriced")
+            return False
+        positions = _adl_positions(before, market)
+        want = adl.predict(book, positions, accounts, self.adl_trigger, self.adl_target)
+        self.branch(f"adl:{want.error or 'ok'}")
+        if not outcome.ok:
+            args = self._error_args(market, accounts, want.error)
+            got = (outcome.error, want.args if args is None else args)
+            require(
+                got == (want.error, want.args),
+                f"ADL of market {market} with {accounts}: {got}, model {want.error}{want.args}",
+            )
+            self.branch(f"engine.autoDeleverage:{outcome.error}")
+            return False
+        self.shadow.adl_call = AdlCall(
+            market, book, positions, accounts, self.adl_trigger, self.adl_target
+        )
+        self.shadow.apply(outcome, before, ("engine", "autoDeleverage"))
+        self.branch("engine.autoDeleverage:ok")
+        require(want.error is None, f"ADL of market {market} with {accounts} ran: {want.error}")
+        cuts = [
+            (e.args.accountId, e.args.sizeDelta, e.args.realizedPnl)
+            for e in outcome.named("AutoDeleveraged")
+        ]
+        wanted = [(c.account, c.size_delta, c.realized_pnl) for c in want.cuts]
+        require(cuts == wanted, f"ADL cuts {cuts}, model {wanted}")
+        [executed] = outcome.named("AdlExecuted")
+        got_factors = (executed.args.factorBefore, executed.args.factorAfter)
+        want_factors = (want.factor_before, want.factor_after)
+        require(got_factors == want_factors, f"ADL factors {got_factors}, model {want_factors}")
+        if want.cuts:  # the run ended on the bisection's cut, or cut every listed account whole
+            self.branch("adl:cut-full" if want.cuts[-1].full else "adl:cut-partial")
+        return True
+
+    def _adl_list(
+        self, state: State, market: int, shape: str, pick: int, strict: bool = False
+    ) -> list[int] | None:
+        """The keeper's list: the market's profitable net-side accounts ranked by PnL x leverage
+        (maintenance equity), cut to the prefix that reaches the target (the model's run); then,
+        by `shape`, one more account after it, a wrong-side or a not-in-profit account inserted,
+        or nothing (None: `strict` and no account to insert)."""
+        if shape == "empty":
+            return []
+        book = self._adl_book_at_read(state, market)
+        if book is None:
+            return [TRADERS[pick % len(TRADERS)]]
+        positions = _adl_positions(state, market)
+        scores = {}
+        for account, p in positions.items():
+            if not adl.on_net_side(p, book) or adl.position_profit(p, book) <= 0:
+                continue
+            m = account_margin(state, self.system, account)
+            equity = m.maintenance_equity if m is not None else 0
+            notional = ref.notional(p.size, book.price)
+            leverage = notional * WAD // equity if equity > 0 else adl.MAX_FACTOR
+            scores[account] = adl.position_profit(p, book) * leverage
+        ranked = sorted(scores, key=lambda a: (-scores[a], a))
+        run = adl.predict(book, positions, ranked, self.adl_trigger, self.adl_target)
+        if run.error == "AdlOvercut":
+            ranked = ranked[: ranked.index(run.args[0])]
+        others = {
+            "extra": list(TRADERS),
+            "wrong-side": [a for a, p in positions.items() if not adl.on_net_side(p, book)],
+            "not-in-profit": [
+                a
+                for a, p in positions.items()
+                if adl.on_net_side(p, book) and adl.position_profit(p, book) <= 0
+            ],
+        }.get(shape, [])
+        if strict and shape in ("wrong-side", "not-in-profit") and not others:
+            return None
+        if others:
+            extra = others[pick % len(others)]
+            at = len(ranked) if shape == "extra" else pick % (len(ranked) + 1)
+            ranked = [*ranked[:at], extra, *ranked[at:]]
+        return ranked or [TRADERS[pick % len(TRADERS)]]
+
+    def _adl_book_at_read(self, state: State, market: int) -> adl.Book | None:
+        """The ADL book as of a read (the index and pending interest at its time): what the
+        keeper ranks on and what the set-up steers the price by."""
+        price = state.prices[self.system.markets[market].asset]
+        index = funding_index_now(state, self.system, market)
+        if price is None or index is None:
+            return None
+        return self._adl_book(state, market, price, index, state.borrow.pendingInterest)
+
+    def _adl_book_in_block(
+        self, before: State, after: State, market: int, outcome: Outcome, pending: int | None
+    ) -> adl.Book | None:
+        """The book the call read in its block: the ledger and the market's stored funding state
+        of the read before it, accrued to the block's time at its oracle price; the pending
+        interest of its block (`pending`, read on the state before the call at the block's
+        time; else from the read after it: a reverted call changed nothing, a successful one
+        stored it less the interest its cuts charged, ambiguous only when that left it at 0)."""
+        price = after.prices[self.system.markets[market].asset]
+        if price is None:
+            return None
+        m = before.markets[market]
+        params = fm.FundingParams(
+            m.skewScale, m.maxFundingVelocity, m.fundingDeadband, m.maxFundingRate
+        )
+        start = fm.FundingState(m.fundingRate, m.fundingIndex, m.lastFundingTime)
+        net = m.longOpenInterest - m.shortOpenInterest
+        index = fm.accrue(start, net, price, after.now, params).index
+        engine = self.system.codec.address("engine").lower()
+        charged = sum(
+            e.args.amount
+            for e in outcome.events
+            if e.address == engine and e.name == "InterestCharged"
+        )
+        if pending is None:
+            pending = after.borrow.pendingInterest + charged
+            self.branch("adl:pending-from-after")
+        elif outcome.ok and after.borrow.pendingInterest:
+            require(
+                pending == after.borrow.pendingInterest + charged,
+                f"ADL block's pending interest {pending}, after it "
+                f"{after.borrow.pendingInterest} + charged {charged}",
+            )
+        return self._adl_book(before, market, price, index, pending)
+
+    def _pending_interest_at(self, block: int, time: int) -> int | None:
+        """`borrowState().pendingInterest` on the state of `block`, evaluated at block time
+        `time` (an eth_call with a block override): what a transaction mined at `time` on that
+        state reads. None when the node refuses the override."""
+        codec = self.system.codec
+        request = {"to": codec.address("admin"), "data": codec.encode("admin", "borrowState", ())}
+        try:
+            reply = self._node("eth_call", request, hex(block), None, {"time": hex(time)})
+        except Exception:  # any refusal (either driver's error type): the read after decides
+            return None
+        data = bytes(reply) if isinstance(reply, bytes | bytearray) else bytes.fromhex(reply[2:])
+        state = codec.decode_output("admin", "borrowState", data)
+        return int(state.pendingInterest)
+
+    def _node(self, method: str, *params: Any) -> Any:
+        """A raw JSON-RPC request to the chain's node, through either driver."""
+        rpc = getattr(self.driver, "rpc", None)
+        if rpc is not None:
+            return rpc.call(method, *params)
+        return self.driver.chain.provider.make_request(method, list(params))  # type: ignore[attr-defined]
+
+    def _adl_book(
+        self, state: State, market: int, price: int, index: int, pending: int
+    ) -> adl.Book:
+        ledger = state.ledger
+        m = state.markets[market]
+        value = adl.pool_value_without_pnl(
+            ledger.poolCash, ledger.accountDebt, ledger.debtInAuction, pending, state.fund_assets
+        )
+        net = m.longOpenInterest - m.shortOpenInterest
+        return adl.open_book(net, m.netOpenNotional, m.fundingEntrySum, index, price, value)
+
+    def _error_args(
+        self, market: int, accounts: list[int], error: str | None
+    ) -> tuple[int, ...] | None:
+        """The refused call's error arguments, from an eth_call replay on the unchanged state
+        (the fast driver's node; None on the naive one, which judges the name only)."""
+        rpc = getattr(self.driver, "rpc", None)
+        if rpc is None:
+            return None
+        if error not in ADL_ACCOUNT_ERRORS | {"AdlNotTriggered"}:
+            return ()
+        codec = self.system.codec
+        request = {
+            "from": self.system.actors[KEEPER],
+            "to": codec.address("engine"),
+            "data": codec.encode("engine", "autoDeleverage", (market, accounts)),
+            "gas": hex(TX_GAS),
+        }
+        try:
+            rpc.call("eth_call", request)
+        except RpcError as exc:
+            data = bytes.fromhex(str(exc.error.get("data"))[2:])[4:]
+            return tuple(int.from_bytes(data[i : i + 32], "big") for i in range(0, len(data), 32))
+        return ()
+
     # ------------------------------------------------------------------ invariants
 
     @invariant()
@@ -828,3 +1103,13 @@ class ProtocolMachine(RuleBasedStateMachine):
 
 def _call(target: str, fn: str, *args: Any) -> Call:
     return Call(target, fn, args)
+
+
+def _as_int(value: Any) -> int:
+    return int(value, 16) if isinstance(value, str) else int(value)
+
+
+def _adl_positions(state: State, market: int) -> dict[int, adl.Position]:
+    """Every trader's position in `market` as the ADL call reads it."""
+    positions = {a: state.positions[(a, market)] for a in TRADERS}
+    return {a: adl.Position(p.size, p.openNotional, p.fundingEntry) for a, p in positions.items()}

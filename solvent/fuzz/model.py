@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 from solvent import margin as ref
 from solvent.abi import Record
+from solvent.fuzz import adl
 from solvent.fuzz.cash import CashReplay, exposure_check
 from solvent.fuzz.driver import Outcome, Reverted
 from solvent.fuzz.orders import OrderShadow, PendingOrder, Round, order_id
@@ -51,6 +52,8 @@ CASH_EVENTS = frozenset(
         "Withdrawn",
         "InsuranceFeesSwept",
         "RiskModelChosen",
+        "AutoDeleveraged",
+        "AdlExecuted",
     }
 )
 # Transactions whose every quote move the replay sees in the engine's events (others end it):
@@ -64,6 +67,7 @@ CASH_CALLS = frozenset(
         ("engine", "liquidate"),
         ("admin", "setRiskModel"),
         ("admin", "sweepInsuranceFees"),
+        ("engine", "autoDeleverage"),
     }
 )
 
@@ -285,6 +289,19 @@ def plan_liquidation(
     return Plan(outcome, markets, [p.price for p in folio.positions])
 
 
+@dataclass(frozen=True)
+class AdlCall:
+    """A keeper's `autoDeleverage` as the shadow judges it (invariant 17): the market, the book
+    and positions the call read, the list and the engine's thresholds."""
+
+    market: int
+    book: adl.Book
+    positions: dict[int, adl.Position]
+    accounts: list[int]
+    trigger: int
+    target: int
+
+
 @dataclass
 class Shadow:
     """Books the model keeps itself, advanced by each transaction's events."""
@@ -309,6 +326,9 @@ class Shadow:
     # Funding settled and profit left unpaid by a fill not yet booked (its `Traded` comes last).
     fill_funding: dict[int, int] = field(default_factory=dict)
     fill_unpaid: dict[int, int] = field(default_factory=dict)
+    # The `autoDeleverage` call being booked (set by the machine before `apply`) and its cuts.
+    adl_call: AdlCall | None = None
+    adl_cuts: list[tuple[int, int]] = field(default_factory=list)
 
     @classmethod
     def start(cls, system: FuzzSystem, state: State) -> Shadow:
@@ -391,6 +411,10 @@ class Shadow:
                 self._cancelled(a)
             elif e.address == engine and e.name == "Traded":
                 self._fill(a)
+            elif e.address == engine and e.name == "AutoDeleveraged":
+                self._deleveraged(a)
+            elif e.address == engine and e.name == "AdlExecuted":
+                self._adl_executed(a)
             elif e.address == engine and e.name == "Liquidated":
                 plan, replay = self._plan(outcome, a.accountId, before)
                 self._liquidated(a, plan)
@@ -513,6 +537,50 @@ class Shadow:
             self.count("exposure:unreplayed")
         self.positions[key] = (size + a.sizeDelta, new_open)
         self.book += a.fee - cut - ref.to_quote_floor(realized)
+
+    def _deleveraged(self, a: Record) -> None:
+        """One ADL cut: the engine's fill at the oracle price without fee, its PnL less the
+        funding it settled credited as far as the pool's cash pays it (the chain's `ProfitUnpaid`
+        must be the replay's), the book moved by the realized PnL as for any fill."""
+        call = self.adl_call
+        require(call is not None, f"account {a.accountId} auto-deleveraged outside an ADL step")
+        assert call is not None
+        require(a.marketId == call.market, f"ADL of market {call.market} cut market {a.marketId}")
+        key = (a.accountId, a.marketId)
+        size, open_notional = self.positions[key]
+        new_open, realized = ref.apply_fill(size, open_notional, a.sizeDelta, a.price)
+        require(realized == a.realizedPnl, f"ADL realized {a.realizedPnl}, model {realized}")
+        require(a.price == call.book.price, f"ADL at {a.price}, oracle {call.book.price}")
+        c = self.cash
+        if c is not None:
+            delta = ref.to_quote_floor(realized) - self.fill_funding.pop(a.accountId, 0)
+            unpaid = c.pay(a.accountId, delta)
+            got = self.fill_unpaid.pop(a.accountId, 0)
+            require(got == unpaid, f"ADL of {a.accountId}: unpaid {got}, model {unpaid}")
+            if unpaid:
+                self.count("ProfitUnpaid:adl")
+        self.positions[key] = (size + a.sizeDelta, new_open)
+        self.book -= ref.to_quote_floor(realized)
+        self.adl_cuts.append((a.accountId, a.sizeDelta))
+
+    def _adl_executed(self, a: Record) -> None:
+        """Invariant 17: ADL never runs while the trigger does not hold and always stops at the
+        target (`solvent.fuzz.adl.violations`, on the book the call read)."""
+        call, cuts = self.adl_call, self.adl_cuts
+        self.adl_call, self.adl_cuts = None, []
+        require(call is not None, f"ADL of market {a.marketId} outside an ADL step")
+        assert call is not None
+        found = adl.violations(
+            call.book,
+            call.positions,
+            call.accounts,
+            call.trigger,
+            call.target,
+            (a.factorBefore, a.factorAfter),
+            cuts,
+        )
+        require(not found, "; ".join(found))
+        self.count("adl:invariant-held")
 
     # ------------------------------------------------------------------ orders
 

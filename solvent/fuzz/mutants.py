@@ -125,6 +125,24 @@ MUTANTS = (
         "            int256 cash = ledger.poolCash > 0 ? int256(ledger.poolCash) : int256(0);",
         "            int256 cash = type(int256).max;",
     ),
+    Mutant(
+        "auto-deleveraging skips the trigger",
+        "liquidation",
+        "MarginEngineLiquidation",
+        "contracts/engine/MarginEngineLiquidation.sol",
+        "contracts/engine/MarginEngineLiquidation.sol",
+        "        if (factorBefore <= params.trigger) revert AdlNotTriggered(factorBefore, "
+        "params.trigger);\n",
+    ),
+    Mutant(
+        "auto-deleveraging closes the last position in full",
+        "liquidation",
+        "MarginEngineLiquidation",
+        "contracts/engine/MarginEngineLiquidation.sol",
+        "contracts/engine/MarginEngineLiquidation.sol",
+        "        if (_adlFactorAfter(book, position, held) > target) return held;\n",
+        "        return held;\n",
+    ),
 )
 
 
@@ -174,7 +192,7 @@ def constructor_args(driver: FastDriver, mutant: Mutant, deployer: str) -> list[
     if mutant.contract == "DutchAuctionLiquidator":
         keys = ("engine", "quote", "oracle", "fund")
         return [*(codec.address(k) for k in keys), deployer]
-    if mutant.contract == "MarginEngineExtension":
+    if mutant.contract in ("MarginEngineExtension", "MarginEngineLiquidation"):
         return [codec.address("quote"), codec.address("oracle")]
     if mutant.contract == "OracleAdapter":
         return []  # storage (feeds, roles) stays the real adapter's
@@ -198,8 +216,8 @@ def install(driver: FastDriver, mutant: Mutant, deployer: str) -> None:
     if int(receipt["status"], 16) != 1:
         raise RuntimeError(f"{mutant.name}: deployment reverted")
     code = driver.rpc.call("eth_getCode", receipt["contractAddress"], "latest")
-    if mutant.target == "extension":  # reached by the engine's delegatecall, at its own address
-        [target] = driver.views([Call("engine", "extension")])
+    if mutant.target in ("extension", "liquidation"):  # the engine delegatecalls its address
+        [target] = driver.views([Call("engine", mutant.target)])
     else:
         target = driver.codec.address(mutant.target)
     driver.rpc.call("anvil_setCode", target, code)

@@ -279,3 +279,44 @@ def test_a_liquidation_credits_its_profit_only_from_the_pool_cash(fast_driver, f
         assert counts.get("ProfitUnpaid", 0) == 2  # the squeeze's close, then the liquidation
     finally:
         machine.teardown()
+
+
+@pytest.mark.parametrize(
+    ("long", "goal", "under_water"),
+    [(True, 900, 1), (True, 1_500, 0), (False, 970, 1)],
+)
+def test_adl_set_up_reaches_every_verdict(fast_driver, fuzz_system, long, goal, under_water):
+    """Issue 15's auto-deleveraging through the machine (`adl_pool`): the second trader's market
+    is brought above the trigger (the factor near `goal` per mille after the LP's redemption and
+    a favourable move), then a keeper lists a wrong-side account, a net-side account under water,
+    one account too many and the ranked accounts: three named refusals, then the cuts, each
+    predicted to the wei (invariant 17 and the cash replay judge them). At 1.5 the pool's value
+    without the market's PnL is negative: the run closes every profitable position whole and the
+    pool's cash leaves part of the credits `ProfitUnpaid`."""
+    machine = ProtocolMachine.bind(fast_driver, fuzz_system)()
+    try:
+        machine.open_positions(
+            weth=60_000,
+            quote=0,
+            leverage=3,
+            long=long,
+            crash=False,
+            withdraw_share=0,
+            adl_goal=goal,
+        )
+        machine.protocol_keeps_its_promises()
+        b = machine.branches
+        print(sorted(b.items()), sorted(machine.shadow.counts.items()))
+        assert b.get("adl:AdlWrongSide", 0) == 1
+        assert b.get("adl:AdlPositionNotInProfit", 0) == under_water
+        assert b.get("adl:AdlOvercut", 0) == 1
+        assert b.get("adl:ok", 0) == 1
+        counts = machine.shadow.counts
+        assert counts.get("adl:invariant-held", 0) == 1
+        if goal < 1_000:  # the pool's value without the PnL stays positive: a partial last cut
+            assert b.get("adl:cut-partial", 0) == 1
+        else:  # negative: every profitable position closed whole, paid out of a thin cash
+            assert b.get("adl:cut-full", 0) == 1
+            assert counts.get("ProfitUnpaid:adl", 0) >= 1
+    finally:
+        machine.teardown()
