@@ -175,34 +175,45 @@ class GasChange:
     why: str
 
 
-# The latest round's moves (session 9: the engine asks each account's risk model). A rise above
-# 10% must say why here; tests/test_bench_gas_table.py checks that `after` is the snapshot's figure.
-# New rows: risk.settle_basis_short_standard, risk.settle_basis_short_portfolio,
-# risk.liquidate_1pos_portfolio, risk.liquidate_2pos_2col_portfolio.
-_MODEL_SLOT = (
-    "every margin check reads the account's risk-model slot (one cold read, 2.1k: issue 18)"
+# The latest round's moves (session 10: the liquidation module, the pool's exposure bound and
+# profit cap, auto-deleveraging). A rise above 10% must say why here;
+# tests/test_bench_gas_table.py checks that `after` is the snapshot's figure.
+# New row: engine.auto_deleverage.
+_MODULE_HOP = (
+    "`liquidate` runs in `MarginEngineLiquidation` behind an engine stub (engine code room for "
+    "issue 15): one delegatecall to cold code and the calldata copy, 3.2k"
 )
-_VIEW_HOP = (
-    f"{_MODEL_SLOT}; the keeper views it calls (`initialHealthOf`, `liquidatableAccounts`) moved "
-    "to the governance module for code room: one more delegatecall hop (cold code, 2.6k)"
+_EXPOSURE_BOUND = (
+    "a fill that increases risk checks the pool's exposure bound (the ratio shares the cap's "
+    "slot), and its credit goes through the profit cap (`_moveQuotePaying`): issue 15"
 )
+_LP_VIEWS = (
+    "the `markets` view an LP execution reads for every market returns one more field "
+    "(`maxExposureRatio`), and the engine's dispatcher changed"
+)
+_DISPATCH = "the engine's function dispatcher changed (new stubs, fewer functions): a few gas"
 GAS_CHANGES: tuple[GasChange, ...] = (
-    GasChange("engine.fill_open", 109_426, 111_629, _MODEL_SLOT),
-    GasChange("engine.liquidate_handoff_2pos_2col", 312_063, 314_266, _MODEL_SLOT),
-    GasChange("engine.liquidate_partial", 119_800, 122_003, _MODEL_SLOT),
-    GasChange("engine.withdraw", 76_325, 78_517, _MODEL_SLOT),
-    GasChange("orders.commit", 47_332, 52_618, _VIEW_HOP),
-    GasChange("orders.commit_increase", 96_892, 102_195, _VIEW_HOP),
-    GasChange("orders.settle_batch_10", 984_617, 1_006_647, _MODEL_SLOT),
-    GasChange("orders.settle_batch_of_1", 199_846, 202_049, _MODEL_SLOT),
-    GasChange("orders.settle_batch_per_order", 98_461, 100_664, _MODEL_SLOT),
-    GasChange("orders.settle_open", 199_447, 201_650, _MODEL_SLOT),
-    GasChange("orders.settle_open_empty_market", 228_116, 230_319, _MODEL_SLOT),
-    GasChange("pool.execute_deposit", 310_095, 315_346, _VIEW_HOP),
-    GasChange("pool.execute_redeem", 328_315, 333_555, _VIEW_HOP),
-    GasChange("system.complete_liquidation_2pos_2col", 587_687, 589_890, _MODEL_SLOT),
-    GasChange("system.liquidate_2pos_2col", 325_083, 327_286, _MODEL_SLOT),
-    GasChange("system.liquidate_2pos_2col_unprepared", 393_211, 395_414, _MODEL_SLOT),
+    GasChange("engine.deposit", 39_779, 39_733, _DISPATCH),
+    GasChange("engine.fill_close", 59_241, 59_623, _EXPOSURE_BOUND),
+    GasChange("engine.fill_open", 111_629, 112_919, _EXPOSURE_BOUND),
+    GasChange("engine.liquidate_handoff_2pos_2col", 314_266, 317_487, _MODULE_HOP),
+    GasChange("engine.liquidate_partial", 122_003, 125_189, _MODULE_HOP),
+    GasChange("engine.withdraw", 78_517, 78_561, _DISPATCH),
+    GasChange("orders.commit_increase", 102_195, 102_173, _DISPATCH),
+    GasChange("orders.settle_batch_10", 1_006_647, 1_015_951, _EXPOSURE_BOUND),
+    GasChange("orders.settle_batch_of_1", 202_049, 202_523, _EXPOSURE_BOUND),
+    GasChange("orders.settle_batch_per_order", 100_664, 101_595, _EXPOSURE_BOUND),
+    GasChange("orders.settle_open", 201_650, 202_124, _EXPOSURE_BOUND),
+    GasChange("orders.settle_open_empty_market", 230_319, 231_589, _EXPOSURE_BOUND),
+    GasChange("pool.execute_deposit", 315_346, 315_719, _LP_VIEWS),
+    GasChange("pool.execute_redeem", 333_555, 333_927, _LP_VIEWS),
+    GasChange("risk.liquidate_1pos_portfolio", 162_682, 165_868, _MODULE_HOP),
+    GasChange("risk.liquidate_2pos_2col_portfolio", 283_666, 286_822, _MODULE_HOP),
+    GasChange("risk.settle_basis_short_portfolio", 250_047, 251_497, _EXPOSURE_BOUND),
+    GasChange("risk.settle_basis_short_standard", 221_143, 222_545, _EXPOSURE_BOUND),
+    GasChange("system.complete_liquidation_2pos_2col", 589_890, 593_107, _MODULE_HOP),
+    GasChange("system.liquidate_2pos_2col", 327_286, 330_503, _MODULE_HOP),
+    GasChange("system.liquidate_2pos_2col_unprepared", 395_414, 398_631, _MODULE_HOP),
 )
 RISE_NEEDING_A_REASON = 0.10
 
