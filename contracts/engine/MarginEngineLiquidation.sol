@@ -129,6 +129,8 @@ contract MarginEngineLiquidation is EngineBase {
         // slither-disable-next-line uninitialized-local
         PriceCache memory cache;
         Ledger memory ledger = _ledger;
+        // Filled field by field below (price, index, the market's aggregates, rest).
+        // slither-disable-next-line uninitialized-local
         AdlBook memory book;
         book.price = _marketPrice(cache, marketId, market);
         book.index = _accrueFunding(market, book.price);
@@ -181,6 +183,8 @@ contract MarginEngineLiquidation is EngineBase {
         returns (int256)
     {
         if (position.size == 0 || (position.size > 0) != (book.netSize > 0)) revert AdlWrongSide(accountId);
+        // Only the PnL of a full close: the open notional after it is zero.
+        // slither-disable-next-line unused-return
         (, int256 fullPnl) =
             MarginMath.applyFill(position.size, position.openNotional, -position.size, book.price);
         if (
@@ -222,6 +226,8 @@ contract MarginEngineLiquidation is EngineBase {
     {
         int256 sizeDelta = position.size > 0 ? -int256(cut) : int256(cut);
         int256 newSize = position.size + sizeDelta;
+        // Only the open notional after the cut: its realized PnL leaves T with the cut's notional.
+        // slither-disable-next-line unused-return
         (int256 newOpen,) = MarginMath.applyFill(position.size, position.openNotional, sizeDelta, book.price);
         int256 pnl = _adlPnl(
             book,
