@@ -76,12 +76,13 @@ def test_campaign_reached_every_kind_of_step():
         # steps: too few to count on) nor a refused switch (none here).
         # tests/fuzz/test_regressions.py switches, refuses a switch and liquidates a portfolio
         # account through the machine on every run.
-        # Issue 15 (the set-up's `squeeze`): a fill refused by the exposure bound, predicted with
-        # its exposure and bound; a profit the pool's cash could not pay in full; accepted fills
-        # that grew |net| within the bound; the replayed cash equal to the chain's.
-        "event:fill:PoolExposureExceeded",
-        "event:ProfitUnpaid",
-        "event:credit:capped",
+        # Issue 15: accepted fills that grew |net| within the exposure bound; the replayed cash
+        # equal to the chain's. Not required: "event:fill:PoolExposureExceeded",
+        # "event:ProfitUnpaid", "event:credit:capped" (the set-up's `squeeze`) and
+        # "event:ProfitUnpaid:adl": which examples draw the squeeze depends on block times, and a
+        # fresh clone in CI drew none (1,025 steps) where this machine drew several.
+        # tests/fuzz/test_regressions.py reaches each of them through the machine on every run
+        # (the squeeze at 2x and 5x, the ADL set-up at goal 1.5).
         "event:exposure:bound-held",
         "event:cash:replayed",
         # Issue 15's auto-deleveraging (the set-up's `adl_goal` and the `deleverage` rule): calls
@@ -97,7 +98,6 @@ def test_campaign_reached_every_kind_of_step():
         "adl:AdlWrongSide",
         "adl:cut-partial",
         "event:adl:invariant-held",
-        "event:ProfitUnpaid:adl",
     }
     print("steps and events of the campaign:", sorted(BRANCHES.items()))
     assert any(b.startswith("wrong-round-refused:") for b in BRANCHES), sorted(BRANCHES.items())
