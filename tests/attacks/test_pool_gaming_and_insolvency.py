@@ -339,6 +339,17 @@ def _new_lp_deposit_value(attack, system, lp, usd: int) -> int:
     return _lp_value(system, lp)
 
 
+def _others_are_whole(system, attack, actors, bystander: int) -> None:
+    """After the attack: the engine's cash backs every balance, the bystander withdraws its
+    $500k, and a new LP's $300k deposit is worth what it paid less the execution fee."""
+    other = actors["trader2"]
+    assert _cash_backing(system) >= 0
+    system.engine.withdraw(bystander, system.quote, 500_000 * USDC, other, sender=other)
+    assert int(system.quote.balanceOf(other)) == 500_000 * USDC
+    value = _new_lp_deposit_value(attack, system, actors["attacker"], 300_000)
+    assert 300_000 * USDC - FEE - ROUNDING <= value <= 300_000 * USDC
+
+
 def test_a_long_the_pool_cannot_pay_is_refused(system, attack, actors):
     """$100k pool; a trader long $1.8M (900 ETH at $2,000); ETH +20%. Before: the trader withdrew
     $518k, `poolCash` became -$258,416 and was paid out of other traders' cash, a second trader's
@@ -373,13 +384,7 @@ def test_a_long_the_pool_cannot_pay_is_refused(system, attack, actors):
     withdrawn = _withdraw_all(system, trader, account)
     assert 400_000 * USDC < withdrawn < 420_000 * USDC  # $20k of profit less fees, at most
     assert int(system.admin.ledger().poolCash) >= 0
-    assert _cash_backing(system) >= 0
-
-    system.engine.withdraw(bystander, system.quote, 500_000 * USDC, other, sender=other)
-    assert int(system.quote.balanceOf(other)) == 500_000 * USDC
-
-    value = _new_lp_deposit_value(attack, system, actors["attacker"], 300_000)
-    assert 300_000 * USDC - FEE - ROUNDING <= value <= 300_000 * USDC
+    _others_are_whole(system, attack, actors, bystander)
 
 
 def test_profit_beyond_the_pools_cash_is_not_paid_from_other_traders(system, attack, actors):
@@ -519,11 +524,7 @@ def test_adl_stops_the_payout_before_the_pool_owes_more_than_it_holds(system, at
     close = attack.trade(trader, account, ETH, -int(system.admin.positions(account, market).size))
     assert not list(close.events.filter(system.engine.ProfitUnpaid))
     assert int(system.admin.ledger().poolCash) > 0
-    assert _cash_backing(system) >= 0
-    system.engine.withdraw(bystander, system.quote, 500_000 * USDC, other, sender=other)
-    assert int(system.quote.balanceOf(other)) == 500_000 * USDC
-    value = _new_lp_deposit_value(attack, system, actors["attacker"], 300_000)
-    assert 300_000 * USDC - FEE - ROUNDING <= value <= 300_000 * USDC
+    _others_are_whole(system, attack, actors, bystander)
 
 
 def test_adl_refuses_what_it_must_not_cut(system, attack, actors):
