@@ -481,11 +481,12 @@ abstract contract EngineBase is IMarginEngineEvents, AccessControl, ReentrancyGu
     /// @dev The account's margin under its chosen model, through the bridge (`IRiskModelBridge`: the
     /// engine routes it to `MarginEngineGovernance`, which overrides this with the bridge's code
     /// itself), starting from the prices `cache` holds and writing back every price the bridge read
-    /// (and the first unpriced asset). A strict read propagates the model's revert. A lenient read
-    /// (liquidation, keeper views) returns `answered = false` when the model reverts with a reason
-    /// (a grid that no longer covers an asset, for instance): the caller then uses the standard
-    /// margin, so no model can block a liquidation; a revert without data (out of gas) propagates,
-    /// so a keeper cannot starve the call to pick the margin it prefers.
+    /// (and the first unpriced asset, unless `cache` already names one). A strict read propagates
+    /// the model's revert. A lenient read (liquidation, keeper views) returns `answered = false`
+    /// when the model reverts with a reason (a grid that no longer covers an asset, for instance):
+    /// the caller then uses the standard margin, so no model can block a liquidation; a revert
+    /// without data (out of gas) propagates, so a keeper cannot starve the call to pick the
+    /// margin it prefers.
     function _modelMargin(uint256 accountId, int256 quoteBalance, PriceCache memory cache)
         internal
         view
@@ -521,7 +522,9 @@ abstract contract EngineBase is IMarginEngineEvents, AccessControl, ReentrancyGu
                 returndatacopy(margin, 0, 0xc0)
                 returndatacopy(collateralPrices, 0xc0, 0x100)
                 returndatacopy(marketPrices, 0x1c0, 0x100)
-                returndatacopy(add(cache, 0xa0), 0x2c0, 0x20)
+                // The bridge knows only the prices it was handed: its unpriced asset is news only
+                // when this read had none yet (a price it skipped as UNPRICED was failed here).
+                if iszero(mload(add(cache, 0xa0))) { returndatacopy(add(cache, 0xa0), 0x2c0, 0x20) }
             }
         }
     }
@@ -1188,15 +1191,26 @@ abstract contract EngineBase is IMarginEngineEvents, AccessControl, ReentrancyGu
         uint256 count = _markets.length;
         for (uint256 m; m < count; ++m) {
             Market storage market = _marketAt(m);
-            int256 netSize = _netSize(market);
-            if (netSize == 0 && market.netOpenNotional == 0 && market.fundingEntrySum == 0) continue;
-            uint256 price = oracle.price(market.asset);
-            // The traders' unsettled funding (what they owe the pool) lowers their PnL.
-            int256 owed = MarginMath.floorDiv(
-                    netSize * _fundingIndexNow(market, price), FUNDING_INDEX_PER_WAD
-                ) - market.fundingEntrySum;
-            traderPnl += MarginMath.mulDivCeil(netSize, price, WAD) - market.netOpenNotional - owed;
+            (int256 pnl, int256 netSize, uint256 price) = _marketTraderPnl(market);
+            traderPnl += pnl;
             netNotional += MarginMath.notional(netSize, price);
         }
+    }
+
+    /// @dev One market's net traders' PnL at the oracle price (WAD USD), the traders' unsettled
+    /// funding (what they owe the pool) lowering it; an empty market reads no price (0).
+    function _marketTraderPnl(Market storage market)
+        internal
+        view
+        returns (int256 pnl, int256 netSize, uint256 price)
+    {
+        netSize = _netSize(market);
+        int256 netOpenNotional = market.netOpenNotional;
+        int256 entrySum = market.fundingEntrySum;
+        if (netSize == 0 && netOpenNotional == 0 && entrySum == 0) return (0, 0, 0);
+        price = oracle.price(market.asset);
+        int256 owed =
+            MarginMath.floorDiv(netSize * _fundingIndexNow(market, price), FUNDING_INDEX_PER_WAD) - entrySum;
+        pnl = MarginMath.mulDivCeil(netSize, price, WAD) - netOpenNotional - owed;
     }
 }

@@ -46,6 +46,7 @@ interface IMarginEngineEvents {
     error InvalidExposureRatio(uint256 maxExposureRatio);
     error InvalidAdlParams(uint256 trigger, uint256 target);
     error AdlNotTriggered(uint256 factor, uint256 trigger);
+    error AdlMarketNotInProfit(uint256 marketId);
     error AdlOvercut(uint256 accountId);
     error AdlWrongSide(uint256 accountId);
     error AdlPositionNotInProfit(uint256 accountId);
@@ -107,7 +108,7 @@ interface IMarginEngineEvents {
         uint256 price,
         int256 realizedPnl
     );
-    /// @dev One auto-deleveraging run: the market's PnL factor before and after (WAD).
+    /// @dev One auto-deleveraging run on a market: the pool's PnL factor before and after (WAD).
     event AdlExecuted(uint256 indexed marketId, uint256 factorBefore, uint256 factorAfter);
     event AdlParamsSet(uint256 trigger, uint256 target);
     /// @dev The part of a profit the pool's cash could not pay, so not credited to the account.

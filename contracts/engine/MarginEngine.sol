@@ -47,7 +47,7 @@ contract MarginEngine is EngineBase {
         _riskModelBridge = MarginEngineExtension(address(extension_)).governance();
         liquidation = address(new MarginEngineLiquidation(quote_, oracle_));
         // GMX v2's maxPnlFactorForAdl / minPnlFactorAfterAdl (docs/pool.md, "Auto-deleveraging").
-        _adl = AdlParams(0.85e18, 0.77e18);
+        _adl = AdlParams(0.85e18, 0.77e18, false);
         _grantRole(DEFAULT_ADMIN_ROLE, admin);
     }
 

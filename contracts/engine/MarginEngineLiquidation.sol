@@ -98,59 +98,87 @@ contract MarginEngineLiquidation is EngineBase {
         int256 fundingEntrySum;
         int256 index;
         uint256 price;
-        // The pool's value without this market's traders' PnL (WAD USD): constant through a run,
-        // since a close at the oracle price moves PnL into quote one for one.
+        // The pool's value without the traders' PnL, less this market's traders' PnL (WAD USD):
+        // constant through a run, since a close at the oracle price moves PnL into quote one for one.
         int256 rest;
+        // The other markets' traders' PnL in profit, the sum of max(T_k, 0) (WAD USD): a run cuts
+        // this market only, so it is constant too.
+        int256 others;
     }
 
     /// @notice Sets the auto-deleveraging thresholds (WAD): `0 < target < trigger <= 1`.
     function setAdlParams(uint256 trigger, uint256 target) external onlyRole(GOVERNOR_ROLE) {
         if (target == 0 || target >= trigger || trigger > WAD) revert InvalidAdlParams(trigger, target);
-        _adl = AdlParams(uint64(trigger), uint64(target));
+        _adl = AdlParams(uint64(trigger), uint64(target), _adl.armed);
         emit AdlParamsSet(trigger, target);
     }
 
-    /// @notice The auto-deleveraging thresholds (WAD).
+    /// @notice The auto-deleveraging thresholds (WAD), and whether a run left the factor above the
+    /// target (`armed`: the next run may start above the target).
     function adlParams() external view returns (AdlParams memory) {
         return _adl;
     }
 
-    /// @notice Auto-deleverages `marketId`: while the traders' PnL in the market is above
-    /// `trigger` times the pool's value without the traders' PnL, reduces the listed accounts'
-    /// positions on the market's net side (each in profit), in the given order, at the oracle
-    /// price and without fee: each in full while that leaves the factor above `target`, the last
-    /// by the smallest size that brings it to `target` or below. Anyone may call: the keeper's
-    /// ranking (PnL x leverage, `solvent.model.adl`) is advisory; every condition is checked here
-    /// (`AdlNotTriggered`, `AdlWrongSide`, `AdlPositionNotInProfit`, `AdlOvercut` for an entry
-    /// listed after the target was reached). A profit is credited as far as the pool's cash pays
-    /// it. The pool's value subtracts what debt under auction the insurance fund cannot cover.
+    /// @notice Auto-deleverages `marketId`. The factor is the traders' profit over the pool's value
+    /// without the traders' PnL, the profit summed over every market in profit (each market's net
+    /// traders' PnL, at most 0 counted as 0). While the factor is above `trigger` (above `target`
+    /// while the debt under auction exceeds the insurance fund, a residual shortfall, or while an
+    /// earlier run ended above the target, `armed`), reduces
+    /// the listed accounts' positions on this market's net side (each in profit), in the given
+    /// order, at the oracle price and without fee: each in full while that leaves the factor above
+    /// `target` and this market's traders in profit, the last by the smallest size after which
+    /// either ends. Anyone may call: the keeper's ranking (PnL x leverage, `solvent.model.adl`) is
+    /// advisory; every condition is checked here (`AdlNotTriggered`, `AdlMarketNotInProfit`,
+    /// `AdlWrongSide`, `AdlPositionNotInProfit`, `AdlOvercut` for an entry listed after the cuts
+    /// ended). A profit is credited as far as the pool's cash pays it. The pool's value subtracts
+    /// what debt under auction the insurance fund cannot cover. Every market with open interest
+    /// needs a price (`oracle.price` reverts otherwise).
     function autoDeleverage(uint256 marketId, uint256[] calldata accountIds) external nonReentrant {
         Market storage market = _listedMarket(marketId);
         // slither-disable-next-line uninitialized-local
         PriceCache memory cache;
         Ledger memory ledger = _ledger;
-        // Filled field by field below (price, index, the market's aggregates, rest).
+        // Filled field by field by `_adlOpen` (price, index, the market's aggregates, rest, others).
         // slither-disable-next-line uninitialized-local
         AdlBook memory book;
+        AdlParams memory params = _adl;
+        (uint256 factorBefore, int256 pnl) = _adlOpen(marketId, market, book, ledger, cache, params);
+        uint256 factor = factorBefore;
+        for (uint256 i; i < accountIds.length; ++i) {
+            if (factor <= params.target || pnl <= 0) revert AdlOvercut(accountIds[i]);
+            _deleverage(accountIds[i], marketId, market, book, ledger, cache, params.target);
+            _loadAdlBook(market, book);
+            pnl = _adlPnl(book, book.netSize, book.netOpenNotional, book.fundingEntrySum);
+            factor = _adlFactor(book, pnl);
+        }
+        _storeLedger(ledger);
+        bool armed = factor > params.target;
+        if (armed != params.armed) _adl.armed = armed;
+        emit AdlExecuted(marketId, factorBefore, factor);
+    }
+
+    /// @dev Reads the market's book and the pool's side of the factor, and checks that ADL is due
+    /// and that cutting this market lowers the factor; returns the factor and the market's PnL.
+    function _adlOpen(
+        uint256 marketId,
+        Market storage market,
+        AdlBook memory book,
+        Ledger memory ledger,
+        PriceCache memory cache,
+        AdlParams memory params
+    ) internal returns (uint256 factor, int256 pnl) {
         book.price = _marketPrice(cache, marketId, market);
         book.index = _accrueFunding(market, book.price);
         _loadAdlBook(market, book);
-        int256 pnl = _adlPnl(book, book.netSize, book.netOpenNotional, book.fundingEntrySum);
-        book.rest = _poolValueWithoutPnl(ledger) - pnl;
-        AdlParams memory params = _adl;
-        uint256 factorBefore = _adlFactor(pnl, book.rest);
-        if (factorBefore <= params.trigger) revert AdlNotTriggered(factorBefore, params.trigger);
-        uint256 factor = factorBefore;
-        for (uint256 i; i < accountIds.length; ++i) {
-            if (factor <= params.target) revert AdlOvercut(accountIds[i]);
-            _deleverage(accountIds[i], marketId, market, book, ledger, cache, params.target);
-            _loadAdlBook(market, book);
-            factor = _adlFactor(
-                _adlPnl(book, book.netSize, book.netOpenNotional, book.fundingEntrySum), book.rest
-            );
-        }
-        _storeLedger(ledger);
-        emit AdlExecuted(marketId, factorBefore, factor);
+        pnl = _adlPnl(book, book.netSize, book.netOpenNotional, book.fundingEntrySum);
+        (int256 value, bool shortfall) = _poolValueWithoutPnl(ledger);
+        book.rest = value - pnl;
+        book.others = _adlOthers(marketId);
+        factor = _adlFactor(book, pnl);
+        uint256 trigger = shortfall || params.armed ? params.target : params.trigger;
+        if (factor <= trigger) revert AdlNotTriggered(factor, trigger);
+        // Cutting a market whose traders are not in profit would raise the factor, not lower it.
+        if (pnl <= 0) revert AdlMarketNotInProfit(marketId);
     }
 
     function _deleverage(
@@ -198,45 +226,56 @@ contract MarginEngineLiquidation is EngineBase {
     }
 
     /// @dev The smallest cut of `position` (wei of size) after which the factor is at most
-    /// `target`, or the whole position when even closing it leaves the factor above: a bisection
-    /// over (0, |size|], each step the market's books after the hypothetical close.
+    /// `target` or the market's traders are no longer in profit, or the whole position when even
+    /// closing it leaves both: a bisection over (0, |size|], each step the market's books after
+    /// the hypothetical close.
     function _adlCut(AdlBook memory book, Position memory position, uint256 target)
         internal
         pure
         returns (uint256)
     {
         uint256 held = MarginMath.abs(position.size);
-        if (_adlFactorAfter(book, position, held) > target) return held;
+        if (_adlWantsMore(book, position, held, target)) return held;
         uint256 low = 0;
         uint256 high = held;
         while (high - low > 1) {
             uint256 mid = (low + high) / 2;
-            if (_adlFactorAfter(book, position, mid) > target) low = mid;
+            if (_adlWantsMore(book, position, mid, target)) low = mid;
             else high = mid;
         }
         return high;
     }
 
-    /// @dev The factor after closing `cut` of `position` at the oracle price: the engine's fill
-    /// (`_updateMarket`) on the market's aggregates, in memory.
-    function _adlFactorAfter(AdlBook memory book, Position memory position, uint256 cut)
+    /// @dev After closing `cut` of `position`, are the market's traders still in profit with the
+    /// factor above `target`?
+    function _adlWantsMore(AdlBook memory book, Position memory position, uint256 cut, uint256 target)
         internal
         pure
-        returns (uint256)
+        returns (bool)
+    {
+        int256 pnl = _adlPnlAfter(book, position, cut);
+        return pnl > 0 && _adlFactor(book, pnl) > target;
+    }
+
+    /// @dev The market's traders' PnL after closing `cut` of `position` at the oracle price: the
+    /// engine's fill (`_updateMarket`) on the market's aggregates, in memory.
+    function _adlPnlAfter(AdlBook memory book, Position memory position, uint256 cut)
+        internal
+        pure
+        returns (int256)
     {
         int256 sizeDelta = position.size > 0 ? -int256(cut) : int256(cut);
         int256 newSize = position.size + sizeDelta;
         // Only the open notional after the cut: its realized PnL leaves T with the cut's notional.
         // slither-disable-next-line unused-return
         (int256 newOpen,) = MarginMath.applyFill(position.size, position.openNotional, sizeDelta, book.price);
-        int256 pnl = _adlPnl(
+        return _adlPnl(
             book,
             book.netSize + sizeDelta,
             book.netOpenNotional + newOpen - position.openNotional,
             book.fundingEntrySum + _entryShare(newSize, book.index)
                 - _entryShare(position.size, position.fundingEntry)
         );
-        return _adlFactor(pnl, book.rest);
     }
 
     function _loadAdlBook(Market storage market, AdlBook memory book) internal view {
@@ -256,19 +295,31 @@ contract MarginEngineLiquidation is EngineBase {
         return MarginMath.mulDivCeil(netSize, book.price, WAD) - netOpenNotional - owed;
     }
 
-    /// @dev `pnl / (rest + pnl)` (WAD, up): 0 without profit, the maximum when the pool's value
-    /// without the traders' PnL is not positive.
-    function _adlFactor(int256 pnl, int256 rest) internal pure returns (uint256) {
-        if (pnl <= 0) return 0;
-        int256 value = rest + pnl;
+    /// @dev `(others + max(pnl, 0)) / (rest + pnl)` (WAD, up), `pnl` this market's traders' PnL: 0
+    /// without profit, the maximum when the pool's value without the traders' PnL is not positive.
+    function _adlFactor(AdlBook memory book, int256 pnl) internal pure returns (uint256) {
+        int256 profit = book.others + (pnl > 0 ? pnl : int256(0));
+        if (profit <= 0) return 0;
+        int256 value = book.rest + pnl;
         if (value <= 0) return type(uint256).max;
-        return uint256(MarginMath.ceilDiv(pnl * int256(WAD), value));
+        return uint256(MarginMath.ceilDiv(profit * int256(WAD), value));
+    }
+
+    /// @dev The traders' PnL in profit on every market but `marketId`: the sum of max(T_k, 0).
+    function _adlOthers(uint256 marketId) internal view returns (int256 others) {
+        uint256 count = _markets.length;
+        for (uint256 m; m < count; ++m) {
+            if (m == marketId) continue;
+            // slither-disable-next-line unused-return
+            (int256 pnl,,) = _marketTraderPnl(_marketAt(m));
+            if (pnl > 0) others += pnl;
+        }
     }
 
     /// @dev The pool's value without the traders' PnL (WAD USD): its cash, what accounts owe it
     /// (debt, debt under auction, pending interest), less the debt under auction the insurance
-    /// fund cannot cover.
-    function _poolValueWithoutPnl(Ledger memory ledger) internal view returns (int256) {
+    /// fund cannot cover (the residual shortfall: `shortfall` says whether there is one).
+    function _poolValueWithoutPnl(Ledger memory ledger) internal view returns (int256, bool) {
         uint256 inAuction = ledger.debtInAuction;
         uint256 shortfall = 0;
         if (inAuction != 0) {
@@ -278,6 +329,6 @@ contract MarginEngineLiquidation is EngineBase {
         }
         int256 value = int256(ledger.poolCash) + int256(uint256(ledger.accountDebt)) + int256(inAuction)
             + int256(uint256(_borrowNow(ledger).pendingInterest)) - int256(shortfall);
-        return value * int256(MarginMath.WAD_PER_QUOTE);
+        return (value * int256(MarginMath.WAD_PER_QUOTE), shortfall != 0);
     }
 }

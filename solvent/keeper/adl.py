@@ -32,7 +32,7 @@ def snapshot(ledger: Any, borrow: Any, params: Any, insurance_assets: int) -> Ad
     fund's `totalAssets()` (0 when no debt is under auction)."""
     return AdlSnapshot(
         adl.pool_value_without_pnl(adl.ledger_from_views(ledger, borrow, insurance_assets)),
-        adl.AdlParams(int(params.trigger), int(params.target)),
+        adl.AdlParams(int(params.trigger), int(params.target), bool(params.armed)),
     )
 
 

@@ -2,22 +2,30 @@
 engine's `autoDeleverage(marketId, accountIds)` (contracts/engine/MarginEngineLiquidation.sol) on
 exact integers with its rounding, and the keeper's advisory ranking.
 
-The contract is the specification. For one market, in WAD USD:
+The contract is the specification. For a run on market m, in WAD USD:
 
 - G, the pool's value without the traders' PnL: `(poolCash + accountDebt + debtInAuction +
   pendingInterest - shortfall) * 1e12`, the pending interest accrued to the block,
   `shortfall = max(debtInAuction - insuranceFund.totalAssets(), 0)`;
 - T, the market's net traders' PnL at the oracle price p and the funding index I accrued to the
   block: `ceil(net * p / 1e18) - netOpenNotional - (floor(net * I / 1e9) - fundingEntrySum)`;
-- `rest = G - T`, held constant through a run (a close at the oracle price moves PnL into quote
-  one for one), and `factor(T) = 0` if T <= 0, MAX if rest + T <= 0, else
-  `ceil(T * 1e18 / (rest + T))`.
+- O, the other markets' traders' profit: the sum over every other market k of max(T_k, 0) (a market
+  with open interest reads its price; an empty one counts 0);
+- `rest = G - T` and O, held constant through a run (a close at the oracle price moves PnL into
+  quote one for one, and the run cuts market m only), and
+  `factor(T) = (O + max(T, 0)) / (rest + T)`: 0 when the numerator is 0, MAX if rest + T <= 0,
+  else rounded up. So the factor is the whole pool's: P / G with P = sum over markets of
+  max(T_k, 0).
 
-A run needs `factor > trigger` (`AdlNotTriggered`); each listed account in order must find the
-factor still above the target (`AdlOvercut`), hold a position on the net side (`AdlWrongSide`) in
-profit (`AdlPositionNotInProfit`), and is cut in full when that leaves the factor above the
-target, else by the bisection's smallest size that brings it to the target or below. The fill is
-at the oracle price without fee; the profit is credited as far as the pool's cash pays it.
+A run needs `factor > trigger`, or `factor > target` while a residual shortfall remains (debt
+in auction beyond the insurance fund) or while `armed` (`AdlNotTriggered`); a run that ends above
+the target arms the next, one that ends at or below it disarms; and T > 0 (`AdlMarketNotInProfit`:
+cutting a market whose traders are not in profit would raise the factor). Each listed account in
+order must find the factor still above the target and T > 0 (`AdlOvercut`), hold a position on
+the net side (`AdlWrongSide`) in profit (`AdlPositionNotInProfit`), and is cut in full when that
+leaves the factor above the target and T > 0, else by the bisection's smallest size after which
+either ends. The fill is at the oracle price without fee; the profit is credited as far as the
+pool's cash pays it.
 """
 
 from __future__ import annotations
@@ -42,7 +50,8 @@ MAX_LEVERAGE = 2**256 - 1  # an account with equity <= 0
 class AdlError(StrEnum):
     """Why the contract refuses a call: its custom errors, same names."""
 
-    NOT_TRIGGERED = "AdlNotTriggered"  # the market's factor is not above the trigger
+    NOT_TRIGGERED = "AdlNotTriggered"  # the pool's factor is not above the trigger
+    MARKET_NOT_IN_PROFIT = "AdlMarketNotInProfit"  # the market's traders' PnL T <= 0
     OVERCUT = "AdlOvercut"  # an entry listed after the factor reached the target
     WRONG_SIDE = "AdlWrongSide"  # no position, or one against the market's net side
     POSITION_NOT_IN_PROFIT = "AdlPositionNotInProfit"  # toQuoteFloor(pnl) - funding owed <= 0
@@ -59,8 +68,11 @@ class AdlRefused(Exception):
 
 @dataclass(frozen=True)
 class AdlParams:
+    """`adlParams()`: the thresholds, and `armed` (a run ended above the target)."""
+
     trigger: int = TRIGGER_FACTOR
     target: int = TARGET_FACTOR
+    armed: bool = False
 
 
 @dataclass(frozen=True)
@@ -132,17 +144,25 @@ class Ranked:
 # ------------------------------------------------------------------ the measures
 
 
+def shortfall(ledger: PoolLedger) -> int:
+    """The residual shortfall (quote units): debt in auction the insurance fund cannot cover."""
+    return max(ledger.debt_in_auction - ledger.insurance_assets, 0)
+
+
+def trigger_of(params: AdlParams, short: int) -> int:
+    """The factor a run must exceed: the trigger, or the target while a shortfall remains or an
+    earlier run ended above the target (`armed`)."""
+    return params.target if short > 0 or params.armed else params.trigger
+
+
 def pool_value_without_pnl(ledger: PoolLedger) -> int:
     """G (WAD USD): `_poolValueWithoutPnl`."""
-    shortfall = 0
-    if ledger.debt_in_auction:
-        shortfall = max(ledger.debt_in_auction - ledger.insurance_assets, 0)
     value = (
         ledger.pool_cash
         + ledger.account_debt
         + ledger.debt_in_auction
         + ledger.pending_interest
-        - shortfall
+        - shortfall(ledger)
     )
     return value * WAD_PER_QUOTE
 
@@ -156,20 +176,28 @@ def market_pnl(book: Book) -> int:
     )
 
 
-def pnl_factor(pnl: int, rest: int) -> int:
-    """`_adlFactor`: `pnl / (rest + pnl)` (WAD, up); 0 without profit, MAX_FACTOR when the pool's
-    value without the traders' PnL is not positive."""
-    if pnl <= 0:
+def others_profit(books: Iterable[Book]) -> int:
+    """O (WAD USD): `_adlOthers`, the other markets' traders' profit, each market's PnL counted
+    only when positive."""
+    return sum(max(market_pnl(b), 0) for b in books)
+
+
+def pnl_factor(pnl: int, rest: int, others: int = 0) -> int:
+    """`_adlFactor`: `(others + max(pnl, 0)) / (rest + pnl)` (WAD, up); 0 without profit,
+    MAX_FACTOR when the pool's value without the traders' PnL is not positive."""
+    profit = others + max(pnl, 0)
+    if profit <= 0:
         return 0
     value = rest + pnl
     if value <= 0:
         return MAX_FACTOR
-    return -(-(pnl * WAD) // value)
+    return -(-(profit * WAD) // value)
 
 
-def factor(book: Book, pool_value: int) -> int:
-    """The market's factor against G = `pool_value` (WAD)."""
-    return pnl_factor(market_pnl(book), pool_value - market_pnl(book))
+def factor(book: Book, pool_value: int, others: int = 0) -> int:
+    """The pool's factor against G = `pool_value` (WAD), `book` one market and `others` the rest's
+    profit (`others_profit`)."""
+    return pnl_factor(market_pnl(book), pool_value - market_pnl(book), others)
 
 
 def on_net_side(book: Book, position: Position) -> bool:
@@ -207,22 +235,30 @@ def book_after(book: Book, position: Position, cut: int) -> tuple[Book, Position
     return after, (Position(new_size, new_open, book.index) if new_size else Position())
 
 
-def factor_after(book: Book, position: Position, cut: int, rest: int) -> int:
-    """`_adlFactorAfter`: the factor after the hypothetical close of `cut`."""
+def factor_after(book: Book, position: Position, cut: int, rest: int, others: int = 0) -> int:
+    """The factor after the hypothetical close of `cut`."""
     after, _ = book_after(book, position, cut)
-    return pnl_factor(market_pnl(after), rest)
+    return pnl_factor(market_pnl(after), rest, others)
 
 
-def cut_size(book: Book, position: Position, rest: int, target: int) -> int:
-    """`_adlCut`: the whole position when closing it leaves the factor above `target`; else the
-    bisection over (0, |size|] for the boundary where the factor falls to `target` or below."""
+def wants_more(book: Book, position: Position, cut: int, rest: int, target: int, others: int) -> bool:
+    """`_adlWantsMore`: after the hypothetical close of `cut`, is the market's PnL still positive
+    with the factor above `target`?"""
+    after, _ = book_after(book, position, cut)
+    pnl = market_pnl(after)
+    return pnl > 0 and pnl_factor(pnl, rest, others) > target
+
+
+def cut_size(book: Book, position: Position, rest: int, target: int, others: int = 0) -> int:
+    """`_adlCut`: the whole position when closing it leaves the factor above `target` and the
+    market in profit; else the bisection over (0, |size|] for the boundary where either ends."""
     held = abs(position.size)
-    if factor_after(book, position, held, rest) > target:
+    if wants_more(book, position, held, rest, target, others):
         return held
     low, high = 0, held
     while high - low > 1:
         mid = (low + high) // 2
-        if factor_after(book, position, mid, rest) > target:
+        if wants_more(book, position, mid, rest, target, others):
             low = mid
         else:
             high = mid
@@ -238,33 +274,39 @@ def run(
     pool_value: int,
     accounts: Sequence[int],
     params: AdlParams = AdlParams(),
+    others: int = 0,
+    short: int = 0,
 ) -> Run:
     """`autoDeleverage(market, accounts)`: the events it emits, or `AdlRefused` with the error it
-    reverts with. `positions`: the market's position of each account (absent: none)."""
+    reverts with. `positions`: the market's position of each account (absent: none); `others`
+    the other markets' profit (`others_profit`); `short` the residual shortfall (`shortfall`)."""
     pnl = market_pnl(book)
     rest = pool_value - pnl
-    before = pnl_factor(pnl, rest)
-    if before <= params.trigger:
+    before = pnl_factor(pnl, rest, others)
+    if before <= trigger_of(params, short):
         raise AdlRefused(AdlError.NOT_TRIGGERED)
+    if pnl <= 0:
+        raise AdlRefused(AdlError.MARKET_NOT_IN_PROFIT)
     current = before
     held = dict(positions)
     cuts: list[Deleveraged] = []
     for account in accounts:
-        if current <= params.target:
+        if current <= params.target or pnl <= 0:
             raise AdlRefused(AdlError.OVERCUT, account)
         position = held.get(account, Position())
         if not on_net_side(book, position):
             raise AdlRefused(AdlError.WRONG_SIDE, account)
         if position_profit(book, position) <= 0:
             raise AdlRefused(AdlError.POSITION_NOT_IN_PROFIT, account)
-        cut = cut_size(book, position, rest, params.target)
+        cut = cut_size(book, position, rest, params.target, others)
         delta = _delta(position, cut)
         _, realized = margin.apply_fill(position.size, position.open_notional, delta, book.price)
         funding = fm.funding_owed(position.size, position.entry, book.index)
         credit = margin.to_quote_floor(realized) - funding
         cuts.append(Deleveraged(account, delta, book.price, realized, funding, credit))
         book, held[account] = book_after(book, position, cut)
-        current = pnl_factor(market_pnl(book), rest)
+        pnl = market_pnl(book)
+        current = pnl_factor(pnl, rest, others)
     return Run(before, current, tuple(cuts), book, held)
 
 
@@ -274,10 +316,12 @@ def refusal(
     pool_value: int,
     accounts: Sequence[int],
     params: AdlParams = AdlParams(),
+    others: int = 0,
+    short: int = 0,
 ) -> AdlRefused | None:
     """The contract's verdict on a call (None: it runs)."""
     try:
-        run(book, positions, pool_value, accounts, params)
+        run(book, positions, pool_value, accounts, params, others, short)
     except AdlRefused as refused:
         return refused
     return None
@@ -318,22 +362,28 @@ def plan(
     pool_value: int,
     equity: Mapping[int, int],
     params: AdlParams = AdlParams(),
+    others: int = 0,
+    short: int = 0,
 ) -> list[int]:
-    """What a keeper sends: [] when the factor is not above the trigger; else the ranking's
-    accounts up to the first whose cut reaches the target (every ranked one when none does),
+    """What a keeper sends for this market: [] when the factor is not above the trigger (the
+    target while a shortfall remains) or the market's traders are not in profit; else the
+    ranking's accounts up to the first whose cut ends the run (every ranked one when none does),
     skipping a position the net side left: a cut larger than the net size flips it, and the
     contract checks each entry's side against the net size after the cuts before it."""
-    if factor(book, pool_value) <= params.trigger:
+    pnl = market_pnl(book)
+    if pnl <= 0 or factor(book, pool_value, others) <= trigger_of(params, short):
         return []
-    rest = pool_value - market_pnl(book)
+    rest = pool_value - pnl
     chosen = []
     for entry in rank(book, positions, equity):
         position = positions[entry.account]
         if not on_net_side(book, position):
             continue
         chosen.append(entry.account)
-        book, _ = book_after(book, position, cut_size(book, position, rest, params.target))
-        if pnl_factor(market_pnl(book), rest) <= params.target:
+        cut = cut_size(book, position, rest, params.target, others)
+        book, _ = book_after(book, position, cut)
+        pnl = market_pnl(book)
+        if pnl <= 0 or pnl_factor(pnl, rest, others) <= params.target:
             break
     return chosen
 

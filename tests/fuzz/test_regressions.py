@@ -320,3 +320,37 @@ def test_adl_set_up_reaches_every_verdict(fast_driver, fuzz_system, long, goal, 
             assert counts.get("ProfitUnpaid:adl", 0) >= 1
     finally:
         machine.teardown()
+
+
+def test_a_short_on_the_portfolio_model_is_handed_to_auction_after_the_cooldown(
+    fast_driver, fuzz_system
+):
+    """Deep campaign, session 10: trader 1 on the portfolio model, 2x short ETH on WETH
+    collateral (wrong-way), became liquidatable after the cool-down; `liquidate` reverted with
+    Panic(0x11) inside the auction start of its hand-off: the model's bridge had written back
+    its own (empty) unpriced asset over the one the liquidation's stale read had found, so the
+    hand-off priced the WETH lot at UNPRICED. Now the liquidation waits for the price
+    (`PriceUnavailable`, the account's own state), as a standard account's does."""
+    machine = ProtocolMachine.bind(fast_driver, fuzz_system)()
+    try:
+        machine.open_positions(
+            weth=10_000,
+            quote=0,
+            leverage=2,
+            long=False,
+            crash=False,
+            withdraw_share=0,
+            hole_full=False,
+            pending_withdraw_share=0,
+            on_portfolio=True,
+            squeeze=False,
+            adl_goal=0,
+        )
+        machine.protocol_keeps_its_promises()
+        machine.pass_cooldown()
+        machine.protocol_keeps_its_promises()
+        # Both unhealthy accounts (1 on the model, 2 on the standard margin) wait for the price.
+        assert machine.branches.get("liquidatable-check:PriceUnavailable", 0) == 2
+        assert machine.shadow.models[1] is True
+    finally:
+        machine.teardown()

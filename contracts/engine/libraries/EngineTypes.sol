@@ -77,12 +77,18 @@ struct Market {
     int64 fundingRate;
 }
 
-/// @notice Auto-deleveraging thresholds (WAD): a market's traders' PnL as a share of the pool's
-/// value without the traders' PnL; ADL may run while the share is above `trigger` and reduces it
-/// to at most `target` (docs/pool.md, "Auto-deleveraging"). One slot.
+/// @notice Auto-deleveraging thresholds (WAD): the traders' profit (each market's net PnL, counted
+/// when positive) as a share of the pool's value without the traders' PnL; ADL may run while the
+/// share is above `trigger` and reduces it to at most `target` (docs/pool.md,
+/// "Auto-deleveraging"). One slot.
 struct AdlParams {
     uint64 trigger;
     uint64 target;
+    // Set by a run that starts above the trigger and ends above the target (its market's profit
+    // exhausted or its list too short), cleared by one that ends at or below the target: while
+    // set, a run may start anywhere above the target, so the cuts of several markets finish the
+    // job one market began.
+    bool armed;
 }
 
 /// @notice Governance input for a market (all WAD; the cap and the skew scale are sizes in WAD,
