@@ -221,29 +221,61 @@ contract MarginEngineLiquidation is EngineBase {
         ) {
             revert AdlPositionNotInProfit(accountId);
         }
-        uint256 cut = _adlCut(book, position, target);
+        uint256 cut = _adlCut(book, position, fullPnl, target);
         return position.size > 0 ? -int256(cut) : int256(cut);
     }
 
     /// @dev The smallest cut of `position` (wei of size) after which the factor is at most
     /// `target` or the market's traders are no longer in profit, or the whole position when even
-    /// closing it leaves both: a bisection over (0, |size|], each step the market's books after
-    /// the hypothetical close.
-    function _adlCut(AdlBook memory book, Position memory position, uint256 target)
+    /// closing it leaves both: a bisection, each step the market's books after the hypothetical
+    /// close, over the bracket `_adlBracket` finds (else over (0, |size|]).
+    function _adlCut(AdlBook memory book, Position memory position, int256 fullPnl, uint256 target)
         internal
         pure
         returns (uint256)
     {
         uint256 held = MarginMath.abs(position.size);
-        if (_adlWantsMore(book, position, held, target)) return held;
-        uint256 low = 0;
-        uint256 high = held;
+        int256 pnlHeld = _adlPnlAfter(book, position, held);
+        if (pnlHeld > 0 && _adlFactor(book, pnlHeld) > target) return held;
+        (uint256 low, uint256 high) = _adlBracket(book, position, held, pnlHeld, fullPnl, target);
         while (high - low > 1) {
             uint256 mid = (low + high) / 2;
             if (_adlWantsMore(book, position, mid, target)) low = mid;
             else high = mid;
         }
         return high;
+    }
+
+    /// @dev A bracket for the bisection around the analytic cut: the market's PnL after a cut `c`
+    /// is linear in `c` but for rounding, `T(c) = T(|size|) + fullPnl * (|size| - c) / |size|`
+    /// (`fullPnl` the position's price PnL; its funding is settled by any cut), and the run ends
+    /// once `T(c) <= max((target * rest - others * 1e18) / (1e18 - target), 0)`. Returns the
+    /// estimate's neighbours (+-3 wei) when the lower still wants more (or is 0) and the upper
+    /// does not; else (0, |size|): the full bisection, so rounding never changes the answer's
+    /// rule, only the gas.
+    function _adlBracket(
+        AdlBook memory book,
+        Position memory position,
+        uint256 held,
+        int256 pnlHeld,
+        int256 fullPnl,
+        uint256 target
+    ) internal pure returns (uint256 low, uint256 high) {
+        high = held;
+        int256 threshold = (int256(target) * book.rest - book.others * int256(WAD)) / int256(WAD - target);
+        if (threshold < 0) threshold = 0;
+        if (fullPnl <= 0 || pnlHeld >= threshold) return (0, held);
+        uint256 kept = uint256((threshold - pnlHeld) * int256(held) / fullPnl);
+        if (kept >= held) return (0, held);
+        uint256 estimate = held - kept;
+        uint256 lower = estimate > 3 ? estimate - 3 : 0;
+        uint256 upper = held - estimate > 3 ? estimate + 3 : held;
+        if (
+            (lower == 0 || _adlWantsMore(book, position, lower, target))
+                && !_adlWantsMore(book, position, upper, target)
+        ) {
+            return (lower, upper);
+        }
     }
 
     /// @dev After closing `cut` of `position`, are the market's traders still in profit with the

@@ -251,11 +251,12 @@ def wants_more(book: Book, position: Position, cut: int, rest: int, target: int,
 
 def cut_size(book: Book, position: Position, rest: int, target: int, others: int = 0) -> int:
     """`_adlCut`: the whole position when closing it leaves the factor above `target` and the
-    market in profit; else the bisection over (0, |size|] for the boundary where either ends."""
+    market in profit; else the bisection, over `bracket`'s bounds, for the boundary where either
+    ends."""
     held = abs(position.size)
     if wants_more(book, position, held, rest, target, others):
         return held
-    low, high = 0, held
+    low, high = bracket(book, position, rest, target, others)
     while high - low > 1:
         mid = (low + high) // 2
         if wants_more(book, position, mid, rest, target, others):
@@ -263,6 +264,38 @@ def cut_size(book: Book, position: Position, rest: int, target: int, others: int
         else:
             high = mid
     return high
+
+
+def bracket(book: Book, position: Position, rest: int, target: int, others: int) -> tuple[int, int]:
+    """`_adlBracket`: the analytic cut's neighbours (+-3 wei) when they bound the boundary, else
+    (0, |size|). The market's PnL after a cut c is `T(|size|) + fullPnl * (|size| - c) / |size|`
+    but for rounding, and the run ends once it is at most
+    `max((target * rest - others * 1e18) / (1e18 - target), 0)` (Solidity's division truncates
+    toward zero; the clamp makes floor and truncation agree)."""
+    held = abs(position.size)
+    _, full = margin.apply_fill(position.size, position.open_notional, -position.size, book.price)
+    after, _ = book_after(book, position, held)
+    pnl_held = market_pnl(after)
+    threshold = max(_div_trunc(target * rest - others * WAD, WAD - target), 0)
+    if full <= 0 or pnl_held >= threshold:
+        return 0, held
+    kept = (threshold - pnl_held) * held // full
+    if kept >= held:
+        return 0, held
+    estimate = held - kept
+    lower = estimate - 3 if estimate > 3 else 0
+    upper = estimate + 3 if held - estimate > 3 else held
+    if (lower == 0 or wants_more(book, position, lower, rest, target, others)) and not wants_more(
+        book, position, upper, rest, target, others
+    ):
+        return lower, upper
+    return 0, held
+
+
+def _div_trunc(numerator: int, denominator: int) -> int:
+    """Solidity's signed division: toward zero."""
+    quotient = abs(numerator) // abs(denominator)
+    return quotient if (numerator >= 0) == (denominator > 0) else -quotient
 
 
 # ------------------------------------------------------------------ the contract's run

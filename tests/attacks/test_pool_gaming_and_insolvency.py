@@ -570,4 +570,4 @@ def test_adl_refuses_what_it_must_not_cut(system, attack, actors):
     for trigger, target in ((WAD, 0), (ADL_TARGET, ADL_TARGET), (WAD + 1, ADL_TARGET)):
         with ape.reverts():
             govern(system, [(engine, "setAdlParams", trigger, target)])
-    assert tuple(engine.adlParams()) == (ADL_TRIGGER, ADL_TARGET)
+    assert tuple(engine.adlParams()) == (ADL_TRIGGER, ADL_TARGET, False)

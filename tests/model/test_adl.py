@@ -7,7 +7,7 @@ model's fills). Pure Python: no chain (tests/pool/test_adl_engine.py compares it
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
@@ -63,6 +63,8 @@ class View:
     positions: dict[int, Position]
     pool_value: int
     equity: dict[int, int]
+    others: int = 0  # the BTC market's profit (`others_profit`)
+    short: int = 0  # the residual shortfall
 
 
 def view(
@@ -134,6 +136,9 @@ def test_one_long_at_2100_is_cut_by_541_113_eth_to_exactly_the_target():
     position = v.positions[1]
     assert adl.factor_after(v.book, position, -cut.size_delta - 1, rest) > adl.TARGET_FACTOR
     assert adl.plan(v.book, v.positions, v.pool_value, v.equity) == [1]
+    # the analytic estimate brackets the cut: a bisection over 6 wei, not over 900 ETH
+    low, high = adl.bracket(v.book, position, rest, adl.TARGET_FACTOR, 0)
+    assert low < -cut.size_delta <= high and high - low == 6
     # the ledger model's fill gives the same books, and the pool's value does not move
     after = adl.apply(books, ETH, run, T0)
     assert adl.book_from_books(after, ETH, 2_100 * WAD, T0) == run.book
@@ -287,6 +292,7 @@ class Scenario:
     price: int
     now: int
     insurance: int
+    btc_price: int
 
 
 WHOLE_AND_WEI = st.tuples(st.integers(1, 2_000), st.integers(0, WAD - 1)).map(
@@ -321,11 +327,16 @@ def scenarios(draw: st.DrawFn) -> Scenario:
     books.debt_in_auction = draw(st.sampled_from([0, 0, 1_000 * USDC]))
     insurance = draw(st.sampled_from([0, 500 * USDC, 2_000 * USDC]))
     move = draw(st.integers(-40 * WAD // 100, 40 * WAD // 100))  # ETH's move from $2,000
-    return Scenario(books, 2_000 * WAD + 2_000 * move, now, insurance)
+    btc_move = draw(st.integers(-40 * WAD // 100, 40 * WAD // 100))  # BTC's from $60,000
+    return Scenario(books, 2_000 * WAD + 2_000 * move, now, insurance, 60_000 * (WAD + btc_move))
 
 
 def _view(s: Scenario) -> View:
-    return view(s.books, s.price, s.now, insurance=s.insurance)
+    """The ETH market's run, the BTC market counted in the factor, the shortfall in the bar."""
+    v = view(s.books, s.price, s.now, insurance=s.insurance)
+    btc = adl.book_from_books(s.books, BTC, s.btc_price, s.now)
+    short = adl.shortfall(adl.ledger_from_books(s.books, s.now, s.insurance))
+    return replace(v, others=adl.others_profit([btc]), short=short)
 
 
 # Derandomized: the same 150 books on every run, so CI cannot draw a set that satisfies no
@@ -342,45 +353,77 @@ PROPERTY = settings(
 @given(scenarios())
 def test_nothing_runs_below_the_trigger(s: Scenario):
     v = _view(s)
-    triggered = adl.factor(v.book, v.pool_value) > adl.TRIGGER_FACTOR
-    plan = adl.plan(v.book, v.positions, v.pool_value, v.equity)
+    bar = adl.trigger_of(adl.AdlParams(), v.short)
+    triggered = adl.factor(v.book, v.pool_value, v.others) > bar
+    in_profit = adl.market_pnl(v.book) > 0
+    plan = adl.plan(v.book, v.positions, v.pool_value, v.equity, others=v.others, short=v.short)
     ranked = adl.rank(v.book, v.positions, v.equity)
-    assert (plan != []) == (triggered and ranked != [])
-    if not triggered:
-        for accounts in ([], list(v.positions)[:1], list(v.positions)):
-            refused = adl.refusal(v.book, v.positions, v.pool_value, accounts)
+    assert (plan != []) == (triggered and in_profit and ranked != [])
+    for accounts in ([], list(v.positions)[:1], list(v.positions)):
+        refused = adl.refusal(v.book, v.positions, v.pool_value, accounts, others=v.others, short=v.short)
+        if not triggered:
             assert refused is not None and refused.error == AdlError.NOT_TRIGGERED
+        elif not in_profit:
+            assert refused is not None and refused.error == AdlError.MARKET_NOT_IN_PROFIT
 
 
 @PROPERTY
 @given(scenarios())
 def test_the_plan_passes_every_check_and_each_cut_is_the_smallest(s: Scenario):
     v = _view(s)
-    plan = adl.plan(v.book, v.positions, v.pool_value, v.equity)
+    others = v.others
+    plan = adl.plan(v.book, v.positions, v.pool_value, v.equity, others=others, short=v.short)
     assume(plan)
-    run = adl.run(v.book, v.positions, v.pool_value, plan)  # refused: AdlRefused fails the test
-    assert run.factor_before > adl.TRIGGER_FACTOR
+    # refused: AdlRefused fails the test
+    run = adl.run(v.book, v.positions, v.pool_value, plan, others=others, short=v.short)
+    assert run.factor_before > adl.trigger_of(adl.AdlParams(), v.short)
     ranked = [r.account for r in adl.rank(v.book, v.positions, v.equity)]
     assert plan == [a for a in ranked if a in plan]  # in the ranking's order
-    if run.factor_after > adl.TARGET_FACTOR:  # every cuttable position closed, still above
+    if run.factor_after > adl.TARGET_FACTOR and adl.market_pnl(run.book) > 0:
+        # every cuttable position closed, still above
         assert plan == [a for a in ranked if adl.on_net_side(run.book, v.positions[a]) or a in plan]
         assert all(abs(c.size_delta) == abs(v.positions[c.account].size) for c in run.cuts)
     rest = v.pool_value - adl.market_pnl(v.book)
     book, target = v.book, adl.TARGET_FACTOR
+
+    def ended(after: adl.Book) -> bool:
+        pnl = adl.market_pnl(after)
+        return pnl <= 0 or adl.pnl_factor(pnl, rest, others) <= target
+
     for cut in run.cuts:
         position = v.positions[cut.account]
         amount = abs(cut.size_delta)
         assert 0 < amount <= abs(position.size)
-        assert adl.pnl_factor(adl.market_pnl(book), rest) > target  # above before each cut
-        after = adl.factor_after(book, position, amount, rest)
-        if amount < abs(position.size):  # a partial cut: the smallest reaching the target
-            assert after <= target
-            assert adl.factor_after(book, position, amount - 1, rest) > target
+        assert not ended(book)  # the run goes on before each cut
+        after, _ = adl.book_after(book, position, amount)
+        if amount < abs(position.size):  # a partial cut: the smallest ending the run
+            assert ended(after)
+            assert not ended(adl.book_after(book, position, amount - 1)[0])
         elif cut is not run.cuts[-1]:
-            assert after > target  # closed in full only while that stays above
-        book, _ = adl.book_after(book, position, amount)
+            assert not ended(after)  # closed in full only while the run goes on
+        book = after
     assert run.book == book
-    assert run.factor_after == adl.pnl_factor(adl.market_pnl(book), rest)
+    assert run.factor_after == adl.pnl_factor(adl.market_pnl(book), rest, others)
+    # the bracket only saves gas: each cut is the full bisection's over (0, |size|]
+    book = v.book
+    for cut in run.cuts:
+        position = v.positions[cut.account]
+        assert abs(cut.size_delta) == _full_bisection(book, position, rest, target, others)
+        book, _ = adl.book_after(book, position, abs(cut.size_delta))
+
+
+def _full_bisection(book: adl.Book, position: Position, rest: int, target: int, others: int) -> int:
+    held = abs(position.size)
+    if adl.wants_more(book, position, held, rest, target, others):
+        return held
+    low, high = 0, held
+    while high - low > 1:
+        mid = (low + high) // 2
+        if adl.wants_more(book, position, mid, rest, target, others):
+            low = mid
+        else:
+            high = mid
+    return high
 
 
 @PROPERTY
@@ -391,9 +434,9 @@ def test_the_run_is_the_ledger_models_fills_and_moves_no_value(s: Scenario):
     by rounding only (a few quote units in its favour, plus the interest a fill charges an
     account in debt beyond the pending interest: the engine's clamp)."""
     v = _view(s)
-    plan = adl.plan(v.book, v.positions, v.pool_value, v.equity)
+    plan = adl.plan(v.book, v.positions, v.pool_value, v.equity, others=v.others, short=v.short)
     assume(plan)
-    run = adl.run(v.book, v.positions, v.pool_value, plan)
+    run = adl.run(v.book, v.positions, v.pool_value, plan, others=v.others, short=v.short)
     after = adl.apply(s.books, ETH, run, s.now)
     # the aggregates (an emptied market's stored index restarts at 0; the run keeps the block's)
     assert aggregates(adl.book_from_books(after, ETH, s.price, s.now)) == aggregates(run.book)
@@ -423,21 +466,95 @@ def test_the_ranking_is_the_net_sides_profitable_positions_sorted_by_score(s: Sc
         assert r.profit > 0 and r.score == r.profit * r.leverage // WAD
 
 
-def test_each_market_is_measured_alone_so_two_can_outgrow_the_pool_together():
-    """A limit of the contract's per-market factor (reported, not fixed here: contracts/ is out of
-    this change's scope): the pool is shared, but each market's T is measured against G alone.
-    A $100k pool, a long of 450 ETH from $2,000 and one of 15 BTC from $60,000 ($450 of fees each,
-    80% to the pool: G = $100,720): at ETH $2,130 and BTC $64,000, T = $58,500 and $60,000,
-    factors 0.5808 and 0.5957 (no ADL), while together the traders' PnL ($118,500) exceeds the
-    pool's value without it: `poolAssets` is 0."""
+def two_markets() -> EngineBooks:
+    """A $100k pool, a long of 450 ETH from $2,000 and one of 15 BTC from $60,000 ($450 of fees
+    each, 80% to the pool: G = $100,720)."""
     books = books_with_pool(100_000)
     open_position(books, 1, ETH, 450 * WAD, 2_000 * WAD, T0, 200_000 * USDC)
     open_position(books, 2, BTC, 15 * WAD, 60_000 * WAD, T0, 200_000 * USDC)
     assert books.pool_cash == 100_720 * USDC
+    return books
+
+
+def test_two_markets_that_outgrow_the_pool_together_are_cut_one_after_the_other():
+    """At ETH $2,100 and BTC $63,000 each market's traders hold $45,000: alone, 0.4468 of G; the
+    pool's factor counts both, 90,000 / 100,720 = 0.8936 > 0.85. The ETH run cuts until its
+    market's profit is gone (the whole long: the factor is then 45,000 / 55,720 = 0.8076, still
+    above the target), which arms the next run; the BTC run may then start above the target
+    (not the trigger) and cuts to 0.77: T' = 0.77/0.23 · 10,720 = $35,888.70, so 3.0371 BTC x
+    ($63,000 - $60,000) = $9,111.30 realized. Without the arming the BTC run is refused."""
+    books = two_markets()
+    eth_price, btc_price = 2_100 * WAD, 63_000 * WAD
     value = adl.pool_value_without_pnl(adl.ledger_from_books(books, T0))
-    eth = adl.book_from_books(books, ETH, 2_130 * WAD, T0)
-    btc = adl.book_from_books(books, BTC, 64_000 * WAD, T0)
-    assert (adl.market_pnl(eth), adl.market_pnl(btc)) == (58_500 * WAD, 60_000 * WAD)
-    assert adl.factor(eth, value) == ceil_wad(58_500, 100_720) < adl.TRIGGER_FACTOR
-    assert adl.factor(btc, value) == ceil_wad(60_000, 100_720) < adl.TRIGGER_FACTOR
-    assert books.pool_assets({ETH: 2_130 * WAD, BTC: 64_000 * WAD}, T0) == 0
+    eth = adl.book_from_books(books, ETH, eth_price, T0)
+    btc = adl.book_from_books(books, BTC, btc_price, T0)
+    assert (adl.market_pnl(eth), adl.market_pnl(btc)) == (45_000 * WAD, 45_000 * WAD)
+    assert adl.factor(eth, value) == ceil_wad(45_000, 100_720) < adl.TRIGGER_FACTOR
+    assert adl.factor(eth, value, adl.others_profit([btc])) == ceil_wad(90_000, 100_720)
+    # ETH alone is not due; with BTC counted it is
+    assert adl.refusal(eth, adl.positions_from_books(books, ETH), value, [1]).error == (
+        AdlError.NOT_TRIGGERED
+    )
+    first = adl.run(eth, adl.positions_from_books(books, ETH), value, [1], others=45_000 * WAD)
+    assert [c.size_delta for c in first.cuts] == [-450 * WAD]
+    assert first.factor_after == ceil_wad(45_000, 55_720) > adl.TARGET_FACTOR
+    with pytest.raises(AdlRefused) as refused:  # the market's profit is gone: nothing more to cut
+        adl.run(eth, adl.positions_from_books(books, ETH), value, [1, 1], others=45_000 * WAD)
+    assert (refused.value.error, refused.value.account) == (AdlError.OVERCUT, 1)
+
+    after = adl.apply(books, ETH, first, T0)
+    assert after.pool_cash == 55_720 * USDC
+    value = adl.pool_value_without_pnl(adl.ledger_from_books(after, T0))
+    btc_positions = adl.positions_from_books(after, BTC)
+    assert adl.refusal(btc, btc_positions, value, [2]).error == AdlError.NOT_TRIGGERED
+    armed = adl.AdlParams(armed=True)
+    assert adl.trigger_of(armed, 0) == adl.TARGET_FACTOR
+    equity = {2: 245_000 * WAD}
+    assert adl.plan(btc, btc_positions, value, equity, armed) == [2]
+    second = adl.run(btc, btc_positions, value, [2], armed)
+    assert second.factor_before == ceil_wad(45_000, 55_720)
+    assert second.factor_after == adl.TARGET_FACTOR
+    (cut,) = second.cuts
+    assert 30_371 * WAD // 10_000 < -cut.size_delta < 30_372 * WAD // 10_000
+    assert cut.realized_pnl == -cut.size_delta * 3_000
+    assert after.quote[2] + cut.credit == adl.apply(after, BTC, second, T0).quote[2]
+
+
+def test_a_market_whose_traders_lose_is_not_cut_even_when_the_pool_is_due():
+    """At ETH $1,990 the ETH longs lose $4,500 while BTC's hold $90,000 (BTC $66,000): the pool is
+    due (90,000 / 100,720), but cutting the ETH market would pay out cash and leave BTC's profit
+    whole: `AdlMarketNotInProfit`, and the keeper plans nothing there."""
+    books = two_markets()
+    value = adl.pool_value_without_pnl(adl.ledger_from_books(books, T0))
+    eth = adl.book_from_books(books, ETH, 1_990 * WAD, T0)
+    btc = adl.book_from_books(books, BTC, 66_000 * WAD, T0)
+    assert adl.market_pnl(eth) == -4_500 * WAD and adl.market_pnl(btc) == 90_000 * WAD
+    others = adl.others_profit([btc])
+    positions = adl.positions_from_books(books, ETH)
+    assert adl.factor(eth, value, others) == ceil_wad(90_000, 100_720) > adl.TRIGGER_FACTOR
+    assert adl.refusal(eth, positions, value, [1], others=others).error == (
+        AdlError.MARKET_NOT_IN_PROFIT
+    )
+    assert adl.plan(eth, positions, value, {1: 195_000 * WAD}, others=others) == []
+
+
+def test_a_residual_shortfall_lets_adl_run_from_above_the_target():
+    """One long at $2,092.50: T = $83,250. With $5,000 under auction and $2,000 in the insurance
+    fund, G = 100,720 + 5,000 - 3,000 = $102,720 and the factor 0.8105 is below the trigger; the
+    residual shortfall ($3,000) lowers the bar to the target, so the run cuts to 0.77. Covered by
+    the fund, the same debt leaves the trigger where it was."""
+    books = one_long()
+    books.debt_in_auction = 5_000 * USDC
+    v = view(books, 2_092_500 * WAD // 1_000, insurance=2_000 * USDC)
+    assert v.pool_value == 102_720 * WAD
+    assert adl.market_pnl(v.book) == 83_250 * WAD
+    ledger = adl.ledger_from_books(books, T0, 2_000 * USDC)
+    short = adl.shortfall(ledger)
+    assert short == 3_000 * USDC
+    assert adl.TARGET_FACTOR < adl.factor(v.book, v.pool_value) < adl.TRIGGER_FACTOR
+    assert adl.refusal(v.book, v.positions, v.pool_value, [1]).error == AdlError.NOT_TRIGGERED
+    run = adl.run(v.book, v.positions, v.pool_value, [1], short=short)
+    assert run.factor_after == adl.TARGET_FACTOR
+    covered = adl.ledger_from_books(books, T0, 5_000 * USDC)
+    assert adl.shortfall(covered) == 0
+    assert adl.trigger_of(adl.AdlParams(), adl.shortfall(covered)) == adl.TRIGGER_FACTOR

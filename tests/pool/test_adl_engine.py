@@ -23,6 +23,7 @@ from solvent import orders
 from solvent import pool as lp_flow
 from solvent.governance import govern
 from solvent.model import adl
+from solvent.ops import govern as gov
 
 WAD = 10**18
 USDC = 10**6
@@ -63,34 +64,34 @@ class Driver:
             rounds=lp_flow.publish_and_find(self.system, self.deployer),
         )
 
-    def open(self, owner: Any, sub: int, usd: int, size: int) -> int:
-        """A new account with `usd` of quote, trading `size` ETH through the order book."""
+    def open(self, owner: Any, sub: int, usd: int, size: int, asset: str = ETH) -> int:
+        """A new account with `usd` of quote, trading `size` of `asset` through the order book."""
         engine = self.system.engine
         engine.openAccount(sub, sender=owner)
         account = int(engine.accountIdOf(owner, sub))
         self.mint(owner, usd * USDC)
         self.system.quote.approve(engine, MAX, sender=owner)
         engine.deposit(account, self.system.quote, usd * USDC, sender=owner)
-        self.trade(owner, account, size)
+        self.trade(owner, account, size, asset)
         return account
 
-    def trade(self, owner: Any, account: int, size: int) -> None:
+    def trade(self, owner: Any, account: int, size: int, asset: str = ETH) -> None:
         receipt = orders.trade(
             self.system,
             self.chain,
             owner,
             account,
-            ETH,
+            asset,
             size,
             settler=self.deployer,
             publisher=self.deployer,
         )
         assert not list(receipt.events.filter(self.system.orders.OrderCancelled))
 
-    def set_price(self, usd: float) -> None:
-        feeds = [self.system.feeds[ETH]]
-        if ETH in self.system.secondary_feeds:
-            feeds.append(self.system.secondary_feeds[ETH])
+    def set_price(self, usd: float, asset: str = ETH) -> None:
+        feeds = [self.system.feeds[asset]]
+        if asset in self.system.secondary_feeds:
+            feeds.append(self.system.secondary_feeds[asset])
         for feed in feeds:
             feed.setAnswer(round(usd * 10 ** int(feed.decimals())), sender=self.deployer)
 
@@ -110,25 +111,39 @@ class ChainView:
     pool_value: int
     equity: dict[int, int]
     params: adl.AdlParams
+    others: int  # every other market's traders' profit (`others_profit`)
+    short: int  # the residual shortfall
+
+
+def _book(system: Any, market: int, now: int) -> adl.Book:
+    stored = system.admin.markets(market)
+    return adl.book_from_market(stored, int(system.oracle.price(stored.asset)), now)
 
 
 def read_view(system: Any, market: int, accounts: list[int], now: int) -> ChainView:
     """What `autoDeleverage` reads at `now`, from the latest block's views (exact when `now` is
     that block's timestamp)."""
     admin = system.admin
-    stored = admin.markets(market)
-    price = int(system.oracle.price(stored.asset))
     ledger = admin.ledger()
     insurance = int(system.fund.totalAssets()) if int(ledger.debtInAuction) else 0
     positions = {a: adl.position_from_view(admin.positions(a, market)) for a in accounts}
     health = admin.healthOf(accounts)
-    trigger, target = system.engine.adlParams()
+    params = system.engine.adlParams()
+    pool = adl.ledger_from_views(ledger, admin.borrowState(), insurance)
+    # The engine reads no price for a market without open interest (its PnL is 0).
+    others = [
+        _book(system, m, now)
+        for m in system.market_ids.values()
+        if m != market and any(_aggregates(system, m))
+    ]
     return ChainView(
-        adl.book_from_market(stored, price, now),
+        _book(system, market, now),
         {a: p for a, p in positions.items() if p.size},
-        adl.pool_value_without_pnl(adl.ledger_from_views(ledger, admin.borrowState(), insurance)),
+        adl.pool_value_without_pnl(pool),
         {a: int(h.equity) for a, h in zip(accounts, health, strict=True)},
-        adl.AdlParams(int(trigger), int(target)),
+        adl.AdlParams(int(params.trigger), int(params.target), bool(params.armed)),
+        adl.others_profit(others),
+        adl.shortfall(pool),
     )
 
 
@@ -143,6 +158,7 @@ class Observed:
     quote: dict[int, int]
     aggregates: tuple[int, int, int]
     unpaid: int
+    armed: bool
 
 
 def _aggregates(system: Any, market: int) -> tuple[int, int, int]:
@@ -164,6 +180,8 @@ def deleverage_and_compare(
         plan_view.pool_value,
         plan_view.equity,
         plan_view.params,
+        plan_view.others,
+        plan_view.short,
     )
     assert plan, "the set-up must trigger ADL"
     quote_before = {a: int(system.admin.accounts(a).quoteBalance) for a in accounts}
@@ -181,12 +199,13 @@ def deleverage_and_compare(
         {a: int(system.admin.accounts(a).quoteBalance) - quote_before[a] for a in accounts},
         _aggregates(system, market),
         sum(int(e.amount) for e in receipt.events.filter(system.engine.ProfitUnpaid)),
+        bool(system.engine.adlParams().armed),
     )
     chain.restore(snapshot)
     chain.mine(timestamp=observed.timestamp)
     v = read_view(system, market, accounts, observed.timestamp)
-    assert adl.plan(v.book, v.positions, v.pool_value, v.equity, v.params) == plan
-    run = adl.run(v.book, v.positions, v.pool_value, plan, v.params)
+    assert adl.plan(v.book, v.positions, v.pool_value, v.equity, v.params, v.others, v.short) == plan
+    run = adl.run(v.book, v.positions, v.pool_value, plan, v.params, v.others, v.short)
     assert observed.factors == (run.factor_before, run.factor_after)
     assert observed.cuts == [(c.account, c.size_delta, c.price, c.realized_pnl) for c in run.cuts]
     assert observed.aggregates == (
@@ -202,7 +221,9 @@ def deleverage_and_compare(
     credits = {c.account: c.credit for c in run.cuts}
     assert observed.unpaid == 0
     assert observed.quote == {a: credits.get(a, 0) for a in accounts}
-    assert run.factor_after <= v.params.target
+    # the run ends at the target, or when its market's profit is gone (the next run is armed)
+    assert run.factor_after <= v.params.target or adl.market_pnl(run.book) <= 0
+    assert observed.armed == (run.factor_after > v.params.target)
     return run, v
 
 
@@ -303,6 +324,38 @@ def test_several_shorts_in_a_short_net_market(system, chain, driver, actors):
     assert refused is not None and refused.error == adl.AdlError.WRONG_SIDE
     with ape.reverts(system.engine.AdlWrongSide, accountId=accounts[3]):
         system.engine.autoDeleverage(market, [accounts[3]], sender=actors["keeper"])
+
+
+def test_two_markets_together_are_cut_one_after_the_other(system, chain, driver, actors):
+    """Two markets that outgrow the pool only together: a $100k pool, a long of 450 ETH and one of
+    15 BTC (exposure bound raised to 10x: the set-up is the pool's worst case, not a fill it would
+    accept); ETH $2,000 → $2,100 and BTC $60,000 → $63,000 give each market's traders $45,000,
+    0.45 of the pool alone, 0.89 together. The engine refuses nothing it must not and equals the
+    model: the ETH run closes the long (its market's profit gone, the factor still above the
+    target: armed), the BTC run then starts above the target and ends at it (disarmed)."""
+    entries = [(f"market.{asset}.max_exposure_ratio", "10") for asset in system.market_ids]
+    govern(system, gov.plan(system, entries).calls, chain=chain)
+    driver.fund_pool(actors["lp"], 100_000)
+    t = actors["traders"]
+    eth = driver.open(t[0], 2, 200_000, 450 * WAD)
+    btc = driver.open(t[1], 2, 200_000, 15 * WAD, "WBTC")
+    for step in (2_050, 2_100):
+        driver.set_price(step)
+        driver.set_price(step * 30, "WBTC")
+        driver.advance(60)
+    eth_market, btc_market = system.market_ids[ETH], system.market_ids["WBTC"]
+    alone = read_view(system, eth_market, [eth], chain.blocks.head.timestamp)
+    assert adl.factor(alone.book, alone.pool_value) < alone.params.trigger
+    assert adl.factor(alone.book, alone.pool_value, alone.others) > alone.params.trigger
+    first, _ = deleverage_and_compare(system, chain, actors["keeper"], eth_market, [eth, btc])
+    system.engine.autoDeleverage(eth_market, [eth], sender=actors["keeper"])
+    assert [c.size_delta for c in first.cuts] == [-450 * WAD]
+    assert bool(system.engine.adlParams().armed)
+    with ape.reverts(system.engine.AdlMarketNotInProfit, marketId=eth_market):
+        system.engine.autoDeleverage(eth_market, [eth], sender=actors["keeper"])
+    second, v = deleverage_and_compare(system, chain, actors["keeper"], btc_market, [eth, btc])
+    assert v.params.armed and second.factor_before < v.params.trigger
+    assert second.factor_after <= v.params.target
 
 
 @pytest.mark.slow
