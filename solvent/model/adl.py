@@ -241,7 +241,9 @@ def factor_after(book: Book, position: Position, cut: int, rest: int, others: in
     return pnl_factor(market_pnl(after), rest, others)
 
 
-def wants_more(book: Book, position: Position, cut: int, rest: int, target: int, others: int) -> bool:
+def wants_more(
+    book: Book, position: Position, cut: int, rest: int, target: int, others: int
+) -> bool:
     """`_adlWantsMore`: after the hypothetical close of `cut`, is the market's PnL still positive
     with the factor above `target`?"""
     after, _ = book_after(book, position, cut)

@@ -360,7 +360,9 @@ def test_nothing_runs_below_the_trigger(s: Scenario):
     ranked = adl.rank(v.book, v.positions, v.equity)
     assert (plan != []) == (triggered and in_profit and ranked != [])
     for accounts in ([], list(v.positions)[:1], list(v.positions)):
-        refused = adl.refusal(v.book, v.positions, v.pool_value, accounts, others=v.others, short=v.short)
+        refused = adl.refusal(
+            v.book, v.positions, v.pool_value, accounts, others=v.others, short=v.short
+        )
         if not triggered:
             assert refused is not None and refused.error == AdlError.NOT_TRIGGERED
         elif not in_profit:

@@ -204,7 +204,9 @@ def deleverage_and_compare(
     chain.restore(snapshot)
     chain.mine(timestamp=observed.timestamp)
     v = read_view(system, market, accounts, observed.timestamp)
-    assert adl.plan(v.book, v.positions, v.pool_value, v.equity, v.params, v.others, v.short) == plan
+    assert (
+        adl.plan(v.book, v.positions, v.pool_value, v.equity, v.params, v.others, v.short) == plan
+    )
     run = adl.run(v.book, v.positions, v.pool_value, plan, v.params, v.others, v.short)
     assert observed.factors == (run.factor_before, run.factor_after)
     assert observed.cuts == [(c.account, c.size_delta, c.price, c.realized_pnl) for c in run.cuts]
