@@ -524,7 +524,9 @@ abstract contract EngineBase is IMarginEngineEvents, AccessControl, ReentrancyGu
                 returndatacopy(marketPrices, 0x1c0, 0x100)
                 // The bridge knows only the prices it was handed: its unpriced asset is news only
                 // when this read had none yet (a price it skipped as UNPRICED was failed here).
-                if iszero(mload(add(cache, 0xa0))) { returndatacopy(add(cache, 0xa0), 0x2c0, 0x20) }
+                if iszero(mload(add(cache, 0xa0))) {
+                    returndatacopy(add(cache, 0xa0), 0x2c0, 0x20)
+                }
             }
         }
     }
