@@ -56,10 +56,6 @@ def actors(accounts) -> dict[str, Any]:
     }
 
 
-def _rounds(attack) -> lp_flow.Rounds:
-    return lp_flow.publish_and_find(attack.system, attack.deployer)
-
-
 def _lp_value(system, lp) -> int:
     """The LP's quote in hand plus its shares' value (pending requests' escrow included)."""
     pool = system.pool
@@ -73,12 +69,6 @@ def _open_long(attack, owner, market: str, margin_usd: int, size: int) -> int:
     attack.deposit(owner, account, "quote", margin_usd * USDC)
     attack.trade(owner, account, market, size)
     return account
-
-
-def _execute(attack, executor, controller, deposit: bool) -> Any:
-    target, _ = lp_flow.request_times(attack.system.pool, controller, deposit)
-    attack.chain.mine(timestamp=max(target, attack.chain.pending_timestamp))
-    return lp_flow.execute(attack.system.pool, executor, controller, deposit, _rounds(attack))
 
 
 def _claim_all(system, lp) -> None:
@@ -123,7 +113,7 @@ def test_bad_debt_sandwich_pays_nothing(system, attack, actors):
     pool.requestRedeem(shares, attacker, attacker, sender=attacker)
     target, _ = lp_flow.request_times(pool, attacker, False)
     attack.chain.mine(timestamp=max(target, attack.chain.pending_timestamp))
-    rounds = _rounds(attack)(target)
+    rounds = attack.rounds()(target)
     with ape.reverts(pool.UnliquidatedAccounts):
         pool.executeRedeem(attacker, rounds, sender=attacker)
 
@@ -134,7 +124,7 @@ def test_bad_debt_sandwich_pays_nothing(system, attack, actors):
     # ... and deposits again, at the value after the loss.
     redeemed = int(system.quote.balanceOf(attacker))
     pool.requestDeposit(redeemed, attacker, attacker, sender=attacker)
-    _execute(attack, attacker, attacker, True)
+    attack.execute_request(attacker, attacker, True)
     _claim_all(system, attacker)
 
     attacker_value, honest_value = _lp_value(system, attacker), _lp_value(system, honest)
@@ -173,13 +163,13 @@ def test_exit_before_a_known_print_bears_its_share(system, attack, actors, updat
     attack.set_price(ETH, 2_040)  # the +2% update lands: the first round at or after the target
     target, _ = lp_flow.request_times(pool, attacker, False)
     attack.chain.mine(timestamp=max(target, attack.chain.pending_timestamp))
-    rounds = _rounds(attack)(target)
+    rounds = attack.rounds()(target)
     eth_round = rounds[system.market_ids[ETH]]
     assert int(system.feeds[ETH].getRoundData(eth_round)[1]) == 2_040 * 10**8
     pool.executeRedeem(attacker, rounds, sender=attacker)
     _claim_all(system, attacker)
     pool.requestDeposit(int(system.quote.balanceOf(attacker)), attacker, attacker, sender=attacker)
-    _execute(attack, attacker, attacker, True)
+    attack.execute_request(attacker, attacker, True)
     _claim_all(system, attacker)
 
     loss_attacker = before[0] - _lp_value(system, attacker)
@@ -206,10 +196,10 @@ def test_just_in_time_deposit_before_a_known_drop_gains_nothing(system, attack, 
 
     pool.requestDeposit(LP_USD * USDC, attacker, attacker, sender=attacker)
     attack.set_price(BTC, 57_000)  # the known -5% print, within the delay
-    _execute(attack, attacker, attacker, True)
+    attack.execute_request(attacker, attacker, True)
     _claim_all(system, attacker)
     pool.requestRedeem(int(pool.balanceOf(attacker)), attacker, attacker, sender=attacker)
-    _execute(attack, attacker, attacker, False)
+    attack.execute_request(attacker, attacker, False)
     _claim_all(system, attacker)
 
     gain = int(system.quote.balanceOf(attacker)) - LP_USD * USDC
@@ -334,7 +324,7 @@ def _new_lp_deposit_value(attack, system, lp, usd: int) -> int:
     attack.mint(lp, "quote", usd * USDC)
     system.quote.approve(system.pool, MAX, sender=lp)
     system.pool.requestDeposit(usd * USDC, lp, lp, sender=lp)
-    _execute(attack, lp, lp, True)
+    attack.execute_request(lp, lp, True)
     _claim_all(system, lp)
     return _lp_value(system, lp)
 
@@ -350,6 +340,19 @@ def _others_are_whole(system, attack, actors, bystander: int) -> None:
     assert 300_000 * USDC - FEE - ROUNDING <= value <= 300_000 * USDC
 
 
+def _pool_and_bystander(attack, actors, pool_usd: int, margin_usd: int) -> tuple[int, int]:
+    """Attack 4's opening: the honest LP funds the pool with `pool_usd`, a bystander holds $500k
+    of quote in its account, the trader an account with `margin_usd`. Returns (trader's account,
+    bystander's account)."""
+    trader, other = actors["trader"], actors["trader2"]
+    attack.fund_pool(actors["honest"], pool_usd)
+    bystander = attack.open_account(other)
+    attack.deposit(other, bystander, "quote", 500_000 * USDC)
+    account = attack.open_account(trader)
+    attack.deposit(trader, account, "quote", margin_usd * USDC)
+    return account, bystander
+
+
 def test_a_long_the_pool_cannot_pay_is_refused(system, attack, actors):
     """$100k pool; a trader long $1.8M (900 ETH at $2,000); ETH +20%. Before: the trader withdrew
     $518k, `poolCash` became -$258,416 and was paid out of other traders' cash, a second trader's
@@ -363,13 +366,8 @@ def test_a_long_the_pool_cannot_pay_is_refused(system, attack, actors):
     The largest long the pool accepts, $100k, earns $20k on the same move, paid by the pool; the
     second trader withdraws its $500k, the engine's cash still backs every balance, and a new
     LP's $300k deposit is worth what it paid less the execution fee."""
-    trader, other = actors["trader"], actors["trader2"]
-    attack.fund_pool(actors["honest"], 100_000)
-    bystander = attack.open_account(other)
-    attack.deposit(other, bystander, "quote", 500_000 * USDC)
-    account = attack.open_account(trader)
-    attack.deposit(trader, account, "quote", 400_000 * USDC)
-
+    trader = actors["trader"]
+    account, bystander = _pool_and_bystander(attack, actors, 100_000, 400_000)
     with ape.reverts(system.engine.PoolExposureExceeded):
         attack.trade(trader, account, ETH, 900 * WAD)
     assert int(system.admin.positions(account, system.market_ids[ETH]).size) == 0
@@ -396,20 +394,10 @@ def test_profit_beyond_the_pools_cash_is_not_paid_from_other_traders(system, att
     bystander's $500k paid the difference. Now the pool pays what its cash holds and the rest is
     not credited (`ProfitUnpaid`): the pool's cash ends at zero, never below, and the bystander
     withdraws its $500k."""
-    trader, other, lp = actors["trader"], actors["trader2"], actors["honest"]
-    attack.fund_pool(lp, 1_000_000)
-    bystander = attack.open_account(other)
-    attack.deposit(other, bystander, "quote", 500_000 * USDC)
-    account = attack.open_account(trader)
-    attack.deposit(trader, account, "quote", 200_000 * USDC)
+    trader, other = actors["trader"], actors["trader2"]
+    account, bystander = _pool_and_bystander(attack, actors, 1_000_000, 200_000)
     attack.trade(trader, account, ETH, 400 * WAD)
-
-    pool = system.pool
-    assets = int(system.admin.poolWithdrawable())
-    shares = int(pool.convertToShares(assets)) * 99 // 100
-    pool.requestRedeem(shares, lp, lp, sender=lp)
-    _execute(attack, lp, lp, False)
-    _claim_all(system, lp)
+    attack.redeem_to_reserve(actors["honest"])
     cash_before = int(system.admin.ledger().poolCash)
     assert cash_before < 100_000 * USDC
 
@@ -450,16 +438,6 @@ def _adl_factor(system) -> int:
 APPROX = WAD // 10_000  # the view's figure is within 0.01% of the engine's
 
 
-def _redeem_to_reserve(attack, system, lp) -> None:
-    """The LP redeems what the pool lets it (`poolWithdrawable`, less 1% for the price moves
-    between request and execution)."""
-    pool = system.pool
-    shares = int(pool.convertToShares(int(system.admin.poolWithdrawable()))) * 99 // 100
-    pool.requestRedeem(shares, lp, lp, sender=lp)
-    _execute(attack, lp, lp, False)
-    _claim_all(system, lp)
-
-
 def test_adl_stops_the_payout_before_the_pool_owes_more_than_it_holds(system, attack, actors, gas):
     """The exposure bound holds at the fill; then the LP redeems down to the reserve and ETH
     rises until the long's profit nears the pool's whole value. Set-up: a $1M pool, a trader long
@@ -471,17 +449,13 @@ def test_adl_stops_the_payout_before_the_pool_owes_more_than_it_holds(system, at
     ETH left, pool value $16,328 unchanged by the cut), so the same +4% leaves the pool solvent:
     the trader's close is paid in full from the pool's cash, the bystander's $500k is whole and a
     new LP's $300k deposit is worth what it paid."""
-    trader, other, lp, keeper = (actors[k] for k in ("trader", "trader2", "honest", "keeper"))
-    attack.fund_pool(lp, 1_000_000)
-    bystander = attack.open_account(other)
-    attack.deposit(other, bystander, "quote", 500_000 * USDC)
-    account = attack.open_account(trader)
-    attack.deposit(trader, account, "quote", 200_000 * USDC)
+    trader, lp, keeper = (actors[k] for k in ("trader", "honest", "keeper"))
+    account, bystander = _pool_and_bystander(attack, actors, 1_000_000, 200_000)
     attack.trade(trader, account, ETH, 400 * WAD)
     market = system.market_ids[ETH]
     attack.set_price(ETH, 2_200)
     attack.advance(60)
-    _redeem_to_reserve(attack, system, lp)
+    attack.redeem_to_reserve(lp)
     with ape.reverts(system.engine.AdlNotTriggered):
         system.engine.autoDeleverage(market, [account], sender=keeper)
 
@@ -499,7 +473,7 @@ def test_adl_stops_the_payout_before_the_pool_owes_more_than_it_holds(system, at
     system.quote.approve(system.pool, MAX, sender=newcomer)
     system.pool.requestDeposit(300_000 * USDC, newcomer, newcomer, sender=newcomer)
     with ape.reverts(system.pool.PoolInsolvent):
-        _execute(attack, newcomer, newcomer, True)
+        attack.execute_request(newcomer, newcomer, True)
     attack.chain.restore(snapshot)
 
     size_before = int(system.admin.positions(account, market).size)
@@ -545,7 +519,7 @@ def test_adl_refuses_what_it_must_not_cut(system, attack, actors):
     market = system.market_ids[ETH]
     attack.set_price(ETH, 2_200)
     attack.advance(60)
-    _redeem_to_reserve(attack, system, lp)
+    attack.redeem_to_reserve(lp)
     attack.set_price(ETH, 2_400)
     attack.advance(60)
     late = attack.open_account(other, 1)

@@ -19,11 +19,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from solvent import orders
-from solvent import pool as lp_flow
+from solvent.desk import Desk
 from solvent.governance import govern
 from solvent.model import adl
-from solvent.ops import govern as gov
 
 WAD = 10**18
 USDC = 10**6
@@ -41,67 +39,9 @@ def actors(accounts) -> dict[str, Any]:
     }
 
 
-@dataclass
-class Driver:
-    """Drives the deployment as tests/attacks/conftest.py's `Attack` does."""
-
-    system: Any
-    chain: Any
-    deployer: Any
-
-    def mint(self, to: Any, amount: int) -> None:
-        self.system.quote.mint(to, amount, sender=self.deployer)
-
-    def fund_pool(self, lp: Any, usd: int) -> None:
-        self.mint(lp, usd * USDC)
-        lp_flow.deposit(
-            self.system.pool,
-            self.system.quote,
-            self.chain,
-            lp,
-            usd * USDC,
-            executor=self.deployer,
-            rounds=lp_flow.publish_and_find(self.system, self.deployer),
-        )
-
-    def open(self, owner: Any, sub: int, usd: int, size: int, asset: str = ETH) -> int:
-        """A new account with `usd` of quote, trading `size` of `asset` through the order book."""
-        engine = self.system.engine
-        engine.openAccount(sub, sender=owner)
-        account = int(engine.accountIdOf(owner, sub))
-        self.mint(owner, usd * USDC)
-        self.system.quote.approve(engine, MAX, sender=owner)
-        engine.deposit(account, self.system.quote, usd * USDC, sender=owner)
-        self.trade(owner, account, size, asset)
-        return account
-
-    def trade(self, owner: Any, account: int, size: int, asset: str = ETH) -> None:
-        receipt = orders.trade(
-            self.system,
-            self.chain,
-            owner,
-            account,
-            asset,
-            size,
-            settler=self.deployer,
-            publisher=self.deployer,
-        )
-        assert not list(receipt.events.filter(self.system.orders.OrderCancelled))
-
-    def set_price(self, usd: float, asset: str = ETH) -> None:
-        feeds = [self.system.feeds[asset]]
-        if asset in self.system.secondary_feeds:
-            feeds.append(self.system.secondary_feeds[asset])
-        for feed in feeds:
-            feed.setAnswer(round(usd * 10 ** int(feed.decimals())), sender=self.deployer)
-
-    def advance(self, seconds: int) -> None:
-        self.chain.mine(timestamp=self.chain.pending_timestamp + seconds)
-
-
 @pytest.fixture(scope="module")
-def driver(system, chain, deployer) -> Driver:
-    return Driver(system, chain, deployer)
+def desk(system, chain, deployer) -> Desk:
+    return Desk(system, chain, deployer)
 
 
 @dataclass(frozen=True)
@@ -238,33 +178,19 @@ def set_adl(system: Any, trigger: int, target: int) -> None:
 # ------------------------------------------------------------------ set-ups
 
 
-def _redeem_to_reserve(driver: Driver, lp: Any) -> None:
-    """The LP redeems what the pool lets it, less 1% for the moves before execution."""
-    system, chain = driver.system, driver.chain
-    pool = system.pool
-    shares = int(pool.convertToShares(int(system.admin.poolWithdrawable()))) * 99 // 100
-    pool.requestRedeem(shares, lp, lp, sender=lp)
-    target, _ = lp_flow.request_times(pool, lp, False)
-    chain.mine(timestamp=max(target, chain.pending_timestamp))
-    lp_flow.execute(
-        pool, driver.deployer, lp, False, lp_flow.publish_and_find(system, driver.deployer)
-    )
-    pool.redeem(int(pool.maxRedeem(lp)), lp, lp, sender=lp)
-
-
-def test_one_long_at_the_default_thresholds(system, chain, driver, actors):
+def test_one_long_at_the_default_thresholds(system, chain, desk, actors):
     """Issue 15's set-up (tests/attacks, `test_adl_stops_the_payout_...`): a $1M pool, one long
     400 ETH, ETH $2,000 → $2,200, the LP redeems to the reserve, ETH → $2,400: the factor is above
     0.85; the model's cut, factor after and books equal the engine's."""
-    driver.fund_pool(actors["lp"], 1_000_000)
+    desk.fund_pool(actors["lp"], 1_000_000)
     trader = actors["traders"][0]
-    account = driver.open(trader, 0, 200_000, 400 * WAD)
+    account = desk.trader(trader, 0, 200_000, ETH, 400 * WAD)
     market = system.market_ids[ETH]
-    driver.set_price(2_200)
-    driver.advance(60)
-    _redeem_to_reserve(driver, actors["lp"])
-    driver.set_price(2_400)
-    driver.advance(60)
+    desk.set_price(ETH, 2_200)
+    desk.advance(60)
+    desk.redeem_to_reserve(actors["lp"])
+    desk.set_price(ETH, 2_400)
+    desk.advance(60)
     run, v = deleverage_and_compare(system, chain, actors["keeper"], market, [account])
     assert v.params == adl.AdlParams()
     [cut] = run.cuts
@@ -274,50 +200,50 @@ def test_one_long_at_the_default_thresholds(system, chain, driver, actors):
     )
 
 
-def test_several_longs_with_funding_owed(system, chain, driver, actors):
+def test_several_longs_with_funding_owed(system, chain, desk, actors):
     """Three longs (200, 150, 100 ETH on $60k, $200k, $25k) and a short of 20 ETH in a $1M pool,
     thresholds 6% / 3%: the net 430 ETH is above the funding dead-band (350 ETH), so a day
     accrues funding the longs owe; ETH $2,000 → $2,200. The run closes in full and cuts the last
     listed to the wei of the model's bisection, settling each position's funding."""
     set_adl(system, 6 * WAD // 100, 3 * WAD // 100)
-    driver.fund_pool(actors["lp"], 1_000_000)
+    desk.fund_pool(actors["lp"], 1_000_000)
     t = actors["traders"]
     accounts = [
-        driver.open(t[0], 0, 60_000, 200 * WAD),
-        driver.open(t[1], 0, 200_000, 150 * WAD),
-        driver.open(t[2], 0, 25_000, 100 * WAD),
-        driver.open(t[3], 0, 40_000, -20 * WAD),
+        desk.trader(t[0], 0, 60_000, ETH, 200 * WAD),
+        desk.trader(t[1], 0, 200_000, ETH, 150 * WAD),
+        desk.trader(t[2], 0, 25_000, ETH, 100 * WAD),
+        desk.trader(t[3], 0, 40_000, ETH, -20 * WAD),
     ]
     market = system.market_ids[ETH]
-    driver.advance(DAY)
-    driver.set_price(2_100)
-    driver.advance(60)
-    driver.set_price(2_200)
-    driver.advance(60)
+    desk.advance(DAY)
+    desk.set_price(ETH, 2_100)
+    desk.advance(60)
+    desk.set_price(ETH, 2_200)
+    desk.advance(60)
     run, v = deleverage_and_compare(system, chain, actors["keeper"], market, accounts)
     assert v.book.index != 0 and all(c.funding > 0 for c in run.cuts)
     assert len(run.cuts) >= 2 and accounts[3] not in {c.account for c in run.cuts}
     assert all(c.size_delta < 0 for c in run.cuts)
 
 
-def test_several_shorts_in_a_short_net_market(system, chain, driver, actors):
+def test_several_shorts_in_a_short_net_market(system, chain, desk, actors):
     """Short-net: three shorts (150, 150, 100 ETH) and a long of 30 ETH, thresholds 5% / 2%, half
     a day of funding, ETH $2,000 → $1,800: the shorts are the net side and in profit."""
     set_adl(system, 5 * WAD // 100, 2 * WAD // 100)
-    driver.fund_pool(actors["lp"], 1_000_000)
+    desk.fund_pool(actors["lp"], 1_000_000)
     t = actors["traders"]
     accounts = [
-        driver.open(t[0], 0, 50_000, -150 * WAD),
-        driver.open(t[1], 0, 300_000, -150 * WAD),
-        driver.open(t[2], 0, 30_000, -100 * WAD),
-        driver.open(t[3], 0, 40_000, 30 * WAD),
+        desk.trader(t[0], 0, 50_000, ETH, -150 * WAD),
+        desk.trader(t[1], 0, 300_000, ETH, -150 * WAD),
+        desk.trader(t[2], 0, 30_000, ETH, -100 * WAD),
+        desk.trader(t[3], 0, 40_000, ETH, 30 * WAD),
     ]
     market = system.market_ids[ETH]
-    driver.advance(DAY // 2)
-    driver.set_price(1_900)
-    driver.advance(60)
-    driver.set_price(1_800)
-    driver.advance(60)
+    desk.advance(DAY // 2)
+    desk.set_price(ETH, 1_900)
+    desk.advance(60)
+    desk.set_price(ETH, 1_800)
+    desk.advance(60)
     run, v = deleverage_and_compare(system, chain, actors["keeper"], market, accounts)
     assert v.book.net_size < 0 and all(c.size_delta > 0 for c in run.cuts)
     assert accounts[3] not in {c.account for c in run.cuts}
@@ -328,23 +254,22 @@ def test_several_shorts_in_a_short_net_market(system, chain, driver, actors):
         system.engine.autoDeleverage(market, [accounts[3]], sender=actors["keeper"])
 
 
-def test_two_markets_together_are_cut_one_after_the_other(system, chain, driver, actors):
+def test_two_markets_together_are_cut_one_after_the_other(system, chain, desk, actors):
     """Two markets that outgrow the pool only together: a $100k pool, a long of 450 ETH and one of
     15 BTC (exposure bound raised to 10x: the set-up is the pool's worst case, not a fill it would
     accept); ETH $2,000 → $2,100 and BTC $60,000 → $63,000 give each market's traders $45,000,
     0.45 of the pool alone, 0.89 together. The engine refuses nothing it must not and equals the
     model: the ETH run closes the long (its market's profit gone, the factor still above the
     target: armed), the BTC run then starts above the target and ends at it (disarmed)."""
-    entries = [(f"market.{asset}.max_exposure_ratio", "10") for asset in system.market_ids]
-    govern(system, gov.plan(system, entries).calls, chain=chain)
-    driver.fund_pool(actors["lp"], 100_000)
+    desk.allow_exposure("10")
+    desk.fund_pool(actors["lp"], 100_000)
     t = actors["traders"]
-    eth = driver.open(t[0], 2, 200_000, 450 * WAD)
-    btc = driver.open(t[1], 2, 200_000, 15 * WAD, "WBTC")
+    eth = desk.trader(t[0], 2, 200_000, ETH, 450 * WAD)
+    btc = desk.trader(t[1], 2, 200_000, "WBTC", 15 * WAD)
     for step in (2_050, 2_100):
-        driver.set_price(step)
-        driver.set_price(step * 30, "WBTC")
-        driver.advance(60)
+        desk.set_price(ETH, step)
+        desk.set_price("WBTC", step * 30)
+        desk.advance(60)
     eth_market, btc_market = system.market_ids[ETH], system.market_ids["WBTC"]
     alone = read_view(system, eth_market, [eth], chain.blocks.head.timestamp)
     assert adl.factor(alone.book, alone.pool_value) < alone.params.trigger
@@ -372,26 +297,24 @@ def test_two_markets_together_are_cut_one_after_the_other(system, chain, driver,
     move=st.integers(5, 10),
     hours=st.integers(0, 24),
 )
-def test_engine_equals_model_on_random_books(
-    system, chain, driver, actors, sizes, long, move, hours
-):
+def test_engine_equals_model_on_random_books(system, chain, desk, actors, sizes, long, move, hours):
     """Random books (1-3 accounts on the net side and one against it), a move of 5-10% in their
     favour, 0-24 h of funding, thresholds 0.04% / 0.02% (a $1M pool: every draw triggers): the
     engine's run equals the model's."""
     snapshot = chain.snapshot()
     try:
         set_adl(system, WAD // 2_500, WAD // 5_000)
-        driver.fund_pool(actors["lp"], 1_000_000)
+        desk.fund_pool(actors["lp"], 1_000_000)
         t = actors["traders"]
         sign = 1 if long else -1
         accounts = [
-            driver.open(t[i], 1, 20_000 + 1_000 * size, sign * size * WAD)
+            desk.trader(t[i], 1, 20_000 + 1_000 * size, ETH, sign * size * WAD)
             for i, size in enumerate(sizes)
         ]
-        accounts.append(driver.open(t[3], 1, 40_000, -sign * 10 * WAD))
-        driver.advance(hours * 3_600)
-        driver.set_price(2_000 * (100 + sign * move) / 100)
-        driver.advance(60)
+        accounts.append(desk.trader(t[3], 1, 40_000, ETH, -sign * 10 * WAD))
+        desk.advance(hours * 3_600)
+        desk.set_price(ETH, 2_000 * (100 + sign * move) / 100)
+        desk.advance(60)
         market = system.market_ids[ETH]
         v = read_view(system, market, accounts, chain.blocks.head.timestamp)
         assert adl.factor(v.book, v.pool_value) > v.params.trigger

@@ -16,75 +16,43 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from test_portfolio_deploy import GRID_ASSETS, shipped
 
-from solvent import governance, orders
-from solvent import pool as lp_flow
+from solvent import governance
+from solvent.desk import Desk
 from solvent.margin import WAD_PER_QUOTE, apply_fill
 from solvent.model import portfolio as pm
 
 WAD = 10**18
 USDC = 10**6
-MAX = 2**256 - 1
 ZERO = "0x0000000000000000000000000000000000000000"
 
 
-class Desk:
-    """Accounts on the deployment, traded through the order book."""
-
-    def __init__(self, system: Any, chain: Any, deployer: Any) -> None:
-        self.system, self.chain, self.deployer = system, chain, deployer
+class RiskDesk(Desk):
+    """The desk (solvent/desk.py), with accounts funded in quote and WETH in one step and prices
+    moved on both feeds and a block mined."""
 
     def account(self, owner: Any, quote_usd: int = 0, weth: int = 0, sub: int = 0) -> int:
-        engine = self.system.engine
-        engine.openAccount(sub, sender=owner)
-        account = int(engine.accountIdOf(owner, sub))
-        for token, amount in (
-            (self.system.quote, quote_usd * USDC),
-            (self.system.tokens["WETH"], weth),
-        ):
+        account = self.open_account(owner, sub)
+        for key, amount in (("quote", quote_usd * USDC), ("WETH", weth)):
             if amount:
-                token.mint(owner, amount, sender=self.deployer)
-                token.approve(engine, MAX, sender=owner)
-                engine.deposit(account, token, amount, sender=owner)
+                self.deposit(owner, account, key, amount)
         return account
-
-    def trade(self, owner: Any, account: int, size: int, market: str = "WETH") -> Any:
-        return orders.trade_filled(
-            self.system, self.chain, owner, account, market, size, self.deployer
-        )
 
     def set_eth(self, usd: float) -> None:
         self.set_prices({"WETH": usd})
 
     def set_prices(self, prices: dict[str, float]) -> None:
         for key, usd in prices.items():
-            for feeds in (self.system.feeds, self.system.secondary_feeds):
-                feed = feeds[key]
-                feed.setAnswer(round(usd * 10 ** int(feed.decimals())), sender=self.deployer)
-        self.chain.mine(timestamp=self.chain.pending_timestamp + 1)
-
-    def deposit(self, owner: Any, account: int, key: str, amount: int) -> None:
-        token = self.system.tokens[key]
-        token.mint(owner, amount, sender=self.deployer)
-        token.approve(self.system.engine, MAX, sender=owner)
-        self.system.engine.deposit(account, token, amount, sender=owner)
+            self.set_price(key, usd)
+        self.advance(1)
 
 
 @pytest.fixture(scope="module")
-def desk(system, chain, deployer) -> Desk:
+def desk(system, chain, deployer) -> RiskDesk:
     """The desk, with $10M in the LP pool: the pool's cash bounds the traders' net exposure
     (docs/pool.md, "Exposure bound"), and these books carry up to $1M of it."""
-    lp_cash = 10_000_000 * USDC
-    system.quote.mint(deployer, lp_cash, sender=deployer)
-    lp_flow.deposit(
-        system.pool,
-        system.quote,
-        chain,
-        deployer,
-        lp_cash,
-        executor=deployer,
-        rounds=lp_flow.publish_and_find(system, deployer),
-    )
-    return Desk(system, chain, deployer)
+    desk = RiskDesk(system, chain, deployer)
+    desk.fund_pool(deployer, 10_000_000)
+    return desk
 
 
 @pytest.fixture(scope="module")
@@ -206,7 +174,7 @@ def test_a_switch_is_a_risk_increase(system, accounts, desk, approved):
     owner = accounts[6]
     busy = desk.account(owner, quote_usd=40_000)
     idle = desk.account(owner, quote_usd=1_000, sub=1)
-    desk.trade(owner, busy, 10 * WAD)
+    desk.trade(owner, busy, "WETH", 10 * WAD)
     system.admin.pauseRiskIncrease(sender=governance.guardian_of(system))
     with ape.reverts(system.admin.RiskIncreasePaused):
         system.admin.setRiskModel(busy, approved, sender=owner)
@@ -227,13 +195,13 @@ def test_a_basis_trade_costs_at_most_a_quarter_of_the_standard_margin_through_th
     weth = 100 * WAD
     owner = accounts[7]
     # A first short warms the market's slots, so both measured settlements write the same ones.
-    desk.trade(owner, desk.account(owner, quote_usd=10_000, sub=9), -WAD)
+    desk.trade(owner, desk.account(owner, quote_usd=10_000, sub=9), "WETH", -WAD)
     costs, settle_gas = {}, {}
     for sub, model in enumerate((ZERO, approved)):
         account = desk.account(owner, quote_usd=1_000, weth=weth, sub=sub)
         if model != ZERO:
             system.admin.setRiskModel(account, model, sender=owner)
-        receipt = desk.trade(owner, account, -weth)
+        receipt = desk.trade(owner, account, "WETH", -weth)
         name = "standard" if model == ZERO else "portfolio"
         settle_gas[model] = gas.record(f"risk.settle_basis_short_{name}", receipt)
         initial = system.admin.initialHealthOf(account)
@@ -259,7 +227,7 @@ def test_a_directional_account_cannot_switch_below_the_models_initial_margin(
     (30% scan range + 1% add-on): the switch reverts and the account stays standard."""
     owner = accounts[8]
     account = desk.account(owner, quote_usd=20_000)
-    desk.trade(owner, account, 50 * WAD)  # $100k long
+    desk.trade(owner, account, "WETH", 50 * WAD)  # $100k long
     with ape.reverts(system.admin.InsufficientMargin):
         system.admin.setRiskModel(account, approved, sender=owner)
     assert system.admin.riskModelOf(account) == ZERO
@@ -281,7 +249,7 @@ def test_the_model_decides_withdrawals_and_liquidation(
     portfolio_account = desk.account(owner, quote_usd=34_000, sub=1)
     system.admin.setRiskModel(portfolio_account, approved, sender=owner)
     for account in (standard_account, portfolio_account):
-        desk.trade(owner, account, 50 * WAD)  # $100k long
+        desk.trade(owner, account, "WETH", 50 * WAD)  # $100k long
     expected = assert_engine_matches_reference(system, config, portfolio_account)
     spare = (expected.initial_equity - expected.initial_requirement) // WAD_PER_QUOTE
     with ape.reverts(system.admin.InsufficientMargin):
@@ -314,7 +282,7 @@ def test_a_model_that_cannot_answer_never_blocks_a_liquidation(system, accounts,
     owner = accounts[5]
     account = desk.account(owner, quote_usd=40_000, sub=3)
     system.admin.setRiskModel(account, approved, sender=owner)
-    desk.trade(owner, account, 50 * WAD)
+    desk.trade(owner, account, "WETH", 50 * WAD)
     wbtc = system.tokens["WBTC"]
     governance.govern(
         system,
@@ -355,8 +323,8 @@ def test_liquidating_two_positions_and_two_collaterals_on_the_model(
     desk.deposit(owner, account, "WETH", 5 * WAD)  # $10,000
     desk.deposit(owner, account, "WBTC", 10**7)  # 0.1 BTC: $6,000
     system.admin.setRiskModel(account, approved, sender=owner)
-    desk.trade(owner, account, 25 * WAD, "WETH")  # $50,000 long
-    desk.trade(owner, account, 5 * WAD // 6, "WBTC")  # $50,000 long
+    desk.trade(owner, account, "WETH", 25 * WAD)  # $50,000 long
+    desk.trade(owner, account, "WBTC", 5 * WAD // 6)  # $50,000 long
     assert system.admin.healthOf([account])[0].health >= WAD
     assert_engine_matches_reference(system, config, account)
     desk.set_prices({"WETH": 2_000 * 0.88, "WBTC": 60_000 * 0.88})
