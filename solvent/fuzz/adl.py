@@ -1,231 +1,210 @@
-"""Auto-deleveraging as the engine runs it (issue 15; contracts/engine/MarginEngineLiquidation.sol,
-`autoDeleverage(marketId, accountIds)`), on exact integers: the fuzz shadow's prediction of a
-keeper's call and the check of what the chain did (invariant 17, docs/fuzzing.md).
+"""Auto-deleveraging in the fuzz shadow (issue 15; contracts/engine/MarginEngineLiquidation.sol,
+`autoDeleverage(marketId, accountIds)`): what a call reads, read off the shadow's state, its
+predicted outcome and invariant 17's check of what the chain did (docs/fuzzing.md).
 
-Computed here rather than in `solvent.model.adl`, whose per-side specification (the factor of
-one side over `poolAssets()`, a keeper-supplied cut) is not the one the engine landed with:
+The arithmetic is the reference model's (`solvent.model.adl`, the contract's mirror to the wei:
+the market's PnL T, the pool's factor (O + max(T, 0)) / (rest + T), `_adlCut`'s bisection, the
+run); this module only gathers its inputs from a `State` and states the invariant:
 
-- G = (poolCash + accountDebt + debtInAuction + pendingInterest - max(debtInAuction -
-  fund assets, 0)) * 1e12, the pool's value without the traders' PnL;
-- T = ceil(net * p / 1e18) - netOpenNotional - (floor(net * I / 1e9) - fundingEntrySum), the
-  market's traders' PnL at the oracle price p and the funding index I accrued to the block;
-- rest = G - T at the start, held through the call (a close at the oracle price moves PnL into
-  quote one for one); factor(T) = 0 if T <= 0, MAX if rest + T <= 0, else ceil(T * 1e18 /
-  (rest + T));
-- above the trigger, each listed account in order: `AdlOvercut` once the factor is at or below
-  the target, `AdlWrongSide` off the market's net side, `AdlPositionNotInProfit` unless
-  toQuoteFloor(full-close PnL) - funding owed > 0; cut in full while the factor after a full
-  close stays above the target, else by the bisection's smallest cut.
+- G, the pool's value without the traders' PnL, from the ledger of the read before the call, the
+  pending interest of the call's block and the insurance fund's assets (the residual shortfall);
+- the market's book at its oracle price, its funding accrued to the block (`_accrueFunding`);
+- O, every other market's traders' profit at the block (`_adlOthers`: an empty market, with no
+  aggregates, reads no price and counts 0; any other needs its price, else the call reverts);
+- `adlParams()`: the trigger, the target and `armed`.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 
-from solvent import margin as ref
+from solvent.abi import Record
+from solvent.fuzz.state import State
+from solvent.fuzz.system import TRADERS, FuzzSystem
+from solvent.model import adl as model
 from solvent.model import funding as fm
 
-WAD = ref.WAD
-MAX_FACTOR = 2**256 - 1
+# The refusals whose argument is an account id.
+ACCOUNT_ERRORS = frozenset(
+    {model.AdlError.OVERCUT, model.AdlError.WRONG_SIDE, model.AdlError.POSITION_NOT_IN_PROFIT}
+)
 
 
 @dataclass(frozen=True)
-class Book:
-    """The market's aggregates as the call reads them (WAD), and the pool's value without the
-    traders' PnL (`rest`, fixed through the call)."""
+class Reading:
+    """What one `autoDeleverage(market, ...)` reads at its block: the market's book and positions,
+    G (`pool_value`), O (`others`), the residual shortfall (quote units) and `adlParams()`."""
 
-    net: int
-    net_open_notional: int
-    entry_sum: int
-    index: int
-    price: int
-    rest: int
+    market: int
+    book: model.Book
+    positions: Mapping[int, model.Position]
+    pool_value: int
+    others: int
+    short: int
+    params: model.AdlParams
 
+    @property
     def pnl(self) -> int:
-        owed = self.net * self.index // fm.FUNDING_INDEX_PER_WAD - self.entry_sum
-        return ref.signed_mul_div_ceil(self.net, self.price, WAD) - self.net_open_notional - owed
+        """T, the market's traders' PnL (WAD USD)."""
+        return model.market_pnl(self.book)
+
+    @property
+    def rest(self) -> int:
+        """G - T, held through the run."""
+        return self.pool_value - self.pnl
+
+    @property
+    def trigger(self) -> int:
+        """The factor a run must exceed (the target while a shortfall remains or `armed`)."""
+        return model.trigger_of(self.params, self.short)
 
     def factor(self) -> int:
-        return factor(self.pnl(), self.rest)
-
-    def after(self, position: Position, size_delta: int) -> Book:
-        """The book after the engine's fill of `size_delta` of `position` at the oracle price
-        (`_updateMarket`, `_adlFactorAfter`)."""
-        new_open, _ = ref.apply_fill(position.size, position.open_notional, size_delta, self.price)
-        new_size = position.size + size_delta
-        return replace(
-            self,
-            net=self.net + size_delta,
-            net_open_notional=self.net_open_notional + new_open - position.open_notional,
-            entry_sum=self.entry_sum
-            + fm.entry_share(new_size, self.index)
-            - fm.entry_share(position.size, position.entry),
-        )
+        """The pool's factor before the run (WAD)."""
+        return model.factor(self.book, self.pool_value, self.others)
 
 
 @dataclass(frozen=True)
-class Position:
-    size: int
-    open_notional: int
-    entry: int
-
-
-@dataclass(frozen=True)
-class Cut:
-    """One `AutoDeleveraged`: the account, the fill's size delta and its realized PnL (WAD), and
-    the funding the close settled (quote units)."""
-
-    account: int
-    size_delta: int
-    realized_pnl: int
-    funding: int
-    full: bool  # the whole position
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """The call's outcome: `error` with its arguments, or the cuts and the factors."""
+class Verdict:
+    """The predicted outcome: `error` (the contract's name) with its arguments, or the run."""
 
     error: str | None
     args: tuple[int, ...] = ()
-    cuts: tuple[Cut, ...] = ()
-    factor_before: int = 0
-    factor_after: int = 0
+    run: model.Run | None = None
+    full: tuple[bool, ...] = field(default=())  # each cut took the whole position
 
 
-def factor(pnl: int, rest: int) -> int:
-    """`_adlFactor`: pnl / (rest + pnl) (WAD, up); 0 without profit, MAX against value <= 0."""
-    if pnl <= 0:
-        return 0
-    value = rest + pnl
-    if value <= 0:
-        return MAX_FACTOR
-    return -(-pnl * WAD // value)
+def params_of(state: State) -> model.AdlParams:
+    """`adlParams()` as of the read."""
+    p = state.adl
+    return model.AdlParams(int(p.trigger), int(p.target), bool(p.armed))
 
 
-def pool_value_without_pnl(
-    pool_cash: int, account_debt: int, in_auction: int, pending_interest: int, insurance: int
-) -> int:
-    """`_poolValueWithoutPnl` (WAD USD): the debt under auction the fund cannot cover is out."""
-    shortfall = max(in_auction - insurance, 0) if in_auction else 0
-    value = pool_cash + account_debt + in_auction + pending_interest - shortfall
-    return value * ref.WAD_PER_QUOTE
+def positions_of(state: State, market: int) -> dict[int, model.Position]:
+    """Every trader's position in `market` as the call reads it."""
+    positions = {a: state.positions[(a, market)] for a in TRADERS}
+    return {a: model.Position(p.size, p.openNotional, p.fundingEntry) for a, p in positions.items()}
 
 
-def open_book(
-    net: int, net_open_notional: int, entry_sum: int, index: int, price: int, value: int
-) -> Book:
-    """The call's book: `rest` = the pool's value without PnL less the market's PnL now."""
-    book = Book(net, net_open_notional, entry_sum, index, price, 0)
-    return replace(book, rest=value - book.pnl())
+def _is_empty(m: Record) -> bool:
+    """`_marketTraderPnl`'s early exit: no aggregates, no price read."""
+    net = m.longOpenInterest - m.shortOpenInterest
+    return net == 0 and m.netOpenNotional == 0 and m.fundingEntrySum == 0
 
 
-def position_profit(position: Position, book: Book) -> int:
-    """What `_adlDelta` requires > 0: the full close's PnL floored to quote units, less the
-    funding owed at the call's index (up)."""
-    _, full = ref.apply_fill(position.size, position.open_notional, -position.size, book.price)
-    return ref.to_quote_floor(full) - fm.funding_owed(position.size, position.entry, book.index)
-
-
-def on_net_side(position: Position, book: Book) -> bool:
-    """`_adlDelta`'s side check (a flat market counts as short, as `net > 0` reads it)."""
-    return position.size != 0 and (position.size > 0) == (book.net > 0)
-
-
-def _delta(position: Position, amount: int) -> int:
-    return -amount if position.size > 0 else amount
-
-
-def smallest_cut(position: Position, book: Book, target: int) -> int:
-    """`_adlCut`: the whole position while closing it leaves the factor above `target`, else the
-    bisection's smallest cut (low = 0, high = |size|; mid up when still above the target)."""
-    held = abs(position.size)
-    if book.after(position, _delta(position, held)).factor() > target:
-        return held
-    low, high = 0, held
-    while high - low > 1:
-        mid = (low + high) // 2
-        if book.after(position, _delta(position, mid)).factor() > target:
-            low = mid
-        else:
-            high = mid
-    return high
-
-
-def predict(
-    book: Book,
-    positions: dict[int, Position],
-    accounts: list[int],
-    trigger: int,
-    target: int,
-) -> Outcome:
-    """The engine's `autoDeleverage` on `book` (the market's positions by account)."""
-    before = book.factor()
-    if before <= trigger:
-        return Outcome("AdlNotTriggered", (before, trigger))
-    positions = dict(positions)
-    current = before
-    cuts = []
-    for account in accounts:
-        if current <= target:
-            return Outcome("AdlOvercut", (account,))
-        position = positions.get(account, Position(0, 0, 0))
-        if not on_net_side(position, book):
-            return Outcome("AdlWrongSide", (account,))
-        if position_profit(position, book) <= 0:
-            return Outcome("AdlPositionNotInProfit", (account,))
-        amount = smallest_cut(position, book, target)
-        delta = _delta(position, amount)
-        new_open, realized = ref.apply_fill(
-            position.size, position.open_notional, delta, book.price
+def others_at(
+    state: State, system: FuzzSystem, market: int, prices: Mapping[str, int | None], now: int
+) -> int | None:
+    """O at time `now` (`_adlOthers`): the markets' stored books of `state`, each accrued as a view
+    (`_fundingIndexNow`) at its price in `prices`. None when a market with aggregates has none
+    (the call reverts with the oracle's error)."""
+    books = []
+    for k in system.markets:
+        m = state.markets[k]
+        if k == market or _is_empty(m):
+            continue
+        price = prices[system.markets[k].asset]
+        if price is None:
+            return None
+        params = fm.FundingParams(
+            m.skewScale, m.maxFundingVelocity, m.fundingDeadband, m.maxFundingRate
         )
-        funding = fm.funding_owed(position.size, position.entry, book.index)
-        cuts.append(Cut(account, delta, realized, funding, amount == abs(position.size)))
-        book = book.after(position, delta)
-        positions[account] = Position(position.size + delta, new_open, book.index)
-        current = book.factor()
-    return Outcome(None, (), tuple(cuts), before, current)
+        funding = fm.FundingState(m.fundingRate, m.fundingIndex, m.lastFundingTime)
+        net = m.longOpenInterest - m.shortOpenInterest
+        index = fm.view_index(funding, net, price, now, params)
+        books.append(model.Book(net, m.netOpenNotional, m.fundingEntrySum, index, price))
+    return model.others_profit(books)
+
+
+def reading(
+    state: State,
+    system: FuzzSystem,
+    market: int,
+    prices: Mapping[str, int | None],
+    now: int,
+    pending_interest: int,
+) -> Reading | None:
+    """The call on `market` at time `now` on the books of `state` (the read just before it), the
+    oracle's `prices` and the block's `pending_interest`; None when a price it needs is missing."""
+    price = prices[system.markets[market].asset]
+    others = others_at(state, system, market, prices, now)
+    if price is None or others is None:
+        return None
+    ledger = state.ledger
+    pool = model.PoolLedger(
+        ledger.poolCash,
+        ledger.accountDebt,
+        ledger.debtInAuction,
+        pending_interest,
+        state.fund_assets,
+    )
+    return Reading(
+        market,
+        model.book_from_market(state.markets[market], price, now),
+        positions_of(state, market),
+        model.pool_value_without_pnl(pool),
+        others,
+        model.shortfall(pool),
+        params_of(state),
+    )
+
+
+def predict(r: Reading, accounts: Sequence[int]) -> Verdict:
+    """The engine's verdict on `autoDeleverage(r.market, accounts)` (`solvent.model.adl.run`),
+    with the error's arguments as the contract encodes them."""
+    try:
+        done = model.run(r.book, r.positions, r.pool_value, accounts, r.params, r.others, r.short)
+    except model.AdlRefused as refused:
+        if refused.error == model.AdlError.NOT_TRIGGERED:
+            return Verdict(refused.error.value, (r.factor(), r.trigger))
+        if refused.error == model.AdlError.MARKET_NOT_IN_PROFIT:
+            return Verdict(refused.error.value, (r.market,))
+        assert refused.account is not None
+        return Verdict(refused.error.value, (refused.account,))
+    held = {a: abs(r.positions.get(a, model.Position()).size) for a in accounts}
+    full = tuple(abs(c.size_delta) == held[c.account] for c in done.cuts)
+    return Verdict(None, (), done, full)
 
 
 def violations(
-    book: Book,
-    positions: dict[int, Position],
-    accounts: list[int],
-    trigger: int,
-    target: int,
-    executed: tuple[int, int],
-    deleveraged: list[tuple[int, int]],
+    r: Reading, accounts: Sequence[int], executed: tuple[int, int], cuts: list[tuple[int, int]]
 ) -> list[str]:
     """Invariant 17 on one `AdlExecuted` (factors `executed`) and its `AutoDeleveraged` events
-    ((account, sizeDelta), in log order), judged on the book the call read: the trigger held;
-    every listed account was cut, on the market's net side and in profit, each by the whole
-    position only while the factor after it stayed above the target (or by the bisection's
-    smallest cut), the last by the bisection's cut unless all were full; the factor after is
-    at or below the target unless every listed account was cut in full."""
+    ((account, sizeDelta), in log order), judged on what the call read: the pool's factor was
+    above the trigger (the target while a residual shortfall remains or `armed`) and the market's
+    traders in profit; every listed account was cut, while the run had not ended (factor above
+    the target, the market in profit), on the net side and in profit, by the whole position only
+    while that left the run unended, else by the bisection's smallest cut (`cut_size`); the
+    run stops where it ends unless every listed account was cut whole."""
     found = []
-    factor_before, factor_after = executed
-    if factor_before <= trigger or factor_before != book.factor():
-        found.append(f"ADL ran at factor {factor_before} (book {book.factor()}), trigger {trigger}")
-    if [a for a, _ in deleveraged] != list(accounts):
-        found.append(f"ADL cut {deleveraged}, listed {accounts}")
+    target = r.params.target
+    before, after = executed
+    if before <= r.trigger or before != r.factor():
+        found.append(f"ADL ran at factor {before} (read {r.factor()}), trigger {r.trigger}")
+    if r.pnl <= 0:
+        found.append(f"ADL ran on market {r.market} whose traders' PnL is {r.pnl}")
+    if [a for a, _ in cuts] != list(accounts):
+        found.append(f"ADL cut {cuts}, listed {list(accounts)}")
         return found
-    positions = dict(positions)
+    book, positions, pnl, current = r.book, dict(r.positions), r.pnl, before
     all_full = True
-    for account, delta in deleveraged:
-        position = positions.get(account, Position(0, 0, 0))
-        if not on_net_side(position, book) or position_profit(position, book) <= 0:
+    for account, delta in cuts:
+        if current <= target or pnl <= 0:
+            found.append(f"ADL cut account {account} after the run ended ({current}, T {pnl})")
+        position = positions.get(account, model.Position())
+        if not model.on_net_side(book, position) or model.position_profit(book, position) <= 0:
             found.append(f"ADL cut account {account} off the net side or not in profit")
             return found
         amount = abs(delta)
-        if _delta(position, amount) != delta or amount > abs(position.size):
+        if (delta < 0) != (position.size > 0) or amount > abs(position.size):
             found.append(f"ADL cut {delta} of account {account}'s {position.size}")
             return found
-        if amount != smallest_cut(position, book, target):
-            found.append(f"ADL cut {amount} of account {account}, beyond what the target needed")
+        if amount != model.cut_size(book, position, r.rest, target, r.others):
+            found.append(f"ADL cut {amount} of account {account}, not what the target needed")
         all_full = all_full and amount == abs(position.size)
-        new_open, _ = ref.apply_fill(position.size, position.open_notional, delta, book.price)
-        book = book.after(position, delta)
-        positions[account] = Position(position.size + delta, new_open, book.index)
-    if factor_after != book.factor() or (factor_after > target and not all_full):
-        found.append(f"ADL stopped at {factor_after} (book {book.factor()}), target {target}")
+        book, positions[account] = model.book_after(book, position, amount)
+        pnl = model.market_pnl(book)
+        current = model.pnl_factor(pnl, r.rest, r.others)
+    if after != current or (current > target and pnl > 0 and not all_full):
+        found.append(f"ADL stopped at {after} (book {current}, T {pnl}), target {target}")
     return found

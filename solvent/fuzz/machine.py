@@ -20,7 +20,6 @@ from solvent.fuzz.model import (
     AdlCall,
     Shadow,
     account_margin,
-    funding_index_now,
     plan_liquidation,
     require,
     switch_refusal,
@@ -39,9 +38,11 @@ from solvent.fuzz.system import (
     WAD,
     FuzzSystem,
 )
+from solvent.model import adl as adl_ref
 from solvent.model import funding as fm
 from solvent.model import orders as order_ref
 from solvent.model import pool as pool_ref
+from solvent.model.adl import AdlError
 from solvent.rpc import RpcError
 
 PRICE_FACTORS_BPS = (
@@ -81,8 +82,8 @@ WRONG_ROUND_REFUSALS = frozenset(
 # prefix that reaches the target, that prefix with one more account, with a wrong-side or a
 # not-in-profit account inserted, or no account at all.
 ADL_SHAPES = ("ranked", "ranked", "extra", "wrong-side", "not-in-profit", "empty")
-# Errors of `autoDeleverage` that carry an account id, and the one that carries the factors.
-ADL_ACCOUNT_ERRORS = frozenset({"AdlOvercut", "AdlWrongSide", "AdlPositionNotInProfit"})
+# Errors of `autoDeleverage` whose arguments the machine checks (from an eth_call replay).
+ADL_ERRORS = frozenset(e.value for e in AdlError)
 
 traders = st.sampled_from(TRADERS)
 assets = st.sampled_from(ASSETS)
@@ -112,8 +113,6 @@ class ProtocolMachine(RuleBasedStateMachine):
         self.initial_hole: int = self.state.liquidator_globals.hole
         self.judgements: list[Callable[[State], None]] = []
         self.step_transactions = 0
-        [thresholds] = self.driver.views([_call("engine", "adlParams")])
-        self.adl_trigger, self.adl_target = int(thresholds.trigger), int(thresholds.target)
 
     def teardown(self) -> None:
         self.driver.revert(self.snapshot_id)
@@ -283,10 +282,12 @@ class ProtocolMachine(RuleBasedStateMachine):
         later); the price moves 20% the positions' way and the fourth trader joins at the top
         (under water once the price falls back); the price falls back to 2% above the opening;
         the LP redeems 99.9% of `poolWithdrawable`; the price then moves the positions' way to
-        where the market's factor is `goal` per mille (then 2% more at a time while it is not
-        above the trigger). A keeper then calls `autoDeleverage` with a wrong-side, a
-        not-in-profit, an over-long and the ranked list, in that order (the first three must be
-        refused, changing nothing). Each trade is judged at its own prices."""
+        where the pool's factor is `goal` per mille (then 2% more at a time while it is not
+        above the trigger). A keeper then calls `autoDeleverage` on the first trader's market
+        when its traders are not in profit (refused `AdlMarketNotInProfit`), then on the second
+        with a wrong-side, a not-in-profit, an over-long, an empty and the ranked list, in that
+        order (the refusals change nothing; the empty run arms the ranked one). Each trade is
+        judged at its own prices."""
         second = self.state.positions[(TRADERS[1], 1)].size
         if not second:
             return
@@ -305,19 +306,26 @@ class ProtocolMachine(RuleBasedStateMachine):
         if not any(isinstance(v, Reverted) for v in (assets, withdrawable)) and assets:
             self._redeem_withdrawable(int(assets), int(withdrawable))
         for attempt in range(6):
-            book = self._adl_book_at_read(self._read(), 1)
-            if book is None or book.net == 0 or book.factor() > self.adl_trigger:
+            r = self._adl_reading_at_read(self._read(), 1)
+            if r is None or r.book.net_size == 0 or r.factor() > r.trigger:
                 break
             price = self.feed_prices[asset] * (10_200 if long else 9_800) // 10_000
-            if attempt == 0:  # the price that puts the factor at `goal`
-                value = book.rest + book.pnl()
-                owed = fm.traders_unsettled_funding_wad(book.net, book.index, book.entry_sum)
-                wanted = value * goal // 1_000 + book.net_open_notional + owed
-                price = max(wanted * WAD // book.net, price if long else 10**10)
+            if attempt == 0:  # the price that puts the pool's factor (O + T) / G at `goal`
+                book = r.book
+                owed = fm.traders_unsettled_funding_wad(book.net_size, book.index, book.entry_sum)
+                wanted = r.pool_value * goal // 1_000 - r.others + book.net_open_notional + owed
+                price = max(wanted * WAD // book.net_size, price if long else 10**10)
             self._set_price(asset, price)
-        self._read()
-        for shape in ("wrong-side", "not-in-profit", "extra", "ranked"):
-            if self._deleverage(1, shape, 0, strict=True):
+        state = self._read()
+        # The first trader's market (0), not in profit at its unmoved price, while the pool's
+        # factor is above the trigger: cutting it would raise the factor (`AdlMarketNotInProfit`).
+        first = self._adl_reading_at_read(state, 0)
+        if first is not None and first.pnl <= 0 and first.factor() > first.trigger:
+            self._deleverage(0, "ranked", 0)
+        for shape in ("wrong-side", "not-in-profit", "extra", "empty", "ranked"):
+            # The empty list runs without a cut and ends above the target: it arms the ranked
+            # run, which then starts from the target and disarms on reaching it.
+            if self._deleverage(1, shape, 0, strict=True) and shape != "empty":
                 break
 
     # ------------------------------------------------------------------ traders
@@ -858,17 +866,17 @@ class ProtocolMachine(RuleBasedStateMachine):
     @rule(case=st.tuples(markets, st.sampled_from(ADL_SHAPES), st.integers(0, 7)))
     def deleverage(self, case: tuple[int, str, int]) -> None:
         """A keeper calls `autoDeleverage` with a list drawn from the shadow (`_adl_list`); the
-        outcome is predicted exactly (`solvent.fuzz.adl.predict`)."""
+        outcome is predicted exactly (`solvent.fuzz.adl.predict`: the reference model's run)."""
         market, shape, pick = case
         self._deleverage(market, shape, pick)  # judged inside; ran or refused
 
     def _deleverage(self, market: int, shape: str, pick: int, strict: bool = False) -> bool:
         """Sends the keeper's list and judges it on the read just before it (nothing is sent in
-        between) and the transaction's block (its time and, after it, the borrow state): the
-        named error with its arguments, or every cut (size to the wei, realized PnL, credits
-        through the cash replay with their `ProfitUnpaid`) and both factors. Returns whether
-        the call ran. `strict`: no call when the shape finds no account to insert (the rule
-        sends the ranked list instead)."""
+        between) and the transaction's block (its time, its prices and, after it, the borrow
+        state): the named error with its arguments, or every cut (size to the wei, realized PnL,
+        credits through the cash replay with their `ProfitUnpaid`), both factors and `armed`.
+        Returns whether the call ran. `strict`: no call when the shape finds no account to
+        insert (the rule sends the ranked list instead)."""
         before = self._read()
         asset = self.system.markets[market].asset
         if before.prices[asset] is None:
@@ -881,14 +889,15 @@ class ProtocolMachine(RuleBasedStateMachine):
         self.step_transactions += 1
         after = read_state(self.driver, self.system)
         pending = self._pending_interest_at(block, after.now)
-        book = self._adl_book_in_block(before, after, market, outcome, pending)
-        if book is None:  # the price went stale in the transaction's block
+        reading = self._adl_reading_in_block(before, after, market, outcome, pending)
+        if reading is None:  # a price the call needs is unavailable in the transaction's block
             require(not outcome.ok, f"ADL of market {market} ran without a price")
             self.branch("adl:unpriced")
             return False
-        positions = _adl_positions(before, market)
-        want = adl.predict(book, positions, accounts, self.adl_trigger, self.adl_target)
+        want = adl.predict(reading, accounts)
         self.branch(f"adl:{want.error or 'ok'}")
+        if reading.trigger != reading.params.trigger:  # a shortfall remains, or armed
+            self.branch("adl:trigger-is-target")
         if not outcome.ok:
             args = self._error_args(market, accounts, want.error)
             got = (outcome.error, want.args if args is None else args)
@@ -898,59 +907,58 @@ class ProtocolMachine(RuleBasedStateMachine):
             )
             self.branch(f"engine.autoDeleverage:{outcome.error}")
             return False
-        self.shadow.adl_call = AdlCall(
-            market, book, positions, accounts, self.adl_trigger, self.adl_target
-        )
+        self.shadow.adl_call = AdlCall(reading, accounts)
         self.shadow.apply(outcome, before, ("engine", "autoDeleverage"))
         self.branch("engine.autoDeleverage:ok")
-        require(want.error is None, f"ADL of market {market} with {accounts} ran: {want.error}")
+        run = want.run
+        require(run is not None, f"ADL of market {market} with {accounts} ran: {want.error}")
+        assert run is not None
         cuts = [
             (e.args.accountId, e.args.sizeDelta, e.args.realizedPnl)
             for e in outcome.named("AutoDeleveraged")
         ]
-        wanted = [(c.account, c.size_delta, c.realized_pnl) for c in want.cuts]
+        wanted = [(c.account, c.size_delta, c.realized_pnl) for c in run.cuts]
         require(cuts == wanted, f"ADL cuts {cuts}, model {wanted}")
         [executed] = outcome.named("AdlExecuted")
         got_factors = (executed.args.factorBefore, executed.args.factorAfter)
-        want_factors = (want.factor_before, want.factor_after)
+        want_factors = (run.factor_before, run.factor_after)
         require(got_factors == want_factors, f"ADL factors {got_factors}, model {want_factors}")
-        if want.cuts:  # the run ended on the bisection's cut, or cut every listed account whole
-            self.branch("adl:cut-full" if want.cuts[-1].full else "adl:cut-partial")
+        armed = run.factor_after > reading.params.target
+        require(bool(after.adl.armed) == armed, f"ADL armed {after.adl.armed}, model {armed}")
+        if want.full:  # the run ended on the bisection's cut, or cut every listed account whole
+            self.branch("adl:cut-full" if want.full[-1] else "adl:cut-partial")
+        if armed:
+            self.branch("adl:ended-armed")
         return True
 
     def _adl_list(
         self, state: State, market: int, shape: str, pick: int, strict: bool = False
     ) -> list[int] | None:
         """The keeper's list: the market's profitable net-side accounts ranked by PnL x leverage
-        (maintenance equity), cut to the prefix that reaches the target (the model's run); then,
-        by `shape`, one more account after it, a wrong-side or a not-in-profit account inserted,
-        or nothing (None: `strict` and no account to insert)."""
+        (maintenance equity; `solvent.model.adl.rank`), cut to the prefix that ends the run (the
+        model's run); then, by `shape`, one more account after it, a wrong-side or a
+        not-in-profit account inserted, or nothing (None: `strict` and no account to insert)."""
         if shape == "empty":
             return []
-        book = self._adl_book_at_read(state, market)
-        if book is None:
+        reading = self._adl_reading_at_read(state, market)
+        if reading is None:
             return [TRADERS[pick % len(TRADERS)]]
-        positions = _adl_positions(state, market)
-        scores = {}
-        for account, p in positions.items():
-            if not adl.on_net_side(p, book) or adl.position_profit(p, book) <= 0:
-                continue
+        book, positions = reading.book, reading.positions
+        equity = {}
+        for account in positions:
             m = account_margin(state, self.system, account)
-            equity = m.maintenance_equity if m is not None else 0
-            notional = ref.notional(p.size, book.price)
-            leverage = notional * WAD // equity if equity > 0 else adl.MAX_FACTOR
-            scores[account] = adl.position_profit(p, book) * leverage
-        ranked = sorted(scores, key=lambda a: (-scores[a], a))
-        run = adl.predict(book, positions, ranked, self.adl_trigger, self.adl_target)
-        if run.error == "AdlOvercut":
+            equity[account] = m.maintenance_equity if m is not None else 0
+        ranked = [entry.account for entry in adl_ref.rank(book, positions, equity)]
+        run = adl.predict(reading, ranked)
+        if run.error == AdlError.OVERCUT:
             ranked = ranked[: ranked.index(run.args[0])]
         others = {
             "extra": list(TRADERS),
-            "wrong-side": [a for a, p in positions.items() if not adl.on_net_side(p, book)],
+            "wrong-side": [a for a, p in positions.items() if not adl_ref.on_net_side(book, p)],
             "not-in-profit": [
                 a
                 for a, p in positions.items()
-                if adl.on_net_side(p, book) and adl.position_profit(p, book) <= 0
+                if adl_ref.on_net_side(book, p) and adl_ref.position_profit(book, p) <= 0
             ],
         }.get(shape, [])
         if strict and shape in ("wrong-side", "not-in-profit") and not others:
@@ -961,33 +969,21 @@ class ProtocolMachine(RuleBasedStateMachine):
             ranked = [*ranked[:at], extra, *ranked[at:]]
         return ranked or [TRADERS[pick % len(TRADERS)]]
 
-    def _adl_book_at_read(self, state: State, market: int) -> adl.Book | None:
-        """The ADL book as of a read (the index and pending interest at its time): what the
-        keeper ranks on and what the set-up steers the price by."""
-        price = state.prices[self.system.markets[market].asset]
-        index = funding_index_now(state, self.system, market)
-        if price is None or index is None:
-            return None
-        return self._adl_book(state, market, price, index, state.borrow.pendingInterest)
+    def _adl_reading_at_read(self, state: State, market: int) -> adl.Reading | None:
+        """What an ADL call would read as of a read (its time, prices and pending interest):
+        what the keeper ranks on and what the set-up steers the price by."""
+        pending = state.borrow.pendingInterest
+        return adl.reading(state, self.system, market, state.prices, state.now, pending)
 
-    def _adl_book_in_block(
+    def _adl_reading_in_block(
         self, before: State, after: State, market: int, outcome: Outcome, pending: int | None
-    ) -> adl.Book | None:
-        """The book the call read in its block: the ledger and the market's stored funding state
-        of the read before it, accrued to the block's time at its oracle price; the pending
-        interest of its block (`pending`, read on the state before the call at the block's
-        time; else from the read after it: a reverted call changed nothing, a successful one
-        stored it less the interest its cuts charged, ambiguous only when that left it at 0)."""
-        price = after.prices[self.system.markets[market].asset]
-        if price is None:
-            return None
-        m = before.markets[market]
-        params = fm.FundingParams(
-            m.skewScale, m.maxFundingVelocity, m.fundingDeadband, m.maxFundingRate
-        )
-        start = fm.FundingState(m.fundingRate, m.fundingIndex, m.lastFundingTime)
-        net = m.longOpenInterest - m.shortOpenInterest
-        index = fm.accrue(start, net, price, after.now, params).index
+    ) -> adl.Reading | None:
+        """What the call read in its block: the books of the read before it (the ledger, each
+        market's aggregates and stored funding state, `adlParams()`), accrued to the block's
+        time at its oracle prices (the read after it, in the same block); the pending interest
+        of its block (`pending`, read on the state before the call at the block's time; else
+        from the read after it: a reverted call changed nothing, a successful one stored it
+        less the interest its cuts charged, ambiguous only when that left it at 0)."""
         engine = self.system.codec.address("engine").lower()
         charged = sum(
             e.args.amount
@@ -1003,7 +999,7 @@ class ProtocolMachine(RuleBasedStateMachine):
                 f"ADL block's pending interest {pending}, after it "
                 f"{after.borrow.pendingInterest} + charged {charged}",
             )
-        return self._adl_book(before, market, price, index, pending)
+        return adl.reading(before, self.system, market, after.prices, after.now, pending)
 
     def _pending_interest_at(self, block: int, time: int) -> int | None:
         """`borrowState().pendingInterest` on the state of `block`, evaluated at block time
@@ -1026,17 +1022,6 @@ class ProtocolMachine(RuleBasedStateMachine):
             return rpc.call(method, *params)
         return self.driver.chain.provider.make_request(method, list(params))  # type: ignore[attr-defined]
 
-    def _adl_book(
-        self, state: State, market: int, price: int, index: int, pending: int
-    ) -> adl.Book:
-        ledger = state.ledger
-        m = state.markets[market]
-        value = adl.pool_value_without_pnl(
-            ledger.poolCash, ledger.accountDebt, ledger.debtInAuction, pending, state.fund_assets
-        )
-        net = m.longOpenInterest - m.shortOpenInterest
-        return adl.open_book(net, m.netOpenNotional, m.fundingEntrySum, index, price, value)
-
     def _error_args(
         self, market: int, accounts: list[int], error: str | None
     ) -> tuple[int, ...] | None:
@@ -1045,7 +1030,7 @@ class ProtocolMachine(RuleBasedStateMachine):
         rpc = getattr(self.driver, "rpc", None)
         if rpc is None:
             return None
-        if error not in ADL_ACCOUNT_ERRORS | {"AdlNotTriggered"}:
+        if error not in ADL_ERRORS:
             return ()
         codec = self.system.codec
         request = {
@@ -1107,9 +1092,3 @@ def _call(target: str, fn: str, *args: Any) -> Call:
 
 def _as_int(value: Any) -> int:
     return int(value, 16) if isinstance(value, str) else int(value)
-
-
-def _adl_positions(state: State, market: int) -> dict[int, adl.Position]:
-    """Every trader's position in `market` as the ADL call reads it."""
-    positions = {a: state.positions[(a, market)] for a in TRADERS}
-    return {a: adl.Position(p.size, p.openNotional, p.fundingEntry) for a, p in positions.items()}

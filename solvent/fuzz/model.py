@@ -291,15 +291,12 @@ def plan_liquidation(
 
 @dataclass(frozen=True)
 class AdlCall:
-    """A keeper's `autoDeleverage` as the shadow judges it (invariant 17): the market, the book
-    and positions the call read, the list and the engine's thresholds."""
+    """A keeper's `autoDeleverage` as the shadow judges it (invariant 17): what the call read
+    (`solvent.fuzz.adl.Reading`: the market's book and positions, the pool, `adlParams()`) and
+    the list it was sent."""
 
-    market: int
-    book: adl.Book
-    positions: dict[int, adl.Position]
+    reading: adl.Reading
     accounts: list[int]
-    trigger: int
-    target: int
 
 
 @dataclass
@@ -329,6 +326,9 @@ class Shadow:
     # The `autoDeleverage` call being booked (set by the machine before `apply`) and its cuts.
     adl_call: AdlCall | None = None
     adl_cuts: list[tuple[int, int]] = field(default_factory=list)
+    # `adlParams().armed` as the runs left it: set by a run ending above the target, cleared by
+    # one ending at or below it (None until the first read).
+    adl_armed: bool | None = None
 
     @classmethod
     def start(cls, system: FuzzSystem, state: State) -> Shadow:
@@ -347,6 +347,7 @@ class Shadow:
             cash=CashReplay(
                 state.ledger.poolCash, {a: state.accounts[a].quoteBalance for a in TRADERS}
             ),
+            adl_armed=bool(state.adl.armed),
         )
 
     def sync_cash(self, state: State) -> None:
@@ -545,12 +546,14 @@ class Shadow:
         call = self.adl_call
         require(call is not None, f"account {a.accountId} auto-deleveraged outside an ADL step")
         assert call is not None
-        require(a.marketId == call.market, f"ADL of market {call.market} cut market {a.marketId}")
+        market = call.reading.market
+        require(a.marketId == market, f"ADL of market {market} cut market {a.marketId}")
         key = (a.accountId, a.marketId)
         size, open_notional = self.positions[key]
         new_open, realized = ref.apply_fill(size, open_notional, a.sizeDelta, a.price)
         require(realized == a.realizedPnl, f"ADL realized {a.realizedPnl}, model {realized}")
-        require(a.price == call.book.price, f"ADL at {a.price}, oracle {call.book.price}")
+        price = call.reading.book.price
+        require(a.price == price, f"ADL at {a.price}, oracle {price}")
         c = self.cash
         if c is not None:
             delta = ref.to_quote_floor(realized) - self.fill_funding.pop(a.accountId, 0)
@@ -564,23 +567,22 @@ class Shadow:
         self.adl_cuts.append((a.accountId, a.sizeDelta))
 
     def _adl_executed(self, a: Record) -> None:
-        """Invariant 17: ADL never runs while the trigger does not hold and always stops at the
-        target (`solvent.fuzz.adl.violations`, on the book the call read)."""
+        """Invariant 17: ADL runs only while the pool's factor is above its trigger (the target
+        while a residual shortfall remains or `armed`) on a market in profit, and stops where the
+        run ends: the factor at or below the target, or the market no longer in profit
+        (`solvent.fuzz.adl.violations`, on what the call read). The run arms the next one when
+        it ends above the target, and disarms it otherwise."""
         call, cuts = self.adl_call, self.adl_cuts
         self.adl_call, self.adl_cuts = None, []
         require(call is not None, f"ADL of market {a.marketId} outside an ADL step")
         assert call is not None
-        found = adl.violations(
-            call.book,
-            call.positions,
-            call.accounts,
-            call.trigger,
-            call.target,
-            (a.factorBefore, a.factorAfter),
-            cuts,
-        )
+        require(a.marketId == call.reading.market, f"ADL of {call.reading.market}: {a.marketId}")
+        found = adl.violations(call.reading, call.accounts, (a.factorBefore, a.factorAfter), cuts)
         require(not found, "; ".join(found))
+        self.adl_armed = a.factorAfter > call.reading.params.target
         self.count("adl:invariant-held")
+        if self.adl_armed:
+            self.count("adl:ended-armed")
 
     # ------------------------------------------------------------------ orders
 
@@ -788,6 +790,7 @@ class Shadow:
         self._auctions(state)
         self._books(state)
         self._model_equals_contract(state)
+        self._adl_armed(state)
         for account in sorted(risk_increased or ()):
             self._risk_increase_allowed(state, account)
 
@@ -961,6 +964,11 @@ class Shadow:
                 f"market {market_id}: positions owe {owed} quote units, the pool claims {claim}",
             )
             self.count("funding:zero-sum-checked" if held else "funding:no-positions")
+
+    def _adl_armed(self, state: State) -> None:
+        """`adlParams().armed` is what the runs' `AdlExecuted` left (invariant 17)."""
+        armed = bool(state.adl.armed)
+        require(armed == self.adl_armed, f"ADL armed {armed}, runs left {self.adl_armed}")
 
     def _model_equals_contract(self, state: State) -> None:
         for account in TRADERS:

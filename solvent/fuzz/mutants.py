@@ -131,8 +131,7 @@ MUTANTS = (
         "MarginEngineLiquidation",
         "contracts/engine/MarginEngineLiquidation.sol",
         "contracts/engine/MarginEngineLiquidation.sol",
-        "        if (factorBefore <= params.trigger) revert AdlNotTriggered(factorBefore, "
-        "params.trigger);\n",
+        "        if (factor <= trigger) revert AdlNotTriggered(factor, trigger);\n",
     ),
     Mutant(
         "auto-deleveraging closes the last position in full",
@@ -140,7 +139,7 @@ MUTANTS = (
         "MarginEngineLiquidation",
         "contracts/engine/MarginEngineLiquidation.sol",
         "contracts/engine/MarginEngineLiquidation.sol",
-        "        if (_adlFactorAfter(book, position, held) > target) return held;\n",
+        "        if (_adlWantsMore(book, position, held, target)) return held;\n",
         "        return held;\n",
     ),
 )

@@ -47,6 +47,7 @@ class State:
     borrow: Record  # the engine's BorrowState accrued to `now` (index, lastTime, pendingInterest)
     borrow_index_of: dict[int, int]  # the borrow index at each account's last touch in debt
     risk_models: dict[int, str]  # each account's chosen risk model (lower-case; zero: standard)
+    adl: Record  # the engine's `adlParams()`: trigger, target, armed
 
 
 def read_state(driver: Driver, system: FuzzSystem) -> State:
@@ -97,6 +98,7 @@ def read_state(driver: Driver, system: FuzzSystem) -> State:
     add(("pool_pending",), "pool", "pendingDepositRequest", 0, lp)
     add(("pool_claimable",), "pool", "maxWithdraw", lp)
     add(("fund_assets",), "fund", "totalAssets")
+    add(("adl",), "engine", "adlParams")
     values = dict(zip(keys, driver.views(calls), strict=True))
     now = driver.now()
     active = _ok(values[("active",)])
@@ -137,6 +139,7 @@ def read_state(driver: Driver, system: FuzzSystem) -> State:
         borrow=_ok(values[("borrow",)]),
         borrow_index_of={a: _ok(values[("borrow_index", a)]) for a in TRADERS},
         risk_models={a: str(_ok(values[("risk_model", a)])).lower() for a in TRADERS},
+        adl=_ok(values[("adl",)]),
     )
 
 

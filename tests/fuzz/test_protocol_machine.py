@@ -86,14 +86,18 @@ def test_campaign_reached_every_kind_of_step():
         "event:exposure:bound-held",
         "event:cash:replayed",
         # Issue 15's auto-deleveraging (the set-up's `adl_goal` and the `deleverage` rule): calls
-        # refused below the trigger, with an account listed after the target was reached and
-        # with a wrong-side account; calls that ran, one of them ending on the bisection's
-        # partial cut, each judged by invariant 17; ADL profits capped by the pool's cash.
+        # refused below the trigger, on a market whose traders are not in profit, with an account
+        # listed after the target was reached and with a wrong-side account; calls that ran, one
+        # of them ending on the bisection's partial cut, each judged by invariant 17; a run that
+        # ended above the target (`armed`) and calls that met the target as their trigger.
         # Not required: "adl:AdlPositionNotInProfit" (3 in 1,013 steps here: the under-water
         # account exists only when the set-up's final move is small);
         # tests/fuzz/test_regressions.py reaches it through the machine on every run.
         "adl:ok",
         "adl:AdlNotTriggered",
+        "adl:AdlMarketNotInProfit",
+        "adl:ended-armed",
+        "adl:trigger-is-target",
         "adl:AdlOvercut",
         "adl:AdlWrongSide",
         "adl:cut-partial",

@@ -287,12 +287,15 @@ def test_a_liquidation_credits_its_profit_only_from_the_pool_cash(fast_driver, f
 )
 def test_adl_set_up_reaches_every_verdict(fast_driver, fuzz_system, long, goal, under_water):
     """Issue 15's auto-deleveraging through the machine (`adl_pool`): the second trader's market
-    is brought above the trigger (the factor near `goal` per mille after the LP's redemption and
-    a favourable move), then a keeper lists a wrong-side account, a net-side account under water,
-    one account too many and the ranked accounts: three named refusals, then the cuts, each
-    predicted to the wei (invariant 17 and the cash replay judge them). At 1.5 the pool's value
-    without the market's PnL is negative: the run closes every profitable position whole and the
-    pool's cash leaves part of the credits `ProfitUnpaid`."""
+    is brought above the trigger (the pool's factor near `goal` per mille after the LP's
+    redemption and a favourable move); a keeper lists the first trader's market, whose traders
+    are not in profit at its unmoved price (`AdlMarketNotInProfit`), then on the second market a
+    wrong-side account, a net-side account under water, one account too many, no account and
+    the ranked accounts: four named refusals, an empty run that ends above the target (`armed`)
+    and the cuts, started from the target since armed, each predicted to the wei (invariant 17,
+    `armed` and the cash replay judge them). At 1.5 the pool's value without the market's PnL is
+    negative: the run closes every profitable position whole and the pool's cash leaves part of
+    the credits `ProfitUnpaid`."""
     machine = ProtocolMachine.bind(fast_driver, fuzz_system)()
     try:
         machine.open_positions(
@@ -307,12 +310,17 @@ def test_adl_set_up_reaches_every_verdict(fast_driver, fuzz_system, long, goal, 
         machine.protocol_keeps_its_promises()
         b = machine.branches
         print(sorted(b.items()), sorted(machine.shadow.counts.items()))
+        assert b.get("adl:AdlMarketNotInProfit", 0) == 1
+        assert b.get("engine.autoDeleverage:AdlMarketNotInProfit", 0) == 1
         assert b.get("adl:AdlWrongSide", 0) == 1
         assert b.get("adl:AdlPositionNotInProfit", 0) == under_water
         assert b.get("adl:AdlOvercut", 0) == 1
-        assert b.get("adl:ok", 0) == 1
+        assert b.get("adl:ok", 0) == 2  # the empty run, then the ranked one
+        assert b.get("adl:ended-armed", 0) == 1  # the empty run only
+        assert b.get("adl:trigger-is-target", 0) == 1  # the ranked run, armed
         counts = machine.shadow.counts
-        assert counts.get("adl:invariant-held", 0) == 1
+        assert counts.get("adl:invariant-held", 0) == 2
+        assert machine.shadow.adl_armed is False
         if goal < 1_000:  # the pool's value without the PnL stays positive: a partial last cut
             assert b.get("adl:cut-partial", 0) == 1
         else:  # negative: every profitable position closed whole, paid out of a thin cash
