@@ -76,6 +76,7 @@ def rally(project, networks):
         runs = world.logs(world.engine, "AdlExecuted", first_block)
         unpaid = world.logs(world.engine, "ProfitUnpaid", first_block)
         after = deleveraging.simulate(world, agents[0].sender, eth, [])
+        reading = deleveraging.pool_reading(world)
         yield {
             "result": result,
             "traders": traders,
@@ -85,6 +86,7 @@ def rally(project, networks):
             "runs": runs,
             "unpaid": unpaid,
             "after": after,
+            "reading": reading,
             "eth": eth,
             "world": world,
         }
@@ -115,7 +117,7 @@ def test_keepers_deleverage_the_rallied_market_down_to_the_target(rally):
     assert summary["adl_blocks_triggered"] >= 1
     assert all(int(r["marketId"]) == rally["eth"] for r in runs)
     assert all(int(r["factorBefore"]) > TRIGGER for r in runs)
-    assert summary["adl_factor_max"]["WETH"] == pytest.approx(
+    assert summary["adl_factor_max"] == pytest.approx(
         max(int(r["factorBefore"]) for r in runs) / WAD, abs=1e-4
     )
     # the longs are cut (never grown), each at a profit
@@ -128,6 +130,10 @@ def test_keepers_deleverage_the_rallied_market_down_to_the_target(rally):
     assert int(runs[-1]["factorAfter"]) <= TARGET
     name, args = rally["after"]
     assert name == "AdlNotTriggered" and int(args[0]) <= TARGET
+    # the model's reading of the pool's factor (every market's profit) is the engine's, to the wei
+    factor, bar, pnl = rally["reading"]
+    assert (factor, bar) == (int(args[0]), int(args[1])) == (factor, TRIGGER)
+    assert set(pnl) == set(rally["world"].market_ids.values())
 
 
 def test_profit_unpaid_is_the_chains(rally):
@@ -148,14 +154,15 @@ def test_the_ranking_puts_the_best_pnl_times_leverage_first():
     assert deleveraging.gas_for(2) == deleveraging.BASE_GAS + 2 * deleveraging.GAS_PER_ENTRY
 
 
-def test_the_adl_factor_series_reads_the_trigger_while_it_holds(rally):
-    series = rally["result"].series["adl_factor_WETH"]
-    factor_max = rally["result"].summary["adl_factor_max"]["WETH"]
+def test_the_adl_factor_series_is_the_pools(rally):
+    series = rally["result"].series["adl_factor_pool"]
+    factor_max = rally["result"].summary["adl_factor_max"]
     assert len(series) == len(rally["result"].series["block"])
-    assert series[0] == 0  # the flat start: the longs are not in profit
-    assert 0.85 in series  # the block after which the rally triggered ADL
+    assert series[0] < 0.01  # the flat start: the longs are about at their entry price
+    assert max(series) > 0.85  # the block after which the rally triggered ADL
     assert series[-1] <= TARGET / WAD  # cut to the target, and no new trigger
-    assert max(series) <= factor_max
+    # the summary's largest factor, to its 4 decimals: the readings' and the runs' factorBefore
+    assert max(series) == pytest.approx(factor_max, abs=1e-4)
 
 
 def test_a_run_time_fill_the_bound_refuses_is_counted(rally):
