@@ -191,3 +191,65 @@ def test_the_bench_table_shows_the_columns_and_na_for_older_runs(rally):
         f"| {summary['exposure_refused_fills']} |"
     )
     assert rows[1].endswith("| n/a | n/a | n/a | n/a |")
+
+
+@pytest.fixture(scope="module")
+def both_rally(project, networks):
+    """The same crowd, now ETH and BTC rallying each by as much as takes its market's traders'
+    PnL to 45% of the pool's value without PnL: each alone below the 0.85 trigger, together about
+    0.9. Cutting one market's profit to 0 leaves about 0.45 / 0.55 = 0.82: below the trigger,
+    above the 0.77 target."""
+    population = PopulationSpec(accounts=24, seed=5, long_share=1.0, lp_usd=LP_USD)
+    scenario = Scenario(
+        name="both_rally",
+        paths={"WETH": flat(ETH0, 40), "WBTC": flat(BTC0, 40)},
+        population=population,
+        keepers=KEEPERS,
+        seed=5,
+    )
+    with fresh_world(project, networks) as world:
+        traders, agents = set_up(world, scenario)
+        pool_usd = int(world.read(world.pool, "totalAssets")) / 10**6
+        paths, net = {}, {}
+        for key, start in (("WETH", ETH0), ("WBTC", BTC0)):
+            market = world.read_named(world.admin, "markets", world.market_ids[key])
+            net[key] = (int(market.longOpenInterest) - int(market.shortOpenInterest)) / WAD * start
+            rallied = start * (1 + 0.45 * pool_usd / net[key])
+            paths[key] = PricePath(f"{key}_rally", STEP, (start,) * 3 + (rallied,) * 37)
+        first_block = world.block()[0] + 1
+        result = run_path(world, replace(scenario, paths=paths), traders, agents)
+        yield {
+            "result": result,
+            "net": net,
+            "runs": world.logs(world.engine, "AdlExecuted", first_block),
+            "cuts": world.logs(world.engine, "AutoDeleveraged", first_block),
+            "after": [
+                deleveraging.simulate(world, agents[0].sender, m, [])
+                for m in sorted(world.market_ids.values())
+            ],
+        }
+
+
+def test_keepers_deleverage_one_market_then_the_next_while_armed(both_rally):
+    """Every run names one market; the runs cut the first market (the larger PnL) until its
+    traders are out of profit with the pool still above the target, then the other: its first
+    run starts below the trigger (only `armed` allows it), and the last ends at the target.
+    Measured: ETH 0.8999 -> 0.8180 (armed), then BTC 0.8179 -> 0.77, 15 positions cut."""
+    runs, summary = both_rally["runs"], both_rally["result"].summary
+    assert all(net > 0 for net in both_rally["net"].values())
+    order = [int(r["marketId"]) for r in runs]
+    assert len(set(order)) == 2, order  # both markets were cut
+    switch = next(i for i, m in enumerate(order) if m != order[0])
+    assert all(m == order[switch] for m in order[switch:])  # one market, then the other
+    assert int(runs[0]["factorBefore"]) > TRIGGER
+    assert int(runs[switch - 1]["factorAfter"]) < int(runs[0]["factorBefore"])
+    assert int(runs[switch]["factorBefore"]) <= TRIGGER
+    assert all(int(r["factorAfter"]) > TARGET for r in runs[:switch])  # armed after each
+    assert all(int(r["factorBefore"]) > TARGET for r in runs)
+    assert int(runs[-1]["factorAfter"]) <= TARGET
+    assert summary["adl_runs"] == len(runs) and summary["adl_positions_cut"] == len(
+        both_rally["cuts"]
+    )
+    # done: the pool is below the target and disarmed, no market can be cut
+    for name, args in both_rally["after"]:
+        assert name == "AdlNotTriggered" and int(args[0]) <= TARGET and int(args[1]) == TRIGGER
