@@ -67,7 +67,8 @@ def books(
 ) -> dict[int, adl.Book] | None:
     """Every market's book at `now` from its `markets(id)` view and its oracle price; None when a
     market with open interest has no price (the contract's run reads every such market's price
-    and would revert). A market without open interest needs none: its T does not depend on it."""
+    and would revert). Without open interest the net size is 0, so T does not depend on the
+    price (the engine skips the read when the market's aggregates are all 0)."""
     out = {}
     for market_id, market in markets.items():
         price = prices.get(market_id)

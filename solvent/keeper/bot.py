@@ -160,7 +160,7 @@ class StepReport:
     settlements_mined: int = 0
     # settlements mined: blocks from the first block in which the order's price existed
     settle_latencies: list[int] = field(default_factory=list)
-    adl_sent: int = 0  # autoDeleverage calls sent (one per market due)
+    adl_sent: int = 0  # autoDeleverage calls sent (at most one a step)
 
 
 @dataclass
