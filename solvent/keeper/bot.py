@@ -160,7 +160,7 @@ class StepReport:
     settlements_mined: int = 0
     # settlements mined: blocks from the first block in which the order's price existed
     settle_latencies: list[int] = field(default_factory=list)
-    adl_sent: int = 0  # autoDeleverage calls sent (one per market due)
+    adl_sent: int = 0  # autoDeleverage calls sent (at most one a step)
 
 
 @dataclass
@@ -917,13 +917,20 @@ class Keeper:
     # ------------------------------------------------------------------ auto-deleveraging
 
     def _adl_actions(self, block: int, timestamp: int) -> list[_Action]:
-        """`autoDeleverage` for every market whose factor is above the trigger, computed by the
-        reference model from the head's views (one batch for the pool and the markets; the
-        positions and equities of the market's traders only when it is due). Checked when a
-        market's price moved or an engine event was indexed since the last check, and every
-        `adl_check_interval_blocks` otherwise."""
-        markets = [m for m in sorted(self.market_assets) if not self._busy(("adl", m))]
+        """`autoDeleverage` for one market when the pool's factor (every market's traders' profit
+        over the pool's value without it) is above the trigger, or above the target while a
+        residual shortfall remains or an earlier run ended above it (`armed`). The market is the
+        one with the largest traders' PnL whose plan lists an account; the next check continues
+        on the next market while the run left the pool armed. Computed by the reference model
+        from the head's views (one batch for the pool and every market; the positions and
+        equities of a candidate market's traders only when ADL is due). Checked when a market's
+        price moved or an engine event was indexed since the last check, and every
+        `adl_check_interval_blocks` otherwise; not while a run is pending (the next one depends
+        on where it ends)."""
+        markets = sorted(self.market_assets)
         if not self.config.adl_enabled or not markets:
+            return []
+        if any(self._busy(("adl", m)) for m in markets):
             return []
         prices = {m: self.prices.get(a) for m, a in self.market_assets.items()}
         if (
@@ -952,30 +959,32 @@ class Keeper:
             self.engine.named("adlParams", answers[2]),
             insurance,
         )
+        stored = {
+            m: views.named("markets", raw) for m, raw in zip(markets, answers[3:], strict=True)
+        }
+        books = adl_keeper.books(stored, prices, timestamp)
         actions = []
-        for market, raw in zip(markets, answers[3:], strict=True):
-            price = self.prices.get(self.market_assets[market])
-            if price is None:
-                continue
-            book = adl_keeper.due(views.named("markets", raw), price, timestamp, pool)
-            if book is None:
-                continue
-            listed = self._adl_list(market, book, pool)
+        if books is None:
+            log("keeper.adl_unpriced")  # the run would revert reading a market's price
+        for due in adl_keeper.candidates(books or {}, pool):
+            listed = self._adl_list(due, pool)
             if not listed:
-                log("keeper.adl_nothing_to_cut", market=market)
+                log("keeper.adl_nothing_to_cut", market=due.market)
                 continue
-            data = self.engine.encode("autoDeleverage", market, listed)
+            data = self.engine.encode("autoDeleverage", due.market, listed)
             gas = self.config.adl_gas + self.config.adl_gas_per_account * (len(listed) - 1)
-            request = TxRequest(self.engine.address, data, gas, f"adl:{market}")
-            actions.append(_Action("adl", market, request))
-            log("keeper.adl_due", market=market, accounts=listed)
+            request = TxRequest(self.engine.address, data, gas, f"adl:{due.market}")
+            actions.append(_Action("adl", due.market, request))
+            log("keeper.adl_due", market=due.market, factor=due.factor, accounts=listed)
+            break  # one run a step: the next market's plan depends on where this one ends
         # Recorded once every read succeeded: a step cut short checks again at the next one.
         self.adl_prices, self.adl_checked_at, self.adl_books_moved = prices, block, False
         return actions
 
-    def _adl_list(self, market: int, book: Any, pool: adl_keeper.AdlSnapshot) -> list[int]:
+    def _adl_list(self, due: adl_keeper.Due, pool: adl_keeper.AdlSnapshot) -> list[int]:
         """The model's list for a due market: the positions of every account that traded it,
         the equity (`healthOf`) of those that hold one."""
+        market = due.market
         traders = sorted(self.exposure[self.market_assets[market]])
         answers = self.rpc.batch(
             self._call(self.views.address, self.views.encode("positions", a, market))
@@ -992,7 +1001,7 @@ class Keeper:
         )
         health = self.views.named("healthOf", raw)
         equity = {a: int(h.equity) for a, h in zip(holders, health, strict=True)}
-        return adl_keeper.accounts_to_list(book, {a: positions[a] for a in holders}, equity, pool)
+        return adl_keeper.accounts_to_list(due, {a: positions[a] for a in holders}, equity, pool)
 
     def _approve_action(self) -> _Action:
         data = self.quote.encode("approve", self._liq(), MAX_UINT)

@@ -186,7 +186,8 @@ def write(result: SimResult, folder: Path) -> list[Path]:
                 Series("bad debt: written off + uncollectible (USD)", hours, s["bad_debt"]),
                 Series("socialized on the pool (USD)", hours, s["credit_losses_realized"]),
             ],
-            # the market's PnL over the pool's value without it; ADL is due above the trigger
+            # every market's traders' profit over the pool's value without it (series
+            # `adl_factor_pool`); ADL is due above the trigger
             "adl_factor": [
                 Series(f"ADL factor {k.removeprefix('adl_factor_')}", hours, v)
                 for k, v in s.items()

@@ -1,16 +1,26 @@
 """Auto-deleveraging as the simulator's keepers run it (issue 15; docs/simulator.md, "Exposure bound
 and auto-deleveraging").
 
-**Trigger.** After every block the keepers ask the engine itself whether each market's trigger
-holds: an `eth_call` of `autoDeleverage(market, [])` succeeds exactly when the market's traders' PnL
-is above the trigger times the pool's value without PnL, and otherwise reverts
-`AdlNotTriggered(factor, trigger)`, which carries the factor. Nothing of the factor (the pool's
-cash and receivables, the insurance shortfall, funding accrued to the block) is re-implemented
-here, so it cannot drift from the contract's.
+**The factor is the pool's.** The engine measures every market's traders' profit (each market's
+net PnL T_k counted when positive) over the pool's value without the traders' PnL, whichever
+market a run names; a run needs that factor above the trigger (above the target while a residual
+shortfall remains or an earlier run ended above the target, `armed`) and cuts only a market whose
+traders are in profit (`AdlMarketNotInProfit`).
 
-**List.** When it holds, the candidates are the accounts holding a position on the market's net
-side (the larger open interest) in profit at the oracle price, ranked by PnL x leverage (notional
-over maintenance equity, from `healthOf`; an account with no positive equity ranks first). The
+**Trigger.** After every block the keepers ask the engine itself: an `eth_call` of
+`autoDeleverage(market, [])` per market succeeds exactly when the pool is due and that market's
+traders are in profit; `AdlNotTriggered(factor, trigger)` carries the pool's factor and the bar
+it did not pass. When the pool is due no call reports the factor, so it is read with the
+reference model (solvent/model/adl.py, the contract's arithmetic to the wei) from the views: the
+markets' books at the block's time, the ledger and the insurance fund.
+
+**Market.** One run a block, on the market the engine accepts whose traders' PnL is largest
+(cutting it lowers the factor most); a run that ends above the target arms the next, so the next
+block continues on the next market.
+
+**List.** The candidates are the accounts holding a position on the market's net side (the
+larger open interest) in profit at the oracle price, ranked by PnL x leverage (notional over
+maintenance equity, from `healthOf`; an account with no positive equity ranks first). The
 ranking is advisory: the contract checks every entry. The list is tried with another `eth_call`:
 `AdlOvercut(account)` (the target was met before that entry) cuts it there,
 `AdlPositionNotInProfit` / `AdlWrongSide` (funding the ranking does not count) drop that account;
@@ -25,6 +35,7 @@ from typing import Any
 from eth_abi import decode as abi_decode
 
 from solvent.harness.world import World
+from solvent.model import adl
 from solvent.rpc import RpcError
 
 WAD = 10**18
@@ -46,14 +57,14 @@ class AdlView:
     """What the keepers see of auto-deleveraging after one block."""
 
     plans: dict[int, list[int]] = field(default_factory=dict)  # market id -> accounts to list
-    factors: dict[int, int] = field(default_factory=dict)  # market id -> factor (WAD), untriggered
-    triggered: list[int] = field(default_factory=list)  # market ids whose trigger holds
-    trigger: int = DEFAULT_TRIGGER  # the engine's trigger (WAD), as `AdlNotTriggered` reports it
+    triggered: list[int] = field(default_factory=list)  # markets a run may cut (pool due, T > 0)
+    factor: int = 0  # the pool's factor (WAD)
+    trigger: int = DEFAULT_TRIGGER  # the bar the factor must pass now (WAD)
+    pnl: dict[int, int] = field(default_factory=dict)  # market id -> T (WAD USD), when due
 
-    def reading(self, market_id: int) -> int:
-        """The market's factor (WAD); a triggered market reads as the trigger, which its factor
-        exceeds (the call that would report the factor succeeds instead)."""
-        return self.factors.get(market_id, self.trigger)
+    def reading(self) -> int:
+        """The pool's factor after the block (WAD)."""
+        return self.factor
 
 
 def simulate(world: World, sender: int, market_id: int, accounts: list[int]) -> tuple[str, tuple]:
@@ -78,20 +89,49 @@ def _error(world: World, error: RpcError) -> tuple[str, tuple]:
 
 
 def observe(world: World, sender: int, account_count: int, plan: bool = True) -> AdlView:
-    """The trigger of every market, and (with `plan`) for each triggered one the list to send."""
+    """The pool's factor, the markets a run may cut and (with `plan`) the one run to send: the
+    accepted market with the largest traders' PnL whose list the contract takes."""
     view = AdlView()
+    due = False
     for market_id in sorted(world.market_ids.values()):
         name, args = simulate(world, sender, market_id, [])
         if name == "":
             view.triggered.append(market_id)
+            due = True
         elif name == "AdlNotTriggered":
-            view.factors[market_id] = int(args[0])
-            view.trigger = int(args[1])
-    for market_id in view.triggered if plan else []:
+            view.factor, view.trigger = int(args[0]), int(args[1])
+        elif name == "AdlMarketNotInProfit":
+            due = True
+    if due:
+        view.factor, view.trigger, view.pnl = pool_reading(world)
+    order = sorted(view.triggered, key=lambda m: (-view.pnl.get(m, 0), m))
+    for market_id in order if plan else []:
         accounts = fit(world, sender, market_id, rank(world, market_id, account_count))
         if accounts:
             view.plans[market_id] = accounts
+            break  # one run a block: the next market's cut depends on where this one ends
     return view
+
+
+def pool_reading(world: World) -> tuple[int, int, dict[int, int]]:
+    """(the pool's factor, the bar it must pass, each market's T) from the views at the latest
+    block's time, by the reference model: what a run would read (its funding and borrow
+    accruals to the block)."""
+    _, now = world.block()
+    books = {}
+    for market_id in sorted(world.market_ids.values()):
+        market = world.read_named(world.admin, "markets", market_id)
+        price = int(world.read(world.oracle, "price", market.asset))
+        books[market_id] = adl.book_from_market(market, price, now)
+    ledger = world.read_named(world.admin, "ledger")
+    insurance = int(world.read(world.fund, "totalAssets")) if int(ledger.debtInAuction) else 0
+    pool = adl.ledger_from_views(ledger, world.read_named(world.admin, "borrowState"), insurance)
+    raw = world.read_named(world.engine, "adlParams")
+    params = adl.AdlParams(int(raw.trigger), int(raw.target), bool(raw.armed))
+    value = adl.pool_value_without_pnl(pool)
+    factor = adl.pnl_factor(0, value, adl.others_profit(books.values()))
+    pnl = {m: adl.market_pnl(b) for m, b in books.items()}
+    return factor, adl.trigger_of(params, adl.shortfall(pool)), pnl
 
 
 def rank(world: World, market_id: int, account_count: int) -> list[int]:
@@ -150,16 +190,13 @@ def fit(world: World, sender: int, market_id: int, ranked: list[int]) -> list[in
 
 def summary_fields(tally: Any, world: World) -> dict[str, Any]:
     """The summary's ADL and pool-bound figures (see run._Tally)."""
-    names = {m: k for k, m in world.market_ids.items()}
     return {
         "adl_runs": tally.adl_runs,
         "adl_positions_cut": tally.adl_cuts,
         "adl_volume_usd": tally.adl_volume / WAD,
         "adl_realized_pnl_usd": tally.adl_realized / WAD,
         "adl_blocks_triggered": tally.adl_blocks_triggered,
-        "adl_factor_max": {
-            names[m]: round(f / WAD, 4) for m, f in sorted(tally.adl_factor.items())
-        },
+        "adl_factor_max": round(tally.adl_factor / WAD, 4),
         "profit_unpaid_usd": tally.profit_unpaid / 10 ** world.decimals["quote"],
         "profit_unpaid_events": tally.profit_unpaid_events,
     }

@@ -144,11 +144,11 @@ def run_path(
         "credit_losses_realized": [],
         "written_off": [],
         "maintenance_requirement": [],  # the book's maintenance requirement (USD) after the block
+        "adl_factor_pool": [],  # the pool's ADL factor after the block (deleveraging)
     }
     for key in scenario.paths:
         series[f"price_{key}"] = []
         series[f"margin_sigma_{key}"] = []  # the oracle's margin sigma after the block
-        series[f"adl_factor_{key}"] = []  # the market's ADL factor after the block (deleveraging)
     tally = _Tally()
     episodes = BreachEpisodes()
     pending: list[str] = []
@@ -206,9 +206,9 @@ def run_path(
                 ]
             )
             series["maintenance_requirement"].append(sum(int(h[1]) for h in healths) / WAD)
+            series["adl_factor_pool"].append(adl_view.reading() / WAD)
             for key, sigma in zip(scenario.paths, sigmas, strict=True):
                 series[f"margin_sigma_{key}"].append(int(sigma) / WAD)
-                series[f"adl_factor_{key}"].append(adl_view.reading(world.market_ids[key]) / WAD)
             series["block"].append(step)
             series["chain_block"].append(world.block()[0])
             series["bad_debt"].append(
@@ -321,22 +321,22 @@ class _Tally:
     reactions: Counter = field(default_factory=Counter)
     reaction_quote: Counter = field(default_factory=Counter)
     # auto-deleveraging (deleveraging.py): runs (`AdlExecuted`), positions cut, |size| x price
-    # and PnL realized (WAD USD), blocks after which a market's trigger held, the largest factor
-    # seen per market (WAD: the untriggered readings and each run's factor before)
+    # and PnL realized (WAD USD), blocks after which the pool was due with a market to cut, the
+    # largest pool factor seen (WAD: the reading after every block and each run's factor before)
     adl_runs: int = 0
     adl_cuts: int = 0
     adl_volume: int = 0
     adl_realized: int = 0
     adl_blocks_triggered: int = 0
-    adl_factor: dict[int, int] = field(default_factory=dict)
+    adl_factor: int = 0
     # profit the pool's cash could not pay (`ProfitUnpaid`, quote units) and fills the exposure
     # bound refused during the run (orders cancelled with PoolExposureExceeded)
     profit_unpaid: int = 0
     profit_unpaid_events: int = 0
     exposure_refused: int = 0
 
-    def adl_factor_seen(self, market_id: int, factor: int) -> None:
-        self.adl_factor[market_id] = max(self.adl_factor.get(market_id, 0), factor)
+    def adl_factor_seen(self, factor: int) -> None:
+        self.adl_factor = max(self.adl_factor, factor)
 
     def absorb(
         self,
@@ -387,7 +387,7 @@ class _Tally:
             self.adl_realized += int(event["realizedPnl"])
         for event in world.engine.events("AdlExecuted", receipt):
             self.adl_runs += 1
-            self.adl_factor_seen(int(event["marketId"]), int(event["factorBefore"]))
+            self.adl_factor_seen(int(event["factorBefore"]))
         for event in world.engine.events("ProfitUnpaid", receipt):
             self.profit_unpaid += int(event["amount"])
             self.profit_unpaid_events += 1
@@ -403,12 +403,11 @@ class _Tally:
 def _watch_adl(
     world: World, seen: Observation, agents: list[KeeperAgent], account_count: int, tally: _Tally
 ) -> deleveraging.AdlView:
-    """Reads every market's auto-deleveraging trigger after a block (deleveraging.py) and, with
-    keepers, the list they send; notes the factors and the blocks the trigger held."""
+    """Reads the pool's auto-deleveraging factor and trigger after a block (deleveraging.py) and,
+    with keepers, the one run they send; notes the factor and the blocks the pool was due."""
     sender = agents[0].sender if agents else OPERATOR
     view = deleveraging.observe(world, sender, account_count, plan=bool(agents))
-    for market_id, factor in view.factors.items():
-        tally.adl_factor_seen(market_id, factor)
+    tally.adl_factor_seen(view.factor)
     if view.triggered:
         tally.adl_blocks_triggered += 1
     seen.adl = view.plans

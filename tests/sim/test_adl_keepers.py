@@ -76,6 +76,7 @@ def rally(project, networks):
         runs = world.logs(world.engine, "AdlExecuted", first_block)
         unpaid = world.logs(world.engine, "ProfitUnpaid", first_block)
         after = deleveraging.simulate(world, agents[0].sender, eth, [])
+        reading = deleveraging.pool_reading(world)
         yield {
             "result": result,
             "traders": traders,
@@ -85,6 +86,7 @@ def rally(project, networks):
             "runs": runs,
             "unpaid": unpaid,
             "after": after,
+            "reading": reading,
             "eth": eth,
             "world": world,
         }
@@ -115,7 +117,7 @@ def test_keepers_deleverage_the_rallied_market_down_to_the_target(rally):
     assert summary["adl_blocks_triggered"] >= 1
     assert all(int(r["marketId"]) == rally["eth"] for r in runs)
     assert all(int(r["factorBefore"]) > TRIGGER for r in runs)
-    assert summary["adl_factor_max"]["WETH"] == pytest.approx(
+    assert summary["adl_factor_max"] == pytest.approx(
         max(int(r["factorBefore"]) for r in runs) / WAD, abs=1e-4
     )
     # the longs are cut (never grown), each at a profit
@@ -128,6 +130,10 @@ def test_keepers_deleverage_the_rallied_market_down_to_the_target(rally):
     assert int(runs[-1]["factorAfter"]) <= TARGET
     name, args = rally["after"]
     assert name == "AdlNotTriggered" and int(args[0]) <= TARGET
+    # the model's reading of the pool's factor (every market's profit) is the engine's, to the wei
+    factor, bar, pnl = rally["reading"]
+    assert (factor, bar) == (int(args[0]), int(args[1])) == (factor, TRIGGER)
+    assert set(pnl) == set(rally["world"].market_ids.values())
 
 
 def test_profit_unpaid_is_the_chains(rally):
@@ -148,14 +154,15 @@ def test_the_ranking_puts_the_best_pnl_times_leverage_first():
     assert deleveraging.gas_for(2) == deleveraging.BASE_GAS + 2 * deleveraging.GAS_PER_ENTRY
 
 
-def test_the_adl_factor_series_reads_the_trigger_while_it_holds(rally):
-    series = rally["result"].series["adl_factor_WETH"]
-    factor_max = rally["result"].summary["adl_factor_max"]["WETH"]
+def test_the_adl_factor_series_is_the_pools(rally):
+    series = rally["result"].series["adl_factor_pool"]
+    factor_max = rally["result"].summary["adl_factor_max"]
     assert len(series) == len(rally["result"].series["block"])
-    assert series[0] == 0  # the flat start: the longs are not in profit
-    assert 0.85 in series  # the block after which the rally triggered ADL
+    assert series[0] < 0.01  # the flat start: the longs are about at their entry price
+    assert max(series) > 0.85  # the block after which the rally triggered ADL
     assert series[-1] <= TARGET / WAD  # cut to the target, and no new trigger
-    assert max(series) <= factor_max
+    # the summary's largest factor, to its 4 decimals: the readings' and the runs' factorBefore
+    assert max(series) == pytest.approx(factor_max, abs=1e-4)
 
 
 def test_a_run_time_fill_the_bound_refuses_is_counted(rally):
@@ -184,3 +191,65 @@ def test_the_bench_table_shows_the_columns_and_na_for_older_runs(rally):
         f"| {summary['exposure_refused_fills']} |"
     )
     assert rows[1].endswith("| n/a | n/a | n/a | n/a |")
+
+
+@pytest.fixture(scope="module")
+def both_rally(project, networks):
+    """The same crowd, now ETH and BTC rallying each by as much as takes its market's traders'
+    PnL to 45% of the pool's value without PnL: each alone below the 0.85 trigger, together about
+    0.9. Cutting one market's profit to 0 leaves about 0.45 / 0.55 = 0.82: below the trigger,
+    above the 0.77 target."""
+    population = PopulationSpec(accounts=24, seed=5, long_share=1.0, lp_usd=LP_USD)
+    scenario = Scenario(
+        name="both_rally",
+        paths={"WETH": flat(ETH0, 40), "WBTC": flat(BTC0, 40)},
+        population=population,
+        keepers=KEEPERS,
+        seed=5,
+    )
+    with fresh_world(project, networks) as world:
+        traders, agents = set_up(world, scenario)
+        pool_usd = int(world.read(world.pool, "totalAssets")) / 10**6
+        paths, net = {}, {}
+        for key, start in (("WETH", ETH0), ("WBTC", BTC0)):
+            market = world.read_named(world.admin, "markets", world.market_ids[key])
+            net[key] = (int(market.longOpenInterest) - int(market.shortOpenInterest)) / WAD * start
+            rallied = start * (1 + 0.45 * pool_usd / net[key])
+            paths[key] = PricePath(f"{key}_rally", STEP, (start,) * 3 + (rallied,) * 37)
+        first_block = world.block()[0] + 1
+        result = run_path(world, replace(scenario, paths=paths), traders, agents)
+        yield {
+            "result": result,
+            "net": net,
+            "runs": world.logs(world.engine, "AdlExecuted", first_block),
+            "cuts": world.logs(world.engine, "AutoDeleveraged", first_block),
+            "after": [
+                deleveraging.simulate(world, agents[0].sender, m, [])
+                for m in sorted(world.market_ids.values())
+            ],
+        }
+
+
+def test_keepers_deleverage_one_market_then_the_next_while_armed(both_rally):
+    """Every run names one market; the runs cut the first market (the larger PnL) until its
+    traders are out of profit with the pool still above the target, then the other: its first
+    run starts below the trigger (only `armed` allows it), and the last ends at the target.
+    Measured: ETH 0.8999 -> 0.8180 (armed), then BTC 0.8179 -> 0.77, 15 positions cut."""
+    runs, summary = both_rally["runs"], both_rally["result"].summary
+    assert all(net > 0 for net in both_rally["net"].values())
+    order = [int(r["marketId"]) for r in runs]
+    assert len(set(order)) == 2, order  # both markets were cut
+    switch = next(i for i, m in enumerate(order) if m != order[0])
+    assert all(m == order[switch] for m in order[switch:])  # one market, then the other
+    assert int(runs[0]["factorBefore"]) > TRIGGER
+    assert int(runs[switch - 1]["factorAfter"]) < int(runs[0]["factorBefore"])
+    assert int(runs[switch]["factorBefore"]) <= TRIGGER
+    assert all(int(r["factorAfter"]) > TARGET for r in runs[:switch])  # armed after each
+    assert all(int(r["factorBefore"]) > TARGET for r in runs)
+    assert int(runs[-1]["factorAfter"]) <= TARGET
+    assert summary["adl_runs"] == len(runs) and summary["adl_positions_cut"] == len(
+        both_rally["cuts"]
+    )
+    # done: the pool is below the target and disarmed, no market can be cut
+    for name, args in both_rally["after"]:
+        assert name == "AdlNotTriggered" and int(args[0]) <= TARGET and int(args[1]) == TRIGGER
