@@ -16,6 +16,11 @@ from solvent.keeper.signers import LocalKeySigner
 from solvent.keeper.transactions import FeePolicy
 from solvent.rpc import RpcError, RpcUnavailable
 
+# The operator path under faults (node restarts, outages, RPC errors, nonce gaps, gas spikes): each
+# test runs a keeper against a node of its own for many blocks. CI runs them (`make test-slow`);
+# the fast suite keeps the keeper's normal path (tests/keeper/test_keeper_crash.py and others).
+pytestmark = pytest.mark.slow
+
 GWEI = 10**9
 
 

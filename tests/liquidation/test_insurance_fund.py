@@ -241,6 +241,7 @@ def test_governance_setters(system, fund, project, chain):
     )
 
 
+@pytest.mark.slow
 @settings(max_examples=20, deadline=None)
 @given(st.lists(st.tuples(st.booleans(), st.integers(0, 60_000 * USDC)), min_size=1, max_size=6))
 def test_payouts_never_exceed_balance(system, fund, chain, calls):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ape
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from liquidation_support import (
@@ -145,6 +146,7 @@ def test_stopped_level_two_blocks_resets(system, chain):
     assert not s.liquidator.status(first).needsReset
 
 
+@pytest.mark.slow
 @settings(max_examples=20, deadline=None)
 @given(
     lot=st.integers(min_value=1, max_value=1_000 * ETH),

@@ -411,6 +411,7 @@ order_size = st.integers(min_value=-500, max_value=500).filter(lambda s: s != 0)
 price_move = st.integers(min_value=-300, max_value=300)  # bps
 
 
+@pytest.mark.slow
 @settings(
     max_examples=12,
     deadline=None,

@@ -176,6 +176,7 @@ def books(draw, grid: Grid) -> tuple[pm.Book, dict[str, int]]:
     return pm.Book(cash, tuple(holdings), tuple(positions)), sigmas
 
 
+@pytest.mark.slow
 @settings(max_examples=100, deadline=None)
 @given(data=st.data())
 def test_random_portfolios_equal_the_reference_to_the_wei(model, deployer, data):
