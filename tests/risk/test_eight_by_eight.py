@@ -507,9 +507,6 @@ def move_prices(system: Any, deployer: Any, moves: dict[str, int]) -> None:
             feed.setAnswer(answer * (1000 + moves.get(key, 0)) // 1000, sender=deployer)
 
 
-# ------------------------------------------------------------------ strategies
-
-
 def _usd_units(config: configs.ProtocolConfig, key: str, usd: int) -> int:
     """Token units (collateral) worth about `usd` at the configured initial price."""
     asset = config.asset(key)
@@ -521,6 +518,71 @@ def _size_for(config: configs.ProtocolConfig, key: str, usd: int) -> int:
     """Position size (WAD) worth about `usd` at the configured initial price."""
     price = to_wad(config.asset(key).feed.initial_price or "1")
     return usd * WAD * WAD // price
+
+
+# ------------------------------------------------------------------ gas at the limits
+
+
+def full_holding(config: configs.ProtocolConfig) -> Holding:
+    """Every collateral (about $20k each) and every perp ($50k each, alternately long and short),
+    with $150k of quote: healthy under both models."""
+    return Holding(
+        quote=150_000 * USDC,
+        collateral={k: _usd_units(config, k, 20_000) for k in KEYS},
+        sizes={
+            k: _size_for(config, k, 50_000) * (1 if i % 2 == 0 else -1) for i, k in enumerate(KEYS)
+        },
+    )
+
+
+def test_health_gas_at_eight_markets_and_eight_collaterals(
+    system, config, chain, deployer, approved, stand_in_book, owners, steady_clock, gas
+):
+    """One account per model holding all eight collaterals and all eight perps: both views equal
+    the reference, and `healthOf([account])`, sent as a transaction (every slot cold, as a
+    keeper's first read), is recorded as `risk.health_8x8_standard` and
+    `risk.health_8x8_portfolio`."""
+    world = World(system, config)
+    holding = full_holding(config)
+    accounts = [
+        open_account(system, owners[0], holding, None, 7),
+        open_account(system, owners[1], holding, approved, 7),
+    ]
+    b = config.borrow
+    books = EngineBooks.from_chain(
+        system.admin, fm.BorrowParams(b.base_rate, b.optimal_utilization, b.max_rate), accounts
+    )
+    for account, model in zip(accounts, (False, True), strict=True):
+        books, count = fill_all(world, books, account, holding, model, stand_in_book, chain, 0)
+        assert count == 8
+    move_prices(system, deployer, {k: (-1) ** i * 15 * (i + 1) for i, k in enumerate(KEYS)})
+    chain.mine()
+    used = {}
+    for account, model, name in zip(
+        accounts, (False, True), ("standard", "portfolio"), strict=True
+    ):
+        now = chain.blocks.head.timestamp  # the measured call mines a block
+        account_state = system.admin.accounts(account)
+        assert bin(account_state.collateralMask).count("1") == 8
+        assert bin(account_state.marketMask).count("1") == 8
+        expected = world.reference(books, account, holding.collateral, model, now)
+        assert_views_equal_reference(system, account, expected)
+        assert expected.maintenance_health >= WAD
+        receipt = system.admin.healthOf.transact([account], sender=deployer)
+        used[name] = gas.record(f"risk.health_8x8_{name}", receipt)
+        if expected.book is not None:
+            # The model's own part: its `health` on the input the engine builds, sent alone.
+            args = model_args(world, expected.book)
+            initial, maintenance = approved.health(args)
+            assert (initial, maintenance) == (expected.initial_health, expected.maintenance_health)
+            used["model"] = execution_gas(approved.health.transact(args, sender=deployer))
+    assert 0 < used["standard"] < used["portfolio"]
+    # Issue 18's bound is on the model's health check (8 markets + 8 collaterals): the engine's
+    # view adds the ledger reads, 16 oracle prices and sigmas and the bridge (measured above).
+    assert used["model"] <= PORTFOLIO_HEALTH_BOUND
+
+
+# ------------------------------------------------------------------ strategies
 
 
 MAX_COLLATERAL_USD = 60_000
@@ -629,65 +691,3 @@ def test_random_eight_by_eight_books_equal_the_reference_under_both_models(
             event("an account in debt")
     finally:
         chain.restore(snapshot)
-
-
-# ------------------------------------------------------------------ gas at the limits
-
-
-def full_holding(config: configs.ProtocolConfig) -> Holding:
-    """Every collateral (about $20k each) and every perp ($50k each, alternately long and short),
-    with $150k of quote: healthy under both models."""
-    return Holding(
-        quote=150_000 * USDC,
-        collateral={k: _usd_units(config, k, 20_000) for k in KEYS},
-        sizes={
-            k: _size_for(config, k, 50_000) * (1 if i % 2 == 0 else -1) for i, k in enumerate(KEYS)
-        },
-    )
-
-
-def test_health_gas_at_eight_markets_and_eight_collaterals(
-    system, config, chain, deployer, approved, stand_in_book, owners, steady_clock, gas
-):
-    """One account per model holding all eight collaterals and all eight perps: both views equal
-    the reference, and `healthOf([account])`, sent as a transaction (every slot cold, as a
-    keeper's first read), is recorded as `risk.health_8x8_standard` and
-    `risk.health_8x8_portfolio`."""
-    world = World(system, config)
-    holding = full_holding(config)
-    accounts = [
-        open_account(system, owners[0], holding, None, 7),
-        open_account(system, owners[1], holding, approved, 7),
-    ]
-    b = config.borrow
-    books = EngineBooks.from_chain(
-        system.admin, fm.BorrowParams(b.base_rate, b.optimal_utilization, b.max_rate), accounts
-    )
-    for account, model in zip(accounts, (False, True), strict=True):
-        books, count = fill_all(world, books, account, holding, model, stand_in_book, chain, 0)
-        assert count == 8
-    move_prices(system, deployer, {k: (-1) ** i * 15 * (i + 1) for i, k in enumerate(KEYS)})
-    chain.mine()
-    used = {}
-    for account, model, name in zip(
-        accounts, (False, True), ("standard", "portfolio"), strict=True
-    ):
-        now = chain.blocks.head.timestamp  # the measured call mines a block
-        account_state = system.admin.accounts(account)
-        assert bin(account_state.collateralMask).count("1") == 8
-        assert bin(account_state.marketMask).count("1") == 8
-        expected = world.reference(books, account, holding.collateral, model, now)
-        assert_views_equal_reference(system, account, expected)
-        assert expected.maintenance_health >= WAD
-        receipt = system.admin.healthOf.transact([account], sender=deployer)
-        used[name] = gas.record(f"risk.health_8x8_{name}", receipt)
-        if expected.book is not None:
-            # The model's own part: its `health` on the input the engine builds, sent alone.
-            args = model_args(world, expected.book)
-            initial, maintenance = approved.health(args)
-            assert (initial, maintenance) == (expected.initial_health, expected.maintenance_health)
-            used["model"] = execution_gas(approved.health.transact(args, sender=deployer))
-    assert 0 < used["standard"] < used["portfolio"]
-    # Issue 18's bound is on the model's health check (8 markets + 8 collaterals): the engine's
-    # view adds the ledger reads, 16 oracle prices and sigmas and the bridge (measured above).
-    assert used["model"] <= PORTFOLIO_HEALTH_BOUND
