@@ -42,7 +42,7 @@ TUNABLE = (
     ("sweep_min_quote", "least insurance fees (quote units) worth a sweep"),
     ("sweep_gas", "gas limit of a sweep of insurance fees"),
     ("lp_execute_gas", "gas limit of an LP request's execution (or its cancellation)"),
-    ("adl_enabled", "auto-deleverage while the traders' profit over all markets is above the trigger"),
+    ("adl_enabled", "auto-deleverage while the traders' profit (all markets) is above the trigger"),
     ("adl_gas", "gas limit of an autoDeleverage call"),
     ("adl_gas_per_account", "gas limit added per further account listed"),
     ("adl_check_interval_blocks", "blocks between auto-deleveraging checks of a quiet chain"),

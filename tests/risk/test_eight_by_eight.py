@@ -535,6 +535,8 @@ def full_holding(config: configs.ProtocolConfig) -> Holding:
     )
 
 
+# Slow with the property below: the 8-asset deployment alone takes half a minute.
+@pytest.mark.slow
 def test_health_gas_at_eight_markets_and_eight_collaterals(
     system, config, chain, deployer, approved, stand_in_book, owners, steady_clock, gas
 ):
