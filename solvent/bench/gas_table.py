@@ -144,6 +144,16 @@ GAS_LINES: tuple[GasLine, ...] = (
         150_000,
     ),
     GasLine(
+        "risk.health_8x8_standard",
+        "the engine's `healthOf` of one account at 8 markets + 8 collaterals, standard margin "
+        "(sent as a transaction, every slot cold: 16 oracle prices and sigmas)",
+    ),
+    GasLine(
+        "risk.health_8x8_portfolio",
+        "the same view on the portfolio model (the engine's reads, the bridge and the model)",
+        150_000,
+    ),
+    GasLine(
         "risk.settle_basis_short_standard",
         "settle a 100 ETH short against 100 WETH collateral, standard margin (warm market)",
     ),
@@ -175,45 +185,34 @@ class GasChange:
     why: str
 
 
-# The latest round's moves (session 10: the liquidation module, the pool's exposure bound and
-# profit cap, auto-deleveraging). A rise above 10% must say why here;
-# tests/test_bench_gas_table.py checks that `after` is the snapshot's figure.
-# New row: engine.auto_deleverage.
-_MODULE_HOP = (
-    "`liquidate` runs in `MarginEngineLiquidation` behind an engine stub (engine code room for "
-    "issue 15): one delegatecall to cold code and the calldata copy, 3.2k"
+# The latest round's moves (session 11: ADL measures the whole pool and its cut starts from the
+# analytic estimate; a model account's liquidation keeps the unpriced asset its read found). A
+# rise above 10% must say why here; tests/test_bench_gas_table.py checks that `after` is the
+# snapshot's figure. New rows: risk.health_8x8_standard, risk.health_8x8_portfolio.
+_ADL_ESTIMATE = (
+    "the cut's bisection starts from the analytic estimate (a 6-wei bracket instead of ~70 "
+    "steps over the position), while the factor now also reads every other market"
 )
-_EXPOSURE_BOUND = (
-    "a fill that increases risk checks the pool's exposure bound (the ratio shares the cap's "
-    "slot), and its credit goes through the profit cap (`_moveQuotePaying`): issue 15"
+_POOL_PNL = (
+    "the pool's value sums each market's traders' PnL through `_marketTraderPnl`, shared with "
+    "ADL's reading of the other markets (one more internal call and return per market)"
 )
-_LP_VIEWS = (
-    "the `markets` view an LP execution reads for every market returns one more field "
-    "(`maxExposureRatio`), and the engine's dispatcher changed"
+_LAYOUT = (
+    "code layout: the liquidation module gained ADL's pool-wide functions, and a model "
+    "account's bridge answer keeps the unpriced asset its read found (one check)"
 )
-_DISPATCH = "the engine's function dispatcher changed (new stubs, fewer functions): a few gas"
 GAS_CHANGES: tuple[GasChange, ...] = (
-    GasChange("engine.deposit", 39_779, 39_733, _DISPATCH),
-    GasChange("engine.fill_close", 59_241, 59_623, _EXPOSURE_BOUND),
-    GasChange("engine.fill_open", 111_629, 112_919, _EXPOSURE_BOUND),
-    GasChange("engine.liquidate_handoff_2pos_2col", 314_266, 317_487, _MODULE_HOP),
-    GasChange("engine.liquidate_partial", 122_003, 125_189, _MODULE_HOP),
-    GasChange("engine.withdraw", 78_517, 78_561, _DISPATCH),
-    GasChange("orders.commit_increase", 102_195, 102_173, _DISPATCH),
-    GasChange("orders.settle_batch_10", 1_006_647, 1_015_951, _EXPOSURE_BOUND),
-    GasChange("orders.settle_batch_of_1", 202_049, 202_523, _EXPOSURE_BOUND),
-    GasChange("orders.settle_batch_per_order", 100_664, 101_595, _EXPOSURE_BOUND),
-    GasChange("orders.settle_open", 201_650, 202_124, _EXPOSURE_BOUND),
-    GasChange("orders.settle_open_empty_market", 230_319, 231_589, _EXPOSURE_BOUND),
-    GasChange("pool.execute_deposit", 315_346, 315_719, _LP_VIEWS),
-    GasChange("pool.execute_redeem", 333_555, 333_927, _LP_VIEWS),
-    GasChange("risk.liquidate_1pos_portfolio", 162_682, 165_868, _MODULE_HOP),
-    GasChange("risk.liquidate_2pos_2col_portfolio", 283_666, 286_822, _MODULE_HOP),
-    GasChange("risk.settle_basis_short_portfolio", 250_047, 251_497, _EXPOSURE_BOUND),
-    GasChange("risk.settle_basis_short_standard", 221_143, 222_545, _EXPOSURE_BOUND),
-    GasChange("system.complete_liquidation_2pos_2col", 589_890, 593_107, _MODULE_HOP),
-    GasChange("system.liquidate_2pos_2col", 327_286, 330_503, _MODULE_HOP),
-    GasChange("system.liquidate_2pos_2col_unprepared", 395_414, 398_631, _MODULE_HOP),
+    GasChange("engine.auto_deleverage", 477_395, 154_209, _ADL_ESTIMATE),
+    GasChange("engine.liquidate_handoff_2pos_2col", 317_487, 317_489, _LAYOUT),
+    GasChange("engine.liquidate_partial", 125_189, 125_196, _LAYOUT),
+    GasChange("pool.execute_deposit", 315_719, 316_189, _POOL_PNL),
+    GasChange("pool.execute_redeem", 333_927, 334_879, _POOL_PNL),
+    GasChange("risk.liquidate_1pos_portfolio", 165_868, 165_901, _LAYOUT),
+    GasChange("risk.liquidate_2pos_2col_portfolio", 286_822, 286_854, _LAYOUT),
+    GasChange("risk.settle_basis_short_portfolio", 251_497, 251_523, _LAYOUT),
+    GasChange("system.complete_liquidation_2pos_2col", 593_107, 593_113, _LAYOUT),
+    GasChange("system.liquidate_2pos_2col", 330_503, 330_509, _LAYOUT),
+    GasChange("system.liquidate_2pos_2col_unprepared", 398_631, 398_637, _LAYOUT),
 )
 RISE_NEEDING_A_REASON = 0.10
 
