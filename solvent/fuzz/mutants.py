@@ -139,7 +139,7 @@ MUTANTS = (
         "MarginEngineLiquidation",
         "contracts/engine/MarginEngineLiquidation.sol",
         "contracts/engine/MarginEngineLiquidation.sol",
-        "        if (_adlWantsMore(book, position, held, target)) return held;\n",
+        "        if (pnlHeld > 0 && _adlFactor(book, pnlHeld) > target) return held;\n",
         "        return held;\n",
     ),
 )
