@@ -57,7 +57,8 @@ GAS_LINES: tuple[GasLine, ...] = (
     GasLine("engine.liquidate_partial", "partial liquidation (positions only)", None),
     GasLine(
         "engine.auto_deleverage",
-        "auto-deleveraging step: one position cut to the target (bisection from the analytic estimate)",
+        "auto-deleveraging step: one position cut to the target (bisection from the analytic "
+        "estimate)",
     ),
     GasLine(
         "engine.liquidate_handoff_2pos_2col",
