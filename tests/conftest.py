@@ -1,4 +1,3 @@
-import dataclasses
 import json
 import os
 from pathlib import Path
@@ -24,26 +23,10 @@ def config():
     return configs.load("local")
 
 
-@pytest.fixture(scope="session")
-def shared_deployments(project, chain, deployer) -> list[tuple[configs.ProtocolConfig, Protocol]]:
-    """The two deployments most modules run on, made once per session: config/local.yaml (the L2
-    path, with its sequencer feed) and the same without the sequencer feed (the L1 path the
-    order book's and the pool's gas rows measure). Ape snapshots the chain after session
-    fixtures and reverts to it at the end of every module, so each module still starts from the
-    fresh deployment, without paying for it again."""
-    local = configs.load("local")
-    l1 = dataclasses.replace(local, sequencer=None)
-    return [(cfg, deploy(project, chain, cfg, deployer)) for cfg in (local, l1)]
-
-
 @pytest.fixture(scope="module")
-def system(project, chain, deployer, config, shared_deployments) -> Protocol:
-    """The real deployment (`solvent.deploy` with `config`): the session's shared one when the
-    module's `config` is one of theirs, else a deployment of its own for the module; ape isolates
-    each test with a chain snapshot. Packages with a set-up of their own override it."""
-    for shared_config, shared in shared_deployments:
-        if shared_config == config:
-            return shared
+def system(project, chain, deployer, config) -> Protocol:
+    """The real deployment (`solvent.deploy` with `config`), once per module; ape isolates each
+    test with a chain snapshot. Packages with a set-up of their own override it."""
     return deploy(project, chain, config, deployer)
 
 

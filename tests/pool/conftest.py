@@ -1,5 +1,4 @@
-"""The LP pool's requests on the real deployment (config/local.yaml without the sequencer feed:
-the session's shared L1 deployment, tests/conftest.py)."""
+"""The LP pool's requests on the real deployment (config/local.yaml), deployed once per module."""
 
 from __future__ import annotations
 
@@ -8,6 +7,7 @@ import dataclasses
 import pytest
 
 from solvent import config as configs
+from solvent.deploy import Protocol, deploy
 
 
 @pytest.fixture(scope="module")
@@ -17,3 +17,8 @@ def config():
     but the order book's runs the L2 path; the pool value's uptime read adds ~9,700 gas to an
     execution there."""
     return dataclasses.replace(configs.load("local"), sequencer=None)
+
+
+@pytest.fixture(scope="module")
+def system(project, chain, deployer, config) -> Protocol:
+    return deploy(project, chain, config, deployer)
