@@ -206,7 +206,7 @@ GAS_CHANGES: tuple[GasChange, ...] = (
     GasChange("engine.auto_deleverage", 477_395, 154_209, _ADL_ESTIMATE),
     GasChange("engine.liquidate_handoff_2pos_2col", 317_487, 317_489, _LAYOUT),
     GasChange("engine.liquidate_partial", 125_189, 125_196, _LAYOUT),
-    GasChange("pool.execute_deposit", 315_719, 316_113, _POOL_PNL),
+    GasChange("pool.execute_deposit", 315_719, 316_189, _POOL_PNL),
     GasChange("pool.execute_redeem", 333_927, 334_879, _POOL_PNL),
     GasChange("risk.liquidate_1pos_portfolio", 165_868, 165_901, _LAYOUT),
     GasChange("risk.liquidate_2pos_2col_portfolio", 286_822, 286_854, _LAYOUT),
