@@ -8,6 +8,7 @@ from ape_ethereum.trace import Trace
 from solvent import config as configs
 from solvent.deploy import Protocol, deploy
 from solvent.gas import GasReport, load_snapshot, write_snapshot
+from solvent.testing import memoize_transaction_type, poll_receipts_quickly, remember_contracts
 
 _gas_report = GasReport()
 
@@ -52,9 +53,14 @@ def pytest_configure(config):
     """ape-foundry prints the enriched call trace of every reverted transaction. Enriching it
     costs about 250 ms a revert (it re-derives the test accounts' keys to label addresses), and
     the suite checks hundreds of reject paths, where the decoded error is what a test needs.
-    SOLVENT_REVERT_TRACES=1 prints them again, for debugging a failure."""
+    SOLVENT_REVERT_TRACES=1 prints them again, for debugging a failure. Receipts are polled every
+    2 ms instead of web3's 100 ms, ape's default transaction type is resolved once and an address
+    known to hold code is not asked for it again (`solvent.testing`)."""
     if os.environ.get("SOLVENT_REVERT_TRACES") != "1":
         Trace.show = lambda self, *args, **kwargs: None  # type: ignore[method-assign]
+    poll_receipts_quickly()
+    memoize_transaction_type()
+    remember_contracts()
 
 
 def pytest_collection_modifyitems(session, config, items):
