@@ -113,11 +113,22 @@ def observe(world: World, sender: int, account_count: int, plan: bool = True) ->
     return view
 
 
-def pool_reading(world: World) -> tuple[int, int, dict[int, int]]:
-    """(the pool's factor, the bar it must pass, each market's T) from the views at the latest
-    block's time, by the reference model: what a run would read (its funding and borrow
-    accruals to the block)."""
-    _, now = world.block()
+@dataclass(frozen=True)
+class PoolState:
+    """The pool as an ADL run reads it: every market's book, the pool's value without the
+    traders' PnL (G), `adlParams()` and the residual shortfall (debt under auction the insurance
+    fund does not cover)."""
+
+    books: dict[int, adl.Book]
+    value: int
+    params: adl.AdlParams
+    shortfall: int
+
+
+def pool_state(world: World, now: int) -> PoolState:
+    """The pool's state at `now` from the views, by the reference model (a run's funding and
+    borrow accruals to `now`). The one reader of the pool for the simulator and the keeper's
+    tests."""
     books = {}
     for market_id in sorted(world.market_ids.values()):
         market = world.read_named(world.admin, "markets", market_id)
@@ -128,10 +139,16 @@ def pool_reading(world: World) -> tuple[int, int, dict[int, int]]:
     pool = adl.ledger_from_views(ledger, world.read_named(world.admin, "borrowState"), insurance)
     raw = world.read_named(world.engine, "adlParams")
     params = adl.AdlParams(int(raw.trigger), int(raw.target), bool(raw.armed))
-    value = adl.pool_value_without_pnl(pool)
-    factor = adl.pnl_factor(0, value, adl.others_profit(books.values()))
-    pnl = {m: adl.market_pnl(b) for m, b in books.items()}
-    return factor, adl.trigger_of(params, adl.shortfall(pool)), pnl
+    return PoolState(books, adl.pool_value_without_pnl(pool), params, adl.shortfall(pool))
+
+
+def pool_reading(world: World) -> tuple[int, int, dict[int, int]]:
+    """(the pool's factor, the bar it must pass, each market's T) at the latest block's time."""
+    _, now = world.block()
+    state = pool_state(world, now)
+    factor = adl.pnl_factor(0, state.value, adl.others_profit(state.books.values()))
+    pnl = {m: adl.market_pnl(b) for m, b in state.books.items()}
+    return factor, adl.trigger_of(state.params, state.shortfall), pnl
 
 
 def rank(world: World, market_id: int, account_count: int) -> list[int]:

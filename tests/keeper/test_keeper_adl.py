@@ -20,6 +20,7 @@ from solvent.harness.population import PopulationSpec, weth_longs
 from solvent.harness.world import World
 from solvent.keeper import adl as adl_keeper
 from solvent.model import adl
+from solvent.sim.deleveraging import pool_state
 
 WAD = 10**18
 TRIGGER = WAD // 20_000
@@ -29,17 +30,8 @@ TARGET = WAD // 40_000
 def _pool(w: World, now: int) -> tuple[dict[int, adl.Book], int, adl.AdlParams, int]:
     """(every market's book at `now`, G, `adlParams()`, the residual shortfall) from the head's
     views, as the engine's run reads them."""
-    books = {}
-    for market in sorted(w.market_ids.values()):
-        stored = w.read_named(w.admin, "markets", market)
-        price = int(w.read(w.oracle, "price", stored.asset))
-        books[market] = adl.book_from_market(stored, price, now)
-    ledger = w.read_named(w.admin, "ledger")
-    insurance = int(w.read(w.fund, "totalAssets")) if int(ledger.debtInAuction) else 0
-    pool = adl.ledger_from_views(ledger, w.read_named(w.admin, "borrowState"), insurance)
-    raw = w.read_named(w.engine, "adlParams")
-    params = adl.AdlParams(int(raw.trigger), int(raw.target), bool(raw.armed))
-    return books, adl.pool_value_without_pnl(pool), params, adl.shortfall(pool)
+    state = pool_state(w, now)
+    return state.books, state.value, state.params, state.shortfall
 
 
 def _others(books: dict[int, adl.Book], market: int) -> int:
