@@ -3,12 +3,18 @@ import os
 from pathlib import Path
 
 import pytest
+from ape.api.transactions import ReceiptAPI
 from ape_ethereum.trace import Trace
 
 from solvent import config as configs
 from solvent.deploy import Protocol, deploy
 from solvent.gas import GasReport, load_snapshot, write_snapshot
-from solvent.testing import memoize_transaction_type, poll_receipts_quickly, remember_contracts
+from solvent.testing import (
+    decode_errors_from_call_tree,
+    memoize_transaction_type,
+    poll_receipts_quickly,
+    remember_contracts,
+)
 
 _gas_report = GasReport()
 
@@ -58,9 +64,12 @@ def pytest_configure(config):
     known to hold code is not asked for it again (`solvent.testing`)."""
     if os.environ.get("SOLVENT_REVERT_TRACES") != "1":
         Trace.show = lambda self, *args, **kwargs: None  # type: ignore[method-assign]
+        # Ape traces every transaction to a contract for console.log lines; ours print none.
+        ReceiptAPI.show_debug_logs = lambda self: None  # type: ignore[method-assign]
     poll_receipts_quickly()
     memoize_transaction_type()
     remember_contracts()
+    decode_errors_from_call_tree()
 
 
 def pytest_collection_modifyitems(session, config, items):

@@ -9,7 +9,7 @@ from ape.exceptions import ContractNotFoundError
 from ape_ethereum.ecosystem import Ethereum
 from web3.eth import Eth
 
-from solvent.testing import RECEIPT_POLL_S
+from solvent.testing import RECEIPT_POLL_S, _last_call_target
 
 
 def test_receipts_are_polled_quickly_and_still_found(chain, accounts):
@@ -37,3 +37,19 @@ def test_an_address_without_code_is_still_refused(project, accounts):
         token.decimals()
     with pytest.raises(ContractNotFoundError):
         token.decimals()
+
+
+def test_the_last_call_is_the_last_one_started_depth_first():
+    tree = {
+        "to": "0xroot",
+        "calls": [
+            {"to": "0xa", "calls": [{"to": "0xb"}, {"to": "0xc", "calls": [{"to": "0xd"}]}]},
+            {"to": "0xe", "calls": [{"to": "0xf"}]},
+        ],
+    }
+    assert _last_call_target(tree) == "0xf"
+    assert (
+        _last_call_target({"to": "0xroot", "calls": [{"to": "0xa", "calls": [{"to": "0xb"}]}]})
+        == "0xb"
+    )
+    assert _last_call_target({"to": "0xroot"}) is None

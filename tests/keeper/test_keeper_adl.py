@@ -56,6 +56,18 @@ def _view(w: World, market: int, accounts: list[int], now: int) -> tuple[Any, ..
     return books[market], positions, value, equity, params, _others(books, market), short
 
 
+def assert_run_is(executed: Any, cuts: list, run: adl.Run) -> None:
+    """The engine's `AdlExecuted` and `AutoDeleveraged` events are the model's run, to the wei."""
+    assert (int(executed["factorBefore"]), int(executed["factorAfter"])) == (
+        run.factor_before,
+        run.factor_after,
+    )
+    assert [
+        (int(c["accountId"]), int(c["sizeDelta"]), int(c["price"]), int(c["realizedPnl"]))
+        for c in cuts
+    ] == [(c.account, c.size_delta, c.price, c.realized_pnl) for c in run.cuts]
+
+
 def test_keeper_deleverages_exactly_when_due_and_as_the_model(node, template):
     w, traders = crowd(node, template, weth_longs(12, leverage=(1.0, 3.0)))
     w.govern([(w.engine, "setAdlParams", (TRIGGER, TARGET))])
@@ -101,14 +113,7 @@ def test_keeper_deleverages_exactly_when_due_and_as_the_model(node, template):
     w.mine_at(when)
     book, positions, value, equity, params, others, short = _view(w, market, accounts, when)
     run = adl.run(book, positions, value, plan, params, others, short)
-    assert (int(executed["factorBefore"]), int(executed["factorAfter"])) == (
-        run.factor_before,
-        run.factor_after,
-    )
-    assert [
-        (int(c["accountId"]), int(c["sizeDelta"]), int(c["price"]), int(c["realizedPnl"]))
-        for c in cuts
-    ] == [(c.account, c.size_delta, c.price, c.realized_pnl) for c in run.cuts]
+    assert_run_is(executed, cuts, run)
     assert run.factor_after <= TARGET < TRIGGER < run.factor_before
 
 
@@ -157,14 +162,7 @@ def _mine_run(
     moved = {m: adl.book_from_market(stored[m], b.price, when) for m, b in books.items()}
     run = adl.run(moved[market], positions, value, listed, params, _others(moved, market), short)
     assert int(executed["marketId"]) == market
-    assert (int(executed["factorBefore"]), int(executed["factorAfter"])) == (
-        run.factor_before,
-        run.factor_after,
-    )
-    assert [
-        (int(c["accountId"]), int(c["sizeDelta"]), int(c["price"]), int(c["realizedPnl"]))
-        for c in cuts
-    ] == [(c.account, c.size_delta, c.price, c.realized_pnl) for c in run.cuts]
+    assert_run_is(executed, cuts, run)
     return run
 
 

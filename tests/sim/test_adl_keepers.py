@@ -50,16 +50,17 @@ def flat(start: float, steps: int) -> PricePath:
     return PricePath("flat", STEP, (start,) * steps)
 
 
+def long_crowd(name: str) -> Scenario:
+    """24 accounts, all long, against a pool small enough for their profit to reach the bound;
+    prices flat for 40 steps (a test moves them itself)."""
+    population = PopulationSpec(accounts=24, seed=5, long_share=1.0, lp_usd=LP_USD)
+    paths = {"WETH": flat(ETH0, 40), "WBTC": flat(BTC0, 40)}
+    return Scenario(name=name, paths=paths, population=population, keepers=KEEPERS, seed=5)
+
+
 @pytest.fixture(scope="module")
 def rally(project, networks):
-    population = PopulationSpec(accounts=24, seed=5, long_share=1.0, lp_usd=LP_USD)
-    scenario = Scenario(
-        name="eth_rally",
-        paths={"WETH": flat(ETH0, 40), "WBTC": flat(BTC0, 40)},
-        population=population,
-        keepers=KEEPERS,
-        seed=5,
-    )
+    scenario = long_crowd("eth_rally")
     with fresh_world(project, networks) as world:
         traders, agents = set_up(world, scenario)
         eth = world.market_ids["WETH"]
@@ -199,14 +200,7 @@ def both_rally(project, networks):
     PnL to 45% of the pool's value without PnL: each alone below the 0.85 trigger, together about
     0.9. Cutting one market's profit to 0 leaves about 0.45 / 0.55 = 0.82: below the trigger,
     above the 0.77 target."""
-    population = PopulationSpec(accounts=24, seed=5, long_share=1.0, lp_usd=LP_USD)
-    scenario = Scenario(
-        name="both_rally",
-        paths={"WETH": flat(ETH0, 40), "WBTC": flat(BTC0, 40)},
-        population=population,
-        keepers=KEEPERS,
-        seed=5,
-    )
+    scenario = long_crowd("both_rally")
     with fresh_world(project, networks) as world:
         traders, agents = set_up(world, scenario)
         pool_usd = int(world.read(world.pool, "totalAssets")) / 10**6

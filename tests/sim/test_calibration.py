@@ -154,6 +154,16 @@ def _assert_close(actual, expected, where="calibration"):
         for key in expected:
             _assert_close(actual[key], expected[key], f"{where}.{key}")
     elif isinstance(expected, float):
-        assert actual == pytest.approx(expected, rel=1e-6), where
+        assert actual == pytest.approx(expected, rel=_tolerance(where)), where
     else:
         assert actual == expected, where
+
+
+def _tolerance(where: str) -> float:
+    """The unconstrained GARCH fit is a diagnostic that lands on persistence 1, where the
+    likelihood is flat along alpha + beta = 1: on another CPU the optimizer stops up to 5e-5
+    (relative) away along that ridge (WETH's nu and alpha) while the log-likelihood agrees to
+    1.5e-9. The parameters the simulator uses (variance targeting) reproduce to 1e-15."""
+    if ".unconstrained_mle." in where and not where.endswith(".loglikelihood"):
+        return 1e-3
+    return 1e-6
