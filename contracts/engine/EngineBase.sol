@@ -840,15 +840,17 @@ abstract contract EngineBase is IMarginEngineEvents, AccessControl, ReentrancyGu
         int256 newOpenNotional,
         int256 index
     ) internal {
-        int256 netOpenNotional =
-            market.netOpenNotional + newOpenNotional - position.openNotional;
-        int256 entrySum = market.fundingEntrySum + _entryShare(newSize, index)
-            - _entryShare(position.size, position.fundingEntry);
-        // Assigned back to back, the fields of the slot are written by one SSTORE.
-        market.netOpenNotional = netOpenNotional.toInt112();
-        market.fundingEntrySum = entrySum.toInt112();
-        uint256 longBefore = market.longOpenInterest;
-        uint256 shortBefore = market.shortOpenInterest;
+        // Slots 3 (open notional, entry sum, funding time) and 4 (open interest, funding index)
+        // are read and written once each: field by field, every assignment reads the slot back.
+        uint256 books;
+        uint256 interest;
+        assembly ("memory-safe") {
+            books := sload(add(market.slot, 3))
+            interest := sload(add(market.slot, 4))
+        }
+        books = _marketSums(books, position, newSize, newOpenNotional, index);
+        uint256 longBefore = uint96(interest);
+        uint256 shortBefore = uint96(interest >> 96);
         uint256 longOi =
             longBefore + MarginMath.positivePart(newSize) - MarginMath.positivePart(position.size);
         uint256 shortOi =
@@ -861,15 +863,36 @@ abstract contract EngineBase is IMarginEngineEvents, AccessControl, ReentrancyGu
                 revert OpenInterestCapExceeded(marketId, cap);
             }
         }
-        // Both <= cap <= MAX_OPEN_INTEREST_CAP, or no larger than before.
-        market.longOpenInterest = uint96(longOi);
-        market.shortOpenInterest = uint96(shortOi);
+        // Both open interests <= cap <= MAX_OPEN_INTEREST_CAP, or no larger than before. The
+        // funding time and index stay, unless the last position closed (its open notional and
+        // entry share with it): the funding clock and index restart with the next position, and
+        // both slots return to zero.
         if (longOi == 0 && shortOi == 0) {
-            // The last position closed (its open notional and entry share with it): the funding
-            // clock and index restart with the next position, and both slots return to zero.
-            market.lastFundingTime = 0;
-            market.fundingIndex = 0;
+            books = uint224(books);
+            interest = 0;
+        } else {
+            interest = longOi | (shortOi << 96) | (interest >> 192 << 192);
         }
+        assembly ("memory-safe") {
+            sstore(add(market.slot, 3), books)
+            sstore(add(market.slot, 4), interest)
+        }
+    }
+
+    /// @dev Slot 3 of a market (`books`) with its open notional and funding entry sum moved by a
+    /// position's change (`_updateMarket`); the funding time is kept.
+    function _marketSums(
+        uint256 books,
+        Position memory position,
+        int256 newSize,
+        int256 newOpenNotional,
+        int256 index
+    ) internal pure returns (uint256) {
+        int256 netOpenNotional = int256(int112(uint112(books))) + newOpenNotional - position.openNotional;
+        int256 entrySum = int256(int112(uint112(books >> 112))) + _entryShare(newSize, index)
+            - _entryShare(position.size, position.fundingEntry);
+        return uint256(uint112(netOpenNotional.toInt112())) | (uint256(uint112(entrySum.toInt112())) << 112)
+            | (books >> 224 << 224);
     }
 
     /// @dev A position's share of `Market.fundingEntrySum`: floor(size · index / 1e9) (WAD USD).
@@ -907,17 +930,20 @@ abstract contract EngineBase is IMarginEngineEvents, AccessControl, ReentrancyGu
     ) internal returns (Closure memory closure) {
         closure.fraction = _liquidationFraction(account, accountId, cache, params);
         if (closure.fraction < WAD) {
-            // slither-disable-next-line uninitialized-local
-            ClosurePlan memory plan;
-            (closure.realizedPnl, closure.closedNotional) =
-                _planClosure(account, accountId, cache, closure.fraction, params.dustNotional, plan);
-            closure.penalty =
-                MarginMath.penalty(closure.closedNotional, params.penaltyRate, 0, 0, params.keeperTip);
-            if (
-                account.quoteBalance + MarginMath.toQuoteFloor(closure.realizedPnl) >= int256(closure.penalty)
-            ) {
-                _applyClosure(account, accountId, plan);
-                return closure;
+            if (_partialMayPay(account, accountId, cache, params.keeperTip)) {
+                // slither-disable-next-line uninitialized-local
+                ClosurePlan memory plan;
+                (closure.realizedPnl, closure.closedNotional) =
+                    _planClosure(account, accountId, cache, closure.fraction, params.dustNotional, plan);
+                closure.penalty =
+                    MarginMath.penalty(closure.closedNotional, params.penaltyRate, 0, 0, params.keeperTip);
+                if (
+                    account.quoteBalance + MarginMath.toQuoteFloor(closure.realizedPnl)
+                        >= int256(closure.penalty)
+                ) {
+                    _applyClosure(account, accountId, plan);
+                    return closure;
+                }
             }
             closure.fraction = WAD;
         }
@@ -925,6 +951,35 @@ abstract contract EngineBase is IMarginEngineEvents, AccessControl, ReentrancyGu
             _closePositions(account, accountId, cache, WAD, params.dustNotional);
         closure.penalty =
             MarginMath.penalty(closure.closedNotional, params.penaltyRate, 0, 0, params.keeperTip);
+    }
+
+    /// @dev False when no partial closure's PnL can pay its penalty, so planning one (a pass of
+    /// closing fills) would only find that out: quote below the keeper tip (a floor of any
+    /// penalty that closes something) with every priced position's PnL added at most. Closing a
+    /// part c/h of a position realizes at most (c/h) * (size * price - openNotional) (PnL down,
+    /// open notional up), below max(unrealizedPnl, 0) + 1 wei, so the bound is exact: the plan
+    /// is skipped only when it would fail the check of `_closeForLiquidation`.
+    function _partialMayPay(
+        Account memory account,
+        uint256 accountId,
+        PriceCache memory cache,
+        uint256 keeperTip
+    ) internal view returns (bool) {
+        int256 quoteBalance = account.quoteBalance;
+        if (quoteBalance >= int256(keeperTip)) return true;
+        int256 gain;
+        bool priced;
+        for (uint256 mask = account.marketMask; mask != 0; mask &= mask - 1) {
+            uint256 marketId = _lowestBit(mask);
+            uint256 price = cache.marketPrice[marketId];
+            if (price == UNPRICED) continue;
+            Position memory position = _positions[accountId][marketId];
+            int256 pnl = MarginMath.unrealizedPnl(position.size, position.openNotional, price);
+            gain += (pnl > 0 ? pnl : int256(0)) + 1;
+            priced = true;
+        }
+        // Nothing priced: nothing closes and the penalty is 0, which the plan's check decides.
+        return !priced || quoteBalance + MarginMath.toQuoteFloor(gain) >= int256(keeperTip);
     }
 
     function _liquidationFraction(
