@@ -447,12 +447,15 @@ abstract contract EngineBase is IMarginEngineEvents, AccessControl, ReentrancyGu
             uint256 amount = _collateralBalanceOf(accountId, token);
             uint256 price = _collateralPrice(cache, index, token);
             if (price == UNPRICED) continue;
-            uint256 unit = 10 ** collateral.decimals;
-            margin.initialEquity += int256(
-                MarginMath.collateralValue(amount, price, unit, collateral.imWeight)
-            );
+            // Slot 0 (weights, decimals) in one SLOAD: field by field, each read loads it again.
+            uint256 params;
+            assembly ("memory-safe") {
+                params := sload(collateral.slot)
+            }
+            uint256 unit = 10 ** uint8(params >> 136);
+            margin.initialEquity += int256(MarginMath.collateralValue(amount, price, unit, uint64(params)));
             margin.maintenanceEquity += int256(
-                MarginMath.collateralValue(amount, price, unit, collateral.mmWeight)
+                MarginMath.collateralValue(amount, price, unit, uint64(params >> 64))
             );
         }
         uint256 mask = account.marketMask;
@@ -532,10 +535,11 @@ abstract contract EngineBase is IMarginEngineEvents, AccessControl, ReentrancyGu
     }
 
     function _lowestBit(uint256 mask) internal pure returns (uint256 index) {
-        uint256 bit = mask & (~mask + 1);
-        while (bit > 1) {
-            bit >>= 1;
-            ++index;
+        // The lowest set bit (mask & -mask), shifted down to 1: nothing here can overflow.
+        assembly ("memory-safe") {
+            for { let bit := and(mask, sub(0, mask)) } gt(bit, 1) { bit := shr(1, bit) } {
+                index := add(index, 1)
+            }
         }
     }
 
@@ -580,25 +584,38 @@ abstract contract EngineBase is IMarginEngineEvents, AccessControl, ReentrancyGu
         view
         returns (int256 rate, int256 index)
     {
-        int256 rate0 = market.fundingRate;
-        int256 bound = int256(uint256(market.maxFundingRate));
-        rate = rate0 + _fundingVelocity(market) * int256(elapsed) / 1 days;
+        // Slots 0 (skew scale), 4 (open interest, index) and 5 (funding parameters and rate), read
+        // once each: field by field, each read loads its slot again.
+        uint256 head;
+        uint256 interest;
+        uint256 params;
+        assembly ("memory-safe") {
+            head := sload(market.slot)
+            interest := sload(add(market.slot, 4))
+            params := sload(add(market.slot, 5))
+        }
+        int256 rate0 = int64(uint64(params >> 192));
+        int256 bound = int256(uint256(uint64(params >> 128)));
+        rate = rate0 + _fundingVelocity(head, interest, params) * int256(elapsed) / 1 days;
         if (rate > bound) rate = bound;
         else if (rate < -bound) rate = -bound;
-        index = market.fundingIndex
+        index = int256(int64(uint64(interest >> 192)))
             + MarginMath.floorDiv((rate0 + rate) * int256(elapsed) * int256(price), FUNDING_ACCRUAL_DIVISOR);
     }
 
     /// @dev `clamp(skew / skewScale, -1, 1) · maxFundingVelocity` (WAD per day per day, toward
     /// zero), 0 while |skew / skewScale| is below the dead-band. The proportion is divided first on
     /// purpose: it is clamped to ±1 before it scales the velocity (solvent/model/funding.py rounds alike).
+    /// Reads the market's slots 0 (`head`: the skew scale), 4 (`interest`: the net size) and 5
+    /// (`params`: the velocity and the dead-band) as `_fundingStep` loaded them.
     // slither-disable-next-line divide-before-multiply
-    function _fundingVelocity(Market storage market) internal view returns (int256) {
-        int256 proportion = _netSize(market) * int256(WAD) / int256(uint256(market.skewScale));
+    function _fundingVelocity(uint256 head, uint256 interest, uint256 params) internal pure returns (int256) {
+        int256 netSize = int256(uint256(uint96(interest))) - int256(uint256(uint96(interest >> 96)));
+        int256 proportion = netSize * int256(WAD) / int256(uint256(uint88(head >> 168)));
         if (proportion > int256(WAD)) proportion = int256(WAD);
         else if (proportion < -int256(WAD)) proportion = -int256(WAD);
-        if (MarginMath.abs(proportion) < market.fundingDeadband) return 0;
-        return proportion * int256(uint256(market.maxFundingVelocity)) / int256(WAD);
+        if (MarginMath.abs(proportion) < uint64(params >> 64)) return 0;
+        return proportion * int256(uint256(uint64(params))) / int256(WAD);
     }
 
     /// @dev Settles the funding of every priced position of the account into its quote (a market
@@ -888,7 +905,8 @@ abstract contract EngineBase is IMarginEngineEvents, AccessControl, ReentrancyGu
         int256 newOpenNotional,
         int256 index
     ) internal pure returns (uint256) {
-        int256 netOpenNotional = int256(int112(uint112(books))) + newOpenNotional - position.openNotional;
+        int256 netOpenNotional =
+            int256(int112(uint112(books))) + newOpenNotional - position.openNotional;
         int256 entrySum = int256(int112(uint112(books >> 112))) + _entryShare(newSize, index)
             - _entryShare(position.size, position.fundingEntry);
         return uint256(uint112(netOpenNotional.toInt112())) | (uint256(uint112(entrySum.toInt112())) << 112)
@@ -1196,11 +1214,18 @@ abstract contract EngineBase is IMarginEngineEvents, AccessControl, ReentrancyGu
             uint256 lot = _collateralBalanceOf(accountId, token);
             _collateralBalance[accountId][token] = SEIZED_MARK;
             Collateral storage collateral = _collaterals[token];
-            uint128 deposited = collateral.totalDeposited - uint128(lot);
-            uint128 inAuction = collateral.inAuction + uint128(lot);
-            // Back to back: one SSTORE for both halves of the slot.
-            collateral.totalDeposited = deposited;
-            collateral.inAuction = inAuction;
+            // Slot 1 holds `totalDeposited` (low half) and `inAuction` (high half): one SLOAD and
+            // one SSTORE (field by field, each assignment reads the slot back).
+            uint256 custody;
+            assembly ("memory-safe") {
+                custody := sload(add(collateral.slot, 1))
+            }
+            uint128 deposited = uint128(custody) - uint128(lot);
+            uint128 inAuction = uint128(custody >> 128) + uint128(lot);
+            custody = uint256(deposited) | (uint256(inAuction) << 128);
+            assembly ("memory-safe") {
+                sstore(add(collateral.slot, 1), custody)
+            }
             tokens[i] = token;
             prices[i] = _collateralPrice(cache, index, token);
             lots[i++] = lot;

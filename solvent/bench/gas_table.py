@@ -186,10 +186,11 @@ class GasChange:
     why: str
 
 
-# The latest round's moves (session 11: ADL measures the whole pool and its cut starts from the
-# analytic estimate; a model account's liquidation keeps the unpriced asset its read found). A
-# rise above 10% must say why here; tests/test_bench_gas_table.py checks that `after` is the
-# snapshot's figure. New rows: risk.health_8x8_standard, risk.health_8x8_portfolio.
+# The latest round's moves (issue 18's liquidation target, ≤ 300k for 2 positions + 2
+# collaterals under either model: the engine's margin math and storage reads, each measured on
+# system.liquidate_2pos_2col in docs/margin.md, "Issue 18"), and the rows of session 11 that this
+# round left where they were (ADL's estimate, the pool's PnL). A rise above 10% must say why here;
+# tests/test_bench_gas_table.py checks that `after` is the snapshot's figure.
 _ADL_ESTIMATE = (
     "the cut's bisection starts from the analytic estimate (a 6-wei bracket instead of ~70 "
     "steps over the position), while the factor now also reads every other market"
@@ -198,22 +199,36 @@ _POOL_PNL = (
     "the pool's value sums each market's traders' PnL through `_marketTraderPnl`, shared with "
     "ADL's reading of the other markets (one more internal call and return per market)"
 )
-_LAYOUT = (
-    "code layout: the liquidation module gained ADL's pool-wide functions, and a model "
-    "account's bridge answer keeps the unpriced asset its read found (one check)"
+_MATH = (
+    "`MarginMath.mulDivDown/Up` in assembly (one overflow test, the division unchecked), "
+    "`floorDiv`/`ceilDiv` and `_lowestBit` without checked arithmetic; a fill reads and writes "
+    "its market's slots 3-4 once each, funding accrual reads slots 0, 4 and 5 once each, the "
+    "margin pass a collateral's slot 0 once"
+)
+_MATH_LIQ = _MATH + "; a seizure reads its custody slot once"
+_NO_PLAN = (
+    _MATH_LIQ + "; the escalation to a full closure no longer plans the partial closure first "
+    "when quote below the tip and every position's PnL cannot pay it (-5.0k)"
 )
 GAS_CHANGES: tuple[GasChange, ...] = (
     GasChange("engine.auto_deleverage", 477_395, 154_209, _ADL_ESTIMATE),
-    GasChange("engine.liquidate_handoff_2pos_2col", 317_487, 317_489, _LAYOUT),
-    GasChange("engine.liquidate_partial", 125_189, 125_196, _LAYOUT),
+    GasChange("engine.fill_close", 59_623, 58_496, _MATH),
+    GasChange("engine.fill_open", 112_919, 110_400, _MATH),
+    GasChange("engine.liquidate_handoff_2pos_2col", 317_489, 310_545, _MATH_LIQ),
+    GasChange("engine.liquidate_partial", 125_196, 122_461, _MATH_LIQ),
+    GasChange("engine.withdraw", 78_561, 76_894, _MATH),
     GasChange("pool.execute_deposit", 315_719, 316_189, _POOL_PNL),
     GasChange("pool.execute_redeem", 333_927, 334_879, _POOL_PNL),
-    GasChange("risk.liquidate_1pos_portfolio", 165_868, 165_901, _LAYOUT),
-    GasChange("risk.liquidate_2pos_2col_portfolio", 286_822, 286_854, _LAYOUT),
-    GasChange("risk.settle_basis_short_portfolio", 251_497, 251_523, _LAYOUT),
-    GasChange("system.complete_liquidation_2pos_2col", 593_107, 593_113, _LAYOUT),
-    GasChange("system.liquidate_2pos_2col", 330_503, 330_509, _LAYOUT),
-    GasChange("system.liquidate_2pos_2col_unprepared", 398_631, 398_637, _LAYOUT),
+    GasChange("risk.liquidate_1pos_portfolio", 165_901, 163_382, _MATH_LIQ),
+    GasChange("risk.liquidate_2pos_2col_portfolio", 286_854, 281_591, _MATH_LIQ),
+    GasChange("risk.health_8x8_portfolio", 572_183, 560_427, _MATH),
+    GasChange("risk.health_8x8_standard", 494_692, 478_089, _MATH),
+    GasChange("risk.portfolio_health_8m_8c", 142_913, 139_709, _MATH),
+    GasChange("risk.settle_basis_short_portfolio", 251_523, 249_528, _MATH),
+    GasChange("risk.settle_basis_short_standard", 222_545, 220_026, _MATH),
+    GasChange("system.complete_liquidation_2pos_2col", 593_113, 578_660, _NO_PLAN),
+    GasChange("system.liquidate_2pos_2col", 330_509, 316_056, _NO_PLAN),
+    GasChange("system.liquidate_2pos_2col_unprepared", 398_637, 384_184, _NO_PLAN),
 )
 RISE_NEEDING_A_REASON = 0.10
 
