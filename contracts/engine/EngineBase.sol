@@ -563,17 +563,27 @@ abstract contract EngineBase is IMarginEngineEvents, AccessControl, ReentrancyGu
     /// `rate' = clamp(rate + velocity · dt / 1 day, ±maxFundingRate)`, the index grows by the
     /// trapezoid `(rate + rate') / 2 · dt / 1 day · price`. Returns the index.
     function _accrueFunding(Market storage market, uint256 price) internal returns (int256 index) {
-        uint256 last = market.lastFundingTime;
+        // Slot 3 read once and rewritten with the time (its other fields unchanged).
+        uint256 books;
+        assembly ("memory-safe") {
+            books := sload(add(market.slot, 3))
+        }
+        uint256 last = books >> 224;
         if (last == block.timestamp) return market.fundingIndex;
+        books = uint224(books) | (uint256(uint32(block.timestamp)) << 224);
         if (last == 0) {
             // The market had no position: the index restarts from 0 (nobody holds an entry in it)
             // and the rate, which a zero skew does not move, stays.
-            market.lastFundingTime = uint32(block.timestamp);
+            assembly ("memory-safe") {
+                sstore(add(market.slot, 3), books)
+            }
             return 0;
         }
         int256 rate;
         (rate, index) = _fundingStep(market, price, block.timestamp - last);
-        market.lastFundingTime = uint32(block.timestamp);
+        assembly ("memory-safe") {
+            sstore(add(market.slot, 3), books)
+        }
         market.fundingIndex = index.toInt64();
         // |rate| <= maxFundingRate <= MAX_FUNDING_RATE. The slot is rewritten only when it moves.
         if (rate != market.fundingRate) market.fundingRate = int64(rate);

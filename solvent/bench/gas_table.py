@@ -202,33 +202,45 @@ _POOL_PNL = (
 _MATH = (
     "`MarginMath.mulDivDown/Up` in assembly (one overflow test, the division unchecked), "
     "`floorDiv`/`ceilDiv` and `_lowestBit` without checked arithmetic; a fill reads and writes "
-    "its market's slots 3-4 once each, funding accrual reads slots 0, 4 and 5 once each, the "
-    "margin pass a collateral's slot 0 once"
+    "its market's slots 3-4 once each; funding accrual reads slots 0, 4 and 5 once each and "
+    "writes slot 3's time without reading it back; the margin pass reads a collateral's slot 0 "
+    "once"
+)
+_GLOBALS = (
+    "the liquidator reads `globals` with one SLOAD (`_globals()`, in assembly: a struct copy "
+    "read the slot once per field)"
 )
 _MATH_LIQ = _MATH + "; a seizure reads its custody slot once"
 _NO_PLAN = (
     _MATH_LIQ + "; the escalation to a full closure no longer plans the partial closure first "
-    "when quote below the tip and every position's PnL cannot pay it (-5.0k)"
+    "when quote below the tip and every position's PnL cannot pay it (-5.0k); " + _GLOBALS
 )
 GAS_CHANGES: tuple[GasChange, ...] = (
     GasChange("engine.auto_deleverage", 477_395, 154_209, _ADL_ESTIMATE),
-    GasChange("engine.fill_close", 59_623, 58_496, _MATH),
-    GasChange("engine.fill_open", 112_919, 110_400, _MATH),
-    GasChange("engine.liquidate_handoff_2pos_2col", 317_489, 310_545, _MATH_LIQ),
-    GasChange("engine.liquidate_partial", 125_196, 122_461, _MATH_LIQ),
+    GasChange("engine.fill_close", 59_623, 58_390, _MATH),
+    GasChange("engine.fill_open", 112_919, 110_294, _MATH),
+    GasChange("engine.liquidate_handoff_2pos_2col", 317_489, 310_333, _MATH_LIQ),
+    GasChange("engine.liquidate_partial", 125_196, 122_355, _MATH_LIQ),
     GasChange("engine.withdraw", 78_561, 76_894, _MATH),
+    GasChange("liquidator.start_2_lots", 109_659, 108_605, _GLOBALS),
+    GasChange("liquidator.take_callback", 166_681, 166_662, _GLOBALS),
+    GasChange("liquidator.take_full", 89_083, 89_059, _GLOBALS),
+    GasChange("liquidator.take_partial", 89_726, 89_702, _GLOBALS),
     GasChange("pool.execute_deposit", 315_719, 316_189, _POOL_PNL),
     GasChange("pool.execute_redeem", 333_927, 334_879, _POOL_PNL),
-    GasChange("risk.liquidate_1pos_portfolio", 165_901, 163_382, _MATH_LIQ),
-    GasChange("risk.liquidate_2pos_2col_portfolio", 286_854, 281_591, _MATH_LIQ),
-    GasChange("risk.health_8x8_portfolio", 572_183, 560_427, _MATH),
-    GasChange("risk.health_8x8_standard", 494_692, 478_089, _MATH),
+    GasChange("risk.health_8x8_portfolio", 572_183, 560_379, _MATH),
+    GasChange("risk.health_8x8_standard", 494_692, 478_041, _MATH),
+    GasChange("risk.liquidate_1pos_portfolio", 165_901, 163_270, _MATH_LIQ),
+    GasChange("risk.liquidate_2pos_2col_portfolio", 286_854, 281_367, _MATH_LIQ),
     GasChange("risk.portfolio_health_8m_8c", 142_913, 139_709, _MATH),
-    GasChange("risk.settle_basis_short_portfolio", 251_523, 249_528, _MATH),
-    GasChange("risk.settle_basis_short_standard", 222_545, 220_026, _MATH),
-    GasChange("system.complete_liquidation_2pos_2col", 593_113, 578_660, _NO_PLAN),
-    GasChange("system.liquidate_2pos_2col", 330_509, 316_056, _NO_PLAN),
-    GasChange("system.liquidate_2pos_2col_unprepared", 398_637, 384_184, _NO_PLAN),
+    GasChange("risk.settle_basis_short_portfolio", 251_523, 249_416, _MATH),
+    GasChange("risk.settle_basis_short_standard", 222_545, 219_920, _MATH),
+    GasChange("system.complete_liquidation_2pos_2col", 593_113, 577_346, _NO_PLAN),
+    GasChange("system.liquidate_2pos_2col", 330_509, 314_790, _NO_PLAN),
+    GasChange("system.liquidate_2pos_2col_unprepared", 398_637, 382_918, _NO_PLAN),
+    GasChange("system.take_lot_0", 131_302, 131_278, _GLOBALS),
+    GasChange("system.take_lot_0_inventory", 114_202, 114_178, _GLOBALS),
+    GasChange("system.take_lot_1", 131_302, 131_278, _GLOBALS),
 )
 RISE_NEEDING_A_REASON = 0.10
 
