@@ -447,12 +447,15 @@ abstract contract EngineBase is IMarginEngineEvents, AccessControl, ReentrancyGu
             uint256 amount = _collateralBalanceOf(accountId, token);
             uint256 price = _collateralPrice(cache, index, token);
             if (price == UNPRICED) continue;
-            uint256 unit = 10 ** collateral.decimals;
-            margin.initialEquity += int256(
-                MarginMath.collateralValue(amount, price, unit, collateral.imWeight)
-            );
+            // Slot 0 (weights, decimals) in one SLOAD: field by field, each read loads it again.
+            uint256 params;
+            assembly ("memory-safe") {
+                params := sload(collateral.slot)
+            }
+            uint256 unit = 10 ** uint8(params >> 136);
+            margin.initialEquity += int256(MarginMath.collateralValue(amount, price, unit, uint64(params)));
             margin.maintenanceEquity += int256(
-                MarginMath.collateralValue(amount, price, unit, collateral.mmWeight)
+                MarginMath.collateralValue(amount, price, unit, uint64(params >> 64))
             );
         }
         uint256 mask = account.marketMask;
@@ -532,10 +535,11 @@ abstract contract EngineBase is IMarginEngineEvents, AccessControl, ReentrancyGu
     }
 
     function _lowestBit(uint256 mask) internal pure returns (uint256 index) {
-        uint256 bit = mask & (~mask + 1);
-        while (bit > 1) {
-            bit >>= 1;
-            ++index;
+        // The lowest set bit (mask & -mask), shifted down to 1: nothing here can overflow.
+        assembly ("memory-safe") {
+            for { let bit := and(mask, sub(0, mask)) } gt(bit, 1) { bit := shr(1, bit) } {
+                index := add(index, 1)
+            }
         }
     }
 
@@ -559,17 +563,27 @@ abstract contract EngineBase is IMarginEngineEvents, AccessControl, ReentrancyGu
     /// `rate' = clamp(rate + velocity · dt / 1 day, ±maxFundingRate)`, the index grows by the
     /// trapezoid `(rate + rate') / 2 · dt / 1 day · price`. Returns the index.
     function _accrueFunding(Market storage market, uint256 price) internal returns (int256 index) {
-        uint256 last = market.lastFundingTime;
+        // Slot 3 read once and rewritten with the time (its other fields unchanged).
+        uint256 books;
+        assembly ("memory-safe") {
+            books := sload(add(market.slot, 3))
+        }
+        uint256 last = books >> 224;
         if (last == block.timestamp) return market.fundingIndex;
+        books = uint224(books) | (uint256(uint32(block.timestamp)) << 224);
         if (last == 0) {
             // The market had no position: the index restarts from 0 (nobody holds an entry in it)
             // and the rate, which a zero skew does not move, stays.
-            market.lastFundingTime = uint32(block.timestamp);
+            assembly ("memory-safe") {
+                sstore(add(market.slot, 3), books)
+            }
             return 0;
         }
         int256 rate;
         (rate, index) = _fundingStep(market, price, block.timestamp - last);
-        market.lastFundingTime = uint32(block.timestamp);
+        assembly ("memory-safe") {
+            sstore(add(market.slot, 3), books)
+        }
         market.fundingIndex = index.toInt64();
         // |rate| <= maxFundingRate <= MAX_FUNDING_RATE. The slot is rewritten only when it moves.
         if (rate != market.fundingRate) market.fundingRate = int64(rate);
@@ -580,25 +594,38 @@ abstract contract EngineBase is IMarginEngineEvents, AccessControl, ReentrancyGu
         view
         returns (int256 rate, int256 index)
     {
-        int256 rate0 = market.fundingRate;
-        int256 bound = int256(uint256(market.maxFundingRate));
-        rate = rate0 + _fundingVelocity(market) * int256(elapsed) / 1 days;
+        // Slots 0 (skew scale), 4 (open interest, index) and 5 (funding parameters and rate), read
+        // once each: field by field, each read loads its slot again.
+        uint256 head;
+        uint256 interest;
+        uint256 params;
+        assembly ("memory-safe") {
+            head := sload(market.slot)
+            interest := sload(add(market.slot, 4))
+            params := sload(add(market.slot, 5))
+        }
+        int256 rate0 = int64(uint64(params >> 192));
+        int256 bound = int256(uint256(uint64(params >> 128)));
+        rate = rate0 + _fundingVelocity(head, interest, params) * int256(elapsed) / 1 days;
         if (rate > bound) rate = bound;
         else if (rate < -bound) rate = -bound;
-        index = market.fundingIndex
+        index = int256(int64(uint64(interest >> 192)))
             + MarginMath.floorDiv((rate0 + rate) * int256(elapsed) * int256(price), FUNDING_ACCRUAL_DIVISOR);
     }
 
     /// @dev `clamp(skew / skewScale, -1, 1) · maxFundingVelocity` (WAD per day per day, toward
     /// zero), 0 while |skew / skewScale| is below the dead-band. The proportion is divided first on
     /// purpose: it is clamped to ±1 before it scales the velocity (solvent/model/funding.py rounds alike).
+    /// Reads the market's slots 0 (`head`: the skew scale), 4 (`interest`: the net size) and 5
+    /// (`params`: the velocity and the dead-band) as `_fundingStep` loaded them.
     // slither-disable-next-line divide-before-multiply
-    function _fundingVelocity(Market storage market) internal view returns (int256) {
-        int256 proportion = _netSize(market) * int256(WAD) / int256(uint256(market.skewScale));
+    function _fundingVelocity(uint256 head, uint256 interest, uint256 params) internal pure returns (int256) {
+        int256 netSize = int256(uint256(uint96(interest))) - int256(uint256(uint96(interest >> 96)));
+        int256 proportion = netSize * int256(WAD) / int256(uint256(uint88(head >> 168)));
         if (proportion > int256(WAD)) proportion = int256(WAD);
         else if (proportion < -int256(WAD)) proportion = -int256(WAD);
-        if (MarginMath.abs(proportion) < market.fundingDeadband) return 0;
-        return proportion * int256(uint256(market.maxFundingVelocity)) / int256(WAD);
+        if (MarginMath.abs(proportion) < uint64(params >> 64)) return 0;
+        return proportion * int256(uint256(uint64(params))) / int256(WAD);
     }
 
     /// @dev Settles the funding of every priced position of the account into its quote (a market
@@ -840,15 +867,17 @@ abstract contract EngineBase is IMarginEngineEvents, AccessControl, ReentrancyGu
         int256 newOpenNotional,
         int256 index
     ) internal {
-        int256 netOpenNotional =
-            market.netOpenNotional + newOpenNotional - position.openNotional;
-        int256 entrySum = market.fundingEntrySum + _entryShare(newSize, index)
-            - _entryShare(position.size, position.fundingEntry);
-        // Assigned back to back, the fields of the slot are written by one SSTORE.
-        market.netOpenNotional = netOpenNotional.toInt112();
-        market.fundingEntrySum = entrySum.toInt112();
-        uint256 longBefore = market.longOpenInterest;
-        uint256 shortBefore = market.shortOpenInterest;
+        // Slots 3 (open notional, entry sum, funding time) and 4 (open interest, funding index)
+        // are read and written once each: field by field, every assignment reads the slot back.
+        uint256 books;
+        uint256 interest;
+        assembly ("memory-safe") {
+            books := sload(add(market.slot, 3))
+            interest := sload(add(market.slot, 4))
+        }
+        books = _marketSums(books, position, newSize, newOpenNotional, index);
+        uint256 longBefore = uint96(interest);
+        uint256 shortBefore = uint96(interest >> 96);
         uint256 longOi =
             longBefore + MarginMath.positivePart(newSize) - MarginMath.positivePart(position.size);
         uint256 shortOi =
@@ -861,15 +890,37 @@ abstract contract EngineBase is IMarginEngineEvents, AccessControl, ReentrancyGu
                 revert OpenInterestCapExceeded(marketId, cap);
             }
         }
-        // Both <= cap <= MAX_OPEN_INTEREST_CAP, or no larger than before.
-        market.longOpenInterest = uint96(longOi);
-        market.shortOpenInterest = uint96(shortOi);
+        // Both open interests <= cap <= MAX_OPEN_INTEREST_CAP, or no larger than before. The
+        // funding time and index stay, unless the last position closed (its open notional and
+        // entry share with it): the funding clock and index restart with the next position, and
+        // both slots return to zero.
         if (longOi == 0 && shortOi == 0) {
-            // The last position closed (its open notional and entry share with it): the funding
-            // clock and index restart with the next position, and both slots return to zero.
-            market.lastFundingTime = 0;
-            market.fundingIndex = 0;
+            books = uint224(books);
+            interest = 0;
+        } else {
+            interest = longOi | (shortOi << 96) | (interest >> 192 << 192);
         }
+        assembly ("memory-safe") {
+            sstore(add(market.slot, 3), books)
+            sstore(add(market.slot, 4), interest)
+        }
+    }
+
+    /// @dev Slot 3 of a market (`books`) with its open notional and funding entry sum moved by a
+    /// position's change (`_updateMarket`); the funding time is kept.
+    function _marketSums(
+        uint256 books,
+        Position memory position,
+        int256 newSize,
+        int256 newOpenNotional,
+        int256 index
+    ) internal pure returns (uint256) {
+        int256 netOpenNotional =
+            int256(int112(uint112(books))) + newOpenNotional - position.openNotional;
+        int256 entrySum = int256(int112(uint112(books >> 112))) + _entryShare(newSize, index)
+            - _entryShare(position.size, position.fundingEntry);
+        return uint256(uint112(netOpenNotional.toInt112())) | (uint256(uint112(entrySum.toInt112())) << 112)
+            | (books >> 224 << 224);
     }
 
     /// @dev A position's share of `Market.fundingEntrySum`: floor(size · index / 1e9) (WAD USD).
@@ -907,17 +958,20 @@ abstract contract EngineBase is IMarginEngineEvents, AccessControl, ReentrancyGu
     ) internal returns (Closure memory closure) {
         closure.fraction = _liquidationFraction(account, accountId, cache, params);
         if (closure.fraction < WAD) {
-            // slither-disable-next-line uninitialized-local
-            ClosurePlan memory plan;
-            (closure.realizedPnl, closure.closedNotional) =
-                _planClosure(account, accountId, cache, closure.fraction, params.dustNotional, plan);
-            closure.penalty =
-                MarginMath.penalty(closure.closedNotional, params.penaltyRate, 0, 0, params.keeperTip);
-            if (
-                account.quoteBalance + MarginMath.toQuoteFloor(closure.realizedPnl) >= int256(closure.penalty)
-            ) {
-                _applyClosure(account, accountId, plan);
-                return closure;
+            if (_partialMayPay(account, accountId, cache, params.keeperTip)) {
+                // slither-disable-next-line uninitialized-local
+                ClosurePlan memory plan;
+                (closure.realizedPnl, closure.closedNotional) =
+                    _planClosure(account, accountId, cache, closure.fraction, params.dustNotional, plan);
+                closure.penalty =
+                    MarginMath.penalty(closure.closedNotional, params.penaltyRate, 0, 0, params.keeperTip);
+                if (
+                    account.quoteBalance + MarginMath.toQuoteFloor(closure.realizedPnl)
+                        >= int256(closure.penalty)
+                ) {
+                    _applyClosure(account, accountId, plan);
+                    return closure;
+                }
             }
             closure.fraction = WAD;
         }
@@ -925,6 +979,35 @@ abstract contract EngineBase is IMarginEngineEvents, AccessControl, ReentrancyGu
             _closePositions(account, accountId, cache, WAD, params.dustNotional);
         closure.penalty =
             MarginMath.penalty(closure.closedNotional, params.penaltyRate, 0, 0, params.keeperTip);
+    }
+
+    /// @dev False when no partial closure's PnL can pay its penalty, so planning one (a pass of
+    /// closing fills) would only find that out: quote below the keeper tip (a floor of any
+    /// penalty that closes something) with every priced position's PnL added at most. Closing a
+    /// part c/h of a position realizes at most (c/h) * (size * price - openNotional) (PnL down,
+    /// open notional up), below max(unrealizedPnl, 0) + 1 wei, so the bound is exact: the plan
+    /// is skipped only when it would fail the check of `_closeForLiquidation`.
+    function _partialMayPay(
+        Account memory account,
+        uint256 accountId,
+        PriceCache memory cache,
+        uint256 keeperTip
+    ) internal view returns (bool) {
+        int256 quoteBalance = account.quoteBalance;
+        if (quoteBalance >= int256(keeperTip)) return true;
+        int256 gain;
+        bool priced;
+        for (uint256 mask = account.marketMask; mask != 0; mask &= mask - 1) {
+            uint256 marketId = _lowestBit(mask);
+            uint256 price = cache.marketPrice[marketId];
+            if (price == UNPRICED) continue;
+            Position memory position = _positions[accountId][marketId];
+            int256 pnl = MarginMath.unrealizedPnl(position.size, position.openNotional, price);
+            gain += (pnl > 0 ? pnl : int256(0)) + 1;
+            priced = true;
+        }
+        // Nothing priced: nothing closes and the penalty is 0, which the plan's check decides.
+        return !priced || quoteBalance + MarginMath.toQuoteFloor(gain) >= int256(keeperTip);
     }
 
     function _liquidationFraction(
@@ -1141,11 +1224,18 @@ abstract contract EngineBase is IMarginEngineEvents, AccessControl, ReentrancyGu
             uint256 lot = _collateralBalanceOf(accountId, token);
             _collateralBalance[accountId][token] = SEIZED_MARK;
             Collateral storage collateral = _collaterals[token];
-            uint128 deposited = collateral.totalDeposited - uint128(lot);
-            uint128 inAuction = collateral.inAuction + uint128(lot);
-            // Back to back: one SSTORE for both halves of the slot.
-            collateral.totalDeposited = deposited;
-            collateral.inAuction = inAuction;
+            // Slot 1 holds `totalDeposited` (low half) and `inAuction` (high half): one SLOAD and
+            // one SSTORE (field by field, each assignment reads the slot back).
+            uint256 custody;
+            assembly ("memory-safe") {
+                custody := sload(add(collateral.slot, 1))
+            }
+            uint128 deposited = uint128(custody) - uint128(lot);
+            uint128 inAuction = uint128(custody >> 128) + uint128(lot);
+            custody = uint256(deposited) | (uint256(inAuction) << 128);
+            assembly ("memory-safe") {
+                sstore(add(collateral.slot, 1), custody)
+            }
             tokens[i] = token;
             prices[i] = _collateralPrice(cache, index, token);
             lots[i++] = lot;

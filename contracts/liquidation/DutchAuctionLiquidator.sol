@@ -323,7 +323,7 @@ contract DutchAuctionLiquidator is ILiquidator, AccessControl, ReentrancyGuardTr
         uint256 n = tokens.length;
         if (n == 0 || n != lots.length || n != prices.length) revert InvalidLots();
         if (debt + penalty == 0) revert ZeroTab();
-        Globals memory g = globals;
+        Globals memory g = _globals();
         Split memory split = Split({
             accountId: accountId,
             debt: debt,
@@ -345,7 +345,7 @@ contract DutchAuctionLiquidator is ILiquidator, AccessControl, ReentrancyGuardTr
     /// `buf`. Starting pays no reward (the liquidation that queued the lot paid its keeper).
     /// @return id The auction started.
     function startQueued(uint256 queueId) external nonReentrant returns (uint256 id) {
-        Globals memory g = globals;
+        Globals memory g = _globals();
         if (g.stopped >= STOP_STARTS) revert AuctionsStopped(g.stopped);
         QueuedLot memory w = _queued(queueId);
         Collateral storage c = collaterals[w.token];
@@ -441,7 +441,7 @@ contract DutchAuctionLiquidator is ILiquidator, AccessControl, ReentrancyGuardTr
         (uint256 slot, Auction memory a) = _running(id);
         address recipient = address(insuranceFund);
         address token = tokenOf[a.collateralId];
-        Globals memory g = globals;
+        Globals memory g = _globals();
         collaterals[token].dirt -= a.tab;
         g.dirt -= uint88(a.tab);
         _free(slot, g);
@@ -535,7 +535,7 @@ contract DutchAuctionLiquidator is ILiquidator, AccessControl, ReentrancyGuardTr
     /// the same way). Without prepared slots auctions still start, at the higher cost.
     function prepareAuctionSlots(uint256 count) external onlyRole(GOVERNOR_ROLE) {
         _checkRange("count", count, 1, MAX_PREPARE);
-        Globals memory g = globals;
+        Globals memory g = _globals();
         uint256 first = uint256(g.slotCount) + 1;
         uint256 next = g.freeHead;
         for (uint256 slot = first + count - 1; slot >= first; --slot) {
@@ -571,7 +571,7 @@ contract DutchAuctionLiquidator is ILiquidator, AccessControl, ReentrancyGuardTr
 
     /// @notice Ids of all running auctions, by slot number (not by age).
     function activeAuctionIds() external view returns (uint256[] memory ids) {
-        Globals memory g = globals;
+        Globals memory g = _globals();
         ids = new uint256[](g.activeCount);
         uint256 found = 0;
         for (uint256 slot = 1; found < ids.length; ++slot) {
@@ -930,7 +930,7 @@ contract DutchAuctionLiquidator is ILiquidator, AccessControl, ReentrancyGuardTr
         internal
         returns (uint256 debtRepaid)
     {
-        Globals memory g = globals;
+        Globals memory g = _globals();
         debtRepaid = Math.min(owe, a.debt);
         a.lot -= uint104(slice);
         a.tab -= uint80(owe);
@@ -1030,6 +1030,19 @@ contract DutchAuctionLiquidator is ILiquidator, AccessControl, ReentrancyGuardTr
         bool running;
         (slot, a, running) = _lookup(id);
         if (!running) revert AuctionNotActive(id);
+    }
+
+    /// @dev `globals` with one SLOAD (a struct copy reads the slot once per field).
+    function _globals() internal view returns (Globals memory g) {
+        assembly ("memory-safe") {
+            let w := sload(globals.slot)
+            mstore(g, and(w, 0xffffffffffffffffffffff))
+            mstore(add(g, 0x20), and(shr(88, w), 0xffffffffffffffffffffff))
+            mstore(add(g, 0x40), and(shr(176, w), 0xff))
+            mstore(add(g, 0x60), and(shr(184, w), 0xffffff))
+            mstore(add(g, 0x80), and(shr(208, w), 0xffffff))
+            mstore(add(g, 0xa0), shr(232, w))
+        }
     }
 
     function _idOf(uint256 slot, uint32 version) internal pure returns (uint256) {

@@ -294,6 +294,55 @@ def test_cash_short_of_the_penalty_escalates_to_full_handoff(
     assert held == owed
 
 
+def _partial_fraction(portfolio):
+    """The fraction a partial closure would need (`MarginMath.liquidationFraction`)."""
+    margin = model.margin(portfolio, LIQ.min_position_margin)
+    return model.liquidation_fraction(
+        margin.maintenance_equity,
+        margin.maintenance_requirement,
+        margin.notional,
+        LIQ.penalty_rate,
+        LIQ.target_health,
+        margin.minimum_margin,
+    )
+
+
+def test_quote_below_the_tip_without_profit_escalates_without_planning(
+    book, engine, admin, oracle, weth, wbtc, usdc, trader, keeper, open_account
+):
+    """Quote below the keeper tip (the trade's fee made it negative) and no position in profit:
+    no partial closure can pay its penalty, so the engine does not plan one (`_partialMayPay`)
+    and closes everything; fraction, closure and penalty are what the model plans."""
+    account_id = open_account(trader, wbtc_amount=10**8, sub=3)
+    book.trade(account_id, 0, 100 * WAD, MAX, sender=trader)
+    oracle.setPrice(wbtc, 20_000 * WAD, sender=keeper)
+    portfolio = read_portfolio(engine, admin, oracle, weth, wbtc, account_id)
+    assert portfolio.quote_balance < LIQ.keeper_tip
+    assert 0 < _partial_fraction(portfolio) < WAD  # a partial closure would restore health...
+    tx, plan = _liquidate_and_compare(engine, admin, oracle, weth, wbtc, usdc, account_id, keeper)
+    assert plan.fraction == WAD and plan.handed_off  # ...but nothing could pay its penalty
+    assert admin.positions(account_id, 0).size == 0
+    assert len(tx.events.filter(engine.HandedToAuction)) == 1
+
+
+def test_quote_below_the_tip_with_a_profit_that_pays_stays_partial(
+    book, engine, admin, oracle, weth, wbtc, usdc, trader, keeper, open_account
+):
+    """Quote below the keeper tip, but the position's profit pays the partial closure's penalty:
+    the bound of `_partialMayPay` lets the plan run, and the closure stays partial, as planned."""
+    account_id = open_account(trader, wbtc_amount=10**8, sub=3)
+    book.trade(account_id, 0, 100 * WAD, MAX, sender=trader)
+    oracle.setPrice(weth, 3_090 * WAD, sender=keeper)  # +9,000 USD on the position
+    oracle.setPrice(wbtc, 8_000 * WAD, sender=keeper)  # the collateral falls further
+    portfolio = read_portfolio(engine, admin, oracle, weth, wbtc, account_id)
+    assert portfolio.quote_balance < LIQ.keeper_tip
+    tx, plan = _liquidate_and_compare(engine, admin, oracle, weth, wbtc, usdc, account_id, keeper)
+    assert 0 < plan.fraction < WAD and not plan.handed_off
+    assert plan.realized_pnl > 0
+    assert 0 < admin.positions(account_id, 0).size < 100 * WAD
+    assert not tx.events.filter(engine.HandedToAuction)
+
+
 def test_unpriceable_assets_neither_shield_nor_block_and_the_hand_off_waits(
     book, engine, admin, oracle, weth, wbtc, usdc, trader, keeper, open_account
 ):

@@ -28,23 +28,29 @@ library MarginMath {
     }
 
     /// @notice floor(x * y / d), as `Math.mulDiv`, whose 512-bit product the margin math's values
-    /// never need: the 256-bit division is taken whenever x * y fits, and a margin pass runs dozens.
-    function mulDivDown(uint256 x, uint256 y, uint256 d) internal pure returns (uint256) {
-        unchecked {
-            uint256 product = x * y;
-            if (x == 0 || product / x == y) return product / d;
+    /// never need: the 256-bit division is taken (in assembly) whenever x * y fits and d is not
+    /// zero, and a margin pass runs dozens; anything else goes to `Math.mulDiv` (which reverts for
+    /// d = 0 or a result beyond 256 bits).
+    function mulDivDown(uint256 x, uint256 y, uint256 d) internal pure returns (uint256 z) {
+        bool fast;
+        assembly ("memory-safe") {
+            let product := mul(x, y)
+            fast := and(gt(d, 0), or(iszero(x), eq(div(product, x), y)))
+            z := div(product, d)
         }
-        return Math.mulDiv(x, y, d);
+        if (!fast) z = Math.mulDiv(x, y, d);
     }
 
     /// @notice ceil(x * y / d), as `Math.mulDiv` rounding up (see `mulDivDown`).
-    function mulDivUp(uint256 x, uint256 y, uint256 d) internal pure returns (uint256) {
-        unchecked {
-            uint256 product = x * y;
+    function mulDivUp(uint256 x, uint256 y, uint256 d) internal pure returns (uint256 z) {
+        bool fast;
+        assembly ("memory-safe") {
+            let product := mul(x, y)
+            fast := and(gt(d, 0), or(iszero(x), eq(div(product, x), y)))
             // No overflow: with d = 1 there is no remainder, with d >= 2 the quotient is below 2^255.
-            if (x == 0 || product / x == y) return product / d + (product % d == 0 ? 0 : 1);
+            z := add(div(product, d), gt(mod(product, d), 0))
         }
-        return Math.mulDiv(x, y, d, Math.Rounding.Ceil);
+        if (!fast) z = Math.mulDiv(x, y, d, Math.Rounding.Ceil);
     }
 
     /// @notice floor(x * y / d) for a signed x (toward minus infinity).
@@ -62,13 +68,20 @@ library MarginMath {
     /// @notice floor(x / d) for a signed x and d > 0 (toward minus infinity).
     function floorDiv(int256 x, int256 d) internal pure returns (int256 q) {
         q = x / d;
-        if (x % d < 0) --q;
+        // A non-zero remainder means d != 1 and d != -1 (checked above for the one overflow of
+        // `x / d`): |q| < |x|, so q - 1 cannot overflow.
+        unchecked {
+            if (x % d < 0) --q;
+        }
     }
 
     /// @notice ceil(x / d) for a signed x and d > 0 (toward plus infinity).
     function ceilDiv(int256 x, int256 d) internal pure returns (int256 q) {
         q = x / d;
-        if (x % d > 0) ++q;
+        // As in `floorDiv`: a non-zero remainder means |q| < |x|, so q + 1 cannot overflow.
+        unchecked {
+            if (x % d > 0) ++q;
+        }
     }
 
     /// @notice A WAD amount the account receives, in quote units (toward minus infinity).
