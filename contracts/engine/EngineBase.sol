@@ -16,6 +16,8 @@ import {ISocializedLossSink} from "./IPoolLedger.sol";
 import {MarginMath} from "./libraries/MarginMath.sol";
 import {
     Account,
+    AccountRisk,
+    AccountSlot,
     AdlParams,
     BorrowState,
     Closure,
@@ -43,7 +45,13 @@ abstract contract EngineBase is IMarginEngineEvents, AccessControl, ReentrancyGu
     bytes32 public constant GUARDIAN_ROLE = keccak256("GUARDIAN_ROLE");
 
     uint256 internal constant WAD = 1e18;
-    uint256 internal constant MAX_ASSETS = 8;
+    /// @dev Listed markets and collaterals at most (the widths of the accounts' masks and of the
+    /// `PriceCache` arrays), and what one account may hold at once: the per-account bounds keep
+    /// every margin computation at most 8 positions and 8 collaterals (docs/margin.md, "Capacity").
+    uint256 internal constant MAX_MARKETS = 64;
+    uint256 internal constant MAX_COLLATERALS = 16;
+    uint256 internal constant MAX_ACCOUNT_MARKETS = 8;
+    uint256 internal constant MAX_ACCOUNT_COLLATERALS = 8;
     uint256 internal constant MAX_MMR = 0.5e18;
     uint256 internal constant MAX_VOL_FACTOR = 1e18;
     uint256 internal constant MAX_SIGMA_CAP = 10e18;
@@ -115,7 +123,7 @@ abstract contract EngineBase is IMarginEngineEvents, AccessControl, ReentrancyGu
     uint256 public accountCount;
     // Written by `_storeAccount` in one SSTORE (assembly), which Slither does not follow.
     // slither-disable-next-line uninitialized-state
-    mapping(uint256 accountId => Account) internal _accounts;
+    mapping(uint256 accountId => AccountSlot) internal _accounts;
     mapping(address owner => mapping(uint256 subIndex => uint256 accountId)) public accountIdOf;
     // slither-disable-next-line uninitialized-state
     mapping(address owner => mapping(address operator => bool)) public isOperator;
@@ -145,9 +153,10 @@ abstract contract EngineBase is IMarginEngineEvents, AccessControl, ReentrancyGu
     /// @dev Risk models accounts may choose (issue 18; set by governance through the timelock).
     // slither-disable-next-line uninitialized-state
     mapping(address model => bool) internal _riskModelApproved;
-    /// @dev The account's risk model; the zero address is the engine's standard margin.
+    /// @dev The account's risk model (the zero address is the engine's standard margin) and its
+    /// open-market mask, in one slot: every margin check reads both.
     // slither-disable-next-line uninitialized-state
-    mapping(uint256 accountId => address) internal _riskModelOf;
+    mapping(uint256 accountId => AccountRisk) internal _accountRisk;
     /// @dev Auto-deleveraging thresholds (issue 15; GMX v2's 0.85 / 0.77 from the constructor).
     AdlParams internal _adl;
 
@@ -186,7 +195,34 @@ abstract contract EngineBase is IMarginEngineEvents, AccessControl, ReentrancyGu
     // ------------------------------------------------------------------ internals: accounts
 
     function _existingAccount(uint256 accountId) internal view returns (Account memory account) {
-        account = _accounts[accountId];
+        account = _loadAccount(accountId);
+        if (account.owner == address(0)) revert UnknownAccount(accountId);
+    }
+
+    /// @dev The account's two slots in memory.
+    function _loadAccount(uint256 accountId) internal view returns (Account memory account) {
+        account = _loadAccountSlot(accountId);
+        account.marketMask = _accountRisk[accountId].marketMask;
+    }
+
+    /// @dev The account's first slot only (one SLOAD): `marketMask` is left 0, for the paths that
+    /// neither read nor write it (deposits, fees, an auction's end). `_storeAccount` never writes
+    /// the market mask, so storing the result back is safe.
+    function _loadAccountSlot(uint256 accountId) internal view returns (Account memory account) {
+        AccountSlot storage stored = _accounts[accountId];
+        uint256 word;
+        assembly ("memory-safe") {
+            word := sload(stored.slot)
+        }
+        account.owner = address(uint160(word));
+        account.collateralMask = uint16(word >> 160);
+        account.activeAuctions = uint8(word >> 176);
+        account.quoteBalance = int72(int256(word) >> 184);
+    }
+
+    /// @dev `_loadAccountSlot` of an account that must exist.
+    function _existingAccountSlot(uint256 accountId) internal view returns (Account memory account) {
+        account = _loadAccountSlot(accountId);
         if (account.owner == address(0)) revert UnknownAccount(accountId);
     }
 
@@ -197,12 +233,13 @@ abstract contract EngineBase is IMarginEngineEvents, AccessControl, ReentrancyGu
         }
     }
 
-    /// @dev One SSTORE: a struct assignment writes (and first reads back) the slot once per field.
+    /// @dev One SSTORE of the account's first slot: a struct assignment writes (and first reads
+    /// back) the slot once per field. The market mask lives in `_accountRisk` and is written where
+    /// it changes (`_storePosition`).
     function _storeAccount(uint256 accountId, Account memory account) internal {
         uint256 word = uint256(uint160(account.owner)) | (uint256(account.collateralMask) << 160)
-            | (uint256(account.marketMask) << 168) | (uint256(account.activeAuctions) << 176)
-            | (uint256(uint72(account.quoteBalance)) << 184);
-        Account storage stored = _accounts[accountId];
+            | (uint256(account.activeAuctions) << 176) | (uint256(uint72(account.quoteBalance)) << 184);
+        AccountSlot storage stored = _accounts[accountId];
         assembly ("memory-safe") {
             sstore(stored.slot, word)
         }
@@ -234,9 +271,9 @@ abstract contract EngineBase is IMarginEngineEvents, AccessControl, ReentrancyGu
     /// @dev `_market` without the array's length (a cold SLOAD on a settlement's path): a listed
     /// market has a non-zero asset (governance refuses zero) in the slot that holds its skew scale,
     /// which the callers read anyway; markets are never removed, so the slots of an id below
-    /// `MAX_ASSETS` and past the array's end are zero.
+    /// `MAX_MARKETS` and past the array's end are zero.
     function _listedMarket(uint256 marketId) internal view returns (Market storage market) {
-        if (marketId >= MAX_ASSETS) revert UnknownMarket(marketId);
+        if (marketId >= MAX_MARKETS) revert UnknownMarket(marketId);
         market = _marketAt(marketId);
         if (market.asset == address(0)) revert UnknownMarket(marketId);
     }
@@ -407,13 +444,14 @@ abstract contract EngineBase is IMarginEngineEvents, AccessControl, ReentrancyGu
         view
         returns (uint256 mmr, uint256 imr)
     {
-        mmr = cache.marketMmr[marketId];
-        if (mmr != 0) return (mmr, cache.marketImr[marketId]);
+        uint256 ratios = cache.marketRatios[marketId];
+        if (ratios != 0) return (ratios >> 128, uint128(ratios));
         (mmr, imr) = MarginMath.marginRatios(
             market.baseMmr, market.volFactor, oracle.sigma(market.asset), market.sigmaCap, market.imScale
         );
-        cache.marketMmr[marketId] = mmr;
-        cache.marketImr[marketId] = imr;
+        // Both below 2^128: baseMmr <= MAX_MMR plus volFactor · sigmaCap, times imScale (bounded by
+        // governance to a few WAD).
+        cache.marketRatios[marketId] = (mmr << 128) | imr;
     }
 
     /// @dev Equity and requirement, initial and maintenance, in one pass over the account's bitmasks.
@@ -432,7 +470,7 @@ abstract contract EngineBase is IMarginEngineEvents, AccessControl, ReentrancyGu
         // An account on a model needs only the model, which memoizes the prices it reads in
         // `cache` (a liquidation closes at them). Only a lenient read whose model reverted goes on
         // to the standard margin (`_modelMargin`).
-        if (_riskModelOf[accountId] != address(0)) {
+        if (_accountRisk[accountId].riskModel != address(0)) {
             bool answered;
             (margin, answered) = _modelMargin(accountId, quoteBalance, cache);
             if (answered) return margin;
@@ -497,8 +535,8 @@ abstract contract EngineBase is IMarginEngineEvents, AccessControl, ReentrancyGu
         returns (Margin memory margin, bool answered)
     {
         // A static call to this engine, encoded and decoded in place (the ABI coder would cost
-        // code the engine does not have): the two price arrays are eight words each behind the
-        // cache's first two pointers, `unpriced` its sixth word; the answer is `Margin` (six
+        // code the engine does not have): the two price arrays (16 and 64 words) are behind the
+        // cache's first two pointers, `unpriced` its fifth word; the answer is `Margin` (six
         // words), the two arrays and the unpriced asset.
         bytes4 selector = IRiskModelBridge.riskModelMargin.selector;
         bool lenient = cache.lenient;
@@ -510,9 +548,9 @@ abstract contract EngineBase is IMarginEngineEvents, AccessControl, ReentrancyGu
             mstore(add(p, 0x04), accountId)
             mstore(add(p, 0x24), quoteBalance)
             mstore(add(p, 0x44), lenient)
-            mcopy(add(p, 0x64), collateralPrices, 0x100)
-            mcopy(add(p, 0x164), marketPrices, 0x100)
-            answered := staticcall(gas(), address(), p, 0x264, 0, 0)
+            mcopy(add(p, 0x64), collateralPrices, 0x200)
+            mcopy(add(p, 0x264), marketPrices, 0x800)
+            answered := staticcall(gas(), address(), p, 0xa64, 0, 0)
             switch answered
             case 0 {
                 if or(iszero(lenient), iszero(returndatasize())) {
@@ -523,23 +561,42 @@ abstract contract EngineBase is IMarginEngineEvents, AccessControl, ReentrancyGu
             default {
                 // Copying past the end of the return data reverts: a short answer cannot pass.
                 returndatacopy(margin, 0, 0xc0)
-                returndatacopy(collateralPrices, 0xc0, 0x100)
-                returndatacopy(marketPrices, 0x1c0, 0x100)
+                returndatacopy(collateralPrices, 0xc0, 0x200)
+                returndatacopy(marketPrices, 0x2c0, 0x800)
                 // The bridge knows only the prices it was handed: its unpriced asset is news only
                 // when this read had none yet (a price it skipped as UNPRICED was failed here).
-                if iszero(mload(add(cache, 0xa0))) {
-                    returndatacopy(add(cache, 0xa0), 0x2c0, 0x20)
+                if iszero(mload(add(cache, 0x80))) {
+                    returndatacopy(add(cache, 0x80), 0xac0, 0x20)
                 }
             }
         }
     }
 
+    /// @dev Index of the lowest set bit of a nonzero mask below 2^64 (every mask of the engine), in
+    /// constant gas: the bit is isolated, its upper or lower half chosen, and its index in the
+    /// half read from the De Bruijn sequence 0x077CB531's 32-entry table.
     function _lowestBit(uint256 mask) internal pure returns (uint256 index) {
-        // The lowest set bit (mask & -mask), shifted down to 1: nothing here can overflow.
         assembly ("memory-safe") {
-            for { let bit := and(mask, sub(0, mask)) } gt(bit, 1) { bit := shr(1, bit) } {
-                index := add(index, 1)
-            }
+            let bit := and(mask, add(not(mask), 1))
+            index := shl(5, gt(bit, 0xffffffff))
+            bit := shr(index, bit)
+            index := or(
+                index,
+                byte(
+                    and(shr(27, mul(bit, 0x077cb531)), 31),
+                    0x00011c021d0e18031e16140f191104081f1b0d17151310071a0c12060b050a09
+                )
+            )
+        }
+    }
+
+    /// @dev Number of set bits of a mask below 2^64 (SWAR).
+    function _bitCount(uint256 mask) internal pure returns (uint256 count) {
+        unchecked {
+            mask -= (mask >> 1) & 0x5555555555555555;
+            mask = (mask & 0x3333333333333333) + ((mask >> 2) & 0x3333333333333333);
+            mask = (mask + (mask >> 4)) & 0x0f0f0f0f0f0f0f0f;
+            count = ((mask * 0x0101010101010101) >> 56) & 0xff;
         }
     }
 
@@ -775,6 +832,10 @@ abstract contract EngineBase is IMarginEngineEvents, AccessControl, ReentrancyGu
     ) internal returns (bool increasesRisk) {
         Market storage market = _marketAt(marketId);
         Position memory position = _positions[accountId][marketId];
+        // A first position in the market (its bit is clear) must stay within the account's bound.
+        if (position.size == 0 && _bitCount(account.marketMask) >= MAX_ACCOUNT_MARKETS) {
+            revert AccountMarketLimit(accountId);
+        }
         increasesRisk = _increasesRisk(position.size, position.size + sizeDelta);
         if (increasesRisk) {
             _checkRiskIncrease(accountId, account, account.marketMask | (1 << marketId), cache);
@@ -936,13 +997,19 @@ abstract contract EngineBase is IMarginEngineEvents, AccessControl, ReentrancyGu
         int256 newOpenNotional,
         int256 index
     ) internal {
+        uint64 mask = account.marketMask;
         if (newSize == 0) {
             delete _positions[accountId][marketId];
-            account.marketMask &= ~uint8(1 << marketId);
+            mask &= ~uint64(1 << marketId);
         } else {
             _positions[accountId][marketId] =
                 Position(newSize.toInt96(), newOpenNotional.toInt96(), index.toInt64());
-            account.marketMask |= uint8(1 << marketId);
+            mask |= uint64(1 << marketId);
+        }
+        if (mask != account.marketMask) {
+            account.marketMask = mask;
+            // The market mask shares its slot with the risk model (and the marker set at opening).
+            _accountRisk[accountId].marketMask = mask;
         }
     }
 
@@ -961,8 +1028,10 @@ abstract contract EngineBase is IMarginEngineEvents, AccessControl, ReentrancyGu
             if (_partialMayPay(account, accountId, cache, params.keeperTip)) {
                 // slither-disable-next-line uninitialized-local
                 ClosurePlan memory plan;
-                (closure.realizedPnl, closure.closedNotional) =
-                    _planClosure(account, accountId, cache, closure.fraction, params.dustNotional, plan);
+                plan.fraction = closure.fraction;
+                plan.dustNotional = params.dustNotional;
+                _planClosure(account, accountId, cache, plan);
+                (closure.realizedPnl, closure.closedNotional) = (plan.realizedPnl, plan.closedNotional);
                 closure.penalty =
                     MarginMath.penalty(closure.closedNotional, params.penaltyRate, 0, 0, params.keeperTip);
                 if (
@@ -1058,42 +1127,55 @@ abstract contract EngineBase is IMarginEngineEvents, AccessControl, ReentrancyGu
         }
     }
 
-    /// @dev `_closePositions` without writing: the fills go to `plan`.
+    /// @dev `_closePositions` of `plan.fraction` without writing: the fills, their realized PnL
+    /// and closed notional go to `plan`.
     function _planClosure(
         Account memory account,
         uint256 accountId,
         PriceCache memory cache,
-        uint256 fraction,
-        uint256 dustNotional,
         ClosurePlan memory plan
-    ) internal view returns (int256 realizedPnl, uint256 closedNotional) {
+    ) internal view {
+        uint256 rank = 0;
         for (uint256 mask = account.marketMask; mask != 0; mask &= mask - 1) {
             uint256 marketId = _lowestBit(mask);
-            if (cache.marketPrice[marketId] == UNPRICED) continue;
-            (int256 sizeDelta, int256 newOpenNotional, int256 pnl, uint256 notional) = _closingFill(
-                _positions[accountId][marketId], cache.marketPrice[marketId], fraction, dustNotional
-            );
-            realizedPnl += pnl;
-            closedNotional += notional;
-            plan.sizeDelta[marketId] = sizeDelta;
-            plan.newOpenNotional[marketId] = newOpenNotional;
+            uint256 price = cache.marketPrice[marketId];
+            if (price != UNPRICED) _planFill(plan, rank, _positions[accountId][marketId], price);
+            ++rank;
         }
     }
 
+    /// @dev One market's closing fill into `plan` at `rank`.
+    function _planFill(ClosurePlan memory plan, uint256 rank, Position memory position, uint256 price)
+        internal
+        pure
+    {
+        (int256 sizeDelta, int256 newOpenNotional, int256 pnl, uint256 notional) =
+            _closingFill(position, price, plan.fraction, plan.dustNotional);
+        plan.realizedPnl += pnl;
+        plan.closedNotional += notional;
+        plan.sizeDelta[rank] = sizeDelta;
+        plan.newOpenNotional[rank] = newOpenNotional;
+    }
+
     function _applyClosure(Account memory account, uint256 accountId, ClosurePlan memory plan) internal {
+        // The same mask as the plan's (it changes only below, on the memory copy), so the same ranks.
+        uint256 rank = 0;
         for (uint256 mask = account.marketMask; mask != 0; mask &= mask - 1) {
             uint256 marketId = _lowestBit(mask);
             // No fill planned: the market has no price (a planned closing fill is never 0).
-            if (plan.sizeDelta[marketId] == 0) continue;
-            Position memory position = _positions[accountId][marketId];
-            _writeFill(
-                account,
-                accountId,
-                marketId,
-                position,
-                position.size + plan.sizeDelta[marketId],
-                plan.newOpenNotional[marketId]
-            );
+            int256 sizeDelta = plan.sizeDelta[rank];
+            if (sizeDelta != 0) {
+                Position memory position = _positions[accountId][marketId];
+                _writeFill(
+                    account,
+                    accountId,
+                    marketId,
+                    position,
+                    position.size + sizeDelta,
+                    plan.newOpenNotional[rank]
+                );
+            }
+            ++rank;
         }
     }
 

@@ -19,6 +19,11 @@ interface IMarginEngineEvents {
     error CollateralDepositNotAuthorized(uint256 accountId, address caller);
     error SizeTooLarge(int256 sizeDelta);
     error InvalidFillPrice();
+    /// @dev A fill would open the account's ninth market (`MAX_ACCOUNT_MARKETS`).
+    error AccountMarketLimit(uint256 accountId);
+    /// @dev A deposit would bring the account's collaterals, held and in auction, past
+    /// `MAX_ACCOUNT_COLLATERALS`.
+    error AccountCollateralLimit(uint256 accountId);
     // --- risk gates ---
     error InsufficientMargin(uint256 initialHealth);
     error RiskIncreasePaused();

@@ -7,6 +7,7 @@ import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 
 import {IOracleAdapter} from "../../interfaces/IOracleAdapter.sol";
 import {EngineBase} from "./EngineBase.sol";
+import {MarginMath} from "./libraries/MarginMath.sol";
 import {MarginEngineExtension} from "./MarginEngineExtension.sol";
 import {MarginEngineLiquidation} from "./MarginEngineLiquidation.sol";
 import {
@@ -65,6 +66,7 @@ contract MarginEngine is EngineBase {
         accountId = ++accountCount;
         accountIdOf[msg.sender][subIndex] = accountId;
         _accounts[accountId].owner = msg.sender;
+        _accountRisk[accountId].opened = true;
         emit AccountOpened(accountId, msg.sender, subIndex);
     }
 
@@ -81,7 +83,7 @@ contract MarginEngine is EngineBase {
     /// even paused or under auction.
     function deposit(uint256 accountId, address token, uint256 amount) external nonReentrant {
         if (amount == 0) revert ZeroAmount();
-        Account memory account = _existingAccount(accountId);
+        Account memory account = _existingAccountSlot(accountId);
         if (token == address(quote)) {
             _pullExact(token, amount);
             if (account.quoteBalance >= 0) {
@@ -103,6 +105,13 @@ contract MarginEngine is EngineBase {
                 revert CollateralDepositNotAuthorized(accountId, msg.sender);
             }
             Collateral storage collateral = _listedCollateral(token);
+            uint256 bit = 1 << collateral.index;
+            // A collateral new to the account: held ones and those in auction (each returns to the
+            // mask at its auction's end) stay within the account's bound.
+            if (
+                account.collateralMask & bit == 0
+                    && _bitCount(account.collateralMask) + account.activeAuctions >= MAX_ACCOUNT_COLLATERALS
+            ) revert AccountCollateralLimit(accountId);
             uint256 deposited = collateral.totalDeposited;
             uint256 cap = collateral.depositCap;
             // Compared without adding first: an absurd amount must not overflow before the check.
@@ -110,15 +119,41 @@ contract MarginEngine is EngineBase {
             _pullExact(token, amount);
             collateral.totalDeposited = uint128(deposited + amount);
             _collateralBalance[accountId][token] += amount;
-            account.collateralMask |= uint8(1 << collateral.index);
+            account.collateralMask |= uint16(bit);
         }
         _storeAccount(accountId, account);
         emit Deposited(accountId, token, msg.sender, amount);
     }
 
-    /// @notice Withdraws `amount` of `token` to `to` (runs in the extension: see its NatSpec).
-    function withdraw(uint256, address, uint256, address) external {
-        _delegate(extension);
+    /// @notice Withdraws `amount` of `token` to `to`. Risk-increasing: every asset the account holds
+    /// must allow risk increases and initial health must stay >= 1, except for an account without
+    /// positions, debt or auctions, whose withdrawals depend on no feed and no pause. Quote can only
+    /// be withdrawn from a positive balance (no borrowing of quote).
+    function withdraw(uint256 accountId, address token, uint256 amount, address to) external nonReentrant {
+        if (amount == 0) revert ZeroAmount();
+        if (to == address(0)) revert ZeroAddress();
+        Account memory account = _authorizedAccount(accountId);
+        // Nothing owed and nothing at risk: every asset is the owner's, whatever the feeds say.
+        bool idle = account.marketMask == 0 && account.quoteBalance >= 0 && account.activeAuctions == 0;
+        // slither-disable-next-line uninitialized-local
+        PriceCache memory cache;
+        if (!idle) _checkRiskIncrease(accountId, account, account.marketMask, cache);
+        if (token == address(quote)) {
+            uint256 available = MarginMath.positivePart(account.quoteBalance);
+            if (amount > available) revert InsufficientBalance(available, amount);
+            account.quoteBalance -= int72(int256(amount));
+        } else {
+            Collateral storage collateral = _listedCollateral(token);
+            uint256 balance = _collateralBalanceOf(accountId, token);
+            if (amount > balance) revert InsufficientBalance(balance, amount);
+            _collateralBalance[accountId][token] = balance - amount;
+            collateral.totalDeposited -= uint128(amount);
+            if (balance == amount) account.collateralMask &= ~uint16(1 << collateral.index);
+        }
+        _storeAccount(accountId, account);
+        if (!idle) _requireInitialHealth(account, accountId, cache);
+        IERC20(token).safeTransfer(to, amount);
+        emit Withdrawn(accountId, token, to, amount);
     }
 
     // ------------------------------------------------------------------ trading
@@ -211,10 +246,10 @@ contract MarginEngine is EngineBase {
     /// `MarginEngineGovernance`).
     // `_delegateView` returns the module's return data itself (assembly `return`).
     // slither-disable-next-line incorrect-return
-    function riskModelMargin(uint256, int256, bool, uint256[8] calldata, uint256[8] calldata)
+    function riskModelMargin(uint256, int256, bool, uint256[16] calldata, uint256[64] calldata)
         external
         view
-        returns (Margin memory, uint256[8] memory, uint256[8] memory, address)
+        returns (Margin memory, uint256[16] memory, uint256[64] memory, address)
     {
         _delegateView(_riskModelBridge);
     }

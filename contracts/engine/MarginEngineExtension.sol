@@ -67,7 +67,7 @@ contract MarginEngineExtension is EngineBase, IPoolLedger, IAuctionSettlement {
     function chargeOrderFee(uint256 accountId, uint256 fee, address to) external onlyOrderBook nonReentrant {
         if (to == address(0)) revert ZeroAddress();
         if (fee == 0) return;
-        Account memory account = _existingAccount(accountId);
+        Account memory account = _existingAccountSlot(accountId);
         Ledger memory ledger = _ledger;
         uint256 borrowIndex = _touchBorrow(account, accountId, ledger);
         account.quoteBalance = _moveQuote(ledger, account.quoteBalance, -int256(fee));
@@ -77,39 +77,6 @@ contract MarginEngineExtension is EngineBase, IPoolLedger, IAuctionSettlement {
         _recordBorrowIndex(account, accountId, borrowIndex);
         quote.safeTransfer(to, fee);
         emit OrderFeeCharged(accountId, to, fee);
-    }
-
-    // ------------------------------------------------------------------ withdrawals
-
-    /// @notice Withdraws `amount` of `token` to `to`. Risk-increasing: every asset the account holds
-    /// must allow risk increases and initial health must stay >= 1, except for an account without
-    /// positions, debt or auctions, whose withdrawals depend on no feed and no pause. Quote can only
-    /// be withdrawn from a positive balance (no borrowing of quote).
-    function withdraw(uint256 accountId, address token, uint256 amount, address to) external nonReentrant {
-        if (amount == 0) revert ZeroAmount();
-        if (to == address(0)) revert ZeroAddress();
-        Account memory account = _authorizedAccount(accountId);
-        // Nothing owed and nothing at risk: every asset is the owner's, whatever the feeds say.
-        bool idle = account.marketMask == 0 && account.quoteBalance >= 0 && account.activeAuctions == 0;
-        // slither-disable-next-line uninitialized-local
-        PriceCache memory cache;
-        if (!idle) _checkRiskIncrease(accountId, account, account.marketMask, cache);
-        if (token == address(quote)) {
-            uint256 available = MarginMath.positivePart(account.quoteBalance);
-            if (amount > available) revert InsufficientBalance(available, amount);
-            account.quoteBalance -= int72(int256(amount));
-        } else {
-            Collateral storage collateral = _listedCollateral(token);
-            uint256 balance = _collateralBalanceOf(accountId, token);
-            if (amount > balance) revert InsufficientBalance(balance, amount);
-            _collateralBalance[accountId][token] = balance - amount;
-            collateral.totalDeposited -= uint128(amount);
-            if (balance == amount) account.collateralMask &= ~uint8(1 << collateral.index);
-        }
-        _storeAccount(accountId, account);
-        if (!idle) _requireInitialHealth(account, accountId, cache);
-        IERC20(token).safeTransfer(to, amount);
-        emit Withdrawn(accountId, token, to, amount);
     }
 
     // ------------------------------------------------------------------ auction settlement
@@ -122,12 +89,12 @@ contract MarginEngineExtension is EngineBase, IPoolLedger, IAuctionSettlement {
         _releaseFromCustody(collateral, token, settlement.released + settlement.returned);
         _settleQuote(accountId, settlement.debtRepaid, settlement.penaltyPaid, settlement.badDebt);
         if (settlement.ended) {
-            Account memory account = _existingAccount(accountId);
+            Account memory account = _existingAccountSlot(accountId);
             uint256 returned = settlement.returned;
             if (returned != 0) {
                 collateral.totalDeposited += returned.toUint128();
                 _collateralBalance[accountId][token] += returned;
-                account.collateralMask |= uint8(1 << collateral.index);
+                account.collateralMask |= uint16(1 << collateral.index);
             }
             account.activeAuctions -= 1;
             _storeAccount(accountId, account);
@@ -251,7 +218,7 @@ contract MarginEngineExtension is EngineBase, IPoolLedger, IAuctionSettlement {
 
     /// @notice The account's owner, held-collateral and open-market bitmasks, auctions and quote.
     function accounts(uint256 accountId) external view returns (Account memory) {
-        return _accounts[accountId];
+        return _loadAccount(accountId);
     }
 
     /// @notice The account's position in `marketId`.
@@ -376,7 +343,7 @@ contract MarginEngineExtension is EngineBase, IPoolLedger, IAuctionSettlement {
 
     /// @notice The account's risk model (the zero address: the standard margin).
     function riskModelOf(uint256 accountId) external view returns (address) {
-        return _riskModelOf[accountId];
+        return _accountRisk[accountId].riskModel;
     }
 
     /// @notice Whether accounts may choose `model`.

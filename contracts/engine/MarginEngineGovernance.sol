@@ -50,7 +50,7 @@ contract MarginEngineGovernance is EngineBase {
         _requireOracleKnows(token);
         if (_collaterals[token].listed) revert CollateralAlreadyListed(token);
         uint256 index = collateralTokens.length;
-        if (index == MAX_ASSETS) revert TooManyCollaterals();
+        if (index == MAX_COLLATERALS) revert TooManyCollaterals();
         uint8 decimals = IERC20Metadata(token).decimals();
         if (decimals > 18) revert InvalidCollateral(token);
         collateralTokens.push(token);
@@ -84,7 +84,7 @@ contract MarginEngineGovernance is EngineBase {
         if (asset == address(0)) revert ZeroAddress();
         _requireOracleKnows(asset);
         marketId = _markets.length;
-        if (marketId == MAX_ASSETS) revert TooManyMarkets();
+        if (marketId == MAX_MARKETS) revert TooManyMarkets();
         Market storage market = _markets.push();
         market.asset = asset;
         Collateral storage collateral = _collaterals[asset];
@@ -227,7 +227,7 @@ contract MarginEngineGovernance is EngineBase {
         ids = new uint256[](toId - fromId + 1);
         uint256 found;
         for (uint256 id = fromId; id <= toId; ++id) {
-            Account memory account = _accounts[id];
+            Account memory account = _loadAccount(id);
             if (account.marketMask == 0 && account.quoteBalance >= 0) continue;
             Margin memory margin = _margin(account, id, cache);
             uint256 health = MarginMath.health(
@@ -278,7 +278,7 @@ contract MarginEngineGovernance is EngineBase {
         if (address(model).code.length == 0) return false;
         try model.MAX_COLLATERALS() returns (uint256 collaterals) {
             try model.MAX_POSITIONS() returns (uint256 positions) {
-                return collaterals >= MAX_ASSETS && positions >= MAX_ASSETS;
+                return collaterals >= MAX_ACCOUNT_COLLATERALS && positions >= MAX_ACCOUNT_MARKETS;
             } catch {
                 return false;
             }
@@ -294,7 +294,7 @@ contract MarginEngineGovernance is EngineBase {
     function setRiskModel(uint256 accountId, address model) external {
         Account memory account = _authorizedAccount(accountId);
         if (model != address(0) && !_riskModelApproved[model]) revert RiskModelNotApproved(model);
-        _riskModelOf[accountId] = model;
+        _accountRisk[accountId].riskModel = model;
         emit RiskModelChosen(accountId, model);
         if (account.marketMask != 0 || account.quoteBalance < 0 || account.activeAuctions != 0) {
             // slither-disable-next-line uninitialized-local
@@ -310,25 +310,40 @@ contract MarginEngineGovernance is EngineBase {
         uint256 accountId,
         int256 quoteBalance,
         bool lenient,
-        uint256[8] calldata collateralPrices,
-        uint256[8] calldata marketPrices
+        uint256[16] calldata collateralPrices,
+        uint256[64] calldata marketPrices
     )
         external
         view
         returns (
             Margin memory margin,
-            uint256[8] memory collateralPricesRead,
-            uint256[8] memory marketPricesRead,
+            uint256[16] memory collateralPricesRead,
+            uint256[64] memory marketPricesRead,
             address unpriced
         )
     {
         // slither-disable-next-line uninitialized-local
         PriceCache memory cache;
         cache.lenient = lenient;
-        cache.collateralPrice = collateralPrices;
-        cache.marketPrice = marketPrices;
+        collateralPricesRead = cache.collateralPrice;
+        marketPricesRead = cache.marketPrice;
+        // The prices copied into the cache's own arrays, and the answer returned as one block
+        // (`Margin`'s six words, the arrays, the unpriced asset): the ABI coder copies and encodes
+        // a static array word by word, 80 words each way on every margin check of a model account.
+        assembly ("memory-safe") {
+            calldatacopy(collateralPricesRead, collateralPrices, 0x200)
+            calldatacopy(marketPricesRead, marketPrices, 0x800)
+        }
         margin = _bridgeMargin(accountId, quoteBalance, cache);
-        return (margin, cache.collateralPrice, cache.marketPrice, cache.unpriced);
+        unpriced = cache.unpriced;
+        assembly ("memory-safe") {
+            let p := mload(0x40)
+            mcopy(p, margin, 0xc0)
+            mcopy(add(p, 0xc0), collateralPricesRead, 0x200)
+            mcopy(add(p, 0x2c0), marketPricesRead, 0x800)
+            mstore(add(p, 0xac0), unpriced)
+            return(p, 0xae0)
+        }
     }
 
     /// @dev A strict read runs the bridge here, without a call. A lenient one (the keeper's views)
@@ -352,16 +367,16 @@ contract MarginEngineGovernance is EngineBase {
         view
         returns (Margin memory margin)
     {
-        address model = _riskModelOf[accountId];
+        address model = _accountRisk[accountId].riskModel;
         if (model == address(0)) revert RiskModelNotApproved(model);
         Account memory account = _existingAccount(accountId);
         // slither-disable-next-line uninitialized-local
         RiskAccount memory input;
         input.quoteBalance = int128(quoteBalance); // an int72 less pending interest
-        input.holdings = new RiskHolding[](MAX_ASSETS);
+        input.holdings = new RiskHolding[](MAX_ACCOUNT_COLLATERALS);
         // Each held collateral's sigma by its index: a perp on the same asset reuses it.
         // slither-disable-next-line uninitialized-local
-        uint256[8] memory heldSigma;
+        uint256[16] memory heldSigma;
         uint256 count = 0;
         for (uint256 mask = account.collateralMask; mask != 0; mask &= mask - 1) {
             uint256 index = _lowestBit(mask);
@@ -380,7 +395,7 @@ contract MarginEngineGovernance is EngineBase {
             });
         }
         _truncate(input.holdings, count);
-        input.positions = new RiskPosition[](MAX_ASSETS);
+        input.positions = new RiskPosition[](MAX_ACCOUNT_MARKETS);
         count = 0;
         for (uint256 mask = account.marketMask; mask != 0; mask &= mask - 1) {
             uint256 marketId = _lowestBit(mask);

@@ -41,10 +41,10 @@ class Mutant:
 MUTANTS = (
     Mutant(
         "withdraw skips the health check",
-        "extension",
-        "MarginEngineExtension",
-        "contracts/engine/MarginEngineExtension.sol",
-        "contracts/engine/MarginEngineExtension.sol",
+        "engine",
+        "MarginEngine",
+        "contracts/engine/MarginEngine.sol",
+        "contracts/engine/MarginEngine.sol",
         "        if (!idle) _requireInitialHealth(account, accountId, cache);\n"
         "        IERC20(token).safeTransfer(to, amount);",
         "        IERC20(token).safeTransfer(to, amount);",

@@ -253,10 +253,10 @@ def test_the_model_decides_withdrawals_and_liquidation(
     expected = assert_engine_matches_reference(system, config, portfolio_account)
     spare = (expected.initial_equity - expected.initial_requirement) // WAD_PER_QUOTE
     with ape.reverts(system.admin.InsufficientMargin):
-        system.admin.withdraw(
+        system.engine.withdraw(
             portfolio_account, system.quote, spare + 10 * USDC, owner, sender=owner
         )
-    system.admin.withdraw(standard_account, system.quote, spare + 10 * USDC, owner, sender=owner)
+    system.engine.withdraw(standard_account, system.quote, spare + 10 * USDC, owner, sender=owner)
 
     desk.set_eth(2_000 * 0.85)
     healths = system.admin.healthOf([standard_account, portfolio_account])
@@ -299,7 +299,7 @@ def test_a_model_that_cannot_answer_never_blocks_a_liquidation(system, accounts,
         ],
     )
     with ape.reverts(approved.AssetNotCovered, asset=system.tokens["WETH"].address):
-        system.admin.withdraw(account, system.quote, USDC, owner, sender=owner)
+        system.engine.withdraw(account, system.quote, USDC, owner, sender=owner)
     with ape.reverts(system.engine.AccountHealthy):
         system.engine.liquidate(account, desk.deployer, sender=desk.deployer)
     # The keeper's scan reads the same standard margin instead of reverting.

@@ -1,14 +1,33 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.28;
 
-/// @notice One account in one storage slot. Bit i of `collateralMask` is set while the account holds
-/// listed collateral i; bit m of `marketMask` while it has a position in market m.
+/// @notice One account as the engine's code (and `accounts()`) sees it. Bit i of `collateralMask`
+/// is set while the account holds listed collateral i; bit m of `marketMask` while it has a
+/// position in market m. Stored in two slots: `AccountSlot` (everything but the market mask) and
+/// `AccountRisk` (the market mask beside the account's risk model, which every margin check reads).
 struct Account {
     address owner;
-    uint8 collateralMask;
-    uint8 marketMask;
+    uint16 collateralMask;
+    uint64 marketMask;
     uint8 activeAuctions;
     int72 quoteBalance;
+}
+
+/// @notice The account's first slot (exactly 256 bits), written whole by `EngineBase._storeAccount`.
+struct AccountSlot {
+    address owner;
+    uint16 collateralMask;
+    uint8 activeAuctions;
+    int72 quoteBalance;
+}
+
+/// @notice The account's second slot: its risk model (the zero address: the standard margin), its
+/// open-market mask and a marker set when the account opens, so the slot is never zero and a
+/// first position pays a nonzero-to-nonzero write (2.9k gas) instead of creating it (20k).
+struct AccountRisk {
+    address riskModel;
+    uint64 marketMask;
+    bool opened;
 }
 
 /// @notice A position in one slot: signed size (WAD of the underlying), signed open notional (WAD
@@ -159,14 +178,14 @@ struct Margin {
 }
 
 /// @notice Oracle reads memoized for one call: prices by collateral index and by market id, margin
-/// ratios by market id (0 = not read yet; the adapter never returns a zero price). A liquidation
+/// ratios by market id, `mmr << 128 | imr` (0 = not read yet; the adapter never returns a zero
+/// price, and a maintenance ratio is never 0). A liquidation
 /// reads prices leniently: an unavailable price is memoized as `EngineBase.UNPRICED` and the first
 /// such asset is kept in `unpriced`.
 struct PriceCache {
-    uint256[8] collateralPrice;
-    uint256[8] marketPrice;
-    uint256[8] marketMmr;
-    uint256[8] marketImr;
+    uint256[16] collateralPrice;
+    uint256[64] marketPrice;
+    uint256[64] marketRatios;
     bool lenient;
     address unpriced;
     /// @dev `minPositionMargin` when the caller has it in memory already (0: read it from storage).
@@ -195,11 +214,17 @@ struct Closure {
     uint256 keeperReward;
 }
 
-/// @notice A partial liquidation's fills, by market id, computed before anything is written: the
-/// fill (WAD) and the open notional after it (WAD).
+/// @notice A partial liquidation's fills, computed before anything is written: the fill (WAD) and
+/// the open notional after it (WAD), by the market's rank among the account's open markets (the
+/// order `_lowestBit` walks its mask: at most `MAX_ACCOUNT_MARKETS`); the fraction closed and the
+/// dust bound it was planned with (WAD), and the PnL it realizes and the notional it closes (WAD).
 struct ClosurePlan {
     int256[8] sizeDelta;
     int256[8] newOpenNotional;
+    uint256 fraction;
+    uint256 dustNotional;
+    int256 realizedPnl;
+    uint256 closedNotional;
 }
 
 /// @notice How the engine's own code reaches the risk-model bridge (issue 18): the engine and its
@@ -221,15 +246,15 @@ interface IRiskModelBridge {
         uint256 accountId,
         int256 quoteBalance,
         bool lenient,
-        uint256[8] calldata collateralPrices,
-        uint256[8] calldata marketPrices
+        uint256[16] calldata collateralPrices,
+        uint256[64] calldata marketPrices
     )
         external
         view
         returns (
             Margin memory margin,
-            uint256[8] memory collateralPricesRead,
-            uint256[8] memory marketPricesRead,
+            uint256[16] memory collateralPricesRead,
+            uint256[64] memory marketPricesRead,
             address unpriced
         );
 }
