@@ -1064,8 +1064,8 @@ abstract contract EngineBase is IMarginEngineEvents, AccessControl, ReentrancyGu
     ) internal view returns (bool) {
         int256 quoteBalance = account.quoteBalance;
         if (quoteBalance >= int256(keeperTip)) return true;
-        int256 gain;
-        bool priced;
+        int256 gain = 0;
+        bool priced = false;
         for (uint256 mask = account.marketMask; mask != 0; mask &= mask - 1) {
             uint256 marketId = _lowestBit(mask);
             uint256 price = cache.marketPrice[marketId];
@@ -1314,9 +1314,9 @@ abstract contract EngineBase is IMarginEngineEvents, AccessControl, ReentrancyGu
             }
             uint128 deposited = uint128(custody) - uint128(lot);
             uint128 inAuction = uint128(custody >> 128) + uint128(lot);
-            custody = uint256(deposited) | (uint256(inAuction) << 128);
+            uint256 seized = uint256(deposited) | (uint256(inAuction) << 128);
             assembly ("memory-safe") {
-                sstore(add(collateral.slot, 1), custody)
+                sstore(add(collateral.slot, 1), seized)
             }
             tokens[i] = token;
             prices[i] = _collateralPrice(cache, index, token);

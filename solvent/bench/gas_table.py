@@ -161,7 +161,7 @@ GAS_LINES: tuple[GasLine, ...] = (
     GasLine(
         "risk.settle_basis_short_portfolio",
         "the same settlement for an account on the portfolio model (target: standard + 15%)",
-        260_577,
+        257_931,
     ),
     GasLine(
         "risk.liquidate_1pos_portfolio",
@@ -208,148 +208,120 @@ class GasChange:
     why: str
 
 
-# The latest round's moves (issue 18 item 6, capacity: 64 markets and 16 collaterals listed, 8 of
-# each per account; docs/margin.md, "Accounts"). A rise above 10% must say why here;
-# tests/test_bench_gas_table.py checks that `after` is the snapshot's figure. New rows:
-# capacity.trade_at_limits, capacity.health_at_limits, capacity.liquidate_at_limits and their
-# portfolio-model twins (tests/risk/test_capacity.py, mock oracle).
-_MASK_OPEN = (
-    "the 64-bit market mask lives in the risk-model slot (`AccountRisk`): a fill that opens a "
-    "market writes it there (+2.9k, nonzero to nonzero thanks to the marker set at openAccount), "
-    "and the price cache is 16 + 64 + 64 words instead of 4 x 8 (~1.1k of memory per call)"
+# The latest round's moves against session 11's snapshot, from two pieces of issue 18: the
+# liquidation-gas round (the engine's margin math and storage reads, each measured on
+# system.liquidate_2pos_2col in docs/margin.md, "Issue 18"; `_LIQ_*`) and capacity (64 markets and
+# 16 collaterals listed, 8 of each per account; docs/margin.md, "Accounts"; `_CAP_*`). A row both
+# moved names both reasons. A rise above 10% must say why here; tests/test_bench_gas_table.py
+# checks that `after` is the snapshot's figure. New rows: capacity.* (tests/risk/test_capacity.py,
+# mock oracle).
+_LIQ_1 = (
+    "`MarginMath.mulDivDown/Up` in assembly (one overflow test, the division unchecked), "
+    "`floorDiv`/`ceilDiv` and `_lowestBit` without checked arithmetic; a fill reads and writes "
+    "its market's slots 3-4 once each; funding accrual reads slots 0, 4 and 5 once each and "
+    "writes slot 3's time without reading it back; the margin pass reads a collateral's slot 0 "
+    "once"
 )
-_MASK_CLOSE = (
-    "a fill that closes a market reads the risk-model slot (cold, +2.1k: no margin check reads it "
-    "on a close) and writes the mask there (+2.9k); the wider price cache (~1.1k of memory)"
+_LIQ_2 = (
+    "`MarginMath.mulDivDown/Up` in assembly (one overflow test, the division unchecked), "
+    "`floorDiv`/`ceilDiv` and `_lowestBit` without checked arithmetic; a fill reads and writes "
+    "its market's slots 3-4 once each; funding accrual reads slots 0, 4 and 5 once each and "
+    "writes slot 3's time without reading it back; the margin pass reads a collateral's slot 0 "
+    "once; a seizure reads its custody slot once"
 )
-_MASK_READ = (
-    "the order book's `accounts()` read now reads the account's second slot (its market mask, "
-    "cold +2.1k), served by the engine's dispatcher as before through the extension"
+_LIQ_3 = (
+    "`MarginMath.mulDivDown/Up` in assembly (one overflow test, the division unchecked), "
+    "`floorDiv`/`ceilDiv` and `_lowestBit` without checked arithmetic; a fill reads and writes "
+    "its market's slots 3-4 once each; funding accrual reads slots 0, 4 and 5 once each and "
+    "writes slot 3's time without reading it back; the margin pass reads a collateral's slot 0 "
+    "once; a seizure reads its custody slot once; the escalation to a full closure no longer "
+    "plans the partial closure first when quote below the tip and every position's PnL cannot "
+    "pay it (-5.0k); the liquidator reads `globals` with one SLOAD (`_globals()`, in assembly: "
+    "a struct copy read the slot once per field)"
 )
-_CACHE = (
-    "the price cache is 16 + 64 + 64 words instead of 4 x 8 (memory expansion and zeroing, "
-    "~1.1k), and a position closed as dust writes the mask in the risk-model slot (+2.9k)"
+_LIQ_4 = (
+    "the liquidator reads `globals` with one SLOAD (`_globals()`, in assembly: a struct copy "
+    "read the slot once per field)"
 )
-_MODEL = (
-    "the bridge's price arrays are 16 + 64 words each way (copied with calldatacopy/mcopy, not "
-    "the ABI coder), on top of the wider cache and the mask write of a new market"
-)
-_WITHDRAW = (
-    "withdraw moved from the extension into the engine (no delegatecall hop), which outweighs "
-    "the cold read of the risk-model slot for its idle check"
-)
-_LOWEST_BIT = (
+_CAP_1 = (
     "`_lowestBit` is constant gas (a De Bruijn lookup) instead of a loop over the bit's index; "
     "with the accounts' second slot warm after the first read"
 )
-_DECODE = "the account's first slot is decoded in assembly (one SLOAD), the mask left unread"
-_SETTLE_BATCH = "ten settlements, each opening a market: ten times orders.settle_open's +4.2k"
-_TAKE = "code layout of the extension (withdraw moved out): a smaller dispatcher"
-_ADL = (
+_CAP_2 = (
+    "a fill that closes a market reads the risk-model slot (cold, +2.1k: no margin check reads "
+    "it on a close) and writes the mask there (+2.9k); the wider price cache (~1.1k of memory)"
+)
+_CAP_3 = "code layout of the extension (withdraw moved out): a smaller dispatcher"
+_CAP_4 = (
     "each cut account's market mask is read from its second slot (cold, +2.1k), and the wider "
     "price cache (~0.9k of memory)"
 )
-_POOL = (
-    "no pool path reads the account slots or the price cache: the engine's and the extension's "
-    "dispatch moved (withdraw changed module), and the figure depends on the seeded fixture's "
-    "wall-clock timing (a subset run measured 316,939; the full suite measured 76 more than a "
-    "subset before this change, kept here)"
+_CAP_5 = (
+    "no pool path reads the account slots or the price cache: the execution's fills and the "
+    "engines' dispatch moved (withdraw changed module); full-suite figure"
 )
-_WHY = {
-    "engine.auto_deleverage": _ADL,
-    "engine.deposit": _DECODE,
-    "engine.fill_close": _MASK_CLOSE,
-    "engine.fill_open": _MASK_OPEN,
-    "engine.liquidate_handoff_2pos_2col": _CACHE,
-    "engine.liquidate_partial": _CACHE,
-    "engine.withdraw": _WITHDRAW,
-    "orders.commit": _MASK_READ,
-    "orders.commit_increase": _MASK_READ,
-    "orders.settle_batch_10": _SETTLE_BATCH,
-    "orders.settle_batch_of_1": _MASK_OPEN,
-    "orders.settle_batch_per_order": _MASK_OPEN,
-    "orders.settle_open": _MASK_OPEN,
-    "orders.settle_open_empty_market": _MASK_OPEN,
-    "pool.execute_deposit": _POOL,
-    "pool.execute_redeem": _POOL,
-    "risk.health_8x8_portfolio": _LOWEST_BIT,
-    "risk.health_8x8_standard": _LOWEST_BIT,
-    "risk.liquidate_1pos_portfolio": _MODEL,
-    "risk.liquidate_2pos_2col_portfolio": _MODEL,
-    "risk.settle_basis_short_portfolio": _MODEL,
-    "risk.settle_basis_short_standard": _MASK_OPEN,
-    "system.complete_liquidation_2pos_2col": _CACHE,
-    "system.liquidate_2pos_2col": _CACHE,
-    "system.liquidate_2pos_2col_unprepared": _CACHE,
-    "system.take_lot_0": _TAKE,
-    "system.take_lot_0_inventory": _TAKE,
-    "system.take_lot_1": _TAKE,
-}
+_CAP_6 = "ten settlements, each opening a market: ten times orders.settle_open's +4.2k"
+_CAP_7 = (
+    "the 64-bit market mask lives in the risk-model slot (`AccountRisk`): a fill that opens a "
+    "market writes it there (+2.9k, nonzero to nonzero thanks to the marker set at "
+    "openAccount), and the price cache is 16 + 64 + 64 words instead of 4 x 8 (~1.1k of memory "
+    "per call)"
+)
+_CAP_8 = "the account's first slot is decoded in assembly (one SLOAD), the mask left unread"
+_CAP_9 = (
+    "the bridge's price arrays are 16 + 64 words each way (copied with calldatacopy/mcopy, not "
+    "the ABI coder), on top of the wider cache and the mask write of a new market"
+)
+_CAP_10 = (
+    "the order book's `accounts()` read now reads the account's second slot (its market mask, "
+    "cold +2.1k), served by the engine's dispatcher as before through the extension"
+)
+_CAP_11 = (
+    "the price cache is 16 + 64 + 64 words instead of 4 x 8 (memory expansion and zeroing, "
+    "~1.1k), and a position closed as dust writes the mask in the risk-model slot (+2.9k)"
+)
+_CAP_12 = (
+    "withdraw moved from the extension into the engine (no delegatecall hop), which outweighs "
+    "the cold read of the risk-model slot for its idle check"
+)
 GAS_CHANGES: tuple[GasChange, ...] = (
-    GasChange("engine.auto_deleverage", 154_209, 157_195, _WHY["engine.auto_deleverage"]),
-    GasChange("engine.deposit", 39_733, 39_810, _WHY["engine.deposit"]),
-    GasChange("engine.fill_close", 59_623, 65_779, _WHY["engine.fill_close"]),
-    GasChange("engine.fill_open", 112_919, 116_983, _WHY["engine.fill_open"]),
+    GasChange("engine.auto_deleverage", 154_209, 152_530, _LIQ_1 + "; then " + _CAP_4),
+    GasChange("engine.deposit", 39_733, 39_810, _CAP_8),
+    GasChange("engine.fill_close", 59_623, 64_546, _LIQ_1 + "; then " + _CAP_2),
+    GasChange("engine.fill_open", 112_919, 114_682, _LIQ_1 + "; then " + _CAP_7),
+    GasChange("engine.liquidate_handoff_2pos_2col", 317_489, 314_785, _LIQ_2 + "; then " + _CAP_11),
+    GasChange("engine.liquidate_partial", 125_196, 123_764, _LIQ_2 + "; then " + _CAP_11),
+    GasChange("engine.withdraw", 78_561, 74_571, _LIQ_1 + "; then " + _CAP_12),
+    GasChange("liquidator.start_2_lots", 109_659, 108_605, _LIQ_4),
+    GasChange("liquidator.take_callback", 166_681, 166_662, _LIQ_4),
+    GasChange("liquidator.take_full", 89_083, 89_059, _LIQ_4),
+    GasChange("liquidator.take_partial", 89_726, 89_702, _LIQ_4),
+    GasChange("orders.commit", 52_618, 53_928, _CAP_10),
+    GasChange("orders.commit_increase", 102_173, 102_471, _CAP_10),
+    GasChange("orders.settle_batch_10", 1_015_951, 1_043_557, _CAP_6),
+    GasChange("orders.settle_batch_of_1", 202_523, 204_937, _CAP_7),
+    GasChange("orders.settle_batch_per_order", 101_595, 104_355, _CAP_7),
+    GasChange("orders.settle_open", 202_124, 204_538, _CAP_7),
+    GasChange("orders.settle_open_empty_market", 231_589, 234_218, _CAP_7),
+    GasChange("pool.execute_deposit", 316_189, 315_137, _LIQ_1 + "; then " + _CAP_5),
+    GasChange("pool.execute_redeem", 334_879, 332_949, _LIQ_1 + "; then " + _CAP_5),
+    GasChange("risk.health_8x8_portfolio", 572_183, 560_311, _LIQ_1 + "; then " + _CAP_1),
+    GasChange("risk.health_8x8_standard", 494_692, 476_126, _LIQ_1 + "; then " + _CAP_1),
+    GasChange("risk.liquidate_1pos_portfolio", 165_901, 166_348, _LIQ_2 + "; then " + _CAP_9),
+    GasChange("risk.liquidate_2pos_2col_portfolio", 286_854, 284_528, _LIQ_2 + "; then " + _CAP_9),
+    GasChange("risk.portfolio_health_8m_8c", 142_913, 139_709, _LIQ_1),
+    GasChange("risk.settle_basis_short_portfolio", 251_523, 255_552, _LIQ_1 + "; then " + _CAP_9),
+    GasChange("risk.settle_basis_short_standard", 222_545, 224_288, _LIQ_1 + "; then " + _CAP_7),
     GasChange(
-        "engine.liquidate_handoff_2pos_2col",
-        317_489,
-        320_881,
-        _WHY["engine.liquidate_handoff_2pos_2col"],
+        "system.complete_liquidation_2pos_2col", 593_113, 581_690, _LIQ_3 + "; then " + _CAP_11
     ),
-    GasChange("engine.liquidate_partial", 125_196, 126_293, _WHY["engine.liquidate_partial"]),
-    GasChange("engine.withdraw", 78_561, 75_932, _WHY["engine.withdraw"]),
-    GasChange("orders.commit", 52_618, 53_928, _WHY["orders.commit"]),
-    GasChange("orders.commit_increase", 102_173, 103_388, _WHY["orders.commit_increase"]),
-    GasChange("orders.settle_batch_10", 1_015_951, 1_057_597, _WHY["orders.settle_batch_10"]),
-    GasChange("orders.settle_batch_of_1", 202_523, 206_692, _WHY["orders.settle_batch_of_1"]),
+    GasChange("system.liquidate_2pos_2col", 330_509, 319_244, _LIQ_3 + "; then " + _CAP_11),
     GasChange(
-        "orders.settle_batch_per_order", 101_595, 105_759, _WHY["orders.settle_batch_per_order"]
+        "system.liquidate_2pos_2col_unprepared", 398_637, 387_372, _LIQ_3 + "; then " + _CAP_11
     ),
-    GasChange("orders.settle_open", 202_124, 206_293, _WHY["orders.settle_open"]),
-    GasChange(
-        "orders.settle_open_empty_market", 231_589, 235_747, _WHY["orders.settle_open_empty_market"]
-    ),
-    GasChange("pool.execute_deposit", 316_189, 317_015, _WHY["pool.execute_deposit"]),
-    GasChange("pool.execute_redeem", 334_879, 335_693, _WHY["pool.execute_redeem"]),
-    GasChange("risk.health_8x8_portfolio", 572_183, 567_731, _WHY["risk.health_8x8_portfolio"]),
-    GasChange("risk.health_8x8_standard", 494_692, 488_393, _WHY["risk.health_8x8_standard"]),
-    GasChange(
-        "risk.liquidate_1pos_portfolio", 165_901, 168_667, _WHY["risk.liquidate_1pos_portfolio"]
-    ),
-    GasChange(
-        "risk.liquidate_2pos_2col_portfolio",
-        286_854,
-        288_955,
-        _WHY["risk.liquidate_2pos_2col_portfolio"],
-    ),
-    GasChange(
-        "risk.settle_basis_short_portfolio",
-        251_523,
-        257_347,
-        _WHY["risk.settle_basis_short_portfolio"],
-    ),
-    GasChange(
-        "risk.settle_basis_short_standard",
-        222_545,
-        226_589,
-        _WHY["risk.settle_basis_short_standard"],
-    ),
-    GasChange(
-        "system.complete_liquidation_2pos_2col",
-        593_113,
-        596_601,
-        _WHY["system.complete_liquidation_2pos_2col"],
-    ),
-    GasChange("system.liquidate_2pos_2col", 330_509, 334_107, _WHY["system.liquidate_2pos_2col"]),
-    GasChange(
-        "system.liquidate_2pos_2col_unprepared",
-        398_637,
-        402_235,
-        _WHY["system.liquidate_2pos_2col_unprepared"],
-    ),
-    GasChange("system.take_lot_0", 131_302, 131_247, _WHY["system.take_lot_0"]),
-    GasChange("system.take_lot_0_inventory", 114_202, 114_147, _WHY["system.take_lot_0_inventory"]),
-    GasChange("system.take_lot_1", 131_302, 131_247, _WHY["system.take_lot_1"]),
+    GasChange("system.take_lot_0", 131_302, 131_223, _LIQ_4 + "; then " + _CAP_3),
+    GasChange("system.take_lot_0_inventory", 114_202, 114_123, _LIQ_4 + "; then " + _CAP_3),
+    GasChange("system.take_lot_1", 131_302, 131_223, _LIQ_4 + "; then " + _CAP_3),
 )
 RISE_NEEDING_A_REASON = 0.10
 

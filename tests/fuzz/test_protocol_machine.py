@@ -67,15 +67,16 @@ def test_campaign_reached_every_kind_of_step():
         # requires both through the machine on every run.
         "liquidate:healthy-refused",
         "fund.deposit:ok",
-        # Issue 18: accounts switch to the portfolio model and trade and withdraw under it.
+        # Issue 18: accounts switch to the portfolio model and withdraw under it.
         "admin.setRiskModel:ok",
         "event:portfolio:RiskModelChosen",
-        "event:portfolio:Traded",
         "event:portfolio:Withdrawn",
-        # Not required: "event:portfolio:Liquidated" (this campaign reached it once in 1,013
-        # steps: too few to count on) nor a refused switch (none here).
-        # tests/fuzz/test_regressions.py switches, refuses a switch and liquidates a portfolio
-        # account through the machine on every run.
+        # Not required: "event:portfolio:Traded" (a fill of an account on the model: the ci
+        # campaign reached it alone on this machine but not once in 962 steps after the rest of
+        # the slow suite, where the block times differ), "event:portfolio:Liquidated" (once in
+        # 1,013 steps: too few to count on) nor a refused switch (none here).
+        # tests/fuzz/test_regressions.py trades, switches, refuses a switch and liquidates a
+        # portfolio account through the machine on every run.
         # Issue 15: accepted fills that grew |net| within the exposure bound; the replayed cash
         # equal to the chain's. Not required: "event:fill:PoolExposureExceeded",
         # "event:ProfitUnpaid", "event:credit:capped" (the set-up's `squeeze`) and
