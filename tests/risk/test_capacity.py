@@ -275,20 +275,27 @@ def size(market_id: int, usd: int) -> int:
     return usd * WAD * WAD // asset_price(market_id)
 
 
-def open_at_limits(venue: Venue, owner: Any, model: bool, usd: int) -> tuple[int, Any]:
-    """An account with $60k of quote, 8 collaterals (about $2k each) and 8 long positions of about
-    `usd` each; returns it and the receipt of its eighth fill."""
+def open_with_collateral(venue: Venue, owner: Any, minted_usd: int, quote_usd: int) -> int:
+    """Opens `owner`'s account 0 with `quote_usd` of quote (of `minted_usd` minted) and about
+    $2k of each of the 8 held collaterals (as much again left in the wallet); returns its id."""
     engine = venue.engine
     engine.openAccount(0, sender=owner)
     account = int(engine.accountIdOf(owner, 0))
-    venue.quote.mint(owner, 60_000 * USDC, sender=owner)
+    venue.quote.mint(owner, minted_usd * USDC, sender=owner)
     venue.quote.approve(engine, MAX, sender=owner)
-    engine.deposit(account, venue.quote, 60_000 * USDC, sender=owner)
+    engine.deposit(account, venue.quote, quote_usd * USDC, sender=owner)
     for i in HELD:
         token = venue.tokens[i]
         token.mint(owner, 2 * units(i, 2_000), sender=owner)
         token.approve(engine, MAX, sender=owner)
         engine.deposit(account, token, units(i, 2_000), sender=owner)
+    return account
+
+
+def open_at_limits(venue: Venue, owner: Any, model: bool, usd: int) -> tuple[int, Any]:
+    """An account with $60k of quote, 8 collaterals (about $2k each) and 8 long positions of about
+    `usd` each; returns it and the receipt of its eighth fill."""
+    account = open_with_collateral(venue, owner, 60_000, 60_000)
     if model:
         venue.admin.setRiskModel(account, venue.model, sender=owner)
     receipt = None
@@ -446,16 +453,7 @@ def test_collateral_in_auction_counts_toward_the_collateral_limit(
     )
     admin.setInsuranceFund(fund, sender=deployer)
     admin.setLiquidator(liquidator, sender=deployer)
-    engine.openAccount(0, sender=owner)
-    account = int(engine.accountIdOf(owner, 0))
-    venue.quote.mint(owner, 1_100 * USDC, sender=owner)
-    venue.quote.approve(engine, MAX, sender=owner)
-    engine.deposit(account, venue.quote, 1_000 * USDC, sender=owner)
-    for i in HELD:
-        token = venue.tokens[i]
-        token.mint(owner, 2 * units(i, 2_000), sender=owner)
-        token.approve(engine, MAX, sender=owner)
-        engine.deposit(account, token, units(i, 2_000), sender=owner)
+    account = open_with_collateral(venue, owner, 1_100, 1_000)
     for market_id in TRADED:
         venue.fill(account, market_id, size(market_id, 12_000))
     set_prices(venue, deployer, -150)
