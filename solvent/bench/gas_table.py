@@ -289,7 +289,7 @@ GAS_CHANGES: tuple[GasChange, ...] = (
     GasChange("engine.deposit", 39_733, 39_810, _CAP_8),
     GasChange("engine.fill_close", 59_623, 64_546, _LIQ_1 + "; then " + _CAP_2),
     GasChange("engine.fill_open", 112_919, 114_682, _LIQ_1 + "; then " + _CAP_7),
-    GasChange("engine.liquidate_handoff_2pos_2col", 317_489, 314_785, _LIQ_2 + "; then " + _CAP_11),
+    GasChange("engine.liquidate_handoff_2pos_2col", 317_489, 314_793, _LIQ_2 + "; then " + _CAP_11),
     GasChange("engine.liquidate_partial", 125_196, 123_764, _LIQ_2 + "; then " + _CAP_11),
     GasChange("engine.withdraw", 78_561, 74_571, _LIQ_1 + "; then " + _CAP_12),
     GasChange("liquidator.start_2_lots", 109_659, 108_605, _LIQ_4),
@@ -313,11 +313,11 @@ GAS_CHANGES: tuple[GasChange, ...] = (
     GasChange("risk.settle_basis_short_portfolio", 251_523, 255_552, _LIQ_1 + "; then " + _CAP_9),
     GasChange("risk.settle_basis_short_standard", 222_545, 224_288, _LIQ_1 + "; then " + _CAP_7),
     GasChange(
-        "system.complete_liquidation_2pos_2col", 593_113, 581_690, _LIQ_3 + "; then " + _CAP_11
+        "system.complete_liquidation_2pos_2col", 593_113, 581_698, _LIQ_3 + "; then " + _CAP_11
     ),
-    GasChange("system.liquidate_2pos_2col", 330_509, 319_244, _LIQ_3 + "; then " + _CAP_11),
+    GasChange("system.liquidate_2pos_2col", 330_509, 319_252, _LIQ_3 + "; then " + _CAP_11),
     GasChange(
-        "system.liquidate_2pos_2col_unprepared", 398_637, 387_372, _LIQ_3 + "; then " + _CAP_11
+        "system.liquidate_2pos_2col_unprepared", 398_637, 387_380, _LIQ_3 + "; then " + _CAP_11
     ),
     GasChange("system.take_lot_0", 131_302, 131_223, _LIQ_4 + "; then " + _CAP_3),
     GasChange("system.take_lot_0_inventory", 114_202, 114_123, _LIQ_4 + "; then " + _CAP_3),
