@@ -270,16 +270,7 @@ def test_cash_short_of_the_penalty_escalates_to_full_handoff(
     book.trade(account_id, 0, 100 * WAD, MAX, sender=trader)
     oracle.setPrice(wbtc, 20_000 * WAD, sender=keeper)  # the collateral falls, not the position
     portfolio = read_portfolio(engine, admin, oracle, weth, wbtc, account_id)
-    margin = model.margin(portfolio, LIQ.min_position_margin)
-    partial = model.liquidation_fraction(
-        margin.maintenance_equity,
-        margin.maintenance_requirement,
-        margin.notional,
-        LIQ.penalty_rate,
-        LIQ.target_health,
-        margin.minimum_margin,
-    )
-    assert 0 < partial < WAD  # a partial closure would restore health...
+    assert 0 < _partial_fraction(portfolio) < WAD  # a partial closure would restore health...
     plan = model.plan_liquidation(portfolio, LIQ)
     assert plan.fraction == WAD and plan.handed_off  # ...but cash cannot pay its penalty
     cash = portfolio.quote_balance
