@@ -24,6 +24,18 @@ def deploy_reverts(chain: Any, sender: Any, error: Any, container: Any, *args: A
         sender.deploy(container, *args)
 
 
+def _original(owner: type, name: str) -> Any:
+    """`owner.name` as the library defines it, under any wrapper installed here before (every
+    replacement keeps the original as `__wrapped__`, so installing twice wraps once)."""
+    current = owner.__dict__[name]
+    return getattr(current, "__wrapped__", current)
+
+
+def _install(owner: type, name: str, original: Any, replacement: Any) -> None:
+    replacement.__wrapped__ = original
+    setattr(owner, name, replacement)
+
+
 # Anvil answers `eth_sendRawTransaction` before its automine has sealed the block, so the first
 # receipt query often misses and web3 sleeps its default 0.1 s before asking again. The suite sends
 # thousands of transactions: that sleep was 16% of a module's wall time (py-spy, tests/attacks).
@@ -35,16 +47,14 @@ def poll_receipts_quickly(poll_s: float = RECEIPT_POLL_S) -> None:
     unless a caller names its own latency. Idempotent."""
     from web3.eth import Eth
 
-    current = Eth.wait_for_transaction_receipt
-    original = getattr(current, "__wrapped__", current)
+    original = _original(Eth, "wait_for_transaction_receipt")
 
     def wait_for_transaction_receipt(
         self: Eth, transaction_hash: Any, timeout: float = 120, poll_latency: float = poll_s
     ) -> Any:
         return original(self, transaction_hash, timeout, poll_latency)
 
-    wait_for_transaction_receipt.__wrapped__ = original  # type: ignore[attr-defined]
-    Eth.wait_for_transaction_receipt = wait_for_transaction_receipt  # type: ignore[method-assign]
+    _install(Eth, "wait_for_transaction_receipt", original, wait_for_transaction_receipt)
 
 
 def memoize_transaction_type() -> None:
@@ -76,8 +86,7 @@ def remember_contracts() -> None:
     reverted deployment's instance is never called again), so a positive answer is kept."""
     from ape.contracts.base import ContractMethodHandler
 
-    current = ContractMethodHandler.__dict__["_validate_is_contract"]
-    check = getattr(current, "__wrapped__", current)
+    check = _original(ContractMethodHandler, "_validate_is_contract")
     with_code: set[str] = set()
 
     def _validate_is_contract(self: ContractMethodHandler) -> None:
@@ -86,8 +95,7 @@ def remember_contracts() -> None:
             check(self)
             with_code.add(address)
 
-    _validate_is_contract.__wrapped__ = check  # type: ignore[attr-defined]
-    ContractMethodHandler._validate_is_contract = _validate_is_contract  # type: ignore[method-assign]
+    _install(ContractMethodHandler, "_validate_is_contract", check, _validate_is_contract)
 
 
 def _last_call_target(tree: dict[str, Any]) -> str | None:
@@ -111,8 +119,7 @@ def decode_errors_from_call_tree() -> None:
     from ape_ethereum.ecosystem import Ethereum
     from eth_utils import to_checksum_address, to_hex
 
-    current = Ethereum.__dict__["decode_custom_error"]
-    decode = getattr(current, "__wrapped__", current)
+    decode = _original(Ethereum, "decode_custom_error")
 
     def decode_custom_error(self: Ethereum, data: Any, address: Any, **kwargs: Any) -> Any:
         try:
@@ -137,5 +144,4 @@ def decode_errors_from_call_tree() -> None:
             self, data, to_checksum_address(last), **{k: v for k, v in kwargs.items() if k != "txn"}
         )
 
-    decode_custom_error.__wrapped__ = decode  # type: ignore[attr-defined]
-    Ethereum.decode_custom_error = decode_custom_error  # type: ignore[method-assign]
+    _install(Ethereum, "decode_custom_error", decode, decode_custom_error)

@@ -215,33 +215,21 @@ class GasChange:
 # moved names both reasons. A rise above 10% must say why here; tests/test_bench_gas_table.py
 # checks that `after` is the snapshot's figure. New rows: capacity.* (tests/risk/test_capacity.py,
 # mock oracle).
-_LIQ_1 = (
+_LIQ_MATH = (
     "`MarginMath.mulDivDown/Up` in assembly (one overflow test, the division unchecked), "
     "`floorDiv`/`ceilDiv` and `_lowestBit` without checked arithmetic; a fill reads and writes "
     "its market's slots 3-4 once each; funding accrual reads slots 0, 4 and 5 once each and "
     "writes slot 3's time without reading it back; the margin pass reads a collateral's slot 0 "
     "once"
 )
-_LIQ_2 = (
-    "`MarginMath.mulDivDown/Up` in assembly (one overflow test, the division unchecked), "
-    "`floorDiv`/`ceilDiv` and `_lowestBit` without checked arithmetic; a fill reads and writes "
-    "its market's slots 3-4 once each; funding accrual reads slots 0, 4 and 5 once each and "
-    "writes slot 3's time without reading it back; the margin pass reads a collateral's slot 0 "
-    "once; a seizure reads its custody slot once"
-)
-_LIQ_3 = (
-    "`MarginMath.mulDivDown/Up` in assembly (one overflow test, the division unchecked), "
-    "`floorDiv`/`ceilDiv` and `_lowestBit` without checked arithmetic; a fill reads and writes "
-    "its market's slots 3-4 once each; funding accrual reads slots 0, 4 and 5 once each and "
-    "writes slot 3's time without reading it back; the margin pass reads a collateral's slot 0 "
-    "once; a seizure reads its custody slot once; the escalation to a full closure no longer "
-    "plans the partial closure first when quote below the tip and every position's PnL cannot "
-    "pay it (-5.0k); the liquidator reads `globals` with one SLOAD (`_globals()`, in assembly: "
-    "a struct copy read the slot once per field)"
-)
-_LIQ_4 = (
+_LIQ_GLOBALS = (
     "the liquidator reads `globals` with one SLOAD (`_globals()`, in assembly: a struct copy "
     "read the slot once per field)"
+)
+_LIQ_SEIZE = _LIQ_MATH + "; a seizure reads its custody slot once"
+_LIQ_NO_PLAN = (
+    _LIQ_SEIZE + "; the escalation to a full closure no longer plans the partial closure first "
+    "when quote below the tip and every position's PnL cannot pay it (-5.0k); " + _LIQ_GLOBALS
 )
 _CAP_1 = (
     "`_lowestBit` is constant gas (a De Bruijn lookup) instead of a loop over the bit's index; "
@@ -285,17 +273,19 @@ _CAP_12 = (
     "the cold read of the risk-model slot for its idle check"
 )
 GAS_CHANGES: tuple[GasChange, ...] = (
-    GasChange("engine.auto_deleverage", 154_209, 152_530, _LIQ_1 + "; then " + _CAP_4),
+    GasChange("engine.auto_deleverage", 154_209, 152_530, _LIQ_MATH + "; then " + _CAP_4),
     GasChange("engine.deposit", 39_733, 39_810, _CAP_8),
-    GasChange("engine.fill_close", 59_623, 64_546, _LIQ_1 + "; then " + _CAP_2),
-    GasChange("engine.fill_open", 112_919, 114_682, _LIQ_1 + "; then " + _CAP_7),
-    GasChange("engine.liquidate_handoff_2pos_2col", 317_489, 314_793, _LIQ_2 + "; then " + _CAP_11),
-    GasChange("engine.liquidate_partial", 125_196, 123_764, _LIQ_2 + "; then " + _CAP_11),
-    GasChange("engine.withdraw", 78_561, 74_571, _LIQ_1 + "; then " + _CAP_12),
-    GasChange("liquidator.start_2_lots", 109_659, 108_605, _LIQ_4),
-    GasChange("liquidator.take_callback", 166_681, 166_662, _LIQ_4),
-    GasChange("liquidator.take_full", 89_083, 89_059, _LIQ_4),
-    GasChange("liquidator.take_partial", 89_726, 89_702, _LIQ_4),
+    GasChange("engine.fill_close", 59_623, 64_546, _LIQ_MATH + "; then " + _CAP_2),
+    GasChange("engine.fill_open", 112_919, 114_682, _LIQ_MATH + "; then " + _CAP_7),
+    GasChange(
+        "engine.liquidate_handoff_2pos_2col", 317_489, 314_793, _LIQ_SEIZE + "; then " + _CAP_11
+    ),
+    GasChange("engine.liquidate_partial", 125_196, 123_764, _LIQ_SEIZE + "; then " + _CAP_11),
+    GasChange("engine.withdraw", 78_561, 74_571, _LIQ_MATH + "; then " + _CAP_12),
+    GasChange("liquidator.start_2_lots", 109_659, 108_605, _LIQ_GLOBALS),
+    GasChange("liquidator.take_callback", 166_681, 166_662, _LIQ_GLOBALS),
+    GasChange("liquidator.take_full", 89_083, 89_059, _LIQ_GLOBALS),
+    GasChange("liquidator.take_partial", 89_726, 89_702, _LIQ_GLOBALS),
     GasChange("orders.commit", 52_618, 53_928, _CAP_10),
     GasChange("orders.commit_increase", 102_173, 102_471, _CAP_10),
     GasChange("orders.settle_batch_10", 1_015_951, 1_043_557, _CAP_6),
@@ -303,25 +293,35 @@ GAS_CHANGES: tuple[GasChange, ...] = (
     GasChange("orders.settle_batch_per_order", 101_595, 104_355, _CAP_7),
     GasChange("orders.settle_open", 202_124, 204_538, _CAP_7),
     GasChange("orders.settle_open_empty_market", 231_589, 234_218, _CAP_7),
-    GasChange("pool.execute_deposit", 316_189, 315_137, _LIQ_1 + "; then " + _CAP_5),
-    GasChange("pool.execute_redeem", 334_879, 332_949, _LIQ_1 + "; then " + _CAP_5),
-    GasChange("risk.health_8x8_portfolio", 572_183, 560_311, _LIQ_1 + "; then " + _CAP_1),
-    GasChange("risk.health_8x8_standard", 494_692, 476_126, _LIQ_1 + "; then " + _CAP_1),
-    GasChange("risk.liquidate_1pos_portfolio", 165_901, 166_348, _LIQ_2 + "; then " + _CAP_9),
-    GasChange("risk.liquidate_2pos_2col_portfolio", 286_854, 284_528, _LIQ_2 + "; then " + _CAP_9),
-    GasChange("risk.portfolio_health_8m_8c", 142_913, 139_709, _LIQ_1),
-    GasChange("risk.settle_basis_short_portfolio", 251_523, 255_552, _LIQ_1 + "; then " + _CAP_9),
-    GasChange("risk.settle_basis_short_standard", 222_545, 224_288, _LIQ_1 + "; then " + _CAP_7),
+    GasChange("pool.execute_deposit", 316_189, 315_137, _LIQ_MATH + "; then " + _CAP_5),
+    GasChange("pool.execute_redeem", 334_879, 332_949, _LIQ_MATH + "; then " + _CAP_5),
+    GasChange("risk.health_8x8_portfolio", 572_183, 560_311, _LIQ_MATH + "; then " + _CAP_1),
+    GasChange("risk.health_8x8_standard", 494_692, 476_126, _LIQ_MATH + "; then " + _CAP_1),
+    GasChange("risk.liquidate_1pos_portfolio", 165_901, 166_348, _LIQ_SEIZE + "; then " + _CAP_9),
     GasChange(
-        "system.complete_liquidation_2pos_2col", 593_113, 581_698, _LIQ_3 + "; then " + _CAP_11
+        "risk.liquidate_2pos_2col_portfolio", 286_854, 284_528, _LIQ_SEIZE + "; then " + _CAP_9
     ),
-    GasChange("system.liquidate_2pos_2col", 330_509, 319_252, _LIQ_3 + "; then " + _CAP_11),
+    GasChange("risk.portfolio_health_8m_8c", 142_913, 139_709, _LIQ_MATH),
     GasChange(
-        "system.liquidate_2pos_2col_unprepared", 398_637, 387_380, _LIQ_3 + "; then " + _CAP_11
+        "risk.settle_basis_short_portfolio", 251_523, 255_552, _LIQ_MATH + "; then " + _CAP_9
     ),
-    GasChange("system.take_lot_0", 131_302, 131_223, _LIQ_4 + "; then " + _CAP_3),
-    GasChange("system.take_lot_0_inventory", 114_202, 114_123, _LIQ_4 + "; then " + _CAP_3),
-    GasChange("system.take_lot_1", 131_302, 131_223, _LIQ_4 + "; then " + _CAP_3),
+    GasChange("risk.settle_basis_short_standard", 222_545, 224_288, _LIQ_MATH + "; then " + _CAP_7),
+    GasChange(
+        "system.complete_liquidation_2pos_2col",
+        593_113,
+        581_698,
+        _LIQ_NO_PLAN + "; then " + _CAP_11,
+    ),
+    GasChange("system.liquidate_2pos_2col", 330_509, 319_252, _LIQ_NO_PLAN + "; then " + _CAP_11),
+    GasChange(
+        "system.liquidate_2pos_2col_unprepared",
+        398_637,
+        387_380,
+        _LIQ_NO_PLAN + "; then " + _CAP_11,
+    ),
+    GasChange("system.take_lot_0", 131_302, 131_223, _LIQ_GLOBALS + "; then " + _CAP_3),
+    GasChange("system.take_lot_0_inventory", 114_202, 114_123, _LIQ_GLOBALS + "; then " + _CAP_3),
+    GasChange("system.take_lot_1", 131_302, 131_223, _LIQ_GLOBALS + "; then " + _CAP_3),
 )
 RISE_NEEDING_A_REASON = 0.10
 
