@@ -14,8 +14,8 @@ from typing import Any
 
 import yaml
 
-from solvent.fixed_point import WAD
 from solvent.model import portfolio as pm
+from solvent.model.fixed_point import WAD
 
 CONFIG_DIR = Path(__file__).resolve().parent.parent / "config"
 

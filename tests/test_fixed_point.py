@@ -6,7 +6,7 @@ from math import ceil, floor
 from hypothesis import given
 from hypothesis import strategies as st
 
-from solvent.fixed_point import (
+from solvent.model.fixed_point import (
     isqrt,
     mul_div_down,
     mul_div_up,

@@ -23,7 +23,7 @@ import {
 /// @title MarginEngine
 /// @notice Cross-margin, multi-collateral perpetuals against an LP pool, with volatility-scaled
 /// margin and partial liquidation. The engine is the single ledger of quote (docs/ARCHITECTURE.md);
-/// every formula is in docs/margin.md and mirrored by solvent/margin.py. Governance and keeper
+/// every formula is in docs/margin.md and mirrored by solvent/model/margin.py. Governance and keeper
 /// views live in `MarginEngineExtension`, reached through the fallback by delegatecall.
 contract MarginEngine is EngineBase {
     using SafeERC20 for IERC20;

@@ -5,7 +5,7 @@ import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 
 /// @title OracleMath
 /// @notice Fixed-point formulas of the oracle adapter (docs/oracle.md, mirrored exactly by
-/// solvent/oracle_math.py). Every rounding that feeds the volatility estimate rounds up: a higher
+/// solvent/model/oracle_math.py). Every rounding that feeds the volatility estimate rounds up: a higher
 /// volatility means higher margins, i.e. against the account and for the protocol.
 library OracleMath {
     uint256 internal constant WAD = 1e18;
@@ -68,7 +68,7 @@ library OracleMath {
     /// @notice `x^n` for a WAD `x <= 1e18`, by squaring, each product rounded down.
     function powDown(uint256 x, uint256 n) internal pure returns (uint256 result) {
         result = WAD;
-        // Flooring every square and product is the specified rounding (solvent.oracle_math
+        // Flooring every square and product is the specified rounding (solvent.model.oracle_math
         // mirrors it), as in WadPow.pow.
         while (n != 0 && result != 0) {
             // slither-disable-next-line divide-before-multiply

@@ -6,8 +6,9 @@ Every forecaster returns, for each origin time T, the variance of the log return
 - `flat`: a constant margin, the market's base initial ratio (what a venue without volatility
   scaling charges);
 - `onchain_ewma`: the adapter's estimator as it runs today, replayed exactly on integers
-  (solvent.oracle_math.VolatilityState: hourly samples, lambda 0.97, sample cap, ramp), and the
-  engine's margin rule on its sigma: imr = max(baseMmr, volFactor * min(sigma, sigmaCap)) * imScale;
+  (solvent.model.oracle_math.VolatilityState: hourly samples, lambda 0.97, sample cap, ramp), and
+  the engine's margin rule on its sigma:
+  imr = max(baseMmr, volFactor * min(sigma, sigmaCap)) * imScale;
 - `ewma`: RiskMetrics, lambda 0.94 a day (0.94^(1/24) an hour), margin Z * sigma over the horizon;
 - `garch_t`: GARCH(1,1) with Student-t innovations (the `arch` package), refit every
   `refit_days` on the trailing `window_days`, filtered hour by hour between refits; margin
@@ -24,9 +25,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from solvent import margin as margin_model
 from solvent.config import AssetSpec
-from solvent.oracle_math import SECONDS_PER_YEAR, WAD, VolatilityState
+from solvent.model import margin as margin_model
+from solvent.model.oracle_math import SECONDS_PER_YEAR, WAD, VolatilityState
 from solvent.price_history import HOUR, Hourly
 
 Z_99 = 2.5758293035489004  # two-sided 99% quantile of the standard normal
@@ -50,7 +51,8 @@ def horizon_variance(sigma_annual: np.ndarray, hours: int = HORIZON_HOURS) -> np
 
 
 def engine_margin(spec: AssetSpec, sigma_annual: float) -> float:
-    """The engine's initial margin ratio at an annualized sigma (solvent.margin.margin_ratios)."""
+    """The engine's initial margin ratio at an annualized sigma
+    (solvent.model.margin.margin_ratios)."""
     m = spec.market
     params = margin_model.MarketParams(m.base_mmr, m.vol_factor, m.sigma_cap, m.im_scale)
     _, imr = margin_model.margin_ratios(params, int(sigma_annual * WAD))

@@ -21,7 +21,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge
 
 from solvent.forecast import models
 from solvent.forecast.steward_rule import LivePush, StewardBounds, nearest_allowed, refusal
-from solvent.oracle_math import SECONDS_PER_YEAR
+from solvent.model.oracle_math import SECONDS_PER_YEAR
 from solvent.price_history import HOUR
 
 WAD = 10**18

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from solvent import margin as ref
+from solvent.model import margin as ref
 
 WAD = 10**18
 

@@ -11,7 +11,6 @@ from typing import Any, ClassVar
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
-from solvent import margin as ref
 from solvent.fuzz import adl
 from solvent.fuzz.driver import TX_GAS, Call, Driver, Outcome, Reverted
 from solvent.fuzz.model import (
@@ -40,6 +39,7 @@ from solvent.fuzz.system import (
 )
 from solvent.model import adl as adl_ref
 from solvent.model import funding as fm
+from solvent.model import margin as ref
 from solvent.model import orders as order_ref
 from solvent.model import pool as pool_ref
 from solvent.model.adl import AdlError

@@ -1,12 +1,11 @@
 """The shadow model: what the invariants need beyond one read of the chain. It follows every
-transaction's events, keeps its own positions (filled by solvent.margin's reference math), the LP
-pool's book value and the insurance fund's balance, and checks the chain against them."""
+transaction's events, keeps its own positions (filled by solvent.model.margin's reference math),
+the LP pool's book value and the insurance fund's balance, and checks the chain against them."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from solvent import margin as ref
 from solvent.abi import Record
 from solvent.fuzz import adl
 from solvent.fuzz.cash import CashReplay, exposure_check
@@ -15,6 +14,7 @@ from solvent.fuzz.orders import OrderShadow, PendingOrder, Round, order_id
 from solvent.fuzz.state import TOKENS, State
 from solvent.fuzz.system import ASSETS, TRADERS, FuzzSystem
 from solvent.model import funding as fm
+from solvent.model import margin as ref
 from solvent.model import orders as order_ref
 from solvent.model import portfolio as pm
 
@@ -131,9 +131,9 @@ def portfolio(
     lenient: bool = False,
     quote: int | None = None,
 ) -> ref.Portfolio | None:
-    """The account as solvent.margin sees it; None when a price it needs is unavailable, unless
-    `lenient` (as a liquidation reads it: the price is left None). Its quote balance is net of the
-    charges due (`charges_due`: the engine's margin counts them), unless `quote` is given."""
+    """The account as solvent.model.margin sees it; None when a price it needs is unavailable,
+    unless `lenient` (as a liquidation reads it: the price is left None). Its quote balance is net
+    of the charges due (`charges_due`: the engine's margin counts them), unless `quote` is given."""
     holdings, positions = [], []
     for token in ASSETS:
         amount = state.collateral[(account, token)]

@@ -35,8 +35,8 @@ from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any
 
-from solvent import margin
 from solvent.model import funding as fm
+from solvent.model import margin
 from solvent.model.ledger import EngineBooks
 
 WAD = margin.WAD

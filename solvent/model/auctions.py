@@ -1,7 +1,7 @@
 """The Dutch-auction liquidator as the campaign's exact world drives it
 (contracts/liquidation/DutchAuctionLiquidator.sol): lots started by a liquidation's hand-off,
-takes, resets and the settlement each sends the engine. Every formula is solvent.auction's; this
-module keeps the running auctions and orders the steps as the contract does.
+takes, resets and the settlement each sends the engine. Every formula is solvent.model.auction's;
+this module keeps the running auctions and orders the steps as the contract does.
 
 Not modelled: queued lots (a lot whose tab exceeds the room under the caps; the campaign's books
 are far below the local caps and `start` refuses one that is not), cancels, the breaker levels,
@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from solvent import auction as ref
 from solvent.config import AuctionSpec
+from solvent.model import auction as ref
 
 WAD = ref.WAD
 

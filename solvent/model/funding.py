@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from solvent.fixed_point import WAD, mul_div_down, mul_div_up
+from solvent.model.fixed_point import WAD, mul_div_down, mul_div_up
 
 DAY = 86_400
 YEAR = 365 * DAY

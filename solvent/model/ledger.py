@@ -7,8 +7,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from solvent import margin
 from solvent.model import funding as fm
+from solvent.model import margin
 
 
 @dataclass

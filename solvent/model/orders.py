@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from solvent.fixed_point import BPS, WAD, mul_div_down, mul_div_up
+from solvent.model.fixed_point import BPS, WAD, mul_div_down, mul_div_up
 
 WAD_TIMES_WAD_PER_QUOTE = 10**30
 WAD_PER_QUOTE = 10**12

@@ -21,8 +21,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from solvent.fixed_point import mul_div_down, mul_div_up
-from solvent.margin import (
+from solvent.model.fixed_point import mul_div_down, mul_div_up
+from solvent.model.margin import (
     WAD,
     WAD_PER_QUOTE,
     Margin,

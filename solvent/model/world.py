@@ -3,8 +3,8 @@
 BTC, at their weights) with perp positions in every market of the config, oracle prices set per
 block, velocity funding and the borrow index (solvent.model.ledger), fills through the order book
 at set-up (solvent.model.orders), the engine's partial and full liquidation
-(solvent.margin.plan_liquidation), the keeper's reward, the hand-off of collateral to the Dutch
-auctions and their takes, resets and settlement (solvent.model.auctions), and the loss
+(solvent.model.margin.plan_liquidation), the keeper's reward, the hand-off of collateral to the
+Dutch auctions and their takes, resets and settlement (solvent.model.auctions), and the loss
 waterfall: the insurance fees swept into the fund first, the fund covers, the rest is socialized
 on the LP pool (`EngineBase._writeOff`).
 
@@ -20,10 +20,10 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, field
 
-from solvent import margin as ref
-from solvent import oracle_math
 from solvent.config import ProtocolConfig
 from solvent.model import funding as fm
+from solvent.model import margin as ref
+from solvent.model import oracle_math
 from solvent.model import orders as order_ref
 from solvent.model.auctions import Liquidator, LotRules, Settlement, TakeEvent
 from solvent.model.ledger import EngineBooks, MarketBook, PositionBook
@@ -286,7 +286,7 @@ class ProtocolWorld:
         return due
 
     def portfolio(self, account: int, now: int, settled: bool = False) -> ref.Portfolio:
-        """The account as solvent.margin sees it; its quote net of the charges due unless
+        """The account as solvent.model.margin sees it; its quote net of the charges due unless
         `settled` (a liquidation has just settled them)."""
         quote = self.books.quote.get(account, 0)
         if not settled:

@@ -3,8 +3,8 @@ deployment (config/local.yaml: forecast bounds floor 0.2, ceiling 3, +-50% per p
 hour, 24 h expiry; the oracle ramps the margin sigma up at 0.25 an hour): every abusive or faulty
 push is refused by name, a forecast below the on-chain estimate changes nothing, a higher one is
 phased in at the ramp's rate, an expired one stops counting, and the guardian's switch removes
-every live forecast at once. The Python model (solvent.oracle_math.VolatilityState) follows the
-chain to the wei."""
+every live forecast at once. The Python model (solvent.model.oracle_math.VolatilityState) follows
+the chain to the wei."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import ape
 import pytest
 
 from solvent.governance import govern
-from solvent.oracle_math import VolatilityState
+from solvent.model.oracle_math import VolatilityState
 
 WAD = 10**18
 HOUR = 3600

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from solvent.margin import (
+from solvent.model.margin import (
     CollateralHolding,
     CollateralParams,
     LiquidationParams,

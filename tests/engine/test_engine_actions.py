@@ -17,7 +17,7 @@ from engine_helpers import (
     settlement,
 )
 
-from solvent import margin as model
+from solvent.model import margin as model
 
 MAX = 2**256 - 1
 

@@ -10,8 +10,8 @@ from engine_helpers import ETH_MARKET, ETH_PRICE, USDC, WAD, ledger_sum, market_
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from solvent import margin
 from solvent.model import funding as fm
+from solvent.model import margin
 from solvent.model.ledger import EngineBooks
 
 MAX = 2**256 - 1

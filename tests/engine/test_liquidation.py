@@ -6,7 +6,7 @@ import ape
 import pytest
 from engine_helpers import LIQ, USDC, WAD, ledger_sum, read_portfolio
 
-from solvent import margin as model
+from solvent.model import margin as model
 
 MAX = 2**256 - 1
 

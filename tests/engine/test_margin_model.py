@@ -1,4 +1,4 @@
-"""The contract's margin math equals solvent/margin.py exactly, rounding included."""
+"""The contract's margin math equals solvent/model/margin.py exactly, rounding included."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from engine_helpers import BTC_MARKET, ETH_MARKET, LIQ, USDC, WAD, read_portfoli
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from solvent import margin as model
+from solvent.model import margin as model
 
 amounts = st.fixed_dictionaries(
     {

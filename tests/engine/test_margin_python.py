@@ -9,8 +9,8 @@ from engine_helpers import LIQ
 from hypothesis import given
 from hypothesis import strategies as st
 
-from solvent import margin as model
-from solvent.fixed_point import WAD
+from solvent.model import margin as model
+from solvent.model.fixed_point import WAD
 
 prices = st.integers(min_value=10**15, max_value=10**24)
 sizes = st.integers(min_value=-(10**24), max_value=10**24).filter(bool)

@@ -16,7 +16,7 @@ from engine_helpers import (
     market_tuple,
 )
 
-from solvent import margin as model
+from solvent.model import margin as model
 
 MAX = 2**256 - 1
 

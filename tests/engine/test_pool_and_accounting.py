@@ -8,7 +8,7 @@ from engine_helpers import ETH_PRICE, USDC, WAD, ledger_sum
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from solvent import margin as model
+from solvent.model import margin as model
 
 MAX = 2**256 - 1
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from solvent import margin as ref
 from solvent.fuzz.machine import ProtocolMachine
 from solvent.fuzz.model import account_margin
+from solvent.model import margin as ref
 
 
 @pytest.fixture

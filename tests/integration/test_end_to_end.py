@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import pytest
 
-from solvent import auction as ref
 from solvent import config as configs
 from solvent.deploy import deploy
+from solvent.model import auction as ref
 
 WAD = 10**18
 USDC = 10**6

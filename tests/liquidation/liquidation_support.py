@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from solvent.fixed_point import mul_div_up
+from solvent.model.fixed_point import mul_div_up
 
 USDC = 10**6
 WAD = 10**18

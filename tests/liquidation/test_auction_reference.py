@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from solvent.auction import (
+from solvent.model.auction import (
     NO_PIECE,
     DustRemainder,
     QueuedLot,

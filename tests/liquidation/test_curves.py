@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from solvent.auction import exponential_price, linear_price, stairstep_price, wad_pow
+from solvent.model.auction import exponential_price, linear_price, stairstep_price, wad_pow
 from solvent.testing import deploy_reverts
 
 WAD = 10**18

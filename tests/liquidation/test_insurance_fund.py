@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from liquidation_support import COOLDOWN, FUND_SEED, USDC, WINDOW
 
-from solvent import insurance
+from solvent.model import insurance
 from solvent.testing import deploy_reverts
 
 OFFSET = 10**6  # decimals offset of the share token

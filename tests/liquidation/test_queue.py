@@ -23,7 +23,7 @@ from liquidation_support import (
     start_price,
 )
 
-from solvent.auction import NO_PIECE, QueuedLot, piece, room
+from solvent.model.auction import NO_PIECE, QueuedLot, piece, room
 
 MAX = 2**256 - 1
 

@@ -25,7 +25,7 @@ from liquidation_support import (
     start_price,
 )
 
-from solvent.auction import linear_price, needs_reset, reset_reward, stairstep_price
+from solvent.model.auction import linear_price, needs_reset, reset_reward, stairstep_price
 
 
 def _at(chain, t):

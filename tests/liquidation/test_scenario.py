@@ -23,8 +23,8 @@ from liquidation_support import (
     start_price,
 )
 
-from solvent.auction import exponential_price, keeper_reward, split_by_value, stairstep_price
-from solvent.auction import take as ref_take
+from solvent.model.auction import exponential_price, keeper_reward, split_by_value, stairstep_price
+from solvent.model.auction import take as ref_take
 
 EXP_CUT = 9_999 * WAD // 10_000
 

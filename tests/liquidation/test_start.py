@@ -21,8 +21,8 @@ from liquidation_support import (
     start_price,
 )
 
-from solvent.auction import keeper_reward, split_by_value
-from solvent.fixed_point import mul_div_down
+from solvent.model.auction import keeper_reward, split_by_value
+from solvent.model.fixed_point import mul_div_down
 
 
 def _values(lots: list[int]) -> list[int]:

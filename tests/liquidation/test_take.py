@@ -23,7 +23,7 @@ from liquidation_support import (
     start_price,
 )
 
-from solvent.auction import DustRemainder, stairstep_price, take
+from solvent.model.auction import DustRemainder, stairstep_price, take
 
 TOP = start_price(WETH_PRICE, BUF)
 

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from solvent import margin as standard
+from solvent.model import margin as standard
 from solvent.model import portfolio as pm
 
 WAD = 10**18

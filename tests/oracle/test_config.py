@@ -4,7 +4,7 @@ import ape
 import pytest
 from eth_utils import keccak
 
-from solvent import oracle_math
+from solvent.model import oracle_math
 
 from .conftest import WAD, ZERO_ADDRESS, asset_params
 

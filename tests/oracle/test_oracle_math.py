@@ -6,8 +6,8 @@ from fractions import Fraction
 from hypothesis import given
 from hypothesis import strategies as st
 
-from solvent import oracle_math
-from solvent.fixed_point import WAD
+from solvent.model import oracle_math
+from solvent.model.fixed_point import WAD
 
 
 @given(st.integers(0, 2**200))

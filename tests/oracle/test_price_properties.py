@@ -4,7 +4,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from solvent import oracle_math
+from solvent.model import oracle_math
 
 from .conftest import asset_params
 

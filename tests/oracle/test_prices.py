@@ -3,7 +3,7 @@
 import ape
 import pytest
 
-from solvent import oracle_math
+from solvent.model import oracle_math
 
 from .conftest import ETH_PRICE, WAD, ZERO_ADDRESS, advance, asset_params
 

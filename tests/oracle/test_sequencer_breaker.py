@@ -3,7 +3,7 @@
 import ape
 import pytest
 
-from solvent.fixed_point import WAD
+from solvent.model.fixed_point import WAD
 
 from .conftest import ETH_PRICE, advance
 

@@ -1,13 +1,13 @@
 """Realized volatility: sampling cadence, seeding, staleness, time-weighted EWMA, the per-sample
-cap and the margin sigma's ramp, all against the reference model (solvent/oracle_math.py)."""
+cap and the margin sigma's ramp, all against the reference model (solvent/model/oracle_math.py)."""
 
 import ape
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from solvent import oracle_math
-from solvent.fixed_point import WAD
+from solvent.model import oracle_math
+from solvent.model.fixed_point import WAD
 
 from .conftest import asset_params
 

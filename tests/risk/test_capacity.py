@@ -8,7 +8,7 @@ The bulk set-up (64 markets, 80 prices and sigmas) goes to the node as raw `eth_
 to its unlocked dev account, without ape's estimate and receipt round trips; the listing's result
 is then read back and checked.
 
-The reference is `solvent.margin` (the standard margin) and `solvent.model.portfolio` (the
+The reference is `solvent.model.margin` (the standard margin) and `solvent.model.portfolio` (the
 portfolio model on a grid over the held assets), on the oracle's prices and sigmas: funding
 velocity is 0 here (the rate stays 0, no funding accrues) and the accounts never owe quote, so no
 charge is pending."""
@@ -22,7 +22,7 @@ import ape
 import pytest
 from hexbytes import HexBytes
 
-from solvent import margin as standard
+from solvent.model import margin as standard
 from solvent.model import portfolio as pm
 
 # About a minute: the 64-market deployment and four accounts at their limits.

@@ -8,7 +8,7 @@ $0.002 to $60,000, collateral weights, margin ratios and scan ranges of their ow
 
 The reference is computed without the engine's views: the ledger model (`solvent.model.ledger`)
 shadows every fill, the borrow index and each market's funding; the standard margin is
-`solvent.margin`, the portfolio margin `solvent.model.portfolio`, on the oracle's prices and
+`solvent.model.margin`, the portfolio margin `solvent.model.portfolio`, on the oracle's prices and
 margin sigmas."""
 
 from __future__ import annotations
@@ -23,7 +23,6 @@ from hypothesis import strategies as st
 
 from solvent import config as configs
 from solvent import governance
-from solvent import margin as standard
 from solvent.config import (
     AssetSpec,
     CollateralSpec,
@@ -37,6 +36,7 @@ from solvent.config import (
 from solvent.desk import Desk
 from solvent.gas import execution_gas
 from solvent.model import funding as fm
+from solvent.model import margin as standard
 from solvent.model import portfolio as pm
 from solvent.model.ledger import EngineBooks
 
@@ -308,7 +308,7 @@ def charges_due(books: EngineBooks, account: int, prices: dict[int, int], now: i
 
 
 @dataclass
-class World:
+class ReferenceInputs:
     """The deployment's parameters and live prices and sigmas, as the references take them."""
 
     system: Any
@@ -397,9 +397,9 @@ class World:
         return standard.MarketParams(m.base_mmr, m.vol_factor, m.sigma_cap, m.im_scale)
 
 
-def model_args(world: World, book: pm.Book) -> tuple:
+def model_args(inputs: ReferenceInputs, book: pm.Book) -> tuple:
     """`book` as `IRiskModel.margin`/`health` take it (tokens for keys, the oracle's sigmas)."""
-    sigmas, tokens = world.sigmas(), world.system.tokens
+    sigmas, tokens = inputs.sigmas(), inputs.system.tokens
     return (
         book.quote_balance,
         [(tokens[c.asset], c.amount, c.decimals, c.price, sigmas[c.asset]) for c in book.holdings],
@@ -455,7 +455,7 @@ def open_account(system: Any, owner: Any, holding: Holding, model: Any | None, s
 
 
 def fill_all(
-    world: World,
+    inputs: ReferenceInputs,
     books: EngineBooks,
     account: int,
     holding: Holding,
@@ -468,13 +468,13 @@ def fill_all(
     `debt_fee` as its settlement fee (paid from the quote: it may leave the account in debt). A
     fill the engine refuses for margin is one the reference puts below initial health 1 (the
     ledger model's books after it). Returns the books and the number of positions filled."""
-    system = world.system
+    system = inputs.system
     filled = 0
     for key in KEYS:
         size = holding.sizes.get(key, 0)
         if size == 0:
             continue
-        market_id = world.market_ids[key]
+        market_id = inputs.market_ids[key]
         price = int(system.oracle.price(system.tokens[key]))
         fee = debt_fee if filled == 0 else 0
         trial = books.copy()
@@ -484,7 +484,7 @@ def fill_all(
             trial.fill(
                 account, market_id, size, price, 0, price, chain.blocks.head.timestamp + 1, fee
             )
-            expected = world.reference(
+            expected = inputs.reference(
                 trial, account, holding.collateral, model, chain.blocks.head.timestamp + 1
             )
             assert expected.initial_health < WAD
@@ -544,7 +544,7 @@ def test_health_gas_at_eight_markets_and_eight_collaterals(
     the reference, and `healthOf([account])`, sent as a transaction (every slot cold, as a
     keeper's first read), is recorded as `risk.health_8x8_standard` and
     `risk.health_8x8_portfolio`."""
-    world = World(system, config)
+    inputs = ReferenceInputs(system, config)
     holding = full_holding(config)
     accounts = [
         open_account(system, owners[0], holding, None, 7),
@@ -555,7 +555,7 @@ def test_health_gas_at_eight_markets_and_eight_collaterals(
         system.admin, fm.BorrowParams(b.base_rate, b.optimal_utilization, b.max_rate), accounts
     )
     for account, model in zip(accounts, (False, True), strict=True):
-        books, count = fill_all(world, books, account, holding, model, stand_in_book, chain, 0)
+        books, count = fill_all(inputs, books, account, holding, model, stand_in_book, chain, 0)
         assert count == 8
     move_prices(system, deployer, {k: (-1) ** i * 15 * (i + 1) for i, k in enumerate(KEYS)})
     chain.mine()
@@ -567,14 +567,14 @@ def test_health_gas_at_eight_markets_and_eight_collaterals(
         account_state = system.admin.accounts(account)
         assert bin(account_state.collateralMask).count("1") == 8
         assert bin(account_state.marketMask).count("1") == 8
-        expected = world.reference(books, account, holding.collateral, model, now)
+        expected = inputs.reference(books, account, holding.collateral, model, now)
         assert_views_equal_reference(system, account, expected)
         assert expected.maintenance_health >= WAD
         receipt = system.admin.healthOf.transact([account], sender=deployer)
         used[name] = gas.record(f"risk.health_8x8_{name}", receipt)
         if expected.book is not None:
             # The model's own part: its `health` on the input the engine builds, sent alone.
-            args = model_args(world, expected.book)
+            args = model_args(inputs, expected.book)
             initial, maintenance = approved.health(args)
             assert (initial, maintenance) == (expected.initial_health, expected.maintenance_health)
             used["model"] = execution_gas(approved.health.transact(args, sender=deployer))
@@ -653,7 +653,7 @@ def test_random_eight_by_eight_books_equal_the_reference_under_both_models(
     filled at the oracle price; time passes (funding and borrow interest accrue), every asset's
     price moves by up to ±12% and is republished: `initialHealthOf` and `healthOf` equal the
     reference to the wei (equity, requirement and health, initial and maintenance) for both."""
-    world = World(system, config)
+    inputs = ReferenceInputs(system, config)
     snapshot = chain.snapshot()
     try:
         # Examples start from the snapshot; should a revert leave the clock past a heartbeat,
@@ -674,7 +674,7 @@ def test_random_eight_by_eight_books_equal_the_reference_under_both_models(
         filled = []
         for account, holding, model in ((accounts[0], std, False), (accounts[1], port, True)):
             books, count = fill_all(
-                world, books, account, holding, model, stand_in_book, chain, debt_fee
+                inputs, books, account, holding, model, stand_in_book, chain, debt_fee
             )
             filled.append(count)
         for account in accounts:  # the ledger model followed the fills to the wei
@@ -685,7 +685,7 @@ def test_random_eight_by_eight_books_equal_the_reference_under_both_models(
         chain.mine()
         now = chain.blocks.head.timestamp
         for account, holding, model in ((accounts[0], std, False), (accounts[1], port, True)):
-            expected = world.reference(books, account, holding.collateral, model, now)
+            expected = inputs.reference(books, account, holding.collateral, model, now)
             assert_views_equal_reference(system, account, expected)
         for name, count, holding in (("standard", filled[0], std), ("portfolio", filled[1], port)):
             event(f"{name}: {len(holding.collateral)} collaterals, {count} positions filled")

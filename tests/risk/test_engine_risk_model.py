@@ -18,8 +18,8 @@ from test_portfolio_deploy import GRID_ASSETS, shipped
 
 from solvent import governance
 from solvent.desk import Desk
-from solvent.margin import WAD_PER_QUOTE, apply_fill
 from solvent.model import portfolio as pm
+from solvent.model.margin import WAD_PER_QUOTE, apply_fill
 
 WAD = 10**18
 USDC = 10**6

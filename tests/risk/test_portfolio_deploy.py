@@ -21,7 +21,7 @@ from test_portfolio_risk_model import (
 
 from solvent import config as configs
 from solvent import governance
-from solvent import margin as standard
+from solvent.model import margin as standard
 from solvent.model import portfolio as pm
 
 WAD = 10**18

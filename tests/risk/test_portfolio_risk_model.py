@@ -1,6 +1,6 @@
 """PortfolioRiskModel on Anvil against its reference (solvent/model/portfolio.py), to the wei:
-random portfolios and grids, the basis trade against the standard model (solvent/margin.py), the
-stress property, every reject path, and the gas of a margin check at the per-account limits."""
+random portfolios and grids, the basis trade against the standard model (solvent/model/margin.py),
+the stress property, every reject path, and the gas of a margin check at the per-account limits."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
-from solvent import margin as standard
+from solvent.model import margin as standard
 from solvent.model import portfolio as pm
 
 WAD = 10**18
@@ -225,8 +225,8 @@ def standard_cost(
     market: standard.MarketParams = STANDARD_MARKET,
     weth: standard.CollateralParams = STANDARD_WETH,
 ) -> int:
-    """The standard model's (solvent/margin.py, which the engine matches) initial requirement plus
-    the equity the collateral loses to its IM weight (WAD USD)."""
+    """The standard model's (solvent/model/margin.py, which the engine matches) initial requirement
+    plus the equity the collateral loses to its IM weight (WAD USD)."""
     book = standard.Portfolio(
         0,
         [standard.CollateralHolding(collateral_eth, ETH_PRICE, weth)],

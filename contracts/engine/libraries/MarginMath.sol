@@ -4,7 +4,7 @@ pragma solidity 0.8.28;
 import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 
 /// @title MarginMath
-/// @notice Pure fixed-point margin math of the engine, mirrored exactly by `solvent/margin.py`.
+/// @notice Pure fixed-point margin math of the engine, mirrored exactly by `solvent/model/margin.py`.
 /// Every rounding goes against the account: collateral value and profits down; requirements,
 /// losses, fees and penalties up. Signed values round toward minus infinity when they are the
 /// account's gain (PnL) and toward plus infinity when they are its cost (open notional).

@@ -3,7 +3,7 @@ pragma solidity 0.8.28;
 
 /// @title WadPow
 /// @notice Integer powers of a WAD fraction, rounded down at every step (the Python reference
-/// `solvent.auction.wad_pow` repeats the same steps, so results match to the wei).
+/// `solvent.model.auction.wad_pow` repeats the same steps, so results match to the wei).
 library WadPow {
     uint256 internal constant WAD = 1e18;
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from solvent.fixed_point import WAD, mul_div_down, mul_div_up
+from solvent.model.fixed_point import WAD, mul_div_down, mul_div_up
 
 __all__ = ["WAD", "mul_div_down", "mul_div_up"]
 

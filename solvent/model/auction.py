@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from solvent.fixed_point import WAD, mul_div_down, mul_div_up
+from solvent.model.fixed_point import WAD, mul_div_down, mul_div_up
 
 
 class DustRemainder(Exception):

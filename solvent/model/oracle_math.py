@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from solvent.fixed_point import BPS, WAD, isqrt, mul_div, mul_div_up
+from solvent.model.fixed_point import BPS, WAD, isqrt, mul_div, mul_div_up
 
 SECONDS_PER_YEAR = 365 * 24 * 3600
 MAX_RETURN_WAD = 100 * WAD
