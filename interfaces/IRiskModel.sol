@@ -16,13 +16,16 @@ struct RiskHolding {
 
 /// @notice One open perpetual position as the engine keeps it (`EngineTypes.Position`), keyed by the
 /// market's oracle asset (the underlying token: WETH for ETH-PERP, so a perp and a collateral of
-/// the same asset share one key), with the oracle's reads of that asset.
+/// the same asset share one key), with the oracle's reads of that asset, and the engine's id of
+/// its market (a model with per-market rules, as the standard model, reads them by it; several
+/// markets may share an asset).
 struct RiskPosition {
     address asset;
     int128 size;
     int128 openNotional;
     uint128 price;
     uint128 sigma;
+    uint256 marketId;
 }
 
 /// @notice What a model margins: the account's signed quote balance (quote units, 6 decimals; the
@@ -37,19 +40,23 @@ struct RiskAccount {
 }
 
 /// @notice A model's verdict on an account (all WAD USD).
-/// @param equity Cash, collateral as the model values it and unrealized PnL (the same equity backs
-/// both requirements).
+/// @param equity Cash, collateral as the model values it for the initial requirement and unrealized
+/// PnL.
 /// @param initialRequirement What the account must hold after a risk-increasing action.
 /// @param maintenanceRequirement Below it the account is liquidatable.
-/// @param notional Σ |size| · price over the positions: with `nonNettable`, what a partial
-/// liquidation needs to size a closure. Under the portfolio model the requirement is
-/// `worstLoss + nonNettable`; closing a fraction f of every position scales each position's part of
-/// every scenario loss and its add-on by (1 - f), while the collaterals' part stays, so the engine
-/// can solve for f from the liquidation's target health (next increment; docs/risk-models.md).
+/// @param notional Σ |size| · price over the positions: with `fixedRequirement`, what a partial
+/// liquidation needs to size a closure (the engine closes the same fraction of every position;
+/// docs/risk-models.md, "Liquidation sizing").
 /// @param nonNettable The part of the initial requirement charged per position regardless of hedges
-/// (the portfolio model's add-ons; the standard model's minimum position margin).
+/// (the portfolio model's add-ons; the standard model's minimum position margins).
 /// @param worstScenario Index of the scenario whose loss sets the requirement, or
 /// `type(uint256).max` when no scenario loses (a model without scenarios returns the latter).
+/// @param maintenanceEquity The equity the maintenance requirement is compared with: `equity` for a
+/// model that values collateral one way (the portfolio model), more under the standard model,
+/// whose maintenance weights are above its initial ones.
+/// @param fixedRequirement The part of the maintenance requirement a proportional closure of every
+/// position does not reduce (the standard model's minimum margin per open position; 0 for the
+/// portfolio model): the engine sizes a partial liquidation with it (`MarginMath.liquidationFraction`).
 struct RiskMargin {
     int256 equity;
     uint256 initialRequirement;
@@ -57,6 +64,8 @@ struct RiskMargin {
     uint256 notional;
     uint256 nonNettable;
     uint256 worstScenario;
+    int256 maintenanceEquity;
+    uint256 fixedRequirement;
 }
 
 /// @title IRiskModel
@@ -87,7 +96,8 @@ interface IRiskModel {
     /// on a bad input.
     function margin(RiskAccount calldata account) external view returns (RiskMargin memory);
 
-    /// @notice equity / requirement (WAD, down) against the initial and the maintenance requirement,
+    /// @notice equity / requirement (WAD, down) against the initial and the maintenance requirement
+    /// (`equity` and `maintenanceEquity` respectively),
     /// as `MarginMath.health`: maximal when nothing is required and nothing owed, zero when equity
     /// is not positive and something is. Liquidatable when `maintenanceHealth < 1e18`.
     function health(RiskAccount calldata account)

@@ -241,6 +241,18 @@ contract MarginEngineExtension is EngineBase, IPoolLedger, IAuctionSettlement {
         return _markets[marketId];
     }
 
+    /// @notice A market's oracle asset and the parameters of its standard margin ratios
+    /// (`MarginMath.marginRatios`), from the two slots a margin check reads; `UnknownMarket` for an
+    /// id that is no market. What the standard risk model reads per position.
+    function marketMarginParams(uint256 marketId)
+        external
+        view
+        returns (address asset, uint256 baseMmr, uint256 volFactor, uint256 sigmaCap, uint256 imScale)
+    {
+        Market storage market = _listedMarket(marketId);
+        return (market.asset, market.baseMmr, market.volFactor, market.sigmaCap, market.imScale);
+    }
+
     /// @notice Number of markets; ids are 0 .. marketCount - 1.
     function marketCount() external view returns (uint256) {
         return _markets.length;

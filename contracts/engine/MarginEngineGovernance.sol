@@ -4,6 +4,7 @@ pragma solidity 0.8.28;
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {IERC20Metadata} from "@openzeppelin/contracts/token/ERC20/extensions/IERC20Metadata.sol";
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
+import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 
 import {IOracleAdapter} from "../../interfaces/IOracleAdapter.sol";
 import {
@@ -413,16 +414,20 @@ contract MarginEngineGovernance is EngineBase {
                 size: position.size,
                 openNotional: int128(position.openNotional + owed * int256(MarginMath.WAD_PER_QUOTE)),
                 price: uint128(price),
-                sigma: uint128(sigma)
+                sigma: uint128(sigma),
+                marketId: marketId
             });
         }
         _truncate(input.positions, count);
         RiskMargin memory verdict = IRiskModel(model).margin(input);
         margin.initialEquity = verdict.equity;
-        margin.maintenanceEquity = verdict.equity;
+        margin.maintenanceEquity = verdict.maintenanceEquity;
         margin.initialRequirement = verdict.initialRequirement;
         margin.maintenanceRequirement = verdict.maintenanceRequirement;
         margin.notional = verdict.notional;
+        // At most the requirement: the fraction's formula subtracts it (a model's slip must not
+        // turn a liquidation into an arithmetic panic).
+        margin.minimumMargin = Math.min(verdict.fixedRequirement, verdict.maintenanceRequirement);
     }
 
     /// @dev Shortens a memory array to its first `length` entries (the rest stays allocated, unused).

@@ -200,7 +200,7 @@ contract PortfolioRiskModel is IPortfolioRiskModel, AccessControl {
         RiskMargin memory m = _margin(account);
         bool hasDebt = account.quoteBalance < 0;
         initialHealth = MarginMath.health(m.equity, m.initialRequirement, hasDebt);
-        maintenanceHealth = MarginMath.health(m.equity, m.maintenanceRequirement, hasDebt);
+        maintenanceHealth = MarginMath.health(m.maintenanceEquity, m.maintenanceRequirement, hasDebt);
     }
 
     /// @inheritdoc AccessControl
@@ -247,6 +247,9 @@ contract PortfolioRiskModel is IPortfolioRiskModel, AccessControl {
         }
 
         m.equity = equity;
+        // Collateral is valued one way for both requirements; no part of the requirement is fixed
+        // (the add-ons shrink with the positions).
+        m.maintenanceEquity = equity;
         m.initialRequirement = worst + addOns;
         m.maintenanceRequirement = MarginMath.mulDivUp(m.initialRequirement, g.mmFactor, WAD);
         m.notional = totalNotional;

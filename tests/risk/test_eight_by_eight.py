@@ -254,6 +254,15 @@ def approved(system) -> Any:
 
 
 @pytest.fixture(scope="module")
+def standard_model(project, system, deployer, approved) -> Any:
+    """The standard margin behind the risk-model interface (`StandardRiskModel`, reading the
+    engine's own parameters), deployed and approved through the timelock."""
+    model = deployer.deploy(project.StandardRiskModel, system.engine)
+    governance.govern(system, [(system.admin, "approveRiskModel", model, True)])
+    return model
+
+
+@pytest.fixture(scope="module")
 def stand_in_book(system, accounts, approved) -> Any:
     """A test account in the order book's role (through the timelock): fills at the oracle price
     in one call each, without the order book's delay."""
@@ -404,7 +413,14 @@ def model_args(inputs: ReferenceInputs, book: pm.Book) -> tuple:
         book.quote_balance,
         [(tokens[c.asset], c.amount, c.decimals, c.price, sigmas[c.asset]) for c in book.holdings],
         [
-            (tokens[p.asset], p.size, p.open_notional, p.price, sigmas[p.asset])
+            (
+                tokens[p.asset],
+                p.size,
+                p.open_notional,
+                p.price,
+                sigmas[p.asset],
+                inputs.market_ids[p.asset],
+            )
             for p in book.positions
         ],
     )
@@ -538,31 +554,42 @@ def full_holding(config: configs.ProtocolConfig) -> Holding:
 # Slow with the property below: the 8-asset deployment alone takes half a minute.
 @pytest.mark.slow
 def test_health_gas_at_eight_markets_and_eight_collaterals(
-    system, config, chain, deployer, approved, stand_in_book, owners, steady_clock, gas
+    system,
+    config,
+    chain,
+    deployer,
+    approved,
+    standard_model,
+    stand_in_book,
+    owners,
+    steady_clock,
+    gas,
 ):
-    """One account per model holding all eight collaterals and all eight perps: both views equal
-    the reference, and `healthOf([account])`, sent as a transaction (every slot cold, as a
-    keeper's first read), is recorded as `risk.health_8x8_standard` and
-    `risk.health_8x8_portfolio`."""
+    """One account per model holding all eight collaterals and all eight perps, and one on
+    `StandardRiskModel`: the views equal the reference, and `healthOf([account])`, sent as a
+    transaction (every slot cold, as a keeper's first read), is recorded as
+    `risk.health_8x8_standard`, `risk.health_8x8_portfolio` and `risk.health_8x8_standard_model`
+    (the built-in rule's price of going through the interface)."""
     inputs = ReferenceInputs(system, config)
     holding = full_holding(config)
     accounts = [
         open_account(system, owners[0], holding, None, 7),
         open_account(system, owners[1], holding, approved, 7),
+        open_account(system, owners[0], holding, standard_model, 8),
     ]
+    portfolio = (False, True, False)
+    names = ("standard", "portfolio", "standard_model")
     b = config.borrow
     books = EngineBooks.from_chain(
         system.admin, fm.BorrowParams(b.base_rate, b.optimal_utilization, b.max_rate), accounts
     )
-    for account, model in zip(accounts, (False, True), strict=True):
+    for account, model in zip(accounts, portfolio, strict=True):
         books, count = fill_all(inputs, books, account, holding, model, stand_in_book, chain, 0)
         assert count == 8
     move_prices(system, deployer, {k: (-1) ** i * 15 * (i + 1) for i, k in enumerate(KEYS)})
     chain.mine()
     used = {}
-    for account, model, name in zip(
-        accounts, (False, True), ("standard", "portfolio"), strict=True
-    ):
+    for account, model, name in zip(accounts, portfolio, names, strict=True):
         now = chain.blocks.head.timestamp  # the measured call mines a block
         account_state = system.admin.accounts(account)
         assert bin(account_state.collateralMask).count("1") == 8
@@ -579,6 +606,7 @@ def test_health_gas_at_eight_markets_and_eight_collaterals(
             assert (initial, maintenance) == (expected.initial_health, expected.maintenance_health)
             used["model"] = execution_gas(approved.health.transact(args, sender=deployer))
     assert 0 < used["standard"] < used["portfolio"]
+    assert used["standard"] < used["standard_model"]
     # Issue 18's bound is on the model's health check (8 markets + 8 collaterals): the engine's
     # view adds the ledger reads, 16 oracle prices and sigmas and the bridge (measured above).
     assert used["model"] <= PORTFOLIO_HEALTH_BOUND
@@ -640,6 +668,7 @@ def test_random_eight_by_eight_books_equal_the_reference_under_both_models(
     chain,
     deployer,
     approved,
+    standard_model,
     stand_in_book,
     owners,
     steady_clock,
@@ -650,9 +679,11 @@ def test_random_eight_by_eight_books_equal_the_reference_under_both_models(
     debt_fee,
 ):
     """Two random accounts, one per model (up to 8 collaterals and 8 perps each, long or short),
-    filled at the oracle price; time passes (funding and borrow interest accrue), every asset's
-    price moves by up to ±12% and is republished: `initialHealthOf` and `healthOf` equal the
-    reference to the wei (equity, requirement and health, initial and maintenance) for both."""
+    and a third with the standard account's draw on `StandardRiskModel` (the standard margin
+    behind the interface), filled at the oracle price; time passes (funding and borrow interest
+    accrue), every asset's price moves by up to ±12% and is republished: `initialHealthOf` and
+    `healthOf` equal the reference to the wei (equity, requirement and health, initial and
+    maintenance) for all three, the third the standard reference as the built-in rule's account."""
     inputs = ReferenceInputs(system, config)
     snapshot = chain.snapshot()
     try:
@@ -660,19 +691,21 @@ def test_random_eight_by_eight_books_equal_the_reference_under_both_models(
         # republish the prices (no move) so the fills read fresh ones.
         if chain.blocks.head.timestamp - int(system.feeds["WETH"].latestRoundData()[3]) > 3_600:
             move_prices(system, deployer, {})
-        accounts = []
+        # (account, its draw, whether the portfolio reference applies)
+        cases = []
         for sub, (owner, holding, model) in enumerate(
-            ((owners[0], std, None), (owners[1], port, approved))
+            ((owners[0], std, None), (owners[1], port, approved), (owners[0], std, standard_model))
         ):
-            accounts.append(open_account(system, owner, holding, model, sub))
-        assert system.admin.riskModelOf(accounts[0]) == ZERO
-        assert system.admin.riskModelOf(accounts[1]) == approved
+            account = open_account(system, owner, holding, model, sub)
+            cases.append((account, holding, model is approved))
+            assert system.admin.riskModelOf(account) == (model or ZERO)
+        accounts = [case[0] for case in cases]
         b = config.borrow
         books = EngineBooks.from_chain(
             system.admin, fm.BorrowParams(b.base_rate, b.optimal_utilization, b.max_rate), accounts
         )
         filled = []
-        for account, holding, model in ((accounts[0], std, False), (accounts[1], port, True)):
+        for account, holding, model in cases:
             books, count = fill_all(
                 inputs, books, account, holding, model, stand_in_book, chain, debt_fee
             )
@@ -684,7 +717,7 @@ def test_random_eight_by_eight_books_equal_the_reference_under_both_models(
         move_prices(system, deployer, moved)
         chain.mine()
         now = chain.blocks.head.timestamp
-        for account, holding, model in ((accounts[0], std, False), (accounts[1], port, True)):
+        for account, holding, model in cases:
             expected = inputs.reference(books, account, holding.collateral, model, now)
             assert_views_equal_reference(system, account, expected)
         for name, count, holding in (("standard", filled[0], std), ("portfolio", filled[1], port)):

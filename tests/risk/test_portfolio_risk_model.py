@@ -90,7 +90,11 @@ def account_args(book: pm.Book, sigmas: dict[str, int], address: dict | None = N
     return (
         book.quote_balance,
         [(key[c.asset], c.amount, c.decimals, c.price, sigmas[c.asset]) for c in book.holdings],
-        [(key[p.asset], p.size, p.open_notional, p.price, sigmas[p.asset]) for p in book.positions],
+        # The market id is the position's index: the portfolio model keys on the asset only.
+        [
+            (key[p.asset], p.size, p.open_notional, p.price, sigmas[p.asset], i)
+            for i, p in enumerate(book.positions)
+        ],
     )
 
 
@@ -109,6 +113,9 @@ def assert_matches_reference(
     assert got.notional == expected.notional
     assert got.nonNettable == pm.add_ons(book)
     assert got.worstScenario == (names.index(name) if worst else MAX_UINT)
+    # One valuation of collateral for both requirements, and no fixed part of the requirement.
+    assert got.maintenanceEquity == expected.maintenance_equity == got.equity
+    assert got.fixedRequirement == 0
     initial, maintenance = model.health(args)
     assert initial == pm.initial_health(book, params, sigmas)
     assert maintenance == pm.maintenance_health(book, params, sigmas)
@@ -368,7 +375,7 @@ def test_bad_accounts_are_refused(model, deployer):
     set_grid(model, deployer, shipped_grid())
     eth, btc = ADDRESS["ETH"], ADDRESS["BTC"]
     holding = (eth, WAD, 18, ETH_PRICE, WAD)
-    position = (btc, WAD, BTC_PRICE, BTC_PRICE, WAD)
+    position = (btc, WAD, BTC_PRICE, BTC_PRICE, WAD, 0)
     with ape.reverts(model.TooManyHoldings, count=9, max=8):
         model.margin((0, [holding] * 9, []))
     with ape.reverts(model.TooManyPositions, count=9, max=8):
@@ -379,14 +386,14 @@ def test_bad_accounts_are_refused(model, deployer):
     with ape.reverts(model.AssetNotCovered, asset=stranger):
         model.margin((0, [(stranger, WAD, 18, ETH_PRICE, WAD)], []))
     with ape.reverts(model.AssetNotCovered, asset=stranger):
-        model.margin((0, [], [(stranger, WAD, 0, ETH_PRICE, WAD)]))
+        model.margin((0, [], [(stranger, WAD, 0, ETH_PRICE, WAD, 0)]))
     with ape.reverts(model.AssetNotCovered, asset=stranger):
         model.scanRange(stranger, WAD)
     huge = 2**128 - 1  # beyond any real account: kept out of the unchecked scenario loop
     with ape.reverts(model.ExposureOutOfBounds, asset=eth):
         model.margin((0, [(eth, huge, 0, huge, WAD)], []))
     with ape.reverts(model.ExposureOutOfBounds, asset=btc):
-        model.margin((0, [], [(btc, 2**127 - 1, 0, huge, WAD)]))
+        model.margin((0, [], [(btc, 2**127 - 1, 0, huge, WAD, 0)]))
     # the limits themselves pass
     model.margin((0, [holding] * 8, [position] * 8))
 
