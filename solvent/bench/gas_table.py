@@ -214,7 +214,8 @@ class GasChange:
 # 16 collaterals listed, 8 of each per account; docs/margin.md, "Accounts"; `_CAP_*`). A row both
 # moved names both reasons. A rise above 10% must say why here; tests/test_bench_gas_table.py
 # checks that `after` is the snapshot's figure. New rows: capacity.* (tests/risk/test_capacity.py,
-# mock oracle).
+# mock oracle). Then session 13's round on system.liquidate_2pos_2col (docs/margin.md, "Issue 18",
+# one step per constant after `_CAP_*`), appended to each row's reason with "; then ".
 _LIQ_MATH = (
     "`MarginMath.mulDivDown/Up` in assembly (one overflow test, the division unchecked), "
     "`floorDiv`/`ceilDiv` and `_lowestBit` without checked arithmetic; a fill reads and writes "
@@ -272,8 +273,19 @@ _CAP_12 = (
     "withdraw moved from the extension into the engine (no delegatecall hop), which outweighs "
     "the cold read of the risk-model slot for its idle check"
 )
+_ORACLE_2_SLOTS = (
+    "the oracle's per-asset config in 2 storage words instead of 3 (each field as wide as its "
+    "governance bound, the price bounds as a 33-bit mantissa times a power of ten): a cold price "
+    "read, roundPrice or poke reads one slot less (-2.1k) and decodes the bit fields (+0.3-0.4k; "
+    "on a warm read only the decoding shows)"
+)
 GAS_CHANGES: tuple[GasChange, ...] = (
-    GasChange("engine.auto_deleverage", 154_209, 152_530, _LIQ_MATH + "; then " + _CAP_4),
+    GasChange(
+        "engine.auto_deleverage",
+        154_209,
+        150_900,
+        _LIQ_MATH + "; then " + _CAP_4 + "; then " + _ORACLE_2_SLOTS,
+    ),
     GasChange("engine.deposit", 39_733, 39_810, _CAP_8),
     GasChange("engine.fill_close", 59_623, 64_546, _LIQ_MATH + "; then " + _CAP_2),
     GasChange("engine.fill_open", 112_919, 114_682, _LIQ_MATH + "; then " + _CAP_7),
@@ -286,6 +298,8 @@ GAS_CHANGES: tuple[GasChange, ...] = (
     GasChange("liquidator.take_callback", 166_681, 166_662, _LIQ_GLOBALS),
     GasChange("liquidator.take_full", 89_083, 89_059, _LIQ_GLOBALS),
     GasChange("liquidator.take_partial", 89_726, 89_702, _LIQ_GLOBALS),
+    GasChange("oracle.poke", 66_572, 64_830, _ORACLE_2_SLOTS),
+    GasChange("oracle.price_warm", 8_298, 8_668, _ORACLE_2_SLOTS),
     GasChange("orders.commit", 52_618, 53_928, _CAP_10),
     GasChange("orders.commit_increase", 102_173, 102_471, _CAP_10),
     GasChange("orders.settle_batch_10", 1_015_951, 1_043_557, _CAP_6),
@@ -297,27 +311,48 @@ GAS_CHANGES: tuple[GasChange, ...] = (
     GasChange("pool.execute_redeem", 334_879, 332_949, _LIQ_MATH + "; then " + _CAP_5),
     GasChange("risk.health_8x8_portfolio", 572_183, 560_311, _LIQ_MATH + "; then " + _CAP_1),
     GasChange("risk.health_8x8_standard", 494_692, 476_126, _LIQ_MATH + "; then " + _CAP_1),
-    GasChange("risk.liquidate_1pos_portfolio", 165_901, 166_348, _LIQ_SEIZE + "; then " + _CAP_9),
     GasChange(
-        "risk.liquidate_2pos_2col_portfolio", 286_854, 284_528, _LIQ_SEIZE + "; then " + _CAP_9
+        "risk.liquidate_1pos_portfolio",
+        165_901,
+        164_718,
+        _LIQ_SEIZE + "; then " + _CAP_9 + "; then " + _ORACLE_2_SLOTS,
+    ),
+    GasChange(
+        "risk.liquidate_2pos_2col_portfolio",
+        286_854,
+        281_268,
+        _LIQ_SEIZE + "; then " + _CAP_9 + "; then " + _ORACLE_2_SLOTS,
     ),
     GasChange("risk.portfolio_health_8m_8c", 142_913, 139_709, _LIQ_MATH),
     GasChange(
-        "risk.settle_basis_short_portfolio", 251_523, 255_552, _LIQ_MATH + "; then " + _CAP_9
+        "risk.settle_basis_short_portfolio",
+        251_523,
+        254_271,
+        _LIQ_MATH + "; then " + _CAP_9 + "; then " + _ORACLE_2_SLOTS,
     ),
-    GasChange("risk.settle_basis_short_standard", 222_545, 224_288, _LIQ_MATH + "; then " + _CAP_7),
+    GasChange(
+        "risk.settle_basis_short_standard",
+        222_545,
+        223_007,
+        _LIQ_MATH + "; then " + _CAP_7 + "; then " + _ORACLE_2_SLOTS,
+    ),
     GasChange(
         "system.complete_liquidation_2pos_2col",
         593_113,
-        581_698,
-        _LIQ_NO_PLAN + "; then " + _CAP_11,
+        578_438,
+        _LIQ_NO_PLAN + "; then " + _CAP_11 + "; then " + _ORACLE_2_SLOTS,
     ),
-    GasChange("system.liquidate_2pos_2col", 330_509, 319_252, _LIQ_NO_PLAN + "; then " + _CAP_11),
+    GasChange(
+        "system.liquidate_2pos_2col",
+        330_509,
+        315_992,
+        _LIQ_NO_PLAN + "; then " + _CAP_11 + "; then " + _ORACLE_2_SLOTS,
+    ),
     GasChange(
         "system.liquidate_2pos_2col_unprepared",
         398_637,
-        387_380,
-        _LIQ_NO_PLAN + "; then " + _CAP_11,
+        384_120,
+        _LIQ_NO_PLAN + "; then " + _CAP_11 + "; then " + _ORACLE_2_SLOTS,
     ),
     GasChange("system.take_lot_0", 131_302, 131_223, _LIQ_GLOBALS + "; then " + _CAP_3),
     GasChange("system.take_lot_0_inventory", 114_202, 114_123, _LIQ_GLOBALS + "; then " + _CAP_3),
