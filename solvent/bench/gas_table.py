@@ -285,6 +285,12 @@ _LOT_WORDS = (
     "dirt from the word it read (-0.5k per lot)"
 )
 _LOT_LAYOUT = "the liquidator's code layout (`_lotWords`): jump offsets only"
+_MARGIN_PASS = (
+    "the standard margin pass sums the positions' PnL, notional and requirements unchecked "
+    "(bounds proven in `_margin`), adds the per-position minimum once (count x minimum), values a"
+    " collateral's amount x price once for both weights, and a lenient read (liquidation, keeper "
+    "views) skips the initial-margin half"
+)
 GAS_CHANGES: tuple[GasChange, ...] = (
     GasChange(
         "engine.auto_deleverage",
@@ -294,12 +300,30 @@ GAS_CHANGES: tuple[GasChange, ...] = (
     ),
     GasChange("engine.deposit", 39_733, 39_810, _CAP_8),
     GasChange("engine.fill_close", 59_623, 64_546, _LIQ_MATH + "; then " + _CAP_2),
-    GasChange("engine.fill_open", 112_919, 114_682, _LIQ_MATH + "; then " + _CAP_7),
     GasChange(
-        "engine.liquidate_handoff_2pos_2col", 317_489, 314_793, _LIQ_SEIZE + "; then " + _CAP_11
+        "engine.fill_open",
+        112_919,
+        114_439,
+        _LIQ_MATH + "; then " + _CAP_7 + "; then " + _MARGIN_PASS,
     ),
-    GasChange("engine.liquidate_partial", 125_196, 123_764, _LIQ_SEIZE + "; then " + _CAP_11),
-    GasChange("engine.withdraw", 78_561, 74_571, _LIQ_MATH + "; then " + _CAP_12),
+    GasChange(
+        "engine.liquidate_handoff_2pos_2col",
+        317_489,
+        312_440,
+        _LIQ_SEIZE + "; then " + _CAP_11 + "; then " + _MARGIN_PASS,
+    ),
+    GasChange(
+        "engine.liquidate_partial",
+        125_196,
+        123_286,
+        _LIQ_SEIZE + "; then " + _CAP_11 + "; then " + _MARGIN_PASS,
+    ),
+    GasChange(
+        "engine.withdraw",
+        78_561,
+        74_328,
+        _LIQ_MATH + "; then " + _CAP_12 + "; then " + _MARGIN_PASS,
+    ),
     GasChange("liquidator.start_2_lots", 109_659, 107_645, _LIQ_GLOBALS + "; then " + _LOT_WORDS),
     GasChange("liquidator.take_callback", 166_681, 166_652, _LIQ_GLOBALS + "; then " + _LOT_LAYOUT),
     GasChange("liquidator.take_full", 89_083, 89_047, _LIQ_GLOBALS + "; then " + _LOT_LAYOUT),
@@ -339,26 +363,50 @@ GAS_CHANGES: tuple[GasChange, ...] = (
     GasChange(
         "risk.settle_basis_short_standard",
         222_545,
-        223_007,
-        _LIQ_MATH + "; then " + _CAP_7 + "; then " + _ORACLE_2_SLOTS,
+        222_764,
+        _LIQ_MATH + "; then " + _CAP_7 + "; then " + _ORACLE_2_SLOTS + "; then " + _MARGIN_PASS,
     ),
     GasChange(
         "system.complete_liquidation_2pos_2col",
         593_113,
-        577_454,
-        _LIQ_NO_PLAN + "; then " + _CAP_11 + "; then " + _ORACLE_2_SLOTS + "; then " + _LOT_WORDS,
+        575_101,
+        _LIQ_NO_PLAN
+        + "; then "
+        + _CAP_11
+        + "; then "
+        + _ORACLE_2_SLOTS
+        + "; then "
+        + _LOT_WORDS
+        + "; then "
+        + _MARGIN_PASS,
     ),
     GasChange(
         "system.liquidate_2pos_2col",
         330_509,
-        315_032,
-        _LIQ_NO_PLAN + "; then " + _CAP_11 + "; then " + _ORACLE_2_SLOTS + "; then " + _LOT_WORDS,
+        312_679,
+        _LIQ_NO_PLAN
+        + "; then "
+        + _CAP_11
+        + "; then "
+        + _ORACLE_2_SLOTS
+        + "; then "
+        + _LOT_WORDS
+        + "; then "
+        + _MARGIN_PASS,
     ),
     GasChange(
         "system.liquidate_2pos_2col_unprepared",
         398_637,
-        383_160,
-        _LIQ_NO_PLAN + "; then " + _CAP_11 + "; then " + _ORACLE_2_SLOTS + "; then " + _LOT_WORDS,
+        380_807,
+        _LIQ_NO_PLAN
+        + "; then "
+        + _CAP_11
+        + "; then "
+        + _ORACLE_2_SLOTS
+        + "; then "
+        + _LOT_WORDS
+        + "; then "
+        + _MARGIN_PASS,
     ),
     GasChange(
         "system.take_lot_0",
