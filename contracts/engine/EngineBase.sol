@@ -1277,11 +1277,8 @@ abstract contract EngineBase is IMarginEngineEvents, AccessControl, ReentrancyGu
         }
 
         ledger.debtInAuction += debt.toUint64();
-        // The liquidator has the fund pay the keeper; what arrived is what the event reports.
-        uint256 before = quote.balanceOf(keeper);
-        _auction(account, accountId, ledger, debt, unpaidPenalty, cache, keeper);
-        uint256 received = quote.balanceOf(keeper);
-        reward = received > before ? received - before : 0;
+        // The liquidator has the fund pay the keeper and reports what it paid.
+        reward = _auction(account, accountId, ledger, debt, unpaidPenalty, cache, keeper);
     }
 
     /// @dev Seizes the collateral and hands it, the debt and the unpaid penalty to the liquidator.
@@ -1293,7 +1290,7 @@ abstract contract EngineBase is IMarginEngineEvents, AccessControl, ReentrancyGu
         uint256 unpaidPenalty,
         PriceCache memory cache,
         address keeper
-    ) internal {
+    ) internal returns (uint256 keeperReward) {
         ILiquidator auctions = liquidator;
         if (address(auctions) == address(0)) revert LiquidatorNotSet();
         (address[] memory tokens, uint256[] memory lots, uint256[] memory prices) =
@@ -1301,7 +1298,8 @@ abstract contract EngineBase is IMarginEngineEvents, AccessControl, ReentrancyGu
         account.activeAuctions += uint8(tokens.length);
         _storeLedger(ledger);
         _storeAccount(accountId, account);
-        uint256 firstAuctionId =
+        uint256 firstAuctionId;
+        (firstAuctionId, keeperReward) =
             auctions.startAuctions(accountId, tokens, lots, prices, debt, unpaidPenalty, keeper);
         emit HandedToAuction(accountId, debt, unpaidPenalty, firstAuctionId);
     }

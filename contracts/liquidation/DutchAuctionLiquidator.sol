@@ -318,10 +318,12 @@ contract DutchAuctionLiquidator is ILiquidator, AccessControl, ReentrancyGuardTr
         uint256 debt,
         uint256 penalty,
         address keeper
-    ) external nonReentrant returns (uint256 firstAuctionId) {
+    ) external nonReentrant returns (uint256 firstAuctionId, uint256 keeperReward) {
         if (msg.sender != engine) revert NotEngine(msg.sender);
-        uint256 n = tokens.length;
-        if (n == 0 || n != lots.length || n != prices.length) revert InvalidLots();
+        {
+            uint256 n = tokens.length;
+            if (n == 0 || n != lots.length || n != prices.length) revert InvalidLots();
+        }
         if (debt + penalty == 0) revert ZeroTab();
         Globals memory g = _globals();
         Split memory split = Split({
@@ -336,7 +338,7 @@ contract DutchAuctionLiquidator is ILiquidator, AccessControl, ReentrancyGuardTr
         });
         firstAuctionId = _openAll(tokens, lots, prices, split, g);
         globals = g;
-        _payKeeper(firstAuctionId, keeper, Math.min(split.tip + split.chipReward, penalty));
+        keeperReward = _payKeeper(firstAuctionId, keeper, Math.min(split.tip + split.chipReward, penalty));
     }
 
     /// @notice Starts an auction for queued lot `queueId` (anyone may call): for its whole
@@ -862,9 +864,13 @@ contract DutchAuctionLiquidator is ILiquidator, AccessControl, ReentrancyGuardTr
         id = _idOf(slot, a.version);
     }
 
-    function _payKeeper(uint256 firstAuctionId, address keeper, uint256 reward) internal {
-        if (reward == 0 || keeper == address(0)) return;
-        uint256 paid = insuranceFund.payKeeperReward(keeper, reward);
+    /// @dev Returns what the fund paid (0 when nothing was due).
+    function _payKeeper(uint256 firstAuctionId, address keeper, uint256 reward)
+        internal
+        returns (uint256 paid)
+    {
+        if (reward == 0 || keeper == address(0)) return 0;
+        paid = insuranceFund.payKeeperReward(keeper, reward);
         emit KeeperRewarded(firstAuctionId, keeper, reward, paid);
     }
 

@@ -216,6 +216,11 @@ class GasChange:
 # checks that `after` is the snapshot's figure. New rows: capacity.* (tests/risk/test_capacity.py,
 # mock oracle). Then session 13's round on system.liquidate_2pos_2col (docs/margin.md, "Issue 18",
 # one step per constant after `_CAP_*`), appended to each row's reason with "; then ".
+def _then(*reasons: str) -> str:
+    """A row's reasons in the order the rounds moved it."""
+    return "; then ".join(reasons)
+
+
 _LIQ_MATH = (
     "`MarginMath.mulDivDown/Up` in assembly (one overflow test, the division unchecked), "
     "`floorDiv`/`ceilDiv` and `_lowestBit` without checked arithmetic; a fill reads and writes "
@@ -291,43 +296,42 @@ _MARGIN_PASS = (
     " collateral's amount x price once for both weights, and a lenient read (liquidation, keeper "
     "views) skips the initial-margin half"
 )
+_KEEPER_RETURNED = (
+    "`startAuctions` returns the keeper reward the fund paid, so the engine no longer reads the "
+    "keeper's quote balance before and after the call (two cold balanceOf calls)"
+)
+_KEEPER_RETURNED_MOCK = (
+    "`startAuctions` returns the reward it paid too (+2 words of return data); the stand-in "
+    "engine (MockSettlementEngine, whose call this row measures) takes its arrays in memory (with"
+    " two returns its stack no longer holds two calldata arrays and seven arguments) and passes "
+    "both figures on"
+)
 GAS_CHANGES: tuple[GasChange, ...] = (
     GasChange(
-        "engine.auto_deleverage",
-        154_209,
-        150_900,
-        _LIQ_MATH + "; then " + _CAP_4 + "; then " + _ORACLE_2_SLOTS,
+        "engine.auto_deleverage", 154_209, 150_900, _then(_LIQ_MATH, _CAP_4, _ORACLE_2_SLOTS)
     ),
     GasChange("engine.deposit", 39_733, 39_810, _CAP_8),
-    GasChange("engine.fill_close", 59_623, 64_546, _LIQ_MATH + "; then " + _CAP_2),
-    GasChange(
-        "engine.fill_open",
-        112_919,
-        114_439,
-        _LIQ_MATH + "; then " + _CAP_7 + "; then " + _MARGIN_PASS,
-    ),
+    GasChange("engine.fill_close", 59_623, 64_546, _then(_LIQ_MATH, _CAP_2)),
+    GasChange("engine.fill_open", 112_919, 114_439, _then(_LIQ_MATH, _CAP_7, _MARGIN_PASS)),
     GasChange(
         "engine.liquidate_handoff_2pos_2col",
         317_489,
-        312_440,
-        _LIQ_SEIZE + "; then " + _CAP_11 + "; then " + _MARGIN_PASS,
+        310_498,
+        _then(_LIQ_SEIZE, _CAP_11, _MARGIN_PASS, _KEEPER_RETURNED),
     ),
     GasChange(
-        "engine.liquidate_partial",
-        125_196,
-        123_286,
-        _LIQ_SEIZE + "; then " + _CAP_11 + "; then " + _MARGIN_PASS,
+        "engine.liquidate_partial", 125_196, 123_286, _then(_LIQ_SEIZE, _CAP_11, _MARGIN_PASS)
     ),
+    GasChange("engine.withdraw", 78_561, 74_328, _then(_LIQ_MATH, _CAP_12, _MARGIN_PASS)),
     GasChange(
-        "engine.withdraw",
-        78_561,
-        74_328,
-        _LIQ_MATH + "; then " + _CAP_12 + "; then " + _MARGIN_PASS,
+        "liquidator.start_2_lots",
+        109_659,
+        108_281,
+        _then(_LIQ_GLOBALS, _LOT_WORDS, _KEEPER_RETURNED_MOCK),
     ),
-    GasChange("liquidator.start_2_lots", 109_659, 107_645, _LIQ_GLOBALS + "; then " + _LOT_WORDS),
-    GasChange("liquidator.take_callback", 166_681, 166_652, _LIQ_GLOBALS + "; then " + _LOT_LAYOUT),
-    GasChange("liquidator.take_full", 89_083, 89_047, _LIQ_GLOBALS + "; then " + _LOT_LAYOUT),
-    GasChange("liquidator.take_partial", 89_726, 89_690, _LIQ_GLOBALS + "; then " + _LOT_LAYOUT),
+    GasChange("liquidator.take_callback", 166_681, 166_652, _then(_LIQ_GLOBALS, _LOT_LAYOUT)),
+    GasChange("liquidator.take_full", 89_083, 89_047, _then(_LIQ_GLOBALS, _LOT_LAYOUT)),
+    GasChange("liquidator.take_partial", 89_726, 89_690, _then(_LIQ_GLOBALS, _LOT_LAYOUT)),
     GasChange("oracle.poke", 66_572, 64_830, _ORACLE_2_SLOTS),
     GasChange("oracle.price_warm", 8_298, 8_668, _ORACLE_2_SLOTS),
     GasChange("orders.commit", 52_618, 53_928, _CAP_10),
@@ -337,95 +341,58 @@ GAS_CHANGES: tuple[GasChange, ...] = (
     GasChange("orders.settle_batch_per_order", 101_595, 104_355, _CAP_7),
     GasChange("orders.settle_open", 202_124, 204_538, _CAP_7),
     GasChange("orders.settle_open_empty_market", 231_589, 234_218, _CAP_7),
-    GasChange("pool.execute_deposit", 316_189, 315_137, _LIQ_MATH + "; then " + _CAP_5),
-    GasChange("pool.execute_redeem", 334_879, 332_949, _LIQ_MATH + "; then " + _CAP_5),
-    GasChange("risk.health_8x8_portfolio", 572_183, 560_311, _LIQ_MATH + "; then " + _CAP_1),
-    GasChange("risk.health_8x8_standard", 494_692, 476_126, _LIQ_MATH + "; then " + _CAP_1),
+    GasChange("pool.execute_deposit", 316_189, 315_137, _then(_LIQ_MATH, _CAP_5)),
+    GasChange("pool.execute_redeem", 334_879, 332_949, _then(_LIQ_MATH, _CAP_5)),
+    GasChange("risk.health_8x8_portfolio", 572_183, 560_311, _then(_LIQ_MATH, _CAP_1)),
+    GasChange("risk.health_8x8_standard", 494_692, 476_126, _then(_LIQ_MATH, _CAP_1)),
     GasChange(
         "risk.liquidate_1pos_portfolio",
         165_901,
         164_718,
-        _LIQ_SEIZE + "; then " + _CAP_9 + "; then " + _ORACLE_2_SLOTS,
+        _then(_LIQ_SEIZE, _CAP_9, _ORACLE_2_SLOTS),
     ),
     GasChange(
         "risk.liquidate_2pos_2col_portfolio",
         286_854,
         281_268,
-        _LIQ_SEIZE + "; then " + _CAP_9 + "; then " + _ORACLE_2_SLOTS,
+        _then(_LIQ_SEIZE, _CAP_9, _ORACLE_2_SLOTS),
     ),
     GasChange("risk.portfolio_health_8m_8c", 142_913, 139_709, _LIQ_MATH),
     GasChange(
         "risk.settle_basis_short_portfolio",
         251_523,
         254_271,
-        _LIQ_MATH + "; then " + _CAP_9 + "; then " + _ORACLE_2_SLOTS,
+        _then(_LIQ_MATH, _CAP_9, _ORACLE_2_SLOTS),
     ),
     GasChange(
         "risk.settle_basis_short_standard",
         222_545,
         222_764,
-        _LIQ_MATH + "; then " + _CAP_7 + "; then " + _ORACLE_2_SLOTS + "; then " + _MARGIN_PASS,
+        _then(_LIQ_MATH, _CAP_7, _ORACLE_2_SLOTS, _MARGIN_PASS),
     ),
     GasChange(
         "system.complete_liquidation_2pos_2col",
         593_113,
-        575_101,
-        _LIQ_NO_PLAN
-        + "; then "
-        + _CAP_11
-        + "; then "
-        + _ORACLE_2_SLOTS
-        + "; then "
-        + _LOT_WORDS
-        + "; then "
-        + _MARGIN_PASS,
+        573_144,
+        _then(_LIQ_NO_PLAN, _CAP_11, _ORACLE_2_SLOTS, _LOT_WORDS, _MARGIN_PASS, _KEEPER_RETURNED),
     ),
     GasChange(
         "system.liquidate_2pos_2col",
         330_509,
-        312_679,
-        _LIQ_NO_PLAN
-        + "; then "
-        + _CAP_11
-        + "; then "
-        + _ORACLE_2_SLOTS
-        + "; then "
-        + _LOT_WORDS
-        + "; then "
-        + _MARGIN_PASS,
+        310_722,
+        _then(_LIQ_NO_PLAN, _CAP_11, _ORACLE_2_SLOTS, _LOT_WORDS, _MARGIN_PASS, _KEEPER_RETURNED),
     ),
     GasChange(
         "system.liquidate_2pos_2col_unprepared",
         398_637,
-        380_807,
-        _LIQ_NO_PLAN
-        + "; then "
-        + _CAP_11
-        + "; then "
-        + _ORACLE_2_SLOTS
-        + "; then "
-        + _LOT_WORDS
-        + "; then "
-        + _MARGIN_PASS,
+        378_850,
+        _then(_LIQ_NO_PLAN, _CAP_11, _ORACLE_2_SLOTS, _LOT_WORDS, _MARGIN_PASS, _KEEPER_RETURNED),
     ),
+    GasChange("system.take_lot_0", 131_302, 131_211, _then(_LIQ_GLOBALS, _CAP_3, _LOT_LAYOUT)),
     GasChange(
-        "system.take_lot_0",
-        131_302,
-        131_211,
-        _LIQ_GLOBALS + "; then " + _CAP_3 + "; then " + _LOT_LAYOUT,
+        "system.take_lot_0_inventory", 114_202, 114_111, _then(_LIQ_GLOBALS, _CAP_3, _LOT_LAYOUT)
     ),
-    GasChange(
-        "system.take_lot_0_inventory",
-        114_202,
-        114_111,
-        _LIQ_GLOBALS + "; then " + _CAP_3 + "; then " + _LOT_LAYOUT,
-    ),
-    GasChange(
-        "system.take_lot_1",
-        131_302,
-        131_211,
-        _LIQ_GLOBALS + "; then " + _CAP_3 + "; then " + _LOT_LAYOUT,
-    ),
+    GasChange("system.take_lot_1", 131_302, 131_211, _then(_LIQ_GLOBALS, _CAP_3, _LOT_LAYOUT)),
 )
 RISE_NEEDING_A_REASON = 0.10
 
