@@ -67,7 +67,8 @@ contract OracleAdapter is IOracleAdapter, IRoundOracle, AccessControl {
         uint256 bounds;
     }
 
-    /// @notice The configuration decoded from `PackedConfig` (memory only).
+    /// @notice What a price read uses, decoded from `PackedConfig` (memory only); the fields only
+    /// `value` and the breaker use are decoded from `feeds` and `bounds` when they are needed.
     struct PriceConfig {
         address primaryFeed;
         address secondaryFeed;
@@ -76,12 +77,10 @@ contract OracleAdapter is IOracleAdapter, IRoundOracle, AccessControl {
         uint256 maxDeviationBps;
         uint8 primaryDecimals;
         uint8 secondaryDecimals;
-        uint8 tokenDecimals;
-        uint256 breakerThresholdBps;
-        uint256 breakerWindow;
-        uint256 breakerCooldown;
         uint256 minPrice;
         uint256 maxPrice;
+        uint256 feeds;
+        uint256 bounds;
     }
 
     /// @notice Volatility parameters (one slot), read by `poke` and `volatility`.
@@ -430,7 +429,7 @@ contract OracleAdapter is IOracleAdapter, IRoundOracle, AccessControl {
         PriceConfig memory config = _config(asset);
         (uint256 priceWad,,) = _acceptedPrice(asset, config);
         return Math.mulDiv(
-            amount, priceWad, 10 ** config.tokenDecimals, roundUp ? Math.Rounding.Ceil : Math.Rounding.Floor
+            amount, priceWad, 10 ** _tokenDecimals(config), roundUp ? Math.Rounding.Ceil : Math.Rounding.Floor
         );
     }
 
@@ -499,8 +498,8 @@ contract OracleAdapter is IOracleAdapter, IRoundOracle, AccessControl {
 
     /// @notice `asset`'s stored configuration (decimals included).
     function assetConfig(address asset) external view returns (AssetConfig memory config) {
-        PackedConfig memory packed = _configs[asset];
-        PriceConfig memory read = _decode(packed);
+        PackedConfig storage packed = _configs[asset];
+        PriceConfig memory read = _decode(packed.feeds, packed.bounds);
         // Each field fits the width it is returned in: it was validated against its bound (the
         // price bounds were uint128s, encoded exactly).
         config = AssetConfig({
@@ -509,12 +508,12 @@ contract OracleAdapter is IOracleAdapter, IRoundOracle, AccessControl {
             maxDeviationBps: uint16(read.maxDeviationBps),
             primaryDecimals: read.primaryDecimals,
             secondaryDecimals: read.secondaryDecimals,
-            tokenDecimals: read.tokenDecimals,
+            tokenDecimals: uint8(_tokenDecimals(read)),
             secondaryFeed: read.secondaryFeed,
             secondaryMaxStaleness: uint32(read.secondaryMaxStaleness),
-            breakerThresholdBps: uint16(read.breakerThresholdBps),
-            breakerWindow: uint24(read.breakerWindow),
-            breakerCooldown: uint24(read.breakerCooldown),
+            breakerThresholdBps: uint16(_breakerThresholdBps(read)),
+            breakerWindow: uint24(_breakerWindow(read)),
+            breakerCooldown: uint24(_breakerCooldown(read)),
             minPrice: uint128(read.minPrice),
             maxPrice: uint128(read.maxPrice)
         });
@@ -553,26 +552,37 @@ contract OracleAdapter is IOracleAdapter, IRoundOracle, AccessControl {
     /// @dev The two words read once each, then decoded.
     function _config(address asset) internal view returns (PriceConfig memory config) {
         PackedConfig storage packed = _configs[asset];
-        config = _decode(PackedConfig({feeds: packed.feeds, bounds: packed.bounds}));
+        config = _decode(packed.feeds, packed.bounds);
         if (config.primaryFeed == address(0)) revert UnknownAsset(asset);
     }
 
-    function _decode(PackedConfig memory packed) internal pure returns (PriceConfig memory config) {
-        uint256 feeds = packed.feeds;
-        uint256 bounds = packed.bounds;
+    function _decode(uint256 feeds, uint256 bounds) internal pure returns (PriceConfig memory config) {
         config.primaryFeed = address(uint160(feeds));
         config.maxStaleness = (feeds >> 160) & (2 ** 18 - 1);
         config.secondaryMaxStaleness = (feeds >> 178) & (2 ** 18 - 1);
         config.maxDeviationBps = (feeds >> 196) & (2 ** 11 - 1);
         config.primaryDecimals = uint8((feeds >> 207) & 31);
         config.secondaryDecimals = uint8((feeds >> 212) & 31);
-        config.tokenDecimals = uint8((feeds >> 217) & 31);
-        config.breakerThresholdBps = (feeds >> 222) & (2 ** 13 - 1);
-        config.breakerWindow = (feeds >> 235) & (2 ** 17 - 1);
         config.secondaryFeed = address(uint160(bounds));
-        config.breakerCooldown = (bounds >> 160) & (2 ** 17 - 1);
         config.minPrice = _decodePrice(bounds >> 177);
         config.maxPrice = _decodePrice(bounds >> 216);
+        (config.feeds, config.bounds) = (feeds, bounds);
+    }
+
+    function _tokenDecimals(PriceConfig memory config) internal pure returns (uint256) {
+        return (config.feeds >> 217) & 31;
+    }
+
+    function _breakerThresholdBps(PriceConfig memory config) internal pure returns (uint256) {
+        return (config.feeds >> 222) & (2 ** 13 - 1);
+    }
+
+    function _breakerWindow(PriceConfig memory config) internal pure returns (uint256) {
+        return (config.feeds >> 235) & (2 ** 17 - 1);
+    }
+
+    function _breakerCooldown(PriceConfig memory config) internal pure returns (uint256) {
+        return (config.bounds >> 160) & (2 ** 17 - 1);
     }
 
     /// @dev `price` as `mantissa | exponent << 33` with mantissa < 2^33: trailing decimal zeros
@@ -753,7 +763,7 @@ contract OracleAdapter is IOracleAdapter, IRoundOracle, AccessControl {
         view
         returns (bool)
     {
-        return state.anchorTime != 0 && block.timestamp - state.anchorTime <= config.breakerWindow;
+        return state.anchorTime != 0 && block.timestamp - state.anchorTime <= _breakerWindow(config);
     }
 
     /// @dev The reference `priceWad` moved beyond the threshold from, or 0 when none: the window's
@@ -764,7 +774,7 @@ contract OracleAdapter is IOracleAdapter, IRoundOracle, AccessControl {
         view
         returns (uint256)
     {
-        uint256 threshold = config.breakerThresholdBps;
+        uint256 threshold = _breakerThresholdBps(config);
         if (_anchorInWindow(state, config) && OracleMath.movedBeyond(state.anchorPrice, priceWad, threshold))
         {
             return state.anchorPrice;
@@ -786,7 +796,7 @@ contract OracleAdapter is IOracleAdapter, IRoundOracle, AccessControl {
     ) internal {
         uint256 tripFrom = _breakerReference(state, config, priceWad);
         if (tripFrom != 0) {
-            uint256 trippedUntil = block.timestamp + config.breakerCooldown;
+            uint256 trippedUntil = block.timestamp + _breakerCooldown(config);
             emit CircuitBreakerTripped(asset, tripFrom, priceWad, trippedUntil);
             state.trippedUntil = uint40(trippedUntil);
         }

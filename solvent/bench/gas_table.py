@@ -306,9 +306,17 @@ _KEEPER_RETURNED_MOCK = (
     " two returns its stack no longer holds two calldata arrays and seven arguments) and passes "
     "both figures on"
 )
+_ORACLE_DECODE = (
+    "the oracle decodes its two config words without an intermediate memory struct, and only the "
+    "fields a price read uses (token decimals and the breaker's fields where value and the "
+    "breaker need them): -270 per price read"
+)
 GAS_CHANGES: tuple[GasChange, ...] = (
     GasChange(
-        "engine.auto_deleverage", 154_209, 150_900, _then(_LIQ_MATH, _CAP_4, _ORACLE_2_SLOTS)
+        "engine.auto_deleverage",
+        154_209,
+        150_630,
+        _then(_LIQ_MATH, _CAP_4, _ORACLE_2_SLOTS, _ORACLE_DECODE),
     ),
     GasChange("engine.deposit", 39_733, 39_810, _CAP_8),
     GasChange("engine.fill_close", 59_623, 64_546, _then(_LIQ_MATH, _CAP_2)),
@@ -332,8 +340,8 @@ GAS_CHANGES: tuple[GasChange, ...] = (
     GasChange("liquidator.take_callback", 166_681, 166_652, _then(_LIQ_GLOBALS, _LOT_LAYOUT)),
     GasChange("liquidator.take_full", 89_083, 89_047, _then(_LIQ_GLOBALS, _LOT_LAYOUT)),
     GasChange("liquidator.take_partial", 89_726, 89_690, _then(_LIQ_GLOBALS, _LOT_LAYOUT)),
-    GasChange("oracle.poke", 66_572, 64_830, _ORACLE_2_SLOTS),
-    GasChange("oracle.price_warm", 8_298, 8_668, _ORACLE_2_SLOTS),
+    GasChange("oracle.poke", 66_572, 64_596, _then(_ORACLE_2_SLOTS, _ORACLE_DECODE)),
+    GasChange("oracle.price_warm", 8_298, 8_398, _then(_ORACLE_2_SLOTS, _ORACLE_DECODE)),
     GasChange("orders.commit", 52_618, 53_928, _CAP_10),
     GasChange("orders.commit_increase", 102_173, 102_471, _CAP_10),
     GasChange("orders.settle_batch_10", 1_015_951, 1_043_557, _CAP_6),
@@ -348,45 +356,69 @@ GAS_CHANGES: tuple[GasChange, ...] = (
     GasChange(
         "risk.liquidate_1pos_portfolio",
         165_901,
-        164_718,
-        _then(_LIQ_SEIZE, _CAP_9, _ORACLE_2_SLOTS),
+        164_448,
+        _then(_LIQ_SEIZE, _CAP_9, _ORACLE_2_SLOTS, _ORACLE_DECODE),
     ),
     GasChange(
         "risk.liquidate_2pos_2col_portfolio",
         286_854,
-        281_268,
-        _then(_LIQ_SEIZE, _CAP_9, _ORACLE_2_SLOTS),
+        280_728,
+        _then(_LIQ_SEIZE, _CAP_9, _ORACLE_2_SLOTS, _ORACLE_DECODE),
     ),
     GasChange("risk.portfolio_health_8m_8c", 142_913, 139_709, _LIQ_MATH),
     GasChange(
         "risk.settle_basis_short_portfolio",
         251_523,
-        254_271,
-        _then(_LIQ_MATH, _CAP_9, _ORACLE_2_SLOTS),
+        253_743,
+        _then(_LIQ_MATH, _CAP_9, _ORACLE_2_SLOTS, _ORACLE_DECODE),
     ),
     GasChange(
         "risk.settle_basis_short_standard",
         222_545,
-        222_764,
-        _then(_LIQ_MATH, _CAP_7, _ORACLE_2_SLOTS, _MARGIN_PASS),
+        222_236,
+        _then(_LIQ_MATH, _CAP_7, _ORACLE_2_SLOTS, _MARGIN_PASS, _ORACLE_DECODE),
     ),
     GasChange(
         "system.complete_liquidation_2pos_2col",
         593_113,
-        573_144,
-        _then(_LIQ_NO_PLAN, _CAP_11, _ORACLE_2_SLOTS, _LOT_WORDS, _MARGIN_PASS, _KEEPER_RETURNED),
+        572_604,
+        _then(
+            _LIQ_NO_PLAN,
+            _CAP_11,
+            _ORACLE_2_SLOTS,
+            _LOT_WORDS,
+            _MARGIN_PASS,
+            _KEEPER_RETURNED,
+            _ORACLE_DECODE,
+        ),
     ),
     GasChange(
         "system.liquidate_2pos_2col",
         330_509,
-        310_722,
-        _then(_LIQ_NO_PLAN, _CAP_11, _ORACLE_2_SLOTS, _LOT_WORDS, _MARGIN_PASS, _KEEPER_RETURNED),
+        310_182,
+        _then(
+            _LIQ_NO_PLAN,
+            _CAP_11,
+            _ORACLE_2_SLOTS,
+            _LOT_WORDS,
+            _MARGIN_PASS,
+            _KEEPER_RETURNED,
+            _ORACLE_DECODE,
+        ),
     ),
     GasChange(
         "system.liquidate_2pos_2col_unprepared",
         398_637,
-        378_850,
-        _then(_LIQ_NO_PLAN, _CAP_11, _ORACLE_2_SLOTS, _LOT_WORDS, _MARGIN_PASS, _KEEPER_RETURNED),
+        378_310,
+        _then(
+            _LIQ_NO_PLAN,
+            _CAP_11,
+            _ORACLE_2_SLOTS,
+            _LOT_WORDS,
+            _MARGIN_PASS,
+            _KEEPER_RETURNED,
+            _ORACLE_DECODE,
+        ),
     ),
     GasChange("system.take_lot_0", 131_302, 131_211, _then(_LIQ_GLOBALS, _CAP_3, _LOT_LAYOUT)),
     GasChange(
