@@ -22,6 +22,9 @@ interface ILiquidator {
     /// @return firstAuctionId The id of the first auction started (each lot's id is in its
     /// `AuctionStarted` event; ids are unique but not consecutive: auction slots are recycled);
     /// 0 when every lot waits in the queue.
+    /// @return keeperReward The reward the insurance fund paid `keeper` (quote units; below the
+    /// reward due when the fund runs short, 0 when none was due): the engine reports it in
+    /// `Liquidated` without reading the keeper's balance.
     function startAuctions(
         uint256 accountId,
         address[] calldata tokens,
@@ -30,5 +33,5 @@ interface ILiquidator {
         uint256 debt,
         uint256 penalty,
         address keeper
-    ) external returns (uint256 firstAuctionId);
+    ) external returns (uint256 firstAuctionId, uint256 keeperReward);
 }

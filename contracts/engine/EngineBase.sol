@@ -475,9 +475,14 @@ abstract contract EngineBase is IMarginEngineEvents, AccessControl, ReentrancyGu
             (margin, answered) = _modelMargin(accountId, quoteBalance, cache);
             if (answered) return margin;
         }
-        int256 cash = quoteBalance * int256(MarginMath.WAD_PER_QUOTE);
-        margin.initialEquity = cash;
-        margin.maintenanceEquity = cash;
+        // A lenient read (a liquidation, the keeper views) uses only the maintenance half: the
+        // initial equity and requirement are left out of it (0; docs/margin.md, "Issue 18").
+        bool initial = !cache.lenient;
+        {
+            int256 cash = quoteBalance * int256(MarginMath.WAD_PER_QUOTE);
+            if (initial) margin.initialEquity = cash;
+            margin.maintenanceEquity = cash;
+        }
         for (uint256 mask = account.collateralMask; mask != 0; mask &= mask - 1) {
             uint256 index = _lowestBit(mask);
             address token = _collateralToken(index);
@@ -490,15 +495,16 @@ abstract contract EngineBase is IMarginEngineEvents, AccessControl, ReentrancyGu
             assembly ("memory-safe") {
                 params := sload(collateral.slot)
             }
-            uint256 unit = 10 ** uint8(params >> 136);
-            margin.initialEquity += int256(MarginMath.collateralValue(amount, price, unit, uint64(params)));
-            margin.maintenanceEquity += int256(
-                MarginMath.collateralValue(amount, price, unit, uint64(params >> 64))
-            );
+            // `MarginMath.collateralValue`'s first step, shared by both weights.
+            uint256 worth = MarginMath.mulDivDown(amount, price, 10 ** uint8(params >> 136));
+            if (initial) margin.initialEquity += int256(MarginMath.mulDivDown(worth, uint64(params), WAD));
+            margin.maintenanceEquity += int256(MarginMath.mulDivDown(worth, uint64(params >> 64), WAD));
         }
         uint256 mask = account.marketMask;
         uint256 minMargin = cache.minPositionMargin;
         if (minMargin == 0 && mask != 0) minMargin = _minPositionMargin;
+        int256 pnlSum;
+        uint256 positions;
         for (; mask != 0; mask &= mask - 1) {
             uint256 marketId = _lowestBit(mask);
             Market storage market = _marketAt(marketId);
@@ -510,13 +516,28 @@ abstract contract EngineBase is IMarginEngineEvents, AccessControl, ReentrancyGu
                 - _fundingOwed(position.size, position.fundingEntry, _fundingIndexNow(market, price))
                 * int256(MarginMath.WAD_PER_QUOTE);
             uint256 notional = MarginMath.notional(position.size, price);
-            margin.initialEquity += pnl;
-            margin.maintenanceEquity += pnl;
-            margin.notional += notional;
-            margin.initialRequirement += MarginMath.mulDivUp(notional, imr, WAD) + minMargin;
-            margin.maintenanceRequirement += MarginMath.mulDivUp(notional, mmr, WAD) + minMargin;
-            margin.minimumMargin += minMargin;
+            // The sums from 0 cannot overflow: at most 64 terms (the market mask's bits; 8 per
+            // account in practice), each with |size| < 2^95 (int96) at a price below 2^128 (the
+            // oracle's bounds are uint128): notional < 2^164 and a requirement (ratios below 2^128,
+            // over WAD) < 2^233; |pnl| < 2^228: size · price / WAD < 2^164, and the funding term's
+            // size · Δindex is below 2^255 (checked above, or it reverted), over 10^21, times 10^12.
+            unchecked {
+                pnlSum += pnl;
+                margin.notional += notional;
+                margin.maintenanceRequirement += MarginMath.mulDivUp(notional, mmr, WAD);
+                if (initial) margin.initialRequirement += MarginMath.mulDivUp(notional, imr, WAD);
+                ++positions;
+            }
         }
+        // Checked: the collateral's value is bounded only by the oracle's and the token's figures.
+        uint256 minimum = positions * minMargin;
+        if (initial) {
+            margin.initialEquity += pnlSum;
+            margin.initialRequirement += minimum;
+        }
+        margin.maintenanceEquity += pnlSum;
+        margin.maintenanceRequirement += minimum;
+        margin.minimumMargin = minimum;
     }
 
     /// @dev The account's margin under its chosen model, through the bridge (`IRiskModelBridge`: the
@@ -1256,11 +1277,8 @@ abstract contract EngineBase is IMarginEngineEvents, AccessControl, ReentrancyGu
         }
 
         ledger.debtInAuction += debt.toUint64();
-        // The liquidator has the fund pay the keeper; what arrived is what the event reports.
-        uint256 before = quote.balanceOf(keeper);
-        _auction(account, accountId, ledger, debt, unpaidPenalty, cache, keeper);
-        uint256 received = quote.balanceOf(keeper);
-        reward = received > before ? received - before : 0;
+        // The liquidator has the fund pay the keeper and reports what it paid.
+        reward = _auction(account, accountId, ledger, debt, unpaidPenalty, cache, keeper);
     }
 
     /// @dev Seizes the collateral and hands it, the debt and the unpaid penalty to the liquidator.
@@ -1272,7 +1290,7 @@ abstract contract EngineBase is IMarginEngineEvents, AccessControl, ReentrancyGu
         uint256 unpaidPenalty,
         PriceCache memory cache,
         address keeper
-    ) internal {
+    ) internal returns (uint256 keeperReward) {
         ILiquidator auctions = liquidator;
         if (address(auctions) == address(0)) revert LiquidatorNotSet();
         (address[] memory tokens, uint256[] memory lots, uint256[] memory prices) =
@@ -1280,7 +1298,8 @@ abstract contract EngineBase is IMarginEngineEvents, AccessControl, ReentrancyGu
         account.activeAuctions += uint8(tokens.length);
         _storeLedger(ledger);
         _storeAccount(accountId, account);
-        uint256 firstAuctionId =
+        uint256 firstAuctionId;
+        (firstAuctionId, keeperReward) =
             auctions.startAuctions(accountId, tokens, lots, prices, debt, unpaidPenalty, keeper);
         emit HandedToAuction(accountId, debt, unpaidPenalty, firstAuctionId);
     }

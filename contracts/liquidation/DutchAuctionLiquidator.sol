@@ -318,10 +318,12 @@ contract DutchAuctionLiquidator is ILiquidator, AccessControl, ReentrancyGuardTr
         uint256 debt,
         uint256 penalty,
         address keeper
-    ) external nonReentrant returns (uint256 firstAuctionId) {
+    ) external nonReentrant returns (uint256 firstAuctionId, uint256 keeperReward) {
         if (msg.sender != engine) revert NotEngine(msg.sender);
-        uint256 n = tokens.length;
-        if (n == 0 || n != lots.length || n != prices.length) revert InvalidLots();
+        {
+            uint256 n = tokens.length;
+            if (n == 0 || n != lots.length || n != prices.length) revert InvalidLots();
+        }
         if (debt + penalty == 0) revert ZeroTab();
         Globals memory g = _globals();
         Split memory split = Split({
@@ -336,7 +338,7 @@ contract DutchAuctionLiquidator is ILiquidator, AccessControl, ReentrancyGuardTr
         });
         firstAuctionId = _openAll(tokens, lots, prices, split, g);
         globals = g;
-        _payKeeper(firstAuctionId, keeper, Math.min(split.tip + split.chipReward, penalty));
+        keeperReward = _payKeeper(firstAuctionId, keeper, Math.min(split.tip + split.chipReward, penalty));
     }
 
     /// @notice Starts an auction for queued lot `queueId` (anyone may call): for its whole
@@ -349,11 +351,13 @@ contract DutchAuctionLiquidator is ILiquidator, AccessControl, ReentrancyGuardTr
         if (g.stopped >= STOP_STARTS) revert AuctionsStopped(g.stopped);
         QueuedLot memory w = _queued(queueId);
         Collateral storage c = collaterals[w.token];
-        if (c.id == 0) revert CollateralNotConfigured(w.token);
-        uint256 room = _room(g, c);
-        QueuedLot memory piece = _piece(w, room, c.chost);
+        (uint256 w1, uint256 w2) = _lotWords(c);
+        if (uint16(w1 >> 224) == 0) revert CollateralNotConfigured(w.token);
+        uint256 room = _room(g, w1, w2);
+        uint256 chost = uint80(w1 >> 80);
+        QueuedLot memory piece = _piece(w, room, chost);
         // slither-disable-next-line incorrect-equality
-        if (piece.lot == 0) revert NoRoom(w.token, room, Math.min(w.tab, Math.max(c.chost, 1)));
+        if (piece.lot == 0) revert NoRoom(w.token, room, Math.min(w.tab, Math.max(chost, 1)));
         id = _startPiece(queueId, w, piece, c, oracle.price(w.token), g);
         globals = g;
     }
@@ -635,9 +639,10 @@ contract DutchAuctionLiquidator is ILiquidator, AccessControl, ReentrancyGuardTr
         values = new uint256[](n);
         for (uint256 i; i < n; ++i) {
             if (lots[i] == 0) revert ZeroLot(tokens[i]);
-            Collateral storage c = collaterals[tokens[i]];
-            // The id shares a slot with `scaleExp` (read next), the curve does not.
-            uint256 scaleExp = c.id != 0 ? c.scaleExp : _scaleExp(tokens[i]);
+            // Slot 1 (id, scaleExp) with one SLOAD; slot 2 is read now too, cold here instead of in
+            // `_handOff`.
+            (uint256 w1,) = _lotWords(collaterals[tokens[i]]);
+            uint256 scaleExp = uint16(w1 >> 224) != 0 ? uint8(w1 >> 216) : _scaleExp(tokens[i]);
             // An unusable scale (absurd decimals) values the lot at 0: it still waits in the queue.
             values[i] = scaleExp > 77 ? 0 : Math.mulDiv(lots[i], prices[i], 10 ** scaleExp);
             split.totalValue += values[i];
@@ -693,10 +698,15 @@ contract DutchAuctionLiquidator is ILiquidator, AccessControl, ReentrancyGuardTr
     ) internal returns (uint256 id) {
         Collateral storage c = collaterals[token];
         uint256 tab = debtPart + penaltyPart;
-        split.tip = Math.max(split.tip, c.tip);
-        split.chipReward += Math.mulDiv(c.chip, tab, WAD);
-        bool startable = c.id != 0 && g.stopped < STOP_STARTS;
-        uint256 room = startable ? _room(g, c) : 0;
+        bool startable;
+        uint256 room;
+        {
+            (uint256 w1, uint256 w2) = _lotWords(c);
+            split.tip = Math.max(split.tip, uint80(w2 >> 80));
+            split.chipReward += Math.mulDiv(uint56(w1 >> 160), tab, WAD);
+            startable = uint16(w1 >> 224) != 0 && g.stopped < STOP_STARTS;
+            room = startable ? _room(g, w1, w2) : 0;
+        }
         if (startable && tab <= room) {
             return _open(token, c, lot, tab, debtPart, oraclePrice, split.accountId, 0, g);
         }
@@ -711,10 +721,11 @@ contract DutchAuctionLiquidator is ILiquidator, AccessControl, ReentrancyGuardTr
 
     /// @dev Room under both caps now: `min(Hole - Dirt, hole - dirt)`, 0 when either is full (a
     /// cap lowered below its dirt leaves no room, never an underflow).
-    function _room(Globals memory g, Collateral storage c) internal view returns (uint256) {
+    /// `w1` and `w2` are the collateral's slots 1 and 2 (`_lotWords`).
+    function _room(Globals memory g, uint256 w1, uint256 w2) internal pure returns (uint256) {
         uint256 globalRoom = g.hole > g.dirt ? g.hole - g.dirt : 0;
-        uint256 hole = c.hole;
-        uint256 dirt = c.dirt;
+        uint256 hole = uint80(w2);
+        uint256 dirt = uint80(w1);
         return Math.min(globalRoom, hole > dirt ? hole - dirt : 0);
     }
 
@@ -804,15 +815,25 @@ contract DutchAuctionLiquidator is ILiquidator, AccessControl, ReentrancyGuardTr
         uint256 queueId,
         Globals memory g
     ) internal returns (uint256 id) {
-        c.dirt = uint80(c.dirt + tab); // within room: dirt + tab <= hole <= uint80 max
+        uint256 w1;
+        uint256 startPrice;
+        {
+            uint256 w2;
+            (w1, w2) = _lotWords(c);
+            // Within room: dirt + tab <= hole <= uint80 max. Slot 1 rewritten with the new dirt.
+            w1 = (w1 >> 80 << 80) | uint80(uint80(w1) + tab);
+            assembly ("memory-safe") {
+                sstore(add(c.slot, 1), w1)
+            }
+            startPrice = Math.mulDiv(oraclePrice, uint64(w2 >> 160), WAD, Math.Rounding.Ceil);
+        }
         g.dirt = uint88(g.dirt + tab);
-        uint256 startPrice = Math.mulDiv(oraclePrice, c.buf, WAD, Math.Rounding.Ceil);
         id = _store(
             g,
             Auction({
                 lot: lot.toUint104(),
                 startTime: uint32(block.timestamp),
-                collateralId: c.id,
+                collateralId: uint16(w1 >> 224),
                 accountId: accountId.toUint48(),
                 version: 0,
                 link: uint24(queueId),
@@ -824,6 +845,16 @@ contract DutchAuctionLiquidator is ILiquidator, AccessControl, ReentrancyGuardTr
         emit AuctionStarted(id, accountId, token, lot, tab, debt, startPrice);
     }
 
+    /// @dev A collateral's slots 1 (dirt 0-79, chost 80-159, chip 160-215, scaleExp 216-223, id
+    /// 224-239) and 2 (hole 0-79, tip 80-159, buf 160-223), one SLOAD each: field by field, each
+    /// read loads its slot again.
+    function _lotWords(Collateral storage c) internal view returns (uint256 w1, uint256 w2) {
+        assembly ("memory-safe") {
+            w1 := sload(add(c.slot, 1))
+            w2 := sload(add(c.slot, 2))
+        }
+    }
+
     /// @dev Writes auction `a` into a slot from the free list (or a new one) and returns its id.
     function _store(Globals memory g, Auction memory a) internal returns (uint256 id) {
         uint256 slot;
@@ -833,9 +864,13 @@ contract DutchAuctionLiquidator is ILiquidator, AccessControl, ReentrancyGuardTr
         id = _idOf(slot, a.version);
     }
 
-    function _payKeeper(uint256 firstAuctionId, address keeper, uint256 reward) internal {
-        if (reward == 0 || keeper == address(0)) return;
-        uint256 paid = insuranceFund.payKeeperReward(keeper, reward);
+    /// @dev Returns what the fund paid (0 when nothing was due).
+    function _payKeeper(uint256 firstAuctionId, address keeper, uint256 reward)
+        internal
+        returns (uint256 paid)
+    {
+        if (reward == 0 || keeper == address(0)) return 0;
+        paid = insuranceFund.payKeeperReward(keeper, reward);
         emit KeeperRewarded(firstAuctionId, keeper, reward, paid);
     }
 

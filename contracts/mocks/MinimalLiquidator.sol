@@ -60,7 +60,7 @@ contract MinimalLiquidator is ILiquidator {
         uint256 debt,
         uint256 penalty,
         address keeper
-    ) external returns (uint256 firstAuctionId) {
+    ) external returns (uint256 firstAuctionId, uint256 keeperReward) {
         if (msg.sender != engine) revert OnlyEngine();
         firstAuctionId = auctionCount + 1;
         for (uint256 i; i < tokens.length; ++i) {
@@ -74,7 +74,7 @@ contract MinimalLiquidator is ILiquidator {
         }
         auctionCount += tokens.length;
         uint256 reward = Math.min(keeperTip + Math.mulDiv(keeperChip, debt + penalty, 1e18), penalty);
-        if (reward != 0) fund.payKeeperReward(keeper, reward);
+        if (reward != 0) keeperReward = fund.payKeeperReward(keeper, reward);
     }
 
     /// @notice Test hook: the caller buys `amount` of the lot for `payment` quote, which repays the

@@ -44,18 +44,19 @@ contract MockSettlementEngine is IAuctionSettlement {
     /// starts auctions.
     function liquidate(
         uint256 accountId,
-        address[] calldata tokens,
-        uint256[] calldata lots,
+        address[] memory tokens,
+        uint256[] memory lots,
         uint256 debt,
         uint256 penalty,
         address keeper
-    ) external returns (uint256 firstAuctionId) {
+    ) external returns (uint256 firstAuctionId, uint256 keeperReward) {
         hold(tokens, lots);
-        return liquidator.startAuctions(accountId, tokens, lots, _prices(tokens), debt, penalty, keeper);
+        (firstAuctionId, keeperReward) =
+            liquidator.startAuctions(accountId, tokens, lots, _prices(tokens), debt, penalty, keeper);
     }
 
     /// @notice Only books lots into custody (so a test can measure `startAuctions` alone).
-    function hold(address[] calldata tokens, uint256[] calldata lots) public {
+    function hold(address[] memory tokens, uint256[] memory lots) public {
         for (uint256 i; i < tokens.length; ++i) {
             collateralInAuction[tokens[i]] += lots[i];
         }
@@ -64,30 +65,33 @@ contract MockSettlementEngine is IAuctionSettlement {
     /// @notice Only calls `startAuctions`, for lots already in custody.
     function start(
         uint256 accountId,
-        address[] calldata tokens,
-        uint256[] calldata lots,
+        address[] memory tokens,
+        uint256[] memory lots,
         uint256 debt,
         uint256 penalty,
         address keeper
-    ) external returns (uint256 firstAuctionId) {
-        return liquidator.startAuctions(accountId, tokens, lots, _prices(tokens), debt, penalty, keeper);
+    ) external returns (uint256 firstAuctionId, uint256 keeperReward) {
+        (firstAuctionId, keeperReward) = liquidator.startAuctions(
+            accountId, tokens, lots, _prices(tokens), debt, penalty, keeper
+        );
     }
 
     /// @notice Calls `startAuctions` with the caller's prices (to test their length check).
     function startPriced(
         uint256 accountId,
-        address[] calldata tokens,
-        uint256[] calldata lots,
-        uint256[] calldata prices,
+        address[] memory tokens,
+        uint256[] memory lots,
+        uint256[] memory prices,
         uint256 debt,
         uint256 penalty,
         address keeper
-    ) external returns (uint256 firstAuctionId) {
-        return liquidator.startAuctions(accountId, tokens, lots, prices, debt, penalty, keeper);
+    ) external returns (uint256 firstAuctionId, uint256 keeperReward) {
+        (firstAuctionId, keeperReward) =
+            liquidator.startAuctions(accountId, tokens, lots, prices, debt, penalty, keeper);
     }
 
     /// @dev The oracle prices the real engine would pass (it reads them for its margin check).
-    function _prices(address[] calldata tokens) internal view returns (uint256[] memory prices) {
+    function _prices(address[] memory tokens) internal view returns (uint256[] memory prices) {
         IOracleAdapter oracle = IOracleSource(address(liquidator)).oracle();
         prices = new uint256[](tokens.length);
         for (uint256 i; i < tokens.length; ++i) {

@@ -36,24 +36,51 @@ contract OracleAdapter is IOracleAdapter, IRoundOracle, AccessControl {
         uint64 volMaxRisePerHour; // WAD: the sigma margins use rises by at most this per hour
     }
 
-    /// @notice What a price read needs, packed into three slots (the engine reads prices often).
+    /// @notice `assetConfig`'s answer: the stored configuration (`PackedConfig`), decoded.
     struct AssetConfig {
-        // slot 0
         address primaryFeed;
         uint32 maxStaleness;
         uint16 maxDeviationBps;
         uint8 primaryDecimals;
         uint8 secondaryDecimals;
         uint8 tokenDecimals;
-        // slot 1
         address secondaryFeed;
         uint32 secondaryMaxStaleness;
         uint16 breakerThresholdBps;
         uint24 breakerWindow;
         uint24 breakerCooldown;
-        // slot 2
         uint128 minPrice;
         uint128 maxPrice;
+    }
+
+    /// @notice What a price read and the breaker need, in two storage words (docs/oracle.md,
+    /// "Storage and gas"), each field as wide as its governance bound needs:
+    /// `feeds` = primary feed (bits 0-159), `maxStaleness` (160, 18 bits: MAX_STALENESS 259,200 <
+    /// 2^18), `secondaryMaxStaleness` (178, 18), `maxDeviationBps` (196, 11: 2,000 < 2^11), primary,
+    /// secondary and token decimals (207, 212, 217, 5 each: MAX_DECIMALS 18 < 2^5),
+    /// `breakerThresholdBps` (222, 13: 5,000 < 2^13), `breakerWindow` (235, 17: 86,400 < 2^17);
+    /// `bounds` = secondary feed (0-159), `breakerCooldown` (160, 17), `minPrice` (177) and
+    /// `maxPrice` (216) as 39 bits each: a 33-bit mantissa and a 6-bit decimal exponent. A price
+    /// bound is stored exactly or refused (`PriceBoundNotRepresentable`).
+    struct PackedConfig {
+        uint256 feeds;
+        uint256 bounds;
+    }
+
+    /// @notice What a price read uses, decoded from `PackedConfig` (memory only); the fields only
+    /// `value` and the breaker use are decoded from `feeds` and `bounds` when they are needed.
+    struct PriceConfig {
+        address primaryFeed;
+        address secondaryFeed;
+        uint256 maxStaleness;
+        uint256 secondaryMaxStaleness;
+        uint256 maxDeviationBps;
+        uint8 primaryDecimals;
+        uint8 secondaryDecimals;
+        uint256 minPrice;
+        uint256 maxPrice;
+        uint256 feeds;
+        uint256 bounds;
     }
 
     /// @notice Volatility parameters (one slot), read by `poke` and `volatility`.
@@ -149,6 +176,8 @@ contract OracleAdapter is IOracleAdapter, IRoundOracle, AccessControl {
     uint32 public constant MAX_GRACE_PERIOD = 24 hours;
     /// @notice A forecast counts for at most this long after it is set.
     uint32 public constant MAX_FORECAST_TTL = 7 days;
+    /// @notice A price bound is stored as `mantissa * 10^exponent` with a mantissa below 2^33.
+    uint256 public constant PRICE_MANTISSA_LIMIT = 2 ** 33;
 
     // ------------------------------------------------------------------ errors
 
@@ -181,6 +210,9 @@ contract OracleAdapter is IOracleAdapter, IRoundOracle, AccessControl {
     error MaxStalenessOutOfRange(uint32 maxStaleness);
     error MaxDeviationOutOfRange(uint16 maxDeviationBps);
     error InvalidPriceBounds(uint128 minPrice, uint128 maxPrice);
+    /// @notice `price` is not `m * 10^e` with m < 2^33 (9 significant digits always, 10 up to
+    /// 8,589,934,591: every bound below 2^33 wei is, and any such mantissa followed by zeros).
+    error PriceBoundNotRepresentable(uint128 price);
     error BreakerThresholdOutOfRange(uint16 thresholdBps);
     error BreakerWindowOutOfRange(uint32 window);
     error BreakerCooldownOutOfRange(uint32 cooldown);
@@ -231,7 +263,7 @@ contract OracleAdapter is IOracleAdapter, IRoundOracle, AccessControl {
     /// @notice Seconds after the sequencer comes back up during which it still counts as restricted.
     uint32 public gracePeriod;
 
-    mapping(address asset => AssetConfig) internal _configs;
+    mapping(address asset => PackedConfig) internal _configs;
     mapping(address asset => VolatilityParams) internal _volParams;
     mapping(address asset => AssetState) internal _states;
     mapping(address asset => MarginSigma) internal _marginSigmas;
@@ -254,21 +286,16 @@ contract OracleAdapter is IOracleAdapter, IRoundOracle, AccessControl {
         uint8 primaryDecimals = _readFeedDecimals(params.primaryFeed);
         uint8 secondaryDecimals =
             params.secondaryFeed == address(0) ? 0 : _readFeedDecimals(params.secondaryFeed);
-        _configs[asset] = AssetConfig({
-            primaryFeed: params.primaryFeed,
-            maxStaleness: params.maxStaleness,
-            maxDeviationBps: params.maxDeviationBps,
-            primaryDecimals: primaryDecimals,
-            secondaryDecimals: secondaryDecimals,
-            tokenDecimals: tokenDecimals,
-            secondaryFeed: params.secondaryFeed,
-            secondaryMaxStaleness: params.secondaryFeed == address(0) ? 0 : params.secondaryMaxStaleness,
-            breakerThresholdBps: params.breakerThresholdBps,
-            // Both bounded by 24 h (validated above), far inside uint24.
-            breakerWindow: uint24(params.breakerWindow),
-            breakerCooldown: uint24(params.breakerCooldown),
-            minPrice: params.minPrice,
-            maxPrice: params.maxPrice
+        // Every field was checked against its governance bound (`_validateParams`), which fits its
+        // width (`PackedConfig`).
+        _configs[asset] = PackedConfig({
+            feeds: uint256(uint160(params.primaryFeed)) | uint256(params.maxStaleness) << 160
+                | uint256(params.secondaryFeed == address(0) ? 0 : params.secondaryMaxStaleness) << 178
+                | uint256(params.maxDeviationBps) << 196 | uint256(primaryDecimals) << 207
+                | uint256(secondaryDecimals) << 212 | uint256(tokenDecimals) << 217
+                | uint256(params.breakerThresholdBps) << 222 | uint256(params.breakerWindow) << 235,
+            bounds: uint256(uint160(params.secondaryFeed)) | uint256(params.breakerCooldown) << 160
+                | _encodePrice(params.minPrice) << 177 | _encodePrice(params.maxPrice) << 216
         });
         // A new rise rate applies from now on: the ramp restarts from today's margin sigma (a
         // listing starts an empty ramp, which also marks the asset as listed for `sigma`).
@@ -370,7 +397,7 @@ contract OracleAdapter is IOracleAdapter, IRoundOracle, AccessControl {
         view
         returns (uint256 priceWad, uint256 updatedAt)
     {
-        AssetConfig memory config = _config(asset);
+        PriceConfig memory config = _config(asset);
         address feed = config.primaryFeed;
         bool ok;
         int256 answer;
@@ -399,10 +426,10 @@ contract OracleAdapter is IOracleAdapter, IRoundOracle, AccessControl {
     /// @inheritdoc IOracleAdapter
     /// @dev `mulDiv(amount, price, 10^tokenDecimals)` with the requested rounding.
     function value(address asset, uint256 amount, bool roundUp) external view returns (uint256 valueWad) {
-        AssetConfig memory config = _config(asset);
+        PriceConfig memory config = _config(asset);
         (uint256 priceWad,,) = _acceptedPrice(asset, config);
         return Math.mulDiv(
-            amount, priceWad, 10 ** config.tokenDecimals, roundUp ? Math.Rounding.Ceil : Math.Rounding.Floor
+            amount, priceWad, 10 ** _tokenDecimals(config), roundUp ? Math.Rounding.Ceil : Math.Rounding.Floor
         );
     }
 
@@ -422,7 +449,7 @@ contract OracleAdapter is IOracleAdapter, IRoundOracle, AccessControl {
     }
 
     function _riskIncreasePrice(address asset) internal view returns (uint256) {
-        AssetConfig memory config = _config(asset);
+        PriceConfig memory config = _config(asset);
         if (sequencerRestricted()) return 0;
         AssetState memory state = _states[asset];
         if (block.timestamp < state.trippedUntil) return 0;
@@ -470,8 +497,26 @@ contract OracleAdapter is IOracleAdapter, IRoundOracle, AccessControl {
     }
 
     /// @notice `asset`'s stored configuration (decimals included).
-    function assetConfig(address asset) external view returns (AssetConfig memory) {
-        return _configs[asset];
+    function assetConfig(address asset) external view returns (AssetConfig memory config) {
+        PackedConfig storage packed = _configs[asset];
+        PriceConfig memory read = _decode(packed.feeds, packed.bounds);
+        // Each field fits the width it is returned in: it was validated against its bound (the
+        // price bounds were uint128s, encoded exactly).
+        config = AssetConfig({
+            primaryFeed: read.primaryFeed,
+            maxStaleness: uint32(read.maxStaleness),
+            maxDeviationBps: uint16(read.maxDeviationBps),
+            primaryDecimals: read.primaryDecimals,
+            secondaryDecimals: read.secondaryDecimals,
+            tokenDecimals: uint8(_tokenDecimals(read)),
+            secondaryFeed: read.secondaryFeed,
+            secondaryMaxStaleness: uint32(read.secondaryMaxStaleness),
+            breakerThresholdBps: uint16(_breakerThresholdBps(read)),
+            breakerWindow: uint24(_breakerWindow(read)),
+            breakerCooldown: uint24(_breakerCooldown(read)),
+            minPrice: uint128(read.minPrice),
+            maxPrice: uint128(read.maxPrice)
+        });
     }
 
     /// @notice `asset`'s volatility parameters.
@@ -491,7 +536,7 @@ contract OracleAdapter is IOracleAdapter, IRoundOracle, AccessControl {
     /// sample only once `volInterval` has passed since the last one. Reverts when no price can be
     /// accepted (nothing to record).
     function poke(address asset) external {
-        AssetConfig memory config = _config(asset);
+        PriceConfig memory config = _config(asset);
         (uint256 priceWad, Outcome outcome, FeedFailure primaryFailure) = _acceptedPrice(asset, config);
         if (outcome == Outcome.Secondary) {
             emit SecondaryFeedUsed(asset, config.primaryFeed, primaryFailure, priceWad);
@@ -504,17 +549,70 @@ contract OracleAdapter is IOracleAdapter, IRoundOracle, AccessControl {
 
     // ------------------------------------------------------------------ internals: prices
 
-    function _config(address asset) internal view returns (AssetConfig memory config) {
-        config = _configs[asset];
+    /// @dev The two words read once each, then decoded.
+    function _config(address asset) internal view returns (PriceConfig memory config) {
+        PackedConfig storage packed = _configs[asset];
+        config = _decode(packed.feeds, packed.bounds);
         if (config.primaryFeed == address(0)) revert UnknownAsset(asset);
     }
 
+    function _decode(uint256 feeds, uint256 bounds) internal pure returns (PriceConfig memory config) {
+        config.primaryFeed = address(uint160(feeds));
+        config.maxStaleness = (feeds >> 160) & (2 ** 18 - 1);
+        config.secondaryMaxStaleness = (feeds >> 178) & (2 ** 18 - 1);
+        config.maxDeviationBps = (feeds >> 196) & (2 ** 11 - 1);
+        config.primaryDecimals = uint8((feeds >> 207) & 31);
+        config.secondaryDecimals = uint8((feeds >> 212) & 31);
+        config.secondaryFeed = address(uint160(bounds));
+        config.minPrice = _decodePrice(bounds >> 177);
+        config.maxPrice = _decodePrice(bounds >> 216);
+        (config.feeds, config.bounds) = (feeds, bounds);
+    }
+
+    function _tokenDecimals(PriceConfig memory config) internal pure returns (uint256) {
+        return (config.feeds >> 217) & 31;
+    }
+
+    function _breakerThresholdBps(PriceConfig memory config) internal pure returns (uint256) {
+        return (config.feeds >> 222) & (2 ** 13 - 1);
+    }
+
+    function _breakerWindow(PriceConfig memory config) internal pure returns (uint256) {
+        return (config.feeds >> 235) & (2 ** 17 - 1);
+    }
+
+    function _breakerCooldown(PriceConfig memory config) internal pure returns (uint256) {
+        return (config.bounds >> 160) & (2 ** 17 - 1);
+    }
+
+    /// @dev `price` as `mantissa | exponent << 33` with mantissa < 2^33: trailing decimal zeros
+    /// are moved into the exponent until the mantissa fits (at most 38 of them for a uint128, so
+    /// the exponent fits 6 bits).
+    function _encodePrice(uint128 price) internal pure returns (uint256) {
+        uint256 mantissa = price;
+        uint256 exponent = 0;
+        while (mantissa >= PRICE_MANTISSA_LIMIT) {
+            if (mantissa % 10 != 0) revert PriceBoundNotRepresentable(price);
+            mantissa /= 10;
+            ++exponent;
+        }
+        return mantissa | exponent << 33;
+    }
+
+    /// @dev The low 39 bits of `packed` as `_encodePrice` wrote them.
+    function _decodePrice(uint256 packed) internal pure returns (uint256) {
+        // The stored figure was a uint128: mantissa < 2^33 and exponent <= 38, no overflow.
+        unchecked {
+            return (packed & (PRICE_MANTISSA_LIMIT - 1)) * 10 ** ((packed >> 33) & 63);
+        }
+    }
+
     function _requireKnown(address asset) internal view {
-        if (_configs[asset].primaryFeed == address(0)) revert UnknownAsset(asset);
+        if (_configs[asset].feeds == 0) revert UnknownAsset(asset);
     }
 
     /// @dev The price a read settles on, or the revert explaining why there is none.
-    function _acceptedPrice(address asset, AssetConfig memory config)
+    function _acceptedPrice(address asset, PriceConfig memory config)
         internal
         view
         returns (uint256 priceWad, Outcome outcome, FeedFailure primaryFailure)
@@ -526,7 +624,7 @@ contract OracleAdapter is IOracleAdapter, IRoundOracle, AccessControl {
 
     /// @dev Primary when valid (and, with a valid secondary, within maxDeviationBps of it); else a
     /// valid secondary; else AllFailed.
-    function _resolve(AssetConfig memory config)
+    function _resolve(PriceConfig memory config)
         internal
         view
         returns (uint256 priceWad, Outcome outcome, FeedFailure primaryFailure)
@@ -554,7 +652,7 @@ contract OracleAdapter is IOracleAdapter, IRoundOracle, AccessControl {
         return (0, Outcome.AllFailed, primaryFailure);
     }
 
-    function _readFeed(AssetConfig memory config, address feed, uint8 decimals, uint256 maxStaleness)
+    function _readFeed(PriceConfig memory config, address feed, uint8 decimals, uint256 maxStaleness)
         internal
         view
         returns (FeedFailure failure, uint256 priceWad)
@@ -569,7 +667,7 @@ contract OracleAdapter is IOracleAdapter, IRoundOracle, AccessControl {
     /// @dev The checks in order: answer > 0, updatedAt != 0, not in the future, not stale, within
     /// [minPrice, maxPrice] after normalization to WAD.
     function _check(
-        AssetConfig memory config,
+        PriceConfig memory config,
         uint8 decimals,
         uint256 maxStaleness,
         int256 answer,
@@ -634,7 +732,7 @@ contract OracleAdapter is IOracleAdapter, IRoundOracle, AccessControl {
 
     // The revert paths re-read the feeds for their diagnostics, so the happy path carries none.
 
-    function _revertDeviation(address asset, AssetConfig memory config) internal view {
+    function _revertDeviation(address asset, PriceConfig memory config) internal view {
         (, uint256 primaryPrice) =
             _readFeed(config, config.primaryFeed, config.primaryDecimals, config.maxStaleness);
         (, uint256 secondaryPrice) =
@@ -642,7 +740,7 @@ contract OracleAdapter is IOracleAdapter, IRoundOracle, AccessControl {
         revert PriceDeviation(asset, primaryPrice, secondaryPrice);
     }
 
-    function _revertPrimaryFailure(AssetConfig memory config) internal view {
+    function _revertPrimaryFailure(PriceConfig memory config) internal view {
         address feed = config.primaryFeed;
         // startedAt is the round's start; staleness is judged on updatedAt alone.
         // slither-disable-next-line unused-return
@@ -660,23 +758,23 @@ contract OracleAdapter is IOracleAdapter, IRoundOracle, AccessControl {
 
     // ------------------------------------------------------------------ internals: breaker, volatility
 
-    function _anchorInWindow(AssetState memory state, AssetConfig memory config)
+    function _anchorInWindow(AssetState memory state, PriceConfig memory config)
         internal
         view
         returns (bool)
     {
-        return state.anchorTime != 0 && block.timestamp - state.anchorTime <= config.breakerWindow;
+        return state.anchorTime != 0 && block.timestamp - state.anchorTime <= _breakerWindow(config);
     }
 
     /// @dev The reference `priceWad` moved beyond the threshold from, or 0 when none: the window's
     /// anchor while the window lasts, and the last accepted price always (so a jump right after the
     /// window expires, or between two pokes of a window, is compared too).
-    function _breakerReference(AssetState memory state, AssetConfig memory config, uint256 priceWad)
+    function _breakerReference(AssetState memory state, PriceConfig memory config, uint256 priceWad)
         internal
         view
         returns (uint256)
     {
-        uint256 threshold = config.breakerThresholdBps;
+        uint256 threshold = _breakerThresholdBps(config);
         if (_anchorInWindow(state, config) && OracleMath.movedBeyond(state.anchorPrice, priceWad, threshold))
         {
             return state.anchorPrice;
@@ -692,13 +790,13 @@ contract OracleAdapter is IOracleAdapter, IRoundOracle, AccessControl {
     /// walk the reference along a large move. Every poke also compares with the last accepted price.
     function _updateBreaker(
         address asset,
-        AssetConfig memory config,
+        PriceConfig memory config,
         AssetState memory state,
         uint256 priceWad
     ) internal {
         uint256 tripFrom = _breakerReference(state, config, priceWad);
         if (tripFrom != 0) {
-            uint256 trippedUntil = block.timestamp + config.breakerCooldown;
+            uint256 trippedUntil = block.timestamp + _breakerCooldown(config);
             emit CircuitBreakerTripped(asset, tripFrom, priceWad, trippedUntil);
             state.trippedUntil = uint40(trippedUntil);
         }

@@ -214,7 +214,13 @@ class GasChange:
 # 16 collaterals listed, 8 of each per account; docs/margin.md, "Accounts"; `_CAP_*`). A row both
 # moved names both reasons. A rise above 10% must say why here; tests/test_bench_gas_table.py
 # checks that `after` is the snapshot's figure. New rows: capacity.* (tests/risk/test_capacity.py,
-# mock oracle).
+# mock oracle). Then session 13's round on system.liquidate_2pos_2col (docs/margin.md, "Issue 18",
+# one step per constant after `_CAP_*`), appended to each row's reason with "; then ".
+def _then(*reasons: str) -> str:
+    """A row's reasons in the order the rounds moved it."""
+    return "; then ".join(reasons)
+
+
 _LIQ_MATH = (
     "`MarginMath.mulDivDown/Up` in assembly (one overflow test, the division unchecked), "
     "`floorDiv`/`ceilDiv` and `_lowestBit` without checked arithmetic; a fill reads and writes "
@@ -272,20 +278,70 @@ _CAP_12 = (
     "withdraw moved from the extension into the engine (no delegatecall hop), which outweighs "
     "the cold read of the risk-model slot for its idle check"
 )
+_ORACLE_2_SLOTS = (
+    "the oracle's per-asset config in 2 storage words instead of 3 (each field as wide as its "
+    "governance bound, the price bounds as a 33-bit mantissa times a power of ten): a cold price "
+    "read, roundPrice or poke reads one slot less (-2.1k) and decodes the bit fields (+0.3-0.4k; "
+    "on a warm read only the decoding shows)"
+)
+_LOT_WORDS = (
+    "the liquidator reads a lot's collateral slots 1 and 2 once each (`_lotWords`) instead of 4-5"
+    " times over `_values`, `_handOff`, `_room` and `_open`, and rewrites slot 1 with the new "
+    "dirt from the word it read (-0.5k per lot)"
+)
+_LOT_LAYOUT = "the liquidator's code layout (`_lotWords`): jump offsets only"
+_MARGIN_PASS = (
+    "the standard margin pass sums the positions' PnL, notional and requirements unchecked "
+    "(bounds proven in `_margin`), adds the per-position minimum once (count x minimum), values a"
+    " collateral's amount x price once for both weights, and a lenient read (liquidation, keeper "
+    "views) skips the initial-margin half"
+)
+_KEEPER_RETURNED = (
+    "`startAuctions` returns the keeper reward the fund paid, so the engine no longer reads the "
+    "keeper's quote balance before and after the call (two cold balanceOf calls)"
+)
+_KEEPER_RETURNED_MOCK = (
+    "`startAuctions` returns the reward it paid too (+2 words of return data); the stand-in "
+    "engine (MockSettlementEngine, whose call this row measures) takes its arrays in memory (with"
+    " two returns its stack no longer holds two calldata arrays and seven arguments) and passes "
+    "both figures on"
+)
+_ORACLE_DECODE = (
+    "the oracle decodes its two config words without an intermediate memory struct, and only the "
+    "fields a price read uses (token decimals and the breaker's fields where value and the "
+    "breaker need them): -270 per price read"
+)
 GAS_CHANGES: tuple[GasChange, ...] = (
-    GasChange("engine.auto_deleverage", 154_209, 152_530, _LIQ_MATH + "; then " + _CAP_4),
-    GasChange("engine.deposit", 39_733, 39_810, _CAP_8),
-    GasChange("engine.fill_close", 59_623, 64_546, _LIQ_MATH + "; then " + _CAP_2),
-    GasChange("engine.fill_open", 112_919, 114_682, _LIQ_MATH + "; then " + _CAP_7),
     GasChange(
-        "engine.liquidate_handoff_2pos_2col", 317_489, 314_793, _LIQ_SEIZE + "; then " + _CAP_11
+        "engine.auto_deleverage",
+        154_209,
+        150_630,
+        _then(_LIQ_MATH, _CAP_4, _ORACLE_2_SLOTS, _ORACLE_DECODE),
     ),
-    GasChange("engine.liquidate_partial", 125_196, 123_764, _LIQ_SEIZE + "; then " + _CAP_11),
-    GasChange("engine.withdraw", 78_561, 74_571, _LIQ_MATH + "; then " + _CAP_12),
-    GasChange("liquidator.start_2_lots", 109_659, 108_605, _LIQ_GLOBALS),
-    GasChange("liquidator.take_callback", 166_681, 166_662, _LIQ_GLOBALS),
-    GasChange("liquidator.take_full", 89_083, 89_059, _LIQ_GLOBALS),
-    GasChange("liquidator.take_partial", 89_726, 89_702, _LIQ_GLOBALS),
+    GasChange("engine.deposit", 39_733, 39_810, _CAP_8),
+    GasChange("engine.fill_close", 59_623, 64_546, _then(_LIQ_MATH, _CAP_2)),
+    GasChange("engine.fill_open", 112_919, 114_439, _then(_LIQ_MATH, _CAP_7, _MARGIN_PASS)),
+    GasChange(
+        "engine.liquidate_handoff_2pos_2col",
+        317_489,
+        310_498,
+        _then(_LIQ_SEIZE, _CAP_11, _MARGIN_PASS, _KEEPER_RETURNED),
+    ),
+    GasChange(
+        "engine.liquidate_partial", 125_196, 123_286, _then(_LIQ_SEIZE, _CAP_11, _MARGIN_PASS)
+    ),
+    GasChange("engine.withdraw", 78_561, 74_328, _then(_LIQ_MATH, _CAP_12, _MARGIN_PASS)),
+    GasChange(
+        "liquidator.start_2_lots",
+        109_659,
+        108_281,
+        _then(_LIQ_GLOBALS, _LOT_WORDS, _KEEPER_RETURNED_MOCK),
+    ),
+    GasChange("liquidator.take_callback", 166_681, 166_652, _then(_LIQ_GLOBALS, _LOT_LAYOUT)),
+    GasChange("liquidator.take_full", 89_083, 89_047, _then(_LIQ_GLOBALS, _LOT_LAYOUT)),
+    GasChange("liquidator.take_partial", 89_726, 89_690, _then(_LIQ_GLOBALS, _LOT_LAYOUT)),
+    GasChange("oracle.poke", 66_572, 64_596, _then(_ORACLE_2_SLOTS, _ORACLE_DECODE)),
+    GasChange("oracle.price_warm", 8_298, 8_398, _then(_ORACLE_2_SLOTS, _ORACLE_DECODE)),
     GasChange("orders.commit", 52_618, 53_928, _CAP_10),
     GasChange("orders.commit_increase", 102_173, 102_471, _CAP_10),
     GasChange("orders.settle_batch_10", 1_015_951, 1_043_557, _CAP_6),
@@ -293,35 +349,82 @@ GAS_CHANGES: tuple[GasChange, ...] = (
     GasChange("orders.settle_batch_per_order", 101_595, 104_355, _CAP_7),
     GasChange("orders.settle_open", 202_124, 204_538, _CAP_7),
     GasChange("orders.settle_open_empty_market", 231_589, 234_218, _CAP_7),
-    GasChange("pool.execute_deposit", 316_189, 315_137, _LIQ_MATH + "; then " + _CAP_5),
-    GasChange("pool.execute_redeem", 334_879, 332_949, _LIQ_MATH + "; then " + _CAP_5),
-    GasChange("risk.health_8x8_portfolio", 572_183, 560_311, _LIQ_MATH + "; then " + _CAP_1),
-    GasChange("risk.health_8x8_standard", 494_692, 476_126, _LIQ_MATH + "; then " + _CAP_1),
-    GasChange("risk.liquidate_1pos_portfolio", 165_901, 166_348, _LIQ_SEIZE + "; then " + _CAP_9),
+    GasChange("pool.execute_deposit", 316_189, 315_137, _then(_LIQ_MATH, _CAP_5)),
+    GasChange("pool.execute_redeem", 334_879, 332_949, _then(_LIQ_MATH, _CAP_5)),
+    GasChange("risk.health_8x8_portfolio", 572_183, 560_311, _then(_LIQ_MATH, _CAP_1)),
+    GasChange("risk.health_8x8_standard", 494_692, 476_126, _then(_LIQ_MATH, _CAP_1)),
     GasChange(
-        "risk.liquidate_2pos_2col_portfolio", 286_854, 284_528, _LIQ_SEIZE + "; then " + _CAP_9
+        "risk.liquidate_1pos_portfolio",
+        165_901,
+        164_448,
+        _then(_LIQ_SEIZE, _CAP_9, _ORACLE_2_SLOTS, _ORACLE_DECODE),
+    ),
+    GasChange(
+        "risk.liquidate_2pos_2col_portfolio",
+        286_854,
+        280_728,
+        _then(_LIQ_SEIZE, _CAP_9, _ORACLE_2_SLOTS, _ORACLE_DECODE),
     ),
     GasChange("risk.portfolio_health_8m_8c", 142_913, 139_709, _LIQ_MATH),
     GasChange(
-        "risk.settle_basis_short_portfolio", 251_523, 255_552, _LIQ_MATH + "; then " + _CAP_9
+        "risk.settle_basis_short_portfolio",
+        251_523,
+        253_743,
+        _then(_LIQ_MATH, _CAP_9, _ORACLE_2_SLOTS, _ORACLE_DECODE),
     ),
-    GasChange("risk.settle_basis_short_standard", 222_545, 224_288, _LIQ_MATH + "; then " + _CAP_7),
+    GasChange(
+        "risk.settle_basis_short_standard",
+        222_545,
+        222_236,
+        _then(_LIQ_MATH, _CAP_7, _ORACLE_2_SLOTS, _MARGIN_PASS, _ORACLE_DECODE),
+    ),
     GasChange(
         "system.complete_liquidation_2pos_2col",
         593_113,
-        581_698,
-        _LIQ_NO_PLAN + "; then " + _CAP_11,
+        572_604,
+        _then(
+            _LIQ_NO_PLAN,
+            _CAP_11,
+            _ORACLE_2_SLOTS,
+            _LOT_WORDS,
+            _MARGIN_PASS,
+            _KEEPER_RETURNED,
+            _ORACLE_DECODE,
+        ),
     ),
-    GasChange("system.liquidate_2pos_2col", 330_509, 319_252, _LIQ_NO_PLAN + "; then " + _CAP_11),
+    GasChange(
+        "system.liquidate_2pos_2col",
+        330_509,
+        310_182,
+        _then(
+            _LIQ_NO_PLAN,
+            _CAP_11,
+            _ORACLE_2_SLOTS,
+            _LOT_WORDS,
+            _MARGIN_PASS,
+            _KEEPER_RETURNED,
+            _ORACLE_DECODE,
+        ),
+    ),
     GasChange(
         "system.liquidate_2pos_2col_unprepared",
         398_637,
-        387_380,
-        _LIQ_NO_PLAN + "; then " + _CAP_11,
+        378_310,
+        _then(
+            _LIQ_NO_PLAN,
+            _CAP_11,
+            _ORACLE_2_SLOTS,
+            _LOT_WORDS,
+            _MARGIN_PASS,
+            _KEEPER_RETURNED,
+            _ORACLE_DECODE,
+        ),
     ),
-    GasChange("system.take_lot_0", 131_302, 131_223, _LIQ_GLOBALS + "; then " + _CAP_3),
-    GasChange("system.take_lot_0_inventory", 114_202, 114_123, _LIQ_GLOBALS + "; then " + _CAP_3),
-    GasChange("system.take_lot_1", 131_302, 131_223, _LIQ_GLOBALS + "; then " + _CAP_3),
+    GasChange("system.take_lot_0", 131_302, 131_211, _then(_LIQ_GLOBALS, _CAP_3, _LOT_LAYOUT)),
+    GasChange(
+        "system.take_lot_0_inventory", 114_202, 114_111, _then(_LIQ_GLOBALS, _CAP_3, _LOT_LAYOUT)
+    ),
+    GasChange("system.take_lot_1", 131_302, 131_211, _then(_LIQ_GLOBALS, _CAP_3, _LOT_LAYOUT)),
 )
 RISE_NEEDING_A_REASON = 0.10
 

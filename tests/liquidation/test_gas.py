@@ -44,7 +44,8 @@ def test_gas_start_take_reset(system, warm, gas, chain):
     )
     gas.record("liquidator.start_2_lots", tx)
     first, second = s.auction_ids(tx)
-    assert tx.return_value == first
+    [rewarded] = tx.events.filter(s.liquidator.KeeperRewarded)
+    assert tx.return_value == (first, rewarded.paid) and rewarded.paid > 0
     weth_top, wbtc_top = start_price(WETH_PRICE, BUF), start_price(WBTC_PRICE, BUF)
 
     chain.pending_timestamp = t0 + 30

@@ -64,6 +64,8 @@ def test_two_lots_split_by_value_and_recorded(system, chain):
     assert fund_before - s.quote.balanceOf(s.fund) == reward
     [event] = tx.events.filter(s.liquidator.KeeperRewarded)
     assert (event.keeper, event.requested, event.paid) == (s.keeper.address, reward, reward)
+    # `startAuctions` returns the first id and what the fund paid (the engine reports it).
+    assert tx.return_value == (first, reward)
     # The lots stay in the engine's custody: the liquidator never holds collateral.
     assert s.weth.balanceOf(s.liquidator) == 0 and s.wbtc.balanceOf(s.liquidator) == 0
     assert s.engine.collateralInAuction(s.weth) == lots[0]
@@ -128,9 +130,10 @@ def test_keeper_reward_capped_by_penalty(system):
 def test_no_penalty_no_reward(system):
     s = system
     before = s.quote.balanceOf(s.keeper)
-    tx, _ = s.start([s.weth], [ETH], 1_000 * USDC, 0)
+    tx, first = s.start([s.weth], [ETH], 1_000 * USDC, 0)
     assert s.quote.balanceOf(s.keeper) == before
     assert not list(tx.events.filter(s.liquidator.KeeperRewarded))
+    assert tx.return_value == (first, 0)
 
 
 def test_keeper_reward_limited_by_fund_balance(system, deployer):
@@ -138,9 +141,10 @@ def test_keeper_reward_limited_by_fund_balance(system, deployer):
     s.fund.grantRole(s.fund.COVER_ROLE(), deployer, sender=deployer)
     s.fund.coverShortfall(s.quote.balanceOf(s.fund) - 3, sender=deployer)
     before = s.quote.balanceOf(s.keeper)
-    tx, _ = s.start([s.weth], [ETH], 1_000 * USDC, 50 * USDC)
+    tx, first = s.start([s.weth], [ETH], 1_000 * USDC, 50 * USDC)
     [event] = tx.events.filter(s.liquidator.KeeperRewarded)
     assert (event.requested, event.paid) == (TIP + CHIP * 1_050 * USDC // 10**18, 3)
+    assert tx.return_value == (first, 3)  # what was paid, not what was due
     assert s.quote.balanceOf(s.keeper) - before == 3
     assert s.quote.balanceOf(s.fund) == 0
 

@@ -9,19 +9,49 @@ from solvent.model import oracle_math
 from .conftest import WAD, ZERO_ADDRESS, asset_params
 
 
-def test_price_config_fits_three_storage_slots(adapter, listed, primary, secondary, chain):
-    # Layout: AccessControl._roles (0), sequencer (1), _configs (2), _volParams (3), _states (4).
+def _slots(adapter, listed, chain, mapping_slot, count):
     base = int.from_bytes(
-        keccak(bytes.fromhex(listed.address[2:].rjust(64, "0")) + (2).to_bytes(32))
+        keccak(bytes.fromhex(listed.address[2:].rjust(64, "0")) + mapping_slot.to_bytes(32))
     )
-    slots = [
-        int.from_bytes(chain.provider.get_storage(adapter.address, base + i)) for i in range(4)
+    return [
+        int.from_bytes(chain.provider.get_storage(adapter.address, base + i)) for i in range(count)
     ]
+
+
+def _price_field(mantissa, exponent):
+    return mantissa | exponent << 33
+
+
+def test_price_config_fits_two_storage_slots(adapter, listed, primary, secondary, chain):
+    # Layout: AccessControl._roles (0), sequencer (1), _configs (2), _volParams (3), _states (4).
+    slots = _slots(adapter, listed, chain, 2, 3)
     config = adapter.assetConfig(listed)
-    assert slots[0] & (2**160 - 1) == int(primary.address, 16)
-    assert slots[1] & (2**160 - 1) == int(secondary.address, 16)
-    assert slots[2] == config.minPrice | config.maxPrice << 128
-    assert slots[3] == 0  # nothing beyond the third slot
+    assert slots[0] == (
+        int(primary.address, 16)
+        | config.maxStaleness << 160
+        | config.secondaryMaxStaleness << 178
+        | config.maxDeviationBps << 196
+        | config.primaryDecimals << 207
+        | config.secondaryDecimals << 212
+        | config.tokenDecimals << 217
+        | config.breakerThresholdBps << 222
+        | config.breakerWindow << 235
+    )
+    assert (config.breakerThresholdBps, config.breakerWindow, config.breakerCooldown) == (
+        1_000,
+        3_600,
+        1_800,
+    )
+    # minPrice $10 = 10^19 wei, maxPrice $1M = 10^24 wei: trailing zeros move into the exponent
+    # only until the mantissa is below 2^33 (8.59e9).
+    assert (config.minPrice, config.maxPrice) == (10 * WAD, 10**6 * WAD)
+    assert slots[1] == (
+        int(secondary.address, 16)
+        | config.breakerCooldown << 160
+        | _price_field(10**9, 10) << 177
+        | _price_field(10**9, 15) << 216
+    )
+    assert slots[2] == 0  # nothing beyond the second slot
 
 
 def test_config_is_stored_with_decimals(adapter, listed, primary, secondary):
@@ -136,8 +166,8 @@ def test_bounds_themselves_are_accepted(adapter, weth, primary, deployer):
     high = {
         "maxStaleness": 72 * 3600,
         "maxDeviationBps": 2_000,
-        "minPrice": 2**128 - 2,
-        "maxPrice": 2**128 - 1,
+        "minPrice": 2**33 - 1,  # the largest mantissa, exponent 0
+        "maxPrice": (2**33 - 1) * 10**28,  # the same at exponent 28: 8.6e37 < 2^128
         "breakerThresholdBps": 5_000,
         "breakerWindow": 86_400,
         "breakerCooldown": 86_400,
@@ -150,7 +180,37 @@ def test_bounds_themselves_are_accepted(adapter, weth, primary, deployer):
     heartbeat = {"maxStaleness": 4_200, "volInterval": 3_360}  # exactly 4/5
     for overrides in (low, high, heartbeat):
         adapter.setAssetConfig(weth, asset_params(primary, **overrides), sender=deployer)
-        assert adapter.assetConfig(weth).maxStaleness == overrides["maxStaleness"]
+        config = adapter.assetConfig(weth)
+        assert config.maxStaleness == overrides["maxStaleness"]
+        if "minPrice" in overrides:
+            assert (config.minPrice, config.maxPrice) == (
+                overrides["minPrice"],
+                overrides["maxPrice"],
+            )
+
+
+@pytest.mark.parametrize(
+    ("bound", "price"),
+    [
+        ("minPrice", 2**33 + 1),  # 10 digits, the last not a zero
+        ("minPrice", 2**33),  # 8,589,934,592: ends in 2
+        ("maxPrice", 2**128 - 1),
+        ("maxPrice", (2**33 + 1) * 10**20),  # trailing zeros, but the mantissa stays >= 2^33
+    ],
+)
+def test_a_price_bound_that_is_not_a_33_bit_mantissa_times_ten_to_a_power_reverts(
+    adapter, weth, primary, deployer, bound, price
+):
+    with ape.reverts(adapter.PriceBoundNotRepresentable, price=price):
+        adapter.setAssetConfig(weth, asset_params(primary, **{bound: price}), sender=deployer)
+
+
+@pytest.mark.parametrize("price", [1, 2**33 - 1, (2**33 - 1) * 10, 123_456_789 * 10**29, 10**37])
+def test_a_representable_price_bound_is_stored_exactly(adapter, weth, primary, deployer, price):
+    params = asset_params(primary, minPrice=price, maxPrice=10**38)
+    adapter.setAssetConfig(weth, params, sender=deployer)
+    config = adapter.assetConfig(weth)
+    assert (config.minPrice, config.maxPrice) == (price, 10**38)
 
 
 def test_feed_addresses_are_checked(adapter, weth, primary, deployer, stranger):

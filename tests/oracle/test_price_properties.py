@@ -9,7 +9,7 @@ from solvent.model import oracle_math
 from .conftest import asset_params
 
 DECIMALS = (6, 8, 18)
-MAX_PRICE = 2**128 - 1
+MAX_PRICE = 10**38  # the largest power of ten below 2^128 (a bound is a 40-bit mantissa x 10^e)
 
 
 @pytest.fixture(scope="module")

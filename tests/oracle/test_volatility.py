@@ -28,7 +28,7 @@ def _vol_params(feed, **over):
         feed,
         **{
             "minPrice": 1,
-            "maxPrice": 2**128 - 1,
+            "maxPrice": 10**38,
             "volInterval": INTERVAL,
             "volLambda": LAMBDA,
             "volStaleAfter": STALE_AFTER,
@@ -280,7 +280,7 @@ def test_ewma_sequence_matches_reference(
         params = asset_params(
             feed,
             minPrice=1,
-            maxPrice=2**128 - 1,
+            maxPrice=10**38,
             volInterval=INTERVAL,
             volLambda=lam,
             volStaleAfter=STALE_AFTER,
