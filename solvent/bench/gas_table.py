@@ -174,6 +174,30 @@ GAS_LINES: tuple[GasLine, ...] = (
         300_000,
     ),
     GasLine(
+        "risk.health_8x8_standard_model",
+        "risk.health_8x8_standard for an account on `StandardRiskModel` (the standard margin "
+        "through the risk-model interface)",
+    ),
+    GasLine(
+        "risk.settle_open_built_in",
+        "settle a 10 ETH long on $5,000 of quote, the engine's built-in standard margin (warm "
+        "market)",
+    ),
+    GasLine(
+        "risk.settle_open_standard_model",
+        "the same settlement from the same state for the account on `StandardRiskModel`",
+    ),
+    GasLine(
+        "risk.liquidate_2pos_2col_built_in",
+        "liquidation with the hand-off to auctions, 2 positions + 2 collaterals after BTC -15%, "
+        "built-in standard margin (tests/risk/test_standard_risk_model.py)",
+        300_000,
+    ),
+    GasLine(
+        "risk.liquidate_2pos_2col_standard_model",
+        "the same liquidation from the same state for the account on `StandardRiskModel`",
+    ),
+    GasLine(
         "capacity.trade_at_limits",
         "a fill opening an account's 8th market (ids up to 63) with 8 collaterals (up to index 15) "
         "held, 64 markets and 16 collaterals listed (mock oracle; the market's slots created)",
@@ -215,7 +239,11 @@ class GasChange:
 # moved names both reasons. A rise above 10% must say why here; tests/test_bench_gas_table.py
 # checks that `after` is the snapshot's figure. New rows: capacity.* (tests/risk/test_capacity.py,
 # mock oracle). Then session 13's round on system.liquidate_2pos_2col (docs/margin.md, "Issue 18",
-# one step per constant after `_CAP_*`), appended to each row's reason with "; then ".
+# one step per constant after `_CAP_*`), appended to each row's reason with "; then ", and the
+# standard model behind the risk-model interface (`_RISK_INTERFACE`; new rows
+# risk.*_standard_model and risk.*_built_in, tests/risk/test_standard_risk_model.py and
+# tests/risk/test_eight_by_eight.py). The capacity.* rows, new in session 12, move against
+# session 12's figures.
 def _then(*reasons: str) -> str:
     """A row's reasons in the order the rounds moved it."""
     return "; then ".join(reasons)
@@ -311,7 +339,22 @@ _ORACLE_DECODE = (
     "fields a price read uses (token decimals and the breaker's fields where value and the "
     "breaker need them): -270 per price read"
 )
+_RISK_INTERFACE = (
+    "the risk-model interface carries each position's market id and two more words of verdict "
+    "(`maintenanceEquity`, `fixedRequirement`, which the bridge maps to the engine's margin): "
+    "the model's input is one word per position longer and its answer two words"
+)
+_IDLE_CHECK = (
+    "`initialHealthOf` of an account with no position (the commit's margin check) runs the "
+    "reworked margin pass's fixed steps in the governance module's new code layout (+0.7k; +670 "
+    "measured on the liquidation round's branch alone)"
+)
 GAS_CHANGES: tuple[GasChange, ...] = (
+    GasChange("capacity.health_at_limits", 310_373, 299_667, _MARGIN_PASS),
+    GasChange("capacity.health_at_limits_portfolio", 404_033, 405_015, _RISK_INTERFACE),
+    GasChange("capacity.liquidate_at_limits", 522_282, 511_643, _MARGIN_PASS),
+    GasChange("capacity.trade_at_limits", 429_730, 423_096, _MARGIN_PASS),
+    GasChange("capacity.trade_at_limits_portfolio", 528_224, 529_272, _RISK_INTERFACE),
     GasChange(
         "engine.auto_deleverage",
         154_209,
@@ -342,35 +385,85 @@ GAS_CHANGES: tuple[GasChange, ...] = (
     GasChange("liquidator.take_partial", 89_726, 89_690, _then(_LIQ_GLOBALS, _LOT_LAYOUT)),
     GasChange("oracle.poke", 66_572, 64_596, _then(_ORACLE_2_SLOTS, _ORACLE_DECODE)),
     GasChange("oracle.price_warm", 8_298, 8_398, _then(_ORACLE_2_SLOTS, _ORACLE_DECODE)),
-    GasChange("orders.commit", 52_618, 53_928, _CAP_10),
-    GasChange("orders.commit_increase", 102_173, 102_471, _CAP_10),
-    GasChange("orders.settle_batch_10", 1_015_951, 1_043_557, _CAP_6),
-    GasChange("orders.settle_batch_of_1", 202_523, 204_937, _CAP_7),
-    GasChange("orders.settle_batch_per_order", 101_595, 104_355, _CAP_7),
-    GasChange("orders.settle_open", 202_124, 204_538, _CAP_7),
-    GasChange("orders.settle_open_empty_market", 231_589, 234_218, _CAP_7),
-    GasChange("pool.execute_deposit", 316_189, 315_137, _then(_LIQ_MATH, _CAP_5)),
-    GasChange("pool.execute_redeem", 334_879, 332_949, _then(_LIQ_MATH, _CAP_5)),
-    GasChange("risk.health_8x8_portfolio", 572_183, 560_311, _then(_LIQ_MATH, _CAP_1)),
-    GasChange("risk.health_8x8_standard", 494_692, 476_126, _then(_LIQ_MATH, _CAP_1)),
+    GasChange("orders.commit", 52_618, 54_620, _then(_CAP_10, _IDLE_CHECK)),
+    GasChange(
+        "orders.commit_increase",
+        102_173,
+        100_562,
+        _then(_CAP_10, _ORACLE_2_SLOTS, _MARGIN_PASS, _ORACLE_DECODE),
+    ),
+    GasChange(
+        "orders.settle_batch_10",
+        1_015_951,
+        1_042_203,
+        _then(_CAP_6, _ORACLE_2_SLOTS, _MARGIN_PASS, _ORACLE_DECODE),
+    ),
+    GasChange(
+        "orders.settle_batch_of_1",
+        202_523,
+        203_097,
+        _then(_CAP_7, _ORACLE_2_SLOTS, _MARGIN_PASS, _ORACLE_DECODE),
+    ),
+    GasChange(
+        "orders.settle_batch_per_order",
+        101_595,
+        104_220,
+        _then(_CAP_7, _ORACLE_2_SLOTS, _MARGIN_PASS, _ORACLE_DECODE),
+    ),
+    GasChange(
+        "orders.settle_open",
+        202_124,
+        202_698,
+        _then(_CAP_7, _ORACLE_2_SLOTS, _MARGIN_PASS, _ORACLE_DECODE),
+    ),
+    GasChange(
+        "orders.settle_open_empty_market",
+        231_589,
+        232_378,
+        _then(_CAP_7, _ORACLE_2_SLOTS, _MARGIN_PASS, _ORACLE_DECODE),
+    ),
+    GasChange(
+        "pool.execute_deposit",
+        316_189,
+        311_259,
+        _then(_LIQ_MATH, _CAP_5, _ORACLE_2_SLOTS, _ORACLE_DECODE),
+    ),
+    GasChange(
+        "pool.execute_redeem",
+        334_879,
+        329_149,
+        _then(_LIQ_MATH, _CAP_5, _ORACLE_2_SLOTS, _ORACLE_DECODE),
+    ),
+    GasChange(
+        "risk.health_8x8_portfolio",
+        572_183,
+        546_381,
+        _then(_LIQ_MATH, _CAP_1, _ORACLE_2_SLOTS, _ORACLE_DECODE, _RISK_INTERFACE),
+    ),
+    GasChange(
+        "risk.health_8x8_standard",
+        494_692,
+        450_508,
+        _then(_LIQ_MATH, _CAP_1, _ORACLE_2_SLOTS, _MARGIN_PASS, _ORACLE_DECODE),
+    ),
     GasChange(
         "risk.liquidate_1pos_portfolio",
         165_901,
-        164_448,
-        _then(_LIQ_SEIZE, _CAP_9, _ORACLE_2_SLOTS, _ORACLE_DECODE),
+        165_061,
+        _then(_LIQ_SEIZE, _CAP_9, _ORACLE_2_SLOTS, _ORACLE_DECODE, _RISK_INTERFACE),
     ),
     GasChange(
         "risk.liquidate_2pos_2col_portfolio",
         286_854,
-        280_728,
-        _then(_LIQ_SEIZE, _CAP_9, _ORACLE_2_SLOTS, _ORACLE_DECODE),
+        281_403,
+        _then(_LIQ_SEIZE, _CAP_9, _ORACLE_2_SLOTS, _ORACLE_DECODE, _RISK_INTERFACE),
     ),
-    GasChange("risk.portfolio_health_8m_8c", 142_913, 139_709, _LIQ_MATH),
+    GasChange("risk.portfolio_health_8m_8c", 142_913, 139_966, _then(_LIQ_MATH, _RISK_INTERFACE)),
     GasChange(
         "risk.settle_basis_short_portfolio",
         251_523,
-        253_743,
-        _then(_LIQ_MATH, _CAP_9, _ORACLE_2_SLOTS, _ORACLE_DECODE),
+        254_357,
+        _then(_LIQ_MATH, _CAP_9, _ORACLE_2_SLOTS, _ORACLE_DECODE, _RISK_INTERFACE),
     ),
     GasChange(
         "risk.settle_basis_short_standard",
