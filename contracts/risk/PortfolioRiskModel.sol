@@ -6,6 +6,7 @@ import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
 import {RiskAccount, RiskHolding, RiskMargin, RiskPosition} from "../../interfaces/IRiskModel.sol";
 import {AssetRisk, IPortfolioRiskModel} from "../../interfaces/IPortfolioRiskModel.sol";
 import {MarginMath} from "../engine/libraries/MarginMath.sol";
+import {RiskModelBase} from "./RiskModelBase.sol";
 import {PortfolioMath} from "./libraries/PortfolioMath.sol";
 
 /// @title PortfolioRiskModel
@@ -17,7 +18,7 @@ import {PortfolioMath} from "./libraries/PortfolioMath.sol";
 /// `solvent/model/portfolio.py`. Bounded: at most 8 holdings + 8 positions × 16 scenarios.
 /// @dev Storage per asset is one slot (`Packed`), read once per holding or position of a margin
 /// check: its 16 moves in percent of the scan range (`int8` each) and its parameters in millionths.
-contract PortfolioRiskModel is IPortfolioRiskModel, AccessControl {
+contract PortfolioRiskModel is IPortfolioRiskModel, RiskModelBase, AccessControl {
     /// @dev One asset in one slot: moves (scenario k at bits [8k, 8k + 8), int8 percent of the scan
     /// range) and parameters in millionths (`RATE_TICK`); covered iff cap > 0.
     struct Packed {
@@ -186,23 +187,6 @@ contract PortfolioRiskModel is IPortfolioRiskModel, AccessControl {
         );
     }
 
-    /// @notice Equity and requirements of `account` (`IRiskModel.margin`).
-    function margin(RiskAccount calldata account) external view returns (RiskMargin memory) {
-        return _margin(account);
-    }
-
-    /// @notice Initial and maintenance health of `account` (`IRiskModel.health`).
-    function health(RiskAccount calldata account)
-        external
-        view
-        returns (uint256 initialHealth, uint256 maintenanceHealth)
-    {
-        RiskMargin memory m = _margin(account);
-        bool hasDebt = account.quoteBalance < 0;
-        initialHealth = MarginMath.health(m.equity, m.initialRequirement, hasDebt);
-        maintenanceHealth = MarginMath.health(m.maintenanceEquity, m.maintenanceRequirement, hasDebt);
-    }
-
     /// @inheritdoc AccessControl
     function supportsInterface(bytes4 interfaceId) public view override returns (bool) {
         return interfaceId == type(IPortfolioRiskModel).interfaceId || super.supportsInterface(interfaceId);
@@ -212,7 +196,7 @@ contract PortfolioRiskModel is IPortfolioRiskModel, AccessControl {
 
     /// @dev One pass over the holdings and positions: equity, notional and add-ons, and each entry's
     /// loss in every scenario added to that scenario's total; then the worst scenario.
-    function _margin(RiskAccount calldata account) internal view returns (RiskMargin memory m) {
+    function _margin(RiskAccount calldata account) internal view override returns (RiskMargin memory m) {
         Grid memory g = _grid;
         if (g.scenarioCount == 0) revert GridNotSet();
         uint256 holdings = account.holdings.length;

@@ -4,6 +4,7 @@ pragma solidity 0.8.28;
 import {RiskAccount, RiskHolding, RiskMargin, RiskPosition} from "../../interfaces/IRiskModel.sol";
 import {IStandardRiskModel} from "../../interfaces/IStandardRiskModel.sol";
 import {MarginMath} from "../engine/libraries/MarginMath.sol";
+import {RiskModelBase} from "./RiskModelBase.sol";
 import {Collateral, LiquidationParams} from "../engine/libraries/EngineTypes.sol";
 
 /// @notice The engine's views the standard model reads its parameters from.
@@ -29,7 +30,7 @@ interface IStandardMarginSource {
 /// market and collateral parameters, so governance sets them once, for both.
 /// @dev The same `MarginMath` functions as the engine's margin pass, in the same order, so the
 /// roundings agree (collateral value and PnL down, requirements up).
-contract StandardRiskModel is IStandardRiskModel {
+contract StandardRiskModel is IStandardRiskModel, RiskModelBase {
     uint256 public constant MAX_COLLATERALS = 8;
     uint256 public constant MAX_POSITIONS = 8;
 
@@ -44,24 +45,7 @@ contract StandardRiskModel is IStandardRiskModel {
         engine = engine_;
     }
 
-    /// @notice Equity and requirements of `account` (`IRiskModel.margin`).
-    function margin(RiskAccount calldata account) external view returns (RiskMargin memory) {
-        return _margin(account);
-    }
-
-    /// @notice Initial and maintenance health of `account` (`IRiskModel.health`).
-    function health(RiskAccount calldata account)
-        external
-        view
-        returns (uint256 initialHealth, uint256 maintenanceHealth)
-    {
-        RiskMargin memory m = _margin(account);
-        bool hasDebt = account.quoteBalance < 0;
-        initialHealth = MarginMath.health(m.equity, m.initialRequirement, hasDebt);
-        maintenanceHealth = MarginMath.health(m.maintenanceEquity, m.maintenanceRequirement, hasDebt);
-    }
-
-    function _margin(RiskAccount calldata account) internal view returns (RiskMargin memory m) {
+    function _margin(RiskAccount calldata account) internal view override returns (RiskMargin memory m) {
         uint256 holdings = account.holdings.length;
         uint256 positions = account.positions.length;
         if (holdings > MAX_COLLATERALS) revert TooManyHoldings(holdings, MAX_COLLATERALS);
