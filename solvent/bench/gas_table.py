@@ -190,8 +190,9 @@ GAS_LINES: tuple[GasLine, ...] = (
     GasLine(
         "risk.liquidate_2pos_2col_built_in",
         "liquidation with the hand-off to auctions, 2 positions + 2 collaterals after BTC -15%, "
-        "built-in standard margin (tests/risk/test_standard_risk_model.py)",
-        300_000,
+        "built-in standard margin (tests/risk/test_standard_risk_model.py; the insurance fund is "
+        "empty, so no keeper reward moves: system.liquidate_2pos_2col is the same liquidation "
+        "with the reward paid)",
     ),
     GasLine(
         "risk.liquidate_2pos_2col_standard_model",
