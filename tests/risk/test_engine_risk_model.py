@@ -20,6 +20,7 @@ from solvent import governance
 from solvent.desk import Desk
 from solvent.model import portfolio as pm
 from solvent.model.margin import WAD_PER_QUOTE, apply_fill
+from solvent.testing import deploy_reverts
 
 WAD = 10**18
 USDC = 10**6
@@ -403,3 +404,50 @@ def test_random_books_on_the_model_equal_the_reference(
         assert_engine_matches_reference(system, config, account)
     finally:
         chain.restore(snapshot)
+
+
+@pytest.fixture(scope="module")
+def standard_model(project, system, deployer) -> Any:
+    """The standard margin behind the interface (`StandardRiskModel` on the deployment's engine),
+    approved through the timelock; tests/risk/test_standard_risk_model.py shows it equal to the
+    built-in rule."""
+    model = deployer.deploy(project.StandardRiskModel, system.engine)
+    governance.govern(system, [(system.admin, "approveRiskModel", model, True)])
+    return model
+
+
+def test_the_model_needs_an_engine_and_margins_an_accounts_maximum(
+    project, chain, deployer, system, standard_model
+):
+    deploy_reverts(
+        chain, deployer, project.StandardRiskModel.ZeroEngine, project.StandardRiskModel, ZERO
+    )
+    assert standard_model.engine() == system.engine.address
+    assert (standard_model.MAX_COLLATERALS(), standard_model.MAX_POSITIONS()) == (8, 8)
+    assert system.admin.riskModelApproved(standard_model)
+
+
+def test_bad_accounts_are_refused_by_the_standard_model(system, standard_model):
+    """Too many entries, a collateral the engine does not list, a position whose asset is not its
+    market's, and a market the engine does not have (the engine's own error)."""
+    weth = system.tokens["WETH"]
+    price, sigma = int(system.oracle.price(weth)), int(system.oracle.sigma(weth))
+    eth_market, btc_market = system.market_ids["WETH"], system.market_ids["WBTC"]
+    holding = (weth, WAD, 18, price, sigma)
+    position = (weth, WAD, price, price, sigma, eth_market)
+    with ape.reverts(standard_model.TooManyHoldings, count=9, max=8):
+        standard_model.margin((0, [holding] * 9, []))
+    with ape.reverts(standard_model.TooManyPositions, count=9, max=8):
+        standard_model.health((0, [], [position] * 9))
+    with ape.reverts(standard_model.AssetNotCovered, asset=system.quote.address):
+        standard_model.margin((0, [(system.quote, WAD, 6, WAD, 0)], []))
+    with ape.reverts(standard_model.MarketAssetMismatch, marketId=btc_market, asset=weth.address):
+        standard_model.margin((0, [], [(weth, WAD, price, price, sigma, btc_market)]))
+    unknown = int(system.admin.marketCount())
+    with ape.reverts(system.admin.UnknownMarket, marketId=unknown):
+        standard_model.margin((0, [], [(weth, WAD, price, price, sigma, unknown)]))
+    # At the maximum the model answers (the engine never passes more).
+    margin = standard_model.margin((0, [holding] * 8, [position] * 8))
+    assert margin.fixedRequirement == margin.nonNettable > 0
+    assert margin.maintenanceEquity > margin.equity  # maintenance weights above initial ones
+    assert margin.worstScenario == 2**256 - 1

@@ -1,21 +1,25 @@
 """The standard margin behind the risk-model interface (issue 18, item 2): `StandardRiskModel`
 reads the engine's own market and collateral parameters, so an account that chooses it is
 margined, checked and liquidated exactly as one on the engine's built-in rule. Here on the real
-deployment (`solvent.deploy`, config/local.yaml): every reject path, and one account's crash
+deployment (`solvent.deploy`, config/local.yaml): one account's crash
 played twice from the same state, once on the model and once on the built-in rule, with the same
 figures to the wei. `tests/risk/test_eight_by_eight.py` adds the model to its random 8 + 8
-portfolios (Hypothesis, against the Python reference) and measures its health view's gas."""
+portfolios (Hypothesis, against the Python reference) and measures its health view's gas;
+tests/risk/test_engine_risk_model.py has its reject paths."""
 
 from __future__ import annotations
 
 from typing import Any
 
-import ape
 import pytest
 
 from solvent import governance
 from solvent.desk import Desk
-from solvent.testing import deploy_reverts
+
+# Slow: a deployment of its own and two replays of a crash, ~25 s; `make test` stays under its
+# 10 minutes. The fast suite keeps the model's reject paths (tests/risk/test_engine_risk_model.py);
+# its reference property runs in the slow suite too (tests/risk/test_eight_by_eight.py).
+pytestmark = pytest.mark.slow
 
 WAD = 10**18
 ZERO = "0x0000000000000000000000000000000000000000"
@@ -35,43 +39,6 @@ def desk(system, chain, deployer) -> Desk:
     desk = Desk(system, chain, deployer)
     desk.fund_pool(deployer, 10_000_000)
     return desk
-
-
-def test_the_model_needs_an_engine_and_margins_an_accounts_maximum(
-    project, chain, deployer, system, standard_model
-):
-    deploy_reverts(
-        chain, deployer, project.StandardRiskModel.ZeroEngine, project.StandardRiskModel, ZERO
-    )
-    assert standard_model.engine() == system.engine.address
-    assert (standard_model.MAX_COLLATERALS(), standard_model.MAX_POSITIONS()) == (8, 8)
-    assert system.admin.riskModelApproved(standard_model)
-
-
-def test_bad_accounts_are_refused(system, standard_model):
-    """Too many entries, a collateral the engine does not list, a position whose asset is not its
-    market's, and a market the engine does not have (the engine's own error)."""
-    weth = system.tokens["WETH"]
-    price, sigma = int(system.oracle.price(weth)), int(system.oracle.sigma(weth))
-    eth_market, btc_market = system.market_ids["WETH"], system.market_ids["WBTC"]
-    holding = (weth, WAD, 18, price, sigma)
-    position = (weth, WAD, price, price, sigma, eth_market)
-    with ape.reverts(standard_model.TooManyHoldings, count=9, max=8):
-        standard_model.margin((0, [holding] * 9, []))
-    with ape.reverts(standard_model.TooManyPositions, count=9, max=8):
-        standard_model.health((0, [], [position] * 9))
-    with ape.reverts(standard_model.AssetNotCovered, asset=system.quote.address):
-        standard_model.margin((0, [(system.quote, WAD, 6, WAD, 0)], []))
-    with ape.reverts(standard_model.MarketAssetMismatch, marketId=btc_market, asset=weth.address):
-        standard_model.margin((0, [], [(weth, WAD, price, price, sigma, btc_market)]))
-    unknown = int(system.admin.marketCount())
-    with ape.reverts(system.admin.UnknownMarket, marketId=unknown):
-        standard_model.margin((0, [], [(weth, WAD, price, price, sigma, unknown)]))
-    # At the maximum the model answers (the engine never passes more).
-    margin = standard_model.margin((0, [holding] * 8, [position] * 8))
-    assert margin.fixedRequirement == margin.nonNettable > 0
-    assert margin.maintenanceEquity > margin.equity  # maintenance weights above initial ones
-    assert margin.worstScenario == 2**256 - 1
 
 
 def _outcome(system: Any, receipt: Any, account: int) -> dict:
